@@ -1,0 +1,1 @@
+/* api.c -- being written; see api.h */

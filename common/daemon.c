@@ -1,0 +1,1 @@
+/* daemon.c -- being written; see daemon.h */

@@ -1,0 +1,29 @@
+/*
+ * error.h -- the message that goes with a -errno result.
+ *
+ * Module code returns 0 or -errno and may say why in words a person can act
+ * on with error_set(); the HTTP handler passes NULL as the message to
+ * api_reply_error() and the words set here are used.  The message is
+ * per-thread and cleared by the server before each handler runs.
+ */
+#ifndef KVM_ERROR_H
+#define KVM_ERROR_H
+
+/* Sets the message and returns err, so: return error_set(-EINVAL, "..."). */
+int		 error_set(int err, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+const char	*error_get(void);	/* NULL when none is set */
+void		 error_clear(void);
+
+/*
+ * The one errno -> HTTP mapping: -EINVAL 400, -ENOENT 404, -EBUSY 409,
+ * -ENOSPC 507, -ENODEV/-EAGAIN 503, anything else 500.  A few more that
+ * the daemons need: -EEXIST 409, -EPERM/-EACCES 403, -ENAMETOOLONG 400,
+ * -EMSGSIZE/-E2BIG 413, -EOPNOTSUPP 405, -ETIMEDOUT 504.
+ */
+int		 error_http_status(int err);
+/* A stable machine-readable code for the envelope: "invalid", "not_found",
+ * "busy", "no_space", "unavailable", "internal", ... */
+const char	*error_code(int err);
+
+#endif

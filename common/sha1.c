@@ -1,0 +1,1 @@
+/* sha1.c -- being written; see sha1.h */

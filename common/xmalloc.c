@@ -1,0 +1,1 @@
+/* xmalloc.c -- being written; see xmalloc.h */

@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Fail when a C file differs from what clang-format makes of it.
+
+Run through `meson compile -C build check-format` (CI does).  Prints the
+files that differ and how to fix them.
+"""
+import os
+import subprocess
+import sys
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+files = subprocess.run(["git", "ls-files", "*.c", "*.h"], cwd=root,
+                       capture_output=True, text=True, check=True).stdout.split()
+bad = []
+for f in files:
+    path = os.path.join(root, f)
+    with open(path, "rb") as fh:
+        before = fh.read()
+    after = subprocess.run(["clang-format", "--style=file", path],
+                           cwd=root, capture_output=True, check=True).stdout
+    if before != after:
+        bad.append(f)
+if bad:
+    print("not formatted (run: clang-format -i FILE):")
+    for f in bad:
+        print("  " + f)
+    sys.exit(1)
+print("%d files formatted" % len(files))
