@@ -1,1 +1,0 @@
-/* sha1.c -- being written; see sha1.h */
