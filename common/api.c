@@ -1,1 +1,221 @@
-/* api.c -- being written; see api.h */
+/*
+ * api.c -- the JSON envelope, and parse helpers whose errors name the field.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "error.h"
+#include "http.h"
+#include "log.h"
+
+/* {"ok": true, "result": result}; steals result. */
+json_t *
+api_envelope_ok(json_t *result)
+{
+	if (result == NULL)
+		result = json_object();
+	return json_pack("{s:b, s:o}", "ok", 1, "result", result);
+}
+
+/* {"ok": false, "error": {"code", "message"}}. */
+json_t *
+api_envelope_error(int err, const char *message)
+{
+	if (message == NULL || *message == '\0')
+		message = "internal error: see the daemon's log";
+	return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code",
+	    error_code(err), "message", message);
+}
+
+/* Sends a JSON value (taking it) with a status. */
+static void
+api_reply_json(struct http_request *req, int status, json_t *v)
+{
+	char	*s;
+
+	s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(v);
+	if (s == NULL)
+		fatalx("cannot encode a reply");
+	http_reply(req, status, "application/json", s, strlen(s));
+	free(s);
+}
+
+/* 200 with the success envelope; steals result. */
+void
+api_reply_ok(struct http_request *req, json_t *result)
+{
+	api_reply_json(req, 200, api_envelope_ok(result));
+}
+
+/* The error envelope for a -errno, with a message for a person. */
+void
+api_reply_error(struct http_request *req, int err, const char *message)
+{
+	char	buf[256];
+
+	if (message == NULL)
+		message = error_get();
+	if (message == NULL) {
+		snprintf(buf, sizeof(buf), "%s",
+		    err < 0 ? strerror(-err) : "unknown error");
+		message = buf;
+	}
+	if (error_http_status(err) >= 500)
+		log_warnx("%s %s: %s", http_request_method_name(req),
+		    http_request_path(req), message);
+	api_reply_json(req, error_http_status(err),
+	    api_envelope_error(err, message));
+}
+
+/* api_reply_error with a formatted message. */
+void
+api_reply_errorf(struct http_request *req, int err, const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	api_reply_error(req, err, msg);
+}
+
+/* The request body as a JSON object. */
+int
+api_read_json(struct http_request *req, json_t **ret_obj)
+{
+	json_error_t	 jerr;
+	const char	*body;
+	size_t		 len;
+	json_t		*v;
+
+	body = http_request_body(req, &len);
+	if (body == NULL || len == 0)
+		return error_set(-EINVAL,
+		    "the request needs a JSON object as its body");
+	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (v == NULL)
+		return error_set(-EINVAL,
+		    "the body is not valid JSON (line %d, column %d: %s)",
+		    jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return error_set(-EINVAL, "the body must be a JSON object");
+	}
+	*ret_obj = v;
+	return 0;
+}
+
+/* A required string field. */
+int
+api_get_string(json_t *obj, const char *key, const char **ret)
+{
+	json_t	*v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return error_set(-EINVAL, "the field \"%s\" is missing", key);
+	if (!json_is_string(v))
+		return error_set(-EINVAL, "the field \"%s\" must be a string",
+		    key);
+	*ret = json_string_value(v);
+	return 0;
+}
+
+/* An optional string field. */
+int
+api_get_string_opt(json_t *obj, const char *key, const char **ret)
+{
+	if (json_object_get(obj, key) == NULL)
+		return 0;
+	return api_get_string(obj, key, ret);
+}
+
+/* An optional boolean field. */
+int
+api_get_bool_opt(json_t *obj, const char *key, int *ret)
+{
+	json_t	*v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return error_set(-EINVAL,
+		    "the field \"%s\" must be true or false", key);
+	*ret = json_is_true(v);
+	return 0;
+}
+
+/* An optional integer field within [min, max]. */
+int
+api_get_int_opt(json_t *obj, const char *key, long long min, long long max,
+    long long *ret)
+{
+	json_t		*v = json_object_get(obj, key);
+	long long	 n;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v))
+		return error_set(-EINVAL,
+		    "the field \"%s\" must be a whole number from %lld to %lld",
+		    key, min, max);
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		return error_set(-EINVAL,
+		    "the field \"%s\" is %lld; it must be from %lld to %lld",
+		    key, n, min, max);
+	*ret = n;
+	return 0;
+}
+
+/* Refuses any field not in the NULL-terminated allowed list. */
+int
+api_check_keys(json_t *obj, const char *const *allowed)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			char	esc[128];
+
+			log_escape(key, strlen(key), esc, sizeof(esc));
+			return error_set(-EINVAL, "unknown field \"%s\"", esc);
+		}
+	}
+	return 0;
+}
+
+/* A query parameter as an integer in [min, max]. */
+int
+api_query_int(struct http_request *req, const char *key, long long min,
+    long long max, long long *ret)
+{
+	const char	*s = http_request_query(req, key);
+	char		*end;
+	long long	 n;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
+		char	esc[64];
+
+		log_escape(s, strlen(s), esc, sizeof(esc));
+		return error_set(-EINVAL,
+		    "the parameter \"%s\" is \"%s\"; it must be a whole number "
+		    "from %lld to %lld", key, esc, min, max);
+	}
+	*ret = n;
+	return 0;
+}

@@ -22,6 +22,10 @@ struct client_reply {
 };
 
 void	client_reply_free(struct client_reply *);	/* the contents; NULL ok */
+/* The reply parser (exposed for its fuzz target): 1 complete, 0 needs more
+ * bytes, -EPROTO not HTTP. */
+int	client_parse_reply(const char *buf, size_t len, int eof,
+	    struct client_reply *ret);
 
 /*
  * One request, one reply.  body may be NULL; json_body, when not NULL, is
