@@ -1,0 +1,552 @@
+#!/usr/bin/env python3
+"""demo.py -- run the KaputtKVM stack without hardware (see scripts/demo).
+
+A supervisor process owns everything it starts: the four daemons on sockets
+in STATE/run, a reader on each FIFO that stands in for /dev/hidgN (it logs
+every report hidd writes, decoded, to STATE/logs/hid-reports.log), and a
+private nginx (its own config, logs and temporary files in STATE/nginx, run
+as the invoking user) with TLS and basic auth in front of them.  Every child
+gets SIGTERM if the supervisor dies (PR_SET_PDEATHSIG); on SIGINT/SIGTERM the
+supervisor stops nginx, then the daemons, and waits for each.
+
+State directory layout:
+  run/*.sock  logs/*.log  nginx/  tls/  htpasswd  nginx-secret.conf
+  credentials (user, password; 0600)  media/images  media/lun  hid/hidg0..2
+  kaputtkvm.conf (the daemons' config)  demo.pid  ready (JSON, once up)
+Standard library only.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
+USER = "admin"
+
+# The daemons' config: gpiod-ctl's named lines on its test backend.
+DAEMON_CONFIG = """\
+# Written by scripts/demo: hardware-free settings.
+[gpiod-ctl]
+power-button = gpiochip0:23
+reset-button = gpiochip0:27
+power-led    = gpiochip0:24
+hdd-led      = gpiochip0:22
+"""
+
+# hidd's three gadget functions, as kaputtkvm-gadget creates them:
+# (FIFO name, what, report length)
+HID_FUNCTIONS = [("hidg0", "keyboard", 8), ("hidg1", "mouse", 7),
+                 ("hidg2", "relmouse", 4)]
+
+
+def log(msg):
+    sys.stderr.write("demo: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def daemon_args(name, st):
+    """Hardware-free command line of one daemon (socket, config added)."""
+    if name == "capd":
+        return ["--source", "pattern"]
+    if name == "hidd":
+        return ["--keyboard", st.path("hid", "hidg0"),
+                "--mouse", st.path("hid", "hidg1"),
+                "--relmouse", st.path("hid", "hidg2")]
+    if name == "mediad":
+        return ["--images", st.path("media", "images"),
+                "--lun", st.path("media", "lun")]
+    if name == "gpiod-ctl":
+        return ["--backend", "test"]
+    raise ValueError(name)
+
+
+class State:
+    """Paths inside the state directory."""
+
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def socket(self, name):
+        return self.path("run", name + ".sock")
+
+    def makedirs(self):
+        for d in ["run", "logs", "nginx", "nginx/tmp", "tls", "media/images",
+                  "media/lun", "hid"]:
+            os.makedirs(self.path(d), exist_ok=True)
+        os.chmod(self.root, 0o700)
+
+
+def binary(build_dir, name):
+    sub = {"gpiod-ctl": "gpiod-ctl/gpiod-ctl"}.get(name, name + "/" + name)
+    return os.path.join(build_dir, sub)
+
+
+def set_pdeathsig():
+    """In the child: die with SIGTERM when the supervisor goes away."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM, 0, 0, 0)   # PR_SET_PDEATHSIG
+
+
+def make_certificate(st):
+    cert, key = st.path("tls", "cert.pem"), st.path("tls", "key.pem")
+    if os.path.exists(cert) and os.path.exists(key):
+        return
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825",
+         "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chmod(key, 0o600)
+
+
+def make_credentials(st, build_dir):
+    """The password: kept across runs in the same state directory."""
+    cred = st.path("credentials")
+    if os.path.exists(cred) and os.path.exists(st.path("htpasswd")) and \
+            os.path.exists(st.path("nginx-secret.conf")):
+        with open(cred) as f:
+            user, password = f.read().split("\n")[:2]
+        return user, password
+    tool = os.path.join(build_dir, "nginx", "kaputtkvm-passwd")
+    if not os.path.exists(tool):
+        tool = os.path.join(SOURCE_ROOT, "nginx", "kaputtkvm-passwd.in")
+    out = subprocess.run(
+        ["sh", tool, "--random", "--user", USER, "--no-reload",
+         "--file", st.path("htpasswd"),
+         "--secret-file", st.path("nginx-secret.conf"),
+         "--group", str(os.getgid())],
+        check=True, capture_output=True, text=True).stdout
+    m = re.search(r"password: (\S+)", out)
+    if not m:
+        raise RuntimeError("kaputtkvm-passwd printed no password: %r" % out)
+    password = m.group(1)
+    fd = os.open(cred, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("%s\n%s\n" % (USER, password))
+    return USER, password
+
+
+def render_site(st, listen, port):
+    """nginx/kaputtkvm.conf.in with the demo's paths, no port-80 server."""
+    with open(os.path.join(SOURCE_ROOT, "nginx", "kaputtkvm.conf.in")) as f:
+        text = f.read()
+    text = re.sub(r"# -- begin http redirect.*?# -- end http redirect --\n",
+                  "", text, flags=re.S)
+    values = {
+        "SOCKDIR": st.path("run"),
+        "WWWDIR": os.path.join(SOURCE_ROOT, "www"),
+        "CERT": st.path("tls", "cert.pem"),
+        "KEY": st.path("tls", "key.pem"),
+        "HTPASSWD": st.path("htpasswd"),
+        "SECRET_CONF": st.path("nginx-secret.conf"),
+        "HTTPS_LISTEN": "listen %s:%d ssl;" % (listen, port),
+    }
+    for k, v in values.items():
+        text = text.replace("@%s@" % k, v)
+    left = re.findall(r"@[A-Z_]+@", text)
+    if left:
+        raise RuntimeError("unrendered placeholders in the site: %s" % left)
+    return text
+
+
+def write_nginx_conf(st, listen, port):
+    with open(st.path("nginx", "kaputtkvm.conf"), "w") as f:
+        f.write(render_site(st, listen, port))
+    tmp = st.path("nginx", "tmp")
+    user = ""
+    if os.geteuid() == 0:
+        # A private demo: the workers run as the invoking user (root here),
+        # who owns the sockets, the password file and the certificate.
+        user = "user root root;\n"
+    conf = """\
+# Written by scripts/demo: a private nginx for the demo stack.
+{user}daemon off;
+master_process on;
+worker_processes 1;
+pid {pid};
+error_log {errlog} notice;
+events {{
+	worker_connections 512;
+}}
+http {{
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	sendfile on;
+	access_log {acclog};
+	client_body_temp_path {tmp}/body;
+	proxy_temp_path {tmp}/proxy;
+	fastcgi_temp_path {tmp}/fastcgi;
+	uwsgi_temp_path {tmp}/uwsgi;
+	scgi_temp_path {tmp}/scgi;
+	include {site};
+}}
+""".format(user=user, pid=st.path("nginx", "nginx.pid"),
+           errlog=st.path("logs", "nginx-error.log"),
+           acclog=st.path("logs", "nginx-access.log"), tmp=tmp,
+           site=st.path("nginx", "kaputtkvm.conf"))
+    with open(st.path("nginx", "nginx.conf"), "w") as f:
+        f.write(conf)
+
+
+def describe_report(what, rep):
+    """One HID report in words, for the log."""
+    hexs = " ".join("%02x" % b for b in rep)
+    if what == "keyboard" and len(rep) == 8:
+        mods = [n for i, n in enumerate(
+            ["LCtrl", "LShift", "LAlt", "LGui", "RCtrl", "RShift", "RAlt",
+             "RGui"]) if rep[0] & (1 << i)]
+        keys = ["0x%02x" % k for k in rep[2:] if k]
+        if not mods and not keys:
+            return "%s  (all keys released)" % hexs
+        return "%s  (mods=%s keys=%s)" % (hexs, "+".join(mods) or "-",
+                                          ",".join(keys) or "-")
+    return hexs
+
+
+class HidReader(threading.Thread):
+    """Reads one FIFO standing in for /dev/hidgN and logs each report.
+
+    The FIFO is opened read-write so hidd's non-blocking writer always has a
+    reader and never sees ENXIO, and so the reader never sees end-of-file."""
+
+    def __init__(self, st, fifo, what, size, logf, lock):
+        super().__init__(daemon=True)
+        self.path, self.fifo, self.what, self.size = \
+            st.path("hid", fifo), fifo, what, size
+        self.logf, self.lock = logf, lock
+        self.fd = os.open(self.path, os.O_RDWR)
+        self.stopping = False
+
+    def run(self):
+        buf = b""
+        while not self.stopping:
+            try:
+                data = os.read(self.fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            buf += data
+            while len(buf) >= self.size:
+                rep, buf = buf[:self.size], buf[self.size:]
+                with self.lock:
+                    self.logf.write("%.3f %s %s: %s\n" % (
+                        time.time(), self.fifo, self.what,
+                        describe_report(self.what, rep)))
+                    self.logf.flush()
+
+
+def wait_socket(path, proc, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            time.sleep(0.05)
+        finally:
+            s.close()
+    return False
+
+
+def wait_tcp(host, port, proc, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def tail(path, n=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+class Supervisor:
+    def __init__(self, args):
+        self.args = args
+        self.st = State(args.state_dir)
+        self.build = os.path.abspath(args.build_dir)
+        self.children = []          # (name, Popen, log path)
+        self.readers = []
+        self.stop_requested = False
+
+    def spawn(self, name, argv, log_path):
+        logf = open(log_path, "ab")
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                stderr=logf, start_new_session=True,
+                                preexec_fn=set_pdeathsig, cwd=self.st.root)
+        logf.close()
+        self.children.append((name, proc, log_path))
+        return proc
+
+    def on_signal(self, signum, frame):
+        self.stop_requested = True
+
+    def start(self):
+        st, a = self.st, self.args
+        st.makedirs()
+        with open(st.path("demo.pid"), "w") as f:
+            f.write("%d\n" % os.getpid())
+        for p in [st.path("ready")]:
+            if os.path.exists(p):
+                os.unlink(p)
+        missing = [n for n in DAEMONS if not os.access(binary(self.build, n),
+                                                       os.X_OK)]
+        if missing:
+            raise RuntimeError("not built in %s: %s" % (self.build,
+                                                       ", ".join(missing)))
+        if shutil.which("nginx") is None:
+            raise RuntimeError("nginx is missing: apt-get install nginx "
+                               "(scripts/deps does)")
+        with open(st.path("kaputtkvm.conf"), "w") as f:
+            f.write(DAEMON_CONFIG)
+        make_certificate(st)
+        user, password = make_credentials(st, self.build)
+
+        lock = threading.Lock()
+        self.hidlog = open(st.path("logs", "hid-reports.log"), "a")
+        for fifo, what, size in HID_FUNCTIONS:
+            path = st.path("hid", fifo)
+            if not os.path.exists(path):
+                os.mkfifo(path, 0o600)
+            r = HidReader(st, fifo, what, size, self.hidlog, lock)
+            r.start()
+            self.readers.append(r)
+
+        for name in DAEMONS:
+            sock = st.socket(name)
+            if os.path.exists(sock):
+                os.unlink(sock)
+            argv = [binary(self.build, name), "--socket", sock,
+                    "--config", st.path("kaputtkvm.conf")] + \
+                daemon_args(name, st)
+            if a.verbose:
+                argv.append("--verbose")
+            log_path = st.path("logs", name + ".log")
+            proc = self.spawn(name, argv, log_path)
+            if not wait_socket(sock, proc):
+                raise RuntimeError("%s did not start listening on %s:\n%s" % (
+                    name, sock, tail(log_path)))
+            log("%s is up (log: %s)" % (name, log_path))
+
+        write_nginx_conf(st, a.listen, a.port)
+        conf = st.path("nginx", "nginx.conf")
+        test = subprocess.run(["nginx", "-t", "-q", "-p", st.path("nginx"),
+                               "-c", conf, "-e",
+                               st.path("logs", "nginx-error.log")],
+                              capture_output=True, text=True)
+        if test.returncode != 0:
+            raise RuntimeError("nginx -t refused the demo config:\n%s" %
+                               test.stderr)
+        proc = self.spawn("nginx", ["nginx", "-p", st.path("nginx"), "-c",
+                                    conf, "-e",
+                                    st.path("logs", "nginx-error.log")],
+                          st.path("logs", "nginx.log"))
+        if not wait_tcp(a.listen, a.port, proc):
+            raise RuntimeError("nginx did not start on %s:%d:\n%s%s" % (
+                a.listen, a.port, tail(st.path("logs", "nginx.log")),
+                tail(st.path("logs", "nginx-error.log"))))
+
+        host = "localhost" if a.listen in ("127.0.0.1", "0.0.0.0") \
+            else a.listen
+        url = "https://%s:%d/" % (host, a.port)
+        info = {"url": url, "user": user, "password": password,
+                "pid": os.getpid(), "state_dir": st.root,
+                "sockets": {n: st.socket(n) for n in DAEMONS},
+                "pids": {n: p.pid for n, p, _ in self.children},
+                "hid_log": st.path("logs", "hid-reports.log")}
+        tmp = st.path("ready.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(info, f, indent=1)
+        os.rename(tmp, st.path("ready"))
+        return info
+
+    def watch(self):
+        """Until a stop signal or a child's unexpected exit."""
+        while not self.stop_requested:
+            for name, proc, log_path in self.children:
+                if proc.poll() is not None:
+                    log("%s exited unexpectedly (status %d); its log:\n%s" % (
+                        name, proc.returncode, tail(log_path)))
+                    return 1
+            time.sleep(0.2)
+        return 0
+
+    def stop(self):
+        """nginx first (no new requests), then the daemons, newest first."""
+        for name, proc, _ in reversed(self.children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGQUIT if name == "nginx"
+                                 else signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                log("%s did not stop within 10 s: killing it" % name)
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for r in self.readers:
+            r.stopping = True
+            os.close(r.fd)
+        for p in [self.st.path("ready"), self.st.path("demo.pid")]:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+
+
+def cmd_run(args):
+    sup = Supervisor(args)
+    signal.signal(signal.SIGINT, sup.on_signal)
+    signal.signal(signal.SIGTERM, sup.on_signal)
+    signal.signal(signal.SIGHUP, sup.on_signal)
+    status = 0
+    try:
+        info = sup.start()
+        print("\nKaputtKVM demo is running.\n"
+              "  URL:      %s\n  user:     %s\n  password: %s\n"
+              "  (self-signed certificate: accept it in the browser)\n"
+              "  logs:     %s  (each HID report: logs/hid-reports.log)\n"
+              "%s" % (info["url"], info["user"], info["password"],
+                      os.path.join(sup.st.root, "logs"),
+                      "" if args.quiet else "Ctrl+C stops it.\n"),
+              flush=True)
+        status = sup.watch()
+    except Exception as e:           # report, then clean up what started
+        log("error: %s" % e)
+        status = 1
+    finally:
+        sup.stop()
+        log("stopped everything it started")
+    return status
+
+
+def cmd_background(args):
+    st = State(args.state_dir)
+    os.makedirs(st.root, exist_ok=True)
+    if os.path.exists(st.path("demo.pid")):
+        try:
+            pid = int(open(st.path("demo.pid")).read())
+            os.kill(pid, 0)
+            log("a demo already runs from %s (pid %d): --stop it first" % (
+                st.root, pid))
+            return 1
+        except (OSError, ValueError):
+            pass
+    for p in ["ready", "demo.pid"]:
+        if os.path.exists(st.path(p)):
+            os.unlink(st.path(p))
+    argv = [sys.executable, os.path.abspath(__file__), "--run",
+            "--quiet", "--state-dir", st.root, "--build-dir",
+            os.path.abspath(args.build_dir), "--port", str(args.port),
+            "--listen", args.listen] + (["--verbose"] if args.verbose else [])
+    with open(st.path("demo.log"), "ab") as logf:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                stderr=logf, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if os.path.exists(st.path("ready")):
+            with open(st.path("ready")) as f:
+                info = json.load(f)
+            print("URL: %s\nuser: %s\npassword: %s\nstop: scripts/demo "
+                  "--stop %s" % (info["url"], info["user"], info["password"],
+                                 st.root))
+            return 0
+        if proc.poll() is not None:
+            log("the demo failed to start; %s says:\n%s" % (
+                st.path("demo.log"), tail(st.path("demo.log"), 30)))
+            return 1
+        time.sleep(0.1)
+    proc.terminate()
+    proc.wait()
+    log("the demo did not come up within 60 s; see %s" % st.path("demo.log"))
+    return 1
+
+
+def cmd_stop(args):
+    st = State(args.state_dir)
+    try:
+        pid = int(open(st.path("demo.pid")).read())
+    except (OSError, ValueError):
+        log("no demo runs from %s" % st.root)
+        return 1
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        log("the demo (pid %d) was gone already" % pid)
+        os.unlink(st.path("demo.pid"))
+        return 0
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        if not os.path.exists("/proc/%d" % pid) or \
+                open("/proc/%d/stat" % pid).read().split()[2] == "Z":
+            log("stopped")
+            return 0
+        time.sleep(0.1)
+    log("the demo (pid %d) did not stop within 40 s" % pid)
+    return 1
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        prog="scripts/demo",
+        description="KaputtKVM without hardware behind nginx (TLS, auth).")
+    ap.add_argument("--state-dir", default=os.path.join(SOURCE_ROOT, ".demo"),
+                    help="where sockets, logs, certificate and password live "
+                    "(default: .demo/)")
+    ap.add_argument("--build-dir", default=os.path.join(SOURCE_ROOT, "build"),
+                    help="built tree to take the programs from; given, "
+                    "scripts/demo neither installs nor builds")
+    ap.add_argument("--port", type=int, default=8443,
+                    help="HTTPS port (default 8443)")
+    ap.add_argument("--listen", default="127.0.0.1",
+                    help="address nginx listens on (default 127.0.0.1; "
+                    "0.0.0.0 for every interface)")
+    ap.add_argument("--background", metavar="DIR",
+                    help="start in the background with state in DIR, print "
+                    "the URL and credentials, return")
+    ap.add_argument("--stop", metavar="DIR",
+                    help="stop the background demo of DIR")
+    ap.add_argument("--verbose", action="store_true",
+                    help="daemons log at debug level")
+    ap.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.stop:
+        args.state_dir = args.stop
+        return cmd_stop(args)
+    if args.background:
+        args.state_dir = args.background
+        return cmd_background(args)
+    return cmd_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
