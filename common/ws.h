@@ -30,6 +30,7 @@ enum ws_close_code {
 	WS_CLOSE_PROTOCOL	= 1002,
 	WS_CLOSE_UNSUPPORTED	= 1003,
 	WS_CLOSE_NO_STATUS	= 1005,	/* never sent */
+	WS_CLOSE_ABNORMAL	= 1006,	/* never sent: gone without a close */
 	WS_CLOSE_BAD_DATA	= 1007,	/* e.g. text that is not UTF-8 */
 	WS_CLOSE_POLICY		= 1008,
 	WS_CLOSE_TOO_BIG	= 1009,
@@ -65,6 +66,34 @@ void	ws_accept_key(const char *client_key, char *out);
 /* 1 when s[0..len) is valid UTF-8. */
 int	ws_utf8_valid(const uint8_t *s, size_t len);
 
+/*
+ * The receiving half of the protocol, also pure code (the connection layer
+ * runs on it, the fuzz target drives it): bytes in, in pieces of any size;
+ * whole reassembled messages and control frames out.
+ */
+struct ws_reader;
+
+struct ws_message {
+	int		 opcode;	/* TEXT, BINARY, CLOSE, PING or PONG */
+	const uint8_t	*data;		/* unmasked; CLOSE: the reason */
+	size_t		 len;
+	int		 close_code;	/* CLOSE: the peer's, or 1005 if none */
+};
+
+/* max_message bounds a reassembled message (0: 64 KiB). */
+struct ws_reader *ws_reader_new(int require_mask, size_t max_message);
+void	ws_reader_free(struct ws_reader *);	/* NULL is fine */
+/*
+ * Consumes bytes of buf (*ret_used says how many) until a message or a
+ * control frame is complete, then returns 1 with *ret_msg filled (its data
+ * stays valid until the next call).  Returns 0 when all of buf was used and
+ * more is needed, or -code (a ws_close_code) when the peer broke the
+ * protocol: 1002, 1007 for text or a close reason that is not UTF-8, 1009 for
+ * a message over max_message.  After an error every call returns it again.
+ */
+int	ws_reader_feed(struct ws_reader *, const uint8_t *buf, size_t len,
+	    size_t *ret_used, struct ws_message *ret_msg);
+
 struct ws_conn;
 
 struct ws_config {
@@ -74,6 +103,9 @@ struct ws_config {
 	const char *const *origins;
 	unsigned int	 ping_interval_sec;	/* 0: 30; a peer silent for
 						 * twice that is closed */
+	/* Unsent bytes allowed before ws_send() gives up on a peer that does
+	 * not read and closes with 1008.  0: 1 MiB. */
+	size_t		 max_pending;
 };
 
 struct ws_callbacks {
@@ -94,10 +126,20 @@ struct ws_callbacks {
 int		 ws_accept(struct http_request *, const struct ws_config *,
 		    const struct ws_callbacks *, void *arg,
 		    struct ws_conn **ret_conn);
+/*
+ * Queues one unfragmented message or control frame; never blocks.  -EPIPE
+ * once the connection is closing; -ENOBUFS when the peer has let more than
+ * max_pending bytes pile up (the connection is then closed with 1008).
+ */
 int		 ws_send(struct ws_conn *, int opcode, const void *, size_t);
 int		 ws_send_text(struct ws_conn *, const char *);
-/* Starts the closing handshake; on_close follows. */
+/* Starts the closing handshake; on_close follows from the event loop (never
+ * from inside this call), when the peer answered or after a few seconds. */
 void		 ws_close(struct ws_conn *, int code, const char *reason);
+/* Closes now, for a daemon that is stopping: one non-blocking attempt to
+ * send a close frame, then on_close runs before this returns (from inside
+ * the conn's own callbacks: right after they return). */
+void		 ws_abort(struct ws_conn *, int code, const char *reason);
 const char	*ws_origin(const struct ws_conn *);	/* NULL if none sent */
 const char	*ws_peer(const struct ws_conn *);	/* "c12", for logs */
 size_t		 ws_pending(const struct ws_conn *);	/* unsent bytes */
