@@ -71,8 +71,11 @@ client_parse_reply(const char *buf, size_t len, int eof,
 		if (next == NULL)
 			break;
 		next++;
-		n = (size_t)(next - line) - 2;
-		colon = memchr(line, ':', n);
+		/* a line ends in CRLF or a bare LF */
+		n = (size_t)(next - line) - 1;
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		colon = n > 0 ? memchr(line, ':', n) : NULL;
 		if (colon == NULL) {
 			client_reply_free(ret);
 			return -EPROTO;
