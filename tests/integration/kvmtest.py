@@ -267,3 +267,34 @@ def assert_error(test, reply_pair, status, code=None):
 def main():
     """Run the calling module's unittest cases with verbose output."""
     unittest.main(verbosity=2)
+
+
+def hardware_free_args(name, tmp):
+    """Command-line arguments that run a daemon without hardware, using
+    stand-ins in tmp: capd's test pattern, FIFOs for hidd's /dev/hidgN,
+    a directory for mediad's LUN, gpiod-ctl's test-only backend."""
+    if name == "capd":
+        return ["--source", "pattern", "--resolution", "640x360",
+                "--fps", "10"]
+    if name == "hidd":
+        paths = []
+        for dev in ("hidg0", "hidg1", "hidg2"):
+            p = os.path.join(tmp, dev)
+            if not os.path.exists(p):
+                os.mkfifo(p)
+            paths.append(p)
+        return ["--backend", "gadget", "--keyboard", paths[0],
+                "--mouse", paths[1], "--mouse-rel", paths[2]]
+    if name == "mediad":
+        images = os.path.join(tmp, "images")
+        lun = os.path.join(tmp, "lun.0")
+        for d in (images, lun):
+            os.makedirs(d, exist_ok=True)
+        for attr, val in (("file", ""), ("cdrom", "0"), ("ro", "0")):
+            with open(os.path.join(lun, attr), "w") as f:
+                f.write(val + "\n")
+        return ["--images", images, "--lun", lun,
+                "--state-file", os.path.join(tmp, "mediad.state")]
+    if name == "gpiod-ctl":
+        return ["--backend", "test"]
+    raise ValueError(name)

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Count meson's test results: `summary.py build/meson-logs/testlog.json...`
+
+Prints each skipped test with the reason it gave, then one line
+`N passed, N failed, N skipped` over all the logs given.  Exits 1 if any
+test failed (or a log is missing), else 0.
+"""
+import json
+import sys
+
+passed = failed = skipped = 0
+missing = False
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        print("summary: %s: %s" % (path, e))
+        missing = True
+        continue
+    for line in lines:
+        if not line.strip():
+            continue
+        t = json.loads(line)
+        res = t.get("result")
+        if res in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif res == "SKIP":
+            skipped += 1
+            out = (t.get("stdout") or "").strip().splitlines()
+            why = [l for l in out if "skip" in l.lower()] or out[-1:]
+            print("skipped: %s: %s" % (t["name"],
+                                       why[-1] if why else "(no reason)"))
+        else:
+            failed += 1
+            print("failed: %s (%s)" % (t["name"], res))
+print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+sys.exit(1 if failed or missing else 0)
