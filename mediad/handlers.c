@@ -1,0 +1,455 @@
+/*
+ * handlers.c -- mediad's HTTP handlers: parse, call media.c, encode.
+ *
+ * Uploads use the server's streamed body: the handler checks name, size and
+ * overwrite rules before a single body byte is read (a refusal is answered
+ * at once, and a client sending "Expect: 100-continue" never sends the
+ * body), then each piece goes straight to the store.  Downloads are read
+ * from the file as the socket drains, a bounded amount at a time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "daemon.h"
+#include "error.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "lun.h"
+#include "media.h"
+#include "metrics.h"
+#include "name.h"
+#include "range.h"
+#include "request.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define HANDLERS_IMAGES	     "/images/"
+#define HANDLERS_READ_CHUNK  (256 * 1024)
+#define HANDLERS_MAX_PENDING (1024 * 1024)
+
+struct handlers_upload {
+	struct handlers_ctx *ctx;
+	struct store_upload *up;
+	char name[NAME_MAX_BYTES + 1];
+	char peer[32];
+};
+
+struct handlers_download {
+	int fd;
+	uint64_t off;
+	uint64_t left;
+};
+
+/* GET /state. */
+static void
+handlers_state(struct http_request *req, void *arg)
+{
+	struct handlers_ctx *ctx = arg;
+	json_t *st;
+
+	st = media_state_json(ctx->media);
+	if (ctx->daemon != NULL)
+		json_object_set_new(st, "uptime_s",
+				    json_real(daemon_uptime(ctx->daemon)));
+	api_reply_ok(req, st);
+}
+
+/* GET /metrics. */
+static void
+handlers_metrics(struct http_request *req, void *arg)
+{
+	struct handlers_ctx *ctx = arg;
+	const struct media_counters *c = media_counters(ctx->media);
+	const struct store_upload *up = NULL;
+	struct store_space sp;
+	struct metrics *m;
+	json_t *lun;
+	char label[64];
+	size_t i, n = 0;
+
+	m = metrics_new("mediad");
+	while ((up = store_upload_next(media_store(ctx->media), up)) != NULL)
+		n++;
+	metrics_gauge(m, "uploads_running", "Uploads in progress.", n);
+	metrics_counter(m, "uploads_completed_total",
+			"Uploads stored under their name.", c->uploads_ok);
+	metrics_counter(m, "uploads_failed_total",
+			"Uploads refused, aborted or failed.",
+			c->uploads_failed);
+	metrics_counter(m, "upload_bytes_total", "Bytes of completed uploads.",
+			c->bytes_uploaded);
+	metrics_counter(m, "mounts_total", "Media mounted.", c->mounts);
+	metrics_counter(m, "ejects_total", "Media ejected.", c->ejects);
+	metrics_counter(m, "locked_refusals_total",
+			"Mounts or ejects refused: locked by the target.",
+			c->refused_locked);
+	if (store_space(media_store(ctx->media), &sp) == 0) {
+		metrics_gauge(m, "store_free_bytes",
+			      "Free bytes of the image store.", sp.avail);
+		metrics_gauge(m, "store_size_bytes",
+			      "Size of the image store's file system.",
+			      sp.total);
+	}
+	metrics_declare(m, "lun_mounted", "gauge",
+			"1 when the LUN has a medium.");
+	for (i = 0; i < media_nluns(ctx->media); i++) {
+		lun = media_lun_json(ctx->media, i);
+		snprintf(label, sizeof(label), "lun=\"%zu\"", i);
+		metrics_sample(m, "lun_mounted", label,
+			       json_is_true(json_object_get(lun, "mounted")));
+		json_decref(lun);
+	}
+	if (ctx->daemon != NULL)
+		metrics_counter(m, "http_requests_total", "HTTP requests.",
+				http_server_requests(daemon_http(ctx->daemon)));
+	error_clear();
+	metrics_reply(req, m);
+}
+
+/* GET /images. */
+static void
+handlers_list(struct http_request *req, void *arg)
+{
+	struct handlers_ctx *ctx = arg;
+	json_t *list;
+
+	if ((list = media_list_json(ctx->media)) == NULL) {
+		api_reply_error(req, -EIO, NULL);
+		return;
+	}
+	api_reply_ok(req, json_pack("{s:o}", "images", list));
+}
+
+/* The image name of /images/NAME, checked. */
+static int
+handlers_name(struct http_request *req, const char **ret)
+{
+	const char *path = http_request_path(req);
+	int r;
+
+	path += strlen(HANDLERS_IMAGES);
+	if ((r = name_check(path, strlen(path))) < 0)
+		return r;
+	*ret = path;
+	return 0;
+}
+
+/* A streamed piece of an upload. */
+static int
+handlers_upload_data(struct http_request *req, const void *data, size_t len,
+		     void *arg)
+{
+	struct handlers_upload *hu = arg;
+	int r;
+
+	if ((r = store_upload_write(hu->up, data, len)) < 0) {
+		log_warnx("upload of '%s' from %s failed: %s", hu->name,
+			  hu->peer, error_get());
+		media_upload_abort(hu->ctx->media, hu->up);
+		free(hu);
+		return r; /* the server replies with error_get() */
+	}
+	return 0;
+}
+
+/* The whole body is in: name it and answer with its digest. */
+static void
+handlers_upload_end(struct http_request *req, void *arg)
+{
+	struct handlers_upload *hu = arg;
+	uint64_t size = store_upload_length(hu->up);
+	char sha[65];
+	int r;
+
+	if ((r = media_upload_finish(hu->ctx->media, hu->up, sha)) < 0) {
+		log_warnx("upload of '%s' from %s failed: %s", hu->name,
+			  hu->peer, error_get());
+		api_reply_error(req, r, NULL);
+	} else {
+		log_info("stored '%s' (%" PRIu64 " bytes, sha256 %s) from %s",
+			 hu->name, size, sha, hu->peer);
+		api_reply_ok(req, json_pack("{s:s, s:I, s:s}", "name", hu->name,
+					    "size", (json_int_t)size, "sha256",
+					    sha));
+	}
+	free(hu);
+}
+
+/* The peer went away or stalled: nothing is kept. */
+static void
+handlers_upload_abort(struct http_request *req, void *arg)
+{
+	struct handlers_upload *hu = arg;
+
+	log_warnx("upload of '%s' from %s aborted after %" PRIu64 " of %" PRIu64
+		  " bytes; nothing was kept",
+		  hu->name, hu->peer, store_upload_received(hu->up),
+		  store_upload_length(hu->up));
+	media_upload_abort(hu->ctx->media, hu->up);
+	free(hu);
+}
+
+static const struct http_body_callbacks handlers_upload_cbs = {
+    handlers_upload_data,
+    handlers_upload_end,
+    handlers_upload_abort,
+};
+
+/* PUT /images/NAME: checks first, then stream the body to the store. */
+static void
+handlers_upload(struct http_request *req, struct handlers_ctx *ctx,
+		const char *name)
+{
+	struct handlers_upload *hu;
+	struct store_upload *up;
+	const char *q;
+	int64_t len = http_request_content_length(req);
+	int r, overwrite = 0;
+
+	if ((q = http_request_query(req, "overwrite")) != NULL) {
+		if (strcmp(q, "1") == 0 || strcmp(q, "true") == 0)
+			overwrite = 1;
+		else if (strcmp(q, "0") != 0 && strcmp(q, "false") != 0) {
+			api_reply_error(req, -EINVAL,
+					"overwrite must be 1 or "
+					"0");
+			return;
+		}
+	}
+	if (len < 0) {
+		api_reply_error(
+		    req, -EINVAL,
+		    "send Content-Length: the size "
+		    "must be known up front to check free space (chunked "
+		    "uploads are not accepted)");
+		return;
+	}
+	if ((r = media_upload_begin(ctx->media, name, (uint64_t)len, overwrite,
+				    http_request_peer(req), &up)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
+	hu = xcalloc(1, sizeof(*hu));
+	hu->ctx = ctx;
+	hu->up = up;
+	snprintf(hu->name, sizeof(hu->name), "%s", name);
+	snprintf(hu->peer, sizeof(hu->peer), "%s", http_request_peer(req));
+	log_info("upload of '%s' (%" PRId64 " bytes%s) from %s started", name,
+		 len, overwrite ? ", overwrite" : "", hu->peer);
+	if ((r = http_request_read_body(req, &handlers_upload_cbs, hu)) < 0) {
+		media_upload_abort(ctx->media, up);
+		free(hu);
+		api_reply_error(req, r, NULL);
+	}
+}
+
+/* Free a download. */
+static void
+handlers_download_free(struct handlers_download *dl)
+{
+	close(dl->fd);
+	free(dl);
+}
+
+/* Queue more of the file while the socket keeps up. */
+static void
+handlers_download_fill(struct http_request *req, void *arg)
+{
+	struct handlers_download *dl = arg;
+	char *buf;
+	size_t want;
+	ssize_t n;
+
+	buf = xmalloc(HANDLERS_READ_CHUNK);
+	while (dl->left > 0 && http_reply_pending(req) < HANDLERS_MAX_PENDING) {
+		want = dl->left < HANDLERS_READ_CHUNK ? dl->left
+						      : HANDLERS_READ_CHUNK;
+		n = pread(dl->fd, buf, want, (off_t)dl->off);
+		if (n <= 0) {
+			/* Shrunk or unreadable: the short reply closes. */
+			log_warnx("download stopped at byte %" PRIu64 ": %s",
+				  dl->off,
+				  n < 0 ? strerror(errno) : "end of file");
+			dl->left = 0;
+			break;
+		}
+		http_reply_write(req, buf, (size_t)n);
+		dl->off += (uint64_t)n;
+		dl->left -= (uint64_t)n;
+	}
+	free(buf);
+	if (dl->left == 0) {
+		http_reply_end(req);
+		handlers_download_free(dl);
+	}
+}
+
+/* The peer left before the end. */
+static void
+handlers_download_close(struct http_request *req, void *arg)
+{
+	handlers_download_free(arg);
+}
+
+/* GET or HEAD /images/NAME. */
+static void
+handlers_download(struct http_request *req, struct handlers_ctx *ctx,
+		  const char *name)
+{
+	struct handlers_download *dl;
+	struct stat st;
+	uint64_t start = 0, len;
+	char hdr[96], *env;
+	json_t *e;
+	int fd, r;
+
+	if ((r = store_open_image(media_store(ctx->media), name, &fd, &st)) <
+	    0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
+	len = (uint64_t)st.st_size;
+	r = range_parse(http_request_header(req, "Range"), len, &start, &len);
+	http_reply_header(req, "Accept-Ranges", "bytes");
+	if (r == -ERANGE) {
+		close(fd);
+		snprintf(hdr, sizeof(hdr), "bytes */%lld",
+			 (long long)st.st_size);
+		http_reply_header(req, "Content-Range", hdr);
+		e = api_envelope_error(-ERANGE, "the requested range is "
+						"outside the image");
+		env = json_dumps(e, JSON_COMPACT);
+		json_decref(e);
+		http_reply(req, 416, "application/json", env, strlen(env));
+		free(env);
+		return;
+	}
+	if (r == 0) {
+		snprintf(hdr, sizeof(hdr), "bytes %" PRIu64 "-%" PRIu64 "/%lld",
+			 start, start + len - 1, (long long)st.st_size);
+		http_reply_header(req, "Content-Range", hdr);
+	}
+	http_reply_start(req, r == 0 ? 206 : 200, "application/octet-stream",
+			 (int64_t)len);
+	if (http_request_method(req) == HTTP_HEAD || len == 0) {
+		close(fd);
+		http_reply_end(req);
+		return;
+	}
+	dl = xcalloc(1, sizeof(*dl));
+	dl->fd = fd;
+	dl->off = start;
+	dl->left = len;
+	posix_fadvise(fd, (off_t)start, (off_t)len, POSIX_FADV_SEQUENTIAL);
+	http_reply_set_callbacks(req, handlers_download_fill,
+				 handlers_download_close, dl);
+	handlers_download_fill(req, dl);
+}
+
+/* DELETE /images/NAME. */
+static void
+handlers_delete(struct http_request *req, struct handlers_ctx *ctx,
+		const char *name)
+{
+	int r;
+
+	if ((r = media_delete(ctx->media, name)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
+	log_info("deleted '%s'", name);
+	api_reply_ok(req, json_pack("{s:s}", "deleted", name));
+}
+
+/* /images/NAME: every method; the body is streamed (PUT) or discarded. */
+static void
+handlers_image(struct http_request *req, void *arg)
+{
+	struct handlers_ctx *ctx = arg;
+	const char *name;
+	int r;
+
+	if ((r = handlers_name(req, &name)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
+	switch (http_request_method(req)) {
+	case HTTP_PUT:
+		handlers_upload(req, ctx, name);
+		break;
+	case HTTP_DELETE:
+		handlers_delete(req, ctx, name);
+		break;
+	default:
+		handlers_download(req, ctx, name);
+		break;
+	}
+}
+
+/* POST /mount. */
+static void
+handlers_mount(struct http_request *req, void *arg)
+{
+	struct handlers_ctx *ctx = arg;
+	struct request_mount rq;
+	json_t *body = NULL;
+	int r;
+
+	if ((r = api_read_json(req, &body)) < 0 ||
+	    (r = request_mount_parse(body, &rq)) < 0 ||
+	    (r = media_mount(ctx->media, (size_t)rq.lun, rq.image, rq.cdrom,
+			     rq.readonly, rq.force)) < 0) {
+		api_reply_error(req, r, NULL);
+		goto out;
+	}
+	log_info("LUN %lld: mounted '%s' (%s, %s)", rq.lun, rq.image,
+		 rq.cdrom ? "CD" : "flash",
+		 rq.readonly ? "read-only" : "read-write");
+	api_reply_ok(req, media_lun_json(ctx->media, (size_t)rq.lun));
+out:
+	json_decref(body);
+}
+
+/* POST /eject. */
+static void
+handlers_eject(struct http_request *req, void *arg)
+{
+	struct handlers_ctx *ctx = arg;
+	struct request_eject rq;
+	json_t *body = NULL;
+	size_t len = 0;
+	int r;
+
+	http_request_body(req, &len);
+	if ((len > 0 && (r = api_read_json(req, &body)) < 0) ||
+	    (r = request_eject_parse(body, &rq)) < 0 ||
+	    (r = media_eject(ctx->media, (size_t)rq.lun, rq.force)) < 0) {
+		api_reply_error(req, r, NULL);
+		goto out;
+	}
+	log_info("LUN %lld: ejected%s", rq.lun, rq.force ? " (forced)" : "");
+	api_reply_ok(req, media_lun_json(ctx->media, (size_t)rq.lun));
+out:
+	json_decref(body);
+}
+
+const struct http_route handlers_routes[] = {
+    {"/state", HTTP_GET | HTTP_HEAD, handlers_state, 0},
+    {"/metrics", HTTP_GET | HTTP_HEAD, handlers_metrics, 0},
+    {"/images", HTTP_GET | HTTP_HEAD, handlers_list, 0},
+    {HANDLERS_IMAGES, HTTP_GET | HTTP_HEAD | HTTP_PUT | HTTP_DELETE,
+     handlers_image, HTTP_ROUTE_STREAM_BODY},
+    {"/mount", HTTP_POST, handlers_mount, 0},
+    {"/eject", HTTP_POST, handlers_eject, 0},
+    {NULL, 0, NULL, 0},
+};
