@@ -36,9 +36,11 @@ if [ ! -e "$dir/tls/cert.pem" ] && [ ! -e "$dir/tls/key.pem" ]; then
 fi
 if [ ! -e "$dir/htpasswd" ]; then
 	echo "kaputtkvm: no password yet; here is a random one (shown only now):"
-	"$sbindir/kaputtkvm-passwd" --random --no-reload
+	"$sbindir/kaputtkvm-passwd" --random --no-reload \
+	    --file "$dir/htpasswd" --secret-file "$dir/nginx-secret.conf"
 elif [ ! -e "$dir/nginx-secret.conf" ]; then
-	"$sbindir/kaputtkvm-passwd" --renew-secret --no-reload
+	"$sbindir/kaputtkvm-passwd" --renew-secret --no-reload \
+	    --file "$dir/htpasswd" --secret-file "$dir/nginx-secret.conf"
 fi
 
 if [ -d "$nginxdir/sites-enabled" ] &&

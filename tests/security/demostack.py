@@ -1,0 +1,258 @@
+"""demostack -- the demo stack (scripts/demo --background) for tests, and an
+HTTPS + WebSocket client for talking to it through nginx.
+
+    with demostack.Stack() as s:
+        c = s.client()                     # logged in (basic auth + cookie)
+        status, hdrs, body = c.request("GET", "/api/video/state")
+
+The stack runs from $KVM_BUILD_ROOT's binaries with its state in a temporary
+directory, on a free port.  Standard library only.
+"""
+
+import base64
+import http.client
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import shutil
+import time
+
+BUILD_ROOT = os.environ.get(
+    "KVM_BUILD_ROOT",
+    os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+SOURCE_ROOT = os.environ.get(
+    "KVM_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+DEMO = os.path.join(SOURCE_ROOT, "scripts", "demo.py")
+DAEMON_BINARIES = ["capd/capd", "hidd/hidd", "mediad/mediad",
+                   "gpiod-ctl/gpiod-ctl"]
+
+
+def skip(reason):
+    """Exit 77 (meson: skipped) with the reason."""
+    print("SKIP: " + reason)
+    sys.exit(77)
+
+
+def require_stack():
+    """Skip unless nginx, openssl and all four daemons are there."""
+    for prog in ["nginx", "openssl"]:
+        if shutil.which(prog) is None:
+            skip("%s is not installed (scripts/deps installs it)" % prog)
+    missing = [b for b in DAEMON_BINARIES
+               if not os.access(os.path.join(BUILD_ROOT, b), os.X_OK)]
+    if missing:
+        skip("not built yet: %s" % ", ".join(missing))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tls_context():
+    """Client context for the demo's self-signed certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class Client:
+    """HTTPS to the stack; keeps the cookie nginx sets after a login."""
+
+    def __init__(self, stack, user=None, password=None, cookie=True):
+        self.stack = stack
+        self.user, self.password = user, password
+        self.keep_cookie = cookie
+        self.cookie = None
+
+    def auth_header(self):
+        if self.user is None:
+            return {}
+        tok = base64.b64encode(
+            ("%s:%s" % (self.user, self.password)).encode()).decode()
+        return {"Authorization": "Basic " + tok}
+
+    def connect(self, timeout=10):
+        return http.client.HTTPSConnection("127.0.0.1", self.stack.port,
+                                           timeout=timeout,
+                                           context=tls_context())
+
+    def headers(self, extra=None):
+        h = {"Host": self.stack.host}
+        h.update(self.auth_header())
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        h.update(extra or {})
+        return h
+
+    def remember(self, resp):
+        for k, v in resp.getheaders():
+            if k.lower() == "set-cookie" and self.keep_cookie:
+                self.cookie = v.split(";", 1)[0]
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        """One request; (status, lower-cased headers, body bytes)."""
+        conn = self.connect(timeout)
+        h = self.headers(headers)
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=body, headers=h)
+            resp = conn.getresponse()
+            data = resp.read()
+            self.remember(resp)
+            return resp.status, {k.lower(): v for k, v in
+                                 resp.getheaders()}, data
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None, headers=None, timeout=10):
+        status, _, data = self.request(method, path, body, headers, timeout)
+        try:
+            return status, json.loads(data)
+        except ValueError:
+            return status, None
+
+    def write(self, method, path, body=None, timeout=10):
+        """A state-changing request as the page sends it."""
+        return self.json(method, path, body, {
+            "X-KaputtKVM": "1", "Origin": self.stack.origin}, timeout)
+
+    def websocket(self, path, origin=None, timeout=10):
+        """Opens a WebSocket; returns (status, headers, ssl socket or None).
+        The socket is left open on 101."""
+        raw = socket.create_connection(("127.0.0.1", self.stack.port),
+                                       timeout=timeout)
+        s = tls_context().wrap_socket(raw)
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = ["GET %s HTTP/1.1" % path, "Upgrade: websocket",
+                 "Connection: Upgrade", "Sec-WebSocket-Key: " + key,
+                 "Sec-WebSocket-Version: 13"]
+        for k, v in self.headers().items():
+            lines.append("%s: %s" % (k, v))
+        if origin is not None:
+            lines.append("Origin: " + origin)
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        text = head.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
+        first, *rest = text.split("\r\n")
+        status = int(first.split()[1]) if len(first.split()) > 1 else 0
+        hdrs = {}
+        for line in rest:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                hdrs[k.strip().lower()] = v.strip()
+        if status != 101:
+            s.close()
+            return status, hdrs, None
+        return status, hdrs, s
+
+
+def ws_send(sock, payload, opcode=0x1):
+    """One masked client frame."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    mask = os.urandom(4)
+    n = len(payload)
+    if n < 126:
+        head = bytes([0x80 | opcode, 0x80 | n])
+    elif n < 65536:
+        head = bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 0x80 | 127]) + n.to_bytes(8, "big")
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    sock.sendall(head + mask + body)
+
+
+class Stack:
+    """scripts/demo --background in a temporary directory."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="kvm-stack-")
+        self.state = os.path.join(self.tmp, "demo")
+        self.port = free_port()
+        self.host = "localhost:%d" % self.port
+        self.origin = "https://" + self.host
+        self.info = None
+        self.failed = False
+
+    def start(self):
+        r = subprocess.run([sys.executable, DEMO, "--build-dir", BUILD_ROOT,
+                            "--background", self.state, "--port",
+                            str(self.port)],
+                           capture_output=True, text=True, timeout=90)
+        if r.returncode != 0:
+            self.dump_logs()
+            raise RuntimeError("the demo did not start:\n%s%s" % (r.stdout,
+                                                                  r.stderr))
+        with open(os.path.join(self.state, "ready")) as f:
+            self.info = json.load(f)
+        return self
+
+    def stop(self):
+        if self.info is None:
+            return
+        r = subprocess.run([sys.executable, DEMO, "--stop", self.state],
+                           capture_output=True, text=True, timeout=60)
+        self.info = None
+        if r.returncode != 0:
+            raise RuntimeError("the demo did not stop: %s" % r.stderr)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.failed = True
+            self.dump_logs()
+        self.stop()
+        self.cleanup()
+        return False
+
+    def cleanup(self):
+        if not self.failed and os.environ.get("KVM_KEEP_TMP") != "1":
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.state, *parts)
+
+    def log(self, name):
+        try:
+            with open(self.path("logs", name + ".log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def dump_logs(self):
+        for name in ["capd", "hidd", "mediad", "gpiod-ctl", "nginx-error"]:
+            text = self.log(name)
+            if text:
+                sys.stderr.write("--- %s ---\n%s\n" % (name, text[-3000:]))
+        try:
+            with open(self.path("demo.log"), errors="replace") as f:
+                sys.stderr.write("--- demo ---\n%s\n" % f.read()[-3000:])
+        except OSError:
+            pass
+
+    def client(self, password=None, user=None, cookie=True):
+        """A client with the right credentials unless told otherwise."""
+        return Client(self, user or self.info["user"],
+                      self.info["password"] if password is None else password,
+                      cookie)
+
+    def anonymous(self):
+        return Client(self)

@@ -1,0 +1,252 @@
+"""Security of the front door: the demo stack (real daemons, real nginx with
+the installed site template) attacked through HTTPS.
+
+- no URL answers without credentials;
+- a state-changing request without X-KaputtKVM: 1 or with a foreign Origin
+  is refused (403) and changes nothing;
+- a WebSocket from a foreign Origin is refused;
+- traversal in media URLs is refused (400) and creates nothing;
+- only image uploads may have a big body;
+- the security headers are on every answer.
+The login rate limit and TLS versions are in test_login.py / test_tls.py.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import demostack  # noqa: E402
+
+FOREIGN = "https://evil.example"
+stack = None
+
+
+def setUpModule():
+    global stack
+    demostack.require_stack()
+    stack = demostack.Stack().start()
+
+
+def tearDownModule():
+    if stack is not None:
+        stack.stop()
+        stack.cleanup()
+
+
+class NoCredentials(unittest.TestCase):
+    """Every URL wants the password; nothing of a daemon leaks."""
+
+    URLS = [("GET", "/"), ("GET", "/index.html"), ("GET", "/nothing-here"),
+            ("GET", "/api/video/state"), ("GET", "/api/video/stream"),
+            ("GET", "/api/video/snapshot"), ("GET", "/api/hid/state"),
+            ("GET", "/api/media/images"), ("GET", "/api/gpio/state"),
+            ("GET", "/api/gpio/metrics"), ("POST", "/api/gpio/atx"),
+            ("PUT", "/api/media/images/x.iso"),
+            ("DELETE", "/api/media/images/x.iso")]
+
+    def test_every_url_401(self):
+        anon = stack.anonymous()
+        wrong = stack.client(password="not-the-password")
+        for client in (anon, wrong):
+            for method, path in self.URLS:
+                status, hdrs, body = client.request(
+                    method, path, b"{}" if method != "GET" else None,
+                    {"X-KaputtKVM": "1"})
+                self.assertEqual(status, 401, (method, path, body))
+                self.assertIn("basic", hdrs.get("www-authenticate", "").lower())
+                self.assertIn(b'"unauthorized"', body)
+                self.assertNotIn("set-cookie", hdrs)
+
+    def test_websocket_401(self):
+        status, _, sock = stack.anonymous().websocket("/api/hid/ws",
+                                                      stack.origin)
+        self.assertEqual(status, 401)
+        self.assertIsNone(sock)
+
+
+class CrossSite(unittest.TestCase):
+    """Basic auth makes browsers replay credentials: refuse forged writes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = stack.client()
+        status, _ = cls.c.json("GET", "/api/media/images")
+        assert status == 200, status
+
+    def upload(self, name, data=b"x" * 4096):
+        status, reply = self.c.json("PUT", "/api/media/images/" + name,
+                                    data, {"X-KaputtKVM": "1",
+                                           "Origin": stack.origin,
+                                           "Content-Type":
+                                           "application/octet-stream"})
+        self.assertEqual(status, 200, reply)
+
+    def image_names(self):
+        status, reply = self.c.json("GET", "/api/media/images")
+        self.assertEqual(status, 200, reply)
+        result = reply["result"]
+        images = result.get("images", result) if isinstance(result, dict) \
+            else result
+        return sorted(i["name"] if isinstance(i, dict) else i for i in images)
+
+    def assert_refused(self, method, path, body, headers):
+        status, reply = self.c.json(method, path, body, headers)
+        self.assertEqual(status, 403, (method, path, headers, reply))
+        self.assertEqual(reply["error"]["code"], "forbidden")
+
+    def test_delete_refused_without_header_or_with_foreign_origin(self):
+        self.upload("csrf-victim.img")
+        before = self.image_names()
+        self.assertIn("csrf-victim.img", before)
+        for headers in ({},                                  # no header
+                        {"Origin": stack.origin},             # no header
+                        {"X-KaputtKVM": "0"},
+                        {"X-KaputtKVM": "1", "Origin": FOREIGN},
+                        {"X-KaputtKVM": "1", "Origin": "null"},
+                        {"X-KaputtKVM": "1",
+                         "Origin": "https://%s.evil.example" % stack.host},
+                        {"X-KaputtKVM": "1",
+                         "Origin": "http://" + stack.host},   # other scheme
+                        {"X-KaputtKVM": "1", "Origin": FOREIGN,
+                         "X-Forwarded-Host": "evil.example"}):
+            self.assert_refused("DELETE", "/api/media/images/csrf-victim.img",
+                                None, headers)
+        self.assertEqual(self.image_names(), before)
+        # The page's own request does it: the check above could fail.
+        status, reply = self.c.write("DELETE",
+                                     "/api/media/images/csrf-victim.img")
+        self.assertEqual(status, 200, reply)
+        self.assertNotIn("csrf-victim.img", self.image_names())
+
+    def test_mount_refused(self):
+        self.upload("csrf-mount.img")
+        for headers in ({}, {"X-KaputtKVM": "1", "Origin": FOREIGN}):
+            self.assert_refused("POST", "/api/media/mount",
+                                {"image": "csrf-mount.img"}, headers)
+        lun_file = stack.path("media", "lun", "file")
+        if os.path.exists(lun_file):
+            with open(lun_file) as f:
+                self.assertEqual(f.read().strip(), "")
+
+    def test_upload_refused_and_nothing_written(self):
+        before = self.image_names()
+        self.assert_refused("PUT", "/api/media/images/csrf-new.img",
+                            b"y" * 1000, {"Origin": FOREIGN,
+                                          "X-KaputtKVM": "1"})
+        self.assert_refused("PUT", "/api/media/images/csrf-new.img",
+                            b"y" * 1000, {})
+        self.assertEqual(self.image_names(), before)
+        self.assertEqual([n for n in os.listdir(stack.path("media", "images"))
+                          if "csrf-new" in n], [])
+
+    def test_keys_refused_and_nothing_typed(self):
+        log = stack.path("logs", "hid-reports.log")
+        size = os.path.getsize(log)
+        for path, body in (("/api/hid/key", {"code": "KeyA", "state": True}),
+                           ("/api/hid/paste", {"text": "rm -rf /\n"}),
+                           ("/api/gpio/atx", {"action": "off-hard"}),
+                           ("/api/gpio/pulse", {"line": "power-button",
+                                                "ms": 100})):
+            self.assert_refused("POST", path, body, {"Origin": FOREIGN,
+                                                     "X-KaputtKVM": "1"})
+            self.assert_refused("POST", path, body, {})
+        time.sleep(0.3)
+        self.assertEqual(os.path.getsize(log), size,
+                         "a refused request reached the keyboard")
+
+    def test_safe_methods_need_no_header(self):
+        status, reply = self.c.json("GET", "/api/gpio/state")
+        self.assertEqual(status, 200, reply)
+
+
+class WebSocketOrigin(unittest.TestCase):
+    def test_foreign_origin_refused(self):
+        c = stack.client()
+        for origin in (FOREIGN, "null", "http://" + stack.host,
+                       "https://localhost.evil.example"):
+            status, _, sock = c.websocket("/api/hid/ws", origin)
+            self.assertEqual(status, 403, origin)
+            self.assertIsNone(sock)
+
+    def test_own_origin_accepted(self):
+        status, hdrs, sock = stack.client().websocket("/api/hid/ws",
+                                                      stack.origin)
+        self.assertEqual(status, 101, hdrs)
+        sock.close()
+
+
+class Traversal(unittest.TestCase):
+    PATHS = ["/api/media/images/..%2f..%2fetc%2fpasswd",
+             "/api/media/images/%2e%2e/%2e%2e/etc/passwd",
+             "/api/media/images/..%2F..%2Fx",
+             "/api/media/images/..%5c..%5cx",
+             "/api/media/images/../../../etc/passwd",
+             "/api/media/images/../images/x.iso",
+             "/api/media/images/%2e./x",
+             "/api/media/images/x%00.iso",
+             "/api/media/images/a%2fb.iso"]
+
+    def test_traversal_400_and_nothing_created(self):
+        c = stack.client()
+        for method in ("GET", "PUT", "DELETE"):
+            for path in self.PATHS:
+                status, _, body = c.request(
+                    method, path, b"z" * 100 if method == "PUT" else None,
+                    {"X-KaputtKVM": "1", "Origin": stack.origin})
+                self.assertEqual(status, 400, (method, path, body))
+        for root, dirs, files in os.walk(stack.state):
+            for f in files:
+                self.assertNotIn("passwd", f)
+        self.assertFalse(os.path.exists(stack.path("media", "x.iso")))
+
+    def test_mediad_sees_bad_names_itself(self):
+        # A name that is not a traversal passes nginx; mediad judges it.
+        status, reply = stack.client().write(
+            "PUT", "/api/media/images/.hidden")
+        self.assertEqual(status, 400, reply)
+        self.assertIs(reply["ok"], False)
+
+
+class Bodies(unittest.TestCase):
+    def test_upload_streams_big_bodies(self):
+        data = os.urandom(1 << 20) * 3
+        c = stack.client()
+        status, reply = c.json("PUT", "/api/media/images/big.img", data,
+                               {"X-KaputtKVM": "1", "Origin": stack.origin,
+                                "Content-Type": "application/octet-stream"},
+                               timeout=60)
+        self.assertEqual(status, 200, reply)
+        with open(stack.path("media", "images", "big.img"), "rb") as f:
+            self.assertEqual(f.read(), data)
+        status, _ = c.write("DELETE", "/api/media/images/big.img")
+        self.assertEqual(status, 200)
+
+    def test_other_bodies_small(self):
+        status, _, _ = stack.client().request(
+            "POST", "/api/gpio/atx", b"{" + b" " * 100000 + b"}",
+            {"X-KaputtKVM": "1", "Origin": stack.origin,
+             "Content-Type": "application/json"})
+        self.assertEqual(status, 413)
+
+
+class Headers(unittest.TestCase):
+    def test_security_headers(self):
+        c = stack.client()
+        for path in ("/", "/api/gpio/state", "/nothing-here"):
+            status, hdrs, _ = c.request("GET", path)
+            self.assertIn(status, (200, 404), path)
+            self.assertIn("max-age=", hdrs.get("strict-transport-security",
+                                               ""))
+            csp = hdrs.get("content-security-policy", "")
+            self.assertIn("frame-ancestors 'none'", csp)
+            self.assertIn("default-src 'self'", csp)
+            self.assertEqual(hdrs.get("x-content-type-options"), "nosniff")
+            self.assertEqual(hdrs.get("x-frame-options"), "DENY")
+            self.assertEqual(hdrs.get("referrer-policy"), "no-referrer")
+            self.assertNotIn("nginx/", hdrs.get("server", ""))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

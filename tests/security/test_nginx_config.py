@@ -1,0 +1,180 @@
+"""The installed nginx site passes `nginx -t`, enabled the way `meson install`
+enables it (first-install.sh in a scratch /etc), and kaputtkvm-passwd writes
+hashes nginx accepts and refuses bad input without touching the file.
+
+The site checked is the one meson installs (build/nginx/kaputtkvm.conf),
+with its configuration directory moved to a temporary one."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
+SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
+SITE = os.path.join(BUILD_ROOT, "nginx", "kaputtkvm.conf")
+PASSWD = os.path.join(BUILD_ROOT, "nginx", "kaputtkvm-passwd")
+FIRST_INSTALL = os.path.join(SOURCE_ROOT, "nginx", "first-install.sh")
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, capture_output=True, text=True, **kw)
+
+
+class Scratch(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="kvm-nginx-")
+        self.etc = os.path.join(self.tmp, "etc")
+        self.sbin = os.path.join(self.tmp, "sbin")
+        self.nginxdir = os.path.join(self.tmp, "nginx")
+        os.makedirs(self.sbin)
+        for d in ("sites-available", "sites-enabled"):
+            os.makedirs(os.path.join(self.nginxdir, d))
+        tool = os.path.join(self.sbin, "kaputtkvm-passwd")
+        with open(tool, "w") as f:
+            f.write('#!/bin/sh\nexec sh "%s" "$@"\n' % os.path.abspath(PASSWD))
+        os.chmod(tool, 0o755)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@unittest.skipIf(shutil.which("nginx") is None, "nginx is not installed")
+class InstalledSite(Scratch):
+    def test_first_install_then_nginx_t(self):
+        if os.geteuid() != 0:
+            self.skipTest("first-install.sh acts only as root")
+        with open(SITE) as f:
+            site = f.read()
+        m = re.search(r"ssl_certificate (\S+)/kaputtkvm/tls/cert\.pem;", site)
+        self.assertIsNotNone(m, "no certificate path in the installed site")
+        sysconfdir = m.group(1)
+        # Debian's default site, enabled as after `apt-get install nginx`.
+        with open(os.path.join(self.nginxdir, "sites-available", "default"),
+                  "w") as f:
+            f.write("server { listen 80 default_server; }\n")
+        os.symlink("../sites-available/default",
+                   os.path.join(self.nginxdir, "sites-enabled", "default"))
+        with open(os.path.join(self.nginxdir, "sites-available",
+                               "kaputtkvm.conf"), "w") as f:
+            f.write(site.replace(sysconfdir + "/", self.etc + "/"))
+
+        env = dict(os.environ)
+        env.pop("DESTDIR", None)
+        r = run(["sh", FIRST_INSTALL, self.etc, self.sbin, self.nginxdir],
+                env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print(r.stdout)
+        self.assertRegex(r.stdout, r"KaputtKVM password: [A-Za-z0-9]{20}\n")
+        for f in ("tls/cert.pem", "tls/key.pem", "htpasswd",
+                  "nginx-secret.conf"):
+            self.assertTrue(os.path.exists(os.path.join(self.etc, "kaputtkvm",
+                                                        f)), f)
+        key_mode = os.stat(os.path.join(self.etc, "kaputtkvm", "tls",
+                                        "key.pem")).st_mode & 0o777
+        self.assertEqual(key_mode, 0o600)
+        enabled = sorted(os.listdir(os.path.join(self.nginxdir,
+                                                 "sites-enabled")))
+        self.assertEqual(enabled, ["kaputtkvm.conf"])
+
+        # A second install changes nothing and prints no new password.
+        before = read(os.path.join(self.etc, "kaputtkvm", "htpasswd"))
+        r = run(["sh", FIRST_INSTALL, self.etc, self.sbin, self.nginxdir],
+                env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("password:", r.stdout)
+        self.assertEqual(
+            read(os.path.join(self.etc, "kaputtkvm", "htpasswd")),
+            before)
+
+        main = os.path.join(self.tmp, "nginx.conf")
+        with open(main, "w") as f:
+            f.write("""\
+pid %(tmp)s/nginx.pid;
+events { worker_connections 64; }
+http {
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
+	ssl_prefer_server_ciphers on;
+	include %(nginx)s/sites-enabled/*;
+}
+""" % {"tmp": self.tmp, "nginx": self.nginxdir})
+        r = run(["nginx", "-t", "-p", self.tmp, "-c", main, "-e",
+                 os.path.join(self.tmp, "error.log")])
+        print(r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("test is successful", r.stderr)
+
+    def test_staged_install_makes_nothing(self):
+        env = dict(os.environ, DESTDIR=os.path.join(self.tmp, "stage"))
+        r = run(["sh", FIRST_INSTALL, self.etc, self.sbin, self.nginxdir],
+                env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(self.etc))
+
+
+class Passwd(Scratch):
+    def tool(self, *args, stdin=None):
+        return run(["sh", PASSWD, "--no-reload", "--file",
+                    os.path.join(self.etc, "htpasswd"), "--secret-file",
+                    os.path.join(self.etc, "secret.conf")] + list(args),
+                   input=stdin)
+
+    def test_sets_sha512_crypt_and_keeps_other_users(self):
+        r = self.tool("--stdin", stdin="correct horse\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.tool("--stdin", "--user", "other", stdin="battery staple\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = read(os.path.join(self.etc, "htpasswd")).splitlines()
+        self.assertEqual([l.split(":")[0] for l in lines], ["admin", "other"])
+        user, hashed = lines[0].split(":", 1)
+        self.assertTrue(hashed.startswith("$6$"), hashed)
+        salt = hashed.split("$")[2]
+        again = run(["openssl", "passwd", "-6", "-salt", salt,
+                     "-stdin"], input="correct horse\n").stdout.strip()
+        self.assertEqual(again, hashed)
+        mode = os.stat(os.path.join(self.etc, "htpasswd")).st_mode & 0o777
+        self.assertEqual(mode, 0o640)
+        secret = read(os.path.join(self.etc, "secret.conf"))
+        self.assertRegex(secret, r"__Host-kvm=[0-9a-f]{32}")
+
+    def test_new_password_renews_the_cookie_secret(self):
+        self.tool("--stdin", stdin="first password\n")
+        one = read(os.path.join(self.etc, "secret.conf"))
+        self.tool("--stdin", stdin="second password\n")
+        two = read(os.path.join(self.etc, "secret.conf"))
+        self.assertNotEqual(one, two)
+
+    def test_refuses_bad_input_and_changes_nothing(self):
+        self.tool("--stdin", stdin="a good password\n")
+        before = read(os.path.join(self.etc, "htpasswd"))
+        for args, stdin, why in ((["--stdin"], "short\n", "too short"),
+                                 (["--stdin", "--user", "a:b"], "long enough\n",
+                                  "user name"),
+                                 (["--stdin"], "", "no password"),
+                                 (["--bogus"], None, "unknown option"),
+                                 ([], "", "not a terminal")):
+            r = self.tool(*args, stdin=stdin)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn(why, r.stderr)
+            self.assertEqual(read(os.path.join(self.etc, "htpasswd")),
+                             before)
+
+    def test_random(self):
+        r = self.tool("--random")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"KaputtKVM password: ([A-Za-z0-9]{20})\n", r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
