@@ -114,8 +114,8 @@ struct http_request {
 
 static void http_conn_progress(struct http_conn *);
 static void http_conn_abort(struct http_conn *);
-static void http_conn_send_error(struct http_conn *, int status,
-				 const char *why, const char *allow);
+static void http_conn_send_error(
+    struct http_conn *, int status, const char *why, const char *allow);
 
 /* Status reason phrases. */
 const char *
@@ -331,18 +331,19 @@ http_conn_reply_done(struct http_conn *c)
 /* Sends the status line and headers of a reply. */
 static void
 http_write_head(struct http_conn *c, struct http_request *req, int status,
-		const char *content_type, int64_t content_length,
-		const char *allow)
+    const char *content_type, int64_t content_length, const char *allow)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-			    http_status_text(status));
+	if (req != NULL && !req->body_done)
+		c->close = 1; /* the rest of the body is not read */
+	evbuffer_add_printf(
+	    out, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
 	if (content_type != NULL)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
 	if (content_length >= 0)
-		evbuffer_add_printf(out, "Content-Length: %lld\r\n",
-				    (long long)content_length);
+		evbuffer_add_printf(
+		    out, "Content-Length: %lld\r\n", (long long)content_length);
 	if (allow != NULL)
 		evbuffer_add_printf(out, "Allow: %s\r\n", allow);
 	evbuffer_add_printf(out, "Cache-Control: no-store\r\n");
@@ -364,8 +365,8 @@ http_head_only(const struct http_request *req)
 
 /* Answers with the JSON error envelope, from the server itself. */
 static void
-http_conn_send_error(struct http_conn *c, int status, const char *why,
-		     const char *allow)
+http_conn_send_error(
+    struct http_conn *c, int status, const char *why, const char *allow)
 {
 	struct http_request *req = c->req;
 	json_t *env;
@@ -382,8 +383,8 @@ http_conn_send_error(struct http_conn *c, int status, const char *why,
 		c->close = 1;
 	if (req != NULL && req->headers != NULL)
 		evbuffer_drain(req->headers, evbuffer_get_length(req->headers));
-	http_write_head(c, req, status, "application/json", (int64_t)strlen(s),
-			allow);
+	http_write_head(
+	    c, req, status, "application/json", (int64_t)strlen(s), allow);
 	if (!http_head_only(req))
 		evbuffer_add(bufferevent_get_output(c->bev), s, strlen(s));
 	free(s);
@@ -410,15 +411,15 @@ http_conn_continue(struct http_conn *c, struct http_request *req)
 	if (!req->head.expect_continue)
 		return;
 	req->head.expect_continue = 0;
-	evbuffer_add_printf(bufferevent_get_output(c->bev),
-			    "HTTP/1.1 100 Continue\r\n\r\n");
+	evbuffer_add_printf(
+	    bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 /* Finds the route for a request; *ret_allow gets the methods the path
  * allows when it exists but the method does not match. */
 static const struct http_route *
 http_route_find(const struct http_server *srv, const char *path,
-		enum http_method method, unsigned int *ret_allow)
+    enum http_method method, unsigned int *ret_allow)
 {
 	const struct http_route *r, *best = NULL;
 	unsigned int want, allow = 0;
@@ -429,8 +430,9 @@ http_route_find(const struct http_server *srv, const char *path,
 	for (r = srv->routes; r->path != NULL; r++) {
 		n = strlen(r->path);
 		exact = strcmp(path, r->path) == 0;
-		if (!exact && (n == 0 || r->path[n - 1] != '/' ||
-			       strncmp(path, r->path, n) != 0))
+		if (!exact &&
+		    (n == 0 || r->path[n - 1] != '/' ||
+			strncmp(path, r->path, n) != 0))
 			continue;
 		allow |= r->methods;
 		if ((r->methods & want) == 0)
@@ -455,9 +457,12 @@ http_allow_string(unsigned int methods, char *out, size_t len)
 		unsigned int bit;
 		const char *name;
 	} names[] = {
-	    {HTTP_GET, "GET"},	     {HTTP_HEAD, "HEAD"},
-	    {HTTP_POST, "POST"},     {HTTP_PUT, "PUT"},
-	    {HTTP_DELETE, "DELETE"}, {HTTP_OPTIONS, "OPTIONS"},
+	    {HTTP_GET, "GET"},
+	    {HTTP_HEAD, "HEAD"},
+	    {HTTP_POST, "POST"},
+	    {HTTP_PUT, "PUT"},
+	    {HTTP_DELETE, "DELETE"},
+	    {HTTP_OPTIONS, "OPTIONS"},
 	};
 	size_t i, n = 0;
 
@@ -467,8 +472,8 @@ http_allow_string(unsigned int methods, char *out, size_t len)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if ((methods & names[i].bit) == 0 || n >= len)
 			continue;
-		n += (size_t)snprintf(out + n, len - n, "%s%s",
-				      n > 0 ? ", " : "", names[i].name);
+		n += (size_t)snprintf(
+		    out + n, len - n, "%s%s", n > 0 ? ", " : "", names[i].name);
 	}
 }
 
@@ -504,29 +509,29 @@ http_conn_dispatch(struct http_conn *c, struct http_request *req)
 	req->method = req->head.method_bit;
 	if (req->head.chunked) {
 		req->body_left = -1;
-		httpparse_chunked_init(&req->chunked,
-				       srv->cfg.max_header_bytes);
+		httpparse_chunked_init(
+		    &req->chunked, srv->cfg.max_header_bytes);
 	} else
 		req->body_left =
 		    req->head.content_length > 0 ? req->head.content_length : 0;
 	req->body_done = req->body_left == 0;
 	if (req->method == 0) {
 		snprintf(why, sizeof(why), "the method %.40s is not supported",
-			 req->head.method);
+		    req->head.method);
 		http_conn_send_error(c, 501, why, NULL);
 		return;
 	}
 	req->route = http_route_find(srv, req->head.path, req->method, &allow);
 	if (req->route == NULL && allow == 0) {
-		http_conn_send_error(c, 404, "no such resource: check the URL",
-				     NULL);
+		http_conn_send_error(
+		    c, 404, "no such resource: check the URL", NULL);
 		return;
 	}
 	if (req->route == NULL) {
 		http_allow_string(allow, allow_s, sizeof(allow_s));
 		snprintf(why, sizeof(why),
-			 "method %s is not allowed here; allowed: %s",
-			 req->head.method, allow_s);
+		    "method %s is not allowed here; allowed: %s",
+		    req->head.method, allow_s);
 		http_conn_send_error(c, 405, why, allow_s);
 		return;
 	}
@@ -536,8 +541,8 @@ http_conn_dispatch(struct http_conn *c, struct http_request *req)
 	}
 	if (req->head.content_length > (int64_t)srv->cfg.max_body_bytes) {
 		snprintf(why, sizeof(why),
-			 "the request body is larger than %zu bytes",
-			 srv->cfg.max_body_bytes);
+		    "the request body is larger than %zu bytes",
+		    srv->cfg.max_body_bytes);
 		http_conn_send_error(c, 413, why, NULL);
 		return;
 	}
@@ -595,9 +600,8 @@ http_conn_read_head(struct http_conn *c)
 			http_conn_send_error(
 			    c, 414, "the request target is too long", NULL);
 		else
-			http_conn_send_error(
-			    c, 431, "the request header fields are too large",
-			    NULL);
+			http_conn_send_error(c, 431,
+			    "the request header fields are too large", NULL);
 		return;
 	}
 	srv->nrequests++;
@@ -618,8 +622,8 @@ http_conn_read_head(struct http_conn *c)
  * or when the sink stopped (the request may be gone). */
 static int
 http_conn_chunk_step(struct http_conn *c, struct http_request *req,
-		     int (*sink)(struct http_conn *, struct http_request *,
-				 const char *, size_t))
+    int (*sink)(
+	struct http_conn *, struct http_request *, const char *, size_t))
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct evbuffer_iovec v;
@@ -629,8 +633,8 @@ http_conn_chunk_step(struct http_conn *c, struct http_request *req,
 
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 		return 0;
-	if (httpparse_chunked_feed(&req->chunked, v.iov_base, v.iov_len, &used,
-				   &data, &why) < 0) {
+	if (httpparse_chunked_feed(
+		&req->chunked, v.iov_base, v.iov_len, &used, &data, &why) < 0) {
 		c->close = 1;
 		http_conn_send_error(c, 400, why, NULL);
 		return -1;
@@ -646,16 +650,16 @@ http_conn_chunk_step(struct http_conn *c, struct http_request *req,
 
 /* Collects whole chunked body data. */
 static int
-http_conn_chunks_sink(struct http_conn *c, struct http_request *req,
-		      const char *data, size_t len)
+http_conn_chunks_sink(
+    struct http_conn *c, struct http_request *req, const char *data, size_t len)
 {
 	char why[128];
 
 	if (evbuffer_get_length(req->chunks) + len >
 	    c->srv->cfg.max_body_bytes) {
 		snprintf(why, sizeof(why),
-			 "the request body is larger than %zu bytes",
-			 c->srv->cfg.max_body_bytes);
+		    "the request body is larger than %zu bytes",
+		    c->srv->cfg.max_body_bytes);
 		http_conn_send_error(c, 413, why, NULL);
 		return -1;
 	}
@@ -694,8 +698,8 @@ http_conn_read_body(struct http_conn *c)
 
 /* Passes streamed body data to the handler's on_data. */
 static int
-http_conn_stream_sink(struct http_conn *c, struct http_request *req,
-		      const char *data, size_t len)
+http_conn_stream_sink(
+    struct http_conn *c, struct http_request *req, const char *data, size_t len)
 {
 	int r;
 
@@ -711,8 +715,7 @@ http_conn_stream_sink(struct http_conn *c, struct http_request *req,
 	}
 	if (r < 0) {
 		c->close = 1;
-		http_conn_send_error(
-		    c, error_http_status(r),
+		http_conn_send_error(c, error_http_status(r),
 		    error_get() ? error_get() : "the upload was refused", NULL);
 		return -1;
 	}
@@ -749,10 +752,10 @@ http_conn_stream_body(struct http_conn *c)
 	int r, fed = 0;
 
 	while (!c->dead && c->req == req && !req->body_paused &&
-	       c->state == CS_STREAM_BODY) {
+	    c->state == CS_STREAM_BODY) {
 		if (req->body_left == 0 ||
 		    (req->body_left < 0 &&
-		     httpparse_chunked_done(&req->chunked))) {
+			httpparse_chunked_done(&req->chunked))) {
 			http_conn_stream_end(c, req);
 			return;
 		}
@@ -914,7 +917,7 @@ http_conn_abort(struct http_conn *c)
 		req->on_close(req, req->reply_arg);
 		c->req = NULL;
 	} else if (c->state != CS_HANDLER && c->state != CS_STREAM_BODY &&
-		   req->reply != RS_STREAM)
+	    req->reply != RS_STREAM)
 		c->req = NULL; /* the handler has not seen it */
 	/* else the handler holds it and its reply will be dropped */
 	req->closing = 0;
@@ -967,8 +970,8 @@ http_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	c->busy++;
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
 	    (c->state == CS_FLUSH ||
-	     (c->state == CS_HANDLER && req != NULL && req->reply == RS_NONE &&
-	      req->on_close == NULL))) {
+		(c->state == CS_HANDLER && req != NULL &&
+		    req->reply == RS_NONE && req->on_close == NULL))) {
 		/* a half-close after a whole request: still answer it */
 		c->close = 1;
 		bufferevent_disable(bev, EV_READ);
@@ -981,7 +984,7 @@ http_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 /* libevent: a new connection. */
 static void
 http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-	       struct sockaddr *sa, int salen, void *arg)
+    struct sockaddr *sa, int salen, void *arg)
 {
 	struct http_server *srv = arg;
 	struct http_conn *c;
@@ -994,8 +997,8 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
 	snprintf(c->peer, sizeof(c->peer), "c%lu", ++srv->next_id);
-	if ((c->bev = bufferevent_socket_new(srv->base, fd,
-					     BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((c->bev = bufferevent_socket_new(
+		 srv->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		close(fd);
 		free(c);
 		return;
@@ -1007,7 +1010,7 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	bufferevent_setcb(c->bev, http_conn_read_cb, http_conn_write_cb,
-			  http_conn_event_cb, c);
+	    http_conn_event_cb, c);
 	bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	http_conn_wait_head(c);
@@ -1040,7 +1043,7 @@ http_accept_error_cb(struct evconnlistener *l, void *arg)
 
 struct http_server *
 http_server_new(struct event_base *base, const struct http_server_config *cfg,
-		const struct http_route *routes, void *arg)
+    const struct http_route *routes, void *arg)
 {
 	struct http_server *srv;
 
@@ -1091,15 +1094,14 @@ http_server_add_listener(struct http_server *srv, int fd)
 	struct evconnlistener *l;
 
 	l = evconnlistener_new(srv->base, http_accept_cb, srv,
-			       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,
-			       fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (l == NULL) {
 		close(fd);
 		return error_set(-ENOMEM, "cannot listen on socket %d", fd);
 	}
 	evconnlistener_set_error_cb(l, http_accept_error_cb);
-	srv->listeners = xreallocarray(srv->listeners, srv->nlisteners + 1,
-				       sizeof(*srv->listeners));
+	srv->listeners = xreallocarray(
+	    srv->listeners, srv->nlisteners + 1, sizeof(*srv->listeners));
 	srv->listeners[srv->nlisteners++] = l;
 	return 0;
 }
@@ -1173,16 +1175,16 @@ http_request_peer(const struct http_request *req)
 }
 
 int
-http_request_read_body(struct http_request *req,
-		       const struct http_body_callbacks *cb, void *arg)
+http_request_read_body(
+    struct http_request *req, const struct http_body_callbacks *cb, void *arg)
 {
 	struct http_conn *c = req->conn;
 
 	if (cb == NULL || cb->on_data == NULL ||
 	    !(req->route->flags & HTTP_ROUTE_STREAM_BODY) ||
 	    req->reply != RS_NONE || req->body_reading)
-		return error_set(-EINVAL,
-				 "the body cannot be streamed on this request");
+		return error_set(
+		    -EINVAL, "the body cannot be streamed on this request");
 	req->body_cb = *cb;
 	req->body_arg = arg;
 	req->body_reading = 1;
@@ -1255,7 +1257,7 @@ http_request_drop(struct http_request *req)
 
 void
 http_reply(struct http_request *req, int status, const char *content_type,
-	   const void *body, size_t len)
+    const void *body, size_t len)
 {
 	struct http_conn *c = req->conn;
 
@@ -1273,7 +1275,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 
 void
 http_reply_buffer(struct http_request *req, int status,
-		  const char *content_type, struct evbuffer *buf)
+    const char *content_type, struct evbuffer *buf)
 {
 	struct http_conn *c = req->conn;
 	size_t len = evbuffer_get_length(buf);
@@ -1283,8 +1285,8 @@ http_reply_buffer(struct http_request *req, int status,
 		if (c->dead)
 			http_request_drop(req);
 		else if (req->reply == RS_NONE) {
-			http_write_head(c, req, status, content_type,
-					(int64_t)len, NULL);
+			http_write_head(
+			    c, req, status, content_type, (int64_t)len, NULL);
 			http_conn_reply_done(c);
 		}
 		return;
@@ -1296,7 +1298,7 @@ http_reply_buffer(struct http_request *req, int status,
 
 void
 http_reply_start(struct http_request *req, int status, const char *content_type,
-		 int64_t content_length)
+    int64_t content_length)
 {
 	struct http_conn *c = req->conn;
 
@@ -1339,13 +1341,13 @@ http_reply_write(struct http_request *req, const void *data, size_t len)
 
 void
 http_reply_write_ref(struct http_request *req, const void *data, size_t len,
-		     void (*cleanup)(const void *, size_t, void *), void *arg)
+    void (*cleanup)(const void *, size_t, void *), void *arg)
 {
 	size_t n = http_reply_room(req, len);
 
 	if (n == 0 ||
 	    evbuffer_add_reference(bufferevent_get_output(req->conn->bev), data,
-				   n, cleanup, arg) < 0) {
+		n, cleanup, arg) < 0) {
 		if (cleanup != NULL)
 			cleanup(data, len, arg);
 		return;
@@ -1364,9 +1366,8 @@ http_reply_pending(const struct http_request *req)
 
 void
 http_reply_set_callbacks(struct http_request *req,
-			 void (*on_drain)(struct http_request *, void *),
-			 void (*on_close)(struct http_request *, void *),
-			 void *arg)
+    void (*on_drain)(struct http_request *, void *),
+    void (*on_close)(struct http_request *, void *), void *arg)
 {
 	req->on_drain = on_drain;
 	req->on_close = on_close;

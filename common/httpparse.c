@@ -96,9 +96,12 @@ httpparse_method_bit(const char *name)
 		const char *name;
 		unsigned int bit;
 	} methods[] = {
-	    {"GET", HTTP_GET},	     {"HEAD", HTTP_HEAD},
-	    {"POST", HTTP_POST},     {"PUT", HTTP_PUT},
-	    {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+	    {"GET", HTTP_GET},
+	    {"HEAD", HTTP_HEAD},
+	    {"POST", HTTP_POST},
+	    {"PUT", HTTP_PUT},
+	    {"DELETE", HTTP_DELETE},
+	    {"OPTIONS", HTTP_OPTIONS},
 	};
 	size_t i;
 
@@ -177,12 +180,11 @@ httpparse_query_split(struct httpparse_head *h, const char *q)
 		if (n > 0) {
 			eq = memchr(p, '=', n);
 			if (httpparse_decode(p, eq ? (size_t)(eq - p) : n, 1,
-					     &h->params[h->nparams].key) < 0)
+				&h->params[h->nparams].key) < 0)
 				return httpparse_fail(h, 400, bad);
 			if (httpparse_decode(eq ? eq + 1 : amp,
-					     eq ? (size_t)(amp - eq - 1) : 0, 1,
-					     &h->params[h->nparams].value) <
-			    0) {
+				eq ? (size_t)(amp - eq - 1) : 0, 1,
+				&h->params[h->nparams].value) < 0) {
 				free(h->params[h->nparams].key);
 				return httpparse_fail(h, 400, bad);
 			}
@@ -206,9 +208,12 @@ httpparse_target(struct httpparse_head *h, char *t)
 		p = strstr(p, "//") + 2;
 		p += strcspn(p, "/?");
 		if (*p != '/')
-			return httpparse_fail(h, 400,
-					      "the request target has no path");
+			return httpparse_fail(
+			    h, 400, "the request target has no path");
 	}
+	if (*p != '/')
+		return httpparse_fail(
+		    h, 400, "the request target must start with '/'");
 	if (strchr(p, '#') != NULL)
 		return httpparse_fail(
 		    h, 400, "the request target must not carry a fragment");
@@ -236,22 +241,19 @@ httpparse_request_line(struct httpparse_head *h, char *line)
 
 	if ((sp1 = strchr(line, ' ')) == NULL ||
 	    (sp2 = strchr(sp1 + 1, ' ')) == NULL || strchr(sp2 + 1, ' '))
-		return httpparse_fail(
-		    h, 400,
+		return httpparse_fail(h, 400,
 		    "the request line must be 'METHOD target HTTP/1.1'");
 	*sp1 = *sp2 = '\0';
 	if (*line == '\0' || sp2 == sp1 + 1)
-		return httpparse_fail(
-		    h, 400,
+		return httpparse_fail(h, 400,
 		    "the request line must be 'METHOD target HTTP/1.1'");
 	for (p = line; *p != '\0'; p++)
 		if (!httpparse_tchar((unsigned char)*p))
-			return httpparse_fail(h, 400,
-					      "the method is not a token");
+			return httpparse_fail(
+			    h, 400, "the method is not a token");
 	for (p = sp1 + 1; *p != '\0'; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return httpparse_fail(
-			    h, 400,
+			return httpparse_fail(h, 400,
 			    "the request target holds a byte that must be "
 			    "percent-encoded");
 	v = sp2 + 1;
@@ -259,8 +261,8 @@ httpparse_request_line(struct httpparse_head *h, char *line)
 	    v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
 		return httpparse_fail(h, 400, "the HTTP version is malformed");
 	if (v[5] != '1')
-		return httpparse_fail(h, 505,
-				      "only HTTP/1.0 and 1.1 are served");
+		return httpparse_fail(
+		    h, 505, "only HTTP/1.0 and 1.1 are served");
 	h->minor = v[7] == '0' ? 0 : 1;
 	h->method = line;
 	h->target = sp1 + 1;
@@ -298,22 +300,20 @@ httpparse_framing(struct httpparse_head *h)
 		v = h->fields[i].value;
 		if (strcasecmp(h->fields[i].name, "Content-Length") == 0) {
 			if (++ncl > 1)
-				return httpparse_fail(
-				    h, 400,
+				return httpparse_fail(h, 400,
 				    "Content-Length is given more than once");
 			if (*v == '\0' || strlen(v) > 18)
 				return httpparse_fail(
 				    h, 400, "Content-Length is not a number");
 			for (p = v, cl = 0; *p != '\0'; p++) {
 				if (*p < '0' || *p > '9')
-					return httpparse_fail(
-					    h, 400,
+					return httpparse_fail(h, 400,
 					    "Content-Length is not a number");
 				cl = cl * 10 + (*p - '0');
 			}
 			h->content_length = cl;
 		} else if (strcasecmp(h->fields[i].name, "Transfer-Encoding") ==
-			   0) {
+		    0) {
 			te = v;
 			nte++;
 		} else if (strcasecmp(h->fields[i].name, "Connection") == 0) {
@@ -325,8 +325,7 @@ httpparse_framing(struct httpparse_head *h)
 				h->upgrade = 1;
 		} else if (strcasecmp(h->fields[i].name, "Expect") == 0) {
 			if (strcasecmp(v, "100-continue") != 0)
-				return httpparse_fail(
-				    h, 417,
+				return httpparse_fail(h, 417,
 				    "only 'Expect: 100-continue' is "
 				    "understood");
 			h->expect_continue = h->minor >= 1;
@@ -334,17 +333,14 @@ httpparse_framing(struct httpparse_head *h)
 	}
 	if (te != NULL) {
 		if (h->minor == 0)
-			return httpparse_fail(
-			    h, 400,
+			return httpparse_fail(h, 400,
 			    "Transfer-Encoding is not allowed in HTTP/1.0");
 		if (ncl > 0)
-			return httpparse_fail(
-			    h, 400,
+			return httpparse_fail(h, 400,
 			    "Transfer-Encoding and Content-Length must not "
 			    "both be given");
 		if (nte > 1 || strcasecmp(te, "chunked") != 0)
-			return httpparse_fail(
-			    h, 501,
+			return httpparse_fail(h, 501,
 			    "only 'Transfer-Encoding: chunked' is supported");
 		h->chunked = 1;
 	}
@@ -364,8 +360,7 @@ httpparse_field_line(struct httpparse_head *h, char *line)
 		return httpparse_fail(h, 400, "a header line has no name");
 	for (p = line; p < colon; p++)
 		if (!httpparse_tchar((unsigned char)*p))
-			return httpparse_fail(
-			    h, 400,
+			return httpparse_fail(h, 400,
 			    "a header name holds a character that is not "
 			    "allowed (no space before the colon)");
 	*colon = '\0';
@@ -403,15 +398,14 @@ httpparse_head_parse(const char *buf, size_t len, struct httpparse_head *h)
 	end = h->buf + len;
 	for (line = h->buf; line < end; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
-			return httpparse_fail(
-			    h, 400,
+			return httpparse_fail(h, 400,
 			    "the request head does not end in a blank line");
 		*nl = '\0';
 		if (nl > line && nl[-1] == '\r')
 			nl[-1] = '\0';
 		if (strchr(line, '\r') != NULL)
-			return httpparse_fail(h, 400,
-					      "a bare CR in the request head");
+			return httpparse_fail(
+			    h, 400, "a bare CR in the request head");
 		if (*line == '\0') {
 			if (first)
 				return httpparse_fail(
@@ -496,7 +490,7 @@ httpparse_chunked_size_end(struct httpparse_chunked *c)
 
 int
 httpparse_chunked_feed(struct httpparse_chunked *c, const char *in, size_t len,
-		       size_t *ret_used, size_t *ret_data, const char **ret_why)
+    size_t *ret_used, size_t *ret_data, const char **ret_why)
 {
 	size_t i;
 	int d;

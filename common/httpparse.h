@@ -61,8 +61,8 @@ int httpparse_overflow_status(const char *buf, size_t len);
  * with ret->status (400, 414, 417, 431, 501, 505) and ret->why set.
  * Call httpparse_head_free() afterwards either way.
  */
-int httpparse_head_parse(const char *buf, size_t len,
-			 struct httpparse_head *ret);
+int httpparse_head_parse(
+    const char *buf, size_t len, struct httpparse_head *ret);
 void httpparse_head_free(struct httpparse_head *); /* NULL is fine */
 /* A field's value by case-insensitive name (the first one); NULL if absent. */
 const char *httpparse_field(const struct httpparse_head *, const char *name);
@@ -96,8 +96,7 @@ void httpparse_chunked_init(struct httpparse_chunked *, size_t max_trailer);
  * framing (with *ret_why).
  */
 int httpparse_chunked_feed(struct httpparse_chunked *, const char *in,
-			   size_t len, size_t *ret_used, size_t *ret_data,
-			   const char **ret_why);
+    size_t len, size_t *ret_used, size_t *ret_data, const char **ret_why);
 /* 1 once the last chunk and the trailer have been consumed. */
 int httpparse_chunked_done(const struct httpparse_chunked *);
 

@@ -51,15 +51,14 @@ info_cb(struct http_request *req, void *arg)
 	size_t len;
 	const char *body = http_request_body(req, &len);
 
-	api_reply_ok(
-	    req, json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:s#, s:s}",
-			   "method", http_request_method_name(req), "path",
-			   http_request_path(req), "target",
-			   http_request_target(req), "a",
-			   a ? json_string(a) : json_null(), "x_test",
-			   x ? json_string(x) : json_null(), "content_length",
-			   (json_int_t)http_request_content_length(req), "body",
-			   body, len, "peer", http_request_peer(req)));
+	api_reply_ok(req,
+	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:s#, s:s}", "method",
+		http_request_method_name(req), "path", http_request_path(req),
+		"target", http_request_target(req), "a",
+		a ? json_string(a) : json_null(), "x_test",
+		x ? json_string(x) : json_null(), "content_length",
+		(json_int_t)http_request_content_length(req), "body", body, len,
+		"peer", http_request_peer(req)));
 }
 
 /* POST/PUT /echo: the body back, byte for byte. */
@@ -124,7 +123,7 @@ stream_fill(struct http_request *req, void *arg)
 
 	while (s->left > 0 && (pending = http_reply_pending(req)) < s->limit) {
 		http_reply_write_ref(req, stream_block, sizeof(stream_block),
-				     stream_unref, NULL);
+		    stream_unref, NULL);
 		s->left--;
 		pending = http_reply_pending(req);
 		if (pending > td.max_pending)
@@ -164,7 +163,7 @@ stream_cb(struct http_request *req, void *arg)
 	s->limit = (size_t)limit;
 	http_reply_set_callbacks(req, stream_fill, stream_close, s);
 	http_reply_start(req, 200, "application/octet-stream",
-			 length ? n * (long long)sizeof(stream_block) : -1);
+	    length ? n * (long long)sizeof(stream_block) : -1);
 	stream_fill(req, s);
 }
 
@@ -226,8 +225,9 @@ upload_end(struct http_request *req, void *arg)
 	for (i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	hex[2 * mdlen] = '\0';
-	api_reply_ok(req, json_pack("{s:I, s:s}", "bytes", (json_int_t)u->bytes,
-				    "sha256", hex));
+	api_reply_ok(req,
+	    json_pack(
+		"{s:I, s:s}", "bytes", (json_int_t)u->bytes, "sha256", hex));
 	upload_free(u);
 }
 
@@ -243,8 +243,8 @@ upload_abort(struct http_request *req, void *arg)
 static void
 upload_cb(struct http_request *req, void *arg)
 {
-	static const struct http_body_callbacks cb = {upload_data, upload_end,
-						      upload_abort};
+	static const struct http_body_callbacks cb = {
+	    upload_data, upload_end, upload_abort};
 	struct upload *u;
 	long long pause_ms = 0;
 	int r;
@@ -312,14 +312,13 @@ static void
 stats_cb(struct http_request *req, void *arg)
 {
 	api_reply_ok(req,
-		     json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "max_pending",
-			       (json_int_t)td.max_pending, "stream_closed",
-			       (json_int_t)td.stream_closed, "upload_aborted",
-			       (json_int_t)td.upload_aborted, "upgraded",
-			       (json_int_t)td.upgraded, "connections",
-			       (json_int_t)http_server_connections(td.srv),
-			       "requests",
-			       (json_int_t)http_server_requests(td.srv)));
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "max_pending",
+		(json_int_t)td.max_pending, "stream_closed",
+		(json_int_t)td.stream_closed, "upload_aborted",
+		(json_int_t)td.upload_aborted, "upgraded",
+		(json_int_t)td.upgraded, "connections",
+		(json_int_t)http_server_connections(td.srv), "requests",
+		(json_int_t)http_server_requests(td.srv)));
 }
 
 static const struct http_route routes[] = {
