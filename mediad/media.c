@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,22 +64,20 @@ media_save(struct media *m)
 
 	arr = json_array();
 	for (i = 0; i < m->nluns; i++)
-		json_array_append_new(
-		    arr,
+		json_array_append_new(arr,
 		    json_pack("{s:s, s:o, s:b, s:b}", "dir",
-			      lun_name(m->luns[i].lun), "image",
-			      m->luns[i].image ? json_string(m->luns[i].image)
-					       : json_null(),
-			      "cdrom", m->luns[i].cdrom, "readonly",
-			      m->luns[i].ro));
+			lun_name(m->luns[i].lun), "image",
+			m->luns[i].image ? json_string(m->luns[i].image)
+					 : json_null(),
+			"cdrom", m->luns[i].cdrom, "readonly", m->luns[i].ro));
 	root = json_pack("{s:i, s:o}", "version", 1, "luns", arr);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	len = strlen(text);
 	xasprintf(&tmp, "%s.tmp", m->state_path);
 	if ((fd = open(tmp,
-		       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		       0644)) == -1) {
+		 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		 0644)) == -1) {
 		r = -errno;
 		goto out;
 	}
@@ -110,7 +109,7 @@ out:
 	}
 	if (r < 0)
 		r = error_set(r, "cannot write the state file %s: %s",
-			      m->state_path, strerror(-r));
+		    m->state_path, strerror(-r));
 	free(text);
 	free(tmp);
 	free(dirc);
@@ -154,8 +153,8 @@ media_image_of(struct media *m, const char *file)
 
 /* Restore one LUN's remembered mount. */
 static void
-media_restore_lun(struct media *m, struct media_lun *ml, const char *image,
-		  int cdrom, int ro)
+media_restore_lun(
+    struct media *m, struct media_lun *ml, const char *image, int cdrom, int ro)
 {
 	struct lun_status st;
 	struct stat sb;
@@ -167,9 +166,9 @@ media_restore_lun(struct media *m, struct media_lun *ml, const char *image,
 	if (store_stat(m->store, image, &sb) < 0) {
 		media_setstr(&ml->missing, image);
 		xasprintf(&msg,
-			  "the image '%s' mounted before the restart is "
-			  "no longer in the store: mount another image",
-			  image);
+		    "the image '%s' mounted before the restart is "
+		    "no longer in the store: mount another image",
+		    image);
 		free(ml->problem);
 		ml->problem = msg;
 		return;
@@ -182,7 +181,7 @@ media_restore_lun(struct media *m, struct media_lun *ml, const char *image,
 	}
 	if (lun_mount(ml->lun, path, cdrom, ro, 0) < 0) {
 		xasprintf(&msg, "could not restore '%s': %s", image,
-			  error_get() ? error_get() : "unknown error");
+		    error_get() ? error_get() : "unknown error");
 		free(ml->problem);
 		ml->problem = msg;
 	}
@@ -206,9 +205,9 @@ media_restore(struct media *m)
 	arr = root ? json_object_get(root, "luns") : NULL;
 	if (!json_is_array(arr)) {
 		xasprintf(&msg,
-			  "the state file %s is unreadable (%s): "
-			  "nothing was restored",
-			  m->state_path, root ? "no 'luns' array" : jerr.text);
+		    "the state file %s is unreadable (%s): "
+		    "nothing was restored",
+		    m->state_path, root ? "no 'luns' array" : jerr.text);
 		for (i = 0; i < m->nluns; i++)
 			media_setstr(&m->luns[i].problem, msg);
 		free(msg);
@@ -226,8 +225,7 @@ media_restore(struct media *m)
 		for (i = 0; i < m->nluns; i++)
 			if (strcmp(lun_name(m->luns[i].lun), dir) == 0)
 				media_restore_lun(m, &m->luns[i],
-						  json_string_value(img), cdrom,
-						  ro);
+				    json_string_value(img), cdrom, ro);
 	}
 	json_decref(root);
 	error_clear();
@@ -243,8 +241,8 @@ media_open(const struct media_config *cfg, struct media **ret_media)
 
 	if (cfg->nluns == 0)
 		return error_set(-EINVAL,
-				 "no LUN: give --lun DIR (the "
-				 "mass-storage lun.0 directory in configfs)");
+		    "no LUN: give --lun DIR (the "
+		    "mass-storage lun.0 directory in configfs)");
 	m = xcalloc(1, sizeof(*m));
 	m->allow_large_cd = cfg->allow_large_cd;
 	if ((r = store_open(cfg->images, cfg->reserve, &m->store)) < 0)
@@ -259,7 +257,7 @@ media_open(const struct media_config *cfg, struct media **ret_media)
 		m->state_path = xstrdup(cfg->state_file);
 	else
 		xasprintf(&m->state_path, "%s/.mediad-state.json",
-			  store_path(m->store));
+		    store_path(m->store));
 	media_restore(m);
 	*ret_media = m;
 	return 0;
@@ -315,21 +313,23 @@ media_check_lun(const struct media *m, size_t lun)
 {
 	if (lun >= m->nluns)
 		return error_set(-EINVAL,
-				 "there is no LUN %zu: this mediad "
-				 "has %zu (0 to %zu)",
-				 lun, m->nluns, m->nluns - 1);
+		    "there is no LUN %zu: this mediad "
+		    "has %zu (0 to %zu)",
+		    lun, m->nluns, m->nluns - 1);
 	return 0;
 }
 
-/* Which LUN has name, and whether read-only there; -1 when none. */
+/* Which LUN but skip has name, and whether read-only there; -1: none. */
 static int
-media_find(struct media *m, const char *name, int *ret_ro)
+media_find(struct media *m, const char *name, size_t skip, int *ret_ro)
 {
 	struct lun_status st;
 	const char *img;
 	size_t i;
 
 	for (i = 0; i < m->nluns; i++) {
+		if (i == skip)
+			continue;
 		if (lun_status(m->luns[i].lun, &st) < 0) {
 			/* Unreadable: trust what mediad did last. */
 			if (m->luns[i].image == NULL ||
@@ -337,7 +337,7 @@ media_find(struct media *m, const char *name, int *ret_ro)
 				continue;
 			st.ro = m->luns[i].ro;
 		} else if ((img = media_image_of(m, st.file)) == NULL ||
-			   strcmp(img, name) != 0)
+		    strcmp(img, name) != 0)
 			continue;
 		if (ret_ro != NULL)
 			*ret_ro = st.ro;
@@ -351,13 +351,13 @@ media_find(struct media *m, const char *name, int *ret_ro)
 int
 media_mounted(struct media *m, const char *name)
 {
-	return media_find(m, name, NULL);
+	return media_find(m, name, SIZE_MAX, NULL);
 }
 
 /* Mount an image of the store on a LUN. */
 int
-media_mount(struct media *m, size_t lun, const char *name, int cdrom, int ro,
-	    int force)
+media_mount(
+    struct media *m, size_t lun, const char *name, int cdrom, int ro, int force)
 {
 	struct media_lun *ml;
 	struct stat sb;
@@ -371,19 +371,17 @@ media_mount(struct media *m, size_t lun, const char *name, int cdrom, int ro,
 		return r;
 	if (store_uploading(m->store, name))
 		return error_set(-EBUSY,
-				 "'%s' is being uploaded: mount it "
-				 "when the upload is complete",
-				 name);
+		    "'%s' is being uploaded: mount it "
+		    "when the upload is complete",
+		    name);
 	if (cdrom && !ro)
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "CD mode is read-only: mount with "
 		    "readonly true, or as a flash drive (cdrom false) to let "
 		    "the target write");
 	if (cdrom && (uint64_t)sb.st_size > LUN_CD_MAX_BYTES &&
 	    !m->allow_large_cd)
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "'%s' is %.2f GiB, too large for CD "
 		    "mode: a stock kernel's CD-ROM emulation handles at most "
 		    "%.2f GiB. Mount it as a flash drive (cdrom false), which "
@@ -391,10 +389,9 @@ media_mount(struct media *m, size_t lun, const char *name, int cdrom, int ro,
 		    "--allow-large-cd on a kernel patched for large CDs",
 		    name, sb.st_size / 1073741824.0,
 		    LUN_CD_MAX_BYTES / 1073741824.0);
-	other = media_find(m, name, &other_ro);
-	if (other >= 0 && (size_t)other != lun && (!ro || !other_ro))
-		return error_set(
-		    -EBUSY,
+	other = media_find(m, name, lun, &other_ro);
+	if (other >= 0 && (!ro || !other_ro))
+		return error_set(-EBUSY,
 		    "'%s' is mounted on LUN %d: an "
 		    "image can be on two LUNs only when both are read-only",
 		    name, other);
@@ -447,17 +444,16 @@ media_delete(struct media *m, const char *name)
 		return r;
 	if ((lun = media_mounted(m, name)) >= 0)
 		return error_set(-EBUSY,
-				 "'%s' is mounted on LUN %d: eject it "
-				 "first",
-				 name, lun);
+		    "'%s' is mounted on LUN %d: eject it "
+		    "first",
+		    name, lun);
 	return store_delete(m->store, name);
 }
 
 /* Start an upload unless it would replace a mounted image. */
 int
 media_upload_begin(struct media *m, const char *name, uint64_t length,
-		   int overwrite, const char *peer,
-		   struct store_upload **ret_up)
+    int overwrite, const char *peer, struct store_upload **ret_up)
 {
 	int r, lun;
 
@@ -465,11 +461,11 @@ media_upload_begin(struct media *m, const char *name, uint64_t length,
 		return r;
 	if (overwrite && (lun = media_mounted(m, name)) >= 0)
 		return error_set(-EBUSY,
-				 "'%s' is mounted on LUN %d: eject it "
-				 "before overwriting it",
-				 name, lun);
-	if ((r = store_upload_begin(m->store, name, length, overwrite, peer,
-				    ret_up)) < 0)
+		    "'%s' is mounted on LUN %d: eject it "
+		    "before overwriting it",
+		    name, lun);
+	if ((r = store_upload_begin(
+		 m->store, name, length, overwrite, peer, ret_up)) < 0)
 		m->c.uploads_failed++;
 	return r;
 }
@@ -526,11 +522,10 @@ media_list_json(struct media *m)
 	for (i = 0; i < n; i++) {
 		lun = media_mounted(m, e[i].name);
 		o = json_pack("{s:s, s:I, s:I, s:b, s:o, s:b}", "name",
-			      e[i].name, "size", (json_int_t)e[i].size, "mtime",
-			      (json_int_t)e[i].mtime, "mounted", lun >= 0,
-			      "lun", lun >= 0 ? json_integer(lun) : json_null(),
-			      "uploading",
-			      store_uploading(m->store, e[i].name));
+		    e[i].name, "size", (json_int_t)e[i].size, "mtime",
+		    (json_int_t)e[i].mtime, "mounted", lun >= 0, "lun",
+		    lun >= 0 ? json_integer(lun) : json_null(), "uploading",
+		    store_uploading(m->store, e[i].name));
 		json_array_append_new(arr, o);
 	}
 	/* New names being uploaded appear too, so a list shows progress. */
@@ -540,13 +535,12 @@ media_list_json(struct media *m)
 			found = strcmp(e[i].name, store_upload_name(up)) == 0;
 		if (found)
 			continue;
-		json_array_append_new(
-		    arr,
+		json_array_append_new(arr,
 		    json_pack("{s:s, s:I, s:n, s:b, "
 			      "s:n, s:b}",
-			      "name", store_upload_name(up), "size",
-			      (json_int_t)store_upload_received(up), "mtime",
-			      "mounted", 0, "lun", "uploading", 1));
+			"name", store_upload_name(up), "size",
+			(json_int_t)store_upload_received(up), "mtime",
+			"mounted", 0, "lun", "uploading", 1));
 	}
 	store_entries_free(e, n);
 	return arr;
@@ -562,7 +556,7 @@ media_lun_json(struct media *m, size_t i)
 	json_t *o;
 
 	o = json_pack("{s:I, s:s, s:b}", "lun", (json_int_t)i, "dir",
-		      lun_name(ml->lun), "configfs", lun_is_configfs(ml->lun));
+	    lun_name(ml->lun), "configfs", lun_is_configfs(ml->lun));
 	if (lun_status(ml->lun, &st) < 0) {
 		json_object_set_new(o, "error", json_string(error_get()));
 		error_clear();
@@ -571,17 +565,15 @@ media_lun_json(struct media *m, size_t i)
 	img = media_image_of(m, st.file);
 	json_object_set_new(o, "mounted", json_boolean(st.file[0] != '\0'));
 	json_object_set_new(o, "image", img ? json_string(img) : json_null());
-	json_object_set_new(o, "file",
-			    st.file[0] ? json_string(st.file) : json_null());
+	json_object_set_new(
+	    o, "file", st.file[0] ? json_string(st.file) : json_null());
 	json_object_set_new(o, "cdrom", json_boolean(st.cdrom));
 	json_object_set_new(o, "readonly", json_boolean(st.ro));
 	json_object_set_new(o, "locked_by_target",
-			    st.locked < 0 ? json_null()
-					  : json_boolean(st.locked));
+	    st.locked < 0 ? json_null() : json_boolean(st.locked));
 	json_object_set_new(o, "forced_eject", json_boolean(st.forced_eject));
 	json_object_set_new(o, "missing_image",
-			    ml->missing ? json_string(ml->missing)
-					: json_null());
+	    ml->missing ? json_string(ml->missing) : json_null());
 	json_object_set_new(
 	    o, "problem", ml->problem ? json_string(ml->problem) : json_null());
 	if (ml->image != NULL && st.file[0] == '\0' && ml->missing == NULL)
@@ -603,12 +595,12 @@ media_state_json(struct media *m)
 
 	store = json_pack("{s:s}", "path", store_path(m->store));
 	if (store_space(m->store, &sp) == 0) {
-		json_object_set_new(store, "total_bytes",
-				    json_integer((json_int_t)sp.total));
-		json_object_set_new(store, "free_bytes",
-				    json_integer((json_int_t)sp.avail));
+		json_object_set_new(
+		    store, "total_bytes", json_integer((json_int_t)sp.total));
+		json_object_set_new(
+		    store, "free_bytes", json_integer((json_int_t)sp.avail));
 		json_object_set_new(store, "reserve_bytes",
-				    json_integer((json_int_t)sp.reserve));
+		    json_integer((json_int_t)sp.reserve));
 	}
 	if (store_list(m->store, &e, &n) == 0)
 		store_entries_free(e, n);
@@ -620,20 +612,18 @@ media_state_json(struct media *m)
 		got = store_upload_received(up);
 		len = store_upload_length(up);
 		el = now - store_upload_started(up);
-		json_array_append_new(
-		    ups, json_pack("{s:s, s:s, s:I, s:I, "
-				   "s:f, s:f, s:f}",
-				   "name", store_upload_name(up), "peer",
-				   store_upload_peer(up), "received",
-				   (json_int_t)got, "length", (json_int_t)len,
-				   "percent", len ? 100.0 * got / len : 100.0,
-				   "elapsed_s", el, "bytes_per_s",
-				   el > 0 ? got / el : 0.0));
+		json_array_append_new(ups,
+		    json_pack("{s:s, s:s, s:I, s:I, "
+			      "s:f, s:f, s:f}",
+			"name", store_upload_name(up), "peer",
+			store_upload_peer(up), "received", (json_int_t)got,
+			"length", (json_int_t)len, "percent",
+			len ? 100.0 * got / len : 100.0, "elapsed_s", el,
+			"bytes_per_s", el > 0 ? got / el : 0.0));
 	}
 	luns = json_array();
 	for (i = 0; i < m->nluns; i++)
 		json_array_append_new(luns, media_lun_json(m, i));
 	return json_pack("{s:o, s:o, s:o, s:I}", "store", store, "uploads", ups,
-			 "luns", luns, "cd_max_bytes",
-			 (json_int_t)LUN_CD_MAX_BYTES);
+	    "luns", luns, "cd_max_bytes", (json_int_t)LUN_CD_MAX_BYTES);
 }

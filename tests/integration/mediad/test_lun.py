@@ -1,0 +1,212 @@
+"""mediad's LUN through its socket, against a directory LUN: the order of
+attribute writes (seen through inotify), restore after a restart or a
+reboot, a vanished image, and mediactl."""
+
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+import kvmtest
+from mediadtest import Inotify, Mediad
+
+
+class Lun(unittest.TestCase):
+
+    def setUp(self):
+        self.d = Mediad().start()
+        for name in ("a.iso", "b.img"):
+            status, reply = self.d.put(name, name.encode() * 1000)
+            self.assertEqual(status, 200, reply)
+        self.path = {n: os.path.join(self.d.images, n)
+                     for n in ("a.iso", "b.img")}
+
+    def tearDown(self):
+        self.d.__exit__(None, None, None)
+
+    def attrs(self):
+        return {a: self.d.lun_attr(a).rstrip("\n")
+                for a in ("file", "cdrom", "ro")}
+
+    def test_mount_writes_in_kernel_order(self):
+        ino = Inotify(self.d.lun)
+        try:
+            r = self.d.ok("POST", "/mount", {"image": "a.iso"})
+            self.assertEqual(ino.names(), ["file", "cdrom", "ro", "file"],
+                             "remove medium, cdrom, ro, then file")
+            self.assertEqual(self.attrs(), {"file": self.path["a.iso"],
+                                            "cdrom": "1", "ro": "1"})
+            self.assertEqual((r["image"], r["mounted"], r["cdrom"],
+                              r["readonly"]), ("a.iso", True, True, True))
+
+            # swap to a writable flash drive while mounted
+            self.d.ok("POST", "/mount", {"image": "b.img", "cdrom": False,
+                                         "readonly": False})
+            self.assertEqual(ino.names(), ["file", "cdrom", "ro", "file"])
+            self.assertEqual(self.attrs(), {"file": self.path["b.img"],
+                                            "cdrom": "0", "ro": "0"})
+
+            self.d.ok("POST", "/eject", {})
+            self.assertEqual(ino.names(), ["file"])
+            self.assertEqual(self.attrs()["file"], "")
+
+            # a refused mount writes nothing
+            kvmtest.assert_error(self, self.d.json(
+                "POST", "/mount", {"image": "a.iso", "readonly": False}),
+                400)
+            self.assertEqual(ino.names(), [])
+        finally:
+            ino.close()
+
+    def test_state(self):
+        st = self.d.ok("GET", "/state")
+        self.assertEqual(st["luns"][0]["mounted"], False)
+        self.assertGreater(st["store"]["free_bytes"], 0)
+        self.assertEqual(st["store"]["images"], 2)
+        self.d.ok("POST", "/mount", {"image": "b.img", "cdrom": False})
+        lun = self.d.ok("GET", "/state")["luns"][0]
+        self.assertEqual((lun["image"], lun["cdrom"], lun["readonly"]),
+                         ("b.img", False, True))
+        self.assertIsNone(lun["problem"])
+        imgs = {i["name"]: i for i in self.d.ok("GET", "/images")["images"]}
+        self.assertIs(imgs["b.img"]["mounted"], True)
+        self.assertIs(imgs["a.iso"]["mounted"], False)
+        # the target ejects on its own (SCSI START STOP UNIT)
+        with open(os.path.join(self.d.lun, "file"), "w") as f:
+            f.write("\n")
+        lun = self.d.ok("GET", "/state")["luns"][0]
+        self.assertIs(lun["mounted"], False)
+        self.assertIs(lun.get("ejected_by_target"), True)
+        self.d.ok("DELETE", "/images/b.img")
+        status, _, text = self.d.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"kaputtkvm_mediad_mounts_total 1", text)
+        self.assertIn(b'kaputtkvm_mediad_lun_mounted{lun="0"} 0', text)
+
+    def restart(self, fresh_lun):
+        self.assertEqual(self.d.stop(), 0)
+        self.d = Mediad(tmpdir=self.d.tmp, fresh_lun=fresh_lun)
+        self.d.own_tmp = True
+        return self.d
+
+    def test_reboot_restores_the_mount(self):
+        self.d.ok("POST", "/mount", {"image": "b.img", "cdrom": False,
+                                     "readonly": False})
+        with open(self.d.state_file) as f:
+            self.assertEqual(json.load(f)["luns"][0]["image"], "b.img")
+        d = self.restart(fresh_lun=True)     # a new, empty gadget
+        self.assertEqual(d.lun_attr("file"), "\n")
+        d.start()
+        self.assertEqual(self.attrs(), {"file": self.path["b.img"],
+                                        "cdrom": "0", "ro": "0"})
+        lun = d.ok("GET", "/state")["luns"][0]
+        self.assertEqual((lun["image"], lun["mounted"]), ("b.img", True))
+
+    def test_restart_leaves_the_target_alone(self):
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        d = self.restart(fresh_lun=False)    # the gadget kept the medium
+        ino = Inotify(d.lun)
+        try:
+            d.start()
+            self.assertEqual(d.ok("GET", "/state")["luns"][0]["image"],
+                             "a.iso")
+            self.assertEqual(ino.names(), [], "no write: no media change")
+        finally:
+            ino.close()
+
+    def test_vanished_image(self):
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        d = self.restart(fresh_lun=True)
+        os.unlink(self.path["a.iso"])
+        d.start()
+        lun = d.ok("GET", "/state")["luns"][0]
+        self.assertIs(lun["mounted"], False)
+        self.assertEqual(lun["missing_image"], "a.iso")
+        self.assertIn("no longer in the store", lun["problem"])
+        # mounting something else clears it
+        d.ok("POST", "/mount", {"image": "b.img"})
+        lun = d.ok("GET", "/state")["luns"][0]
+        self.assertIsNone(lun["missing_image"])
+        self.assertIsNone(lun["problem"])
+
+    def test_corrupt_state_file(self):
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        d = self.restart(fresh_lun=True)
+        with open(d.state_file, "w") as f:
+            f.write("{half")
+        d.start()
+        lun = d.ok("GET", "/state")["luns"][0]
+        self.assertIs(lun["mounted"], False)
+        self.assertIn("unreadable", lun["problem"])
+
+    def test_two_luns(self):
+        self.d.__exit__(None, None, None)
+        tmp = tempfile.mkdtemp(prefix="kvmtest-mediad-")
+        lun1 = os.path.join(tmp, "lun.1")
+        os.makedirs(lun1)
+        for attr, val in (("file", ""), ("cdrom", "0"), ("ro", "0")):
+            with open(os.path.join(lun1, attr), "w") as f:
+                f.write(val + "\n")
+        self.d = Mediad(["--lun", lun1], tmpdir=tmp)
+        self.d.own_tmp = True
+        self.d.start()
+        self.d.put("a.iso", b"x" * 4096)
+        self.d.ok("POST", "/mount", {"image": "a.iso", "lun": 1})
+        with open(os.path.join(lun1, "file")) as f:
+            self.assertEqual(f.read(), os.path.join(self.d.images, "a.iso")
+                             + "\n")
+        self.assertEqual(self.d.lun_attr("file"), "\n")
+        # read-only on both is fine; read-write on either is not
+        self.d.ok("POST", "/mount", {"image": "a.iso", "lun": 0})
+        kvmtest.assert_error(self, self.d.json("POST", "/mount", {
+            "image": "a.iso", "lun": 0, "cdrom": False,
+            "readonly": False}), 409)
+        self.d.ok("POST", "/eject", {"lun": 1})
+        self.assertEqual(len(self.d.ok("GET", "/state")["luns"]), 2)
+
+    def test_mediactl(self):
+        ctl = [kvmtest.binary("mediactl"), "--socket", self.d.socket]
+
+        def run(*args):
+            return subprocess.run(ctl + list(args), capture_output=True,
+                                  text=True, timeout=60)
+
+        src = os.path.join(self.d.tmp, "local image.iso")
+        with open(src, "wb") as f:
+            f.write(os.urandom(3 << 20))
+        r = run("upload", src)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sha256", r.stdout)
+        r = run("upload", src)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already exists", r.stderr)
+        self.assertEqual(run("upload", "--overwrite", src,
+                             "other.iso").returncode, 0)
+        r = run("list")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("local image.iso", r.stdout)
+        self.assertEqual(run("mount", "local image.iso").returncode, 0)
+        self.assertEqual(self.attrs()["file"],
+                         os.path.join(self.d.images, "local image.iso"))
+        r = run("state")
+        self.assertIn("local image.iso as CD, read-only", r.stdout)
+        r = run("--json", "state")
+        self.assertIs(json.loads(r.stdout)["ok"], True)
+        r = run("delete", "local image.iso")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("eject it first", r.stderr)
+        self.assertEqual(run("eject").returncode, 0)
+        self.assertEqual(run("delete", "local image.iso").returncode, 0)
+        self.assertEqual(run("mount", "--flash", "--rw", "other.iso")
+                         .returncode, 0)
+        self.assertEqual(self.attrs()["ro"], "0")
+        r = subprocess.run([kvmtest.binary("mediactl"), "--socket",
+                            os.path.join(self.d.tmp, "nobody.sock"),
+                            "state"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot reach", r.stderr)
+
+
+if __name__ == "__main__":
+    kvmtest.main()
