@@ -11,7 +11,7 @@ supervisor stops nginx, then the daemons, and waits for each.
 
 State directory layout:
   run/*.sock  logs/*.log  nginx/  tls/  htpasswd  nginx-secret.conf
-  credentials (user, password; 0600)  media/images  media/lun  hid/hidg0..2
+  credentials (user, password; 0600)  media/images  media/lun.0  hid/hidg0..2
   kaputtkvm.conf (the daemons' config)  demo.pid  ready (JSON, once up)
 Standard library only.
 """
@@ -64,7 +64,8 @@ def daemon_args(name, st):
                 "--relmouse", st.path("hid", "hidg2")]
     if name == "mediad":
         return ["--images", st.path("media", "images"),
-                "--lun", st.path("media", "lun")]
+                "--lun", st.path("media", "lun.0"),
+                "--state-file", st.path("media", "mediad-state.json")]
     if name == "gpiod-ctl":
         return ["--backend", "test"]
     raise ValueError(name)
@@ -84,7 +85,7 @@ class State:
 
     def makedirs(self):
         for d in ["run", "logs", "nginx", "nginx/tmp", "tls", "media/images",
-                  "media/lun", "hid"]:
+                  "media/lun.0", "hid"]:
             os.makedirs(self.path(d), exist_ok=True)
         os.chmod(self.root, 0o700)
 
@@ -329,6 +330,14 @@ class Supervisor:
             f.write(DAEMON_CONFIG)
         make_certificate(st)
         user, password = make_credentials(st, self.build)
+
+        # The LUN: a plain directory with files named like the attributes.
+        for attr, value in (("file", ""), ("cdrom", "0"), ("ro", "0"),
+                            ("removable", "1")):
+            path = st.path("media", "lun.0", attr)
+            if not os.path.exists(path):
+                with open(path, "w") as f:
+                    f.write(value + "\n")
 
         lock = threading.Lock()
         self.hidlog = open(st.path("logs", "hid-reports.log"), "a")

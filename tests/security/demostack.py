@@ -71,7 +71,10 @@ class Client:
         self.stack = stack
         self.user, self.password = user, password
         self.keep_cookie = cookie
-        self.cookie = None
+        # The logged-in cookie: shared by the stack's clients, as one
+        # browser would (a client without it counts against the login
+        # limit: 20 requests, then one a second).
+        self.cookie = stack.cookie if cookie else None
 
     def auth_header(self):
         if self.user is None:
@@ -97,6 +100,7 @@ class Client:
         for k, v in resp.getheaders():
             if k.lower() == "set-cookie" and self.keep_cookie:
                 self.cookie = v.split(";", 1)[0]
+                self.stack.cookie = self.cookie
 
     def request(self, method, path, body=None, headers=None, timeout=10):
         """One request; (status, lower-cased headers, body bytes)."""
@@ -189,6 +193,7 @@ class Stack:
         self.origin = "https://" + self.host
         self.info = None
         self.failed = False
+        self.cookie = None
 
     def start(self):
         r = subprocess.run([sys.executable, DEMO, "--build-dir", BUILD_ROOT,
@@ -254,5 +259,6 @@ class Stack:
                       self.info["password"] if password is None else password,
                       cookie)
 
-    def anonymous(self):
-        return Client(self)
+    def anonymous(self, cookie=True):
+        """No credentials (with the logged-in cookie unless told not)."""
+        return Client(self, cookie=cookie)
