@@ -42,13 +42,13 @@ static int
 ws_opcode_known(int op)
 {
 	return op == WS_OP_CONT || op == WS_OP_TEXT || op == WS_OP_BINARY ||
-	       op == WS_OP_CLOSE || op == WS_OP_PING || op == WS_OP_PONG;
+	    op == WS_OP_CLOSE || op == WS_OP_PING || op == WS_OP_PONG;
 }
 
 /* Parses one frame header; see ws.h. */
 int
 ws_frame_parse(const uint8_t *buf, size_t len, int require_mask,
-	       uint64_t max_payload, struct ws_frame *ret)
+    uint64_t max_payload, struct ws_frame *ret)
 {
 	struct ws_frame f = {0};
 	uint64_t plen;
@@ -402,7 +402,7 @@ ws_reader_end(struct ws_reader *rd, struct ws_message *msg)
 /* Feeds bytes from the peer; see ws.h. */
 int
 ws_reader_feed(struct ws_reader *rd, const uint8_t *buf, size_t len,
-	       size_t *ret_used, struct ws_message *ret_msg)
+    size_t *ret_used, struct ws_message *ret_msg)
 {
 	struct ws_message msg;
 	uint64_t room;
@@ -431,7 +431,7 @@ ws_reader_feed(struct ws_reader *rd, const uint8_t *buf, size_t len,
 			if (rd->hdr[0] & 0x8)
 				room = WS_CONTROL_MAX;
 			r = ws_frame_parse(rd->hdr, old + n, rd->require_mask,
-					   room, &rd->frame);
+			    room, &rd->frame);
 			if (r < 0) {
 				*ret_used = used;
 				return ws_reader_fail(rd, -r);
@@ -619,11 +619,11 @@ ws_queue(struct ws_conn *conn, int opcode, const void *data, size_t len)
 {
 	size_t pending = evbuffer_get_length(bufferevent_get_output(conn->bev));
 
-	if (pending > 0 && (len > conn->max_pending ||
-			    pending + len + 10 > conn->max_pending)) {
+	if (pending > 0 &&
+	    (len > conn->max_pending ||
+		pending + len + 10 > conn->max_pending)) {
 		ws_fail(conn, WS_CLOSE_POLICY, "peer does not read");
-		return error_set(
-		    -ENOBUFS,
+		return error_set(-ENOBUFS,
 		    "WebSocket peer %s does not read: %zu bytes unsent",
 		    conn->peer, pending);
 	}
@@ -639,8 +639,8 @@ ws_handle(struct ws_conn *conn, const struct ws_message *msg)
 	case WS_OP_TEXT:
 	case WS_OP_BINARY:
 		if (conn->state == WS_STATE_OPEN && conn->cb.on_message)
-			conn->cb.on_message(conn, msg->opcode, msg->data,
-					    msg->len, conn->arg);
+			conn->cb.on_message(
+			    conn, msg->opcode, msg->data, msg->len, conn->arg);
 		break;
 	case WS_OP_PING:
 		if (conn->state == WS_STATE_OPEN)
@@ -670,8 +670,8 @@ ws_process(struct ws_conn *conn)
 	int r;
 
 	conn->busy++;
-	while (conn->state == WS_STATE_OPEN ||
-	       conn->state == WS_STATE_CLOSING) {
+	while (
+	    conn->state == WS_STATE_OPEN || conn->state == WS_STATE_CLOSING) {
 		if ((n = evbuffer_get_contiguous_space(in)) == 0)
 			break;
 		p = evbuffer_pullup(in, (ev_ssize_t)n); /* no copy */
@@ -679,7 +679,7 @@ ws_process(struct ws_conn *conn)
 		evbuffer_drain(in, used);
 		if (r < 0) {
 			ws_fail(conn, -r,
-				-r == WS_CLOSE_TOO_BIG	  ? "message too big"
+			    -r == WS_CLOSE_TOO_BIG	  ? "message too big"
 				: -r == WS_CLOSE_BAD_DATA ? "invalid UTF-8"
 							  : "protocol error");
 			break;
@@ -804,7 +804,7 @@ ws_key_valid(const char *key)
  * port leaves *ret_port alone. */
 static int
 ws_split_hostport(const char *s, size_t len, const char **ret_host,
-		  size_t *ret_hlen, long *ret_port)
+    size_t *ret_hlen, long *ret_port)
 {
 	const char *colon = NULL, *end = s + len, *p;
 	long port = 0;
@@ -852,7 +852,7 @@ ws_origin_same_host(struct http_request *req, const char *origin)
 {
 	const char *host, *oh, *hh, *sep, *rest;
 	size_t ohlen, hhlen, hostlen;
-	long oport = -1, hport;
+	long defport = -1, oport, hport;
 
 	if ((host = http_request_header(req, "X-Forwarded-Host")) == NULL)
 		host = http_request_header(req, "Host");
@@ -864,26 +864,27 @@ ws_origin_same_host(struct http_request *req, const char *origin)
 	if ((sep = strstr(origin, "://")) == NULL)
 		return 0;
 	if ((size_t)(sep - origin) == 4 && strncasecmp(origin, "http", 4) == 0)
-		oport = 80;
+		defport = 80;
 	else if ((size_t)(sep - origin) == 5 &&
-		 strncasecmp(origin, "https", 5) == 0)
-		oport = 443;
+	    strncasecmp(origin, "https", 5) == 0)
+		defport = 443;
+	oport = defport;
 	rest = sep + 3;
 	if (ws_split_hostport(rest, strlen(rest), &oh, &ohlen, &oport) < 0)
 		return 0;
 	if (oport < 0)
 		return 0; /* an unknown scheme without a port */
-	hport = oport;	  /* a Host without a port means the scheme's */
+	hport = defport;  /* a Host without a port means the scheme's */
 	if (ws_split_hostport(host, hostlen, &hh, &hhlen, &hport) < 0)
 		return 0;
 	return ohlen == hhlen && strncasecmp(oh, hh, ohlen) == 0 &&
-	       oport == hport;
+	    oport == hport;
 }
 
 /* 1 when the handshake's Origin may open a WebSocket here. */
 static int
 ws_origin_allowed(struct http_request *req, const struct ws_config *config,
-		  const char *origin)
+    const char *origin)
 {
 	const char *const *o;
 
@@ -908,7 +909,7 @@ ws_refuse(struct http_request *req, int err, const char *message)
 /* Checks the upgrade request and takes the connection; see ws.h. */
 int
 ws_accept(struct http_request *req, const struct ws_config *config,
-	  const struct ws_callbacks *cbs, void *arg, struct ws_conn **ret_conn)
+    const struct ws_callbacks *cbs, void *arg, struct ws_conn **ret_conn)
 {
 	static const struct ws_config defaults = {0};
 	struct bufferevent *bev;
@@ -921,30 +922,26 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 	if (config == NULL)
 		config = &defaults;
 	if (http_request_method(req) != HTTP_GET)
-		return ws_refuse(req, -EINVAL,
-				 "a WebSocket handshake is a GET request");
-	if (!ws_has_token(http_request_header(req, "Upgrade"), "websocket"))
 		return ws_refuse(
-		    req, -EINVAL,
+		    req, -EINVAL, "a WebSocket handshake is a GET request");
+	if (!ws_has_token(http_request_header(req, "Upgrade"), "websocket"))
+		return ws_refuse(req, -EINVAL,
 		    "this URL is a WebSocket: send 'Upgrade: websocket'");
 	if (!ws_has_token(http_request_header(req, "Connection"), "upgrade"))
-		return ws_refuse(
-		    req, -EINVAL,
+		return ws_refuse(req, -EINVAL,
 		    "a WebSocket handshake needs 'Connection: Upgrade'");
 	version = http_request_header(req, "Sec-WebSocket-Version");
 	if (version == NULL || strcmp(version, "13") != 0)
 		return ws_refuse(req, -EINVAL,
-				 "only WebSocket version 13 is supported "
-				 "(Sec-WebSocket-Version: 13)");
+		    "only WebSocket version 13 is supported "
+		    "(Sec-WebSocket-Version: 13)");
 	key = http_request_header(req, "Sec-WebSocket-Key");
 	if (!ws_key_valid(key))
-		return ws_refuse(
-		    req, -EINVAL,
+		return ws_refuse(req, -EINVAL,
 		    "Sec-WebSocket-Key must be 16 random bytes in base64");
 	origin = http_request_header(req, "Origin");
 	if (origin != NULL && !ws_origin_allowed(req, config, origin))
-		return ws_refuse(
-		    req, -EPERM,
+		return ws_refuse(req, -EPERM,
 		    "WebSocket from a foreign Origin refused: open the page "
 		    "from this host");
 
@@ -983,12 +980,12 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 	bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	evbuffer_add_printf(bufferevent_get_output(bev),
-			    "HTTP/1.1 101 Switching Protocols\r\n"
-			    "Upgrade: websocket\r\n"
-			    "Connection: Upgrade\r\n"
-			    "Sec-WebSocket-Accept: %s\r\n"
-			    "\r\n",
-			    accept);
+	    "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\n"
+	    "Connection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n"
+	    "\r\n",
+	    accept);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	tv.tv_sec = conn->ping_sec;
 	tv.tv_usec = 0;
@@ -1012,16 +1009,15 @@ ws_send(struct ws_conn *conn, int opcode, const void *data, size_t len)
 	case WS_OP_PING:
 	case WS_OP_PONG:
 		if (len > WS_CONTROL_MAX)
-			return error_set(
-			    -EINVAL,
+			return error_set(-EINVAL,
 			    "a WebSocket ping or pong carries at most 125 "
 			    "bytes");
 		break;
 	default:
 		return error_set(-EINVAL,
-				 "WebSocket opcode %d cannot be sent "
-				 "with ws_send()",
-				 opcode);
+		    "WebSocket opcode %d cannot be sent "
+		    "with ws_send()",
+		    opcode);
 	}
 	return ws_queue(conn, opcode, data, len);
 }
@@ -1052,6 +1048,7 @@ ws_close(struct ws_conn *conn, int code, const char *reason)
 void
 ws_abort(struct ws_conn *conn, int code, const char *reason)
 {
+	struct evbuffer *out;
 	evutil_socket_t fd;
 
 	if (conn->state == WS_STATE_OPEN) {
@@ -1059,9 +1056,15 @@ ws_abort(struct ws_conn *conn, int code, const char *reason)
 		ws_write_close(conn, code, reason);
 	}
 	if (conn->state != WS_STATE_DONE) {
+		/* libevent keeps the front of a socket bufferevent's output
+		 * frozen outside its own write callback. */
+		out = bufferevent_get_output(conn->bev);
 		fd = bufferevent_getfd(conn->bev);
-		if (fd >= 0)
-			evbuffer_write(bufferevent_get_output(conn->bev), fd);
+		if (fd >= 0) {
+			evbuffer_unfreeze(out, 1);
+			evbuffer_write(out, fd);
+			evbuffer_freeze(out, 1);
+		}
 		conn->state = WS_STATE_FLUSHING;
 	}
 	ws_finish(conn);

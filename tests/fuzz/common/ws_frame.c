@@ -16,16 +16,16 @@
 
 #include "ws.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* Checks one header parse and its round trip through ws_frame_header(). */
 static void
 fuzz_parse(const uint8_t *data, size_t len, int require_mask, uint64_t max)
 {
-	struct ws_frame	f;
-	uint8_t		hdr[10];
-	size_t		hlen;
-	int		r;
+	struct ws_frame f;
+	uint8_t hdr[10];
+	size_t hlen;
+	int r;
 
 	r = ws_frame_parse(data, len, require_mask, max, &f);
 	if (r < 0) {
@@ -49,13 +49,13 @@ fuzz_parse(const uint8_t *data, size_t len, int require_mask, uint64_t max)
 
 /* Feeds data to a reader in pieces of step bytes, checking each answer. */
 static void
-fuzz_reader(const uint8_t *data, size_t len, int require_mask, size_t max,
-    size_t step)
+fuzz_reader(
+    const uint8_t *data, size_t len, int require_mask, size_t max, size_t step)
 {
-	struct ws_reader	*rd;
-	struct ws_message	 msg;
-	size_t			 pos = 0, n, used;
-	int			 r, err = 0;
+	struct ws_reader *rd;
+	struct ws_message msg;
+	size_t pos = 0, n, used;
+	int r, err = 0;
 
 	rd = ws_reader_new(require_mask, max);
 	while (pos < len) {
@@ -117,10 +117,10 @@ fuzz_reader(const uint8_t *data, size_t len, int require_mask, size_t max,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static const size_t	steps[] = { 1, 2, 3, 7, 64, 4096 };
-	static const size_t	maxes[] = { 0, 1, 125, 1000 };
-	uint8_t			sel;
-	size_t			i;
+	static const size_t steps[] = {1, 2, 3, 7, 64, 4096};
+	static const size_t maxes[] = {0, 1, 125, 1000};
+	uint8_t sel;
+	size_t i;
 
 	if (len < 1)
 		return 0;

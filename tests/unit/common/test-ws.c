@@ -11,16 +11,16 @@
 #include "tap.h"
 #include "ws.h"
 
-static const uint8_t hello_unmasked[] = {0x81, 0x05, 0x48, 0x65,
-					 0x6c, 0x6c, 0x6f};
-static const uint8_t hello_masked[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
-				       0x7f, 0x9f, 0x4d, 0x51, 0x58};
+static const uint8_t hello_unmasked[] = {
+    0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
+static const uint8_t hello_masked[] = {
+    0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
 static const uint8_t frag1[] = {0x01, 0x03, 0x48, 0x65, 0x6c};
 static const uint8_t frag2[] = {0x80, 0x02, 0x6c, 0x6f};
-static const uint8_t ping_unmasked[] = {0x89, 0x05, 0x48, 0x65,
-					0x6c, 0x6c, 0x6f};
-static const uint8_t pong_masked[] = {0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d,
-				      0x7f, 0x9f, 0x4d, 0x51, 0x58};
+static const uint8_t ping_unmasked[] = {
+    0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
+static const uint8_t pong_masked[] = {
+    0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
 static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
 
 /* A masked client frame as a browser sends it; returns its length. */
@@ -56,18 +56,17 @@ test_rfc_examples(void)
 	r = parse(hello_unmasked, sizeof(hello_unmasked), 0, &f);
 	is_int(r, 1, "unmasked Hello parses");
 	ok(f.fin && f.opcode == WS_OP_TEXT && !f.masked && f.payload_len == 5 &&
-	       f.header_len == 2,
-	   "unmasked Hello: fin, text, 5 bytes, header 2");
-	is_int(ws_frame_parse(hello_unmasked, sizeof(hello_unmasked), 1,
-			      UINT64_MAX, &f),
-	       -WS_CLOSE_PROTOCOL,
-	       "unmasked frame refused when masks required");
+		f.header_len == 2,
+	    "unmasked Hello: fin, text, 5 bytes, header 2");
+	is_int(ws_frame_parse(
+		   hello_unmasked, sizeof(hello_unmasked), 1, UINT64_MAX, &f),
+	    -WS_CLOSE_PROTOCOL, "unmasked frame refused when masks required");
 
 	r = parse(hello_masked, sizeof(hello_masked), 1, &f);
 	is_int(r, 1, "masked Hello parses");
 	ok(f.fin && f.opcode == WS_OP_TEXT && f.masked && f.payload_len == 5 &&
-	       f.header_len == 6,
-	   "masked Hello: fin, text, masked, 5 bytes, header 6");
+		f.header_len == 6,
+	    "masked Hello: fin, text, masked, 5 bytes, header 6");
 	is_mem(f.mask, mask, 4, "masked Hello: mask key");
 	memcpy(buf, hello_masked + 6, 5);
 	ws_unmask(buf, 5, f.mask, 0);
@@ -79,39 +78,39 @@ test_rfc_examples(void)
 
 	r = parse(frag1, sizeof(frag1), 0, &f);
 	ok(r == 1 && !f.fin && f.opcode == WS_OP_TEXT && f.payload_len == 3,
-	   "first fragment: text, not fin, 3 bytes");
+	    "first fragment: text, not fin, 3 bytes");
 	r = parse(frag2, sizeof(frag2), 0, &f);
 	ok(r == 1 && f.fin && f.opcode == WS_OP_CONT && f.payload_len == 2,
-	   "last fragment: continuation, fin, 2 bytes");
+	    "last fragment: continuation, fin, 2 bytes");
 
 	r = parse(ping_unmasked, sizeof(ping_unmasked), 0, &f);
 	ok(r == 1 && f.fin && f.opcode == WS_OP_PING && f.payload_len == 5,
-	   "unmasked ping with Hello");
+	    "unmasked ping with Hello");
 	r = parse(pong_masked, sizeof(pong_masked), 1, &f);
 	ok(r == 1 && f.opcode == WS_OP_PONG && f.masked && f.payload_len == 5,
-	   "masked pong with Hello");
+	    "masked pong with Hello");
 
 	{
 		static const uint8_t b256[] = {0x82, 0x7e, 0x01, 0x00};
-		static const uint8_t b64k[] = {0x82, 0x7f, 0,	 0,    0,
-					       0,    0,	   0x01, 0x00, 0x00};
+		static const uint8_t b64k[] = {
+		    0x82, 0x7f, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00};
 
 		r = parse(b256, sizeof(b256), 0, &f);
 		ok(r == 1 && f.opcode == WS_OP_BINARY && f.payload_len == 256 &&
-		       f.header_len == 4,
-		   "256-byte binary: 16-bit length");
+			f.header_len == 4,
+		    "256-byte binary: 16-bit length");
 		r = parse(b64k, sizeof(b64k), 0, &f);
 		ok(r == 1 && f.payload_len == 65536 && f.header_len == 10,
-		   "64 KiB binary: 64-bit length");
+		    "64 KiB binary: 64-bit length");
 		is_int(ws_frame_header(buf, WS_OP_BINARY, 1, 256), 4,
-		       "header for 256 bytes is 4 long");
+		    "header for 256 bytes is 4 long");
 		is_mem(buf, b256, 4, "header for 256 bytes as in RFC 5.7");
 		is_int(ws_frame_header(buf, WS_OP_BINARY, 1, 65536), 10,
-		       "header for 64 KiB is 10 long");
+		    "header for 64 KiB is 10 long");
 		is_mem(buf, b64k, 10, "header for 64 KiB as in RFC 5.7");
 	}
 	is_int(ws_frame_header(buf, WS_OP_TEXT, 1, 5), 2,
-	       "header for 5 bytes is 2 long");
+	    "header for 5 bytes is 2 long");
 	is_mem(buf, hello_unmasked, 2, "header for Hello as in RFC 5.7");
 	is_int(ws_frame_header(buf, WS_OP_TEXT, 0, 3), 2, "fragment header");
 	is_mem(buf, frag1, 2, "first fragment header as in RFC 5.7");
@@ -119,17 +118,17 @@ test_rfc_examples(void)
 	ok(buf[1] == 125, "125 bytes still fit the 7-bit length");
 	ws_frame_header(buf, WS_OP_BINARY, 1, 126);
 	ok(buf[1] == 126 && buf[2] == 0 && buf[3] == 126,
-	   "126 bytes take the 16-bit length");
+	    "126 bytes take the 16-bit length");
 	ws_frame_header(buf, WS_OP_BINARY, 1, 65535);
 	ok(buf[1] == 126 && buf[2] == 0xff && buf[3] == 0xff,
-	   "65535 bytes still fit the 16-bit length");
+	    "65535 bytes still fit the 16-bit length");
 }
 
 static void
 test_need_more(void)
 {
-	static const uint8_t b64k_masked[] = {0x82, 0xff, 0,	0, 0, 0, 0,
-					      0x01, 0x00, 0x00, 1, 2, 3, 4};
+	static const uint8_t b64k_masked[] = {
+	    0x82, 0xff, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00, 1, 2, 3, 4};
 	struct ws_frame f;
 	size_t i;
 	int all = 1;
@@ -142,10 +141,10 @@ test_need_more(void)
 		if (ws_frame_parse(b64k_masked, i, 1, UINT64_MAX, &f) != 0)
 			all = 0;
 	ok(all, "every prefix of a 14-byte header asks for more bytes");
-	ok(ws_frame_parse(b64k_masked, sizeof(b64k_masked), 1, UINT64_MAX,
-			  &f) == 1 &&
-	       f.header_len == 14,
-	   "the 14-byte header parses");
+	ok(ws_frame_parse(
+	       b64k_masked, sizeof(b64k_masked), 1, UINT64_MAX, &f) == 1 &&
+		f.header_len == 14,
+	    "the 14-byte header parses");
 }
 
 static void
@@ -161,103 +160,64 @@ test_protocol_errors(void)
 	    {"RSV1 set", {0xc1, 0x80}, 2, 100, -WS_CLOSE_PROTOCOL},
 	    {"RSV2 set", {0xa1, 0x80}, 2, 100, -WS_CLOSE_PROTOCOL},
 	    {"RSV3 set", {0x91, 0x80}, 2, 100, -WS_CLOSE_PROTOCOL},
-	    {"RSV1 seen in the first byte alone",
-	     {0xc1},
-	     1,
-	     100,
-	     -WS_CLOSE_PROTOCOL},
-	    {"opcode 3 (reserved data)",
-	     {0x83, 0x80},
-	     2,
-	     100,
-	     -WS_CLOSE_PROTOCOL},
+	    {"RSV1 seen in the first byte alone", {0xc1}, 1, 100,
+		-WS_CLOSE_PROTOCOL},
+	    {"opcode 3 (reserved data)", {0x83, 0x80}, 2, 100,
+		-WS_CLOSE_PROTOCOL},
 	    {"opcode 7", {0x87, 0x80}, 2, 100, -WS_CLOSE_PROTOCOL},
-	    {"opcode 0xB (reserved control)",
-	     {0x8b, 0x80},
-	     2,
-	     100,
-	     -WS_CLOSE_PROTOCOL},
+	    {"opcode 0xB (reserved control)", {0x8b, 0x80}, 2, 100,
+		-WS_CLOSE_PROTOCOL},
 	    {"opcode 0xF", {0x8f, 0x80}, 2, 100, -WS_CLOSE_PROTOCOL},
 	    {"fragmented ping", {0x09, 0x80}, 2, 100, -WS_CLOSE_PROTOCOL},
 	    {"fragmented close", {0x08, 0x80}, 2, 100, -WS_CLOSE_PROTOCOL},
-	    {"ping of 126 bytes",
-	     {0x89, 0xfe, 0x00, 0x7e},
-	     4,
-	     1000,
-	     -WS_CLOSE_PROTOCOL},
-	    {"close of 127-coded length",
-	     {0x88, 0xff},
-	     2,
-	     1000,
-	     -WS_CLOSE_PROTOCOL},
-	    {"16-bit length for 125 bytes",
-	     {0x82, 0xfe, 0x00, 0x7d},
-	     4,
-	     1000,
-	     -WS_CLOSE_PROTOCOL},
-	    {"16-bit length for 0 bytes",
-	     {0x82, 0xfe, 0x00, 0x00},
-	     4,
-	     1000,
-	     -WS_CLOSE_PROTOCOL},
+	    {"ping of 126 bytes", {0x89, 0xfe, 0x00, 0x7e}, 4, 1000,
+		-WS_CLOSE_PROTOCOL},
+	    {"close of 127-coded length", {0x88, 0xff}, 2, 1000,
+		-WS_CLOSE_PROTOCOL},
+	    {"16-bit length for 125 bytes", {0x82, 0xfe, 0x00, 0x7d}, 4, 1000,
+		-WS_CLOSE_PROTOCOL},
+	    {"16-bit length for 0 bytes", {0x82, 0xfe, 0x00, 0x00}, 4, 1000,
+		-WS_CLOSE_PROTOCOL},
 	    {"64-bit length for 65535 bytes",
-	     {0x82, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff},
-	     10,
-	     UINT64_MAX,
-	     -WS_CLOSE_PROTOCOL},
+		{0x82, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 10, UINT64_MAX,
+		-WS_CLOSE_PROTOCOL},
 	    {"64-bit length with the top bit set",
-	     {0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0},
-	     10,
-	     UINT64_MAX,
-	     -WS_CLOSE_PROTOCOL},
+		{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0}, 10, UINT64_MAX,
+		-WS_CLOSE_PROTOCOL},
 	    {"unmasked client frame", {0x81, 0x05}, 2, 100, -WS_CLOSE_PROTOCOL},
-	    {"101 bytes over a 100-byte limit",
-	     {0x82, 0xe5},
-	     2,
-	     100,
-	     -WS_CLOSE_TOO_BIG},
+	    {"101 bytes over a 100-byte limit", {0x82, 0xe5}, 2, 100,
+		-WS_CLOSE_TOO_BIG},
 	    {"64 KiB over a 64 KiB - 1 limit",
-	     {0x82, 0xff, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00},
-	     10,
-	     65535,
-	     -WS_CLOSE_TOO_BIG},
-	    {"2^62 bytes",
-	     {0x82, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0},
-	     10,
-	     (uint64_t)1 << 40,
-	     -WS_CLOSE_TOO_BIG},
-	    {"200 bytes, limit 199",
-	     {0x82, 0xfe, 0x00, 0xc8},
-	     4,
-	     199,
-	     -WS_CLOSE_TOO_BIG},
-	    {"200 bytes, limit 200",
-	     {0x82, 0xfe, 0x00, 0xc8},
-	     4,
-	     200,
-	     0 /* needs the mask */},
+		{0x82, 0xff, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00}, 10, 65535,
+		-WS_CLOSE_TOO_BIG},
+	    {"2^62 bytes", {0x82, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0}, 10,
+		(uint64_t)1 << 40, -WS_CLOSE_TOO_BIG},
+	    {"200 bytes, limit 199", {0x82, 0xfe, 0x00, 0xc8}, 4, 199,
+		-WS_CLOSE_TOO_BIG},
+	    {"200 bytes, limit 200", {0x82, 0xfe, 0x00, 0xc8}, 4, 200,
+		0 /* needs the mask */},
 	};
 	struct ws_frame f;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		is_int(ws_frame_parse(cases[i].bytes, cases[i].len, 1,
-				      cases[i].max, &f),
-		       cases[i].want, "%s", cases[i].what);
+		is_int(ws_frame_parse(
+			   cases[i].bytes, cases[i].len, 1, cases[i].max, &f),
+		    cases[i].want, "%s", cases[i].what);
 	}
 	{
 		static const uint8_t big[] = {0x82, 0xe5, 1, 2, 3, 4};
 
 		is_int(ws_frame_parse(big, sizeof(big), 1, 100, &f),
-		       -WS_CLOSE_TOO_BIG, "masked 101 bytes over a 100 limit");
+		    -WS_CLOSE_TOO_BIG, "masked 101 bytes over a 100 limit");
 		is_int(ws_frame_parse(big, sizeof(big), 1, 101, &f), 1,
-		       "masked 101 bytes within a 101 limit");
+		    "masked 101 bytes within a 101 limit");
 	}
 	{
 		static const uint8_t ping125[] = {0x89, 0xfd, 1, 2, 3, 4};
 
 		is_int(ws_frame_parse(ping125, sizeof(ping125), 1, 125, &f), 1,
-		       "ping of 125 bytes is fine");
+		    "ping of 125 bytes is fine");
 	}
 }
 
@@ -268,11 +228,11 @@ test_accept_key(void)
 
 	ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", out);
 	/* RFC 6455 section 1.3 (and Python hashlib) give this value. */
-	is_str(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
-	       "RFC 6455 1.3 handshake example");
+	is_str(out,
+	    "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "RFC 6455 1.3 handshake example");
 	ws_accept_key("x3JJHMbDL1EzLkh9GBhXDw==", out);
-	is_str(out, "HSmrc0sMlYUkAGmm5OPpG2HaGWk=",
-	       "RFC 6455 1.2 handshake example");
+	is_str(out,
+	    "HSmrc0sMlYUkAGmm5OPpG2HaGWk=", "RFC 6455 1.2 handshake example");
 }
 
 static void
@@ -287,13 +247,13 @@ test_utf8(void)
 	    {"empty", "", 0, 1},
 	    {"ASCII", "Hello, world", 12, 1},
 	    {"Greek kosme", "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", 11,
-	     1},
+		1},
 	    {"4-byte emoji", "\xf0\x9f\x98\x80", 4, 1},
 	    {"U+10FFFF", "\xf4\x8f\xbf\xbf", 4, 1},
 	    {"U+FFFF", "\xef\xbf\xbf", 3, 1},
 	    {"NUL byte", "a\0b", 3, 1},
 	    {"long ASCII then 2-byte", "abcdefghijklmnopqrstuvwxyz\xc3\xa9", 28,
-	     1},
+		1},
 	    {"lone continuation", "\x80", 1, 0},
 	    {"overlong NUL", "\xc0\x80", 2, 0},
 	    {"overlong 2-byte C1", "\xc1\xbf", 2, 0},
@@ -309,22 +269,22 @@ test_utf8(void)
 	    {"truncated 2-byte", "a\xc3", 2, 0},
 	    {"truncated 4-byte", "\xf0\x9f\x98", 3, 0},
 	    {"ASCII after lead byte",
-	     "\xc3"
-	     "a",
-	     2, 0},
+		"\xc3"
+		"a",
+		2, 0},
 	    {"bad byte after 8 ASCII", "abcdefgh\xff", 9, 0},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(ws_utf8_valid((const uint8_t *)cases[i].s, cases[i].len),
-		       cases[i].want, "UTF-8: %s", cases[i].what);
+		    cases[i].want, "UTF-8: %s", cases[i].what);
 }
 
 /* Feeds the reader step bytes at a time until a result; returns it. */
 static int
 feed(struct ws_reader *rd, const uint8_t *buf, size_t len, size_t step,
-     size_t *pos, struct ws_message *msg)
+    size_t *pos, struct ws_message *msg)
 {
 	size_t used, n;
 	int r;
@@ -359,28 +319,28 @@ test_reader_basic(void)
 	len += client_frame(stream + len, 1, WS_OP_BINARY, "\x00\xff", 2);
 	len += client_frame(stream + len, 1, WS_OP_PONG, "", 0);
 	len += client_frame(stream + len, 1, WS_OP_CLOSE,
-			    "\x03\xe8"
-			    "bye",
-			    5);
+	    "\x03\xe8"
+	    "bye",
+	    5);
 
 	for (step = 1, good = 1; step <= len; step++) {
 		rd = ws_reader_new(1, 0);
 		pos = 0;
 		r = feed(rd, stream, len, step, &pos, &msg);
 		good &= r == 1 && msg.opcode == WS_OP_PING && msg.len == 2 &&
-			memcmp(msg.data, "p!", 2) == 0;
+		    memcmp(msg.data, "p!", 2) == 0;
 		r = feed(rd, stream, len, step, &pos, &msg);
 		good &= r == 1 && msg.opcode == WS_OP_TEXT && msg.len == 5 &&
-			memcmp(msg.data, "Hello", 5) == 0;
+		    memcmp(msg.data, "Hello", 5) == 0;
 		r = feed(rd, stream, len, step, &pos, &msg);
 		good &= r == 1 && msg.opcode == WS_OP_BINARY && msg.len == 2 &&
-			memcmp(msg.data, "\x00\xff", 2) == 0;
+		    memcmp(msg.data, "\x00\xff", 2) == 0;
 		r = feed(rd, stream, len, step, &pos, &msg);
 		good &= r == 1 && msg.opcode == WS_OP_PONG && msg.len == 0;
 		r = feed(rd, stream, len, step, &pos, &msg);
 		good &= r == 1 && msg.opcode == WS_OP_CLOSE &&
-			msg.close_code == 1000 && msg.len == 3 &&
-			memcmp(msg.data, "bye", 3) == 0;
+		    msg.close_code == 1000 && msg.len == 3 &&
+		    memcmp(msg.data, "bye", 3) == 0;
 		good &= pos == len;
 		r = feed(rd, stream, len, step, &pos, &msg);
 		good &= r == 0;
@@ -391,17 +351,17 @@ test_reader_basic(void)
 			break;
 	}
 	ok(good,
-	   "ping between fragments, binary, pong, close: in pieces "
-	   "of 1..%zu bytes",
-	   len);
+	    "ping between fragments, binary, pong, close: in pieces "
+	    "of 1..%zu bytes",
+	    len);
 
 	rd = ws_reader_new(1, 0);
 	pos = 0;
 	len = client_frame(stream, 1, WS_OP_CLOSE, "", 0);
 	r = feed(rd, stream, len, len, &pos, &msg);
 	ok(r == 1 && msg.opcode == WS_OP_CLOSE &&
-	       msg.close_code == WS_CLOSE_NO_STATUS && msg.len == 0,
-	   "close without a body: 1005");
+		msg.close_code == WS_CLOSE_NO_STATUS && msg.len == 0,
+	    "close without a body: 1005");
 	ws_reader_free(rd);
 
 	rd = ws_reader_new(1, 0);
@@ -409,7 +369,7 @@ test_reader_basic(void)
 	len = client_frame(stream, 1, WS_OP_TEXT, "", 0);
 	r = feed(rd, stream, len, len, &pos, &msg);
 	ok(r == 1 && msg.opcode == WS_OP_TEXT && msg.len == 0,
-	   "empty text message");
+	    "empty text message");
 	ws_reader_free(rd);
 
 	rd = ws_reader_new(0, 0);
@@ -419,7 +379,7 @@ test_reader_basic(void)
 	pos = 0;
 	r = feed(rd, frag2, sizeof(frag2), 64, &pos, &msg);
 	ok(r == 1 && msg.len == 5 && memcmp(msg.data, "Hello", 5) == 0,
-	   "RFC fragments reassemble to Hello");
+	    "RFC fragments reassemble to Hello");
 	ws_reader_free(rd);
 	ws_reader_free(NULL);
 }
@@ -457,11 +417,11 @@ test_reader_errors(void)
 
 	n = client_frame(s, 1, WS_OP_CONT, "x", 1);
 	is_int(run(s, n, 0, 0), -WS_CLOSE_PROTOCOL,
-	       "continuation without a message");
+	    "continuation without a message");
 	n = client_frame(s, 0, WS_OP_TEXT, "a", 1);
 	n += client_frame(s + n, 1, WS_OP_TEXT, "b", 1);
 	is_int(run(s, n, 0, 0), -WS_CLOSE_PROTOCOL,
-	       "new message inside a fragmented one");
+	    "new message inside a fragmented one");
 	n = client_frame(s, 1, WS_OP_TEXT, "a\xff", 2);
 	is_int(run(s, n, 0, 0), -WS_CLOSE_BAD_DATA, "text that is not UTF-8");
 	n = client_frame(s, 0, WS_OP_TEXT, "\xf0\x9f", 2);
@@ -469,11 +429,11 @@ test_reader_errors(void)
 	is_int(run(s, n, 0, 0), 1, "a character split between fragments");
 	n = client_frame(s, 1, WS_OP_TEXT, "\xf0\x9f\x98", 3);
 	is_int(run(s, n, 0, 0), -WS_CLOSE_BAD_DATA,
-	       "text ending inside a character");
+	    "text ending inside a character");
 	n = client_frame(s, 0, WS_OP_TEXT, "ok", 2);
 	n += client_frame(s + n, 0, WS_OP_CONT, "\xc0\xaf", 2);
 	is_int(run(s, n, 0, 0), -WS_CLOSE_BAD_DATA,
-	       "bad UTF-8 refused before the message ends");
+	    "bad UTF-8 refused before the message ends");
 	n = client_frame(s, 1, WS_OP_BINARY, "\xff\xfe", 2);
 	is_int(run(s, n, 0, 0), 1, "binary need not be UTF-8");
 	n = client_frame(s, 1, WS_OP_CLOSE, "\x03", 1);
@@ -490,29 +450,29 @@ test_reader_errors(void)
 	is_int(run(s, n, 0, 0), 1, "close code 4000 (private use)");
 	n = client_frame(s, 1, WS_OP_CLOSE, "\x03\xe8\xff", 3);
 	is_int(run(s, n, 0, 0), -WS_CLOSE_BAD_DATA,
-	       "close reason that is not UTF-8");
+	    "close reason that is not UTF-8");
 
 	memset(big, 'A', sizeof(big));
 	n = client_frame(s, 1, WS_OP_BINARY, big, 65536);
 	is_int(run(s, n, 65536, 0), 1, "64 KiB message within 64 KiB limit");
 	is_int(run(s, n, 65535, 0), -WS_CLOSE_TOO_BIG,
-	       "64 KiB message over a 64 KiB - 1 limit");
+	    "64 KiB message over a 64 KiB - 1 limit");
 	is_int(run(s, n, 0, 0), 1, "default limit is 64 KiB");
 	n = client_frame(s, 1, WS_OP_BINARY, big, 65537);
 	is_int(run(s, n, 0, 0), -WS_CLOSE_TOO_BIG,
-	       "64 KiB + 1 over the default limit");
+	    "64 KiB + 1 over the default limit");
 	n = client_frame(s, 0, WS_OP_TEXT, big, 600);
 	n += client_frame(s + n, 0, WS_OP_CONT, big, 300);
 	n += client_frame(s + n, 1, WS_OP_PING, big, 125);
 	n += client_frame(s + n, 1, WS_OP_CONT, big, 101);
 	is_int(run(s, n, 1000, 1), -WS_CLOSE_TOO_BIG,
-	       "fragments adding up to 1001 over a 1000 limit");
+	    "fragments adding up to 1001 over a 1000 limit");
 	n = client_frame(s, 0, WS_OP_TEXT, big, 600);
 	n += client_frame(s + n, 0, WS_OP_CONT, big, 300);
 	n += client_frame(s + n, 1, WS_OP_PING, big, 125);
 	n += client_frame(s + n, 1, WS_OP_CONT, big, 100);
 	is_int(run(s, n, 1000, 1), 1,
-	       "fragments of exactly 1000 with a ping of 125 between");
+	    "fragments of exactly 1000 with a ping of 125 between");
 	n = client_frame(s, 1, WS_OP_TEXT, "x", 1);
 	s[0] = 0x81;
 	s[1] = 0x01; /* unmasked */
