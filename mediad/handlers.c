@@ -59,8 +59,8 @@ handlers_state(struct http_request *req, void *arg)
 
 	st = media_state_json(ctx->media);
 	if (ctx->daemon != NULL)
-		json_object_set_new(st, "uptime_s",
-				    json_real(daemon_uptime(ctx->daemon)));
+		json_object_set_new(
+		    st, "uptime_s", json_real(daemon_uptime(ctx->daemon)));
 	api_reply_ok(req, st);
 }
 
@@ -82,36 +82,34 @@ handlers_metrics(struct http_request *req, void *arg)
 		n++;
 	metrics_gauge(m, "uploads_running", "Uploads in progress.", n);
 	metrics_counter(m, "uploads_completed_total",
-			"Uploads stored under their name.", c->uploads_ok);
+	    "Uploads stored under their name.", c->uploads_ok);
 	metrics_counter(m, "uploads_failed_total",
-			"Uploads refused, aborted or failed.",
-			c->uploads_failed);
+	    "Uploads refused, aborted or failed.", c->uploads_failed);
 	metrics_counter(m, "upload_bytes_total", "Bytes of completed uploads.",
-			c->bytes_uploaded);
+	    c->bytes_uploaded);
 	metrics_counter(m, "mounts_total", "Media mounted.", c->mounts);
 	metrics_counter(m, "ejects_total", "Media ejected.", c->ejects);
 	metrics_counter(m, "locked_refusals_total",
-			"Mounts or ejects refused: locked by the target.",
-			c->refused_locked);
+	    "Mounts or ejects refused: locked by the target.",
+	    c->refused_locked);
 	if (store_space(media_store(ctx->media), &sp) == 0) {
 		metrics_gauge(m, "store_free_bytes",
-			      "Free bytes of the image store.", sp.avail);
+		    "Free bytes of the image store.", sp.avail);
 		metrics_gauge(m, "store_size_bytes",
-			      "Size of the image store's file system.",
-			      sp.total);
+		    "Size of the image store's file system.", sp.total);
 	}
-	metrics_declare(m, "lun_mounted", "gauge",
-			"1 when the LUN has a medium.");
+	metrics_declare(
+	    m, "lun_mounted", "gauge", "1 when the LUN has a medium.");
 	for (i = 0; i < media_nluns(ctx->media); i++) {
 		lun = media_lun_json(ctx->media, i);
 		snprintf(label, sizeof(label), "lun=\"%zu\"", i);
 		metrics_sample(m, "lun_mounted", label,
-			       json_is_true(json_object_get(lun, "mounted")));
+		    json_is_true(json_object_get(lun, "mounted")));
 		json_decref(lun);
 	}
 	if (ctx->daemon != NULL)
 		metrics_counter(m, "http_requests_total", "HTTP requests.",
-				http_server_requests(daemon_http(ctx->daemon)));
+		    http_server_requests(daemon_http(ctx->daemon)));
 	error_clear();
 	metrics_reply(req, m);
 }
@@ -146,15 +144,15 @@ handlers_name(struct http_request *req, const char **ret)
 
 /* A streamed piece of an upload. */
 static int
-handlers_upload_data(struct http_request *req, const void *data, size_t len,
-		     void *arg)
+handlers_upload_data(
+    struct http_request *req, const void *data, size_t len, void *arg)
 {
 	struct handlers_upload *hu = arg;
 	int r;
 
 	if ((r = store_upload_write(hu->up, data, len)) < 0) {
 		log_warnx("upload of '%s' from %s failed: %s", hu->name,
-			  hu->peer, error_get());
+		    hu->peer, error_get());
 		media_upload_abort(hu->ctx->media, hu->up);
 		free(hu);
 		return r; /* the server replies with error_get() */
@@ -173,14 +171,14 @@ handlers_upload_end(struct http_request *req, void *arg)
 
 	if ((r = media_upload_finish(hu->ctx->media, hu->up, sha)) < 0) {
 		log_warnx("upload of '%s' from %s failed: %s", hu->name,
-			  hu->peer, error_get());
+		    hu->peer, error_get());
 		api_reply_error(req, r, NULL);
 	} else {
 		log_info("stored '%s' (%" PRIu64 " bytes, sha256 %s) from %s",
-			 hu->name, size, sha, hu->peer);
-		api_reply_ok(req, json_pack("{s:s, s:I, s:s}", "name", hu->name,
-					    "size", (json_int_t)size, "sha256",
-					    sha));
+		    hu->name, size, sha, hu->peer);
+		api_reply_ok(req,
+		    json_pack("{s:s, s:I, s:s}", "name", hu->name, "size",
+			(json_int_t)size, "sha256", sha));
 	}
 	free(hu);
 }
@@ -193,8 +191,8 @@ handlers_upload_abort(struct http_request *req, void *arg)
 
 	log_warnx("upload of '%s' from %s aborted after %" PRIu64 " of %" PRIu64
 		  " bytes; nothing was kept",
-		  hu->name, hu->peer, store_upload_received(hu->up),
-		  store_upload_length(hu->up));
+	    hu->name, hu->peer, store_upload_received(hu->up),
+	    store_upload_length(hu->up));
 	media_upload_abort(hu->ctx->media, hu->up);
 	free(hu);
 }
@@ -207,8 +205,8 @@ static const struct http_body_callbacks handlers_upload_cbs = {
 
 /* PUT /images/NAME: checks first, then stream the body to the store. */
 static void
-handlers_upload(struct http_request *req, struct handlers_ctx *ctx,
-		const char *name)
+handlers_upload(
+    struct http_request *req, struct handlers_ctx *ctx, const char *name)
 {
 	struct handlers_upload *hu;
 	struct store_upload *up;
@@ -221,21 +219,20 @@ handlers_upload(struct http_request *req, struct handlers_ctx *ctx,
 			overwrite = 1;
 		else if (strcmp(q, "0") != 0 && strcmp(q, "false") != 0) {
 			api_reply_error(req, -EINVAL,
-					"overwrite must be 1 or "
-					"0");
+			    "overwrite must be 1 or "
+			    "0");
 			return;
 		}
 	}
 	if (len < 0) {
-		api_reply_error(
-		    req, -EINVAL,
+		api_reply_error(req, -EINVAL,
 		    "send Content-Length: the size "
 		    "must be known up front to check free space (chunked "
 		    "uploads are not accepted)");
 		return;
 	}
 	if ((r = media_upload_begin(ctx->media, name, (uint64_t)len, overwrite,
-				    http_request_peer(req), &up)) < 0) {
+		 http_request_peer(req), &up)) < 0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -245,7 +242,7 @@ handlers_upload(struct http_request *req, struct handlers_ctx *ctx,
 	snprintf(hu->name, sizeof(hu->name), "%s", name);
 	snprintf(hu->peer, sizeof(hu->peer), "%s", http_request_peer(req));
 	log_info("upload of '%s' (%" PRId64 " bytes%s) from %s started", name,
-		 len, overwrite ? ", overwrite" : "", hu->peer);
+	    len, overwrite ? ", overwrite" : "", hu->peer);
 	if ((r = http_request_read_body(req, &handlers_upload_cbs, hu)) < 0) {
 		media_upload_abort(ctx->media, up);
 		free(hu);
@@ -278,8 +275,7 @@ handlers_download_fill(struct http_request *req, void *arg)
 		if (n <= 0) {
 			/* Shrunk or unreadable: the short reply closes. */
 			log_warnx("download stopped at byte %" PRIu64 ": %s",
-				  dl->off,
-				  n < 0 ? strerror(errno) : "end of file");
+			    dl->off, n < 0 ? strerror(errno) : "end of file");
 			dl->left = 0;
 			break;
 		}
@@ -303,8 +299,8 @@ handlers_download_close(struct http_request *req, void *arg)
 
 /* GET or HEAD /images/NAME. */
 static void
-handlers_download(struct http_request *req, struct handlers_ctx *ctx,
-		  const char *name)
+handlers_download(
+    struct http_request *req, struct handlers_ctx *ctx, const char *name)
 {
 	struct handlers_download *dl;
 	struct stat st;
@@ -323,11 +319,12 @@ handlers_download(struct http_request *req, struct handlers_ctx *ctx,
 	http_reply_header(req, "Accept-Ranges", "bytes");
 	if (r == -ERANGE) {
 		close(fd);
-		snprintf(hdr, sizeof(hdr), "bytes */%lld",
-			 (long long)st.st_size);
+		snprintf(
+		    hdr, sizeof(hdr), "bytes */%lld", (long long)st.st_size);
 		http_reply_header(req, "Content-Range", hdr);
-		e = api_envelope_error(-ERANGE, "the requested range is "
-						"outside the image");
+		e = api_envelope_error(-ERANGE,
+		    "the requested range is "
+		    "outside the image");
 		env = json_dumps(e, JSON_COMPACT);
 		json_decref(e);
 		http_reply(req, 416, "application/json", env, strlen(env));
@@ -336,11 +333,11 @@ handlers_download(struct http_request *req, struct handlers_ctx *ctx,
 	}
 	if (r == 0) {
 		snprintf(hdr, sizeof(hdr), "bytes %" PRIu64 "-%" PRIu64 "/%lld",
-			 start, start + len - 1, (long long)st.st_size);
+		    start, start + len - 1, (long long)st.st_size);
 		http_reply_header(req, "Content-Range", hdr);
 	}
-	http_reply_start(req, r == 0 ? 206 : 200, "application/octet-stream",
-			 (int64_t)len);
+	http_reply_start(
+	    req, r == 0 ? 206 : 200, "application/octet-stream", (int64_t)len);
 	if (http_request_method(req) == HTTP_HEAD || len == 0) {
 		close(fd);
 		http_reply_end(req);
@@ -351,15 +348,15 @@ handlers_download(struct http_request *req, struct handlers_ctx *ctx,
 	dl->off = start;
 	dl->left = len;
 	posix_fadvise(fd, (off_t)start, (off_t)len, POSIX_FADV_SEQUENTIAL);
-	http_reply_set_callbacks(req, handlers_download_fill,
-				 handlers_download_close, dl);
+	http_reply_set_callbacks(
+	    req, handlers_download_fill, handlers_download_close, dl);
 	handlers_download_fill(req, dl);
 }
 
 /* DELETE /images/NAME. */
 static void
-handlers_delete(struct http_request *req, struct handlers_ctx *ctx,
-		const char *name)
+handlers_delete(
+    struct http_request *req, struct handlers_ctx *ctx, const char *name)
 {
 	int r;
 
@@ -408,13 +405,13 @@ handlers_mount(struct http_request *req, void *arg)
 	if ((r = api_read_json(req, &body)) < 0 ||
 	    (r = request_mount_parse(body, &rq)) < 0 ||
 	    (r = media_mount(ctx->media, (size_t)rq.lun, rq.image, rq.cdrom,
-			     rq.readonly, rq.force)) < 0) {
+		 rq.readonly, rq.force)) < 0) {
 		api_reply_error(req, r, NULL);
 		goto out;
 	}
 	log_info("LUN %lld: mounted '%s' (%s, %s)", rq.lun, rq.image,
-		 rq.cdrom ? "CD" : "flash",
-		 rq.readonly ? "read-only" : "read-write");
+	    rq.cdrom ? "CD" : "flash",
+	    rq.readonly ? "read-only" : "read-write");
 	api_reply_ok(req, media_lun_json(ctx->media, (size_t)rq.lun));
 out:
 	json_decref(body);
@@ -448,7 +445,7 @@ const struct http_route handlers_routes[] = {
     {"/metrics", HTTP_GET | HTTP_HEAD, handlers_metrics, 0},
     {"/images", HTTP_GET | HTTP_HEAD, handlers_list, 0},
     {HANDLERS_IMAGES, HTTP_GET | HTTP_HEAD | HTTP_PUT | HTTP_DELETE,
-     handlers_image, HTTP_ROUTE_STREAM_BODY},
+	handlers_image, HTTP_ROUTE_STREAM_BODY},
     {"/mount", HTTP_POST, handlers_mount, 0},
     {"/eject", HTTP_POST, handlers_eject, 0},
     {NULL, 0, NULL, 0},

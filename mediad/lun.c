@@ -45,7 +45,7 @@ lun_dir_write(void *arg, const char *attr, const char *value)
 
 	/* configfs ignores truncation; the stand-in needs it. */
 	flags = O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
-		(lun->configfs ? 0 : O_TRUNC);
+	    (lun->configfs ? 0 : O_TRUNC);
 	if ((fd = openat(lun->dirfd, attr, flags)) == -1)
 		return -errno;
 	len = xasprintf(&buf, "%s\n", value);
@@ -68,7 +68,7 @@ lun_dir_read(void *arg, const char *attr, char *buf, size_t len)
 	int fd, r = 0;
 
 	if ((fd = openat(lun->dirfd, attr,
-			 O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		 O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -errno;
 	if ((n = read(fd, buf, len - 1)) == -1) {
 		r = -errno;
@@ -127,7 +127,7 @@ lun_open(const char *dir, struct lun **ret_lun)
 	if ((lun->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
 		r = error_set(-errno, "cannot open the LUN directory %s: %s",
-			      dir, strerror(errno));
+		    dir, strerror(errno));
 		goto fail;
 	}
 	if (fstatfs(lun->dirfd, &sfs) == 0 &&
@@ -135,8 +135,7 @@ lun_open(const char *dir, struct lun **ret_lun)
 		lun->configfs = 1;
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!lun_dir_exists(lun, need[i])) {
-			r = error_set(
-			    -ENOENT,
+			r = error_set(-ENOENT,
 			    "%s has no '%s': give the "
 			    "lun.N directory of a mass_storage function",
 			    dir, need[i]);
@@ -153,7 +152,7 @@ fail:
 /* A LUN on a caller's attribute backend. */
 int
 lun_open_ops(const struct lun_ops *ops, void *arg, const char *name,
-	     struct lun **ret_lun)
+    struct lun **ret_lun)
 {
 	*ret_lun = lun_new(ops, arg, name);
 	return 0;
@@ -197,17 +196,15 @@ lun_remove(struct lun *lun, int force)
 	}
 	if (r != -EBUSY)
 		return error_set(r, "cannot remove the medium from %s: %s",
-				 lun->name, strerror(-r));
+		    lun->name, strerror(-r));
 	lun->locked = 1;
 	if (!force)
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "locked by the target: it keeps the "
 		    "drive's door closed (a program has the drive open); "
 		    "eject it on the target, or eject with force");
 	if (!lun->ops->exists(lun->arg, "forced_eject"))
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "locked by the target, and this "
 		    "kernel has no forced_eject (Linux 6.1 and later have "
 		    "it): eject the medium on the target");
@@ -242,8 +239,8 @@ lun_status(struct lun *lun, struct lun_status *ret)
 		0 ||
 	    (r = lun_read_bool(lun, "ro", &st.ro)) < 0 ||
 	    (r = lun_read_bool(lun, "cdrom", &st.cdrom)) < 0)
-		return error_set(r, "cannot read the LUN %s: %s", lun->name,
-				 strerror(-r));
+		return error_set(
+		    r, "cannot read the LUN %s: %s", lun->name, strerror(-r));
 	st.forced_eject = lun->ops->exists(lun->arg, "forced_eject");
 	st.locked = lun->locked;
 	*ret = st;
@@ -258,10 +255,10 @@ lun_set_modes(struct lun *lun, int cdrom, int ro)
 
 	if ((r = lun->ops->write(lun->arg, "cdrom", cdrom ? "1" : "0")) < 0)
 		return error_set(r, "cannot set cdrom=%d on %s: %s", cdrom,
-				 lun->name, strerror(-r));
+		    lun->name, strerror(-r));
 	if ((r = lun->ops->write(lun->arg, "ro", ro ? "1" : "0")) < 0)
 		return error_set(r, "cannot set ro=%d on %s: %s", ro, lun->name,
-				 strerror(-r));
+		    strerror(-r));
 	return 0;
 }
 
@@ -273,8 +270,7 @@ lun_mount(struct lun *lun, const char *path, int cdrom, int ro, int force)
 	int r;
 
 	if (cdrom && !ro)
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "CD mode is read-only: mount with "
 		    "readonly true, or as a flash drive (cdrom false) to "
 		    "let the target write");
@@ -287,8 +283,8 @@ lun_mount(struct lun *lun, const char *path, int cdrom, int ro, int force)
 	if ((r = lun_set_modes(lun, cdrom, ro)) < 0)
 		goto restore;
 	if ((r = lun->ops->write(lun->arg, "file", path)) < 0) {
-		r = error_set(r, "the gadget could not open %s: %s", path,
-			      strerror(-r));
+		r = error_set(
+		    r, "the gadget could not open %s: %s", path, strerror(-r));
 		goto restore;
 	}
 	return 0;

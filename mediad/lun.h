@@ -44,8 +44,8 @@ struct lun_status {
 /* A LUN directory (configfs or the plain-directory stand-in). */
 int lun_open(const char *dir, struct lun **ret_lun);
 /* A LUN on the given attribute backend (tests); arg is passed through. */
-int lun_open_ops(const struct lun_ops *, void *arg, const char *name,
-		 struct lun **ret_lun);
+int lun_open_ops(
+    const struct lun_ops *, void *arg, const char *name, struct lun **ret_lun);
 void lun_close(struct lun *);		  /* NULL is fine */
 const char *lun_name(const struct lun *); /* the directory */
 int lun_is_configfs(const struct lun *);

@@ -35,17 +35,16 @@ struct store *media_store(struct media *);
 size_t media_nluns(const struct media *);
 
 /* lun: index; name: an image in the store. */
-int media_mount(struct media *, size_t lun, const char *name, int cdrom, int ro,
-		int force);
+int media_mount(
+    struct media *, size_t lun, const char *name, int cdrom, int ro, int force);
 int media_eject(struct media *, size_t lun, int force);
 /* The LUN index name is mounted on, or -1. */
 int media_mounted(struct media *, const char *name);
 int media_delete(struct media *, const char *name);
 int media_upload_begin(struct media *, const char *name, uint64_t length,
-		       int overwrite, const char *peer,
-		       struct store_upload **ret_up);
-int media_upload_finish(struct media *, struct store_upload *,
-			char *ret_sha256);
+    int overwrite, const char *peer, struct store_upload **ret_up);
+int media_upload_finish(
+    struct media *, struct store_upload *, char *ret_sha256);
 void media_upload_abort(struct media *, struct store_upload *);
 
 /* JSON for the API (new references). */

@@ -41,8 +41,7 @@ static int json_out;
 /* Usage on stderr; exit 2 (a usage error is not an error reply). */
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(
-	    stderr,
+	fprintf(stderr,
 	    "usage: mediactl [--socket PATH] [--json] COMMAND\n"
 	    "  list                          images in the store\n"
 	    "  state                         mounts, store, uploads\n"
@@ -89,7 +88,7 @@ mediactl_error(int status, json_t *reply, const char *body)
 		fprintf(stderr, "mediactl: %s\n", json_string_value(msg));
 	else
 		fprintf(stderr, "mediactl: HTTP %d: %.200s\n", status,
-			body ? body : "");
+		    body ? body : "");
 	return 1;
 }
 
@@ -106,16 +105,16 @@ mediactl_print_json(json_t *reply)
 /* One JSON request; *ret_result borrows from *ret_reply on success. */
 static int
 mediactl_call(const char *method, const char *target, json_t *body,
-	      struct client_reply *rep, json_t **ret_result)
+    struct client_reply *rep, json_t **ret_result)
 {
 	int r;
 
-	r = client_call(sock_path, method, target, body, MEDIACTL_TIMEOUT_MS,
-			rep);
+	r = client_call(
+	    sock_path, method, target, body, MEDIACTL_TIMEOUT_MS, rep);
 	json_decref(body);
 	if (r < 0) {
 		fprintf(stderr, "mediactl: cannot reach mediad at %s: %s\n",
-			sock_path, error_get() ? error_get() : strerror(-r));
+		    sock_path, error_get() ? error_get() : strerror(-r));
 		return 2;
 	}
 	if (json_out && rep->json != NULL)
@@ -123,8 +122,8 @@ mediactl_call(const char *method, const char *target, json_t *body,
 	if (rep->status != 200 ||
 	    !json_is_true(json_object_get(rep->json, "ok")))
 		return json_out
-			   ? 1
-			   : mediactl_error(rep->status, rep->json, rep->body);
+		    ? 1
+		    : mediactl_error(rep->status, rep->json, rep->body);
 	*ret_result = json_object_get(rep->json, "result");
 	return 0;
 }
@@ -161,17 +160,16 @@ cmd_list(void)
 		t = (time_t)json_integer_value(json_object_get(img, "mtime"));
 		strftime(tm, sizeof(tm), "%Y-%m-%d %H:%M", localtime(&t));
 		printf("%-40s %12s  %s%s%s\n",
-		       json_string_value(json_object_get(img, "name")),
-		       mediactl_size((uint64_t)json_integer_value(
-					 json_object_get(img, "size")),
-				     sz, sizeof(sz)),
-		       json_is_null(json_object_get(img, "mtime")) ? "" : tm,
-		       json_is_true(json_object_get(img, "mounted"))
-			   ? "  mounted"
-			   : "",
-		       json_is_true(json_object_get(img, "uploading"))
-			   ? "  uploading"
-			   : "");
+		    json_string_value(json_object_get(img, "name")),
+		    mediactl_size((uint64_t)json_integer_value(
+				      json_object_get(img, "size")),
+			sz, sizeof(sz)),
+		    json_is_null(json_object_get(img, "mtime")) ? "" : tm,
+		    json_is_true(json_object_get(img, "mounted")) ? "  mounted"
+								  : "",
+		    json_is_true(json_object_get(img, "uploading"))
+			? "  uploading"
+			: "");
 	}
 	if (i == 0)
 		printf("(no images)\n");
@@ -195,21 +193,20 @@ cmd_state(void)
 		goto out;
 	st = json_object_get(res, "store");
 	printf("store %s: %s free of %s, %lld images\n",
-	       json_string_value(json_object_get(st, "path")),
-	       mediactl_size((uint64_t)json_integer_value(
-				 json_object_get(st, "free_bytes")),
-			     a, sizeof(a)),
-	       mediactl_size((uint64_t)json_integer_value(
-				 json_object_get(st, "total_bytes")),
-			     b, sizeof(b)),
-	       (long long)json_integer_value(json_object_get(st, "images")));
+	    json_string_value(json_object_get(st, "path")),
+	    mediactl_size(
+		(uint64_t)json_integer_value(json_object_get(st, "free_bytes")),
+		a, sizeof(a)),
+	    mediactl_size((uint64_t)json_integer_value(
+			      json_object_get(st, "total_bytes")),
+		b, sizeof(b)),
+	    (long long)json_integer_value(json_object_get(st, "images")));
 	json_array_foreach(json_object_get(res, "luns"), i, l)
 	{
 		printf("LUN %zu: ", i);
 		if (json_is_true(json_object_get(l, "mounted"))) {
 			v = json_object_get(l, "image");
-			printf(
-			    "%s as %s, %s",
+			printf("%s as %s, %s",
 			    json_is_string(v)
 				? json_string_value(v)
 				: json_string_value(json_object_get(l, "file")),
@@ -228,8 +225,8 @@ cmd_state(void)
 	}
 	json_array_foreach(json_object_get(res, "uploads"), i, u)
 	    printf("uploading %s: %.1f%%\n",
-		   json_string_value(json_object_get(u, "name")),
-		   json_real_value(json_object_get(u, "percent")));
+		json_string_value(json_object_get(u, "name")),
+		json_real_value(json_object_get(u, "percent")));
 out:
 	client_reply_free(&rep);
 	return rc;
@@ -264,8 +261,8 @@ cmd_mount(const char *name, int flash, int rw, int force, long lun)
 
 	if (name != NULL)
 		body = json_pack("{s:s, s:b, s:b, s:b, s:i}", "image", name,
-				 "cdrom", !flash, "readonly", !rw, "force",
-				 force, "lun", (int)lun);
+		    "cdrom", !flash, "readonly", !rw, "force", force, "lun",
+		    (int)lun);
 	else
 		body = json_pack("{s:b, s:i}", "force", force, "lun", (int)lun);
 	rc =
@@ -273,8 +270,8 @@ cmd_mount(const char *name, int flash, int rw, int force, long lun)
 	if (rc == 0 && !json_out) {
 		if (name != NULL)
 			printf("LUN %ld: %s mounted as %s, %s\n", lun, name,
-			       flash ? "flash drive" : "CD",
-			       rw ? "read-write" : "read-only");
+			    flash ? "flash drive" : "CD",
+			    rw ? "read-write" : "read-only");
 		else
 			printf("LUN %ld: ejected\n", lun);
 	}
@@ -327,8 +324,8 @@ mediactl_send(int fd, const void *buf, size_t len)
  * "100 Continue" when want_continue); 0, or -ETIMEDOUT.
  */
 static int
-mediactl_read(int fd, char **buf, size_t *len, int want_continue,
-	      int timeout_ms)
+mediactl_read(
+    int fd, char **buf, size_t *len, int want_continue, int timeout_ms)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	size_t cap = *len + 65536;
@@ -393,7 +390,7 @@ cmd_upload(const char *file, const char *name, int overwrite)
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "mediactl: %s: %s\n", file,
-			fd == -1 ? strerror(errno) : "not a regular file");
+		    fd == -1 ? strerror(errno) : "not a regular file");
 		goto out;
 	}
 	if (name == NULL) {
@@ -403,13 +400,12 @@ cmd_upload(const char *file, const char *name, int overwrite)
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if ((sfd = mediactl_connect()) < 0) {
 		fprintf(stderr, "mediactl: cannot reach mediad at %s: %s\n",
-			sock_path, strerror(-sfd));
+		    sock_path, strerror(-sfd));
 		rc = 2;
 		goto out;
 	}
 	enc = mediactl_encode(name);
-	xasprintf(
-	    &head,
+	xasprintf(&head,
 	    "PUT /images/%s%s HTTP/1.1\r\nHost: localhost\r\n"
 	    "User-Agent: mediactl\r\nConnection: close\r\nX-KaputtKVM: 1\r\n"
 	    "Content-Type: application/octet-stream\r\n"
@@ -432,17 +428,18 @@ cmd_upload(const char *file, const char *name, int overwrite)
 	while (sent < (uint64_t)st.st_size) {
 		if ((n = read(fd, buf, MEDIACTL_CHUNK)) <= 0) {
 			fprintf(stderr, "mediactl: %s: %s\n", file,
-				n ? strerror(errno) : "shrank while uploading");
+			    n ? strerror(errno) : "shrank while uploading");
 			goto out;
 		}
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		if ((r = mediactl_send(sfd, buf, (size_t)n)) < 0)
 			break; /* refused midway: read why */
 		sent += (uint64_t)n;
-		if (tty && (sent % (64 << 20) < (uint64_t)n ||
-			    sent == (uint64_t)st.st_size))
+		if (tty &&
+		    (sent % (64 << 20) < (uint64_t)n ||
+			sent == (uint64_t)st.st_size))
 			fprintf(stderr, "\r%s: %5.1f%%", name,
-				100.0 * sent / st.st_size);
+			    100.0 * sent / st.st_size);
 	}
 	if (tty)
 		fprintf(stderr, "\n");
@@ -465,20 +462,20 @@ answer:
 	}
 	res = json_object_get(js, "result");
 	if (sent != (uint64_t)st.st_size ||
-	    strcmp(hex, json_string_value(json_object_get(res, "sha256"))
-			    ?: "") != 0) {
+	    strcmp(hex,
+		json_string_value(json_object_get(res, "sha256")) ?: "") != 0) {
 		fprintf(stderr,
-			"mediactl: SHA-256 mismatch: sent %s, mediad "
-			"stored %s\n",
-			hex, json_string_value(json_object_get(res, "sha256")));
+		    "mediactl: SHA-256 mismatch: sent %s, mediad "
+		    "stored %s\n",
+		    hex, json_string_value(json_object_get(res, "sha256")));
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (!json_out)
 		printf("stored %s: %s in %.1f s (%.1f MiB/s), sha256 %s\n",
-		       name, mediactl_size(sent, a, sizeof(a)), secs,
-		       secs > 0 ? sent / 1048576.0 / secs : 0.0, hex);
+		    name, mediactl_size(sent, a, sizeof(a)), secs,
+		    secs > 0 ? sent / 1048576.0 / secs : 0.0, hex);
 	rc = 0;
 out:
 	if (fd != -1)
@@ -565,8 +562,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "state") == 0 && argc == 0)
 		return cmd_state();
 	if (strcmp(cmd, "upload") == 0 && (argc == 1 || argc == 2))
-		return cmd_upload(argv[0], argc == 2 ? argv[1] : NULL,
-				  overwrite);
+		return cmd_upload(
+		    argv[0], argc == 2 ? argv[1] : NULL, overwrite);
 	if (strcmp(cmd, "delete") == 0 && argc == 1)
 		return cmd_delete(argv[0]);
 	if (strcmp(cmd, "mount") == 0 && argc == 1)

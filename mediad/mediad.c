@@ -23,27 +23,26 @@ static int allow_large_cd;
 
 static const struct config_option options[] = {
     {"images", 0, CONFIG_STRING, &images_dir, 0, 0, "DIR",
-     "the image store (default /var/lib/kaputtkvm/images)", NULL},
+	"the image store (default /var/lib/kaputtkvm/images)", NULL},
     {"lun", 0, CONFIG_LIST, &luns, 0, 0, "DIR",
-     "the mass-storage LUN directory (default the kaputtkvm gadget's "
-     "mass_storage.media/lun.0)",
-     NULL},
+	"the mass-storage LUN directory (default the kaputtkvm gadget's "
+	"mass_storage.media/lun.0)",
+	NULL},
     {"state-file", 0, CONFIG_STRING, &state_file, 0, 0, "FILE",
-     "where the current mounts are remembered (default "
-     "DIR/.mediad-state.json)",
-     NULL},
+	"where the current mounts are remembered (default "
+	"DIR/.mediad-state.json)",
+	NULL},
     {"reserve-mb", 0, CONFIG_INT, &reserve_mb, 0, 1 << 30, "N",
-     "MiB kept free in the store; uploads that would cut into it are "
-     "refused (default 256)",
-     NULL},
+	"MiB kept free in the store; uploads that would cut into it are "
+	"refused (default 256)",
+	NULL},
     {"allow-large-cd", 0, CONFIG_FLAG, &allow_large_cd, 0, 0, NULL,
-     "allow CD images over 2.2 GiB (only for kernels patched for it)", NULL},
+	"allow CD images over 2.2 GiB (only for kernels patched for it)", NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
-static const struct config_spec spec = {
-    "mediad", "virtual CD/DVD and flash drive from uploaded images", options,
-    NULL, NULL};
+static const struct config_spec spec = {"mediad",
+    "virtual CD/DVD and flash drive from uploaded images", options, NULL, NULL};
 
 int
 main(int argc, char **argv)
@@ -73,14 +72,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "mediad: %s\n", error_get());
 		goto out;
 	}
-	if ((r = daemon_start(&spec, &common, NULL, handlers_routes, &ctx,
-			      &d)) < 0) {
+	if ((r = daemon_start(
+		 &spec, &common, NULL, handlers_routes, &ctx, &d)) < 0) {
 		log_warnx("%s", error_get());
 		goto out;
 	}
 	ctx.daemon = d;
 	log_info("images in %s, %zu LUN%s, first %s", mc.images, mc.nluns,
-		 mc.nluns == 1 ? "" : "s", mc.luns[0]);
+	    mc.nluns == 1 ? "" : "s", mc.luns[0]);
 	daemon_ready(d);
 	daemon_run(d);
 	rc = 0;

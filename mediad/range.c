@@ -35,8 +35,8 @@ range_ws(const char *s)
 
 /* Parse one Range header against an image of size bytes. */
 int
-range_parse(const char *header, uint64_t size, uint64_t *ret_start,
-	    uint64_t *ret_len)
+range_parse(
+    const char *header, uint64_t size, uint64_t *ret_start, uint64_t *ret_len)
 {
 	const char *s;
 	uint64_t first = 0, last = 0;

@@ -13,7 +13,7 @@
  * 0 with the range in *ret_start and *ret_len; 1 when the header is absent or
  * ignored (send everything); -ERANGE when it cannot be satisfied (416).
  */
-int range_parse(const char *header, uint64_t size, uint64_t *ret_start,
-		uint64_t *ret_len);
+int range_parse(
+    const char *header, uint64_t size, uint64_t *ret_start, uint64_t *ret_len);
 
 #endif

@@ -103,7 +103,7 @@ store_sweep(struct store *st)
 	}
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, STORE_TMP_PREFIX,
-			    strlen(STORE_TMP_PREFIX)) == 0)
+			strlen(STORE_TMP_PREFIX)) == 0)
 			unlinkat(st->dirfd, de->d_name, 0);
 	closedir(d);
 }
@@ -118,14 +118,14 @@ store_open(const char *dir, uint64_t reserve_bytes, struct store **ret_store)
 
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		return error_set(-errno,
-				 "cannot create the image store %s: "
-				 "%s",
-				 dir, strerror(errno));
+		    "cannot create the image store %s: "
+		    "%s",
+		    dir, strerror(errno));
 	if ((real = realpath(dir, NULL)) == NULL)
 		return error_set(-errno,
-				 "cannot resolve the image store %s: "
-				 "%s",
-				 dir, strerror(errno));
+		    "cannot resolve the image store %s: "
+		    "%s",
+		    dir, strerror(errno));
 	st = xcalloc(1, sizeof(*st));
 	st->path = real;
 	st->reserve = reserve_bytes;
@@ -133,7 +133,7 @@ store_open(const char *dir, uint64_t reserve_bytes, struct store **ret_store)
 	if ((st->dirfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
 		r = error_set(-errno, "cannot open the image store %s: %s",
-			      real, strerror(errno));
+		    real, strerror(errno));
 		free(st->path);
 		free(st);
 		return r;
@@ -174,8 +174,8 @@ store_space(const struct store *st, struct store_space *ret)
 	struct store_space sp;
 
 	if (fstatvfs(st->dirfd, &sv) == -1)
-		return error_set(-errno, "statvfs on the image store: %s",
-				 strerror(errno));
+		return error_set(
+		    -errno, "statvfs on the image store: %s", strerror(errno));
 	memset(&sp, 0, sizeof(sp));
 	sp.total = (uint64_t)sv.f_blocks * sv.f_frsize;
 	sp.avail = (uint64_t)sv.f_bavail * sv.f_frsize;
@@ -191,7 +191,7 @@ static int
 store_entry_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct store_entry *)a)->name,
-		      ((const struct store_entry *)b)->name);
+	    ((const struct store_entry *)b)->name);
 }
 
 /* List the images: regular files with valid names, nothing else. */
@@ -207,12 +207,12 @@ store_list(struct store *st, struct store_entry **ret_entries, size_t *ret_n)
 
 	if ((fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
-		return error_set(-errno, "cannot read the image store: %s",
-				 strerror(errno));
+		return error_set(
+		    -errno, "cannot read the image store: %s", strerror(errno));
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
-		return error_set(-errno, "cannot read the image store: %s",
-				 strerror(errno));
+		return error_set(
+		    -errno, "cannot read the image store: %s", strerror(errno));
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (name_check(de->d_name, strlen(de->d_name)) < 0)
@@ -262,25 +262,25 @@ store_stat(struct store *st, const char *name, struct stat *ret_st)
 	if (fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return error_set(-ENOENT,
-					 "no image named '%s' in the "
-					 "store",
-					 name);
-		return error_set(-errno, "cannot stat '%s': %s", name,
-				 strerror(errno));
+			    "no image named '%s' in the "
+			    "store",
+			    name);
+		return error_set(
+		    -errno, "cannot stat '%s': %s", name, strerror(errno));
 	}
 	if (!S_ISREG(sb.st_mode))
 		return error_set(-EINVAL,
-				 "'%s' is not a regular file (the "
-				 "store never follows symlinks)",
-				 name);
+		    "'%s' is not a regular file (the "
+		    "store never follows symlinks)",
+		    name);
 	*ret_st = sb;
 	return 0;
 }
 
 /* Open an image for reading. */
 int
-store_open_image(struct store *st, const char *name, int *ret_fd,
-		 struct stat *ret_st)
+store_open_image(
+    struct store *st, const char *name, int *ret_fd, struct stat *ret_st)
 {
 	struct stat sb;
 	int fd, r;
@@ -288,9 +288,9 @@ store_open_image(struct store *st, const char *name, int *ret_fd,
 	if ((r = store_stat(st, name, &sb)) < 0)
 		return r;
 	if ((fd = openat(st->dirfd, name,
-			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+		 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return error_set(errno == ENOENT ? -ENOENT : -errno,
-				 "cannot open '%s': %s", name, strerror(errno));
+		    "cannot open '%s': %s", name, strerror(errno));
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		close(fd);
 		return error_set(-EINVAL, "'%s' is not a regular file", name);
@@ -310,8 +310,8 @@ store_delete(struct store *st, const char *name)
 	if ((r = store_stat(st, name, &sb)) < 0)
 		return r;
 	if (unlinkat(st->dirfd, name, 0) == -1)
-		return error_set(-errno, "cannot delete '%s': %s", name,
-				 strerror(errno));
+		return error_set(
+		    -errno, "cannot delete '%s': %s", name, strerror(errno));
 	fsync(st->dirfd);
 	return 0;
 }
@@ -358,8 +358,7 @@ store_create_tmp(struct store_upload *up)
 		return -errno;
 	for (i = 0; i < 16; i++) {
 		store_tmpname(up->tmpname);
-		up->fd = openat(
-		    st->dirfd, up->tmpname,
+		up->fd = openat(st->dirfd, up->tmpname,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (up->fd != -1)
 			return 0;
@@ -373,8 +372,7 @@ store_create_tmp(struct store_upload *up)
 /* Start an upload, refusing up front what cannot succeed. */
 int
 store_upload_begin(struct store *st, const char *name, uint64_t length,
-		   int overwrite, const char *peer,
-		   struct store_upload **ret_up)
+    int overwrite, const char *peer, struct store_upload **ret_up)
 {
 	struct store_upload *up;
 	struct store_space sp;
@@ -386,15 +384,15 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 		return r;
 	if (store_uploading(st, name))
 		return error_set(-EBUSY,
-				 "an upload to '%s' is already "
-				 "running: wait for it or abort it",
-				 name);
+		    "an upload to '%s' is already "
+		    "running: wait for it or abort it",
+		    name);
 	r = store_stat(st, name, &sb);
 	if (r == 0 && !overwrite)
 		return error_set(-EEXIST,
-				 "'%s' already exists: delete it "
-				 "first or upload with ?overwrite=1",
-				 name);
+		    "'%s' already exists: delete it "
+		    "first or upload with ?overwrite=1",
+		    name);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	error_clear();
@@ -402,8 +400,7 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 		return r;
 	if (sp.avail < sp.reserve || sp.avail - sp.reserve < sp.pending ||
 	    sp.avail - sp.reserve - sp.pending < length)
-		return error_set(
-		    -ENOSPC,
+		return error_set(-ENOSPC,
 		    "'%s' needs %s but the store has "
 		    "only %s free (%s kept in reserve, %s promised to running "
 		    "uploads): delete images or free space first",
@@ -417,7 +414,7 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 	up->fd = -1;
 	if ((r = store_create_tmp(up)) < 0) {
 		r = error_set(r, "cannot create a file in the image store: %s",
-			      strerror(-r));
+		    strerror(-r));
 		free(up);
 		return r;
 	}
@@ -426,9 +423,9 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 	    fallocate(up->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)length) == -1 &&
 	    errno == ENOSPC) {
 		r = error_set(-ENOSPC,
-			      "'%s' does not fit in the image store "
-			      "(%s): delete images or free space first",
-			      name, store_size(length, a, sizeof(a)));
+		    "'%s' does not fit in the image store "
+		    "(%s): delete images or free space first",
+		    name, store_size(length, a, sizeof(a)));
 		goto fail;
 	}
 	if ((up->md = EVP_MD_CTX_new()) == NULL ||
@@ -462,15 +459,14 @@ store_writeback(struct store_upload *up)
 	/* Wait for the previous window, then start this one. */
 	if (up->pushed > up->flushed) {
 		sync_file_range(up->fd, up->flushed, up->pushed - up->flushed,
-				SYNC_FILE_RANGE_WAIT_BEFORE |
-				    SYNC_FILE_RANGE_WRITE |
-				    SYNC_FILE_RANGE_WAIT_AFTER);
+		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			SYNC_FILE_RANGE_WAIT_AFTER);
 		posix_fadvise(up->fd, up->flushed, up->pushed - up->flushed,
-			      POSIX_FADV_DONTNEED);
+		    POSIX_FADV_DONTNEED);
 		up->flushed = up->pushed;
 	}
 	sync_file_range(up->fd, up->pushed, up->received - up->pushed,
-			SYNC_FILE_RANGE_WRITE);
+	    SYNC_FILE_RANGE_WRITE);
 	up->pushed = up->received;
 }
 
@@ -484,21 +480,20 @@ store_upload_write(struct store_upload *up, const void *data, size_t len)
 
 	if (len > up->length - up->received)
 		return error_set(-EMSGSIZE,
-				 "more data than the %llu bytes "
-				 "announced",
-				 (unsigned long long)up->length);
+		    "more data than the %llu bytes "
+		    "announced",
+		    (unsigned long long)up->length);
 	while (left > 0) {
 		if ((n = write(up->fd, p, left)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOSPC || errno == EDQUOT)
-				return error_set(
-				    -ENOSPC,
+				return error_set(-ENOSPC,
 				    "the image store "
 				    "ran out of space while writing '%s'",
 				    up->name);
 			return error_set(-errno, "writing '%s' failed: %s",
-					 up->name, strerror(errno));
+			    up->name, strerror(errno));
 		}
 		p += n;
 		left -= n;
@@ -531,7 +526,7 @@ store_upload_link(struct store_upload *up)
 
 	if (up->tmpname[0] != '\0') {
 		if (renameat2(st->dirfd, up->tmpname, st->dirfd, up->name,
-			      up->overwrite ? 0 : RENAME_NOREPLACE) == -1)
+			up->overwrite ? 0 : RENAME_NOREPLACE) == -1)
 			return -errno;
 		up->tmpname[0] = '\0';
 		return 0;
@@ -539,7 +534,7 @@ store_upload_link(struct store_upload *up)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", up->fd);
 	if (!up->overwrite) {
 		if (linkat(AT_FDCWD, proc, st->dirfd, up->name,
-			   AT_SYMLINK_FOLLOW) == 0)
+			AT_SYMLINK_FOLLOW) == 0)
 			return 0;
 		if (errno == EEXIST)
 			return -EEXIST;
@@ -572,26 +567,26 @@ store_upload_finish(struct store_upload *up, char *ret_sha256)
 
 	if (up->received != up->length) {
 		r = error_set(-EIO,
-			      "the upload of '%s' ended after %llu of "
-			      "%llu bytes",
-			      up->name, (unsigned long long)up->received,
-			      (unsigned long long)up->length);
+		    "the upload of '%s' ended after %llu of "
+		    "%llu bytes",
+		    up->name, (unsigned long long)up->received,
+		    (unsigned long long)up->length);
 		goto fail;
 	}
 	if (fsync(up->fd) == -1) {
 		r = error_set(-errno, "fsync of '%s' failed: %s", up->name,
-			      strerror(errno));
+		    strerror(errno));
 		goto fail;
 	}
 	if ((r = store_upload_link(up)) < 0) {
 		if (r == -EEXIST)
 			r = error_set(r,
-				      "'%s' appeared while uploading: "
-				      "upload again with ?overwrite=1",
-				      up->name);
+			    "'%s' appeared while uploading: "
+			    "upload again with ?overwrite=1",
+			    up->name);
 		else
 			r = error_set(r, "cannot name the upload '%s': %s",
-				      up->name, strerror(-r));
+			    up->name, strerror(-r));
 		goto fail;
 	}
 	fsync(up->store->dirfd);

@@ -34,8 +34,8 @@ struct store_space {
 };
 
 /* Open (and create if missing) the store; removes stale upload files. */
-int store_open(const char *dir, uint64_t reserve_bytes,
-	       struct store **ret_store);
+int store_open(
+    const char *dir, uint64_t reserve_bytes, struct store **ret_store);
 void store_close(struct store *); /* NULL is fine */
 /* The absolute, resolved directory path (what the gadget's `file` gets). */
 const char *store_path(const struct store *);
@@ -48,8 +48,8 @@ void store_entries_free(struct store_entry *, size_t n);
  * file (a symlink, a directory). */
 int store_stat(struct store *, const char *name, struct stat *ret_st);
 /* Open an image for reading (downloads): fd and its stat. */
-int store_open_image(struct store *, const char *name, int *ret_fd,
-		     struct stat *ret_st);
+int store_open_image(
+    struct store *, const char *name, int *ret_fd, struct stat *ret_st);
 /* Delete an image; -ENOENT when missing. */
 int store_delete(struct store *, const char *name);
 
@@ -59,8 +59,7 @@ int store_delete(struct store *, const char *name);
  * cannot fit (keeping the reserve and what running uploads still need).
  */
 int store_upload_begin(struct store *, const char *name, uint64_t length,
-		       int overwrite, const char *peer,
-		       struct store_upload **ret_up);
+    int overwrite, const char *peer, struct store_upload **ret_up);
 /* Append data; -EMSGSIZE beyond the announced length, -ENOSPC, -EIO. */
 int store_upload_write(struct store_upload *, const void *, size_t);
 /* Check the length, fsync, give it its name.  Frees the upload either way;
@@ -70,8 +69,8 @@ int store_upload_finish(struct store_upload *, char *ret_sha256);
 void store_upload_abort(struct store_upload *);
 
 /* Running uploads, for /state: iterate with NULL first. */
-const struct store_upload *store_upload_next(const struct store *,
-					     const struct store_upload *);
+const struct store_upload *store_upload_next(
+    const struct store *, const struct store_upload *);
 const char *store_upload_name(const struct store_upload *);
 const char *store_upload_peer(const struct store_upload *);
 uint64_t store_upload_length(const struct store_upload *);

@@ -104,18 +104,18 @@ test_fake(void)
 
 	is_int(lun_mount(lun, "/img/a.iso", 1, 1, 0), 0, "mount as CD");
 	is_str(f.log, "file=;cdrom=1;ro=1;file=/img/a.iso;",
-	       "remove, cdrom, ro, file");
+	    "remove, cdrom, ro, file");
 	is_str(f.file, "/img/a.iso", "medium in");
 
 	f.log[0] = '\0';
 	is_int(lun_mount(lun, "/img/b.img", 0, 0, 0), 0, "swap to flash rw");
 	is_str(f.log, "file=;cdrom=0;ro=0;file=/img/b.img;",
-	       "the swap removes first, then modes, then file");
+	    "the swap removes first, then modes, then file");
 	ok(!f.ro && !f.cdrom, "flash read-write");
 
 	f.log[0] = '\0';
 	is_int(lun_mount(lun, "/img/a.iso", 1, 0, 0), -EINVAL,
-	       "CD mode read-write is refused");
+	    "CD mode read-write is refused");
 	is_str(f.log, "", "nothing written");
 	ok(strstr(error_get(), "read-only") != NULL, "says: %s", error_get());
 
@@ -123,7 +123,7 @@ test_fake(void)
 	f.log[0] = '\0';
 	is_int(lun_eject(lun, 0), -EBUSY, "eject while locked: EBUSY");
 	ok(strstr(error_get(), "locked by the target") != NULL, "says: %s",
-	   error_get());
+	    error_get());
 	is_str(f.file, "/img/b.img", "medium still in");
 	lun_status(lun, &st);
 	is_int(st.locked, 1, "status: locked by the target");
@@ -131,15 +131,15 @@ test_fake(void)
 
 	f.log[0] = '\0';
 	is_int(lun_mount(lun, "/img/a.iso", 1, 1, 0), -EBUSY,
-	       "mount while locked without force: EBUSY");
+	    "mount while locked without force: EBUSY");
 	is_str(f.log, "file=;", "only the removal was tried");
 	is_str(f.file, "/img/b.img", "old medium untouched");
 
 	f.log[0] = '\0';
 	is_int(lun_mount(lun, "/img/a.iso", 1, 1, 1), 0,
-	       "forced mount while locked");
+	    "forced mount while locked");
 	is_str(f.log, "file=;forced_eject=1;cdrom=1;ro=1;file=/img/a.iso;",
-	       "plain removal, forced_eject, modes, file");
+	    "plain removal, forced_eject, modes, file");
 	lun_status(lun, &st);
 	is_int(st.locked, 0, "no longer locked");
 
@@ -148,7 +148,7 @@ test_fake(void)
 	f.log[0] = '\0';
 	is_int(lun_eject(lun, 1), -EBUSY, "forced eject without forced_eject");
 	ok(strstr(error_get(), "forced_eject") != NULL, "says: %s",
-	   error_get());
+	    error_get());
 	is_str(f.log, "file=;", "nothing else written");
 
 	f.locked = 0;
@@ -156,13 +156,13 @@ test_fake(void)
 	f.log[0] = '\0';
 	f.refuse_open = 1;
 	is_int(lun_mount(lun, "/img/gone.img", 0, 0, 0), -ENOENT,
-	       "gadget cannot open the image");
+	    "gadget cannot open the image");
 	ok(strstr(error_get(), "/img/gone.img") != NULL, "says: %s",
-	   error_get());
+	    error_get());
 	is_str(f.log,
-	       "file=;cdrom=0;ro=0;file=/img/gone.img;cdrom=1;ro=1;"
-	       "file=/img/a.iso;",
-	       "the old medium and modes are put back");
+	    "file=;cdrom=0;ro=0;file=/img/gone.img;cdrom=1;ro=1;"
+	    "file=/img/a.iso;",
+	    "the old medium and modes are put back");
 	is_str(f.file, "/img/a.iso", "old medium in again");
 	ok(f.cdrom && f.ro, "old modes again");
 
@@ -221,7 +221,7 @@ events(int ifd, char *out, size_t outlen)
 			ev = (struct inotify_event *)p;
 			if (ev->len > 0 && o < outlen)
 				o += snprintf(out + o, outlen - o, "%s%s",
-					      o ? "," : "", ev->name);
+				    o ? "," : "", ev->name);
 		}
 	}
 }
@@ -239,8 +239,8 @@ test_dir(void)
 		abort();
 	put(dir, "ro", "0\n");
 	is_int(lun_open(dir, &lun), -ENOENT,
-	       "a directory without file/cdrom "
-	       "is refused");
+	    "a directory without file/cdrom "
+	    "is refused");
 	ok(strstr(error_get(), "lun.N") != NULL, "says: %s", error_get());
 	put(dir, "file", "\n");
 	put(dir, "cdrom", "0\n");
@@ -249,13 +249,13 @@ test_dir(void)
 
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ok(ifd >= 0 && inotify_add_watch(ifd, dir, IN_CLOSE_WRITE) >= 0,
-	   "inotify watch");
+	    "inotify watch");
 	is_int(lun_mount(lun, "/srv/images/debian.iso", 1, 1, 0), 0,
-	       "mount as CD");
+	    "mount as CD");
 	events(ifd, order, sizeof(order));
 	is_str(order, "file,cdrom,ro,file", "write order seen by inotify");
 	is_str(get(dir, "file", buf, sizeof(buf)), "/srv/images/debian.iso\n",
-	       "file holds the path");
+	    "file holds the path");
 	is_str(get(dir, "cdrom", buf, sizeof(buf)), "1\n", "cdrom=1");
 	is_str(get(dir, "ro", buf, sizeof(buf)), "1\n", "ro=1");
 	is_int(lun_status(lun, &st), 0, "status");
@@ -264,7 +264,7 @@ test_dir(void)
 	ok(!st.forced_eject, "status: no forced_eject here");
 
 	is_int(lun_mount(lun, "/srv/images/disk.img", 0, 0, 0), 0,
-	       "swap to flash read-write");
+	    "swap to flash read-write");
 	events(ifd, order, sizeof(order));
 	is_str(order, "file,cdrom,ro,file", "same order on a swap");
 	is_str(get(dir, "ro", buf, sizeof(buf)), "0\n", "ro=0");
@@ -272,7 +272,7 @@ test_dir(void)
 	events(ifd, order, sizeof(order));
 	is_str(order, "file", "eject writes file only");
 	is_str(get(dir, "file", buf, sizeof(buf)), "\n",
-	       "file is empty (truncated in the stand-in)");
+	    "file is empty (truncated in the stand-in)");
 
 	/* Symlinked attributes are not followed. */
 	snprintf(path, sizeof(path), "%s/ro", dir);
@@ -280,7 +280,7 @@ test_dir(void)
 	if (symlink("/dev/null", path) != 0)
 		abort();
 	is_int(lun_mount(lun, "/srv/images/x.iso", 1, 1, 0), -ELOOP,
-	       "a symlinked attribute is refused");
+	    "a symlinked attribute is refused");
 	is_int(lun_status(lun, &st) < 0, 1, "status cannot read it either");
 	unlink(path);
 

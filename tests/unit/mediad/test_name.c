@@ -63,7 +63,7 @@ main(void)
 		is_int(r, cases[i].want, "%s", cases[i].what);
 		if (cases[i].want < 0)
 			ok(error_get() != NULL && strlen(error_get()) > 10,
-			   "%s: a message says why", cases[i].what);
+			    "%s: a message says why", cases[i].what);
 	}
 
 	memset(long_name, 'a', sizeof(long_name));
@@ -71,7 +71,7 @@ main(void)
 	is_int(name_check(long_name, 256), -EINVAL, "256 bytes are not");
 	is_int(name_check(long_name, 300), -EINVAL, "300 bytes are not");
 	ok(strstr(error_get(), "300") != NULL, "message names the length: %s",
-	   error_get());
+	    error_get());
 	/* 85 three-byte characters = 255 bytes; one more ASCII is 256. */
 	for (i = 0; i < 85; i++)
 		memcpy(long_name + 3 * i, "\xe2\x82\xac", 3);

@@ -48,8 +48,8 @@ main(void)
 		start = len = 12345;
 		r = range_parse(cases[i].hdr, cases[i].size, &start, &len);
 		is_int(r, cases[i].want, "'%s' of %llu",
-		       cases[i].hdr ? cases[i].hdr : "(none)",
-		       (unsigned long long)cases[i].size);
+		    cases[i].hdr ? cases[i].hdr : "(none)",
+		    (unsigned long long)cases[i].size);
 		if (cases[i].want == 0) {
 			is_int(start, cases[i].start, "  start");
 			is_int(len, cases[i].len, "  length");

@@ -35,7 +35,7 @@ entries(char *out, size_t len)
 		if (strcmp(de[i]->d_name, ".") != 0 &&
 		    strcmp(de[i]->d_name, "..") != 0)
 			o += snprintf(out + o, len - o, "%s%s", o ? "," : "",
-				      de[i]->d_name);
+			    de[i]->d_name);
 		free(de[i]);
 	}
 	free(de);
@@ -92,24 +92,24 @@ main(void)
 
 	is_int(store_open(dir, 0, &st), 0, "store opens (and is created)");
 	ok(strcmp(store_path(st), dir) == 0, "path is absolute: %s",
-	   store_path(st));
+	    store_path(st));
 	is_int(store_list(st, &e, &n), 0, "list");
 	is_int(n, 0, "empty");
 	store_entries_free(e, n);
 
 	/* A complete upload. */
 	is_int(store_upload_begin(st, "a.img", sizeof(data), 0, "c1", &up), 0,
-	       "upload begins");
+	    "upload begins");
 	ok(store_uploading(st, "a.img"), "a.img is uploading");
 	is_int(store_upload_write(up, data, 60000), 0, "first piece");
 	it = store_upload_next(st, NULL);
 	ok(it == up && store_upload_received(it) == 60000 &&
-	       store_upload_length(it) == sizeof(data),
-	   "progress is visible");
+		store_upload_length(it) == sizeof(data),
+	    "progress is visible");
 	is_str(store_upload_peer(it), "c1", "peer is kept");
 	is_str(entries(list, sizeof(list)), "", "nothing named while it runs");
 	is_int(store_upload_write(up, data + 60000, sizeof(data) - 60000), 0,
-	       "second piece");
+	    "second piece");
 	is_int(store_upload_finish(up, got), 0, "finish");
 	sha256(data, sizeof(data), want);
 	is_str(got, want, "SHA-256 of what was written");
@@ -120,28 +120,28 @@ main(void)
 
 	is_int(store_list(st, &e, &n), 0, "list");
 	ok(n == 1 && strcmp(e[0].name, "a.img") == 0 &&
-	       e[0].size == sizeof(data) && e[0].mtime > 0,
-	   "a.img listed with its size and mtime");
+		e[0].size == sizeof(data) && e[0].mtime > 0,
+	    "a.img listed with its size and mtime");
 	store_entries_free(e, n);
 
 	/* Overwrite rules. */
 	is_int(store_upload_begin(st, "a.img", 10, 0, NULL, &up), -EEXIST,
-	       "existing name without overwrite: EEXIST");
+	    "existing name without overwrite: EEXIST");
 	ok(strstr(error_get(), "overwrite=1") != NULL, "says: %s", error_get());
 	is_int(store_upload_begin(st, "a.img", 20, 1, NULL, &up), 0,
-	       "overwrite begins");
+	    "overwrite begins");
 	is_int(store_upload_begin(st, "a.img", 20, 1, NULL, &up2), -EBUSY,
-	       "a second upload to the same name: EBUSY");
+	    "a second upload to the same name: EBUSY");
 	is_int(store_upload_write(up, "0123456789", 10), 0, "half of it");
 	store_upload_abort(up);
 	is_str(entries(list, sizeof(list)), "a.img",
-	       "abort leaves only the old image");
+	    "abort leaves only the old image");
 	is_int(slurp("a.img", back, sizeof(back)), sizeof(data),
-	       "old image intact");
+	    "old image intact");
 	ok(!store_uploading(st, "a.img"), "not busy after the abort");
 
 	is_int(store_upload_begin(st, "a.img", 4, 1, NULL, &up), 0,
-	       "overwrite again");
+	    "overwrite again");
 	is_int(store_upload_write(up, "new!", 4), 0, "all of it");
 	is_int(store_upload_finish(up, got), 0, "finish replaces");
 	is_int(slurp("a.img", back, sizeof(back)), 4, "new size");
@@ -151,16 +151,15 @@ main(void)
 	/* Wrong byte counts. */
 	is_int(store_upload_begin(st, "b.img", 10, 0, NULL, &up), 0, "b.img");
 	is_int(store_upload_write(up, data, 11), -EMSGSIZE,
-	       "more than announced: EMSGSIZE");
+	    "more than announced: EMSGSIZE");
 	is_int(store_upload_write(up, data, 5), 0, "5 of 10");
 	is_int(store_upload_finish(up, got), -EIO, "short upload fails");
 	ok(strstr(error_get(), "5 of 10") != NULL, "says: %s", error_get());
 	is_str(entries(list, sizeof(list)), "a.img", "no b.img");
 	is_int(store_upload_begin(st, "b.img", 0, 0, NULL, &up), 0,
-	       "an empty upload");
+	    "an empty upload");
 	is_int(store_upload_finish(up, got), 0, "finishes");
-	is_str(
-	    got,
+	is_str(got,
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 	    "SHA-256 of nothing");
 	is_int(store_delete(st, "b.img"), 0, "delete b.img");
@@ -169,13 +168,13 @@ main(void)
 	is_int(store_space(st, &sp), 0, "space");
 	ok(sp.total > 0 && sp.avail > 0 && sp.pending == 0, "space figures");
 	is_int(store_upload_begin(st, "huge.img", sp.avail + 1, 0, NULL, &up),
-	       -ENOSPC, "more than free: ENOSPC");
+	    -ENOSPC, "more than free: ENOSPC");
 	ok(strstr(error_get(), "free") != NULL, "says: %s", error_get());
 	is_int(store_open(dir, sp.avail, &st2), 0,
-	       "second store, reserve = "
-	       "all free space");
+	    "second store, reserve = "
+	    "all free space");
 	is_int(store_upload_begin(st2, "c.img", 1 << 20, 0, NULL, &up), -ENOSPC,
-	       "reserve counts");
+	    "reserve counts");
 	ok(strstr(error_get(), "reserve") != NULL, "says: %s", error_get());
 	store_close(st2);
 	is_int(
@@ -188,9 +187,9 @@ main(void)
 
 	/* Names and symlinks. */
 	is_int(store_upload_begin(st, "../x", 1, 0, NULL, &up), -EINVAL,
-	       "traversal refused");
+	    "traversal refused");
 	is_int(store_upload_begin(st, ".hidden", 1, 0, NULL, &up), -EINVAL,
-	       "dot-name refused");
+	    "dot-name refused");
 	snprintf(path, sizeof(path), "%s/link.iso", dir);
 	if (symlink("/etc/passwd", path) != 0)
 		abort();
@@ -198,14 +197,14 @@ main(void)
 	mkdir(path, 0755);
 	is_int(store_list(st, &e, &n), 0, "list");
 	ok(n == 1 && strcmp(e[0].name, "a.img") == 0,
-	   "symlink and directory are not listed");
+	    "symlink and directory are not listed");
 	store_entries_free(e, n);
 	is_int(store_stat(st, "link.iso", &sb), -EINVAL, "stat: symlink");
 	is_int(store_open_image(st, "link.iso", &fd, &sb), -EINVAL,
-	       "open: symlink");
+	    "open: symlink");
 	is_int(store_delete(st, "link.iso"), -EINVAL, "delete: symlink");
 	is_int(store_upload_begin(st, "link.iso", 1, 1, NULL, &up), -EINVAL,
-	       "overwrite of a symlink refused");
+	    "overwrite of a symlink refused");
 	is_int(store_stat(st, "sub", &sb), -EINVAL, "stat: directory");
 	is_int(store_stat(st, "none", &sb), -ENOENT, "stat: missing");
 	is_int(store_open_image(st, "a.img", &fd, &sb), 0, "open a.img");
@@ -220,7 +219,7 @@ main(void)
 	store_close(st);
 	is_int(store_open(dir, 0, &st), 0, "reopen");
 	is_str(entries(list, sizeof(list)), "link.iso,sub",
-	       "stale upload file removed");
+	    "stale upload file removed");
 	store_close(st);
 
 	snprintf(path, sizeof(path), "rm -rf '%s'", root);
