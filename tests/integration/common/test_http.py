@@ -18,8 +18,29 @@ TESTD = os.path.join(kvmtest.BUILD_ROOT, "tests", "integration", "common",
                      "httptestd")
 
 
+class Testd(kvmtest.Daemon):
+    """httptestd; its exit must be clean (sanitizer builds report leaks
+    and undefined behaviour through the exit status and the log)."""
+
+    def __init__(self, args):
+        # a small ASan quarantine, so that RSS measures our buffers
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        asan = (asan + ":" if asan else "") + "quarantine_size_mb=2"
+        super().__init__("httptestd", args, program=TESTD,
+                         env={"ASAN_OPTIONS": asan})
+
+    def stop(self, *a, **kw):
+        code = super().stop(*a, **kw)
+        log = self.log()
+        if code not in (0, None) or "runtime error" in log or \
+                "Sanitizer" in log:
+            self.failed = True
+            raise AssertionError("httptestd exit %r:\n%s" % (code, log))
+        return code
+
+
 def testd(*args):
-    return kvmtest.Daemon("httptestd", list(args), program=TESTD)
+    return Testd(list(args))
 
 
 class Conn:
