@@ -1,0 +1,63 @@
+#!/bin/sh
+# guest.sh -- stage 2 of the VM: runs in the chroot of the host root.
+# Sets up what every scenario shares (configfs, the environment), runs the
+# scenario under a hard time limit, prints the kernel log tail and the
+# daemon logs when it fails, and leaves its exit status in $VM_OUT/status
+# for vmrun.py.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp LANG=C.UTF-8 TERM=dumb
+export VM_SRC=/run/vm/src VM_BUILD=/run/vm/build VM_OUT=/run/vm/out
+export VM_RUN=/run/vm VM_LIB=/run/vm/src/tests/vm/lib.sh
+VM_KVER=$(uname -r)
+export VM_KVER
+echo "@@vm stage2 $(cut -d' ' -f1 /proc/uptime)"
+
+. "$VM_OUT/job"
+export VM_NAME VM_TIMEOUT
+
+status=1
+finish() {
+	echo "$status" >"$VM_OUT/status.tmp" && mv "$VM_OUT/status.tmp" \
+		"$VM_OUT/status"
+	sync
+	exit 0
+}
+
+modprobe configfs && mount -t configfs configfs /sys/kernel/config || {
+	echo "FAIL: cannot mount configfs"
+	finish
+}
+mkdir -p "$VM_RUN/work"
+cd "$VM_RUN/work" || finish
+
+echo "@@vm scenario-start $(cut -d' ' -f1 /proc/uptime)"
+timeout -k 10 "$VM_TIMEOUT" sh "$VM_OUT/scenario.sh"
+status=$?
+echo "@@vm scenario-end $(cut -d' ' -f1 /proc/uptime) status $status"
+
+case $status in
+0)
+	echo "PASS: $VM_NAME"
+	;;
+77)
+	echo "SKIPPED: $VM_NAME"
+	;;
+*)
+	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+		echo "FAIL: $VM_NAME: the scenario did not finish within" \
+			"${VM_TIMEOUT}s (killed)"
+	else
+		echo "FAIL: $VM_NAME: exit status $status"
+	fi
+	echo "---- kernel log (last 60 lines) ----"
+	dmesg | tail -n 60
+	for f in "$VM_OUT"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $(basename "$f") (last 80 lines) ----"
+		tail -n 80 "$f"
+	done
+	echo "----"
+	;;
+esac
+finish

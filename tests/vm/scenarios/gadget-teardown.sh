@@ -1,0 +1,50 @@
+#!/bin/sh
+# gadget-teardown -- setup is idempotent (a second run keeps the same
+# gadget and devices), teardown leaves configfs empty, and the gadget can be
+# built again, also with functions switched off.
+# vm-timeout: 150
+. "$VM_LIB"
+
+G=/sys/kernel/config/usb_gadget
+vm_need gadget
+vm_gadget setup --udc dummy_udc.0
+first=$(sh "$VM_SRC/gadget/kaputtkvm-gadget" status)
+ino=$(stat -c %i "$G/kaputtkvm/functions/hid.keyboard")
+out=$(sh "$VM_SRC/gadget/kaputtkvm-gadget" setup --udc dummy_udc.0) ||
+	vm_fail "second setup failed: $out"
+echo "$out"
+echo "$out" | grep -q 'already set up' || vm_fail "second setup rebuilt it"
+[ "$(sh "$VM_SRC/gadget/kaputtkvm-gadget" status)" = "$first" ] ||
+	vm_fail "status changed after the second setup"
+[ "$(stat -c %i "$G/kaputtkvm/functions/hid.keyboard")" = "$ino" ] ||
+	vm_fail "the keyboard function was recreated by the second setup"
+vm_input_find keyboard >/dev/null
+
+vm_gadget teardown
+left=$(ls -A "$G")
+[ -z "$left" ] || vm_fail "configfs not clean after teardown: $left"
+[ -z "$(ls /dev/hidg* 2>/dev/null)" ] || vm_fail "hidg devices remain"
+vm_wait 20 "the target's input devices to go away" sh -c \
+	'! grep -qs KaputtKVM /sys/class/input/event*/device/name'
+vm_wait 20 "the target's CD drive to go away" sh -c '! ls -d /sys/block/sr*'
+vm_gadget teardown
+
+# Only the keyboard: the target sees it and no mouse.
+vm_gadget setup --udc dummy_udc.0 --no-mouse --no-relmouse --no-storage
+links=
+for l in "$G"/kaputtkvm/configs/c.1/*; do
+	[ -L "$l" ] && links="$links ${l##*/}"
+done
+[ "$links" = " hid.keyboard" ] ||
+	vm_fail "keyboard-only gadget has functions:$links"
+vm_input_find keyboard >/dev/null
+sleep 2
+if _vm_have_sr; then
+	vm_fail "a CD drive is there although storage is off"
+fi
+# Asking for the full set again rebuilds it.
+vm_gadget setup --udc dummy_udc.0
+vm_input_find mouse-abs >/dev/null
+vm_gadget teardown
+[ -z "$(ls -A "$G")" ] || vm_fail "configfs not clean after the 2nd teardown"
+vm_pass "idempotent setup, clean teardown, rebuild with fewer functions"
