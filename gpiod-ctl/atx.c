@@ -84,8 +84,7 @@ atx_action_parse(const char *s, enum atx_action *ret)
 			return 0;
 		}
 	}
-	return error_set(
-	    -EINVAL,
+	return error_set(-EINVAL,
 	    "unknown ATX action \"%.40s\"; use on, off, off-hard or reset", s);
 }
 
@@ -122,7 +121,7 @@ atx_done(int result, double held_ms, void *arg)
 	a->cb = NULL;
 	a->arg = NULL;
 	log_info("atx %s: %s after %.0f ms", action_names[a->last],
-		 a->last_result, held_ms);
+	    a->last_result, held_ms);
 	if (cb != NULL)
 		cb(result, held_ms, cbarg);
 }
@@ -139,31 +138,28 @@ atx_check(struct atx *a, enum atx_action action, struct line **ret_button)
 	role =
 	    action == ATX_RESET ? LINESPEC_RESET_BUTTON : LINESPEC_POWER_BUTTON;
 	if ((button = lines_role(a->ls, role)) == NULL)
-		return error_set(
-		    -ENOENT,
+		return error_set(-ENOENT,
 		    "no %s line is configured; add %s = CHIP:OFFSET to "
 		    "[gpiod-ctl]",
 		    linespec_role_name(role), linespec_role_name(role));
 	if (lines_role(a->ls, LINESPEC_POWER_LED) == NULL)
-		return error_set(
-		    -ENOENT,
+		return error_set(-ENOENT,
 		    "no power-led line is configured; ATX actions look at "
 		    "the power LED first: add power-led = CHIP:OFFSET");
 	if (a->running)
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "busy: ATX action \"%s\" is still running; one action "
 		    "at a time",
 		    action_names[a->last]);
 	if (now < a->last_end + (double)a->cfg.lockout_ms)
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "busy: the last ATX action ended %.0f ms ago; wait %.0f "
 		    "ms more (lockout after each action)",
 		    now - a->last_end,
 		    a->last_end + (double)a->cfg.lockout_ms - now);
-	other = lines_role(a->ls, action == ATX_RESET ? LINESPEC_POWER_BUTTON
-						      : LINESPEC_RESET_BUTTON);
+	other = lines_role(a->ls,
+	    action == ATX_RESET ? LINESPEC_POWER_BUTTON
+				: LINESPEC_RESET_BUTTON);
 	if ((r = pulse_check(a->pulse, button)) < 0)
 		return r;
 	if (other != NULL && (r = pulse_check(a->pulse, other)) < 0)
@@ -172,12 +168,11 @@ atx_check(struct atx *a, enum atx_action action, struct line **ret_button)
 		return error_set(
 		    -EAGAIN, "the power LED has not been read yet; try again");
 	if (action == ATX_ON && power)
-		return error_set(
-		    -EBUSY, "the target is already on (power LED lit); \"on\" "
-			    "presses power only when it is off");
+		return error_set(-EBUSY,
+		    "the target is already on (power LED lit); \"on\" "
+		    "presses power only when it is off");
 	if (action != ATX_ON && !power)
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "the target is off (power LED dark); \"%s\" acts only "
 		    "on a running target",
 		    action_names[action]);
@@ -213,7 +208,7 @@ atx_start(struct atx *a, enum atx_action action, pulse_done_cb *cb, void *arg)
 	a->arg = arg;
 	a->counts[action]++;
 	log_info("atx %s: pressing %s for %lld ms", action_names[action],
-		 lines_spec(button)->name, ms);
+	    lines_spec(button)->name, ms);
 	return 0;
 }
 
@@ -230,22 +225,20 @@ atx_state(struct atx *a)
 	if (a->have_last) {
 		gmtime_r(&a->last_time, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		last =
-		    json_pack("{s:s, s:s, s:s, s:f, s:f}", "action",
-			      action_names[a->last], "result", a->last_result,
-			      "time", when, "age_s", (now - a->last_mono) / 1e3,
-			      "held_ms", a->last_held_ms);
+		last = json_pack("{s:s, s:s, s:s, s:f, s:f}", "action",
+		    action_names[a->last], "result", a->last_result, "time",
+		    when, "age_s", (now - a->last_mono) / 1e3, "held_ms",
+		    a->last_held_ms);
 	}
 	lock = a->running ? 0 : a->last_end + (double)a->cfg.lockout_ms - now;
 	o = json_pack("{s:s, s:b, s:f, s:o, s:I, s:I, s:I}", "power",
-		      power < 0 ? "unknown"
-		      : power	? "on"
-				: "off",
-		      "busy", a->running, "lockout_ms", lock > 0 ? lock : 0.0,
-		      "last_action", last, "press_ms",
-		      (json_int_t)a->cfg.press_ms, "hold_ms",
-		      (json_int_t)a->cfg.hold_ms, "lockout_config_ms",
-		      (json_int_t)a->cfg.lockout_ms);
+	    power < 0	? "unknown"
+		: power ? "on"
+			: "off",
+	    "busy", a->running, "lockout_ms", lock > 0 ? lock : 0.0,
+	    "last_action", last, "press_ms", (json_int_t)a->cfg.press_ms,
+	    "hold_ms", (json_int_t)a->cfg.hold_ms, "lockout_config_ms",
+	    (json_int_t)a->cfg.lockout_ms);
 	if (o == NULL)
 		fatalx("atx_state: json_pack failed");
 	return o;

@@ -64,13 +64,12 @@ v1_lookup(struct lines_backend *be, const char *descr, struct gpiod_chip **ret)
 	if ((c = gpiod_chip_open_lookup(descr)) == NULL) {
 		e = errno ? errno : ENOENT;
 		if (e == ENOENT || e == ENODEV || e == ENOTTY)
-			return error_set(
-			    -ENODEV,
+			return error_set(-ENODEV,
 			    "no GPIO chip '%s' (gpiodetect lists the chips "
 			    "by name and label)",
 			    descr);
-		return error_set(-e, "cannot open GPIO chip '%s': %s", descr,
-				 strerror(e));
+		return error_set(
+		    -e, "cannot open GPIO chip '%s': %s", descr, strerror(e));
 	}
 	for (i = 0; i < be->n; i++) {
 		if (strcmp(gpiod_chip_name(be->chips[i]), gpiod_chip_name(c)) ==
@@ -89,7 +88,7 @@ v1_lookup(struct lines_backend *be, const char *descr, struct gpiod_chip **ret)
 /* Resolves a chip to its canonical name and number of lines. */
 static int
 v1_chip(struct lines_backend *be, const char *chip, char *ret_name, size_t len,
-	unsigned int *ret_nlines)
+    unsigned int *ret_nlines)
 {
 	struct gpiod_chip *c;
 	int r;
@@ -131,29 +130,28 @@ v1_flags(const struct lines_request *req)
 
 /* Says why a request failed, naming the other consumer when busy. */
 static int
-v1_request_error(struct gpiod_line *line, const struct lines_request *req,
-		 int e)
+v1_request_error(
+    struct gpiod_line *line, const struct lines_request *req, int e)
 {
 	const char *who;
 
 	if (e == EBUSY) {
 		who = gpiod_line_update(line) == 0 ? gpiod_line_consumer(line)
 						   : NULL;
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "line %s:%u is in use by \"%s\"; stop that program or "
 		    "pick another line",
 		    req->chip, req->offset, who ? who : "another consumer");
 	}
 	return error_set(-e, "cannot request line %s:%u as %s: %s", req->chip,
-			 req->offset, linespec_dir_name(req->dir), strerror(e));
+	    req->offset, linespec_dir_name(req->dir), strerror(e));
 }
 
 /* Requests a line: outputs at their initial value, inputs with edges if
  * the chip has them. */
 static int
 v1_request(struct lines_backend *be, const struct lines_request *req,
-	   struct lines_handle **ret, int *ret_events)
+    struct lines_handle **ret, int *ret_events)
 {
 	struct gpiod_chip *c;
 	struct gpiod_line *line;
@@ -163,11 +161,11 @@ v1_request(struct lines_backend *be, const struct lines_request *req,
 	if ((r = v1_lookup(be, req->chip, &c)) < 0)
 		return r;
 	if ((line = gpiod_chip_get_line(c, req->offset)) == NULL)
-		return error_set(-ENODEV, "chip %s has no line %u", req->chip,
-				 req->offset);
+		return error_set(
+		    -ENODEV, "chip %s has no line %u", req->chip, req->offset);
 	if (req->dir == LINESPEC_OUTPUT) {
-		if (gpiod_line_request_output_flags(line, req->consumer, flags,
-						    req->value) == -1)
+		if (gpiod_line_request_output_flags(
+			line, req->consumer, flags, req->value) == -1)
 			return v1_request_error(line, req, errno);
 	} else if (gpiod_line_request_both_edges_events_flags(
 		       line, req->consumer, flags) == 0) {
@@ -179,8 +177,8 @@ v1_request(struct lines_backend *be, const struct lines_request *req,
 		if (errno == EBUSY || errno == EPERM || errno == EACCES)
 			return v1_request_error(line, req, errno);
 		/* No interrupt for this line: poll it. */
-		if (gpiod_line_request_input_flags(line, req->consumer,
-						   flags) == -1)
+		if (gpiod_line_request_input_flags(
+			line, req->consumer, flags) == -1)
 			return v1_request_error(line, req, errno);
 	}
 	h = xcalloc(1, sizeof(*h));
@@ -240,8 +238,8 @@ v1_event_read(struct lines_handle *h)
 		return error_set(-EINVAL, "line has no edge events");
 	if ((n = gpiod_line_event_read_fd_multiple(fd, ev, 16)) == -1)
 		return errno == EAGAIN
-			   ? -EAGAIN
-			   : error_set(-errno, "%s", strerror(errno));
+		    ? -EAGAIN
+		    : error_set(-errno, "%s", strerror(errno));
 	return n;
 }
 

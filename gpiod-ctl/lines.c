@@ -113,8 +113,7 @@ lines_add_spec(struct lines *ls, const struct linespec *spec)
 	struct line *l;
 
 	if (lines_find(ls, spec->name) != NULL)
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "%s%s is given twice; each line name may appear once",
 		    spec->role == LINESPEC_USER ? "line." : "", spec->name);
 	l = xcalloc(1, sizeof(*l));
@@ -154,12 +153,31 @@ why(int r, char *buf, size_t len)
 	return buf;
 }
 
+/* config_spec.extra_key: takes the line keys of [gpiod-ctl].  The config
+ * loader puts the key in front of the message, so it is not repeated. */
+int
+lines_config_key(const char *key, const char *value, void *arg)
+{
+	char msg[512];
+	size_t klen = strlen(key);
+	int r;
+
+	if ((r = lines_add(arg, key, value)) >= 0 || r == -ENOENT)
+		return r;
+	snprintf(msg, sizeof(msg), "%s", error_get() ? error_get() : "");
+	if (strncmp(msg, key, klen) == 0 && strncmp(msg + klen, " = ", 3) == 0)
+		return error_set(r, "%s", msg + klen + 3);
+	if (strncmp(msg, key, klen) == 0 && strncmp(msg + klen, ": ", 2) == 0)
+		return error_set(r, "%s", msg + klen + 2);
+	return error_set(r, "%s", msg);
+}
+
 /* The key a line was configured under, for messages. */
 static const char *
 line_key(const struct line *l, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s", l->spec.role == LINESPEC_USER ? "line." : "",
-		 l->spec.name);
+	    l->spec.name);
 	return buf;
 }
 
@@ -177,8 +195,7 @@ lines_check(struct lines *ls, const struct lines_config *cfg)
 		return 0;
 	if (ls->be == NULL) {
 		if ((ls->ops = lines_backend_find(cfg->backend)) == NULL)
-			return error_set(
-			    -EINVAL,
+			return error_set(-EINVAL,
 			    "backend '%s' is unknown or not built in; use "
 			    "'gpiod' (or 'test' for tests and demos)",
 			    cfg->backend);
@@ -187,15 +204,14 @@ lines_check(struct lines *ls, const struct lines_config *cfg)
 	}
 	for (i = 0; i < ls->n; i++) {
 		l = ls->v[i];
-		r = ls->ops->chip(ls->be, l->spec.chip, l->chip,
-				  sizeof(l->chip), &nlines);
+		r = ls->ops->chip(
+		    ls->be, l->spec.chip, l->chip, sizeof(l->chip), &nlines);
 		if (r < 0)
-			return error_set(
-			    r, "%s = %s:%u: %s", line_key(l, k1, sizeof(k1)),
-			    l->spec.chip, l->spec.offset, why(r, w, sizeof(w)));
+			return error_set(r, "%s = %s:%u: %s",
+			    line_key(l, k1, sizeof(k1)), l->spec.chip,
+			    l->spec.offset, why(r, w, sizeof(w)));
 		if (l->spec.offset >= nlines)
-			return error_set(
-			    -ENODEV,
+			return error_set(-ENODEV,
 			    "%s = %s:%u: chip %s has %u lines (offsets 0-%u); "
 			    "there is no line %u",
 			    line_key(l, k1, sizeof(k1)), l->spec.chip,
@@ -205,8 +221,7 @@ lines_check(struct lines *ls, const struct lines_config *cfg)
 			o = ls->v[j];
 			if (strcmp(o->chip, l->chip) == 0 &&
 			    o->spec.offset == l->spec.offset)
-				return error_set(
-				    -EINVAL,
+				return error_set(-EINVAL,
 				    "%s and %s both use %s:%u; a line can "
 				    "have one role only",
 				    line_key(o, k1, sizeof(k1)),
@@ -227,8 +242,8 @@ line_sample(struct line *l)
 
 	if ((r = l->ls->ops->get(l->h, &v)) < 0) {
 		log_once_warnx(&l->err, "%s: cannot read %s:%u: %s",
-			       line_key(l, k, sizeof(k)), l->chip,
-			       l->spec.offset, why(r, w, sizeof(w)));
+		    line_key(l, k, sizeof(k)), l->chip, l->spec.offset,
+		    why(r, w, sizeof(w)));
 		return;
 	}
 	log_once_reset(&l->err);
@@ -269,7 +284,7 @@ edge_cb(evutil_socket_t fd, short what, void *arg)
 		if (r == -EAGAIN)
 			return;
 		log_once_warnx(&l->err, "%s: reading edge events: %s",
-			       line_key(l, k, sizeof(k)), why(r, w, sizeof(w)));
+		    line_key(l, k, sizeof(k)), why(r, w, sizeof(w)));
 		return;
 	}
 	line_changed(l, 1);
@@ -306,8 +321,8 @@ line_open(struct lines *ls, struct line *l, const struct lines_config *cfg)
 	char consumer[80], k[48], w[256];
 	int r, fd;
 
-	snprintf(consumer, sizeof(consumer), "%s:%s", cfg->consumer,
-		 l->spec.name);
+	snprintf(
+	    consumer, sizeof(consumer), "%s:%s", cfg->consumer, l->spec.name);
 	consumer[31] = '\0'; /* the kernel keeps 31 characters */
 	memset(&req, 0, sizeof(req));
 	req.chip = l->chip;
@@ -320,8 +335,7 @@ line_open(struct lines *ls, struct line *l, const struct lines_config *cfg)
 	req.consumer = consumer;
 	if ((r = ls->ops->request(ls->be, &req, &l->h, &l->events)) < 0)
 		return error_set(r, "%s = %s:%u: %s", line_key(l, k, sizeof(k)),
-				 l->spec.chip, l->spec.offset,
-				 why(r, w, sizeof(w)));
+		    l->spec.chip, l->spec.offset, why(r, w, sizeof(w)));
 	if (l->spec.dir == LINESPEC_OUTPUT) {
 		l->value = 0;
 		return 0;
@@ -342,15 +356,15 @@ line_open(struct lines *ls, struct line *l, const struct lines_config *cfg)
 	}
 	if ((r = ls->ops->get(l->h, &l->value)) < 0)
 		return error_set(r, "%s: cannot read %s:%u: %s",
-				 line_key(l, k, sizeof(k)), l->chip,
-				 l->spec.offset, why(r, w, sizeof(w)));
+		    line_key(l, k, sizeof(k)), l->chip, l->spec.offset,
+		    why(r, w, sizeof(w)));
 	return 0;
 }
 
 /* Requests every line; on failure nothing stays requested. */
 int
-lines_open(struct lines *ls, struct event_base *base,
-	   const struct lines_config *cfg)
+lines_open(
+    struct lines *ls, struct event_base *base, const struct lines_config *cfg)
 {
 	size_t i;
 	int r;
@@ -495,22 +509,22 @@ lines_set(struct line *l, int value)
 
 	if (l->spec.dir != LINESPEC_OUTPUT)
 		return error_set(-EINVAL, "%s is an input; it cannot be driven",
-				 line_key(l, k, sizeof(k)));
+		    line_key(l, k, sizeof(k)));
 	if (l->h == NULL)
-		return error_set(-ENODEV, "%s is not open",
-				 line_key(l, k, sizeof(k)));
+		return error_set(
+		    -ENODEV, "%s is not open", line_key(l, k, sizeof(k)));
 	if ((r = l->ls->ops->set(l->h, value ? 1 : 0)) < 0)
 		return error_set(r, "%s: cannot drive %s:%u: %s",
-				 line_key(l, k, sizeof(k)), l->chip,
-				 l->spec.offset, why(r, w, sizeof(w)));
+		    line_key(l, k, sizeof(k)), l->chip, l->spec.offset,
+		    why(r, w, sizeof(w)));
 	l->value = value ? 1 : 0;
 	return 0;
 }
 
 /* Registers the callback for debounced input changes. */
 void
-lines_on_change(struct lines *ls, void (*cb)(struct line *, int, void *),
-		void *arg)
+lines_on_change(
+    struct lines *ls, void (*cb)(struct line *, int, void *), void *arg)
 {
 	ls->change_cb = cb;
 	ls->change_arg = arg;

@@ -48,11 +48,11 @@ struct lines_backend_ops {
 	 * canonical name ("gpiochip0") and number of lines.  -ENODEV when
 	 * there is no such chip. */
 	int (*chip)(struct lines_backend *, const char *chip, char *ret_name,
-		    size_t len, unsigned int *ret_nlines);
+	    size_t len, unsigned int *ret_nlines);
 	/* Requests a line.  Inputs ask for both-edge events and fall back to
 	 * a plain input (*ret_events = 0) where the chip has none. */
 	int (*request)(struct lines_backend *, const struct lines_request *,
-		       struct lines_handle **ret, int *ret_events);
+	    struct lines_handle **ret, int *ret_events);
 	void (*release)(struct lines_handle *); /* NULL ok */
 	int (*get)(struct lines_handle *, int *ret_value);
 	int (*set)(struct lines_handle *, int value);
@@ -78,13 +78,16 @@ void lines_free(struct lines *); /* closes first; NULL ok */
  * -EINVAL (error_set) when it is a bad one or a repeated key. */
 int lines_add(struct lines *, const char *key, const char *value);
 int lines_add_spec(struct lines *, const struct linespec *);
+/* The same as a config_spec.extra_key callback (arg is the lines); the
+ * message leaves out the key, which the config loader adds. */
+int lines_config_key(const char *key, const char *value, void *arg);
 /* Opens the backend and resolves every line: -ENODEV for a missing chip or
  * line, -EINVAL for a line used twice; messages name the keys.  For
  * --check-config, and the first half of lines_open(). */
 int lines_check(struct lines *, const struct lines_config *);
 /* Requests all lines, outputs inactive, and starts following inputs. */
-int lines_open(struct lines *, struct event_base *,
-	       const struct lines_config *);
+int lines_open(
+    struct lines *, struct event_base *, const struct lines_config *);
 /* Drives outputs inactive and releases everything. */
 void lines_close(struct lines *);
 
@@ -108,8 +111,8 @@ uint64_t lines_changes(const struct line *); /* input changes seen */
 int lines_set(struct line *, int value);
 
 /* Called after an input's debounced value changed. */
-void lines_on_change(struct lines *,
-		     void (*cb)(struct line *, int value, void *), void *arg);
+void lines_on_change(
+    struct lines *, void (*cb)(struct line *, int value, void *), void *arg);
 
 /* Monotonic milliseconds, for timing and test histories. */
 double lines_now_ms(void);

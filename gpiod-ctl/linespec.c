@@ -52,8 +52,8 @@ bad(const char *key, const char *value, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return error_set(-EINVAL, "%s = \"%.*s\": %s", key, LINESPEC_VALUE_MAX,
-			 value, why);
+	return error_set(
+	    -EINVAL, "%s = \"%.*s\": %s", key, LINESPEC_VALUE_MAX, value, why);
 }
 
 /* Returns the role's config key ("power-led"), or "user". */
@@ -131,8 +131,8 @@ name_valid(const char *s)
 		if (i >= LINESPEC_NAME_MAX)
 			return 0;
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-		      s[i] == '_'))
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+			s[i] == '_'))
 			return 0;
 	}
 	return 1;
@@ -155,8 +155,7 @@ linespec_key(const char *key, enum linespec_role *ret_role)
 		return -ENOENT;
 	name = key + 5;
 	if (!name_valid(name))
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "%.*s: a user line is written line.NAME, NAME being 1-%d "
 		    "lower-case letters, digits, '-' or '_', starting with a "
 		    "letter",
@@ -164,9 +163,9 @@ linespec_key(const char *key, enum linespec_role *ret_role)
 	for (i = 0; i < LINESPEC_USER; i++)
 		if (strcmp(name, role_names[i]) == 0)
 			return error_set(-EINVAL,
-					 "%s: '%s' is a role; write %s = "
-					 "CHIP:OFFSET instead",
-					 key, name, name);
+			    "%s: '%s' is a role; write %s = "
+			    "CHIP:OFFSET instead",
+			    key, name, name);
 	*ret_role = LINESPEC_USER;
 	return 0;
 }
@@ -194,7 +193,7 @@ parse_uint(const char *s, size_t len, unsigned long max, unsigned long *ret)
 /* Parses the CHIP:OFFSET token. */
 static int
 parse_location(const char *key, const char *value, const char *tok, size_t len,
-	       struct linespec *spec)
+    struct linespec *spec)
 {
 	const char *colon = NULL;
 	unsigned long off;
@@ -206,32 +205,30 @@ parse_location(const char *key, const char *value, const char *tok, size_t len,
 			colon = tok + i;
 	if (colon == NULL)
 		return bad(key, value,
-			   "'%.*s' has no ':'; the line is CHIP:OFFSET first, "
-			   "e.g. gpiochip0:23",
-			   (int)len, tok);
+		    "'%.*s' has no ':'; the line is CHIP:OFFSET first, "
+		    "e.g. gpiochip0:23",
+		    (int)len, tok);
 	chiplen = (size_t)(colon - tok);
 	if (chiplen == 0)
-		return bad(
-		    key, value,
+		return bad(key, value,
 		    "no chip before ':'; write CHIP:OFFSET, e.g. gpiochip0:23");
 	if (chiplen > LINESPEC_CHIP_MAX)
 		return bad(key, value, "the chip name is longer than %d bytes",
-			   LINESPEC_CHIP_MAX);
+		    LINESPEC_CHIP_MAX);
 	for (i = 0; i < chiplen; i++)
 		if ((unsigned char)tok[i] < 0x21 ||
 		    (unsigned char)tok[i] > 0x7e)
-			return bad(
-			    key, value,
+			return bad(key, value,
 			    "the chip name may hold printable ASCII only");
 	r = parse_uint(colon + 1, len - chiplen - 1, LINESPEC_OFFSET_MAX, &off);
 	if (r == -ERANGE)
 		return bad(key, value, "the offset is larger than %d",
-			   LINESPEC_OFFSET_MAX);
+		    LINESPEC_OFFSET_MAX);
 	if (r < 0)
 		return bad(key, value,
-			   "the offset '%.*s' is not a decimal number; write "
-			   "CHIP:OFFSET, e.g. gpiochip0:23",
-			   (int)(len - chiplen - 1), colon + 1);
+		    "the offset '%.*s' is not a decimal number; write "
+		    "CHIP:OFFSET, e.g. gpiochip0:23",
+		    (int)(len - chiplen - 1), colon + 1);
 	memcpy(spec->chip, tok, chiplen);
 	spec->chip[chiplen] = '\0';
 	spec->offset = (unsigned int)off;
@@ -248,7 +245,7 @@ tok_is(const char *tok, size_t len, const char *word)
 /* Applies one flag token; seen[] catches contradictions and repeats. */
 static int
 parse_flag(const char *key, const char *value, const char *tok, size_t len,
-	   struct linespec *spec, int seen[4])
+    struct linespec *spec, int seen[4])
 {
 	enum { DIR, POLARITY, BIAS, DRIVE };
 	unsigned long ms;
@@ -258,7 +255,7 @@ parse_flag(const char *key, const char *value, const char *tok, size_t len,
 		kind = DIR;
 		spec->dir = tok[0] == 'i' ? LINESPEC_INPUT : LINESPEC_OUTPUT;
 	} else if (tok_is(tok, len, "active-low") ||
-		   tok_is(tok, len, "active-high")) {
+	    tok_is(tok, len, "active-high")) {
 		kind = POLARITY;
 		spec->active_low = tok[7] == 'l';
 	} else if (tok_is(tok, len, "pull-up")) {
@@ -285,18 +282,17 @@ parse_flag(const char *key, const char *value, const char *tok, size_t len,
 		r = parse_uint(tok + 9, len - 9, LINESPEC_DEBOUNCE_MAX, &ms);
 		if (r < 0)
 			return bad(key, value,
-				   "debounce=%.*s: give milliseconds, 0-%d",
-				   (int)(len - 9), tok + 9,
-				   LINESPEC_DEBOUNCE_MAX);
+			    "debounce=%.*s: give milliseconds, 0-%d",
+			    (int)(len - 9), tok + 9, LINESPEC_DEBOUNCE_MAX);
 		spec->debounce_ms = (int)ms;
 		return 0;
 	} else
 		return bad(key, value, "unknown flag '%.*s'; known: %s",
-			   (int)len, tok, FLAGS_KNOWN);
+		    (int)len, tok, FLAGS_KNOWN);
 	if (seen[kind])
 		return bad(key, value,
-			   "'%.*s' conflicts with or repeats an earlier flag",
-			   (int)len, tok);
+		    "'%.*s' conflicts with or repeats an earlier flag",
+		    (int)len, tok);
 	seen[kind] = 1;
 	return 0;
 }
@@ -309,22 +305,22 @@ check_spec(const char *key, const char *value, struct linespec *spec)
 
 	if (want != LINESPEC_DIR_UNSET && spec->dir != LINESPEC_DIR_UNSET &&
 	    spec->dir != want)
-		return bad(
-		    key, value, "%s is an %s role; it cannot be an %s line",
-		    key, linespec_dir_name(want), linespec_dir_name(spec->dir));
+		return bad(key, value,
+		    "%s is an %s role; it cannot be an %s line", key,
+		    linespec_dir_name(want), linespec_dir_name(spec->dir));
 	if (spec->dir == LINESPEC_DIR_UNSET)
 		spec->dir = want;
 	if (spec->dir == LINESPEC_DIR_UNSET)
-		return bad(key, value,
-			   "a user line must say 'input' or 'output'");
+		return bad(
+		    key, value, "a user line must say 'input' or 'output'");
 	if (spec->dir == LINESPEC_OUTPUT && spec->bias != LINESPEC_BIAS_AS_IS)
 		return bad(key, value, "%s applies to inputs only",
-			   linespec_bias_name(spec->bias));
+		    linespec_bias_name(spec->bias));
 	if (spec->dir == LINESPEC_OUTPUT && spec->debounce_ms >= 0)
 		return bad(key, value, "debounce applies to inputs only");
 	if (spec->dir == LINESPEC_INPUT && spec->drive != LINESPEC_PUSH_PULL)
 		return bad(key, value, "%s applies to outputs only",
-			   linespec_drive_name(spec->drive));
+		    linespec_drive_name(spec->drive));
 	return 0;
 }
 
@@ -341,8 +337,7 @@ linespec_parse(const char *key, const char *value, struct linespec *ret)
 	spec.debounce_ms = -1;
 	if ((r = linespec_key(key, &spec.role)) < 0) {
 		if (r == -ENOENT)
-			return error_set(
-			    -EINVAL,
+			return error_set(-EINVAL,
 			    "%.*s: not a line; lines are power-button, "
 			    "reset-button, power-led, hdd-led, capture-reset, "
 			    "hid-reset or line.NAME",
@@ -350,10 +345,10 @@ linespec_parse(const char *key, const char *value, struct linespec *ret)
 		return r;
 	}
 	snprintf(spec.name, sizeof(spec.name), "%s",
-		 spec.role == LINESPEC_USER ? key + 5 : key);
+	    spec.role == LINESPEC_USER ? key + 5 : key);
 	if (strlen(value) > LINESPEC_VALUE_MAX)
-		return bad(key, value, "longer than %d bytes",
-			   LINESPEC_VALUE_MAX);
+		return bad(
+		    key, value, "longer than %d bytes", LINESPEC_VALUE_MAX);
 	p = value;
 	for (;;) {
 		while (*p == ' ' || *p == '\t')
@@ -373,8 +368,7 @@ linespec_parse(const char *key, const char *value, struct linespec *ret)
 		first = 0;
 	}
 	if (first)
-		return bad(
-		    key, value,
+		return bad(key, value,
 		    "empty; write CHIP:OFFSET [flags], e.g. gpiochip0:23");
 	if ((r = check_spec(key, value, &spec)) < 0)
 		return r;
@@ -388,8 +382,7 @@ linespec_format(const struct linespec *spec, char *buf, size_t len)
 {
 	int n;
 
-	n = snprintf(
-	    buf, len, "%s:%u %s%s%s%s%s%s", spec->chip, spec->offset,
+	n = snprintf(buf, len, "%s:%u %s%s%s%s%s%s", spec->chip, spec->offset,
 	    linespec_dir_name(spec->dir), spec->active_low ? " active-low" : "",
 	    spec->bias != LINESPEC_BIAS_AS_IS ? " " : "",
 	    spec->bias != LINESPEC_BIAS_AS_IS ? linespec_bias_name(spec->bias)
@@ -401,7 +394,7 @@ linespec_format(const struct linespec *spec, char *buf, size_t len)
 		return -ENOSPC;
 	if (spec->debounce_ms >= 0) {
 		n += snprintf(buf + n, len - (size_t)n, " debounce=%d",
-			      spec->debounce_ms);
+		    spec->debounce_ms);
 		if ((size_t)n >= len)
 			return -ENOSPC;
 	}

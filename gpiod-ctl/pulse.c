@@ -50,7 +50,7 @@ slot_end(struct pulse_slot *s, int cancelled)
 	r = lines_set(s->line, 0);
 	if (r < 0)
 		log_warnx("%s: %s", lines_spec(s->line)->name,
-			  error_get() ? error_get() : "cannot release");
+		    error_get() ? error_get() : "cannot release");
 	now = lines_now_ms();
 	s->active = 0;
 	s->last_held_ms = now - s->start_ms;
@@ -59,10 +59,10 @@ slot_end(struct pulse_slot *s, int cancelled)
 	s->cb = NULL;
 	s->arg = NULL;
 	if (cb != NULL)
-		cb(r < 0       ? r
-		   : cancelled ? -ECANCELED
-			       : 0,
-		   s->last_held_ms, arg);
+		cb(r < 0	    ? r
+			: cancelled ? -ECANCELED
+				    : 0,
+		    s->last_held_ms, arg);
 }
 
 /* The pulse's timer ran out.  libevent's clock is coarse (a few ms), so a
@@ -141,19 +141,16 @@ pulse_check(const struct pulse *p, const struct line *line)
 	double now = lines_now_ms();
 
 	if (lines_spec(line)->dir != LINESPEC_OUTPUT)
-		return error_set(
-		    -EINVAL, "%s is an input; only output lines can be pulsed",
-		    name);
+		return error_set(-EINVAL,
+		    "%s is an input; only output lines can be pulsed", name);
 	s = &p->slots[lines_index(line)];
 	if (s->active)
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "%s is busy: a %lld ms pulse is running for another "
 		    "%.0f ms; one action at a time",
 		    name, s->ms, s->start_ms + (double)s->ms - now);
 	if (now < s->lockout_until)
-		return error_set(
-		    -EBUSY,
+		return error_set(-EBUSY,
 		    "%s was released %.0f ms ago; wait %.0f ms more "
 		    "(lockout after each action)",
 		    name, now - (s->lockout_until - (double)p->lockout_ms),
@@ -164,7 +161,7 @@ pulse_check(const struct pulse *p, const struct line *line)
 /* Starts a pulse of ms on an output line. */
 int
 pulse_start(struct pulse *p, struct line *line, long long ms, pulse_done_cb *cb,
-	    void *arg)
+    void *arg)
 {
 	struct pulse_slot *s;
 	struct timeval tv;
@@ -192,8 +189,8 @@ pulse_start(struct pulse *p, struct line *line, long long ms, pulse_done_cb *cb,
 
 /* Describes a line's pulse state. */
 void
-pulse_get_info(const struct pulse *p, const struct line *line,
-	       struct pulse_info *ret)
+pulse_get_info(
+    const struct pulse *p, const struct line *line, struct pulse_info *ret)
 {
 	const struct pulse_slot *s = &p->slots[lines_index(line)];
 	double now = lines_now_ms();

@@ -29,16 +29,16 @@ struct pulse_info {
 	double last_held_ms; /* measured, -1 before the first */
 };
 
-struct pulse *pulse_new(struct event_base *, struct lines *,
-			long long lockout_ms);
+struct pulse *pulse_new(
+    struct event_base *, struct lines *, long long lockout_ms);
 /* Ends running pulses (line inactive, callbacks get -ECANCELED). */
 void pulse_free(struct pulse *);
 /* Starts a pulse; cb (may be NULL) runs when it ends.  -EINVAL for an
  * input, -EBUSY while busy or locked out. */
-int pulse_start(struct pulse *, struct line *, long long ms, pulse_done_cb *cb,
-		void *arg);
-void pulse_get_info(const struct pulse *, const struct line *,
-		    struct pulse_info *ret);
+int pulse_start(
+    struct pulse *, struct line *, long long ms, pulse_done_cb *cb, void *arg);
+void pulse_get_info(
+    const struct pulse *, const struct line *, struct pulse_info *ret);
 /* -EBUSY with the reason when a pulse could not start now, else 0. */
 int pulse_check(const struct pulse *, const struct line *);
 

@@ -102,7 +102,7 @@ tb_find(struct lines_backend *be, const char *chip)
 		if (strcmp(chip, n) == 0 ||
 		    strcmp(chip, be->chips[i].label) == 0 ||
 		    (strncmp(chip, "/dev/", 5) == 0 &&
-		     strcmp(chip + 5, n) == 0) ||
+			strcmp(chip + 5, n) == 0) ||
 		    strcmp(chip, n + 8) == 0)
 			return &be->chips[i];
 	}
@@ -112,13 +112,12 @@ tb_find(struct lines_backend *be, const char *chip)
 /* Resolves a chip to its canonical name and size. */
 static int
 tb_chip(struct lines_backend *be, const char *chip, char *ret_name, size_t len,
-	unsigned int *ret_nlines)
+    unsigned int *ret_nlines)
 {
 	struct testchip *c;
 
 	if ((c = tb_find(be, chip)) == NULL)
-		return error_set(
-		    -ENODEV,
+		return error_set(-ENODEV,
 		    "no GPIO chip '%s' (the test backend has gpiochip0 "
 		    "\"kvmtest0\" with 32 lines and gpiochip1 \"kvmtest1\" "
 		    "with 8)",
@@ -147,7 +146,7 @@ tb_record(struct testline *tl, int value)
 
 	if (tl->nhist == TESTBACKEND_HISTORY) {
 		memmove(tl->hist, tl->hist + 1,
-			(TESTBACKEND_HISTORY - 1) * sizeof(tl->hist[0]));
+		    (TESTBACKEND_HISTORY - 1) * sizeof(tl->hist[0]));
 		tl->nhist--;
 	}
 	s = &tl->hist[tl->nhist++];
@@ -159,19 +158,19 @@ tb_record(struct testline *tl, int value)
 /* Requests a simulated line. */
 static int
 tb_request(struct lines_backend *be, const struct lines_request *req,
-	   struct lines_handle **ret, int *ret_events)
+    struct lines_handle **ret, int *ret_events)
 {
 	struct testchip *c;
 	struct testline *tl;
 	struct lines_handle *h;
 
 	if ((c = tb_find(be, req->chip)) == NULL || req->offset >= c->nlines)
-		return error_set(-ENODEV, "no line %s:%u", req->chip,
-				 req->offset);
+		return error_set(
+		    -ENODEV, "no line %s:%u", req->chip, req->offset);
 	tl = &c->lines[req->offset];
 	if (tl->requested)
 		return error_set(-EBUSY, "line %s:%u is already requested",
-				 req->chip, req->offset);
+		    req->chip, req->offset);
 	tl->dir = req->dir;
 	tl->active_low = req->active_low;
 	*ret_events = 0;
@@ -184,8 +183,8 @@ tb_request(struct lines_backend *be, const struct lines_request *req,
 		if (c->edges) {
 			tl->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 			if (tl->efd == -1)
-				return error_set(-errno, "eventfd: %s",
-						 strerror(errno));
+				return error_set(
+				    -errno, "eventfd: %s", strerror(errno));
 			*ret_events = 1;
 		}
 	}
@@ -244,9 +243,9 @@ tb_event_read(struct lines_handle *h)
 	if (h->tl->efd == -1)
 		return error_set(-EINVAL, "line has no edge events");
 	if (read(h->tl->efd, &n, sizeof(n)) != (ssize_t)sizeof(n))
-		return errno == EAGAIN ? -EAGAIN
-				       : error_set(-errno, "eventfd read: %s",
-						   strerror(errno));
+		return errno == EAGAIN
+		    ? -EAGAIN
+		    : error_set(-errno, "eventfd read: %s", strerror(errno));
 	return (int)(n > 1000 ? 1000 : n);
 }
 
@@ -265,8 +264,8 @@ const struct lines_backend_ops testbackend_ops = {
 
 /* Sets the physical level of a simulated input, raising an edge event. */
 int
-testbackend_drive(struct lines_backend *be, const char *chip,
-		  unsigned int offset, int level)
+testbackend_drive(
+    struct lines_backend *be, const char *chip, unsigned int offset, int level)
 {
 	struct testline *tl;
 	uint64_t one = 1;
@@ -274,8 +273,7 @@ testbackend_drive(struct lines_backend *be, const char *chip,
 	if ((tl = tb_line(be, chip, offset)) == NULL)
 		return error_set(-ENODEV, "no line %s:%u", chip, offset);
 	if (tl->requested && tl->dir == LINESPEC_OUTPUT)
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "%s:%u is an output; only inputs can be driven from "
 		    "outside",
 		    chip, offset);
@@ -292,7 +290,7 @@ testbackend_drive(struct lines_backend *be, const char *chip,
 /* The physical level of a simulated line. */
 int
 testbackend_level(struct lines_backend *be, const char *chip,
-		  unsigned int offset, int *ret_level)
+    unsigned int offset, int *ret_level)
 {
 	struct testline *tl;
 
@@ -305,8 +303,7 @@ testbackend_level(struct lines_backend *be, const char *chip,
 /* The recorded output levels of a simulated line. */
 int
 testbackend_history(struct lines_backend *be, const char *chip,
-		    unsigned int offset, const struct testbackend_sample **ret,
-		    size_t *ret_n)
+    unsigned int offset, const struct testbackend_sample **ret, size_t *ret_n)
 {
 	struct testline *tl;
 

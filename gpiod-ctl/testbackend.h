@@ -25,14 +25,13 @@ struct testbackend_sample {
 
 /* Sets the physical level an input reads (0/1); -ENODEV for no such line,
  * -EINVAL for a line requested as an output. */
-int testbackend_drive(struct lines_backend *, const char *chip,
-		      unsigned int offset, int level);
+int testbackend_drive(
+    struct lines_backend *, const char *chip, unsigned int offset, int level);
 /* The physical level of a line now. */
 int testbackend_level(struct lines_backend *, const char *chip,
-		      unsigned int offset, int *ret_level);
+    unsigned int offset, int *ret_level);
 /* The levels an output was driven to, oldest first; *ret_n samples. */
 int testbackend_history(struct lines_backend *, const char *chip,
-			unsigned int offset,
-			const struct testbackend_sample **ret, size_t *ret_n);
+    unsigned int offset, const struct testbackend_sample **ret, size_t *ret_n);
 
 #endif

@@ -69,7 +69,7 @@ hist_n(struct lines_backend *be, unsigned int offset)
 /* Checks the last press on a line: active then inactive, for about ms. */
 static void
 check_press(struct lines_backend *be, unsigned int offset, int active_level,
-	    int ms, const char *what)
+    int ms, const char *what)
 {
 	const struct testbackend_sample *h;
 	size_t n;
@@ -83,14 +83,14 @@ check_press(struct lines_backend *be, unsigned int offset, int active_level,
 	is_int(h[n - 1].value, 0, "  released");
 	len = h[n - 1].t_ms - h[n - 2].t_ms;
 	ok(len >= ms - 1 && len <= ms + SLACK, "  lasted %.1f ms (want %d)",
-	   len, ms);
+	    len, ms);
 }
 
 /* Expects atx_start() to be refused with err and a message holding want,
  * pressing nothing. */
 static void
 refused(struct atx *a, struct lines_backend *be, enum atx_action act, int err,
-	const char *want)
+    const char *want)
 {
 	size_t n0 = hist_n(be, 0), n1 = hist_n(be, 1);
 	struct done d = {0};
@@ -98,7 +98,7 @@ refused(struct atx *a, struct lines_backend *be, enum atx_action act, int err,
 
 	error_clear();
 	is_int(atx_start(a, act, done_cb, &d), err, "%s refused (%d)",
-	       atx_action_name(act), err);
+	    atx_action_name(act), err);
 	msg = error_get();
 	ok(msg != NULL && strstr(msg, want) != NULL, "  because \"%s\"", want);
 	if (msg != NULL && strstr(msg, want) == NULL)
@@ -110,15 +110,9 @@ refused(struct atx *a, struct lines_backend *be, enum atx_action act, int err,
 int
 main(void)
 {
-	static const char *kv[] = {"power-button",
-				   "gpiochip0:0",
-				   "reset-button",
-				   "gpiochip0:1 active-low",
-				   "power-led",
-				   "gpiochip0:2",
-				   "line.user",
-				   "gpiochip0:3 output",
-				   NULL};
+	static const char *kv[] = {"power-button", "gpiochip0:0",
+	    "reset-button", "gpiochip0:1 active-low", "power-led",
+	    "gpiochip0:2", "line.user", "gpiochip0:3 output", NULL};
 	struct event_base *base = event_base_new();
 	struct lines *ls = lines_new(), *bare;
 	struct lines_backend *be;
@@ -143,9 +137,9 @@ main(void)
 	is_int(atx_action_parse("off-hard", &act), 0, "off-hard parses");
 	is_int(act, ATX_OFF_HARD, "  as ATX_OFF_HARD");
 	is_int(atx_action_parse("shutdown", &act), -EINVAL,
-	       "an unknown action is refused");
+	    "an unknown action is refused");
 	ok(strstr(error_get(), "on, off, off-hard or reset") != NULL,
-	   "  listing the actions");
+	    "  listing the actions");
 
 	/* The target is off: only "on" is allowed. */
 	is_int(atx_power(a), 0, "the LED says off");
@@ -156,15 +150,15 @@ main(void)
 	is_int(atx_busy(a), 1, "  busy while pressing");
 	refused(a, be, ATX_ON, -EBUSY, "busy");
 	is_int(pulse_start(p, lines_find(ls, "power-button"), 10, NULL, NULL),
-	       -EBUSY, "a pulse on the pressed button is refused");
+	    -EBUSY, "a pulse on the pressed button is refused");
 	ok(strstr(error_get(), "busy") != NULL, "  as busy");
 	is_int(pulse_start(p, lines_find(ls, "user"), 10, done_cb, &d2), 0,
-	       "another line can pulse meanwhile");
+	    "another line can pulse meanwhile");
 	run_ms(base, PRESS + SLACK + 10);
 	is_int(d.n, 1, "the on press ended");
 	is_int(d.result, 0, "  successfully");
 	ok(d.held_ms >= PRESS && d.held_ms <= PRESS + SLACK, "  held %.1f ms",
-	   d.held_ms);
+	    d.held_ms);
 	check_press(be, 0, 1, PRESS, "on");
 	is_int(d2.n, 1, "the other line's pulse ended too");
 	is_int(atx_busy(a), 0, "not busy after the press");
@@ -176,7 +170,7 @@ main(void)
 	refused(a, be, ATX_RESET, -EBUSY, "lockout");
 	st = atx_state(a);
 	ok(json_real_value(json_object_get(st, "lockout_ms")) > 0,
-	   "/state shows the lockout");
+	    "/state shows the lockout");
 	json_decref(st);
 	run_ms(base, LOCKOUT);
 	refused(a, be, ATX_ON, -EBUSY, "already on");
@@ -204,31 +198,31 @@ main(void)
 	check_press(be, 0, 1, HOLD, "off-hard");
 	st = atx_state(a);
 	is_str(json_string_value(json_object_get(st, "power")), "on",
-	       "/state power from the LED");
+	    "/state power from the LED");
 	is_str(json_string_value(json_object_get(
 		   json_object_get(st, "last_action"), "action")),
-	       "off-hard", "/state last action");
+	    "off-hard", "/state last action");
 	is_str(json_string_value(json_object_get(
 		   json_object_get(st, "last_action"), "result")),
-	       "done", "/state last result");
+	    "done", "/state last result");
 	json_decref(st);
 	is_int(atx_count(a, ATX_ON), 1, "one on counted");
 	ok(atx_refused(a) == 6, "six refusals counted (%llu)",
-	   (unsigned long long)atx_refused(a));
+	    (unsigned long long)atx_refused(a));
 
 	/* Pulses: inputs refused; stopping mid-pulse releases the line. */
 	is_int(pulse_start(p, lines_find(ls, "power-led"), 10, NULL, NULL),
-	       -EINVAL, "an input cannot be pulsed");
+	    -EINVAL, "an input cannot be pulsed");
 	memset(&d, 0, sizeof(d));
 	is_int(pulse_start(p, lines_find(ls, "user"), 5000, done_cb, &d), 0,
-	       "a long pulse starts");
+	    "a long pulse starts");
 	run_ms(base, 5);
 	atx_free(a);
 	pulse_free(p);
 	is_int(d.n, 1, "stopping ends it");
 	is_int(d.result, -ECANCELED, "  as cancelled");
-	is_int(lines_value(lines_find(ls, "user")), 0,
-	       "  with the line inactive");
+	is_int(
+	    lines_value(lines_find(ls, "user")), 0, "  with the line inactive");
 
 	/* Without a power LED, ATX refuses to guess. */
 	bare = lines_new();
@@ -237,14 +231,14 @@ main(void)
 	bp = pulse_new(base, bare, LOCKOUT);
 	ba = atx_new(bare, bp, &acfg);
 	is_int(atx_start(ba, ATX_ON, NULL, NULL), -ENOENT,
-	       "on without power-led is refused");
+	    "on without power-led is refused");
 	ok(strstr(error_get(), "power-led") != NULL, "  naming power-led");
 	is_int(atx_start(ba, ATX_RESET, NULL, NULL), -ENOENT,
-	       "reset without reset-button is refused");
+	    "reset without reset-button is refused");
 	ok(strstr(error_get(), "reset-button") != NULL, "  naming it");
 	st = atx_state(ba);
 	is_str(json_string_value(json_object_get(st, "power")), "unknown",
-	       "power unknown without an LED");
+	    "power unknown without an LED");
 	json_decref(st);
 	atx_free(ba);
 	pulse_free(bp);

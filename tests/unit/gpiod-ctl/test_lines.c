@@ -53,7 +53,7 @@ check_fails(const char *const *kv, int err, const char *want, const char *what)
 	is_int(lines_check(ls, &cfg), err, "%s is refused", what);
 	msg = error_get();
 	ok(msg != NULL && strstr(msg, want) != NULL, "  message has \"%s\"",
-	   want);
+	    want);
 	if (msg != NULL && strstr(msg, want) == NULL)
 		diag("  message: %s", msg);
 	lines_free(ls);
@@ -95,40 +95,40 @@ test_config_checks(void)
 {
 	const char *missing_chip[] = {"power-button", "gpiochip7:1", NULL};
 	const char *missing_line[] = {"power-led", "gpiochip1:8", NULL};
-	const char *twice[] = {"power-led", "gpiochip0:5", "hdd-led",
-			       "kvmtest0:5", NULL};
+	const char *twice[] = {
+	    "power-led", "gpiochip0:5", "hdd-led", "kvmtest0:5", NULL};
 	const char *twice_path[] = {"line.a", "/dev/gpiochip1:2 output",
-				    "line.b", "gpiochip1:2 input", NULL};
+	    "line.b", "gpiochip1:2 input", NULL};
 	struct lines *ls;
 
 	check_fails(missing_chip, -ENODEV, "power-button = gpiochip7:1",
-		    "a missing chip");
+	    "a missing chip");
 	check_fails(missing_chip, -ENODEV, "no GPIO chip 'gpiochip7'",
-		    "a missing chip");
+	    "a missing chip");
 	check_fails(missing_line, -ENODEV, "has 8 lines (offsets 0-7)",
-		    "a missing line");
+	    "a missing line");
 	check_fails(twice, -EINVAL,
-		    "power-led and hdd-led both use "
-		    "gpiochip0:5",
-		    "one line by name and by label");
+	    "power-led and hdd-led both use "
+	    "gpiochip0:5",
+	    "one line by name and by label");
 	check_fails(twice_path, -EINVAL, "line.a and line.b both use",
-		    "one line by path and by name");
+	    "one line by path and by name");
 
 	ls = lines_new();
 	is_int(lines_add(ls, "power-led", "gpiochip0:1"), 0, "first power-led");
 	is_int(lines_add(ls, "power-led", "gpiochip0:2"), -EINVAL,
-	       "a second power-led is refused");
+	    "a second power-led is refused");
 	ok(strstr(error_get(), "given twice") != NULL, "  saying given twice");
 	is_int(lines_add(ls, "press-ms", "100"), -ENOENT,
-	       "an option key is not taken");
+	    "an option key is not taken");
 	is_int(lines_add(ls, "line.x", "gpiochip0:3"), -EINVAL,
-	       "a user line without a direction is refused");
+	    "a user line without a direction is refused");
 	lines_free(ls);
 
 	ls = lines_new();
 	error_clear();
 	is_int(lines_check(ls, &(struct lines_config){.backend = "nope"}),
-	       -EINVAL, "an unknown backend is refused");
+	    -EINVAL, "an unknown backend is refused");
 	ok(error_get() && strstr(error_get(), "'nope'"), "  naming it");
 	lines_free(ls);
 }
@@ -137,7 +137,7 @@ static void
 test_outputs(struct event_base *base)
 {
 	const char *kv[] = {"power-button", "gpiochip0:0", "reset-button",
-			    "kvmtest0:1 active-low", NULL};
+	    "kvmtest0:1 active-low", NULL};
 	const struct testbackend_sample *h;
 	struct lines *ls = make(kv);
 	struct lines_backend *be;
@@ -148,7 +148,7 @@ test_outputs(struct event_base *base)
 	be = lines_backend(ls);
 	is_str(lines_backend_name(ls), "test", "backend is named test");
 	is_str(lines_chip(lines_find(ls, "reset-button")), "gpiochip0",
-	       "a label resolves to the chip's name");
+	    "a label resolves to the chip's name");
 	testbackend_history(be, "gpiochip0", 0, &h, &n);
 	is_int(n, 1, "power-button driven once at start");
 	is_int(h[0].value, 0, "  inactive");
@@ -161,24 +161,23 @@ test_outputs(struct event_base *base)
 	is_int(level, 0, "  an active-low line goes low when active");
 	is_int(lines_value(lines_find(ls, "reset-button")), 1, "  value 1");
 	is_int(testbackend_drive(be, "gpiochip0", 0, 1), -EINVAL,
-	       "the test cannot drive an output from outside");
+	    "the test cannot drive an output from outside");
 	lines_close(ls);
 	testbackend_level(be, "gpiochip0", 1, &level);
 	is_int(level, 1, "closing drives reset-button inactive (high)");
 	testbackend_history(be, "gpiochip0", 1, &h, &n);
 	is_int(h[n - 1].value, 0, "  last recorded value is inactive");
 	is_int(lines_value(lines_find(ls, "power-button")), -1,
-	       "closed lines have no value");
+	    "closed lines have no value");
 	lines_free(ls);
 }
 
 static void
 test_inputs(struct event_base *base)
 {
-	const char *kv[] = {"power-led",  "gpiochip0:2",
-			    "hdd-led",	  "gpiochip1:3 active-low",
-			    "line.quick", "gpiochip0:4 input debounce=0",
-			    NULL};
+	const char *kv[] = {"power-led", "gpiochip0:2", "hdd-led",
+	    "gpiochip1:3 active-low", "line.quick",
+	    "gpiochip0:4 input debounce=0", NULL};
 	struct lines *ls = make(kv);
 	struct lines_backend *be;
 	struct line *led, *hdd, *quick;
@@ -227,8 +226,8 @@ test_inputs(struct event_base *base)
 	event_active(b.ev, EV_TIMEOUT, 0);
 	run_ms(base, 100);
 	is_int(b.n, 9, "the bouncer toggled 9 times");
-	is_int(lines_value(led), 1,
-	       "a bouncing LED settles on its final value");
+	is_int(
+	    lines_value(led), 1, "a bouncing LED settles on its final value");
 	is_int(changes, 1, "  and reports one change, not nine");
 	is_int(lines_changes(led), 3, "power-led counted 3 changes in all");
 	event_free(b.ev);

@@ -25,36 +25,36 @@ struct good {
 
 static const struct good goods[] = {
     {"power-button", "gpiochip0:23", "power-button", "gpiochip0", 23,
-     LINESPEC_POWER_BUTTON, LINESPEC_OUTPUT, 0, LINESPEC_BIAS_AS_IS,
-     LINESPEC_PUSH_PULL, -1, "gpiochip0:23 output"},
+	LINESPEC_POWER_BUTTON, LINESPEC_OUTPUT, 0, LINESPEC_BIAS_AS_IS,
+	LINESPEC_PUSH_PULL, -1, "gpiochip0:23 output"},
     {"power-led", "gpiochip0:24 active-low", "power-led", "gpiochip0", 24,
-     LINESPEC_POWER_LED, LINESPEC_INPUT, 1, LINESPEC_BIAS_AS_IS,
-     LINESPEC_PUSH_PULL, -1, "gpiochip0:24 input active-low"},
+	LINESPEC_POWER_LED, LINESPEC_INPUT, 1, LINESPEC_BIAS_AS_IS,
+	LINESPEC_PUSH_PULL, -1, "gpiochip0:24 input active-low"},
     {"reset-button", "/dev/gpiochip1:4", "reset-button", "/dev/gpiochip1", 4,
-     LINESPEC_RESET_BUTTON, LINESPEC_OUTPUT, 0, LINESPEC_BIAS_AS_IS,
-     LINESPEC_PUSH_PULL, -1, "/dev/gpiochip1:4 output"},
+	LINESPEC_RESET_BUTTON, LINESPEC_OUTPUT, 0, LINESPEC_BIAS_AS_IS,
+	LINESPEC_PUSH_PULL, -1, "/dev/gpiochip1:4 output"},
     {"hdd-led", "pinctrl-bcm2711:17 pull-up debounce=50 active-low", "hdd-led",
-     "pinctrl-bcm2711", 17, LINESPEC_HDD_LED, LINESPEC_INPUT, 1,
-     LINESPEC_BIAS_PULL_UP, LINESPEC_PUSH_PULL, 50,
-     "pinctrl-bcm2711:17 input active-low pull-up debounce=50"},
+	"pinctrl-bcm2711", 17, LINESPEC_HDD_LED, LINESPEC_INPUT, 1,
+	LINESPEC_BIAS_PULL_UP, LINESPEC_PUSH_PULL, 50,
+	"pinctrl-bcm2711:17 input active-low pull-up debounce=50"},
     {"capture-reset", "\t gpiochip2:0   open-drain ", "capture-reset",
-     "gpiochip2", 0, LINESPEC_CAPTURE_RESET, LINESPEC_OUTPUT, 0,
-     LINESPEC_BIAS_AS_IS, LINESPEC_OPEN_DRAIN, -1,
-     "gpiochip2:0 output open-drain"},
+	"gpiochip2", 0, LINESPEC_CAPTURE_RESET, LINESPEC_OUTPUT, 0,
+	LINESPEC_BIAS_AS_IS, LINESPEC_OPEN_DRAIN, -1,
+	"gpiochip2:0 output open-drain"},
     {"hid-reset", "gpiochip0:65535 output active-high", "hid-reset",
-     "gpiochip0", 65535, LINESPEC_HID_RESET, LINESPEC_OUTPUT, 0,
-     LINESPEC_BIAS_AS_IS, LINESPEC_PUSH_PULL, -1, "gpiochip0:65535 output"},
+	"gpiochip0", 65535, LINESPEC_HID_RESET, LINESPEC_OUTPUT, 0,
+	LINESPEC_BIAS_AS_IS, LINESPEC_PUSH_PULL, -1, "gpiochip0:65535 output"},
     {"line.fan", "1:7 output open-source", "fan", "1", 7, LINESPEC_USER,
-     LINESPEC_OUTPUT, 0, LINESPEC_BIAS_AS_IS, LINESPEC_OPEN_SOURCE, -1,
-     "1:7 output open-source"},
+	LINESPEC_OUTPUT, 0, LINESPEC_BIAS_AS_IS, LINESPEC_OPEN_SOURCE, -1,
+	"1:7 output open-source"},
     {"line.door_2", "gpio-sim.0-node0:3 input pull-down debounce=0", "door_2",
-     "gpio-sim.0-node0", 3, LINESPEC_USER, LINESPEC_INPUT, 0,
-     LINESPEC_BIAS_PULL_DOWN, LINESPEC_PUSH_PULL, 0,
-     "gpio-sim.0-node0:3 input pull-down debounce=0"},
+	"gpio-sim.0-node0", 3, LINESPEC_USER, LINESPEC_INPUT, 0,
+	LINESPEC_BIAS_PULL_DOWN, LINESPEC_PUSH_PULL, 0,
+	"gpio-sim.0-node0:3 input pull-down debounce=0"},
     /* A label holding ':' splits at the last one. */
     {"line.x", "soc:gpio:5 input bias-disable", "x", "soc:gpio", 5,
-     LINESPEC_USER, LINESPEC_INPUT, 0, LINESPEC_BIAS_DISABLE,
-     LINESPEC_PUSH_PULL, -1, "soc:gpio:5 input bias-disable"},
+	LINESPEC_USER, LINESPEC_INPUT, 0, LINESPEC_BIAS_DISABLE,
+	LINESPEC_PUSH_PULL, -1, "soc:gpio:5 input bias-disable"},
 };
 
 struct badcase {
@@ -74,9 +74,9 @@ static const struct badcase bads[] = {
     {"power-button", "gpiochip0:65536", "larger than 65535"},
     {"power-button", "gpiochip0:99999999999999999999", "larger than"},
     {"power-button", "gpiochip0:23 input",
-     "power-button is an output role; it cannot be an input line"},
+	"power-button is an output role; it cannot be an input line"},
     {"power-led", "gpiochip0:24 output",
-     "power-led is an input role; it cannot be an output line"},
+	"power-led is an input role; it cannot be an output line"},
     {"hdd-led", "gpiochip0:1 open-drain", "open-drain applies to outputs"},
     {"power-button", "gpiochip0:1 pull-up", "pull-up applies to inputs"},
     {"power-button", "gpiochip0:1 debounce=5", "debounce applies to inputs"},
@@ -99,9 +99,9 @@ static const struct badcase bads[] = {
     {"power", "gpiochip0:3", "not a line"},
     {"power-button", "gpio\x01chip:3", "printable ASCII"},
     {"power-button",
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-     ":1",
-     "longer than 64"},
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	":1",
+	"longer than 64"},
 };
 
 /* Checks one good entry, then that its canonical text parses the same. */
@@ -132,11 +132,11 @@ check_good(const struct good *g)
 	memset(&s2, 0, sizeof(s2));
 	is_int(linespec_parse(g->key, buf, &s2), 0, "  canonical parses");
 	ok(memcmp(&s, &s2, sizeof(s)) == 0 ||
-	       (strcmp(s.chip, s2.chip) == 0 && s.offset == s2.offset &&
-		s.dir == s2.dir && s.active_low == s2.active_low &&
-		s.bias == s2.bias && s.drive == s2.drive &&
-		s.debounce_ms == s2.debounce_ms),
-	   "  round trip gives the same spec");
+		(strcmp(s.chip, s2.chip) == 0 && s.offset == s2.offset &&
+		    s.dir == s2.dir && s.active_low == s2.active_low &&
+		    s.bias == s2.bias && s.drive == s2.drive &&
+		    s.debounce_ms == s2.debounce_ms),
+	    "  round trip gives the same spec");
 }
 
 /* Checks one bad entry: -EINVAL, *ret untouched, a message naming it. */
@@ -153,11 +153,11 @@ check_bad(const struct badcase *b)
 	is_int(r, -EINVAL, "%s = \"%s\" is refused", b->key, b->value);
 	msg = error_get();
 	ok(msg != NULL && strstr(msg, b->want) != NULL, "  message says \"%s\"",
-	   b->want);
+	    b->want);
 	if (msg == NULL || strstr(msg, b->want) == NULL)
 		diag("  message: %s", msg ? msg : "(none)");
 	ok(msg != NULL && strncmp(msg, b->key, strlen(b->key)) == 0,
-	   "  message starts with the key");
+	    "  message starts with the key");
 	ok(s.offset == 0x5a5a5a5a, "  result untouched");
 }
 
@@ -175,21 +175,21 @@ main(void)
 		check_bad(&bads[i]);
 
 	is_int(linespec_key("socket", &role), -ENOENT,
-	       "an ordinary option is not a line key");
+	    "an ordinary option is not a line key");
 	is_int(linespec_key("press-ms", &role), -ENOENT,
-	       "press-ms is not a line key");
+	    "press-ms is not a line key");
 	is_int(linespec_key("hid-reset", &role), 0, "hid-reset is a line key");
 	is_int(role, LINESPEC_HID_RESET, "  with its role");
 	is_int(linespec_key("line.x", &role), 0, "line.x is a line key");
 	is_int(role, LINESPEC_USER, "  a user line");
 	is_int(linespec_role_dir(LINESPEC_CAPTURE_RESET), LINESPEC_OUTPUT,
-	       "capture-reset is an output");
+	    "capture-reset is an output");
 	is_int(linespec_role_dir(LINESPEC_HDD_LED), LINESPEC_INPUT,
-	       "hdd-led is an input");
+	    "hdd-led is an input");
 
 	is_int(linespec_parse("power-button", "gpiochip0:23", &s), 0,
-	       "parses for format");
+	    "parses for format");
 	is_int(linespec_format(&s, small, sizeof(small)), -ENOSPC,
-	       "format into a small buffer is -ENOSPC");
+	    "format into a small buffer is -ENOSPC");
 	return tap_done();
 }
