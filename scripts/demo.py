@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """demo.py -- run the KaputtKVM stack without hardware (see scripts/demo).
 
-A supervisor process owns everything it starts: the four daemons on sockets
-in STATE/run, a reader on each FIFO that stands in for /dev/hidgN (it logs
+A supervisor process owns everything it starts and plays systemd's part for
+the daemons: it holds each daemon's listening socket in STATE/run and hands
+it over by socket activation (LISTEN_FDS), and restarts a daemon that dies
+(Restart=on-failure), so a connection that arrives meanwhile waits in the
+socket's queue -- kill -9 one and watch.  Besides the daemons: a reader on each FIFO that stands in for /dev/hidgN (it logs
 every report hidd writes, decoded, to STATE/logs/hid-reports.log), and a
 private nginx (its own config, logs and temporary files in STATE/nginx, run
 as the invoking user) with TLS and basic auth in front of them.  Every child
@@ -13,6 +16,7 @@ State directory layout:
   run/*.sock  logs/*.log  nginx/  tls/  htpasswd  nginx-secret.conf
   credentials (user, password; 0600)  media/images  media/lun.0  hid/hidg0..2
   kaputtkvm.conf (the daemons' config)  demo.pid  ready (JSON, once up)
+  pids.json (the daemons' current pids, rewritten after each restart)
 Standard library only.
 """
 
@@ -42,6 +46,19 @@ reset-button = gpiochip0:27
 power-led    = gpiochip0:24
 hdd-led      = gpiochip0:22
 """
+
+# Socket activation by hand: the listening socket (fd argv[1]) becomes fd 3,
+# LISTEN_PID is this very process (exec keeps the pid).
+ACTIVATE_SHIM = (
+    "import os, sys\n"
+    "fd = int(sys.argv[1])\n"
+    "if fd != 3:\n"
+    "    os.dup2(fd, 3)\n"
+    "    os.close(fd)\n"
+    "os.set_inheritable(3, True)\n"
+    "os.environ['LISTEN_FDS'] = '1'\n"
+    "os.environ['LISTEN_PID'] = str(os.getpid())\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n")
 
 # hidd's three gadget functions, as kaputtkvm-gadget creates them:
 # (FIFO name, what, report length)
@@ -252,15 +269,21 @@ class HidReader(threading.Thread):
                     self.logf.flush()
 
 
-def wait_socket(path, proc, timeout=20.0):
+def wait_http(path, proc, timeout=20.0):
+    """Until GET /state on the UNIX socket answers (a socket held by the
+    supervisor accepts at once: only an answer says the daemon is up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(max(0.1, deadline - time.monotonic()))
         try:
             s.connect(path)
-            return True
+            s.sendall(b"GET /state HTTP/1.1\r\nHost: demo\r\n"
+                      b"Connection: close\r\n\r\n")
+            if s.recv(12).startswith(b"HTTP/1.1 "):
+                return True
         except OSError:
             time.sleep(0.05)
         finally:
@@ -295,17 +318,64 @@ class Supervisor:
         self.st = State(args.state_dir)
         self.build = os.path.abspath(args.build_dir)
         self.children = []          # (name, Popen, log path)
+        self.sockets = {}           # daemon -> listening socket
+        self.restarts = []          # monotonic times of restarts
         self.readers = []
         self.stop_requested = False
 
-    def spawn(self, name, argv, log_path):
+    def spawn(self, name, argv, log_path, listen_fd=None):
+        """Starts a child; with listen_fd, socket-activated: the socket
+        becomes its fd 3 with LISTEN_FDS=1 and LISTEN_PID = its own pid
+        (set by a small Python shim that then execs the program)."""
+        env = dict(os.environ)
+        for k in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                  "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+            env.pop(k, None)
+        pass_fds = ()
+        if listen_fd is not None:
+            argv = [sys.executable, "-I", "-S", "-c", ACTIVATE_SHIM,
+                    str(listen_fd)] + argv
+            pass_fds = (listen_fd,)
         logf = open(log_path, "ab")
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
                                 stderr=logf, start_new_session=True,
-                                preexec_fn=set_pdeathsig, cwd=self.st.root)
+                                preexec_fn=set_pdeathsig, cwd=self.st.root,
+                                env=env, pass_fds=pass_fds)
         logf.close()
+        self.children = [c for c in self.children if c[0] != name]
         self.children.append((name, proc, log_path))
         return proc
+
+    def listen(self, name):
+        """The daemon's socket, held here across its restarts."""
+        path = self.st.socket(name)
+        if os.path.exists(path):
+            os.unlink(path)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        os.chmod(path, 0o660)
+        s.listen(128)
+        self.sockets[name] = s
+        return s
+
+    def daemon_argv(self, name):
+        argv = [binary(self.build, name), "--socket", self.st.socket(name),
+                "--config", self.st.path("kaputtkvm.conf")] + \
+            daemon_args(name, self.st)
+        if self.args.verbose:
+            argv.append("--verbose")
+        return argv
+
+    def start_daemon(self, name):
+        return self.spawn(name, self.daemon_argv(name),
+                          self.st.path("logs", name + ".log"),
+                          self.sockets[name].fileno())
+
+    def write_pids(self):
+        tmp = self.st.path("pids.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump({n: p.pid for n, p, _ in self.children}, f)
+        os.rename(tmp, self.st.path("pids.json"))
 
     def on_signal(self, signum, frame):
         self.stop_requested = True
@@ -350,20 +420,14 @@ class Supervisor:
             self.readers.append(r)
 
         for name in DAEMONS:
-            sock = st.socket(name)
-            if os.path.exists(sock):
-                os.unlink(sock)
-            argv = [binary(self.build, name), "--socket", sock,
-                    "--config", st.path("kaputtkvm.conf")] + \
-                daemon_args(name, st)
-            if a.verbose:
-                argv.append("--verbose")
+            self.listen(name)
+            proc = self.start_daemon(name)
             log_path = st.path("logs", name + ".log")
-            proc = self.spawn(name, argv, log_path)
-            if not wait_socket(sock, proc):
-                raise RuntimeError("%s did not start listening on %s:\n%s" % (
-                    name, sock, tail(log_path)))
+            if not wait_http(st.socket(name), proc):
+                raise RuntimeError("%s did not answer on %s:\n%s" % (
+                    name, st.socket(name), tail(log_path)))
             log("%s is up (log: %s)" % (name, log_path))
+        self.write_pids()
 
         write_nginx_conf(st, a.listen, a.port)
         conf = st.path("nginx", "nginx.conf")
@@ -399,19 +463,35 @@ class Supervisor:
         return info
 
     def watch(self):
-        """Until a stop signal or a child's unexpected exit."""
+        """Until a stop signal.  A daemon that dies is started again on the
+        socket it had (unless it dies more than 10 times in 30 s); if nginx
+        dies, everything stops."""
         while not self.stop_requested:
-            for name, proc, log_path in self.children:
-                if proc.poll() is not None:
+            for name, proc, log_path in list(self.children):
+                if proc.poll() is None:
+                    continue
+                if name not in self.sockets:
                     log("%s exited unexpectedly (status %d); its log:\n%s" % (
                         name, proc.returncode, tail(log_path)))
                     return 1
-            time.sleep(0.2)
+                now = time.monotonic()
+                self.restarts = [t for t in self.restarts if now - t < 30]
+                if len(self.restarts) >= 10:
+                    log("daemons keep dying: giving up; %s's log:\n%s" % (
+                        name, tail(log_path)))
+                    return 1
+                self.restarts.append(now)
+                log("%s exited (status %d): starting it again on its socket"
+                    % (name, proc.returncode))
+                self.start_daemon(name)
+                self.write_pids()
+            time.sleep(0.1)
         return 0
 
     def stop(self):
-        """nginx first (no new requests), then the daemons, newest first."""
-        for name, proc, _ in reversed(self.children):
+        """nginx first (no new requests), then the daemons."""
+        order = sorted(self.children, key=lambda c: c[0] != "nginx")
+        for name, proc, _ in order:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGQUIT if name == "nginx"
                                  else signal.SIGTERM)
@@ -424,7 +504,14 @@ class Supervisor:
         for r in self.readers:
             r.stopping = True
             os.close(r.fd)
-        for p in [self.st.path("ready"), self.st.path("demo.pid")]:
+        for name, s in self.sockets.items():
+            s.close()
+            try:
+                os.unlink(self.st.socket(name))
+            except OSError:
+                pass
+        for p in [self.st.path("ready"), self.st.path("demo.pid"),
+                  self.st.path("pids.json")]:
             try:
                 os.unlink(p)
             except OSError:
