@@ -391,7 +391,7 @@ ws_reader_end(struct ws_reader *rd, struct ws_message *msg)
 	if (rd->msg_opcode == WS_OP_TEXT && rd->utf8.need != 0)
 		return ws_reader_fail(rd, WS_CLOSE_BAD_DATA);
 	msg->opcode = rd->msg_opcode;
-	msg->data = rd->msg;
+	msg->data = rd->msg ? rd->msg : rd->ctl; /* never NULL, even empty */
 	msg->len = rd->msg_len;
 	msg->close_code = 0;
 	rd->msg_opcode = 0;
@@ -659,6 +659,20 @@ ws_handle(struct ws_conn *conn, const struct ws_message *msg)
 	}
 }
 
+/* The reason we give for failing a connection with code. */
+static const char *
+ws_close_reason(int code)
+{
+	switch (code) {
+	case WS_CLOSE_TOO_BIG:
+		return "message too big";
+	case WS_CLOSE_BAD_DATA:
+		return "invalid UTF-8";
+	default:
+		return "protocol error";
+	}
+}
+
 /* Runs everything in the input buffer through the reader. */
 static void
 ws_process(struct ws_conn *conn)
@@ -678,10 +692,7 @@ ws_process(struct ws_conn *conn)
 		r = ws_reader_feed(conn->rd, p, n, &used, &msg);
 		evbuffer_drain(in, used);
 		if (r < 0) {
-			ws_fail(conn, -r,
-			    -r == WS_CLOSE_TOO_BIG	  ? "message too big"
-				: -r == WS_CLOSE_BAD_DATA ? "invalid UTF-8"
-							  : "protocol error");
+			ws_fail(conn, -r, ws_close_reason(-r));
 			break;
 		}
 		if (r == 1)
@@ -1051,6 +1062,8 @@ ws_abort(struct ws_conn *conn, int code, const char *reason)
 	struct evbuffer *out;
 	evutil_socket_t fd;
 
+	if (conn->state == WS_STATE_DONE)
+		return; /* called from on_close: already going */
 	if (conn->state == WS_STATE_OPEN) {
 		conn->code = code;
 		ws_write_close(conn, code, reason);
