@@ -14,7 +14,7 @@ supervisor stops nginx, then the daemons, and waits for each.
 
 State directory layout:
   run/*.sock  logs/*.log  nginx/  tls/  htpasswd  nginx-secret.conf
-  credentials (user, password; 0600)  media/images  media/lun.0  hid/hidg0..2
+  credentials (user, password; 0600)  media/images  media/lun.0  hid/hidg0..2 hid/leds
   kaputtkvm.conf (the daemons' config)  demo.pid  ready (JSON, once up)
   pids.json (the daemons' current pids, rewritten after each restart)
 Standard library only.
@@ -78,7 +78,11 @@ def daemon_args(name, st):
     if name == "hidd":
         return ["--keyboard", st.path("hid", "hidg0"),
                 "--mouse", st.path("hid", "hidg1"),
-                "--relmouse", st.path("hid", "hidg2")]
+                "--mouse-rel", st.path("hid", "hidg2"),
+                "--leds", st.path("hid", "leds"),
+                "--udc-state", "",
+                "--gpiod-socket", st.socket("gpiod-ctl"),
+                "--log-reports"]
     if name == "mediad":
         return ["--images", st.path("media", "images"),
                 "--lun", st.path("media", "lun.0"),
@@ -321,6 +325,7 @@ class Supervisor:
         self.sockets = {}           # daemon -> listening socket
         self.restarts = []          # monotonic times of restarts
         self.readers = []
+        self.leds_fd = None
         self.stop_requested = False
 
     def spawn(self, name, argv, log_path, listen_fd=None):
@@ -418,6 +423,12 @@ class Supervisor:
             r = HidReader(st, fifo, what, size, self.hidlog, lock)
             r.start()
             self.readers.append(r)
+        # The keyboard's LED output report (hidd reads it): held open
+        # read-write so hidd never sees end-of-file; nothing is written.
+        leds = st.path("hid", "leds")
+        if not os.path.exists(leds):
+            os.mkfifo(leds, 0o600)
+        self.leds_fd = os.open(leds, os.O_RDWR)
 
         for name in DAEMONS:
             self.listen(name)
@@ -504,6 +515,8 @@ class Supervisor:
         for r in self.readers:
             r.stopping = True
             os.close(r.fd)
+        if self.leds_fd is not None:
+            os.close(self.leds_fd)
         for name, s in self.sockets.items():
             s.close()
             try:
