@@ -857,18 +857,14 @@ ws_split_hostport(const char *s, size_t len, const char **ret_host,
 	return 0;
 }
 
-/* 1 when the browser's Origin names the host the request was sent to. */
-static int
-ws_origin_same_host(struct http_request *req, const char *origin)
+/* 1 when an Origin names host[:port]; see ws.h. */
+int
+ws_origin_is_host(const char *origin, const char *host)
 {
-	const char *host, *oh, *hh, *sep, *rest;
+	const char *oh, *hh, *sep, *rest;
 	size_t ohlen, hhlen, hostlen;
 	long defport = -1, oport, hport;
 
-	if ((host = http_request_header(req, "X-Forwarded-Host")) == NULL)
-		host = http_request_header(req, "Host");
-	if (host == NULL)
-		return 0;
 	hostlen = strcspn(host, ","); /* the first proxy's view */
 	while (hostlen > 0 && (host[hostlen - 1] == ' '))
 		hostlen--;
@@ -890,6 +886,17 @@ ws_origin_same_host(struct http_request *req, const char *origin)
 		return 0;
 	return ohlen == hhlen && strncasecmp(oh, hh, ohlen) == 0 &&
 	    oport == hport;
+}
+
+/* 1 when the browser's Origin names the host the request was sent to. */
+static int
+ws_origin_same_host(struct http_request *req, const char *origin)
+{
+	const char *host;
+
+	if ((host = http_request_header(req, "X-Forwarded-Host")) == NULL)
+		host = http_request_header(req, "Host");
+	return host != NULL && ws_origin_is_host(origin, host);
 }
 
 /* 1 when the handshake's Origin may open a WebSocket here. */

@@ -65,6 +65,10 @@ size_t	ws_frame_header(uint8_t *out, int opcode, int fin, uint64_t len);
 void	ws_accept_key(const char *client_key, char *out);
 /* 1 when s[0..len) is valid UTF-8. */
 int	ws_utf8_valid(const uint8_t *s, size_t len);
+/* 1 when an Origin ("https://kvm.example:8443") names host[:port], a Host
+ * or X-Forwarded-Host value (its first entry); a missing port on either
+ * side is the Origin scheme's default.  "null" and malformed values: 0. */
+int	ws_origin_is_host(const char *origin, const char *host);
 
 /*
  * The receiving half of the protocol, also pure code (the connection layer

@@ -9,6 +9,7 @@
  * only after using everything, never returns a message over its limit, a
  * control frame over 125 bytes, or text that is not UTF-8, and an error
  * sticks.  A parsed header written back by ws_frame_header() is the same.
+ * The handshake's Origin/Host comparison gets the bytes too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -113,7 +114,29 @@ fuzz_reader(
 	ws_reader_free(rd);
 }
 
-/* Entry point: byte 0 chooses the settings, the rest is the stream. */
+/* The handshake's Origin check: "origin\nhost" from the input. */
+static void
+fuzz_origin(const uint8_t *data, size_t len)
+{
+	const uint8_t *nl = memchr(data, '\n', len);
+	size_t olen = nl ? (size_t)(nl - data) : len;
+	char *origin, *host;
+	int r;
+
+	origin = strndup((const char *)data, olen);
+	host = strndup(nl ? (const char *)nl + 1 : "", nl ? len - olen - 1 : 0);
+	if (origin == NULL || host == NULL)
+		abort();
+	r = ws_origin_is_host(origin, host);
+	if (r != 0 && r != 1)
+		abort();
+	free(origin);
+	free(host);
+}
+
+/* Entry point: byte 0 chooses the settings, the rest is the stream.
+ * With bit 6 set, the bytes are also an Origin and a Host for the
+ * handshake check. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -135,5 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    steps[(sel & 7) % 6]);
 	fuzz_reader(data, len, 1, 0, len ? len : 1);
 	(void)ws_utf8_valid(data, len);
+	if (sel & 0x40)
+		fuzz_origin(data, len);
 	return 0;
 }

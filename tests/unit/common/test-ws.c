@@ -479,6 +479,53 @@ test_reader_errors(void)
 	is_int(run(s, 3, 0, 0), -WS_CLOSE_PROTOCOL, "unmasked frame in reader");
 }
 
+static void
+test_origin(void)
+{
+	struct {
+		const char *origin, *host;
+		int want;
+	} cases[] = {
+	    {"https://kvm.example", "kvm.example", 1},
+	    {"https://kvm.example", "kvm.example:443", 1},
+	    {"https://kvm.example:443", "kvm.example", 1},
+	    {"https://KVM.Example", "kvm.example", 1},
+	    {"HTTPS://kvm.example", "kvm.example", 1},
+	    {"http://kvm.example", "kvm.example:80", 1},
+	    {"http://kvm.example", "kvm.example:443", 0},
+	    {"https://kvm.example:8443", "kvm.example:8443", 1},
+	    {"https://kvm.example:8443", "kvm.example", 0},
+	    {"https://kvm.example", "kvm.example:8443", 0},
+	    {"https://evil.example", "kvm.example", 0},
+	    {"https://kvm.example.evil", "kvm.example", 0},
+	    {"https://kvm.exampl", "kvm.example", 0},
+	    {"null", "kvm.example", 0},
+	    {"", "kvm.example", 0},
+	    {"https://kvm.example/", "kvm.example", 0},
+	    {"https://user@kvm.example", "kvm.example", 0},
+	    {"https://[::1]:8080", "[::1]:8080", 1},
+	    {"https://[::1]", "[::1]", 1},
+	    {"https://[::1]", "[::2]", 0},
+	    {"https://[::1", "[::1", 0},
+	    {"https://kvm.example:0", "kvm.example:0", 0},
+	    {"https://kvm.example:99999", "kvm.example:99999", 0},
+	    {"https://kvm.example:", "kvm.example", 0},
+	    {"https://kvm.example:443x", "kvm.example", 0},
+	    {"https://kvm.example", "kvm.example:abc", 0},
+	    {"https://", "", 0},
+	    {"https://:443", ":443", 0},
+	    {"https://kvm.example", "kvm.example, proxy.internal", 1},
+	    {"https://proxy.internal", "kvm.example, proxy.internal", 0},
+	    {"chrome-extension://abc", "abc", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(ws_origin_is_host(cases[i].origin, cases[i].host),
+		    cases[i].want, "Origin '%s' for host '%s'", cases[i].origin,
+		    cases[i].host);
+}
+
 int
 main(void)
 {
@@ -489,5 +536,6 @@ main(void)
 	test_utf8();
 	test_reader_basic();
 	test_reader_errors();
+	test_origin();
 	return tap_done();
 }
