@@ -182,6 +182,32 @@ def ws_send(sock, payload, opcode=0x1):
     sock.sendall(head + mask + body)
 
 
+def ws_recv(sock):
+    """One server frame: (opcode, payload bytes); (None, b"") at EOF."""
+    def exactly(n):
+        out = b""
+        while len(out) < n:
+            chunk = sock.recv(n - len(out))
+            if not chunk:
+                raise EOFError("connection closed")
+            out += chunk
+        return out
+    try:
+        b0, b1 = exactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(exactly(2), "big")
+        elif n == 127:
+            n = int.from_bytes(exactly(8), "big")
+        mask = exactly(4) if b1 & 0x80 else None
+        data = exactly(n)
+    except (EOFError, OSError):
+        return None, b""
+    if mask:
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+    return b0 & 0x0F, data
+
+
 class Stack:
     """scripts/demo --background in a temporary directory."""
 
