@@ -14,7 +14,7 @@ supervisor stops nginx, then the daemons, and waits for each.
 
 State directory layout:
   run/*.sock  logs/*.log  nginx/  tls/  htpasswd  nginx-secret.conf
-  credentials (user, password; 0600)  media/images  media/lun.0  hid/hidg0..2 hid/leds
+  credentials (user, password of this run; 0600)  media/images  media/lun.0  hid/hidg0..2 hid/leds
   kaputtkvm.conf (the daemons' config)  demo.pid  ready (JSON, once up)
   pids.json (the daemons' current pids, rewritten after each restart)
 Standard library only.
@@ -137,13 +137,8 @@ def make_certificate(st):
 
 
 def make_credentials(st, build_dir):
-    """The password: kept across runs in the same state directory."""
+    """A fresh random password for every run (kaputtkvm-passwd --random)."""
     cred = st.path("credentials")
-    if os.path.exists(cred) and os.path.exists(st.path("htpasswd")) and \
-            os.path.exists(st.path("nginx-secret.conf")):
-        with open(cred) as f:
-            user, password = f.read().split("\n")[:2]
-        return user, password
     tool = os.path.join(build_dir, "nginx", "kaputtkvm-passwd")
     if not os.path.exists(tool):
         tool = os.path.join(SOURCE_ROOT, "nginx", "kaputtkvm-passwd.in")
