@@ -121,82 +121,53 @@ static void http_conn_send_error(
 const char *
 http_status_text(int status)
 {
-	switch (status) {
-	case 100:
-		return "Continue";
-	case 101:
-		return "Switching Protocols";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 202:
-		return "Accepted";
-	case 204:
-		return "No Content";
-	case 206:
-		return "Partial Content";
-	case 301:
-		return "Moved Permanently";
-	case 302:
-		return "Found";
-	case 304:
-		return "Not Modified";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 409:
-		return "Conflict";
-	case 410:
-		return "Gone";
-	case 411:
-		return "Length Required";
-	case 412:
-		return "Precondition Failed";
-	case 413:
-		return "Content Too Large";
-	case 414:
-		return "URI Too Long";
-	case 415:
-		return "Unsupported Media Type";
-	case 416:
-		return "Range Not Satisfiable";
-	case 417:
-		return "Expectation Failed";
-	case 422:
-		return "Unprocessable Content";
-	case 423:
-		return "Locked";
-	case 429:
-		return "Too Many Requests";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 501:
-		return "Not Implemented";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	case 505:
-		return "HTTP Version Not Supported";
-	case 507:
-		return "Insufficient Storage";
-	default:
-		return "Unknown";
-	}
+	static const struct {
+		int status;
+		const char *text;
+	} texts[] = {
+	    {100, "Continue"},
+	    {101, "Switching Protocols"},
+	    {200, "OK"},
+	    {201, "Created"},
+	    {202, "Accepted"},
+	    {204, "No Content"},
+	    {206, "Partial Content"},
+	    {301, "Moved Permanently"},
+	    {302, "Found"},
+	    {304, "Not Modified"},
+	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
+	    {403, "Forbidden"},
+	    {404, "Not Found"},
+	    {405, "Method Not Allowed"},
+	    {408, "Request Timeout"},
+	    {409, "Conflict"},
+	    {410, "Gone"},
+	    {411, "Length Required"},
+	    {412, "Precondition Failed"},
+	    {413, "Content Too Large"},
+	    {414, "URI Too Long"},
+	    {415, "Unsupported Media Type"},
+	    {416, "Range Not Satisfiable"},
+	    {417, "Expectation Failed"},
+	    {422, "Unprocessable Content"},
+	    {423, "Locked"},
+	    {429, "Too Many Requests"},
+	    {431, "Request Header Fields Too Large"},
+	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
+	    {502, "Bad Gateway"},
+	    {503, "Service Unavailable"},
+	    {504, "Gateway Timeout"},
+	    {505, "HTTP Version Not Supported"},
+	    {507, "Insufficient Storage"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (texts[i].status == status)
+			return texts[i].text;
+	return "Unknown";
 }
 
 /* The -errno whose envelope code fits a status the server sends itself. */
@@ -1185,18 +1156,22 @@ http_request_read_body(
 	    req->reply != RS_NONE || req->body_reading)
 		return error_set(
 		    -EINVAL, "the body cannot be streamed on this request");
+	if (c->dead)
+		return error_set(-ECONNRESET, "the client has gone away");
 	req->body_cb = *cb;
 	req->body_arg = arg;
 	req->body_reading = 1;
-	if (c->dead)
-		return 0; /* on_abort already ran or never will */
 	http_conn_continue(c, req);
 	c->state = CS_STREAM_BODY;
 	http_conn_watermark(c, HTTP_BODY_READ_MAX);
 	bufferevent_set_max_single_read(c->bev, HTTP_BODY_READ_MAX);
-	bufferevent_enable(c->bev, EV_READ);
-	http_conn_timer(c, c->srv->cfg.timeout_sec);
-	http_conn_schedule(c);
+	if (req->body_paused)
+		bufferevent_disable(c->bev, EV_READ);
+	else {
+		bufferevent_enable(c->bev, EV_READ);
+		http_conn_timer(c, c->srv->cfg.timeout_sec);
+		http_conn_schedule(c);
+	}
 	return 0;
 }
 

@@ -186,6 +186,14 @@ class Basics(unittest.TestCase):
         self.assertEqual((st, h["connection"]), (200, "close"))
         self.assertTrue(c.closed())
 
+    def test_half_close_still_answered(self):
+        c = self.conn()
+        c.send(b"GET /slow HTTP/1.1\r\n\r\n")
+        c.s.shutdown(socket.SHUT_WR)
+        st, h, b = c.reply()
+        self.assertEqual((st, h["connection"]), (200, "close"))
+        self.assertTrue(json.loads(b)["ok"])
+
     def test_404_json(self):
         c = self.conn()
         c.send(b"GET /nothing/here HTTP/1.1\r\n\r\n")
