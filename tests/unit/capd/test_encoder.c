@@ -1,0 +1,207 @@
+/*
+ * test_encoder.c -- colours survive encoding; the worker pool delivers in
+ * capture order and never queues more than one waiting frame.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "encoder.h"
+#include "frame.h"
+#include "pattern.h"
+#include "pattern_read.h"
+#include "tap.h"
+
+struct got {
+	struct event_base *base;
+	uint64_t seqs[64];
+	int n, ordered, want;
+};
+
+/* Collects delivered frames; stops the loop after want of them. */
+static void
+done_cb(struct frame *jpeg, void *arg)
+{
+	struct got *g = arg;
+
+	if (g->n > 0 && jpeg->seq <= g->seqs[g->n - 1])
+		g->ordered = 0;
+	if (g->n < 64)
+		g->seqs[g->n++] = jpeg->seq;
+	frame_unref(jpeg);
+	if (g->n >= g->want)
+		event_base_loopbreak(g->base);
+}
+
+/* A rendered pattern frame. */
+static struct frame *
+pattern_frame(struct pattern *p, enum frame_format fmt, uint64_t seq)
+{
+	const struct pattern_layout *l = pattern_layout(p);
+	struct frame *f;
+	size_t i;
+	uint8_t t;
+
+	f = frame_new((size_t)l->width * l->height * 2);
+	f->format = fmt;
+	f->width = l->width;
+	f->height = l->height;
+	f->stride = l->width * 2;
+	f->len = (size_t)f->stride * l->height;
+	f->seq = seq;
+	pattern_render(p, seq, 0, f->data, f->stride);
+	if (fmt == FRAME_UYVY)
+		for (i = 0; i < f->len; i += 2) {
+			t = f->data[i];
+			f->data[i] = f->data[i + 1];
+			f->data[i + 1] = t;
+		}
+	return f;
+}
+
+/* Encode, decode, compare bars and counter. */
+static void
+check_colours(struct encoder_ctx *ctx, unsigned int w, unsigned int h,
+    enum frame_format fmt, int quality)
+{
+	struct pattern *p;
+	struct frame *raw, *jpg;
+	struct decoded d;
+	unsigned int bar;
+	int got[3], err, worst = 0;
+
+	if (pattern_new(w, h, &p) != 0) {
+		ok(0, "pattern %ux%u", w, h);
+		return;
+	}
+	raw = pattern_frame(p, fmt, 0xa5c3f00fu);
+	jpg = frame_new(encoder_max_size(raw));
+	is_int(encoder_compress(ctx, raw, quality, jpg), 0,
+	    "%ux%u %s q%d encodes", w, h, frame_format_name(fmt), quality);
+	ok(decoded_load(jpg->data, jpg->len, &d) == 0 && d.width == (int)w &&
+		d.height == (int)h,
+	    "decodes at %ux%u", w, h);
+	for (bar = 0; bar < PATTERN_BARS && d.rgb; bar++) {
+		err = decoded_bar_error(&d, pattern_layout(p), bar, got);
+		if (err > worst)
+			worst = err;
+		if (err > 8)
+			diag("bar %u: got %d,%d,%d", bar, got[0], got[1],
+			    got[2]);
+	}
+	ok(d.rgb && worst <= 8,
+	    "all 8 bars within 8/255 of their colour (worst %d)", worst);
+	if (d.rgb)
+		is_int(decoded_counter(&d, pattern_layout(p)), 0xa5c3f00fu,
+		    "the frame counter reads back");
+	free(d.rgb);
+	frame_unref(raw);
+	frame_unref(jpg);
+	pattern_free(p);
+}
+
+int
+main(void)
+{
+	struct encoder_ctx *ctx;
+	struct encoder *enc;
+	struct encoder_stats st;
+	struct pattern *p;
+	struct frame *raw, *jpg, *nv;
+	struct got g;
+	struct decoded d;
+	int i, px[3];
+
+	if (encoder_ctx_new(&ctx) != 0)
+		return 1;
+	check_colours(ctx, 640, 480, FRAME_YUYV, 90);
+	check_colours(ctx, 1280, 720, FRAME_YUYV, 80);
+	check_colours(ctx, 320, 240, FRAME_UYVY, 90);
+	check_colours(ctx, 160, 120, FRAME_YUYV, 95);
+	is_int(pattern_new(161, 120, &p), -EINVAL, "odd width refused");
+
+	/* NV12 grey, limited range: mid grey decodes as mid grey */
+	nv = frame_new(64 * 64 * 3 / 2);
+	nv->format = FRAME_NV12;
+	nv->width = nv->height = 64;
+	nv->stride = 64;
+	nv->len = 64 * 64 * 3 / 2;
+	memset(nv->data, 126, 64 * 64);
+	memset(nv->data + 64 * 64, 128, 64 * 32);
+	jpg = frame_new(encoder_max_size(nv));
+	is_int(encoder_compress(ctx, nv, 90, jpg), 0, "NV12 encodes");
+	ok(decoded_load(jpg->data, jpg->len, &d) == 0, "NV12 decodes");
+	decoded_sample(&d, 32, 32, 2, px);
+	ok(abs(px[0] - 128) <= 2 && abs(px[1] - 128) <= 2 &&
+		abs(px[2] - 128) <= 2,
+	    "limited-range grey 126 decodes as 128 "
+	    "(%d,%d,%d)",
+	    px[0], px[1], px[2]);
+	free(d.rgb);
+	frame_unref(nv);
+	frame_unref(jpg);
+
+	/* RGB24 frame: red stays red */
+	nv = frame_new(32 * 32 * 3);
+	nv->format = FRAME_RGB24;
+	nv->width = nv->height = 32;
+	nv->stride = 96;
+	nv->len = 32 * 96;
+	for (i = 0; i < 32 * 32; i++)
+		memcpy(nv->data + i * 3, "\xff\x00\x00", 3);
+	jpg = frame_new(encoder_max_size(nv));
+	is_int(encoder_compress(ctx, nv, 90, jpg), 0, "RGB24 encodes");
+	ok(decoded_load(jpg->data, jpg->len, &d) == 0, "RGB24 decodes");
+	decoded_sample(&d, 16, 16, 2, px);
+	ok(px[0] > 240 && px[1] < 15 && px[2] < 15, "red is red");
+	free(d.rgb);
+	frame_unref(jpg);
+	nv->format = FRAME_JPEG;
+	jpg = frame_new(1 << 16);
+	is_int(encoder_compress(ctx, nv, 90, jpg), -EINVAL,
+	    "a JPEG frame is not encoded again");
+	frame_unref(jpg);
+	frame_unref(nv);
+
+	/* the worker pool */
+	memset(&g, 0, sizeof(g));
+	g.base = event_base_new();
+	g.ordered = 1;
+	if (pattern_new(640, 480, &p) != 0)
+		return 1;
+	is_int(encoder_new(g.base, 2, done_cb, &g, &enc), 0, "2 workers start");
+	for (i = 1; i <= 20; i++) {
+		raw = pattern_frame(p, FRAME_YUYV, (uint64_t)i);
+		encoder_submit(enc, raw, 80);
+		frame_unref(raw); /* the encoder holds its own */
+	}
+	/* run the loop until the pool is idle (bounded) */
+	for (i = 0; i < 100 && (encoder_busy(enc) > 0 || g.n == 0); i++) {
+		struct timeval tv = {0, 50000};
+
+		g.want = 1000;
+		event_base_loopexit(g.base, &tv);
+		event_base_dispatch(g.base);
+	}
+	event_base_loop(g.base, EVLOOP_NONBLOCK);
+	encoder_get_stats(enc, &st);
+	ok(g.ordered, "results arrive in capture order (%d delivered)", g.n);
+	is_int(g.seqs[g.n - 1], 20, "the newest frame is always delivered");
+	is_int(st.submitted, 20, "20 submitted");
+	is_int(st.encoded + st.dropped_busy + st.dropped_stale + st.errors, 20,
+	    "every frame is delivered or counted as dropped (%llu encoded, "
+	    "%llu replaced, %llu stale)",
+	    (unsigned long long)st.encoded, (unsigned long long)st.dropped_busy,
+	    (unsigned long long)st.dropped_stale);
+	ok(st.dropped_busy > 0,
+	    "a burst drops waiting frames, never queues "
+	    "them");
+	encoder_free(enc);
+	encoder_free(NULL);
+	pattern_free(p);
+	event_base_free(g.base);
+	encoder_ctx_free(ctx);
+	return tap_done();
+}
