@@ -5,7 +5,7 @@
 # daemon logs when it fails, and leaves its exit status in $VM_OUT/status
 # for vmrun.py.
 
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH=/usr/bin:/usr/sbin:/bin:/sbin
 export HOME=/tmp LANG=C.UTF-8 TERM=dumb
 export VM_SRC=/run/vm/src VM_BUILD=/run/vm/build VM_OUT=/run/vm/out
 export VM_RUN=/run/vm VM_LIB=/run/vm/src/tests/vm/lib.sh

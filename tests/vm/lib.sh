@@ -13,7 +13,8 @@ VM_GPIOCHIP=""		# its gpiochip name
 
 # Print a progress line.
 vm_log() {
-	echo "vm: [$(cut -d' ' -f1 /proc/uptime)] $*"
+	read -r _up _ </proc/uptime
+	echo "vm: [$_up] $*"
 }
 
 # End the scenario as failed.
@@ -46,13 +47,21 @@ _vm_cleanup() {
 trap _vm_cleanup EXIT
 trap 'exit 143' TERM INT
 
+# Seconds since boot into $_now, without a process (exec is slow under TCG).
+_vm_now() {
+	read -r _now _ </proc/uptime
+	_now=${_now%.*}
+}
+
 # Poll CMD until it succeeds: vm_wait TIMEOUT WHAT CMD...
 vm_wait() {
 	_t=$1 _what=$2
 	shift 2
-	_end=$(($(date +%s) + _t))
+	_vm_now
+	_end=$((_now + _t))
 	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$_end" ] ||
+		_vm_now
+		[ "$_now" -lt "$_end" ] ||
 			vm_fail "timed out after ${_t}s waiting for $_what"
 		sleep 0.2
 	done
@@ -150,13 +159,30 @@ vm_gpiosim_wait() {
 }
 
 _vm_gpiosim_is() {
-	[ "$(cat "$VM_GPIOSIM/sim_gpio$1/value")" = "$2" ]
+	read -r _v <"$VM_GPIOSIM/sim_gpio$1/value"
+	[ "$_v" = "$2" ]
 }
 
 # Run the project's gadget setup program from the source tree.
 vm_gadget() {
 	sh "$VM_SRC/gadget/kaputtkvm-gadget" "$@" ||
 		vm_fail "kaputtkvm-gadget $* failed (exit $?)"
+}
+
+# The /dev/hidgN of a function of the gadget: vm_hidg keyboard|mouse|relmouse
+vm_hidg() {
+	_f=/sys/kernel/config/usb_gadget/${VM_GADGET:-kaputtkvm}/functions/hid.$1
+	[ -e "$_f/dev" ] || vm_fail "the gadget has no hid.$1 function"
+	read -r _d <"$_f/dev"
+	echo "/dev/hidg${_d#*:}"
+}
+
+# The gadget's mass-storage LUN directory in configfs.
+vm_lun() {
+	_f=/sys/kernel/config/usb_gadget/${VM_GADGET:-kaputtkvm}/functions
+	[ -d "$_f/mass_storage.media/lun.0" ] ||
+		vm_fail "the gadget has no mass_storage.media function"
+	echo "$_f/mass_storage.media/lun.0"
 }
 
 # Start one of our daemons on a private socket and wait for GET /state.
@@ -169,14 +195,16 @@ vm_daemon_start() {
 	"$_bin" --socket "$_sock" "$@" >>"$VM_OUT/$_name.log" 2>&1 &
 	_pid=$!
 	VM_DAEMONS="$VM_DAEMONS $_name=$_pid"
-	_end=$(($(date +%s) + 30))
+	_vm_now
+	_end=$((_now + 30))
 	until curl -sf --max-time 5 --unix-socket "$_sock" \
 		http://kvm/state >/dev/null 2>&1; do
 		if ! kill -0 "$_pid" 2>/dev/null; then
 			tail -n 20 "$VM_OUT/$_name.log"
 			vm_fail "$_name exited before answering on $_sock"
 		fi
-		[ "$(date +%s)" -lt "$_end" ] ||
+		_vm_now
+		[ "$_now" -lt "$_end" ] ||
 			vm_fail "timed out after 30s waiting for $_name on $_sock"
 		sleep 0.2
 	done
@@ -197,9 +225,11 @@ vm_daemon_stop() {
 	[ -n "$_pid" ] || vm_fail "vm_daemon_stop: $1 was not started"
 	VM_DAEMONS=$_rest
 	kill -TERM "$_pid"
-	_end=$(($(date +%s) + 10))
+	_vm_now
+	_end=$((_now + 10))
 	while kill -0 "$_pid" 2>/dev/null; do
-		[ "$(date +%s)" -lt "$_end" ] ||
+		_vm_now
+		[ "$_now" -lt "$_end" ] ||
 			vm_fail "$1 did not exit within 10s of SIGTERM"
 		sleep 0.2
 	done
@@ -238,15 +268,18 @@ vm_input_find() {
 	keyboard | mouse-abs | mouse-rel) ;;
 	*) vm_fail "vm_input_find: unknown kind '$_kind'" ;;
 	esac
-	_end=$(($(date +%s) + _t))
+	_vm_now
+	_end=$((_now + _t))
 	while :; do
 		for _e in /sys/class/input/event*; do
 			[ -e "$_e/device/name" ] || continue
-			case $(cat "$_e/device/name") in
+			read -r _nm <"$_e/device/name"
+			case $_nm in
 			*"$_prod"*) ;;
 			*) continue ;;
 			esac
-			_ev=$((0x$(cat "$_e/device/capabilities/ev")))
+			read -r _ev <"$_e/device/capabilities/ev"
+			_ev=$((0x$_ev))
 			_ok=
 			case $_kind in
 			keyboard) [ $((_ev & 0x20000)) = 0 ] || _ok=1 ;;
@@ -261,7 +294,8 @@ vm_input_find() {
 				return 0
 			fi
 		done
-		[ "$(date +%s)" -lt "$_end" ] || break
+		_vm_now
+		[ "$_now" -lt "$_end" ] || break
 		sleep 0.2
 	done
 	echo "input devices:" >&2
@@ -287,9 +321,10 @@ vm_input_record() {
 # vm_input_expect NAME 'EV_KEY KEY_A 1' [TIMEOUT]
 vm_input_expect() {
 	_f=$VM_RUN/$1.events
-	_pos=$(cat "$VM_RUN/$1.pos")
+	read -r _pos <"$VM_RUN/$1.pos"
 	_t=${3:-10}
-	_end=$(($(date +%s) + _t))
+	_vm_now
+	_end=$((_now + _t))
 	while :; do
 		_n=$(awk -v from="$_pos" -v want="$2" \
 			'NR > from && $0 == want { print NR; exit }' "$_f")
@@ -297,7 +332,8 @@ vm_input_expect() {
 			echo "$_n" >"$VM_RUN/$1.pos"
 			return 0
 		fi
-		if [ "$(date +%s)" -ge "$_end" ]; then
+		_vm_now
+		if [ "$_now" -ge "$_end" ]; then
 			echo "events recorded on $1 after line $_pos:" >&2
 			tail -n "+$((_pos + 1))" "$_f" | head -n 40 >&2
 			vm_fail "timed out after ${_t}s waiting for '$2' on $1"

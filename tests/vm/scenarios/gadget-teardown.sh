@@ -20,15 +20,18 @@ echo "$out" | grep -q 'already set up' || vm_fail "second setup rebuilt it"
 	vm_fail "the keyboard function was recreated by the second setup"
 vm_input_find keyboard >/dev/null
 
+vm_log "teardown"
 vm_gadget teardown
 left=$(ls -A "$G")
 [ -z "$left" ] || vm_fail "configfs not clean after teardown: $left"
 [ -z "$(ls /dev/hidg* 2>/dev/null)" ] || vm_fail "hidg devices remain"
+vm_log "waiting for the target side to notice"
 vm_wait 20 "the target's input devices to go away" sh -c \
 	'! grep -qs KaputtKVM /sys/class/input/event*/device/name'
 vm_wait 20 "the target's CD drive to go away" sh -c '! ls -d /sys/block/sr*'
 vm_gadget teardown
 
+vm_log "keyboard only"
 # Only the keyboard: the target sees it and no mouse.
 vm_gadget setup --udc dummy_udc.0 --no-mouse --no-relmouse --no-storage
 links=
@@ -42,6 +45,7 @@ sleep 2
 if _vm_have_sr; then
 	vm_fail "a CD drive is there although storage is off"
 fi
+vm_log "full set again"
 # Asking for the full set again rebuilds it.
 vm_gadget setup --udc dummy_udc.0
 vm_input_find mouse-abs >/dev/null
