@@ -23,6 +23,7 @@
 #include "xmalloc.h"
 
 #define LUN_CONFIGFS_MAGIC 0x62656570
+#define LUN_ETOOSMALL	   525 /* the kernel's own "file too small" */
 
 struct lun {
 	const struct lun_ops *ops;
@@ -283,8 +284,14 @@ lun_mount(struct lun *lun, const char *path, int cdrom, int ro, int force)
 	if ((r = lun_set_modes(lun, cdrom, ro)) < 0)
 		goto restore;
 	if ((r = lun->ops->write(lun->arg, "file", path)) < 0) {
-		r = error_set(
-		    r, "the gadget could not open %s: %s", path, strerror(-r));
+		if (r == -LUN_ETOOSMALL)
+			r = error_set(-EINVAL,
+			    "the gadget refused %s: the image "
+			    "is too small (a CD needs at least %d bytes)",
+			    path, LUN_CD_MIN_BYTES);
+		else
+			r = error_set(r, "the gadget could not open %s: %s",
+			    path, strerror(-r));
 		goto restore;
 	}
 	return 0;

@@ -41,6 +41,9 @@ struct lun_status {
  * answer in MSF form overflows past 255:59:74 (minus the 2 s lead-in). */
 #define LUN_CD_MAX_BYTES ((255ULL * 4500 + 59 * 75 + 74 - 150) * 2048)
 
+/* The smallest CD image the kernel takes: 300 blocks of 2048 bytes. */
+#define LUN_CD_MIN_BYTES (300 * 2048)
+
 /* A LUN directory (configfs or the plain-directory stand-in). */
 int lun_open(const char *dir, struct lun **ret_lun);
 /* A LUN on the given attribute backend (tests); arg is passed through. */

@@ -379,6 +379,13 @@ media_mount(
 		    "CD mode is read-only: mount with "
 		    "readonly true, or as a flash drive (cdrom false) to let "
 		    "the target write");
+	if (cdrom && sb.st_size < LUN_CD_MIN_BYTES)
+		return error_set(-EINVAL,
+		    "'%s' is %lld bytes, too small for "
+		    "CD mode: the kernel needs at least %d (300 blocks of 2048 "
+		    "bytes). Pad the image, or mount it as a flash drive "
+		    "(cdrom false)",
+		    name, (long long)sb.st_size, LUN_CD_MIN_BYTES);
 	if (cdrom && (uint64_t)sb.st_size > LUN_CD_MAX_BYTES &&
 	    !m->allow_large_cd)
 		return error_set(-EINVAL,

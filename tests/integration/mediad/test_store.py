@@ -236,7 +236,7 @@ class Store(unittest.TestCase):
         self.assertEqual(status, 200, reply)
         with open(os.path.join(self.d.images, "a.img"), "rb") as f:
             self.assertEqual(f.read(), b"three")
-        self.d.ok("POST", "/mount", {"image": "a.img"})
+        self.d.ok("POST", "/mount", {"image": "a.img", "cdrom": False})
         status, reply = self.d.put("a.img", b"four", "?overwrite=1")
         kvmtest.assert_error(self, (status, reply), 409, "busy")
         self.assertIn("mounted", reply["error"]["message"])
@@ -245,7 +245,7 @@ class Store(unittest.TestCase):
         self.assertEqual(self.images(), ["a.img"])
 
     def test_delete_while_mounted(self):
-        self.assertEqual(self.d.put("a.iso", b"x" * 4096)[0], 200)
+        self.assertEqual(self.d.put("a.iso", b"x" * 614400)[0], 200)
         self.d.ok("POST", "/mount", {"image": "a.iso"})
         status, reply = self.d.json("DELETE", "/images/a.iso")
         kvmtest.assert_error(self, (status, reply), 409, "busy")
@@ -300,6 +300,14 @@ class Store(unittest.TestCase):
             b"Transfer-Encoding: chunked\r\n\r\n4\r\ndata\r\n0\r\n\r\n")
         self.assertTrue(out.startswith(b"HTTP/1.1 400"), out)
         self.assertIn(b"Content-Length", out)
+
+    def test_cd_too_small(self):
+        self.assertEqual(self.d.put("tiny.iso", b"x" * 614399)[0], 200)
+        status, reply = self.d.json("POST", "/mount", {"image": "tiny.iso"})
+        kvmtest.assert_error(self, (status, reply), 400)
+        self.assertIn("too small", reply["error"]["message"])
+        self.assertEqual(self.d.lun_attr("file"), "\n")
+        self.d.ok("POST", "/mount", {"image": "tiny.iso", "cdrom": False})
 
     def test_cd_size_limit(self):
         path = os.path.join(self.d.images, "win.iso")
