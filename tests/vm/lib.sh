@@ -312,7 +312,9 @@ vm_input_record() {
 	_f=$VM_RUN/$2.events
 	: >"$_f"
 	echo 0 >"$VM_RUN/$2.pos"
-	python3 "$VM_SRC/tests/vm/evdev.py" "$1" >"$_f" 2>&1 &
+	[ -x "$VM_BUILD/tests/vm/evdev-dump" ] ||
+		vm_fail "$VM_BUILD/tests/vm/evdev-dump is not built"
+	"$VM_BUILD/tests/vm/evdev-dump" "$1" >"$_f" 2>&1 &
 	VM_BG="$VM_BG $!"
 	vm_wait 20 "the event reader on $1" grep -q '^# ready' "$_f"
 }
