@@ -588,6 +588,23 @@ http_conn_read_head(struct http_conn *c)
 	http_conn_dispatch(c, req);
 }
 
+/* The server ends a streamed body its handler reads: tell the handler,
+ * which must not reply from on_abort (the server answers). */
+static void
+http_conn_body_abort(struct http_conn *c, struct http_request *req)
+{
+	if (!req->body_reading)
+		return;
+	req->body_reading = 0;
+	if (req->body_cb.on_abort == NULL)
+		return;
+	req->closing = 1;
+	c->busy++;
+	req->body_cb.on_abort(req, req->body_arg);
+	c->busy--;
+	req->closing = 0;
+}
+
 /* Feeds chunked framing from the input; data goes to the sink.  Returns 1
  * when some input was used, 0 when more is needed, -1 after an error reply
  * or when the sink stopped (the request may be gone). */
@@ -606,6 +623,11 @@ http_conn_chunk_step(struct http_conn *c, struct http_request *req,
 		return 0;
 	if (httpparse_chunked_feed(
 		&req->chunked, v.iov_base, v.iov_len, &used, &data, &why) < 0) {
+		if (req->body_reading && req->reply != RS_NONE) {
+			http_conn_abort(c); /* too late for an error reply */
+			return -1;
+		}
+		http_conn_body_abort(c, req);
 		c->close = 1;
 		http_conn_send_error(c, 400, why, NULL);
 		return -1;
@@ -880,8 +902,7 @@ http_conn_abort(struct http_conn *c)
 		return;
 	c->busy++;
 	req->closing = 1;
-	if (req->body_reading && !req->body_done &&
-	    req->body_cb.on_abort != NULL) {
+	if (req->body_reading && req->body_cb.on_abort != NULL) {
 		req->body_cb.on_abort(req, req->body_arg);
 		c->req = NULL;
 	} else if (req->on_close != NULL) {
@@ -1236,6 +1257,8 @@ http_reply(struct http_request *req, int status, const char *content_type,
 {
 	struct http_conn *c = req->conn;
 
+	if (req->closing)
+		return; /* from on_abort/on_close: the request is going */
 	if (c->dead) {
 		http_request_drop(req);
 		return;
@@ -1255,8 +1278,11 @@ http_reply_buffer(struct http_request *req, int status,
 	struct http_conn *c = req->conn;
 	size_t len = evbuffer_get_length(buf);
 
-	if (c->dead || req->reply != RS_NONE || http_head_only(req)) {
+	if (req->closing || c->dead || req->reply != RS_NONE ||
+	    http_head_only(req)) {
 		evbuffer_drain(buf, len);
+		if (req->closing)
+			return;
 		if (c->dead)
 			http_request_drop(req);
 		else if (req->reply == RS_NONE) {
@@ -1277,7 +1303,7 @@ http_reply_start(struct http_request *req, int status, const char *content_type,
 {
 	struct http_conn *c = req->conn;
 
-	if (req->reply != RS_NONE)
+	if (req->closing || req->reply != RS_NONE)
 		return;
 	req->reply = RS_STREAM;
 	req->reply_left = content_length < 0 ? -1 : content_length;
@@ -1294,7 +1320,8 @@ http_reply_start(struct http_request *req, int status, const char *content_type,
 static size_t
 http_reply_room(struct http_request *req, size_t len)
 {
-	if (req->reply != RS_STREAM || req->conn->dead || http_head_only(req))
+	if (req->reply != RS_STREAM || req->conn->dead || req->closing ||
+	    http_head_only(req))
 		return 0;
 	if (req->reply_left >= 0 && (int64_t)len > req->reply_left) {
 		req->conn->close = 1;
@@ -1354,6 +1381,8 @@ http_reply_end(struct http_request *req)
 {
 	struct http_conn *c = req->conn;
 
+	if (req->closing)
+		return;
 	if (c->dead) {
 		http_request_drop(req);
 		return;
@@ -1374,7 +1403,8 @@ http_request_upgrade(struct http_request *req)
 	struct http_conn *c = req->conn;
 	struct bufferevent *bev = c->bev;
 
-	if (c->dead || req->reply != RS_NONE || c->state != CS_HANDLER) {
+	if (c->dead || req->closing || req->reply != RS_NONE ||
+	    c->state != CS_HANDLER) {
 		error_set(-EINVAL, "this connection cannot be taken over");
 		return NULL;
 	}

@@ -472,6 +472,18 @@ class Streaming(unittest.TestCase):
                 time.sleep(0.05)
             self.assertEqual(body["result"]["upload_aborted"], 1)
 
+    def test_bad_chunk_in_streamed_body(self):
+        with testd() as d:
+            c = Conn(d.socket)
+            c.send(b"PUT /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                   b"\r\n5\r\nhello\r\nnot-hex\r\n")
+            st, h, b = c.reply()
+            self.assertEqual((st, h["connection"]), (400, "close"))
+            self.assertIn("chunked", envelope(self, b)["message"])
+            st, body = d.json("GET", "/stats")
+            self.assertEqual(body["result"]["upload_aborted"], 1,
+                             "the handler hears that its body ended")
+
     def test_slow_reader_keeps_pending_bounded(self):
         with testd("--timeout", "10") as d:
             limit = 256 * 1024
@@ -499,6 +511,60 @@ class Streaming(unittest.TestCase):
                     break
                 time.sleep(0.05)
             self.assertEqual(body["result"]["stream_closed"], 1)
+
+
+    def test_reader_that_never_reads_is_closed(self):
+        with testd("--timeout", "2") as d:
+            c = Conn(d.socket, timeout=30)
+            c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            c.send(b"GET /stream?n=100000&limit=131072 HTTP/1.1\r\n\r\n")
+            t0 = time.monotonic()
+            body = None
+            while time.monotonic() - t0 < 8:
+                st, body = d.json("GET", "/stats")
+                if body["result"]["stream_closed"] == 1:
+                    break
+                time.sleep(0.1)
+            took = time.monotonic() - t0
+            self.assertEqual(body["result"]["stream_closed"], 1,
+                             "a stalled reader is closed by the write "
+                             "timeout and the handler hears it")
+            self.assertGreater(took, 1.5)
+            c.close()
+
+
+class Garbage(unittest.TestCase):
+    def test_mangled_requests_do_not_hurt(self):
+        import random
+        rnd = random.Random(1234)
+        seeds = [b"GET /info?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+                 b"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+                 b"PUT /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                 b"\r\n5\r\nhello\r\n0\r\n\r\n",
+                 b"GET /upgrade HTTP/1.1\r\n\r\nabc"]
+        with testd("--timeout", "1") as d:
+            for i in range(300):
+                data = bytearray(rnd.choice(seeds) * rnd.randint(1, 3))
+                for _ in range(rnd.randint(1, 6)):
+                    op = rnd.randint(0, 2)
+                    pos = rnd.randrange(len(data))
+                    if op == 0:
+                        data[pos] = rnd.randrange(256)
+                    elif op == 1:
+                        del data[pos]
+                    else:
+                        data[pos:pos] = bytes([rnd.randrange(256)]) * \
+                            rnd.randint(1, 40)
+                c = Conn(d.socket, timeout=3)
+                try:
+                    c.send(bytes(data))
+                    c.s.shutdown(socket.SHUT_WR)
+                    c.read_to_close()
+                except OSError:
+                    pass
+                c.close()
+            st, body = d.json("GET", "/info?a=alive")
+            self.assertEqual((st, body["result"]["a"]), (200, "alive"))
 
 
 class Connections(unittest.TestCase):
