@@ -11,7 +11,17 @@
  *
  * Everything here runs on the event-loop thread.  A struct http_request is
  * valid from the handler call until its reply ends or its close callback has
- * run; nothing may keep it after that.
+ * run; nothing may keep it after that.  If the peer goes away while a
+ * handler holds a request without a close callback, the request stays valid
+ * and its reply is dropped when it comes.
+ *
+ * The server answers by itself, with the JSON envelope: 400 (malformed head,
+ * bad percent escape, '.'/'..' path segments), 404, 405 (with Allow), 408,
+ * 413, 414, 417, 431, 501 (unknown method or transfer coding), 505.  Every
+ * reply carries Cache-Control: no-store.  HEAD is served by GET routes
+ * (http_request_method() says HTTP_HEAD; bodies written are dropped).
+ * Chunked request bodies are decoded for both kinds of route.  A reply
+ * given before the whole request body was read closes the connection.
  */
 #ifndef KVM_HTTP_H
 #define KVM_HTTP_H
@@ -63,7 +73,10 @@ struct http_server_config {
 struct http_server *http_server_new(struct event_base *,
 		    const struct http_server_config *,
 		    const struct http_route *routes, void *arg);
-void		 http_server_free(struct http_server *);	/* NULL is fine */
+/* Closes every connection, running the on_close/on_abort callbacks still
+ * pending: end streams (http_reply_end) before freeing what those callbacks
+ * use, or keep it until after this.  NULL is fine. */
+void		 http_server_free(struct http_server *);
 /* Accept connections on a listening socket; the server owns fd from here. */
 int		 http_server_add_listener(struct http_server *, int fd);
 /* Counters for /metrics. */
@@ -92,7 +105,11 @@ const char	*http_request_peer(const struct http_request *);
  * with that error unless on_data already replied, and closes the connection.
  * on_end runs once the whole body (Content-Length bytes) is in; the handler
  * then replies.  on_abort runs instead when the peer goes away or times out
- * before the end; the request is gone after it returns.
+ * before the end, or when the server ends the body (bad chunk framing); the
+ * request is gone after it returns and on_abort must not reply.  Returns
+ * -EINVAL on a route without HTTP_ROUTE_STREAM_BODY or after a reply began,
+ * -ECONNRESET when the peer is already gone.  A pause before this call
+ * holds.
  */
 struct http_body_callbacks {
 	int	(*on_data)(struct http_request *, const void *, size_t, void *);
@@ -140,7 +157,9 @@ void		 http_reply_end(struct http_request *);
  * Take the connection over (WebSocket).  Sends nothing: the caller writes
  * its own "101 Switching Protocols".  The returned bufferevent belongs to the
  * caller (free it with bufferevent_free); bytes already read past the request
- * are in its input buffer.  The request is gone after this call.
+ * are in its input buffer.  The request is gone after this call.  NULL
+ * (with error_set()) once a reply began or the peer is gone; the request is
+ * then still the caller's to answer.
  */
 struct bufferevent *http_request_upgrade(struct http_request *);
 
