@@ -1,0 +1,788 @@
+/*
+ * video.c -- wiring the source, the encoder and the clients together.
+ *
+ * Frames flow: pattern timer or device fd -> raw frame (pooled) ->
+ * encoder workers -> JPEG frame -> stream clients and snapshot waiters; an
+ * MJPEG device skips the encoder.  A one-second timer does the slow work:
+ * fps figures, reopening a lost device, signal checks, the "no signal"
+ * frame and the capture-reset request.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "capture.h"
+#include "client.h"
+#include "encoder.h"
+#include "error.h"
+#include "frame.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "nosignal.h"
+#include "pattern.h"
+#include "stream.h"
+#include "video.h"
+#include "xmalloc.h"
+
+#define STALL_US	2000000 /* no frame for this long: offline */
+#define ENCODE_GRACE_US 500000	/* snapshot: encode time allowance */
+
+struct video_waiter {
+	TAILQ_ENTRY(video_waiter) entry;
+	struct video *v;
+	struct http_request *req;
+	struct event *timer;
+};
+TAILQ_HEAD(video_waiters, video_waiter);
+
+struct video {
+	struct event_base *base;
+	struct video_config cfg; /* strings are ours */
+	int is_pattern;
+	unsigned int width, height; /* current (or last known) */
+	const char *format;
+
+	struct pattern *pattern;
+	struct event *pattern_ev;
+	struct capture *cap;
+	struct event *cap_ev;
+	struct event *tick_ev;
+	struct log_once cap_log;
+
+	struct frame_pool *raw_pool, *jpeg_pool;
+	struct encoder *enc;
+	struct stream *stream;
+	struct nosignal *ns;
+	struct video_waiters waiters;
+	unsigned int nwaiters;
+
+	struct frame *last; /* last published */
+	uint64_t last_hash;
+	uint64_t seq;
+	int online;
+	char reason[256];
+	int64_t last_frame_us; /* mono, last good picture */
+	int64_t last_reset_us;
+	int reset_busy;
+	uint64_t resets, reset_failures;
+
+	/* counters and per-second rates */
+	uint64_t captured, published, dropped_same;
+	uint64_t dropped_bad;
+	uint64_t win_captured, win_published, win_encoded;
+	int64_t win_start_us;
+	double captured_fps, published_fps, encoded_fps;
+	uint64_t encoded_mark;
+};
+
+static void video_update_running(struct video *);
+
+/* "1280x720" */
+int
+video_parse_resolution(const char *s, unsigned int *ret_w, unsigned int *ret_h)
+{
+	unsigned int w, h;
+	char tail;
+
+	if (s == NULL || sscanf(s, "%5ux%5u%c", &w, &h, &tail) != 2 || w < 16 ||
+	    h < 16 || w > 8192 || h > 8192)
+		return error_set(-EINVAL,
+		    "resolution \"%.32s\" is not WIDTHx"
+		    "HEIGHT (16x16 to 8192x8192), like 1280x720",
+		    s ? s : "");
+	*ret_w = w;
+	*ret_h = h;
+	return 0;
+}
+
+/* Pattern sizes have limits of their own. */
+static int
+video_check_pattern_size(unsigned int w, unsigned int h)
+{
+	struct pattern_layout l;
+
+	if (pattern_layout_for(w, h, &l) < 0)
+		return error_set(-EINVAL,
+		    "unsupported resolution %ux%u: the "
+		    "test pattern takes an even width, %ux%u to 8192x8192",
+		    w, h, PATTERN_MIN_WIDTH, PATTERN_MIN_HEIGHT);
+	return 0;
+}
+
+/* Check what can be checked without a device. */
+int
+video_check_config(const struct video_config *cfg)
+{
+	int r;
+
+	if (cfg->source == NULL || *cfg->source == '\0')
+		return error_set(-EINVAL,
+		    "--source is empty: give a device "
+		    "like /dev/video0 or 'pattern'");
+	if (strcmp(cfg->source, "pattern") == 0 && cfg->width > 0 &&
+	    (r = video_check_pattern_size(cfg->width, cfg->height)) < 0)
+		return r;
+	if ((r = capture_check_format(cfg->format)) < 0 ||
+	    (r = capture_check_standard(cfg->standard)) < 0)
+		return r;
+	if (cfg->quality < 1 || cfg->quality > 100)
+		return error_set(-EINVAL, "quality must be 1 to 100");
+	if (cfg->fps < 1 || cfg->fps > 120)
+		return error_set(-EINVAL, "fps must be 1 to 120");
+	return 0;
+}
+
+/* Stream clients plus snapshot waiters. */
+static unsigned int
+video_watchers(const struct video *v)
+{
+	return stream_clients(v->stream) + v->nwaiters;
+}
+
+/* evbuffer cleanup: a snapshot has been sent. */
+static void
+video_unref_cb(const void *data, size_t len, void *arg)
+{
+	frame_unref(arg);
+}
+
+/* Reply to a snapshot with frame f, by reference. */
+static void
+video_reply_frame(struct http_request *req, struct frame *f)
+{
+	char ts[32];
+
+	snprintf(ts, sizeof(ts), "%lld.%06lld", (long long)(f->ts_us / 1000000),
+	    (long long)(f->ts_us % 1000000));
+	http_reply_header(req, "Cache-Control", "no-store");
+	http_reply_header(req, "X-Timestamp", ts);
+	http_reply_start(req, 200, "image/jpeg", (int64_t)f->len);
+	http_reply_write_ref(
+	    req, f->data, f->len, video_unref_cb, frame_ref(f));
+	http_reply_end(req);
+}
+
+/* Forget a waiter. */
+static void
+video_waiter_free(struct video_waiter *w)
+{
+	TAILQ_REMOVE(&w->v->waiters, w, entry);
+	w->v->nwaiters--;
+	event_free(w->timer);
+	free(w);
+}
+
+/* A new frame for everybody. */
+static void
+video_publish(struct video *v, struct frame *f)
+{
+	struct video_waiter *w;
+
+	frame_unref(v->last);
+	v->last = frame_ref(f);
+	v->published++;
+	v->win_published++;
+	stream_publish(v->stream, f);
+	while ((w = TAILQ_FIRST(&v->waiters)) != NULL) {
+		video_reply_frame(w->req, f);
+		video_waiter_free(w);
+	}
+	video_update_running(v);
+}
+
+/* A frame that is a real picture (not "no signal"). */
+static void
+video_publish_good(struct video *v, struct frame *jpeg)
+{
+	if (!v->online) {
+		log_info("picture back: %ux%u %s", jpeg->width, jpeg->height,
+		    v->format ? v->format : "");
+		log_once_reset(&v->cap_log);
+	}
+	v->online = 1;
+	v->reason[0] = '\0';
+	v->width = jpeg->width;
+	v->height = jpeg->height;
+	video_publish(v, jpeg);
+}
+
+/* The encoder is done with a frame (loop thread). */
+static void
+video_encoded_cb(struct frame *jpeg, void *arg)
+{
+	struct video *v = arg;
+
+	video_publish_good(v, jpeg);
+	frame_unref(jpeg);
+}
+
+/* --drop-same-frames: is f the same picture as the last one? */
+static int
+video_same(struct video *v, struct frame *f)
+{
+	uint64_t h;
+
+	if (!v->cfg.drop_same)
+		return 0;
+	h = frame_hash(f);
+	if (h == v->last_hash) {
+		v->dropped_same++;
+		return 1;
+	}
+	v->last_hash = h;
+	return 0;
+}
+
+/* A captured frame (raw or JPEG); takes the reference. */
+static void
+video_captured(struct video *v, struct frame *f)
+{
+	v->last_frame_us = frame_mono_us();
+	f->seq = ++v->seq;
+	if (video_same(v, f)) {
+		frame_unref(f);
+		return;
+	}
+	if (f->format == FRAME_JPEG)
+		video_publish_good(v, f);
+	else
+		encoder_submit(v->enc, f, v->cfg.quality);
+	frame_unref(f);
+}
+
+/* The pattern's frame timer. */
+static void
+video_pattern_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct video *v = arg;
+	const struct pattern_layout *l = pattern_layout(v->pattern);
+	struct frame *f;
+
+	v->captured++;
+	v->win_captured++;
+	f = frame_pool_get(v->raw_pool, (size_t)l->width * l->height * 2);
+	f->format = FRAME_YUYV;
+	f->width = l->width;
+	f->height = l->height;
+	f->stride = l->width * 2;
+	f->len = (size_t)f->stride * l->height;
+	f->mono_us = frame_mono_us();
+	f->ts_us = frame_now_us();
+	pattern_render(v->pattern, v->seq + 1, f->ts_us, f->data, f->stride);
+	video_captured(v, f);
+}
+
+/* Run the pattern timer only while somebody watches. */
+static void
+video_update_running(struct video *v)
+{
+	struct timeval tv;
+
+	if (!v->is_pattern || v->pattern_ev == NULL)
+		return;
+	if (video_watchers(v) > 0 &&
+	    !event_pending(v->pattern_ev, EV_TIMEOUT, NULL)) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 1000000 / v->cfg.fps;
+		if (v->cfg.fps == 1) {
+			tv.tv_sec = 1;
+			tv.tv_usec = 0;
+		}
+		event_add(v->pattern_ev, &tv);
+		event_active(v->pattern_ev, EV_TIMEOUT, 0);
+	} else if (video_watchers(v) == 0)
+		event_del(v->pattern_ev);
+}
+
+/* Stream clients came or went. */
+static void
+video_clients_cb(unsigned int n, void *arg)
+{
+	video_update_running(arg);
+}
+
+/* Go offline with a reason, publishing the "no signal" frame. */
+static void
+video_offline(struct video *v, const char *reason)
+{
+	struct frame *f;
+
+	if (v->online || strcmp(v->reason, reason) != 0)
+		log_once_warnx(&v->cap_log, "%s: %s", v->cfg.source, reason);
+	v->online = 0;
+	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	if (video_watchers(v) == 0)
+		return;
+	if (nosignal_frame(v->ns, v->width, v->height, v->reason, &f) < 0)
+		return;
+	f->seq = ++v->seq;
+	video_publish(v, f);
+	frame_unref(f);
+}
+
+/* Close the device. */
+static void
+video_close_device(struct video *v)
+{
+	if (v->cap_ev != NULL) {
+		event_free(v->cap_ev);
+		v->cap_ev = NULL;
+	}
+	capture_close(v->cap);
+	v->cap = NULL;
+}
+
+/* The device has something. */
+static void
+video_device_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct video *v = arg;
+	struct frame *f = NULL;
+	int want = video_watchers(v) > 0, r;
+
+	r = capture_grab(v->cap, v->raw_pool, want, &f);
+	if (r == -EAGAIN)
+		return;
+	if (r == -ENODEV || r == -EIO) {
+		video_close_device(v);
+		video_offline(v, error_get() ? error_get() : "device error");
+		return;
+	}
+	v->captured++;
+	v->win_captured++;
+	if (r < 0) {
+		v->dropped_bad++;
+		return;
+	}
+	if (!v->online && v->reason[0] != '\0' &&
+	    strncmp(v->reason, "no frames", 9) != 0)
+		return; /* no signal: what comes is noise */
+	if (!want) {
+		v->last_frame_us = frame_mono_us();
+		v->online = 1;
+		v->reason[0] = '\0';
+		return;
+	}
+	video_captured(v, f);
+}
+
+/* Try to open the device. */
+static int
+video_open_device(struct video *v)
+{
+	struct capture_config cc;
+	struct capture_info info;
+	int r;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.device = v->cfg.source;
+	cc.width = v->cfg.width;
+	cc.height = v->cfg.height;
+	cc.fps = v->cfg.fps;
+	cc.format = v->cfg.format;
+	cc.input = v->cfg.input;
+	cc.standard = v->cfg.standard;
+	error_clear();
+	if ((r = capture_open(&cc, &v->cap)) < 0) {
+		video_offline(v, error_get() ? error_get() : "cannot open");
+		return r;
+	}
+	capture_get_info(v->cap, &info);
+	v->width = info.width;
+	v->height = info.height;
+	v->format = info.format;
+	log_info("%s: %s (%s), %ux%u %s at %.2f fps", v->cfg.source, info.card,
+	    info.driver, info.width, info.height, info.format, info.fps);
+	v->cap_ev = event_new(v->base, capture_fd(v->cap), EV_READ | EV_PERSIST,
+	    video_device_cb, v);
+	event_add(v->cap_ev, NULL);
+	v->last_frame_us = frame_mono_us();
+	return 0;
+}
+
+/* gpiod-ctl answered the capture-reset request. */
+static void
+video_reset_cb(int result, struct client_reply *reply, void *arg)
+{
+	struct video *v = arg;
+
+	v->reset_busy = 0;
+	if (result < 0 || reply == NULL || reply->status != 200) {
+		v->reset_failures++;
+		log_warnx("capture-reset via %s failed: %s", v->cfg.gpio_socket,
+		    result < 0		       ? strerror(-result)
+			: reply && reply->body ? reply->body
+					       : "no reply");
+		return;
+	}
+	log_info("capture-reset pulsed");
+}
+
+/* No picture for --reset-after seconds: ask gpiod-ctl for a pulse. */
+static void
+video_maybe_reset(struct video *v, int64_t now)
+{
+	int64_t after = (int64_t)v->cfg.reset_after * 1000000;
+	json_t *body;
+	int r;
+
+	if (after == 0 || v->is_pattern || v->reset_busy ||
+	    now - v->last_frame_us < after || now - v->last_reset_us < after)
+		return;
+	v->last_reset_us = now;
+	v->resets++;
+	log_warnx("no picture for %u s: asking gpiod-ctl to pulse "
+		  "capture-reset",
+	    v->cfg.reset_after);
+	body = json_pack("{s:s}", "line", "capture-reset");
+	r = client_call_async(v->base, v->cfg.gpio_socket, "POST", "/pulse",
+	    body, 3000, video_reset_cb, v);
+	json_decref(body);
+	if (r < 0) {
+		v->reset_failures++;
+		log_warnx("capture-reset: %s",
+		    error_get() ? error_get() : strerror(-r));
+	} else
+		v->reset_busy = 1;
+}
+
+/* Once a second. */
+static void
+video_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct video *v = arg;
+	struct encoder_stats st;
+	int64_t now = frame_mono_us(), dt;
+	int r;
+
+	dt = now - v->win_start_us;
+	if (dt > 0) {
+		encoder_get_stats(v->enc, &st);
+		v->captured_fps = (double)v->win_captured * 1e6 / (double)dt;
+		v->published_fps = (double)v->win_published * 1e6 / (double)dt;
+		v->encoded_fps =
+		    (double)(st.encoded - v->encoded_mark) * 1e6 / (double)dt;
+		v->encoded_mark = st.encoded;
+		v->win_captured = v->win_published = 0;
+		v->win_start_us = now;
+	}
+	if (v->is_pattern)
+		return;
+	if (v->cap == NULL)
+		(void)video_open_device(v);
+	else {
+		error_clear();
+		r = capture_check(v->cap);
+		if (r == -ERESTART || r == -ENODEV) {
+			log_info("%s: %s", v->cfg.source, error_get());
+			video_close_device(v);
+			if (r == -ENODEV)
+				video_offline(v, error_get());
+			else if (video_open_device(v) < 0)
+				return;
+		} else if (r < 0)
+			video_offline(v, error_get());
+		else if (now - v->last_frame_us > STALL_US)
+			video_offline(v, "no frames from the device");
+		else if (!v->online && v->reason[0] != '\0' &&
+		    strncmp(v->reason, "no frames", 9) != 0) {
+			/* the signal is back; frames will follow */
+			v->reason[0] = '\0';
+			snprintf(v->reason, sizeof(v->reason), "no frames yet");
+		}
+	}
+	if (!v->online)
+		video_offline(v, v->reason[0] ? v->reason : "no signal");
+	video_maybe_reset(v, now);
+}
+
+/* Build the core and start the source. */
+int
+video_new(
+    struct event_base *base, const struct video_config *cfg, struct video **ret)
+{
+	struct video *v;
+	struct timeval tv = {1, 0};
+	int r;
+
+	if ((r = video_check_config(cfg)) < 0)
+		return r;
+	v = xcalloc(1, sizeof(*v));
+	v->base = base;
+	v->cfg = *cfg;
+	v->cfg.source = xstrdup(cfg->source);
+	v->cfg.format = xstrdup(cfg->format ? cfg->format : "auto");
+	v->cfg.standard = cfg->standard ? xstrdup(cfg->standard) : NULL;
+	v->cfg.gpio_socket =
+	    xstrdup(cfg->gpio_socket ? cfg->gpio_socket
+				     : "/run/kaputtkvm/gpiod-ctl.sock");
+	TAILQ_INIT(&v->waiters);
+	v->is_pattern = strcmp(cfg->source, "pattern") == 0;
+	v->width = cfg->width ? cfg->width : VIDEO_DEFAULT_WIDTH;
+	v->height = cfg->height ? cfg->height : VIDEO_DEFAULT_HEIGHT;
+	v->raw_pool = frame_pool_new(4);
+	v->stream = stream_new(base, video_clients_cb, v);
+	v->win_start_us = v->last_frame_us = frame_mono_us();
+	v->last_reset_us = v->last_frame_us;
+	if ((r = nosignal_new(&v->ns)) < 0 ||
+	    (r = encoder_new(
+		 base, cfg->workers, video_encoded_cb, v, &v->enc)) < 0)
+		goto fail;
+	v->tick_ev = event_new(base, -1, EV_PERSIST, video_tick_cb, v);
+	event_add(v->tick_ev, &tv);
+	if (v->is_pattern) {
+		if ((r = pattern_new(v->width, v->height, &v->pattern)) < 0) {
+			r = video_check_pattern_size(v->width, v->height);
+			goto fail;
+		}
+		v->format = "YUYV (pattern)";
+		v->online = 1;
+		v->pattern_ev =
+		    event_new(base, -1, EV_PERSIST, video_pattern_cb, v);
+	} else
+		(void)video_open_device(v); /* offline until it works */
+	*ret = v;
+	return 0;
+fail:
+	video_free(v);
+	return r;
+}
+
+/* Stop everything. */
+void
+video_free(struct video *v)
+{
+	struct video_waiter *w;
+
+	if (v == NULL)
+		return;
+	while ((w = TAILQ_FIRST(&v->waiters)) != NULL) {
+		http_reply(w->req, 503, "text/plain", "stopping\n", 9);
+		video_waiter_free(w);
+	}
+	stream_free(v->stream);
+	if (v->pattern_ev != NULL)
+		event_free(v->pattern_ev);
+	if (v->tick_ev != NULL)
+		event_free(v->tick_ev);
+	video_close_device(v);
+	encoder_free(v->enc);
+	nosignal_free(v->ns);
+	pattern_free(v->pattern);
+	frame_unref(v->last);
+	frame_pool_free(v->raw_pool);
+	free((char *)v->cfg.source);
+	free((char *)v->cfg.format);
+	free((char *)v->cfg.standard);
+	free((char *)v->cfg.gpio_socket);
+	free(v);
+}
+
+/* A new stream client. */
+void
+video_stream(struct video *v, struct http_request *req, unsigned int fps_cap)
+{
+	stream_add(v->stream, req, fps_cap);
+	video_update_running(v);
+}
+
+/* The snapshot waited long enough: the last frame, or 503. */
+static void
+video_waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct video_waiter *w = arg;
+	struct video *v = w->v;
+
+	if (v->last != NULL)
+		video_reply_frame(w->req, v->last);
+	else
+		http_reply(
+		    w->req, 503, "text/plain", "no frame yet: try again\n", 24);
+	video_waiter_free(w);
+	video_update_running(v);
+}
+
+/* One fresh JPEG. */
+void
+video_snapshot(struct video *v, struct http_request *req)
+{
+	struct video_waiter *w;
+	struct timeval tv;
+	int64_t wait_us;
+
+	if (!v->online && v->last != NULL && v->reason[0] != '\0') {
+		video_reply_frame(req, v->last);
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->v = v;
+	w->req = req;
+	w->timer = evtimer_new(v->base, video_waiter_timeout_cb, w);
+	wait_us = 1000000 / v->cfg.fps + ENCODE_GRACE_US;
+	if (!v->is_pattern && v->cap != NULL && video_watchers(v) == 0)
+		wait_us += 1000000 / v->cfg.fps; /* device runs already */
+	tv.tv_sec = wait_us / 1000000;
+	tv.tv_usec = wait_us % 1000000;
+	evtimer_add(w->timer, &tv);
+	TAILQ_INSERT_TAIL(&v->waiters, w, entry);
+	v->nwaiters++;
+	video_update_running(v);
+}
+
+/* Everything observable. */
+json_t *
+video_state(struct video *v)
+{
+	struct encoder_stats st;
+	char res[32];
+	json_t *o;
+
+	encoder_get_stats(v->enc, &st);
+	snprintf(res, sizeof(res), "%ux%u", v->width, v->height);
+	o = json_pack("{s:s, s:b, s:o, s:s, s:i, s:i, s:s, s:i, s:f, s:f, "
+		      "s:f, s:i, s:b}",
+	    "source", v->cfg.source, "online", v->online, "reason",
+	    v->online ? json_null() : json_string(v->reason), "resolution", res,
+	    "width", (int)v->width, "height", (int)v->height, "format",
+	    v->format ? v->format : "none", "fps", (int)v->cfg.fps,
+	    "captured_fps", v->captured_fps, "encoded_fps", v->encoded_fps,
+	    "published_fps", v->published_fps, "quality", v->cfg.quality,
+	    "drop_same_frames", v->cfg.drop_same);
+	json_object_set_new(o, "encoder",
+	    json_pack("{s:s, s:i, s:I, s:I, "
+		      "s:I, s:I, s:I, s:f}",
+		"library", "libjpeg-turbo", "workers", (int)st.workers,
+		"submitted", (json_int_t)st.submitted, "encoded",
+		(json_int_t)st.encoded, "dropped_busy",
+		(json_int_t)st.dropped_busy, "dropped_stale",
+		(json_int_t)st.dropped_stale, "errors", (json_int_t)st.errors,
+		"avg_encode_ms",
+		st.encoded + st.dropped_stale ? (double)st.encode_us / 1000.0 /
+			(double)(st.encoded + st.dropped_stale)
+					      : 0.0));
+	json_object_set_new(o, "clients", stream_state(v->stream));
+	json_object_set_new(o, "frames",
+	    json_pack("{s:I, s:I, s:I, s:I, "
+		      "s:I}",
+		"captured", (json_int_t)v->captured, "published",
+		(json_int_t)v->published, "sent",
+		(json_int_t)stream_frames_sent(v->stream), "dropped_same",
+		(json_int_t)v->dropped_same, "dropped_broken",
+		(json_int_t)(v->dropped_bad +
+		    (v->cap ? capture_dropped(v->cap) : 0))));
+	json_object_set_new(o, "dropped_frames",
+	    json_integer((json_int_t)(st.dropped_busy + st.dropped_stale +
+		v->dropped_same + v->dropped_bad)));
+	json_object_set_new(o, "capture_resets",
+	    json_pack("{s:I, s:I, s:i}", "requested", (json_int_t)v->resets,
+		"failed", (json_int_t)v->reset_failures, "after_seconds",
+		(int)v->cfg.reset_after));
+	return o;
+}
+
+/* The same for Prometheus. */
+void
+video_metrics(struct video *v, struct metrics *m)
+{
+	struct encoder_stats st;
+
+	encoder_get_stats(v->enc, &st);
+	metrics_gauge(m, "online", "1 while a picture comes in.", v->online);
+	metrics_gauge(m, "width", "Picture width.", v->width);
+	metrics_gauge(m, "height", "Picture height.", v->height);
+	metrics_gauge(m, "quality", "JPEG quality.", v->cfg.quality);
+	metrics_gauge(
+	    m, "captured_fps", "Frames captured per second.", v->captured_fps);
+	metrics_gauge(
+	    m, "encoded_fps", "Frames encoded per second.", v->encoded_fps);
+	metrics_counter(m, "frames_captured_total", "Frames captured.",
+	    (double)v->captured);
+	metrics_counter(
+	    m, "frames_encoded_total", "Frames encoded.", (double)st.encoded);
+	metrics_counter(m, "frames_dropped_total",
+	    "Frames dropped (busy, stale, same, broken).",
+	    (double)(st.dropped_busy + st.dropped_stale + v->dropped_same +
+		v->dropped_bad));
+	metrics_counter(m, "encode_seconds_total", "CPU time spent encoding.",
+	    (double)st.encode_us / 1e6);
+	metrics_counter(m, "capture_resets_total",
+	    "capture-reset pulses requested.", (double)v->resets);
+	stream_metrics(v->stream, m);
+}
+
+/* Change quality, fps and resolution: all checked first. */
+int
+video_set_params(struct video *v, int quality, int fps, const char *resolution)
+{
+	unsigned int w = v->width, h = v->height;
+	unsigned int old_fps = v->cfg.fps, old_w = v->cfg.width;
+	unsigned int old_h = v->cfg.height;
+	struct pattern *p = NULL;
+	int r, change_size = 0;
+
+	if (quality != -1 && (quality < 1 || quality > 100))
+		return error_set(-EINVAL, "quality must be 1 to 100");
+	if (fps != -1 && (fps < 1 || fps > 120))
+		return error_set(-EINVAL, "fps must be 1 to 120");
+	if (resolution != NULL) {
+		if ((r = video_parse_resolution(resolution, &w, &h)) < 0)
+			return r;
+		change_size = w != v->width || h != v->height;
+	}
+	if (change_size && v->is_pattern && (r = pattern_new(w, h, &p)) < 0)
+		return video_check_pattern_size(w, h);
+	if (change_size && !v->is_pattern) {
+		if (v->cap == NULL)
+			return error_set(-ENODEV,
+			    "the device is not open (%s); "
+			    "try again when it is",
+			    v->reason);
+		if ((r = capture_check_size(v->cap, w, h)) < 0)
+			return r;
+	}
+	/* from here on nothing can fail for the pattern */
+	if (quality != -1)
+		v->cfg.quality = quality;
+	if (v->is_pattern) {
+		if (p != NULL) {
+			pattern_free(v->pattern);
+			v->pattern = p;
+			v->width = v->cfg.width = w;
+			v->height = v->cfg.height = h;
+		}
+		if (fps != -1 && (unsigned int)fps != v->cfg.fps) {
+			v->cfg.fps = (unsigned int)fps;
+			event_del(v->pattern_ev);
+			video_update_running(v);
+		}
+		return 0;
+	}
+	if (!change_size && (fps == -1 || (unsigned int)fps == v->cfg.fps))
+		return 0;
+	if (fps != -1)
+		v->cfg.fps = (unsigned int)fps;
+	if (change_size) {
+		v->cfg.width = w;
+		v->cfg.height = h;
+	}
+	video_close_device(v);
+	if ((r = video_open_device(v)) < 0) {
+		/* put the old settings back */
+		v->cfg.fps = old_fps;
+		v->cfg.width = old_w;
+		v->cfg.height = old_h;
+		error_clear();
+		(void)video_open_device(v);
+		return error_set(-EINVAL,
+		    "the device refused the change; the "
+		    "old settings stay");
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * video.h -- capd's core: source -> (encoder) -> stream, and its state.
+ *
+ * Owns the source (the test pattern or a V4L2 device), the encoder pool,
+ * the stream clients, snapshot waiters, the "no signal" frame, reopening a
+ * lost device every second and asking gpiod-ctl to reset a capture adapter
+ * that stays dark.  Nothing is captured from the pattern or encoded while
+ * nobody watches.  Loop thread only.
+ */
+#ifndef CAPD_VIDEO_H
+#define CAPD_VIDEO_H
+
+#include <jansson.h>
+
+struct event_base;
+struct http_request;
+struct metrics;
+struct video;
+
+#define VIDEO_DEFAULT_WIDTH  1280
+#define VIDEO_DEFAULT_HEIGHT 720
+
+struct video_config {
+	const char *source;	    /* "pattern" or a device path */
+	unsigned int width, height; /* 0: the device's own */
+	unsigned int fps;
+	const char *format;   /* "auto", "mjpeg", ... */
+	int input;	      /* -1: leave */
+	const char *standard; /* NULL: leave */
+	int quality;
+	unsigned int workers;
+	int drop_same;
+	unsigned int reset_after; /* seconds; 0: never */
+	const char *gpio_socket;
+};
+
+/* Parse "1280x720"; -EINVAL with a message. */
+int video_parse_resolution(
+    const char *, unsigned int *ret_w, unsigned int *ret_h);
+/* Check a configuration without opening anything. */
+int video_check_config(const struct video_config *);
+
+int video_new(
+    struct event_base *, const struct video_config *, struct video **ret);
+void video_free(struct video *); /* NULL ok */
+/* GET /stream: the handler validated fps_cap (0: none). */
+void video_stream(struct video *, struct http_request *, unsigned int fps_cap);
+/* GET /snapshot: replies now or after the next frame. */
+void video_snapshot(struct video *, struct http_request *);
+json_t *video_state(struct video *);
+void video_metrics(struct video *, struct metrics *);
+/*
+ * POST /params: quality, fps, resolution ("WxH"), all checked before
+ * anything changes; -EINVAL with a message otherwise.
+ */
+int video_set_params(
+    struct video *, int quality, int fps, const char *resolution);
+
+#endif
