@@ -32,7 +32,8 @@
 #include "xmalloc.h"
 
 #define STORE_TMP_PREFIX ".upload-"
-#define STORE_WRITEBACK	 (8u << 20) /* bytes between pushes */
+#define STORE_WRITEBACK	 (8u << 20)  /* bytes between pushes */
+#define STORE_INFLIGHT	 (64u << 20) /* written, not yet on disk */
 
 struct store_upload {
 	TAILQ_ENTRY(store_upload) entry;
@@ -450,24 +451,31 @@ fail:
 	return r;
 }
 
-/* Push written pages to disk behind the writer, bounding dirty memory. */
+/*
+ * Push written pages to disk behind the writer: start writeback of each
+ * window as it fills, and wait only for data well behind (up to
+ * STORE_INFLIGHT bytes stay in flight), so the disk stays busy while we
+ * read and hash, dirty memory stays bounded, and the closing fsync is short.
+ */
 static void
 store_writeback(struct store_upload *up)
 {
+	uint64_t upto;
+
 	if (up->received - up->pushed < STORE_WRITEBACK)
 		return;
-	/* Wait for the previous window, then start this one. */
-	if (up->pushed > up->flushed) {
-		sync_file_range(up->fd, up->flushed, up->pushed - up->flushed,
-		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-			SYNC_FILE_RANGE_WAIT_AFTER);
-		posix_fadvise(up->fd, up->flushed, up->pushed - up->flushed,
-		    POSIX_FADV_DONTNEED);
-		up->flushed = up->pushed;
-	}
-	sync_file_range(up->fd, up->pushed, up->received - up->pushed,
-	    SYNC_FILE_RANGE_WRITE);
+	sync_file_range(up->fd, (off_t)up->pushed,
+	    (off_t)(up->received - up->pushed), SYNC_FILE_RANGE_WRITE);
 	up->pushed = up->received;
+	if (up->pushed - up->flushed <= STORE_INFLIGHT)
+		return;
+	upto = up->pushed - STORE_INFLIGHT / 2;
+	sync_file_range(up->fd, (off_t)up->flushed, (off_t)(upto - up->flushed),
+	    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+		SYNC_FILE_RANGE_WAIT_AFTER);
+	posix_fadvise(up->fd, (off_t)up->flushed, (off_t)(upto - up->flushed),
+	    POSIX_FADV_DONTNEED);
+	up->flushed = upto;
 }
 
 /* Append a piece of the body. */
