@@ -4,7 +4,7 @@
  *	httptestd --socket PATH [--config F] [--max-header N] [--max-body N]
  *	    [--timeout SEC] [--max-connections N]
  *
- * Routes exercise every way of answering: whole replies (/info, /echo,
+ * Routes exercise every way of answering: whole replies (/info, /echo, /hello,
  * /only-post, /prefix/...), a delayed reply (/slow), a streamed reply that
  * keeps its queue bounded (/stream), streamed request bodies hashed with
  * SHA-256 (/upload, /refuse), a connection take-over (/upgrade), and
@@ -59,6 +59,13 @@ info_cb(struct http_request *req, void *arg)
 		x ? json_string(x) : json_null(), "content_length",
 		(json_int_t)http_request_content_length(req), "body", body, len,
 		"peer", http_request_peer(req)));
+}
+
+/* GET /hello: the smallest reply, for benchmarks. */
+static void
+hello_cb(struct http_request *req, void *arg)
+{
+	http_reply(req, 200, "text/plain", "hello\n", 6);
 }
 
 /* POST/PUT /echo: the body back, byte for byte. */
@@ -172,6 +179,7 @@ struct upload {
 	EVP_MD_CTX *md;
 	uint64_t bytes;
 	long long pause_ms;
+	long long hash;
 	struct event *resume;
 	struct http_request *req;
 };
@@ -202,7 +210,8 @@ upload_data(struct http_request *req, const void *data, size_t len, void *arg)
 	struct upload *u = arg;
 	struct timeval tv = {0, 0};
 
-	EVP_DigestUpdate(u->md, data, len);
+	if (u->hash)
+		EVP_DigestUpdate(u->md, data, len);
 	u->bytes += len;
 	if (u->pause_ms > 0) {
 		tv.tv_usec = u->pause_ms * 1000;
@@ -239,17 +248,18 @@ upload_abort(struct http_request *req, void *arg)
 	upload_free(arg);
 }
 
-/* PUT /upload[?pause=MS]: streams the body through SHA-256. */
+/* PUT /upload[?pause=MS][&hash=0]: streams the body through SHA-256. */
 static void
 upload_cb(struct http_request *req, void *arg)
 {
 	static const struct http_body_callbacks cb = {
 	    upload_data, upload_end, upload_abort};
 	struct upload *u;
-	long long pause_ms = 0;
+	long long pause_ms = 0, hash = 1;
 	int r;
 
-	if ((r = api_query_int(req, "pause", 0, 1000, &pause_ms)) < 0) {
+	if ((r = api_query_int(req, "pause", 0, 1000, &pause_ms)) < 0 ||
+	    (r = api_query_int(req, "hash", 0, 1, &hash)) < 0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -257,6 +267,7 @@ upload_cb(struct http_request *req, void *arg)
 	u->md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(u->md, EVP_sha256(), NULL);
 	u->pause_ms = pause_ms;
+	u->hash = hash;
 	u->req = req;
 	u->resume = evtimer_new(td.base, upload_resume, u);
 	if ((r = http_request_read_body(req, &cb, u)) < 0) {
@@ -324,6 +335,7 @@ stats_cb(struct http_request *req, void *arg)
 static const struct http_route routes[] = {
     {"/info", HTTP_GET | HTTP_POST | HTTP_PUT, info_cb, 0},
     {"/echo", HTTP_POST | HTTP_PUT, echo_cb, 0},
+    {"/hello", HTTP_GET, hello_cb, 0},
     {"/only-post", HTTP_POST, info_cb, 0},
     {"/only-post", HTTP_DELETE, info_cb, 0},
     {"/prefix/", HTTP_GET, info_cb, 0},
