@@ -44,8 +44,8 @@ ch9329_s8(int v)
 
 /* Absolute pointer on the chip's 0..4095 grid. */
 size_t
-ch9329_frame_abs(uint8_t *out, uint8_t buttons, unsigned int x, unsigned int y,
-		 int wheel)
+ch9329_frame_abs(
+    uint8_t *out, uint8_t buttons, unsigned int x, unsigned int y, int wheel)
 {
 	uint8_t d[7];
 
@@ -77,8 +77,8 @@ ch9329_frame_rel(uint8_t *out, uint8_t buttons, int dx, int dy, int wheel)
 
 /* One reply from the start of buf; see ch9329.h. */
 int
-ch9329_reply_parse(const uint8_t *buf, size_t len, struct ch9329_reply *ret,
-		   size_t *ret_used)
+ch9329_reply_parse(
+    const uint8_t *buf, size_t len, struct ch9329_reply *ret, size_t *ret_used)
 {
 	size_t skip = 0, need, i;
 	uint8_t sum = 0;

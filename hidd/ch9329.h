@@ -36,13 +36,13 @@ struct ch9329_reply {
 size_t ch9329_frame(uint8_t *out, uint8_t cmd, const uint8_t *data, size_t len);
 size_t ch9329_frame_kbd(uint8_t *out, const uint8_t report[8]);
 /* x, y in 0..32767 are scaled to the chip's 0..4095. */
-size_t ch9329_frame_abs(uint8_t *out, uint8_t buttons, unsigned int x,
-			unsigned int y, int wheel);
-size_t ch9329_frame_rel(uint8_t *out, uint8_t buttons, int dx, int dy,
-			int wheel);
+size_t ch9329_frame_abs(
+    uint8_t *out, uint8_t buttons, unsigned int x, unsigned int y, int wheel);
+size_t ch9329_frame_rel(
+    uint8_t *out, uint8_t buttons, int dx, int dy, int wheel);
 /* Same contract as mcu_reply_parse(): 0 more/garbage, 1 reply,
  * -EBADMSG bad sum (or an impossible length). */
-int ch9329_reply_parse(const uint8_t *buf, size_t len, struct ch9329_reply *ret,
-		       size_t *ret_used);
+int ch9329_reply_parse(
+    const uint8_t *buf, size_t len, struct ch9329_reply *ret, size_t *ret_used);
 
 #endif

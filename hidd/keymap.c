@@ -238,15 +238,13 @@ keymap_usage(const char *code, uint8_t *ret_usage)
 			shown[i] =
 			    code[i] >= 0x20 && code[i] < 0x7f ? code[i] : '?';
 		strcpy(shown + i, code[i] != '\0' ? "..." : "");
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "unknown key code \"%s\": use a KeyboardEvent.code name "
 		    "such as \"KeyA\", \"ShiftLeft\" or \"IntlBackslash\"",
 		    shown);
 	}
 	if (e->usage == 0)
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "key \"%s\" is a consumer-control key (usage 0x%x) that "
 		    "the keyboard's report descriptor does not carry",
 		    e->code, e->consumer);

@@ -27,7 +27,7 @@ mcu_crc16(const uint8_t *p, size_t len)
 /* Fills a request frame and its CRC. */
 void
 mcu_frame(uint8_t out[MCU_FRAME_LEN], uint8_t cmd, uint8_t d0, uint8_t d1,
-	  uint8_t d2, uint8_t d3)
+    uint8_t d2, uint8_t d3)
 {
 	uint16_t crc;
 
@@ -114,14 +114,14 @@ mcu_frame_relative(uint8_t out[MCU_FRAME_LEN], int dx, int dy)
 
 /* One reply from the start of buf; see mcu.h. */
 int
-mcu_reply_parse(const uint8_t *buf, size_t len, struct mcu_reply *ret,
-		size_t *ret_used)
+mcu_reply_parse(
+    const uint8_t *buf, size_t len, struct mcu_reply *ret, size_t *ret_used)
 {
 	size_t skip = 0, need;
 	uint16_t crc;
 
 	while (skip < len && buf[skip] != MCU_MAGIC &&
-	       buf[skip] != MCU_MAGIC_REPLY)
+	    buf[skip] != MCU_MAGIC_REPLY)
 		skip++;
 	if (skip > 0 || len == 0) {
 		*ret_used = skip;

@@ -57,14 +57,14 @@ struct mcu_reply {
 uint16_t mcu_crc16(const uint8_t *, size_t);
 /* A request frame. */
 void mcu_frame(uint8_t out[MCU_FRAME_LEN], uint8_t cmd, uint8_t d0, uint8_t d1,
-	       uint8_t d2, uint8_t d3);
+    uint8_t d2, uint8_t d3);
 /* Key index (keymap_mcu_code()) down or up. */
 void mcu_frame_key(uint8_t out[MCU_FRAME_LEN], uint8_t index, int down);
 /* Absolute move: x, y in 0..32767 become the firmware's -32768..32767. */
 void mcu_frame_move(uint8_t out[MCU_FRAME_LEN], unsigned int x, unsigned int y);
 /* Buttons (REPORT_BTN_*): the ones in changed are selected, set to now. */
-void mcu_frame_buttons(uint8_t out[MCU_FRAME_LEN], uint8_t changed,
-		       uint8_t now);
+void mcu_frame_buttons(
+    uint8_t out[MCU_FRAME_LEN], uint8_t changed, uint8_t now);
 void mcu_frame_wheel(uint8_t out[MCU_FRAME_LEN], int dy);
 void mcu_frame_relative(uint8_t out[MCU_FRAME_LEN], int dx, int dy);
 
@@ -75,8 +75,8 @@ void mcu_frame_relative(uint8_t out[MCU_FRAME_LEN], int dx, int dy);
  * make up the reply.  -EBADMSG: a reply of *ret_used bytes whose CRC is
  * wrong (ask again with MCU_CMD_REPEAT).
  */
-int mcu_reply_parse(const uint8_t *buf, size_t len, struct mcu_reply *ret,
-		    size_t *ret_used);
+int mcu_reply_parse(
+    const uint8_t *buf, size_t len, struct mcu_reply *ret, size_t *ret_used);
 /* LED bits (REPORT_LED_*) from a success code. */
 uint8_t mcu_reply_leds(uint8_t code);
 

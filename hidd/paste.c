@@ -99,15 +99,14 @@ paste_parse_name(const char *name, char *layout, char *variant)
 	len = strlen(name);
 	if (len >= PASTE_LAYOUT_MAX)
 		return error_set(-EINVAL, "layout name is longer than %d bytes",
-				 PASTE_LAYOUT_MAX - 1);
+		    PASTE_LAYOUT_MAX - 1);
 	for (i = 0; i < len; i++) {
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		      c == '(' || c == ')'))
-			return error_set(
-			    -EINVAL,
+			(c >= '0' && c <= '9') || c == '_' || c == '-' ||
+			c == '(' || c == ')'))
+			return error_set(-EINVAL,
 			    "layout \"%.*s\" has a character that no XKB "
 			    "layout name has; write it like \"de\" or "
 			    "\"ch(fr)\"",
@@ -131,8 +130,7 @@ paste_parse_name(const char *name, char *layout, char *variant)
 	variant[name + len - 1 - open - 1] = '\0';
 	return 0;
 bad:
-	return error_set(
-	    -EINVAL,
+	return error_set(-EINVAL,
 	    "layout \"%s\" is malformed: write LAYOUT or LAYOUT(VARIANT), "
 	    "e.g. \"us(intl)\"",
 	    name);
@@ -173,8 +171,8 @@ static int
 paste_skip_usage(uint8_t usage)
 {
 	return usage == 0 || (usage >= 0x53 && usage <= 0x63) ||
-	       usage == 0x67 || usage == 0x85 || usage == 0xb6 ||
-	       usage == 0xb7 || KEYMAP_IS_MODIFIER(usage);
+	    usage == 0x67 || usage == 0x85 || usage == 0xb6 || usage == 0xb7 ||
+	    KEYMAP_IS_MODIFIER(usage);
 }
 
 /* 1 when sym is a dead key. */
@@ -191,8 +189,8 @@ paste_is_dead(xkb_keysym_t sym)
 /* The keycode and real modifier mask of the level-3 shift key: the key
  * whose first level is ISO_Level3_Shift, preferring Right Alt. */
 static void
-paste_find_level3(struct xkb_keymap *km, xkb_mod_mask_t *ret_mask,
-		  uint8_t *ret_hid)
+paste_find_level3(
+    struct xkb_keymap *km, xkb_mod_mask_t *ret_mask, uint8_t *ret_hid)
 {
 	xkb_keycode_t kc, found = XKB_KEYCODE_INVALID;
 	const xkb_keysym_t *syms;
@@ -230,7 +228,7 @@ paste_find_level3(struct xkb_keymap *km, xkb_mod_mask_t *ret_mask,
 /* Lists what each key types directly, and the dead keys. */
 static void
 paste_scan_keys(struct paste_layout *l, struct xkb_keymap *km,
-		struct paste_entry **dead, size_t *ndead)
+    struct paste_entry **dead, size_t *ndead)
 {
 	xkb_mod_mask_t shift, l3, masks[16], m, best;
 	xkb_keycode_t kc;
@@ -252,36 +250,37 @@ paste_scan_keys(struct paste_layout *l, struct xkb_keymap *km,
 			continue;
 		nlv = xkb_keymap_num_levels_for_key(km, kc, 0);
 		for (lv = 0; lv < nlv; lv++) {
-			if (xkb_keymap_key_get_syms_by_level(km, kc, 0, lv,
-							     &syms) != 1)
+			if (xkb_keymap_key_get_syms_by_level(
+				km, kc, 0, lv, &syms) != 1)
 				continue;
-			nm = xkb_keymap_key_get_mods_for_level(km, kc, 0, lv,
-							       masks, 16);
+			nm = xkb_keymap_key_get_mods_for_level(
+			    km, kc, 0, lv, masks, 16);
 			best = ~0u;
 			for (i = 0; i < nm; i++) {
 				m = masks[i];
 				if (m & ~(shift | l3))
 					continue;
-				if (best == ~0u || __builtin_popcount(m) <
-						       __builtin_popcount(best))
+				if (best == ~0u ||
+				    __builtin_popcount(m) <
+					__builtin_popcount(best))
 					best = m;
 			}
 			if (best == ~0u)
 				continue;
 			mods =
 			    (uint8_t)((best & shift ? KEYMAP_MOD_LSHIFT : 0) |
-				      (best & l3 ? l3hid : 0));
+				(best & l3 ? l3hid : 0));
 			memset(&e, 0, sizeof(e));
 			e.n = 1;
 			/* Shift is cheaper than AltGr: every host has it. */
 			e.cost = (uint8_t)((mods & KEYMAP_MOD_LSHIFT ? 1 : 0) +
-					   (mods & ~KEYMAP_MOD_LSHIFT ? 2 : 0));
+			    (mods & ~KEYMAP_MOD_LSHIFT ? 2 : 0));
 			e.s[0].mods = mods;
 			e.s[0].usage = usage;
 			e.sym = syms[0];
 			if (paste_is_dead(syms[0])) {
-				*dead = xreallocarray(*dead, *ndead + 1,
-						      sizeof(**dead));
+				*dead = xreallocarray(
+				    *dead, *ndead + 1, sizeof(**dead));
 				(*dead)[(*ndead)++] = e;
 				continue;
 			}
@@ -298,7 +297,7 @@ paste_scan_keys(struct paste_layout *l, struct xkb_keymap *km,
 /* Adds what dead key + base character compose to. */
 static void
 paste_scan_dead(struct paste_layout *l, struct xkb_compose_table *table,
-		const struct paste_entry *dead, size_t ndead)
+    const struct paste_entry *dead, size_t ndead)
 {
 	struct xkb_compose_state *cs;
 	struct paste_entry e;
@@ -325,8 +324,8 @@ paste_scan_dead(struct paste_layout *l, struct xkb_compose_table *table,
 			len =
 			    xkb_compose_state_get_utf8(cs, utf8, sizeof(utf8));
 			if (len <= 0 || len >= (int)sizeof(utf8) ||
-			    paste_utf8_decode((const uint8_t *)utf8,
-					      (size_t)len, &cp) != len)
+			    paste_utf8_decode(
+				(const uint8_t *)utf8, (size_t)len, &cp) != len)
 				continue;
 			if (cp < 0x20 || cp == 0x7f)
 				continue;
@@ -362,11 +361,10 @@ paste_compile(struct paste *p, const char *name, struct paste_layout **ret)
 	rmlvo.layout = layout;
 	rmlvo.variant = variant;
 	rmlvo.options = "";
-	km = xkb_keymap_new_from_names(p->ctx, &rmlvo,
-				       XKB_KEYMAP_COMPILE_NO_FLAGS);
+	km = xkb_keymap_new_from_names(
+	    p->ctx, &rmlvo, XKB_KEYMAP_COMPILE_NO_FLAGS);
 	if (km == NULL)
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "layout \"%s\" is not in the system's XKB data: use a name "
 		    "listed by GET /layouts, e.g. \"us\", \"de\", \"fr\", "
 		    "\"ch(fr)\", \"us(intl)\"",
@@ -431,8 +429,8 @@ paste_layout_size(const struct paste_layout *l)
 
 /* Strokes for one code point. */
 int
-paste_lookup(const struct paste_layout *l, uint32_t cp,
-	     struct paste_stroke out[2])
+paste_lookup(
+    const struct paste_layout *l, uint32_t cp, struct paste_stroke out[2])
 {
 	struct paste_entry key, *e;
 
@@ -486,7 +484,7 @@ paste_utf8_decode(const uint8_t *s, size_t len, uint32_t *ret_cp)
 /* Appends "'x' (U+0078) at 3" for a refused character. */
 static void
 paste_describe(char *buf, size_t size, size_t *off, const uint8_t *s, int n,
-	       uint32_t cp, size_t pos)
+    uint32_t cp, size_t pos)
 {
 	char shown[8];
 	int w;
@@ -498,7 +496,7 @@ paste_describe(char *buf, size_t size, size_t *off, const uint8_t *s, int n,
 	else
 		snprintf(shown, sizeof(shown), "%.*s", n, (const char *)s);
 	w = snprintf(buf + *off, size - *off, "%s\"%s\" (U+%04X) at %zu",
-		     *off > 0 ? ", " : "", shown, cp, pos);
+	    *off > 0 ? ", " : "", shown, cp, pos);
 	if (w > 0)
 		*off += (size_t)w;
 }
@@ -506,7 +504,7 @@ paste_describe(char *buf, size_t size, size_t *off, const uint8_t *s, int n,
 /* Maps a whole text, or refuses it whole. */
 int
 paste_map(const struct paste_layout *l, const char *text, size_t len,
-	  struct paste_stroke **ret_strokes, size_t *ret_n)
+    struct paste_stroke **ret_strokes, size_t *ret_n)
 {
 	const uint8_t *s = (const uint8_t *)text;
 	struct paste_stroke *out = NULL, st[2];
@@ -531,7 +529,7 @@ paste_map(const struct paste_layout *l, const char *text, size_t len,
 		if ((m = paste_lookup(l, cp, st)) == 0) {
 			if (bad < 10)
 				paste_describe(list, sizeof(list), &off, s + i,
-					       k, cp, pos);
+				    k, cp, pos);
 			bad++;
 		} else if (bad == 0) {
 			if (n + 2 > cap) {
@@ -545,8 +543,7 @@ paste_map(const struct paste_layout *l, const char *text, size_t len,
 	}
 	if (bad > 0) {
 		free(out);
-		return error_set(
-		    -EINVAL,
+		return error_set(-EINVAL,
 		    "layout \"%s\" cannot type %zu character%s of this text, "
 		    "so nothing was typed: %s%s; check the target's layout or "
 		    "remove them",
@@ -561,7 +558,7 @@ paste_map(const struct paste_layout *l, const char *text, size_t len,
 /* The next report of a stroke sequence; see paste.h. */
 int
 paste_next_report(const struct paste_stroke *s, size_t n,
-		  struct paste_cursor *c, uint8_t out[8])
+    struct paste_cursor *c, uint8_t out[8])
 {
 	memset(out, 0, 8);
 	while (c->i < n) {
@@ -590,4 +587,62 @@ paste_next_report(const struct paste_stroke *s, size_t n,
 		return 1;
 	}
 	return 0;
+}
+
+/* Reads rules/evdev.lst from the first include path holding it. */
+json_t *
+paste_list_layouts(struct paste *p)
+{
+	json_t *arr = json_array();
+	char line[512], *path = NULL, *name, *desc, *colon;
+	unsigned int i, n = xkb_context_num_include_paths(p->ctx);
+	FILE *f = NULL;
+	int section = 0; /* 1 layout, 2 variant */
+
+	for (i = 0; i < n && f == NULL; i++) {
+		free(path);
+		xasprintf(&path, "%s/rules/evdev.lst",
+		    xkb_context_include_path_get(p->ctx, i));
+		f = fopen(path, "re");
+	}
+	free(path);
+	if (f == NULL)
+		return arr;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '!') {
+			section = strcmp(line, "! layout") == 0 ? 1
+			    : strcmp(line, "! variant") == 0	? 2
+								: 0;
+			continue;
+		}
+		if (section == 0)
+			continue;
+		name = line + strspn(line, " ");
+		if (*name == '\0')
+			continue;
+		desc = name + strcspn(name, " ");
+		if (*desc != '\0')
+			*desc++ = '\0';
+		desc += strspn(desc, " ");
+		if (section == 2) {
+			/* "  intl   us: English (US, intl., ...)" */
+			char *full;
+
+			if ((colon = strchr(desc, ':')) == NULL)
+				continue;
+			*colon = '\0';
+			xasprintf(&full, "%s(%s)", desc, name);
+			desc = colon + 1 + strspn(colon + 1, " ");
+			json_array_append_new(arr,
+			    json_pack("{s:s, s:s}", "name", full, "description",
+				desc));
+			free(full);
+		} else
+			json_array_append_new(arr,
+			    json_pack("{s:s, s:s}", "name", name, "description",
+				desc));
+	}
+	fclose(f);
+	return arr;
 }

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 struct paste;
 struct paste_layout;
@@ -36,14 +37,14 @@ void paste_free(struct paste *);
  * The compiled layout (cached; owned by paste).  -EINVAL with error_set()
  * for a malformed string or a layout/variant the xkb data does not have.
  */
-int paste_layout(struct paste *, const char *name,
-		 const struct paste_layout **ret);
+int paste_layout(
+    struct paste *, const char *name, const struct paste_layout **ret);
 const char *paste_layout_name(const struct paste_layout *);
 /* How many characters the layout can type (for GET /layouts). */
 size_t paste_layout_size(const struct paste_layout *);
 /* The strokes for one code point: 1 or 2 (dead key first); 0 if none. */
-int paste_lookup(const struct paste_layout *, uint32_t cp,
-		 struct paste_stroke out[2]);
+int paste_lookup(
+    const struct paste_layout *, uint32_t cp, struct paste_stroke out[2]);
 /*
  * All strokes for text (UTF-8, len bytes).  "\r\n", "\r" and "\n" are
  * Enter.  -EINVAL with error_set() listing every character the layout
@@ -51,7 +52,7 @@ int paste_lookup(const struct paste_layout *, uint32_t cp,
  * where the text stops being UTF-8.  *ret_strokes is xmalloc'ed.
  */
 int paste_map(const struct paste_layout *, const char *text, size_t len,
-	      struct paste_stroke **ret_strokes, size_t *ret_n);
+    struct paste_stroke **ret_strokes, size_t *ret_n);
 /*
  * Walks strokes as keyboard reports: for each stroke the modifiers alone
  * (when they change), then modifiers + key, then the key up; after the last
@@ -64,7 +65,13 @@ struct paste_cursor {
 	uint8_t mods;
 };
 int paste_next_report(const struct paste_stroke *, size_t n,
-		      struct paste_cursor *, uint8_t out[8]);
+    struct paste_cursor *, uint8_t out[8]);
+/*
+ * Every layout and variant the system's xkb data lists (rules/evdev.lst),
+ * as [{"name": "us(intl)", "description": "..."}, ...]; a new reference.
+ * An empty array when the list cannot be read.
+ */
+json_t *paste_list_layouts(struct paste *);
 /* Decodes one UTF-8 code point at s; returns its length, -1 if invalid. */
 int paste_utf8_decode(const uint8_t *s, size_t len, uint32_t *ret_cp);
 

@@ -38,8 +38,7 @@ report_kbd_key(struct report_kbd *k, uint8_t usage, int down)
 		if (i < k->n)
 			return 0;
 		if (k->n == REPORT_KBD_MAX_HELD)
-			return error_set(
-			    -ENOSPC,
+			return error_set(-ENOSPC,
 			    "%d keys are already held: release some first",
 			    REPORT_KBD_MAX_HELD);
 		k->keys[k->n++] = usage;
@@ -95,7 +94,7 @@ report_clamp8(int v)
 /* The absolute mouse report. */
 void
 report_abs_encode(const struct report_mouse *m, int wheel, int hwheel,
-		  uint8_t out[REPORT_ABS_LEN])
+    uint8_t out[REPORT_ABS_LEN])
 {
 	unsigned int x = m->x > REPORT_ABS_MAX ? REPORT_ABS_MAX : m->x;
 	unsigned int y = m->y > REPORT_ABS_MAX ? REPORT_ABS_MAX : m->y;
@@ -111,8 +110,8 @@ report_abs_encode(const struct report_mouse *m, int wheel, int hwheel,
 
 /* The relative boot mouse report. */
 void
-report_rel_encode(uint8_t buttons, int dx, int dy, int wheel,
-		  uint8_t out[REPORT_REL_LEN])
+report_rel_encode(
+    uint8_t buttons, int dx, int dy, int wheel, uint8_t out[REPORT_REL_LEN])
 {
 	out[0] = buttons & REPORT_BTN_ALL;
 	out[1] = (uint8_t)(int8_t)report_clamp8(dx);
@@ -122,8 +121,8 @@ report_rel_encode(uint8_t buttons, int dx, int dy, int wheel,
 
 /* Appends a key's name (or its usage in hex) to buf at *off. */
 static void
-report_append(char *buf, size_t len, size_t *off, const char *fmt,
-	      const char *s, int v)
+report_append(
+    char *buf, size_t len, size_t *off, const char *fmt, const char *s, int v)
 {
 	int n;
 
@@ -137,8 +136,8 @@ report_append(char *buf, size_t len, size_t *off, const char *fmt,
 
 /* A readable line for the demo log: the bytes, then what they mean. */
 void
-report_format(char *buf, size_t len, const char *what, const uint8_t *r,
-	      size_t n)
+report_format(
+    char *buf, size_t len, const char *what, const uint8_t *r, size_t n)
 {
 	const struct keymap_entry *e;
 	size_t off = 0, i;
@@ -166,23 +165,23 @@ report_format(char *buf, size_t len, const char *what, const uint8_t *r,
 			report_append(buf, len, &off, "%s", sep, 0);
 			sep = "+";
 			if (r[i] == REPORT_ROLLOVER)
-				report_append(buf, len, &off, "%s", "Rollover",
-					      0);
+				report_append(
+				    buf, len, &off, "%s", "Rollover", 0);
 			else if ((e = keymap_by_usage(r[i])) != NULL)
 				report_append(buf, len, &off, "%s", e->code, 0);
 			else
-				report_append(buf, len, &off, "0x%02x", NULL,
-					      r[i]);
+				report_append(
+				    buf, len, &off, "0x%02x", NULL, r[i]);
 		}
-		report_append(buf, len, &off, "%s",
-			      *sep == '\0' ? "none)" : ")", 0);
+		report_append(
+		    buf, len, &off, "%s", *sep == '\0' ? "none)" : ")", 0);
 	} else if (strcmp(what, "mouse-abs") == 0 && n == REPORT_ABS_LEN) {
 		report_append(buf, len, &off, " (buttons=%u", NULL, r[0]);
 		report_append(buf, len, &off, " x=%u", NULL, r[1] | r[2] << 8);
 		report_append(buf, len, &off, " y=%u", NULL, r[3] | r[4] << 8);
 		report_append(buf, len, &off, " wheel=%d", NULL, (int8_t)r[5]);
-		report_append(buf, len, &off, " hwheel=%d)", NULL,
-			      (int8_t)r[6]);
+		report_append(
+		    buf, len, &off, " hwheel=%d)", NULL, (int8_t)r[6]);
 	} else if (strcmp(what, "mouse-rel") == 0 && n == REPORT_REL_LEN) {
 		report_append(buf, len, &off, " (buttons=%u", NULL, r[0]);
 		report_append(buf, len, &off, " dx=%d", NULL, (int8_t)r[1]);
@@ -194,45 +193,204 @@ report_format(char *buf, size_t len, const char *what, const uint8_t *r,
 /* Boot keyboard: 8 modifier bits, a reserved byte, 5 LED bits out, six
  * array slots over the whole keyboard page (0..255). */
 static const uint8_t desc_keyboard[] = {
-    0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, /* GD Keyboard, App */
-    0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, /* modifiers */
-    0x15, 0x00, 0x25, 0x01, 0x75, 0x01, 0x95, 0x08, 0x81,
-    0x02, 0x95, 0x01, 0x75, 0x08, 0x81, 0x01, /* reserved */
-    0x95, 0x05, 0x75, 0x01, 0x05, 0x08, 0x19, 0x01, 0x29,
-    0x05, 0x91, 0x02,			/* LEDs */
-    0x95, 0x01, 0x75, 0x03, 0x91, 0x01, /* LED padding */
-    0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x26, 0xff, 0x00,
-    0x05, 0x07, 0x19, 0x00, 0x2a, 0xff, 0x00, 0x81, 0x00, /* keys */
+    0x05,
+    0x01,
+    0x09,
+    0x06,
+    0xa1,
+    0x01, /* GD Keyboard, App */
+    0x05,
+    0x07,
+    0x19,
+    0xe0,
+    0x29,
+    0xe7, /* modifiers */
+    0x15,
+    0x00,
+    0x25,
+    0x01,
+    0x75,
+    0x01,
+    0x95,
+    0x08,
+    0x81,
+    0x02,
+    0x95,
+    0x01,
+    0x75,
+    0x08,
+    0x81,
+    0x01, /* reserved */
+    0x95,
+    0x05,
+    0x75,
+    0x01,
+    0x05,
+    0x08,
+    0x19,
+    0x01,
+    0x29,
+    0x05,
+    0x91,
+    0x02, /* LEDs */
+    0x95,
+    0x01,
+    0x75,
+    0x03,
+    0x91,
+    0x01, /* LED padding */
+    0x95,
+    0x06,
+    0x75,
+    0x08,
+    0x15,
+    0x00,
+    0x26,
+    0xff,
+    0x00,
+    0x05,
+    0x07,
+    0x19,
+    0x00,
+    0x2a,
+    0xff,
+    0x00,
+    0x81,
+    0x00, /* keys */
     0xc0,
 };
 
 /* Absolute mouse with Pointer and Physical collections (Apple firmware
  * wants them): 5 buttons, X/Y 0..32767, wheel, AC Pan. */
-static const uint8_t
-    desc_abs_mouse[] =
-	{
-	    0x05, 0x01, 0x09, 0x02, 0xa1, 0x01, /* GD Mouse, App */
-	    0x09, 0x01, 0xa1, 0x00,		/* Pointer, Phys */
-	    0x05, 0x09, 0x19, 0x01, 0x29, 0x05, /* buttons 1..5 */
-	    0x15, 0x00, 0x25, 0x01, 0x95, 0x05, 0x75, 0x01, 0x81,
-	    0x02, 0x95, 0x01, 0x75, 0x03, 0x81, 0x01, /* padding */
-	    0x05, 0x01, 0x09, 0x30, 0x09, 0x31,	      /* X, Y */
-	    0x15, 0x00, 0x26, 0xff, 0x7f, 0x75, 0x10, 0x95, 0x02,
-	    0x81, 0x02, 0x09, 0x38, 0x15, 0x81, 0x25, 0x7f, /* wheel */
-	    0x75, 0x08, 0x95, 0x01, 0x81, 0x06, 0x05, 0x0c, 0x0a,
-	    0x38, 0x02, /* AC Pan */
-	    0x95, 0x01, 0x81, 0x06, 0xc0, 0xc0,
+static const uint8_t desc_abs_mouse[] = {
+    0x05,
+    0x01,
+    0x09,
+    0x02,
+    0xa1,
+    0x01, /* GD Mouse, App */
+    0x09,
+    0x01,
+    0xa1,
+    0x00, /* Pointer, Phys */
+    0x05,
+    0x09,
+    0x19,
+    0x01,
+    0x29,
+    0x05, /* buttons 1..5 */
+    0x15,
+    0x00,
+    0x25,
+    0x01,
+    0x95,
+    0x05,
+    0x75,
+    0x01,
+    0x81,
+    0x02,
+    0x95,
+    0x01,
+    0x75,
+    0x03,
+    0x81,
+    0x01, /* padding */
+    0x05,
+    0x01,
+    0x09,
+    0x30,
+    0x09,
+    0x31, /* X, Y */
+    0x15,
+    0x00,
+    0x26,
+    0xff,
+    0x7f,
+    0x75,
+    0x10,
+    0x95,
+    0x02,
+    0x81,
+    0x02,
+    0x09,
+    0x38,
+    0x15,
+    0x81,
+    0x25,
+    0x7f, /* wheel */
+    0x75,
+    0x08,
+    0x95,
+    0x01,
+    0x81,
+    0x06,
+    0x05,
+    0x0c,
+    0x0a,
+    0x38,
+    0x02, /* AC Pan */
+    0x95,
+    0x01,
+    0x81,
+    0x06,
+    0xc0,
+    0xc0,
 };
 
 /* Boot-protocol relative mouse: 5 buttons, dx, dy, wheel. */
 static const uint8_t desc_rel_mouse[] = {
-    0x05, 0x01, 0x09, 0x02, 0xa1, 0x01, /* GD Mouse, App */
-    0x09, 0x01, 0xa1, 0x00,		/* Pointer, Phys */
-    0x05, 0x09, 0x19, 0x01, 0x29, 0x05, /* buttons 1..5 */
-    0x15, 0x00, 0x25, 0x01, 0x95, 0x05, 0x75, 0x01, 0x81, 0x02, 0x95, 0x01,
-    0x75, 0x03, 0x81, 0x01,			    /* padding */
-    0x05, 0x01, 0x09, 0x30, 0x09, 0x31, 0x09, 0x38, /* X, Y, wheel */
-    0x15, 0x81, 0x25, 0x7f, 0x75, 0x08, 0x95, 0x03, 0x81, 0x06, 0xc0, 0xc0,
+    0x05,
+    0x01,
+    0x09,
+    0x02,
+    0xa1,
+    0x01, /* GD Mouse, App */
+    0x09,
+    0x01,
+    0xa1,
+    0x00, /* Pointer, Phys */
+    0x05,
+    0x09,
+    0x19,
+    0x01,
+    0x29,
+    0x05, /* buttons 1..5 */
+    0x15,
+    0x00,
+    0x25,
+    0x01,
+    0x95,
+    0x05,
+    0x75,
+    0x01,
+    0x81,
+    0x02,
+    0x95,
+    0x01,
+    0x75,
+    0x03,
+    0x81,
+    0x01, /* padding */
+    0x05,
+    0x01,
+    0x09,
+    0x30,
+    0x09,
+    0x31,
+    0x09,
+    0x38, /* X, Y, wheel */
+    0x15,
+    0x81,
+    0x25,
+    0x7f,
+    0x75,
+    0x08,
+    0x95,
+    0x03,
+    0x81,
+    0x06,
+    0xc0,
+    0xc0,
 };
 
 /* The keyboard descriptor. */

@@ -73,14 +73,14 @@ struct report_mouse {
 };
 
 void report_abs_encode(const struct report_mouse *, int wheel, int hwheel,
-		       uint8_t out[REPORT_ABS_LEN]);
+    uint8_t out[REPORT_ABS_LEN]);
 /* dx, dy, wheel are clamped to -127..127. */
-void report_rel_encode(uint8_t buttons, int dx, int dy, int wheel,
-		       uint8_t out[REPORT_REL_LEN]);
+void report_rel_encode(
+    uint8_t buttons, int dx, int dy, int wheel, uint8_t out[REPORT_REL_LEN]);
 
 /* A readable line for --log-reports: "kbd mods=02 keys=04,05". */
-void report_format(char *buf, size_t len, const char *what,
-		   const uint8_t *report, size_t n);
+void report_format(
+    char *buf, size_t len, const char *what, const uint8_t *report, size_t n);
 
 /* The report descriptors (see above). */
 const uint8_t *report_desc_keyboard(size_t *ret_len);
@@ -91,7 +91,7 @@ const uint8_t *report_desc_rel_mouse(size_t *ret_len);
  * (a small item parser, for tests and for checking a gadget's descriptor
  * at start).  -EINVAL for a malformed descriptor or one with report IDs.
  */
-int report_desc_sizes(const uint8_t *desc, size_t len, size_t *ret_in,
-		      size_t *ret_out);
+int report_desc_sizes(
+    const uint8_t *desc, size_t len, size_t *ret_in, size_t *ret_out);
 
 #endif

@@ -1,0 +1,266 @@
+/*
+ * hidd.c -- main: the keyboard and mouse daemon (see design.md, "hidd").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "config.h"
+#include "daemon.h"
+#include "error.h"
+#include "gadget.h"
+#include "hid.h"
+#include "hidws.h"
+#include "log.h"
+#include "paste.h"
+#include "routes.h"
+#include "server.h"
+#include "uart.h"
+
+struct hidd_config {
+	char *backend;
+	char *keyboard, *mouse, *mouse_rel, *leds;
+	char *udc_state;
+	long long write_timeout_ms;
+	char *uart, *uart_protocol;
+	long long uart_baud, uart_timeout_ms, uart_ping_ms;
+	long long uart_reset_after;
+	char *gpiod_socket, *reset_line;
+	long long stuck_key_timeout;
+	long long paste_delay_ms, paste_max_chars;
+	char *layout;
+	int log_reports;
+	struct config_list origins;
+};
+
+static struct hidd_config cfg = {
+    .write_timeout_ms = 100,
+    .uart_baud = 0,
+    .uart_timeout_ms = 100,
+    .uart_ping_ms = 100,
+    .uart_reset_after = 5,
+    .stuck_key_timeout = 15,
+    .paste_delay_ms = 10,
+    .paste_max_chars = 65536,
+};
+
+static const struct config_option options[] = {
+    {"backend", 0, CONFIG_STRING, &cfg.backend, 0, 0, "NAME",
+	"gadget (/dev/hidgN, default) or uart (a microcontroller)", NULL},
+    {"keyboard", 0, CONFIG_STRING, &cfg.keyboard, 0, 0, "PATH",
+	"keyboard hidg (default /dev/hidg0; \"none\" for none)", NULL},
+    {"mouse", 0, CONFIG_STRING, &cfg.mouse, 0, 0, "PATH",
+	"absolute mouse hidg (default /dev/hidg1; \"none\" for none)", NULL},
+    {"mouse-rel", 0, CONFIG_STRING, &cfg.mouse_rel, 0, 0, "PATH",
+	"relative boot mouse hidg (default /dev/hidg2; \"none\" for none)",
+	NULL},
+    {"relmouse", 0, CONFIG_STRING, &cfg.mouse_rel, 0, 0, "PATH",
+	"the same as --mouse-rel", NULL},
+    {"leds", 0, CONFIG_STRING, &cfg.leds, 0, 0, "PATH",
+	"read the LED report from PATH instead of the keyboard hidg "
+	"(tests)",
+	NULL},
+    {"udc-state", 0, CONFIG_STRING, &cfg.udc_state, 0, 0, "PATH",
+	"UDC state file (default /sys/class/udc/<the only UDC>/state; "
+	"\"none\" for none)",
+	NULL},
+    {"write-timeout-ms", 0, CONFIG_INT, &cfg.write_timeout_ms, 1, 10000, "MS",
+	"how long reports wait for a host that is not polling "
+	"(default 100)",
+	NULL},
+    {"uart", 0, CONFIG_STRING, &cfg.uart, 0, 0, "PATH",
+	"serial device of the HID microcontroller (--backend uart)", NULL},
+    {"uart-protocol", 0, CONFIG_STRING, &cfg.uart_protocol, 0, 0, "NAME",
+	"crc16 (the 8-byte open firmware protocol, default) or "
+	"ch9329",
+	NULL},
+    {"uart-baud", 0, CONFIG_INT, &cfg.uart_baud, 0, 4000000, "N",
+	"baud rate (default 115200 for crc16, 9600 for ch9329)", NULL},
+    {"uart-timeout-ms", 0, CONFIG_INT, &cfg.uart_timeout_ms, 5, 5000, "MS",
+	"wait for each reply (default 100)", NULL},
+    {"uart-ping-ms", 0, CONFIG_INT, &cfg.uart_ping_ms, 0, 60000, "MS",
+	"ping the microcontroller this often for LEDs (default 100; 0 "
+	"never)",
+	NULL},
+    {"uart-reset-after", 0, CONFIG_INT, &cfg.uart_reset_after, 0, 1000, "N",
+	"failed commands in a row before pulsing the reset line "
+	"(default 5; 0 never)",
+	NULL},
+    {"gpiod-socket", 0, CONFIG_STRING, &cfg.gpiod_socket, 0, 0, "PATH",
+	"gpiod-ctl's socket (default /run/kaputtkvm/gpiod-ctl.sock)", NULL},
+    {"reset-line", 0, CONFIG_STRING, &cfg.reset_line, 0, 0, "NAME",
+	"gpiod-ctl line that resets the microcontroller (default "
+	"hid-reset)",
+	NULL},
+    {"stuck-key-timeout", 0, CONFIG_INT, &cfg.stuck_key_timeout, 0, 86400,
+	"SEC",
+	"release a key whose client sent nothing for SEC "
+	"seconds (default 15; 0 never)",
+	NULL},
+    {"paste-delay-ms", 0, CONFIG_INT, &cfg.paste_delay_ms, 0, 1000, "MS",
+	"default time between paste reports (default 10)", NULL},
+    {"paste-max-chars", 0, CONFIG_INT, &cfg.paste_max_chars, 1, 1000000, "N",
+	"longest text one paste types (default 65536)", NULL},
+    {"layout", 0, CONFIG_STRING, &cfg.layout, 0, 0, "XKB",
+	"default paste layout (default us)", NULL},
+    {"log-reports", 0, CONFIG_FLAG, &cfg.log_reports, 0, 0, NULL,
+	"log every report written, readably (the hardware-free demo)", NULL},
+    {"allow-origin", 0, CONFIG_LIST, &cfg.origins, 0, 0, "ORIGIN",
+	"an Origin allowed to open /ws (repeatable; default: the "
+	"request's own host only)",
+	NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct config_spec spec = {"hidd",
+    "keyboard and mouse of the target (USB gadget or UART)", options, NULL,
+    NULL};
+
+/* The default of a string option. */
+static const char *
+or_default(const char *v, const char *def)
+{
+	return v != NULL ? v : def;
+}
+
+/* A path option where "none" switches the thing off (""). */
+static const char *
+path_or_none(const char *v, const char *def)
+{
+	v = or_default(v, def);
+	return v != NULL && strcmp(v, "none") == 0 ? "" : v;
+}
+
+/* Checks the daemon's own settings; prints what is wrong. */
+static int
+check_config(void)
+{
+	const char *b = or_default(cfg.backend, "gadget");
+
+	if (strcmp(b, "gadget") != 0 && strcmp(b, "uart") != 0) {
+		fprintf(stderr,
+		    "hidd: --backend must be gadget or uart, not "
+		    "\"%s\"\n",
+		    b);
+		return -1;
+	}
+	if (strcmp(b, "uart") == 0 && (cfg.uart == NULL || !*cfg.uart)) {
+		fprintf(stderr,
+		    "hidd: --backend uart needs --uart "
+		    "/dev/ttyXXX\n");
+		return -1;
+	}
+	if (cfg.uart_protocol != NULL &&
+	    strcmp(cfg.uart_protocol, "crc16") != 0 &&
+	    strcmp(cfg.uart_protocol, "ch9329") != 0) {
+		fprintf(stderr,
+		    "hidd: --uart-protocol must be crc16 or "
+		    "ch9329\n");
+		return -1;
+	}
+	if (cfg.uart_baud != 0 && uart_baud_supported(cfg.uart_baud) < 0) {
+		fprintf(stderr,
+		    "hidd: --uart-baud %lld is not a standard "
+		    "rate (9600, 19200, 38400, 57600, 115200, ...)\n",
+		    cfg.uart_baud);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the configured backend. */
+static int
+open_backend(struct event_base *base, struct backend **ret)
+{
+	struct gadget_config gc;
+	struct uart_config uc;
+
+	if (strcmp(or_default(cfg.backend, "gadget"), "uart") == 0) {
+		memset(&uc, 0, sizeof(uc));
+		uc.path = cfg.uart;
+		uc.protocol = strcmp(or_default(cfg.uart_protocol, "crc16"),
+				  "ch9329") == 0
+		    ? UART_CH9329
+		    : UART_CRC16;
+		uc.baud = (unsigned int)cfg.uart_baud;
+		uc.timeout_ms = (unsigned int)cfg.uart_timeout_ms;
+		uc.ping_ms = (unsigned int)cfg.uart_ping_ms;
+		uc.reset_after = (unsigned int)cfg.uart_reset_after;
+		uc.gpiod_socket = or_default(
+		    cfg.gpiod_socket, "/run/kaputtkvm/gpiod-ctl.sock");
+		uc.reset_line = or_default(cfg.reset_line, "hid-reset");
+		return uart_open(base, &uc, ret);
+	}
+	memset(&gc, 0, sizeof(gc));
+	gc.keyboard = path_or_none(cfg.keyboard, "/dev/hidg0");
+	gc.mouse = path_or_none(cfg.mouse, "/dev/hidg1");
+	gc.mouse_rel = path_or_none(cfg.mouse_rel, "/dev/hidg2");
+	gc.leds = path_or_none(cfg.leds, NULL);
+	gc.udc_state = path_or_none(cfg.udc_state, NULL);
+	gc.write_timeout_ms = (unsigned int)cfg.write_timeout_ms;
+	return gadget_open(base, &gc, ret);
+}
+
+/* A change the pages should see. */
+static void
+on_change(struct hid *hd, void *arg)
+{
+	hidws_push(arg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config_common common = {0};
+	struct http_server_config hc = {0};
+	struct hidd_server srv = {0};
+	struct hid_config hcfg = {0};
+	struct backend *b = NULL;
+	struct daemon *d;
+	int r;
+
+	log_init("hidd");
+	if ((r = config_load(&spec, &common, argc, argv)) != 0)
+		return r > 0 ? 0 : 1;
+	if (check_config() < 0)
+		return 1;
+	if (common.check_config) {
+		printf("hidd: configuration OK\n");
+		return 0;
+	}
+	if (cfg.origins.n > 0) /* the list ends with a NULL item */
+		srv.ws.origins = (const char *const *)cfg.origins.items;
+	srv.ws.max_message = HIDWS_MAX_MESSAGE;
+	hc.max_body_bytes = 1024 * 1024;
+	if ((r = daemon_start(&spec, &common, &hc, routes_table, &srv, &d)) <
+	    0) {
+		log_warnx("%s", error_get());
+		return 1;
+	}
+	srv.daemon = d;
+	if (paste_new(&srv.paste) < 0)
+		log_warnx("paste disabled: %s", error_get());
+	if ((r = open_backend(daemon_base(d), &b)) < 0) {
+		log_warnx("%s", error_get());
+		daemon_free(d);
+		paste_free(srv.paste);
+		return 1;
+	}
+	b->log_reports = cfg.log_reports;
+	hcfg.stuck_key_timeout = (unsigned int)cfg.stuck_key_timeout;
+	hcfg.paste_delay_ms = (unsigned int)cfg.paste_delay_ms;
+	hcfg.paste_max_chars = (size_t)cfg.paste_max_chars;
+	hcfg.default_layout = or_default(cfg.layout, "us");
+	hid_new(daemon_base(d), b, srv.paste, &hcfg, &srv.hid);
+	hid_on_change(srv.hid, on_change, &srv);
+	log_info("backend %s ready", b->ops->name);
+	daemon_ready(d);
+	daemon_run(d);
+	hidws_close_all(&srv);
+	hid_free(srv.hid);
+	paste_free(srv.paste);
+	daemon_free(d);
+	config_free(&spec, &common);
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * hidws.h -- live input over the /ws WebSocket (message format in
+ * PROTOCOL.md), and state pushes to every connected page.
+ *
+ * hidws_parse() is pure (fuzzed): one message, text (JSON) or binary, into
+ * a struct hidws_msg, or -EINVAL with error_set() saying what is wrong.
+ */
+#ifndef HIDD_HIDWS_H
+#define HIDD_HIDWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hidd_server;
+struct http_request;
+
+enum hidws_type {
+	HIDWS_KEY,    /* code or usage, down */
+	HIDWS_ABS,    /* x, y */
+	HIDWS_REL,    /* dx, dy */
+	HIDWS_BUTTON, /* button, down */
+	HIDWS_WHEEL,  /* dx, dy */
+	HIDWS_RELEASE,
+	HIDWS_PING,
+};
+
+#define HIDWS_MAX_MESSAGE 1024
+
+struct hidws_msg {
+	enum hidws_type type;
+	char code[40]; /* KeyboardEvent.code; "" for usage */
+	uint8_t usage; /* binary key messages */
+	int down;
+	long long x, y; /* abs: position; rel/wheel: deltas */
+	uint8_t button; /* REPORT_BTN_* */
+	long long id;	/* -1: no acknowledgement wanted */
+};
+
+/* opcode is WS_OP_TEXT or WS_OP_BINARY. */
+int hidws_parse(int opcode, const uint8_t *, size_t, struct hidws_msg *ret);
+/* GET /ws: the handshake (Origin checked by ws_accept) and the session. */
+void hidws_accept(struct http_request *, struct hidd_server *);
+/* Sends the push state to every page. */
+void hidws_push(struct hidd_server *);
+/* Closes every connection (at stop). */
+void hidws_close_all(struct hidd_server *);
+
+#endif
