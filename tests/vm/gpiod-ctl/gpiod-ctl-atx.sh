@@ -39,7 +39,7 @@ $G steady 0 0 0.5
 [ "$($G state lines.power-button.pulses)" = 0 ] ||
 	vm_fail "on while on pressed power"
 
-$G press /atx '{"action": "off-hard"}' 0 1 3000 150 --state
+$G press /atx '{"action": "off-hard"}' 0 1 3000 300 --state
 [ "$($G state atx.last_action.action)" = off-hard ] ||
 	vm_fail "last action is not off-hard"
 
@@ -50,7 +50,7 @@ out=$($G call POST /atx '{"action": "reset"}')
 case $out in 409*"is off"*) ;; *) vm_fail "reset while off: $out" ;; esac
 $G steady 1 0 0.3
 
-$G press /atx '{"action": "on"}' 0 1 150 100
+$G press /atx '{"action": "on"}' 0 1 150 250
 vm_gpiosim_pull 3 up
 vm_wait 5 "hdd-led lit in /state" hdd_lit
 vm_daemon_stop gpiod-ctl

@@ -38,9 +38,9 @@ done
 [ "$($G state lines.hid-reset.chip)" = "$chip" ] ||
 	vm_fail "the label $label did not resolve to $chip"
 
-$G press /pulse '{"line": "capture-reset", "ms": 300}' 4 1 300 100
-$G press /pulse '{"line": "reset-button", "ms": 200}' 1 0 200 100
-$G press /pulse '{"line": "user0", "ms": 100}' 6 1 100 100
+$G press /pulse '{"line": "capture-reset", "ms": 300}' 4 1 300 250
+$G press /pulse '{"line": "reset-button", "ms": 200}' 1 0 200 250
+$G press /pulse '{"line": "user0", "ms": 100}' 6 1 100 250
 [ "$(vm_gpiosim_value 1)" = 1 ] || vm_fail "reset-button not back high"
 
 out=$($G call POST /pulse '{"line": "hid-reset", "ms": 999999}')

@@ -7,8 +7,10 @@ timing a line's level with millisecond resolution and reading JSON.
   gpiovm.py call METHOD URL [JSON] print "STATUS BODY"
   gpiovm.py press URL JSON OFFSET LEVEL MS TOL [--state]
         POST JSON to URL (with "wait": false), watch sim line OFFSET go to
-        LEVEL and back, and check it stayed there MS (0..+TOL ms);
-        --state also checks GET /state answers within 500 ms throughout.
+        LEVEL and back, and check it stayed there MS (-30..+TOL ms: the
+        first sight may lag; under TCG on a busy host the daemon itself
+        may run late) and that gpiod-ctl's own measurement agrees;
+        --state also checks GET /state answers within 1 s throughout.
   gpiovm.py steady OFFSET LEVEL SECONDS
         check line OFFSET stays at LEVEL for SECONDS.
 
@@ -80,6 +82,7 @@ def cmd_press(url, body, offset, want, ms, tol, check_state):
     while level(offset) != want:
         if time.monotonic() - t_post > 2:
             fail("line %d never went to %d" % (offset, want))
+        time.sleep(0.0005)  # leave the CPU to the daemon (TCG is slow)
     t0 = time.monotonic()
     r = conn.getresponse()
     data = r.read()
@@ -101,8 +104,17 @@ def cmd_press(url, body, offset, want, ms, tol, check_state):
             if status != 200:
                 fail("/state -> %d during the press" % status)
             next_state = time.monotonic() + 0.2
+        time.sleep(0.0005)
     t1 = time.monotonic()
     held = (t1 - t0) * 1000
+    status, st = call("GET", "/state")
+    line = [n for n, l in st["result"]["lines"].items()
+            if l.get("offset") == offset][0]
+    daemon_ms = st["result"]["lines"][line]["last_held_ms"]
+    print("gpiod-ctl measured %.1f ms for %s" % (daemon_ms, line))
+    if abs(daemon_ms - held) > 30:
+        fail("gpiod-ctl says %.1f ms, the sim line showed %.1f ms"
+             % (daemon_ms, held))
     # The first sight of the level is at most one poll late (the reply came
     # after the line was set), so the measured time may be a little short.
     print("line %d held at %d for %.1f ms (want %d, +%d)%s"
@@ -112,7 +124,7 @@ def cmd_press(url, body, offset, want, ms, tol, check_state):
     if held < ms - 30 or held > ms + tol:
         fail("line %d held %.1f ms, want %d (-30/+%d)" % (offset, held, ms,
                                                          tol))
-    if check_state and worst > 0.5:
+    if check_state and worst > 1.0:
         fail("/state took %.0f ms during the press" % (worst * 1000))
 
 
