@@ -448,6 +448,7 @@ class Supervisor:
                                     conf, "-e",
                                     st.path("logs", "nginx-error.log")],
                           st.path("logs", "nginx.log"))
+        self.write_pids()
         if not wait_tcp(a.listen, a.port, proc):
             raise RuntimeError("nginx did not start on %s:%d:\n%s%s" % (
                 a.listen, a.port, tail(st.path("logs", "nginx.log")),
