@@ -1,6 +1,6 @@
 /*
  * ws_frame.c -- fuzz target for the WebSocket frame parser and the message
- * reader (common/ws.c) with bytes a client might send.
+ * reader (common/wsframe.c) with bytes a client might send.
  *
  * The first input byte picks the reader's limits and the size of the pieces
  * the rest is fed in, so one corpus file exercises a stream cut at many

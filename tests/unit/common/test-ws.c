@@ -1,5 +1,5 @@
 /*
- * test_ws.c -- the WebSocket frame codec and message reader (common/ws.c):
+ * test-ws.c -- the WebSocket frame codec and message reader (common/wsframe.c):
  * RFC 6455 section 5.7 examples, the handshake example of section 1.3, the
  * protocol errors a server must catch, UTF-8, and reassembly of byte streams
  * fed in pieces of every size.
