@@ -523,9 +523,9 @@ media_list_json(struct media *m)
 	size_t n, i;
 	int lun, found;
 
-	arr = json_array();
 	if (store_list(m->store, &e, &n) < 0)
 		return NULL;
+	arr = json_array();
 	for (i = 0; i < n; i++) {
 		lun = media_mounted(m, e[i].name);
 		o = json_pack("{s:s, s:I, s:I, s:b, s:o, s:b}", "name",

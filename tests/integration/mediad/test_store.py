@@ -122,6 +122,21 @@ class Store(unittest.TestCase):
         self.assertEqual(status, 200, reply)
         self.assertEqual(self.images(), ["big.iso"])
 
+    def test_stop_during_upload_leaves_nothing(self):
+        s = self.d.connect()
+        s.sendall(b"PUT /images/big.iso HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: %d\r\n\r\n" % (64 * MiB))
+        for c in data_chunks(3 * MiB, 7):
+            s.sendall(c)
+        time.sleep(0.2)
+        self.assertEqual(len(self.d.ok("GET", "/state")["uploads"]), 1)
+        self.assertEqual(self.d.stop(), 0, "clean exit on SIGTERM")
+        s.close()
+        self.assertEqual(self.images(), [], "no file, no temporary file")
+        self.d = Mediad(tmpdir=self.d.tmp).start()
+        self.d.own_tmp = True
+        self.assertEqual(self.d.ok("GET", "/images")["images"], [])
+
     def test_abort_of_overwrite_keeps_old(self):
         self.assertEqual(self.d.put("a.img", b"old")[0], 200)
         s = self.d.connect()
