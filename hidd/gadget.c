@@ -248,6 +248,15 @@ gadget_send(struct gadget *g, int which, const uint8_t *r)
 	if (d->path == NULL)
 		return error_set(
 		    -EOPNOTSUPP, "no %s device is configured", d->what);
+	if (g->udc_path != NULL && g->udc_state[0] != '\0' &&
+	    strcmp(g->udc_state, "configured") != 0 &&
+	    strcmp(g->udc_state, "suspended") != 0) {
+		d->dropped++;
+		return error_set(-ENODEV,
+		    "target not attached (UDC %s): input "
+		    "dropped",
+		    g->udc_state);
+	}
 	if (d->fd < 0)
 		gadget_dev_open(d);
 	if (d->fd < 0) {

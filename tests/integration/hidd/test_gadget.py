@@ -1,0 +1,235 @@
+"""hidd's gadget backend on stand-in files: the exact report bytes for key
+sequences, rollover, mouse moves, paste, LEDs, the UDC state, the stuck-key
+timeout, the release at stop, and the errors of the HTTP API."""
+
+import json
+import os
+import signal
+import struct
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import hiddtest  # noqa: E402
+import kvmtest  # noqa: E402
+from hiddtest import kbd  # noqa: E402
+
+
+def absrep(buttons, x, y, wheel=0, hwheel=0):
+    return struct.pack("<BHHbb", buttons, x, y, wheel, hwheel)
+
+
+def relrep(buttons, dx, dy, wheel=0):
+    return struct.pack("<Bbbb", buttons, dx, dy, wheel)
+
+
+class KeyTest(unittest.TestCase):
+    def test_keys_and_errors(self):
+        with hiddtest.Gadget() as g:
+            d = g.daemon
+            d.ok("POST", "/key", {"code": "ShiftLeft", "down": True})
+            d.ok("POST", "/key", {"code": "KeyA", "down": True})
+            d.ok("POST", "/key", {"code": "KeyA", "down": True})  # repeat
+            d.ok("POST", "/key", {"code": "IntlBackslash"})  # down default
+            st = g.state()
+            self.assertEqual(st["held"]["modifiers"], ["ShiftLeft"])
+            self.assertEqual(st["held"]["keys"], ["KeyA", "IntlBackslash"])
+            d.ok("POST", "/key", {"code": "KeyA", "down": False})
+            d.ok("POST", "/key", {"code": "ShiftLeft", "down": False})
+            d.ok("POST", "/key", {"code": "IntlBackslash", "down": False})
+            self.assertEqual(g.kbd.wait(6), [
+                kbd(0x02), kbd(0x02, 0x04), kbd(0x02, 0x04, 0x64),
+                kbd(0x02, 0x64), kbd(0, 0x64), kbd()])
+
+            # Errors: nothing is written for any of them.
+            kvmtest.assert_error(self, d.json("POST", "/key",
+                                              {"code": "KeyÄ"}), 400)
+            st, body = d.json("POST", "/key", {"code": "Keya"})
+            self.assertEqual(st, 400)
+            self.assertIn("Keya", body["error"]["message"])
+            kvmtest.assert_error(self, d.json("POST", "/key",
+                                              {"code": "KeyA", "up": 1}), 400)
+            kvmtest.assert_error(self, d.json("POST", "/key", {"down": 1}),
+                                 400)
+            kvmtest.assert_error(self, d.json(
+                "POST", "/key", {"code": "MediaPlayPause"}), 400)
+            st, _, _ = d.request("POST", "/key", b"{\"code\": \"KeyA\"",
+                                 {"Content-Type": "application/json"})
+            self.assertEqual(st, 400)
+            st, _, _ = d.request("POST", "/key", b"[1]")
+            self.assertEqual(st, 400)
+            st, _, _ = d.request("GET", "/key")
+            self.assertEqual(st, 405)
+            self.assertEqual(g.kbd.quiet(), [])
+
+    def test_rollover(self):
+        with hiddtest.Gadget() as g:
+            d = g.daemon
+            codes = ["KeyA", "KeyB", "KeyC", "KeyD", "KeyE", "KeyF", "KeyG"]
+            for c in codes:
+                d.ok("POST", "/key", {"code": c, "down": True})
+            got = g.kbd.wait(7)
+            self.assertEqual(got[5], kbd(0, 4, 5, 6, 7, 8, 9))
+            self.assertEqual(got[6], bytes([0, 0] + [1] * 6))
+            self.assertTrue(g.state()["held"]["rollover"])
+            d.ok("POST", "/key", {"code": "KeyC", "down": False})
+            self.assertEqual(g.kbd.wait(1), [kbd(0, 4, 5, 7, 8, 9, 10)])
+            d.ok("POST", "/release")
+            self.assertEqual(g.kbd.wait(1), [kbd()])
+
+    def test_release_at_stop(self):
+        with hiddtest.Gadget() as g:
+            g.daemon.ok("POST", "/key", {"code": "ControlLeft"})
+            g.daemon.ok("POST", "/key", {"code": "KeyC"})
+            g.daemon.ok("POST", "/mouse", {"button": "left"})
+            g.kbd.wait(2)
+            self.assertEqual(g.abs.wait(1), [absrep(1, 16384, 16384)])
+            self.assertEqual(g.daemon.stop(signal.SIGTERM), 0)
+            self.assertEqual(g.kbd.wait(1), [kbd()])
+            self.assertEqual(g.abs.wait(1), [absrep(0, 16384, 16384)])
+            self.assertEqual(g.rel.wait(1), [relrep(0, 0, 0)])
+
+    def test_stuck_key_timeout(self):
+        with hiddtest.Gadget(["--stuck-key-timeout", "1"]) as g:
+            g.daemon.ok("POST", "/key", {"code": "KeyQ"})
+            self.assertEqual(g.kbd.wait(1), [kbd(0, 0x14)])
+            t0 = time.monotonic()
+            self.assertEqual(g.kbd.wait(1, timeout=4), [kbd()])
+            self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+            st = g.state()
+            self.assertEqual(st["held"]["keys"], [])
+            self.assertEqual(st["counters"]["stuck_releases"], 1)
+
+
+class MouseTest(unittest.TestCase):
+    def test_mouse(self):
+        with hiddtest.Gadget() as g:
+            d = g.daemon
+            d.ok("POST", "/mouse", {"x": 0, "y": 32767})
+            d.ok("POST", "/mouse", {"button": "left", "down": True})
+            d.ok("POST", "/mouse", {"wheel_dy": 2, "wheel_dx": -1})
+            d.ok("POST", "/mouse", {"x": 1000, "y": 2000, "button": "left",
+                                    "down": False})
+            self.assertEqual(g.abs.wait(5), [
+                absrep(0, 0, 32767), absrep(1, 0, 32767),
+                absrep(1, 0, 32767, -2, -1), absrep(1, 1000, 2000),
+                absrep(0, 1000, 2000)])
+            # Relative: split into steps of at most 127; buttons follow the
+            # pointer last moved.
+            d.ok("POST", "/mouse", {"dx": 200, "dy": -3})
+            d.ok("POST", "/mouse", {"button": "forward"})
+            d.ok("POST", "/mouse", {"button": "forward", "down": False})
+            self.assertEqual(g.rel.wait(4), [
+                relrep(0, 127, -3), relrep(0, 73, 0), relrep(0x10, 0, 0),
+                relrep(0, 0, 0)])
+            st = g.state()
+            self.assertEqual(st["mouse"]["mode"], "relative")
+            for bad in ({"x": -1, "y": 0}, {"x": 32768, "y": 0},
+                        {"x": 5}, {"dx": 40000}, {"button": "thumb"},
+                        {"wheel_dy": 128}, {"x": 1, "y": 1, "dx": 1},
+                        {"down": True}, {}, {"z": 1}):
+                kvmtest.assert_error(self, d.json("POST", "/mouse", bad), 400)
+            self.assertEqual(g.abs.quiet() + g.rel.new(), [])
+
+
+class PasteTest(unittest.TestCase):
+    def test_paste_de(self):
+        with hiddtest.Gadget() as g:
+            res = g.daemon.ok("POST", "/paste",
+                              {"text": "z@\n", "layout": "de"})
+            self.assertEqual(res["characters"], 3)
+            # z is KeyY on German keyboards; @ is AltGr+Q; newline Enter.
+            self.assertEqual(g.kbd.wait(8), [
+                kbd(0, 0x1c), kbd(), kbd(0x40), kbd(0x40, 0x14), kbd(0x40),
+                kbd(), kbd(0, 0x28), kbd()])
+            st = g.wait_state(lambda s: not s["paste"]["active"])
+            self.assertEqual(st["paste"]["result"], "done")
+            self.assertEqual(st["held"]["modifiers"], [])
+
+    def test_refused_whole(self):
+        with hiddtest.Gadget() as g:
+            st, body = g.daemon.json("POST", "/paste",
+                                     {"text": "ok é €", "layout": "us"})
+            self.assertEqual(st, 400)
+            msg = body["error"]["message"]
+            self.assertIn("U+00E9) at 4", msg)
+            self.assertIn("U+20AC) at 6", msg)
+            for bad in ({"text": "a", "layout": "xx"},
+                        {"text": "a", "layout": "us(", },
+                        {"text": 5}, {"layout": "us"},
+                        {"text": "a", "delay_ms": 5000},
+                        {"text": "a", "speed": 1}):
+                kvmtest.assert_error(self, g.daemon.json("POST", "/paste",
+                                                         bad), 400)
+            self.assertEqual(g.kbd.quiet(), [])
+
+    def test_cancel(self):
+        with hiddtest.Gadget() as g:
+            g.daemon.ok("POST", "/paste", {"text": "A" * 200,
+                                           "delay_ms": 20})
+            time.sleep(0.3)
+            st = g.state()
+            self.assertTrue(st["paste"]["active"])
+            self.assertGreater(st["paste"]["done"], 0)
+            # Live keys are refused while a paste types.
+            kvmtest.assert_error(self, g.daemon.json(
+                "POST", "/key", {"code": "KeyB"}), 409)
+            self.assertTrue(g.daemon.ok("POST", "/paste/cancel")["cancelled"])
+            st = g.state()
+            self.assertFalse(st["paste"]["active"])
+            self.assertEqual(st["paste"]["result"], "cancelled")
+            got = g.kbd.quiet(0.3)
+            self.assertEqual(got[-1], kbd(), "shift left held after cancel")
+            self.assertFalse(g.daemon.ok("POST", "/paste/cancel")[
+                "cancelled"])
+
+    def test_layouts(self):
+        with hiddtest.Gadget(["--layout", "fr"]) as g:
+            res = g.daemon.ok("GET", "/layouts")
+            self.assertEqual(res["default"], "fr")
+            names = {x["name"] for x in res["layouts"]}
+            for n in ("us", "de", "fr", "us(intl)", "ch(fr)"):
+                self.assertIn(n, names)
+
+
+class TargetTest(unittest.TestCase):
+    def test_leds(self):
+        with hiddtest.Gadget() as g:
+            self.assertFalse(g.state()["leds"]["known"])
+            g.set_leds(0x02)
+            st = g.wait_state(lambda s: s["leds"]["caps"], what="caps on")
+            self.assertFalse(st["leds"]["num"])
+            g.set_leds(0x05)
+            st = g.wait_state(lambda s: s["leds"]["num"] and
+                              s["leds"]["scroll"] and not s["leds"]["caps"])
+
+    def test_udc_not_attached(self):
+        with hiddtest.Gadget() as g:
+            g.set_udc("not attached")
+            st = g.wait_state(lambda s: not s["online"], what="offline")
+            self.assertIn("not attached", st["reason"])
+            # Input is dropped, not queued for later.
+            st, body = g.daemon.json("POST", "/key", {"code": "KeyA"})
+            self.assertEqual(st, 503, body)
+            self.assertIn("not attached", body["error"]["message"])
+            g.daemon.json("POST", "/key", {"code": "KeyA", "down": False})
+            self.assertEqual(g.kbd.quiet(), [])
+            g.set_udc("configured")
+            g.wait_state(lambda s: s["online"], what="online again")
+            self.assertEqual(g.kbd.new(), [])
+            g.daemon.ok("POST", "/key", {"code": "KeyB"})
+            self.assertEqual(g.kbd.wait(1), [kbd(0, 0x05)])
+
+    def test_metrics(self):
+        with hiddtest.Gadget() as g:
+            g.daemon.ok("POST", "/key", {"code": "KeyA"})
+            st, hdrs, body = g.daemon.request("GET", "/metrics")
+            self.assertEqual(st, 200)
+            text = body.decode()
+            self.assertIn("kaputtkvm_hidd_online 1", text)
+            self.assertIn("kaputtkvm_hidd_key_events_total 1", text)
+
+
+if __name__ == "__main__":
+    kvmtest.main()
