@@ -80,7 +80,6 @@ def daemon_args(name, st):
                 "--mouse", st.path("hid", "hidg1"),
                 "--mouse-rel", st.path("hid", "hidg2"),
                 "--leds", st.path("hid", "leds"),
-                "--udc-state", "",
                 "--gpiod-socket", st.socket("gpiod-ctl"),
                 "--log-reports"]
     if name == "mediad":

@@ -47,7 +47,7 @@ class Activation(unittest.TestCase):
             self.leds_fd = os.open(self.path("leds"), os.O_RDWR)
             return ["--keyboard", self.path("hidg0"), "--mouse",
                     self.path("hidg1"), "--mouse-rel", self.path("hidg2"),
-                    "--leds", self.path("leds"), "--udc-state", ""]
+                    "--leds", self.path("leds")]
         if name == "mediad":
             os.makedirs(self.path("images"))
             os.makedirs(self.path("lun.0"))

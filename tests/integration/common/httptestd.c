@@ -180,6 +180,7 @@ struct upload {
 	uint64_t bytes;
 	long long pause_ms;
 	long long hash;
+	long long fail_after; /* bytes; -1: never */
 	struct event *resume;
 	struct http_request *req;
 };
@@ -213,6 +214,10 @@ upload_data(struct http_request *req, const void *data, size_t len, void *arg)
 	if (u->hash)
 		EVP_DigestUpdate(u->md, data, len);
 	u->bytes += len;
+	if (u->fail_after >= 0 && u->bytes > (uint64_t)u->fail_after) {
+		upload_free(u);
+		return error_set(-ENOSPC, "the test disk is full");
+	}
 	if (u->pause_ms > 0) {
 		tv.tv_usec = u->pause_ms * 1000;
 		http_request_pause_body(req, 1);
@@ -248,18 +253,21 @@ upload_abort(struct http_request *req, void *arg)
 	upload_free(arg);
 }
 
-/* PUT /upload[?pause=MS][&hash=0]: streams the body through SHA-256. */
+/* PUT /upload[?pause=MS][&hash=0][&fail_after=N]: streams the body through
+ * SHA-256. */
 static void
 upload_cb(struct http_request *req, void *arg)
 {
 	static const struct http_body_callbacks cb = {
 	    upload_data, upload_end, upload_abort};
 	struct upload *u;
-	long long pause_ms = 0, hash = 1;
+	long long pause_ms = 0, hash = 1, fail_after = -1;
 	int r;
 
 	if ((r = api_query_int(req, "pause", 0, 1000, &pause_ms)) < 0 ||
-	    (r = api_query_int(req, "hash", 0, 1, &hash)) < 0) {
+	    (r = api_query_int(req, "hash", 0, 1, &hash)) < 0 ||
+	    (r = api_query_int(req, "fail_after", 0, 1LL << 40, &fail_after)) <
+		0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -268,6 +276,7 @@ upload_cb(struct http_request *req, void *arg)
 	EVP_DigestInit_ex(u->md, EVP_sha256(), NULL);
 	u->pause_ms = pause_ms;
 	u->hash = hash;
+	u->fail_after = fail_after;
 	u->req = req;
 	u->resume = evtimer_new(td.base, upload_resume, u);
 	if ((r = http_request_read_body(req, &cb, u)) < 0) {

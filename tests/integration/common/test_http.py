@@ -484,6 +484,24 @@ class Streaming(unittest.TestCase):
             self.assertEqual(body["result"]["upload_aborted"], 1,
                              "the handler hears that its body ended")
 
+    def test_on_data_error_is_the_reply(self):
+        with testd() as d:
+            c = Conn(d.socket)
+            c.send(b"PUT /upload?fail_after=100000 HTTP/1.1\r\n"
+                   b"Content-Length: 10000000\r\n\r\n")
+            try:
+                for _ in range(10):
+                    c.send(b"x" * 65536)
+            except OSError:
+                pass
+            st, h, b = c.reply()
+            self.assertEqual((st, h["connection"]), (507, "close"))
+            err = envelope(self, b, "no_space")
+            self.assertEqual(err["message"], "the test disk is full")
+            st, body = d.json("GET", "/stats")
+            self.assertEqual(body["result"]["upload_aborted"], 0,
+                             "no on_abort after on_data refused")
+
     def test_slow_reader_keeps_pending_bounded(self):
         with testd("--timeout", "10") as d:
             limit = 256 * 1024

@@ -311,6 +311,46 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
+class StopAndDisconnect(unittest.TestCase):
+    def test_client_leaves_mid_press(self):
+        """The press runs to its end when its client goes away."""
+        with kvmtest.Daemon("gpiod-ctl", config=CONFIG) as d:
+            with self.assertRaises(OSError):   # socket.timeout
+                d.json("POST", "/pulse", {"line": "long", "ms": 800},
+                       timeout=0.2)
+            self.assertTrue(d.ok("GET", "/state")["lines"]["long"]["busy"])
+            time.sleep(1.0)
+            h = d.ok("GET", "/test/history?line=long")["samples"]
+            self.assertEqual([x["value"] for x in h[-2:]], [1, 0])
+            self.assertGreaterEqual(h[-1]["t_ms"] - h[-2]["t_ms"], 800)
+            self.assertFalse(d.ok("GET", "/state")["lines"]["long"]["busy"])
+
+    def test_sigterm_mid_press(self):
+        """SIGTERM during a press: the waiting request hears why, the
+        daemon exits 0 at once."""
+        d = kvmtest.Daemon("gpiod-ctl", config=CONFIG).start()
+        try:
+            result = {}
+
+            def hold():
+                result["r"] = d.json("POST", "/pulse",
+                                     {"line": "long", "ms": 5000},
+                                     timeout=15)
+
+            t = threading.Thread(target=hold)
+            t.start()
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            self.assertEqual(d.stop(), 0, d.log())
+            self.assertLess(time.monotonic() - t0, 2)
+            t.join(5)
+            status, reply = result["r"]
+            kvmtest.assert_error(self, (status, reply), 503)
+            self.assertIn("stopping", reply["error"]["message"])
+        finally:
+            d.cleanup()
+
+
 class NoTestRoutesOnRealBackend(unittest.TestCase):
     def test_test_routes_need_test_backend(self):
         # No lines on the real backend: starts without touching a chip.

@@ -1,0 +1,171 @@
+"""capd's snapshot, state, metrics and params, and capctl."""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kvmtest  # noqa: E402
+from capdtest import Stream, probe, wait_state  # noqa: E402
+
+ARGS = ["--source", "pattern", "--resolution", "640x360", "--fps", "20"]
+
+
+class ApiTest(unittest.TestCase):
+
+    def test_snapshot(self):
+        with kvmtest.Daemon("capd", ARGS) as d:
+            status, hdrs, jpeg = d.request("GET", "/snapshot")
+            self.assertEqual(status, 200)
+            self.assertEqual(hdrs["content-type"], "image/jpeg")
+            self.assertEqual(int(hdrs["content-length"]), len(jpeg))
+            self.assertIn("x-timestamp", hdrs)
+            p = probe(jpeg)
+            self.assertEqual((p["width"], p["height"]), (640, 360))
+            self.assertLessEqual(p["bar_error"], 12)
+            time.sleep(0.3)
+            _, _, jpeg2 = d.request("GET", "/snapshot")
+            self.assertGreater(probe(jpeg2)["counter"], p["counter"],
+                               "a second snapshot is a fresh frame")
+
+    def test_nothing_encoded_while_nobody_watches(self):
+        with kvmtest.Daemon("capd", ARGS) as d:
+            d.request("GET", "/snapshot")
+            time.sleep(0.5)
+            before = d.ok("GET", "/state")
+            time.sleep(1.5)
+            after = d.ok("GET", "/state")
+            self.assertEqual(before["encoder"]["submitted"],
+                             after["encoder"]["submitted"])
+            self.assertEqual(before["frames"]["captured"],
+                             after["frames"]["captured"])
+            s = Stream(d.socket)
+            for _ in range(5):
+                s.part()
+            s.close()
+            st = d.ok("GET", "/state")
+            self.assertGreater(st["encoder"]["encoded"],
+                               after["encoder"]["encoded"])
+
+    def test_state_and_metrics(self):
+        with kvmtest.Daemon("capd", ARGS + ["--quality", "70"]) as d:
+            s = Stream(d.socket, "?fps=10")
+            for _ in range(3):
+                s.part()
+            st = wait_state(d, lambda r: r["captured_fps"] > 0)
+            for key in ("source", "online", "reason", "resolution", "format",
+                        "captured_fps", "encoded_fps", "quality", "encoder",
+                        "clients", "dropped_frames"):
+                self.assertIn(key, st)
+            self.assertEqual(st["source"], "pattern")
+            self.assertIs(st["online"], True)
+            self.assertIsNone(st["reason"])
+            self.assertEqual(st["resolution"], "640x360")
+            self.assertEqual(st["quality"], 70)
+            self.assertEqual(st["encoder"]["library"], "libjpeg-turbo")
+            self.assertEqual(len(st["clients"]), 1)
+            self.assertEqual(st["clients"][0]["fps_cap"], 10)
+            status, hdrs, body = d.request("GET", "/metrics")
+            self.assertEqual(status, 200)
+            text = body.decode()
+            self.assertIn("kaputtkvm_capd_clients 1", text)
+            self.assertIn("kaputtkvm_capd_online 1", text)
+            self.assertIn("kaputtkvm_capd_client_fps{client=", text)
+            s.close()
+
+    def test_params_validation(self):
+        with kvmtest.Daemon("capd", ARGS) as d:
+            before = d.ok("GET", "/state")
+            bad = [{"quality": 0}, {"quality": 101}, {"quality": "high"},
+                   {"fps": 0}, {"fps": 121}, {"resolution": "abc"},
+                   {"resolution": "641x360"}, {"resolution": "100x100"},
+                   {"colour": "red"}, {"quality": 50, "fps": 500},
+                   {"quality": 50, "resolution": "1x1"}]
+            for body in bad:
+                kvmtest.assert_error(self, d.json("POST", "/params", body),
+                                     400, "invalid")
+            kvmtest.assert_error(self, d.json("POST", "/params", "nope"),
+                                 400)
+            after = d.ok("GET", "/state")
+            for key in ("quality", "fps", "resolution"):
+                self.assertEqual(before[key], after[key],
+                                 "a refused request changed %s" % key)
+            for q in ("?fps=abc", "?fps=0", "?fps=1000", "?fps="):
+                s = Stream(d.socket, q)
+                self.assertEqual(s.status, 400, q)
+                self.assertIn(b'"ok":false', s.body().replace(b" ", b""))
+                s.close()
+            res = d.ok("POST", "/params", {"quality": 40, "fps": 10,
+                                           "resolution": "320x240"})
+            self.assertEqual((res["quality"], res["fps"], res["resolution"]),
+                             (40, 10, "320x240"))
+            _, _, jpeg = d.request("GET", "/snapshot")
+            p = probe(jpeg)
+            self.assertEqual((p["width"], p["height"]), (320, 240))
+            self.assertLessEqual(p["bar_error"], 16)
+
+    def test_resolution_change_reaches_open_stream(self):
+        with kvmtest.Daemon("capd", ARGS) as d:
+            s = Stream(d.socket)
+            _, jpeg, _ = s.part()
+            self.assertEqual(probe(jpeg)["width"], 640)
+            d.ok("POST", "/params", {"resolution": "320x240"})
+            for _ in range(10):
+                _, jpeg, _ = s.part()
+            self.assertEqual(probe(jpeg)["width"], 320)
+            s.close()
+
+    def test_capctl(self):
+        with kvmtest.Daemon("capd", ARGS) as d:
+            ctl = [kvmtest.binary("capctl"), "--socket", d.socket]
+            out = subprocess.run(ctl + ["state"], capture_output=True,
+                                 text=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("640x360", out.stdout)
+            self.assertIn("online", out.stdout)
+            path = os.path.join(d.tmp, "snap.jpg")
+            out = subprocess.run(ctl + ["snapshot", path],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            with open(path, "rb") as f:
+                self.assertEqual(probe(f.read())["width"], 640)
+            out = subprocess.run(ctl + ["params", "--quality", "55"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(d.ok("GET", "/state")["quality"], 55)
+            out = subprocess.run(ctl + ["params", "--resolution", "9x9"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("resolution", out.stderr)
+            out = subprocess.run(ctl + ["--json", "state"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertIn('"ok": true', out.stdout.replace('":true', '": true'))
+            out = subprocess.run([kvmtest.binary("capctl"), "--socket",
+                                  os.path.join(d.tmp, "nobody.sock"),
+                                  "state"], capture_output=True, text=True,
+                                 timeout=20)
+            self.assertEqual(out.returncode, 2)
+
+    def test_check_config(self):
+        out = subprocess.run([kvmtest.binary("capd"), "--config", "/dev/null",
+                              "--source", "pattern", "--resolution", "10x",
+                              "--check-config"], capture_output=True,
+                             text=True, timeout=20)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("capd: resolution", out.stderr)
+        out = subprocess.run([kvmtest.binary("capd"), "--config", "/dev/null",
+                              "--source", "pattern", "--format", "h264",
+                              "--check-config"], capture_output=True,
+                             text=True, timeout=20)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("unknown format", out.stderr)
+        out = subprocess.run([kvmtest.binary("capd"), "--config", "/dev/null",
+                              "--source", "pattern", "--check-config"],
+                             capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+
+if __name__ == "__main__":
+    kvmtest.main()

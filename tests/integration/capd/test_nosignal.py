@@ -1,0 +1,122 @@
+"""capd without a picture: the "no signal" frame with its reason, at least
+once a second, and the capture-reset request to gpiod-ctl."""
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kvmtest  # noqa: E402
+from capdtest import Stream, probe, wait_state  # noqa: E402
+
+
+class FakeGpiod:
+    """A stand-in for gpiod-ctl's socket that records requests."""
+
+    def __init__(self, path):
+        self.path = path
+        self.requests = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            c.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += c.recv(4096)
+            head, _, body = data.partition(b"\r\n\r\n")
+            n = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    n = int(line.split(b":")[1])
+            while len(body) < n:
+                body += c.recv(4096)
+            self.requests.append((head.split(b"\r\n")[0].decode(),
+                                  json.loads(body or b"null")))
+            reply = b'{"ok": true, "result": {}}'
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                      % (len(reply), reply))
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+class NoSignalTest(unittest.TestCase):
+
+    def test_missing_device(self):
+        with kvmtest.Daemon("capd", ["--source", "/nonexistent/video7",
+                                     "--resolution", "640x480"]) as d:
+            st = wait_state(d, lambda r: r["reason"] is not None)
+            self.assertIs(st["online"], False)
+            self.assertTrue(st["reason"].startswith("no device"), st)
+            self.assertIn("/nonexistent/video7", st["reason"])
+            status, hdrs, jpeg = d.request("GET", "/snapshot")
+            self.assertEqual(status, 200)
+            p = probe(jpeg)
+            self.assertEqual((p["width"], p["height"]), (640, 480))
+            self.assertLess(p["mean"], 80, "the no-signal frame is dark")
+            s = Stream(d.socket)
+            start = time.monotonic()
+            for _ in range(3):
+                _, jpeg, _ = s.part()
+            self.assertLess(time.monotonic() - start, 3.5,
+                            "no-signal frames come at least once a second")
+            self.assertEqual(probe(jpeg)["width"], 640)
+            s.close()
+            status, _, _ = d.request("GET", "/metrics")
+            self.assertEqual(status, 200)
+
+    def test_reset_after(self):
+        tmp = kvmtest.tempfile.mkdtemp(prefix="kvmtest-gpiod-")
+        fake = FakeGpiod(os.path.join(tmp, "gpiod-ctl.sock"))
+        try:
+            with kvmtest.Daemon("capd", ["--source", "/nonexistent/video7",
+                                         "--reset-after", "2",
+                                         "--gpio-socket", fake.path]) as d:
+                deadline = time.monotonic() + 8
+                while not fake.requests and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                self.assertTrue(fake.requests, "no request to gpiod-ctl")
+                line, body = fake.requests[0]
+                self.assertEqual(line, "POST /pulse HTTP/1.1")
+                self.assertEqual(body, {"line": "capture-reset"})
+                st = wait_state(d, lambda r:
+                                r["capture_resets"]["requested"] >= 1)
+                self.assertEqual(st["capture_resets"]["failed"], 0)
+                # the loop never blocked meanwhile
+                t0 = time.monotonic()
+                d.ok("GET", "/state")
+                self.assertLess(time.monotonic() - t0, 1.0)
+        finally:
+            fake.close()
+            kvmtest.shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_reset_with_gpiod_down(self):
+        with kvmtest.Daemon("capd", ["--source", "/nonexistent/video7",
+                                     "--reset-after", "1", "--gpio-socket",
+                                     "/nonexistent/gpiod-ctl.sock"]) as d:
+            st = wait_state(d, lambda r: r["capture_resets"]["failed"] >= 1)
+            self.assertGreaterEqual(st["capture_resets"]["requested"], 1)
+            self.assertIn("capture-reset", d.log())
+
+
+if __name__ == "__main__":
+    kvmtest.main()
