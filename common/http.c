@@ -334,7 +334,8 @@ http_head_only(const struct http_request *req)
 	return req != NULL && req->method == HTTP_HEAD;
 }
 
-/* Answers with the JSON error envelope, from the server itself. */
+/* Answers with the JSON error envelope, from the server itself; status
+ * may be a -errno, which gives status and code as error.h maps it. */
 static void
 http_conn_send_error(
     struct http_conn *c, int status, const char *why, const char *allow)
@@ -342,11 +343,14 @@ http_conn_send_error(
 	struct http_request *req = c->req;
 	json_t *env;
 	char *s;
+	int err;
 
 	if (c->dead || (req != NULL && req->reply != RS_NONE))
 		return;
-	if ((env = api_envelope_error(http_status_errno(status), why)) ==
-		NULL ||
+	err = status < 0 ? status : http_status_errno(status);
+	if (status < 0)
+		status = error_http_status(status);
+	if ((env = api_envelope_error(err, why)) == NULL ||
 	    (s = json_dumps(env, JSON_COMPACT)) == NULL)
 		abort();
 	json_decref(env);
@@ -703,12 +707,16 @@ http_conn_stream_sink(
 	if (c->dead || c->req != req)
 		return -1; /* replied, upgraded or gone meanwhile */
 	if (r < 0 && req->reply != RS_NONE) {
-		http_conn_abort(c); /* too late for an error reply */
+		/* too late for an error reply: close; the handler asked for
+		 * it, so no on_abort/on_close */
+		c->req = NULL;
+		http_request_free(req);
+		http_conn_detach(c, 0);
 		return -1;
 	}
 	if (r < 0) {
 		c->close = 1;
-		http_conn_send_error(c, error_http_status(r),
+		http_conn_send_error(c, r,
 		    error_get() ? error_get() : "the upload was refused", NULL);
 		return -1;
 	}

@@ -102,7 +102,8 @@ const char	*http_request_peer(const struct http_request *);
 /*
  * Streamed request body.  on_data gets each piece as it arrives (the buffer
  * is drained after it returns); returning -errno aborts: the server replies
- * with that error unless on_data already replied, and closes the connection.
+ * with that error unless on_data already replied, and closes the connection;
+ * no on_abort or on_close follows and the request is gone.
  * on_end runs once the whole body (Content-Length bytes) is in; the handler
  * then replies.  on_abort runs instead when the peer goes away or times out
  * before the end, or when the server ends the body (bad chunk framing); the
