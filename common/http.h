@@ -36,12 +36,12 @@ struct http_server;
 struct http_request;
 
 enum http_method {
-	HTTP_GET	= 0x01,
-	HTTP_HEAD	= 0x02,
-	HTTP_POST	= 0x04,
-	HTTP_PUT	= 0x08,
-	HTTP_DELETE	= 0x10,
-	HTTP_OPTIONS	= 0x20,
+	HTTP_GET = 0x01,
+	HTTP_HEAD = 0x02,
+	HTTP_POST = 0x04,
+	HTTP_PUT = 0x08,
+	HTTP_DELETE = 0x10,
+	HTTP_OPTIONS = 0x20,
 };
 
 typedef void http_handler(struct http_request *, void *arg);
@@ -52,52 +52,53 @@ typedef void http_handler(struct http_request *, void *arg);
  * (the body is discarded) or call http_request_read_body().  Other routes get
  * the whole body, at most max_body bytes (413 beyond that).
  */
-#define HTTP_ROUTE_STREAM_BODY	0x1
+#define HTTP_ROUTE_STREAM_BODY 0x1
 
 struct http_route {
-	const char	*path;		/* "/state"; "/images/" matches a prefix */
-	unsigned int	 methods;	/* HTTP_GET | HTTP_POST ... */
-	http_handler	*cb;
-	unsigned int	 flags;
+	const char *path;     /* "/state"; "/images/" matches a prefix */
+	unsigned int methods; /* HTTP_GET | HTTP_POST ... */
+	http_handler *cb;
+	unsigned int flags;
 };
 
 struct http_server_config {
-	size_t		 max_header_bytes;	/* 0: 16 KiB */
-	size_t		 max_body_bytes;	/* 0: 64 KiB */
-	unsigned int	 timeout_sec;		/* idle and request timeout; 0: 30 */
-	unsigned int	 max_connections;	/* 0: 256 */
+	size_t max_header_bytes;      /* 0: 16 KiB */
+	size_t max_body_bytes;	      /* 0: 64 KiB */
+	unsigned int timeout_sec;     /* idle and request timeout; 0: 30 */
+	unsigned int max_connections; /* 0: 256 */
 };
 
 /* routes must stay valid for the server's lifetime; the table ends with a
  * route whose path is NULL.  arg is passed to every handler. */
 struct http_server *http_server_new(struct event_base *,
-		    const struct http_server_config *,
-		    const struct http_route *routes, void *arg);
+    const struct http_server_config *, const struct http_route *routes,
+    void *arg);
 /* Closes every connection, running the on_close/on_abort callbacks still
  * pending: end streams (http_reply_end) before freeing what those callbacks
  * use, or keep it until after this.  NULL is fine. */
-void		 http_server_free(struct http_server *);
+void http_server_free(struct http_server *);
 /* Accept connections on a listening socket; the server owns fd from here. */
-int		 http_server_add_listener(struct http_server *, int fd);
+int http_server_add_listener(struct http_server *, int fd);
 /* Counters for /metrics. */
-uint64_t	 http_server_requests(const struct http_server *);
-unsigned int	 http_server_connections(const struct http_server *);
+uint64_t http_server_requests(const struct http_server *);
+unsigned int http_server_connections(const struct http_server *);
 
 /* The request. Strings are owned by the request. */
 enum http_method http_request_method(const struct http_request *);
-const char	*http_request_method_name(const struct http_request *);
-const char	*http_request_path(const struct http_request *);	/* decoded, no query */
-const char	*http_request_target(const struct http_request *);	/* raw, as sent */
+const char *http_request_method_name(const struct http_request *);
+const char *http_request_path(
+    const struct http_request *); /* decoded, no query */
+const char *http_request_target(const struct http_request *); /* raw, as sent */
 /* A decoded query parameter; NULL if absent. "?a" gives "". */
-const char	*http_request_query(const struct http_request *, const char *key);
+const char *http_request_query(const struct http_request *, const char *key);
 /* Header value by case-insensitive name; NULL if absent. */
-const char	*http_request_header(const struct http_request *, const char *name);
+const char *http_request_header(const struct http_request *, const char *name);
 /* -1 when the request has no Content-Length. */
-int64_t		 http_request_content_length(const struct http_request *);
+int64_t http_request_content_length(const struct http_request *);
 /* The whole body (routes without HTTP_ROUTE_STREAM_BODY); NUL-terminated. */
-const char	*http_request_body(const struct http_request *, size_t *ret_len);
+const char *http_request_body(const struct http_request *, size_t *ret_len);
 /* A short id for logs and /state: "c12". */
-const char	*http_request_peer(const struct http_request *);
+const char *http_request_peer(const struct http_request *);
 
 /*
  * Streamed request body.  on_data gets each piece as it arrives (the buffer
@@ -113,23 +114,23 @@ const char	*http_request_peer(const struct http_request *);
  * holds.
  */
 struct http_body_callbacks {
-	int	(*on_data)(struct http_request *, const void *, size_t, void *);
-	void	(*on_end)(struct http_request *, void *);
-	void	(*on_abort)(struct http_request *, void *);
+	int (*on_data)(struct http_request *, const void *, size_t, void *);
+	void (*on_end)(struct http_request *, void *);
+	void (*on_abort)(struct http_request *, void *);
 };
-int		 http_request_read_body(struct http_request *,
-		    const struct http_body_callbacks *, void *arg);
+int http_request_read_body(
+    struct http_request *, const struct http_body_callbacks *, void *arg);
 /* Stop/start reading the body (backpressure). */
-void		 http_request_pause_body(struct http_request *, int pause);
+void http_request_pause_body(struct http_request *, int pause);
 
 /* Whole replies. Headers added before the reply is sent. */
-void		 http_reply_header(struct http_request *, const char *name,
-		    const char *value);
-void		 http_reply(struct http_request *, int status,
-		    const char *content_type, const void *body, size_t len);
+void http_reply_header(
+    struct http_request *, const char *name, const char *value);
+void http_reply(struct http_request *, int status, const char *content_type,
+    const void *body, size_t len);
 /* Takes the buffer's contents (zero copy). */
-void		 http_reply_buffer(struct http_request *, int status,
-		    const char *content_type, struct evbuffer *);
+void http_reply_buffer(struct http_request *, int status,
+    const char *content_type, struct evbuffer *);
 
 /*
  * Streamed replies (MJPEG, downloads).  http_reply_start() sends the status
@@ -140,19 +141,18 @@ void		 http_reply_buffer(struct http_request *, int status,
  * once if the peer goes away (or the server is freed) before
  * http_reply_end(); the request is gone after it returns.
  */
-void		 http_reply_start(struct http_request *, int status,
-		    const char *content_type, int64_t content_length);
-void		 http_reply_write(struct http_request *, const void *, size_t);
+void http_reply_start(struct http_request *, int status,
+    const char *content_type, int64_t content_length);
+void http_reply_write(struct http_request *, const void *, size_t);
 /* Adds data by reference: cleanup(data, len, arg) runs when it has been
  * sent or dropped.  For frames shared among many clients. */
-void		 http_reply_write_ref(struct http_request *, const void *,
-		    size_t, void (*cleanup)(const void *, size_t, void *),
-		    void *arg);
-size_t		 http_reply_pending(const struct http_request *);
-void		 http_reply_set_callbacks(struct http_request *,
-		    void (*on_drain)(struct http_request *, void *),
-		    void (*on_close)(struct http_request *, void *), void *arg);
-void		 http_reply_end(struct http_request *);
+void http_reply_write_ref(struct http_request *, const void *, size_t,
+    void (*cleanup)(const void *, size_t, void *), void *arg);
+size_t http_reply_pending(const struct http_request *);
+void http_reply_set_callbacks(struct http_request *,
+    void (*on_drain)(struct http_request *, void *),
+    void (*on_close)(struct http_request *, void *), void *arg);
+void http_reply_end(struct http_request *);
 
 /*
  * Take the connection over (WebSocket).  Sends nothing: the caller writes
@@ -165,6 +165,6 @@ void		 http_reply_end(struct http_request *);
 struct bufferevent *http_request_upgrade(struct http_request *);
 
 /* Status reason phrase ("Not Found"). */
-const char	*http_status_text(int status);
+const char *http_status_text(int status);
 
 #endif
