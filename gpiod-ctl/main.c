@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "atx.h"
 #include "config.h"
 #include "daemon.h"
@@ -72,7 +74,8 @@ main(int argc, char **argv)
 	char key[64];
 	const char *eq;
 	size_t i;
-	int r, rc = 1;
+	struct timeval flush = {0, 200000};
+	int r, rc = 1, waiting;
 
 	log_init("gpiod-ctl");
 	ctx.lines = lines_new();
@@ -147,10 +150,16 @@ main(int argc, char **argv)
 	daemon_run(d);
 	rc = 0;
 out:
-	/* Ends running presses (waiting requests hear why), then every
-	 * output is driven inactive and released. */
+	/* Ends running presses (waiting requests hear why, and the loop runs
+	 * a moment longer to send that), then every output is driven
+	 * inactive and released. */
+	waiting = ctx.waiters != NULL;
 	atx_free(ctx.atx);
 	pulse_free(ctx.pulse);
+	if (waiting && d != NULL) {
+		event_base_loopexit(daemon_base(d), &flush);
+		event_base_dispatch(daemon_base(d));
+	}
 	lines_close(ctx.lines);
 	daemon_free(d);
 	lines_free(ctx.lines);
