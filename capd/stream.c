@@ -40,7 +40,7 @@ struct stream_client {
 	int64_t last_sent_us;
 	uint64_t last_seq;
 	int sent_any;
-	uint64_t sent, skipped;
+	uint64_t sent, sent_new, offered;
 	uint64_t window_sent; /* for the fps estimate */
 	double fps;
 };
@@ -110,8 +110,8 @@ stream_try_send(struct stream_client *c, int64_t now, int resend)
 	if (c->interval_us > 0 && c->sent_any &&
 	    now < c->next_due_us - CAP_SLACK_US)
 		return;
-	if (c->sent_any && f->seq > c->last_seq + 1)
-		c->skipped += f->seq - c->last_seq - 1;
+	if (!c->sent_any || f->seq != c->last_seq)
+		c->sent_new++;
 	if (c->interval_us > 0) {
 		c->next_due_us += c->interval_us;
 		if (c->next_due_us < now - c->interval_us || !c->sent_any)
@@ -253,7 +253,10 @@ stream_publish(struct stream *s, struct frame *f)
 	frame_unref(s->newest);
 	s->newest = f;
 	TAILQ_FOREACH(c, &s->clients, entry)
-	stream_try_send(c, now, 0);
+	{
+		c->offered++;
+		stream_try_send(c, now, 0);
+	}
 }
 
 /* How many clients. */
@@ -283,7 +286,9 @@ stream_state(struct stream *s)
 		      "s:I}",
 		"id", c->peer, "fps", c->fps, "fps_cap",
 		c->interval_us ? (int)(1000000 / c->interval_us) : 0, "sent",
-		(json_int_t)c->sent, "skipped", (json_int_t)c->skipped,
+		(json_int_t)c->sent, "skipped",
+		(json_int_t)(c->offered > c->sent_new ? c->offered - c->sent_new
+						      : 0),
 		"pending_bytes", (json_int_t)http_reply_pending(c->req)));
 	return a;
 }

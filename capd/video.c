@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "capture.h"
+#include "api.h"
 #include "client.h"
 #include "encoder.h"
 #include "error.h"
@@ -617,8 +618,19 @@ video_snapshot(struct video *v, struct http_request *req)
 	struct timeval tv;
 	int64_t wait_us;
 
-	if (!v->online && v->last != NULL && v->reason[0] != '\0') {
-		video_reply_frame(req, v->last);
+	struct frame *f;
+
+	if (!v->online && v->reason[0] != '\0') {
+		/* no picture: say why at once */
+		if (nosignal_frame(v->ns, v->width, v->height, v->reason, &f) <
+		    0) {
+			api_reply_error(req, -EAGAIN,
+			    "no picture and no "
+			    "\"no signal\" frame either: try again");
+			return;
+		}
+		video_reply_frame(req, f);
+		frame_unref(f);
 		return;
 	}
 	w = xcalloc(1, sizeof(*w));

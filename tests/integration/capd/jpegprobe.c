@@ -18,13 +18,13 @@
 int
 main(int argc, char **argv)
 {
-	struct pattern_layout	 l;
-	struct decoded		 d;
-	FILE			*f;
-	uint8_t			*buf = NULL;
-	size_t			 len = 0, cap = 0, n;
-	unsigned int		 bar;
-	int			 got[3], e, worst = 0;
+	struct pattern_layout l;
+	struct decoded d;
+	FILE *f;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	unsigned int bar;
+	int got[3], e, worst = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: capd-jpegprobe FILE|-\n");
@@ -36,8 +36,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	do {
-		if (len == cap && (buf = realloc(buf, cap = cap * 2 + 65536)) ==
-		    NULL)
+		if (len == cap &&
+		    (buf = realloc(buf, cap = cap * 2 + 65536)) == NULL)
 			return 1;
 		n = fread(buf + len, 1, cap - len, f);
 		len += n;
@@ -47,8 +47,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("{\"width\": %d, \"height\": %d", d.width, d.height);
-	if (pattern_layout_for((unsigned int)d.width, (unsigned int)d.height,
-	    &l) == 0) {
+	if (pattern_layout_for(
+		(unsigned int)d.width, (unsigned int)d.height, &l) == 0) {
 		printf(", \"bars\": [");
 		for (bar = 0; bar < PATTERN_BARS; bar++) {
 			e = decoded_bar_error(&d, &l, bar, got);
@@ -62,8 +62,8 @@ main(int argc, char **argv)
 	}
 	/* mean brightness of the whole picture, for "no signal" checks */
 	{
-		unsigned long long	sum = 0;
-		size_t			i, np = (size_t)d.width * d.height * 3;
+		unsigned long long sum = 0;
+		size_t i, np = (size_t)d.width * d.height * 3;
 
 		for (i = 0; i < np; i++)
 			sum += d.rgb[i];
