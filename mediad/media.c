@@ -31,8 +31,9 @@ struct media_lun {
 	struct lun *lun;
 	char *image; /* what mediad mounted; NULL: none */
 	int cdrom, ro;
-	char *missing; /* remembered image gone from the store */
-	char *problem; /* why a restore or save failed */
+	char *missing;	  /* remembered image gone from the store */
+	char *problem;	  /* why a restore or save failed */
+	int mode_changed; /* CD <-> flash since the last mount */
 };
 
 struct media {
@@ -359,6 +360,7 @@ int
 media_mount(
     struct media *m, size_t lun, const char *name, int cdrom, int ro, int force)
 {
+	struct lun_status st;
 	struct media_lun *ml;
 	struct stat sb;
 	char *path;
@@ -402,6 +404,8 @@ media_mount(
 		    "'%s' is mounted on LUN %d: an "
 		    "image can be on two LUNs only when both are read-only",
 		    name, other);
+	if (lun_status(ml->lun, &st) < 0)
+		st.cdrom = cdrom;
 	path = media_path(m, name);
 	r = lun_mount(ml->lun, path, cdrom, ro, force);
 	free(path);
@@ -413,6 +417,7 @@ media_mount(
 	m->c.mounts++;
 	media_setstr(&ml->image, name);
 	media_setstr(&ml->missing, NULL);
+	ml->mode_changed = st.cdrom != cdrom;
 	ml->cdrom = cdrom;
 	ml->ro = ro;
 	media_remember(m, ml);
@@ -583,6 +588,15 @@ media_lun_json(struct media *m, size_t i)
 	    ml->missing ? json_string(ml->missing) : json_null());
 	json_object_set_new(
 	    o, "problem", ml->problem ? json_string(ml->problem) : json_null());
+	/* The target learns the device type (CD drive or disk) when it
+	 * enumerates the gadget, not when the LUN's mode changes. */
+	if (ml->mode_changed)
+		json_object_set_new(o, "note",
+		    json_string("the mode changed between CD and flash drive: "
+				"a running target keeps the device type it "
+				"enumerated (its CD drive, or its disk) until "
+				"it re-enumerates the USB device (unplug and "
+				"replug, or restart the gadget)"));
 	if (ml->image != NULL && st.file[0] == '\0' && ml->missing == NULL)
 		json_object_set_new(o, "ejected_by_target", json_true());
 	return o;

@@ -43,11 +43,18 @@ class Lun(unittest.TestCase):
                               r["readonly"]), ("a.iso", True, True, True))
 
             # swap to a writable flash drive while mounted
-            self.d.ok("POST", "/mount", {"image": "b.img", "cdrom": False,
-                                         "readonly": False})
+            r = self.d.ok("POST", "/mount", {"image": "b.img",
+                                             "cdrom": False,
+                                             "readonly": False})
             self.assertEqual(ino.names(), ["file", "cdrom", "ro", "file"])
             self.assertEqual(self.attrs(), {"file": self.path["b.img"],
                                             "cdrom": "0", "ro": "0"})
+            # a running target keeps its CD drive until it re-enumerates
+            self.assertIn("re-enumerates", r.get("note", ""))
+            r = self.d.ok("POST", "/mount", {"image": "b.img",
+                                             "cdrom": False})
+            self.assertNotIn("note", r)
+            self.assertEqual(ino.names(), ["file", "cdrom", "ro", "file"])
 
             self.d.ok("POST", "/eject", {})
             self.assertEqual(ino.names(), ["file"])
