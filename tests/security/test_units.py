@@ -91,6 +91,21 @@ class Units(unittest.TestCase):
         for d, level in figures.items():
             self.assertLessEqual(level, MAX_EXPOSURE, d)
 
+    def test_sysusers_makes_every_user(self):
+        if shutil.which("systemd-sysusers") is None:
+            self.skipTest("systemd-sysusers is missing")
+        root = os.path.join(self.tmp, "root")
+        os.makedirs(os.path.join(root, "etc"))
+        r = subprocess.run(["systemd-sysusers", "--root", root, "--dry-run",
+                            os.path.join(SOURCE_ROOT, "systemd",
+                                         "sysusers-kaputtkvm.conf")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout + r.stderr
+        self.assertIn("Creating group 'kaputtkvm'", out)
+        for d in DAEMONS:
+            self.assertIn("Creating user 'kaputtkvm-%s'" % d, out)
+
     def test_daemons_socket_activated_and_notify(self):
         for d in DAEMONS:
             with open(os.path.join(self.units,
