@@ -74,7 +74,8 @@ def log(msg):
 def daemon_args(name, st):
     """Hardware-free command line of one daemon (socket, config added)."""
     if name == "capd":
-        return ["--source", "pattern"]
+        return ["--source", "pattern", "--gpio-socket",
+                st.socket("gpiod-ctl")]
     if name == "hidd":
         return ["--keyboard", st.path("hid", "hidg0"),
                 "--mouse", st.path("hid", "hidg1"),
