@@ -947,6 +947,18 @@ http_conn_timeout(struct http_conn *c)
 		http_conn_send_error(
 		    c, 408, "the request did not arrive in time", NULL);
 		break;
+	case CS_STREAM_BODY:
+		if (c->req != NULL && c->req->reply == RS_NONE) {
+			http_conn_body_abort(c, c->req);
+			c->close = 1;
+			http_conn_send_error(c, 408,
+			    "the request body stalled: nothing arrived for "
+			    "too long",
+			    NULL);
+			break;
+		}
+		http_conn_abort(c);
+		break;
 	default:
 		http_conn_abort(c);
 		break;

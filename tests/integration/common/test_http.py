@@ -472,6 +472,26 @@ class Streaming(unittest.TestCase):
                 time.sleep(0.05)
             self.assertEqual(body["result"]["upload_aborted"], 1)
 
+    def test_stalled_upload_times_out(self):
+        with testd("--timeout", "2") as d:
+            c = Conn(d.socket)
+            c.send(b"PUT /upload HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n")
+            t0 = time.monotonic()
+            for _ in range(5):          # data keeps it alive...
+                c.send(b"x" * 1000)
+                time.sleep(0.5)
+            st, body = d.json("GET", "/stats")
+            self.assertEqual(body["result"]["upload_aborted"], 0)
+            c.s.settimeout(10)          # ...silence ends it
+            st, h, b = c.reply()
+            took = time.monotonic() - t0
+            self.assertEqual((st, h["connection"]), (408, "close"))
+            envelope(self, b)
+            self.assertGreater(took, 3.5)
+            self.assertLess(took, 7)
+            st, body = d.json("GET", "/stats")
+            self.assertEqual(body["result"]["upload_aborted"], 1)
+
     def test_bad_chunk_in_streamed_body(self):
         with testd() as d:
             c = Conn(d.socket)
