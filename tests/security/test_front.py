@@ -196,7 +196,9 @@ class Traversal(unittest.TestCase):
              "/api/media/images/../images/x.iso",
              "/api/media/images/%2e./x",
              "/api/media/images/x%00.iso",
-             "/api/media/images/a%2fb.iso"]
+             "/api/media/images/a%2fb.iso",
+             "/api/media/images/..\\..\\x",
+             "/api/media/images/a\\b.iso"]
 
     def test_traversal_400_and_nothing_created(self):
         c = stack.client()
