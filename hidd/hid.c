@@ -60,6 +60,7 @@ struct hid {
 	struct report_mouse mouse;
 	enum backend_mouse_kind mouse_kind;
 	unsigned int clients, next_client;
+	int was_online;
 	struct event *stuck_timer;
 	struct hid_paste_job job;
 	void (*on_change)(struct hid *, void *);
@@ -69,6 +70,8 @@ struct hid {
 	uint64_t n_keys, n_mouse, n_dropped, n_stuck;
 	uint64_t n_pastes, n_paste_chars, n_releases;
 };
+
+static int hid_send_kbd(struct hid *, const struct report_kbd *);
 
 /* Monotonic nanoseconds. */
 uint64_t
@@ -98,6 +101,15 @@ hid_backend_changed(struct backend *b, void *arg)
 	b->ops->status(b, &st);
 	log_info("target %s%s%s; LEDs 0x%02x", st.online ? "online" : "offline",
 	    st.reason ? ": " : "", st.reason ? st.reason : "", st.leds);
+	/* Back: the target gets the current state (presses made while it
+	 * was away were dropped, releases were kept). */
+	if (st.online && hd->was_online == 0) {
+		struct report_kbd old = hd->kbd;
+
+		hd->was_online = 1;
+		hid_send_kbd(hd, &old);
+	}
+	hd->was_online = st.online;
 	hid_changed(hd);
 }
 
@@ -188,7 +200,17 @@ hid_key_apply(struct hid *hd, unsigned int client, uint8_t usage, int down)
 		return 0; /* a repeat, or up of a key not held */
 	hid_own(hd, usage, client, down);
 	hd->n_keys++;
-	return hid_send_kbd(hd, &old);
+	if ((r = hid_send_kbd(hd, &old)) == -ENODEV && down) {
+		/* Dropped: the key must not appear held later.  A release
+		 * is kept, so nothing can stick. */
+		struct report_kbd with = hd->kbd;
+
+		report_kbd_key(&hd->kbd, usage, 0);
+		hid_own(hd, usage, client, 0);
+		/* The backend keeps its own copy (for a resync): tell it. */
+		hd->b->ops->keyboard(hd->b, &with, &hd->kbd);
+	}
+	return r;
 }
 
 /* A live key event. */
@@ -287,6 +309,7 @@ int
 hid_mouse_button(struct hid *hd, unsigned int client, uint8_t button, int down)
 {
 	uint8_t old = hd->mouse.buttons;
+	int r;
 
 	if (button == 0 || (button & ~REPORT_BTN_ALL) ||
 	    (button & (button - 1)))
@@ -298,7 +321,13 @@ hid_mouse_button(struct hid *hd, unsigned int client, uint8_t button, int down)
 	if (hd->mouse.buttons == old)
 		return 0;
 	hd->n_mouse++;
-	return hid_send_mouse(hd, hd->mouse_kind, button, 0, 0, 0, 0);
+	r = hid_send_mouse(hd, hd->mouse_kind, button, 0, 0, 0, 0);
+	if (r == -ENODEV && down) {
+		/* Dropped, so not held later (the backend hears it too). */
+		hd->mouse.buttons = old;
+		hid_send_mouse(hd, hd->mouse_kind, button, 0, 0, 0, 0);
+	}
+	return r;
 }
 
 /* Wheel: dy > 0 scrolls down, dx > 0 right (the browser's sense). */
@@ -739,6 +768,12 @@ hid_new(struct event_base *base, struct backend *b, struct paste *p,
 	hd->stuck_timer = event_new(base, -1, EV_PERSIST, hid_stuck_cb, hd);
 	if (cfg->stuck_key_timeout > 0)
 		event_add(hd->stuck_timer, &sec);
+	{
+		struct backend_status st;
+
+		b->ops->status(b, &st);
+		hd->was_online = st.online;
+	}
 	if (hid_all_up(hd) < 0)
 		log_warnx("release at start: %s", error_get());
 	*ret = hd;
