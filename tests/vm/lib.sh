@@ -185,6 +185,13 @@ vm_lun() {
 	echo "$_f/mass_storage.media/lun.0"
 }
 
+# Path of one of our programs in the build dir, or skip: vm_bin hidd [hidctl]
+vm_bin() {
+	_b=$VM_BUILD/$1/${2:-$1}
+	[ -x "$_b" ] || vm_skip "${2:-$1} is not built ($_b missing)"
+	echo "$_b"
+}
+
 # Start one of our daemons on a private socket and wait for GET /state.
 vm_daemon_start() {
 	_name=$1

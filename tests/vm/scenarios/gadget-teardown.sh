@@ -8,14 +8,18 @@
 G=/sys/kernel/config/usb_gadget
 vm_need gadget
 vm_gadget setup --udc dummy_udc.0
+# status shows the UDC state: compare once the target has configured it.
+vm_wait 30 "dummy_udc.0 to be configured" \
+	grep -qx configured /sys/class/udc/dummy_udc.0/state
 first=$(sh "$VM_SRC/gadget/kaputtkvm-gadget" status)
 ino=$(stat -c %i "$G/kaputtkvm/functions/hid.keyboard")
 out=$(sh "$VM_SRC/gadget/kaputtkvm-gadget" setup --udc dummy_udc.0) ||
 	vm_fail "second setup failed: $out"
 echo "$out"
 echo "$out" | grep -q 'already set up' || vm_fail "second setup rebuilt it"
-[ "$(sh "$VM_SRC/gadget/kaputtkvm-gadget" status)" = "$first" ] ||
-	vm_fail "status changed after the second setup"
+second=$(sh "$VM_SRC/gadget/kaputtkvm-gadget" status)
+[ "$second" = "$first" ] ||
+	vm_fail "status changed after the second setup: '$first' -> '$second'"
 [ "$(stat -c %i "$G/kaputtkvm/functions/hid.keyboard")" = "$ino" ] ||
 	vm_fail "the keyboard function was recreated by the second setup"
 vm_input_find keyboard >/dev/null
