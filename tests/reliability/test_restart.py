@@ -336,6 +336,10 @@ class KillNine(unittest.TestCase):
             self.assertNotIn(upload.name, listed, "a cut upload is listed")
             self.assertFalse(os.path.exists(stack.path(
                 "media", "images", upload.name)), "a cut upload left a file")
+            # Nor any temporary file: the store holds what it lists.
+            on_disk = set(os.listdir(stack.path("media", "images")))
+            self.assertEqual(on_disk - set(listed), set(),
+                             "files in the store that are not images")
             retry = Upload(upload.name, 1 << 20, 0.2)
             retry.run()
             self.assertEqual(retry.status, 200, retry.reply or retry.error)
