@@ -435,7 +435,11 @@ def main():
                        "(scripts/packages/vm.txt)")
         if not shutil.which("timeout"):
             raise Skip("timeout (coreutils) not found")
-        cache = os.path.join(cache_root(), ver)
+        # A rebuilt package may keep the version string: key the cache by
+        # the image too, so its modules and gpio-sim always match it.
+        st = os.stat("/boot/vmlinuz-" + ver)
+        cache = os.path.join(cache_root(), "%s-%x-%x" %
+                             (ver, st.st_size, int(st.st_mtime)))
         os.makedirs(cache, exist_ok=True)
         with open(os.path.join(cache, ".lock"), "w") as lockf:
             fcntl.flock(lockf, fcntl.LOCK_EX)
