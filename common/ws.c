@@ -531,10 +531,17 @@ ws_send_text(struct ws_conn *conn, const char *text)
 void
 ws_close(struct ws_conn *conn, int code, const char *reason)
 {
+	struct event_base *base = bufferevent_get_base(conn->bev);
 	struct timeval tv = {WS_CLOSE_WAIT_SEC, 0};
 
 	if (conn->state != WS_STATE_OPEN)
 		return;
+	/* A daemon stopping after its loop ended: no loop will ever finish
+	 * the handshake, so close now rather than leak the conn. */
+	if (event_base_got_exit(base) || event_base_got_break(base)) {
+		ws_abort(conn, code, reason);
+		return;
+	}
 	conn->code = code;
 	ws_write_close(conn, code, reason);
 	conn->state = WS_STATE_CLOSING;

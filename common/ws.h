@@ -137,7 +137,9 @@ int ws_accept(struct http_request *, const struct ws_config *,
 int ws_send(struct ws_conn *, int opcode, const void *, size_t);
 int ws_send_text(struct ws_conn *, const char *);
 /* Starts the closing handshake; on_close follows from the event loop (never
- * from inside this call), when the peer answered or after a few seconds. */
+ * from inside this call), when the peer answered or after a few seconds.
+ * Once the loop has been told to exit (a daemon stopping), no loop would
+ * finish the handshake: then it acts as ws_abort(). */
 void ws_close(struct ws_conn *, int code, const char *reason);
 /* Closes now, for a daemon that is stopping: one non-blocking attempt to
  * send a close frame, then on_close runs before this returns (from inside

@@ -10,7 +10,7 @@
  * inside the message callback, "!flood" sends 64 KiB binary messages every
  * 2 ms until ws_send() refuses.  GET /stats lists each connection's close
  * code as on_close saw it, so tests can check it ran once with the right
- * code.  SIGTERM aborts open connections with 1001 and exits 0.
+ * code.  SIGTERM closes open connections with 1001 and exits 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -215,6 +215,7 @@ main(int argc, char **argv)
 	struct http_server_config cfg = {0};
 	struct sock_listen_config lc = {NULL, 0660, NULL};
 	struct event *sigterm, *sigint;
+	struct client *cl, *next;
 	int ch, fd;
 
 	log_init("wstestd");
@@ -269,9 +270,11 @@ main(int argc, char **argv)
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
 	event_base_dispatch(td.base);
-	while (td.clients != NULL)
-		ws_abort(
-		    td.clients->conn, WS_CLOSE_GOING_AWAY, "server stopping");
+	/* Like hidd: ws_close() after the loop has ended closes at once. */
+	for (cl = td.clients; cl != NULL; cl = next) {
+		next = cl->next;
+		ws_close(cl->conn, WS_CLOSE_GOING_AWAY, "server stopping");
+	}
 	http_server_free(td.srv);
 	event_free(sigterm);
 	event_free(sigint);
