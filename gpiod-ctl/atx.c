@@ -237,7 +237,7 @@ atx_state(struct atx *a)
 			: "off",
 	    "busy", a->running, "lockout_ms", lock > 0 ? lock : 0.0,
 	    "last_action", last, "press_ms", (json_int_t)a->cfg.press_ms,
-	    "hold_ms", (json_int_t)a->cfg.hold_ms, "lockout_config_ms",
+	    "hold_ms", (json_int_t)a->cfg.hold_ms, "lockout_after_ms",
 	    (json_int_t)a->cfg.lockout_ms);
 	if (o == NULL)
 		fatalx("atx_state: json_pack failed");

@@ -167,16 +167,18 @@ v1_request(struct lines_backend *be, const struct lines_request *req,
 		if (gpiod_line_request_output_flags(
 			line, req->consumer, flags, req->value) == -1)
 			return v1_request_error(line, req, errno);
-	} else if (gpiod_line_request_both_edges_events_flags(
-		       line, req->consumer, flags) == 0) {
+	} else if (req->edges &&
+	    gpiod_line_request_both_edges_events_flags(
+		line, req->consumer, flags) == 0) {
 		events = 1;
 		fd = gpiod_line_event_get_fd(line);
 		if (fd >= 0)
 			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	} else {
-		if (errno == EBUSY || errno == EPERM || errno == EACCES)
+		if (req->edges &&
+		    (errno == EBUSY || errno == EPERM || errno == EACCES))
 			return v1_request_error(line, req, errno);
-		/* No interrupt for this line: poll it. */
+		/* Polling asked for, or no interrupt for this line. */
 		if (gpiod_line_request_input_flags(
 			line, req->consumer, flags) == -1)
 			return v1_request_error(line, req, errno);

@@ -332,6 +332,7 @@ line_open(struct lines *ls, struct line *l, const struct lines_config *cfg)
 	req.bias = l->spec.bias;
 	req.drive = l->spec.drive;
 	req.value = 0;
+	req.edges = !l->spec.poll;
 	req.consumer = consumer;
 	if ((r = ls->ops->request(ls->be, &req, &l->h, &l->events)) < 0)
 		return error_set(r, "%s = %s:%u: %s", line_key(l, k, sizeof(k)),

@@ -37,6 +37,7 @@ struct lines_request {
 	enum linespec_bias bias;
 	enum linespec_drive drive;
 	int value;	      /* outputs: initial, logical */
+	int edges;	      /* inputs: ask for edge events */
 	const char *consumer; /* "gpiod-ctl:power-button" */
 };
 
@@ -49,8 +50,9 @@ struct lines_backend_ops {
 	 * there is no such chip. */
 	int (*chip)(struct lines_backend *, const char *chip, char *ret_name,
 	    size_t len, unsigned int *ret_nlines);
-	/* Requests a line.  Inputs ask for both-edge events and fall back to
-	 * a plain input (*ret_events = 0) where the chip has none. */
+	/* Requests a line.  Inputs with edges ask for both-edge events and
+	 * fall back to a plain input (*ret_events = 0) where the chip has
+	 * none; inputs without are plain inputs. */
 	int (*request)(struct lines_backend *, const struct lines_request *,
 	    struct lines_handle **ret, int *ret_events);
 	void (*release)(struct lines_handle *); /* NULL ok */

@@ -40,7 +40,7 @@ static const enum linespec_dir role_dirs[] = {
 
 #define FLAGS_KNOWN                                                            \
 	"input, output, active-low, active-high, pull-up, pull-down, "         \
-	"bias-disable, open-drain, open-source, push-pull, debounce=MS"
+	"bias-disable, open-drain, open-source, push-pull, debounce=MS, poll"
 
 /* Sets the error message for a bad entry and returns -EINVAL. */
 static int __attribute__((format(printf, 3, 4)))
@@ -276,6 +276,11 @@ parse_flag(const char *key, const char *value, const char *tok, size_t len,
 	} else if (tok_is(tok, len, "push-pull")) {
 		kind = DRIVE;
 		spec->drive = LINESPEC_PUSH_PULL;
+	} else if (tok_is(tok, len, "poll")) {
+		if (spec->poll)
+			return bad(key, value, "poll is given twice");
+		spec->poll = 1;
+		return 0;
 	} else if (len >= 9 && memcmp(tok, "debounce=", 9) == 0) {
 		if (spec->debounce_ms >= 0)
 			return bad(key, value, "debounce is given twice");
@@ -318,6 +323,8 @@ check_spec(const char *key, const char *value, struct linespec *spec)
 		    linespec_bias_name(spec->bias));
 	if (spec->dir == LINESPEC_OUTPUT && spec->debounce_ms >= 0)
 		return bad(key, value, "debounce applies to inputs only");
+	if (spec->dir == LINESPEC_OUTPUT && spec->poll)
+		return bad(key, value, "poll applies to inputs only");
 	if (spec->dir == LINESPEC_INPUT && spec->drive != LINESPEC_PUSH_PULL)
 		return bad(key, value, "%s applies to outputs only",
 		    linespec_drive_name(spec->drive));
@@ -395,6 +402,11 @@ linespec_format(const struct linespec *spec, char *buf, size_t len)
 	if (spec->debounce_ms >= 0) {
 		n += snprintf(buf + n, len - (size_t)n, " debounce=%d",
 		    spec->debounce_ms);
+		if ((size_t)n >= len)
+			return -ENOSPC;
+	}
+	if (spec->poll) {
+		n += snprintf(buf + n, len - (size_t)n, " poll");
 		if ((size_t)n >= len)
 			return -ENOSPC;
 	}

@@ -4,7 +4,7 @@
  *	power-button = gpiochip0:23
  *	power-led    = gpiochip0:24 active-low pull-up
  *	line.fan     = /dev/gpiochip1:4 output open-drain
- *	line.door    = pinctrl-bcm2711:17 input debounce=50
+ *	line.door    = pinctrl-bcm2711:17 input debounce=50 poll
  *
  * The key names the line: one of the roles (power-button, reset-button,
  * power-led, hdd-led, capture-reset, hid-reset) or "line.NAME" for a user
@@ -62,6 +62,7 @@ struct linespec {
 	enum linespec_bias bias;   /* inputs only */
 	enum linespec_drive drive; /* outputs only */
 	int debounce_ms;	   /* inputs; -1: the default */
+	int poll; /* inputs: read by polling, not edge events */
 };
 
 /*

@@ -180,7 +180,7 @@ tb_request(struct lines_backend *be, const struct lines_request *req,
 	} else {
 		if (!tl->set_by_test)
 			tl->level = req->bias == LINESPEC_BIAS_PULL_UP;
-		if (c->edges) {
+		if (c->edges && req->edges) {
 			tl->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 			if (tl->efd == -1)
 				return error_set(

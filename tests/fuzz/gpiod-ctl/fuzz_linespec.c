@@ -40,8 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (strcmp(a.chip, b.chip) != 0 || a.offset != b.offset ||
 		    a.dir != b.dir || a.active_low != b.active_low ||
 		    a.bias != b.bias || a.drive != b.drive ||
-		    a.debounce_ms != b.debounce_ms || a.role != b.role ||
-		    strcmp(a.name, b.name) != 0)
+		    a.debounce_ms != b.debounce_ms || a.poll != b.poll ||
+		    a.role != b.role || strcmp(a.name, b.name) != 0)
 			abort();
 	} else if (error_get() == NULL)
 		abort();

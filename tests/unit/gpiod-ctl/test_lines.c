@@ -177,7 +177,8 @@ test_inputs(struct event_base *base)
 {
 	const char *kv[] = {"power-led", "gpiochip0:2", "hdd-led",
 	    "gpiochip1:3 active-low", "line.quick",
-	    "gpiochip0:4 input debounce=0", NULL};
+	    "gpiochip0:4 input debounce=0", "line.polled",
+	    "gpiochip0:6 input poll debounce=0", NULL};
 	struct lines *ls = make(kv);
 	struct lines_backend *be;
 	struct line *led, *hdd, *quick;
@@ -211,6 +212,13 @@ test_inputs(struct event_base *base)
 	run_ms(base, 2);
 	is_int(lines_value(quick), 1, "debounce=0 takes an edge at once");
 	is_int(changes, 3, "  one more change");
+
+	is_int(lines_has_events(lines_find(ls, "polled")), 0,
+	    "'poll' polls even on a chip with edge events");
+	testbackend_drive(be, "gpiochip0", 6, 1);
+	run_ms(base, 30);
+	is_int(lines_value(lines_find(ls, "polled")), 1, "  and follows it");
+	changes--;
 
 	/* 9 toggles 3 ms apart end high after starting low. */
 	testbackend_drive(be, "gpiochip0", 2, 0);

@@ -82,6 +82,8 @@ static const struct badcase bads[] = {
     {"power-button", "gpiochip0:1 debounce=5", "debounce applies to inputs"},
     {"power-led", "gpiochip0:1 debounce=", "debounce=: give milliseconds"},
     {"power-led", "gpiochip0:1 debounce=1001", "0-1000"},
+    {"power-button", "gpiochip0:1 poll", "poll applies to inputs"},
+    {"power-led", "gpiochip0:1 poll poll", "poll is given twice"},
     {"power-led", "gpiochip0:1 debounce=5 debounce=6", "given twice"},
     {"power-led", "gpiochip0:1 active-low active-high", "conflicts"},
     {"power-led", "gpiochip0:1 active-low active-low", "repeats"},
@@ -127,6 +129,7 @@ check_good(const struct good *g)
 	is_int(s.bias, g->bias, "  bias");
 	is_int(s.drive, g->drive, "  drive");
 	is_int(s.debounce_ms, g->debounce_ms, "  debounce");
+	is_int(s.poll, 0, "  edge events (no poll)");
 	is_int(linespec_format(&s, buf, sizeof(buf)), 0, "  formats");
 	is_str(buf, g->canonical, "  canonical text");
 	memset(&s2, 0, sizeof(s2));
@@ -135,7 +138,7 @@ check_good(const struct good *g)
 		(strcmp(s.chip, s2.chip) == 0 && s.offset == s2.offset &&
 		    s.dir == s2.dir && s.active_low == s2.active_low &&
 		    s.bias == s2.bias && s.drive == s2.drive &&
-		    s.debounce_ms == s2.debounce_ms),
+		    s.debounce_ms == s2.debounce_ms && s.poll == s2.poll),
 	    "  round trip gives the same spec");
 }
 
@@ -166,7 +169,7 @@ main(void)
 {
 	enum linespec_role role;
 	struct linespec s;
-	char small[8];
+	char small[8], big[128];
 	size_t i;
 
 	for (i = 0; i < sizeof(goods) / sizeof(goods[0]); i++)
@@ -191,5 +194,11 @@ main(void)
 	    "parses for format");
 	is_int(linespec_format(&s, small, sizeof(small)), -ENOSPC,
 	    "format into a small buffer is -ENOSPC");
+
+	is_int(linespec_parse("hdd-led", "gpiochip1:2 poll debounce=3", &s), 0,
+	    "poll parses");
+	is_int(s.poll, 1, "  poll set");
+	is_int(linespec_format(&s, big, sizeof(big)), 0, "  formats");
+	is_str(big, "gpiochip1:2 input debounce=3 poll", "  canonical text");
 	return tap_done();
 }

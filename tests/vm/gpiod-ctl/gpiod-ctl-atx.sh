@@ -2,7 +2,8 @@
 # gpiod-ctl-atx -- ATX on gpio-sim: the power LED (active-low) driven through
 # gpio-sim's pull changes /state; "on" while the LED is on is 409 and
 # presses nothing; off-hard holds power for its duration while /state keeps
-# answering; reset while off is refused; on while off presses.
+# answering; reset while off is refused; on while off presses; a polled
+# input follows its pull.
 # vm-timeout: 150
 . "$VM_LIB"
 
@@ -18,7 +19,7 @@ lockout-ms = 500
 power-button = $chip:0
 reset-button = $chip:1
 power-led = $chip:2 active-low
-hdd-led = $chip:3
+hdd-led = $chip:3 poll
 CONF
 vm_gpiosim_pull 2 up # active-low LED: high = dark
 vm_daemon_start gpiod-ctl --config "$VM_RUN/g.conf"
@@ -51,6 +52,10 @@ case $out in 409*"is off"*) ;; *) vm_fail "reset while off: $out" ;; esac
 $G steady 1 0 0.3
 
 $G press /atx '{"action": "on"}' 0 1 150 250
+# hdd-led is read by polling ("poll"): the fallback for chips without
+# edge events, on the real backend.
+[ "$($G state lines.hdd-led.edge_events)" = false ] ||
+	vm_fail "hdd-led with 'poll' should not use edge events"
 vm_gpiosim_pull 3 up
 vm_wait 5 "hdd-led lit in /state" hdd_lit
 vm_daemon_stop gpiod-ctl
