@@ -135,7 +135,7 @@ hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 			goto out;
 		}
 		s = json_string_value(v);
-		if (strlen(s) >= sizeof(m->code)) {
+		if (*s == '\0' || strlen(s) >= sizeof(m->code)) {
 			r = error_set(
 			    -EINVAL, "unknown key code \"%.32s...\"", s);
 			goto out;
@@ -223,6 +223,8 @@ hidws_parse_binary(const uint8_t *b, size_t len, struct hidws_msg *m)
 		m->type = b[0] == 3 ? HIDWS_REL : HIDWS_WHEEL;
 		m->x = (int8_t)b[1];
 		m->y = (int8_t)b[2];
+		if (m->x == -128 || m->y == -128)
+			return error_set(-EINVAL, "deltas are -127..127");
 		break;
 	case 4:
 		m->type = HIDWS_BUTTON;

@@ -11,17 +11,17 @@
 #include "error.h"
 #include "paste.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static struct paste		*p;
+	static struct paste *p;
 	static const struct paste_layout *l;
-	struct paste_stroke		*s;
-	struct paste_cursor		 c = { 0 };
-	uint8_t				 r[8] = { 0 };
-	size_t				 n, i, reports = 0;
+	struct paste_stroke *s;
+	struct paste_cursor c = {0};
+	uint8_t r[8] = {0};
+	size_t n, i, reports = 0;
 
 	if (p == NULL && (paste_new(&p) < 0 || paste_layout(p, "de", &l) < 0))
 		abort();

@@ -11,15 +11,15 @@
 #include "ch9329.h"
 #include "mcu.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	struct mcu_reply	mr;
-	struct ch9329_reply	cr;
-	size_t			off, used;
-	int			r, ch;
+	struct mcu_reply mr;
+	struct ch9329_reply cr;
+	size_t off, used;
+	int r, ch;
 
 	if (len == 0)
 		return 0;
@@ -27,8 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	for (off = 1; off < len;) {
 		used = 0;
 		if (ch)
-			r = ch9329_reply_parse(data + off, len - off, &cr,
-			    &used);
+			r = ch9329_reply_parse(
+			    data + off, len - off, &cr, &used);
 		else
 			r = mcu_reply_parse(data + off, len - off, &mr, &used);
 		assert(used <= len - off);
@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (r == 1 && !ch)
 			assert(used == 4 || used == 8);
 		if (used == 0)
-			break;		/* incomplete: wait for more */
+			break; /* incomplete: wait for more */
 		off += used;
 	}
 	return 0;

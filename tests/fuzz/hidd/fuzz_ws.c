@@ -12,13 +12,13 @@
 #include "report.h"
 #include "ws.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	struct hidws_msg	m;
-	int			op;
+	struct hidws_msg m;
+	int op;
 
 	if (len == 0)
 		return 0;
