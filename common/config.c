@@ -365,7 +365,8 @@ config_usage_option(const struct config_option *o, FILE *f)
 	if (!o->short_name)
 		memmove(left, left + 2, strlen(left + 2) + 1);
 	fprintf(f, "  %-30s %s%s\n", left, o->help ? o->help : "",
-	    o->type == CONFIG_LIST ? " (repeatable)" : "");
+	    o->type == CONFIG_LIST && (o->help == NULL ||
+	    strstr(o->help, "repeatable") == NULL) ? " (repeatable)" : "");
 }
 
 /* --help text. */

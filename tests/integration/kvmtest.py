@@ -123,9 +123,8 @@ def wait_for_socket(path, timeout=10.0, proc=None):
             raise RuntimeError("daemon exited with %d before listening"
                                % proc.returncode)
         try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(path)
-            s.close()
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(path)
             return
         except OSError as e:
             last = e
@@ -217,6 +216,8 @@ class Daemon:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if getattr(self, "logf", None) is not None and not self.logf.closed:
+            self.logf.close()
 
     def cleanup(self):
         self.kill()

@@ -4,6 +4,7 @@ Run once per daemon: `test_skeleton.py capd`.  The daemon runs with its
 hardware-free stand-ins (kvmtest.hardware_free_args).
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +25,9 @@ class Skeleton(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kvmtest-skel-")
         self.args = kvmtest.hardware_free_args(NAME, self.tmp)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def daemon(self, **kw):
         return kvmtest.Daemon(NAME, self.args, tmpdir=self.tmp, **kw)
@@ -78,6 +82,7 @@ class Skeleton(unittest.TestCase):
                                     wait=False)
             second.start()
             second.proc.wait(10)
+            second.kill()
             self.assertEqual(second.proc.returncode, 1)
             self.assertIn("another process listens", second.log())
             # and the first one still serves on its socket
@@ -98,6 +103,7 @@ class Skeleton(unittest.TestCase):
         d = self.daemon(wait=False)
         d.start()
         d.proc.wait(10)
+        d.kill()
         self.assertEqual(d.proc.returncode, 1)
         self.assertIn("is not a socket", d.log())
         with open(path) as f:
@@ -107,6 +113,7 @@ class Skeleton(unittest.TestCase):
         d = self.daemon(wait=False, socket_name="x" * 120 + ".sock")
         d.start()
         d.proc.wait(10)
+        d.kill()
         self.assertEqual(d.proc.returncode, 1)
         self.assertIn("at most 107", d.log())
 
