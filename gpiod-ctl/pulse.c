@@ -17,11 +17,16 @@
 #include "pulse.h"
 #include "xmalloc.h"
 
+#define RETRY_MS 100
+
+static const struct timeval retry_tv = {0, RETRY_MS * 1000};
+
 struct pulse_slot {
 	struct pulse *p;
 	struct line *line;
 	struct event *ev;
 	int active;
+	int stuck; /* the release failed: retried every RETRY_MS */
 	long long ms;
 	double start_ms;
 	double lockout_until;
@@ -48,9 +53,13 @@ slot_end(struct pulse_slot *s, int cancelled)
 	int r;
 
 	r = lines_set(s->line, 0);
-	if (r < 0)
-		log_warnx("%s: %s", lines_spec(s->line)->name,
-		    error_get() ? error_get() : "cannot release");
+	if (r < 0) {
+		log_warnx("%s: %s; retrying every %d ms",
+		    lines_spec(s->line)->name,
+		    error_get() ? error_get() : "cannot release", RETRY_MS);
+		s->stuck = 1;
+		evtimer_add(s->ev, &retry_tv);
+	}
 	now = lines_now_ms();
 	s->active = 0;
 	s->last_held_ms = now - s->start_ms;
@@ -75,6 +84,15 @@ slot_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv;
 	double left;
 
+	if (s->stuck) {
+		if (lines_set(s->line, 0) < 0) {
+			evtimer_add(s->ev, &retry_tv);
+			return;
+		}
+		s->stuck = 0;
+		log_info("%s released", lines_spec(s->line)->name);
+		return;
+	}
 	left = s->start_ms + (double)s->ms - lines_now_ms();
 	if (left > 0.05) {
 		tv.tv_sec = 0;
@@ -122,10 +140,9 @@ pulse_free(struct pulse *p)
 	if (p == NULL)
 		return;
 	for (i = 0; i < p->n; i++) {
-		if (p->slots[i].active) {
-			evtimer_del(p->slots[i].ev);
+		evtimer_del(p->slots[i].ev);
+		if (p->slots[i].active)
 			slot_end(&p->slots[i], 1);
-		}
 		event_free(p->slots[i].ev);
 	}
 	free(p->slots);
@@ -144,6 +161,11 @@ pulse_check(const struct pulse *p, const struct line *line)
 		return error_set(-EINVAL,
 		    "%s is an input; only output lines can be pulsed", name);
 	s = &p->slots[lines_index(line)];
+	if (s->stuck)
+		return error_set(-EIO,
+		    "%s could not be released after its last pulse and may "
+		    "still be active; gpiod-ctl keeps retrying (see its log)",
+		    name);
 	if (s->active)
 		return error_set(-EBUSY,
 		    "%s is busy: a %lld ms pulse is running for another "
@@ -196,6 +218,7 @@ pulse_get_info(
 	double now = lines_now_ms();
 
 	ret->active = s->active;
+	ret->stuck = s->stuck;
 	ret->ms = s->active ? s->ms : 0;
 	ret->remaining_ms = s->active ? s->start_ms + (double)s->ms - now : 0;
 	if (ret->remaining_ms < 0)

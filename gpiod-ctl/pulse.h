@@ -22,6 +22,7 @@ typedef void pulse_done_cb(int result, double held_ms, void *arg);
 
 struct pulse_info {
 	int active;	     /* a pulse is running */
+	int stuck;	     /* the release failed; being retried */
 	long long ms;	     /* its length */
 	double remaining_ms; /* until it ends */
 	double lockout_ms;   /* left after the last one */
@@ -34,7 +35,8 @@ struct pulse *pulse_new(
 /* Ends running pulses (line inactive, callbacks get -ECANCELED). */
 void pulse_free(struct pulse *);
 /* Starts a pulse; cb (may be NULL) runs when it ends.  -EINVAL for an
- * input, -EBUSY while busy or locked out. */
+ * input, -EBUSY while busy or locked out, -EIO while a failed release is
+ * being retried. */
 int pulse_start(
     struct pulse *, struct line *, long long ms, pulse_done_cb *cb, void *arg);
 void pulse_get_info(

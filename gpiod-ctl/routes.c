@@ -92,6 +92,7 @@ line_state(struct routes_ctx *ctx, struct line *l)
 	}
 	pulse_get_info(ctx->pulse, l, &pi);
 	json_object_set_new(o, "busy", json_boolean(pi.active));
+	json_object_set_new(o, "release_failed", json_boolean(pi.stuck));
 	json_object_set_new(o, "pulse_ms", json_integer(pi.ms));
 	json_object_set_new(o, "remaining_ms", json_real(pi.remaining_ms));
 	json_object_set_new(o, "lockout_ms", json_real(pi.lockout_ms));

@@ -31,6 +31,7 @@ struct testline {
 	int active_low;
 	int level;
 	int efd; /* -1 unless an input with edges */
+	unsigned int fail_sets;
 	struct testbackend_sample hist[TESTBACKEND_HISTORY];
 	size_t nhist;
 };
@@ -222,6 +223,10 @@ tb_set(struct lines_handle *h, int value)
 {
 	if (h->tl->dir != LINESPEC_OUTPUT)
 		return error_set(-EPERM, "line is an input");
+	if (h->tl->fail_sets > 0) {
+		h->tl->fail_sets--;
+		return error_set(-EIO, "simulated I/O error");
+	}
 	h->tl->level = (value ? 1 : 0) ^ h->tl->active_low;
 	tb_record(h->tl, value ? 1 : 0);
 	return 0;
@@ -311,5 +316,18 @@ testbackend_history(struct lines_backend *be, const char *chip,
 		return error_set(-ENODEV, "no line %s:%u", chip, offset);
 	*ret = tl->hist;
 	*ret_n = tl->nhist;
+	return 0;
+}
+
+/* Makes the next n sets of a simulated line fail. */
+int
+testbackend_fail_sets(struct lines_backend *be, const char *chip,
+    unsigned int offset, unsigned int n)
+{
+	struct testline *tl;
+
+	if ((tl = tb_line(be, chip, offset)) == NULL)
+		return error_set(-ENODEV, "no line %s:%u", chip, offset);
+	tl->fail_sets = n;
 	return 0;
 }

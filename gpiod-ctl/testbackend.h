@@ -27,6 +27,9 @@ struct testbackend_sample {
  * -EINVAL for a line requested as an output. */
 int testbackend_drive(
     struct lines_backend *, const char *chip, unsigned int offset, int level);
+/* Makes the next n sets of a line fail with -EIO (a device gone). */
+int testbackend_fail_sets(struct lines_backend *, const char *chip,
+    unsigned int offset, unsigned int n);
 /* The physical level of a line now. */
 int testbackend_level(struct lines_backend *, const char *chip,
     unsigned int offset, int *ret_level);

@@ -210,6 +210,26 @@ main(void)
 	ok(atx_refused(a) == 6, "six refusals counted (%llu)",
 	    (unsigned long long)atx_refused(a));
 
+	/* A release that fails is retried until it works. */
+	memset(&d, 0, sizeof(d));
+	is_int(pulse_start(p, lines_find(ls, "user"), 20, done_cb, &d), 0,
+	    "a pulse whose release will fail");
+	testbackend_fail_sets(be, "gpiochip0", 3, 3);
+	run_ms(base, 20 + SLACK);
+	is_int(d.n, 1, "  its end is reported");
+	is_int(d.result, -EIO, "  as the failure");
+	is_int(
+	    lines_value(lines_find(ls, "user")), 1, "  the line is still on");
+	pulse_get_info(p, lines_find(ls, "user"), &pi);
+	is_int(pi.stuck, 1, "  /state says the release failed");
+	is_int(pulse_check(p, lines_find(ls, "user")), -EIO,
+	    "  no new pulse meanwhile");
+	run_ms(base, 300);
+	is_int(lines_value(lines_find(ls, "user")), 0, "  released on retry");
+	pulse_get_info(p, lines_find(ls, "user"), &pi);
+	is_int(pi.stuck, 0, "  and no longer stuck");
+	run_ms(base, LOCKOUT);
+
 	/* Pulses: inputs refused; stopping mid-pulse releases the line. */
 	is_int(pulse_start(p, lines_find(ls, "power-led"), 10, NULL, NULL),
 	    -EINVAL, "an input cannot be pulsed");
