@@ -20,6 +20,7 @@ static struct config_list luns;
 static char *state_file;
 static long long reserve_mb = 256;
 static int allow_large_cd;
+static long long timeout_sec = 60;
 
 static const struct config_option options[] = {
     {"images", 0, CONFIG_STRING, &images_dir, 0, 0, "DIR",
@@ -36,6 +37,10 @@ static const struct config_option options[] = {
 	"MiB kept free in the store; uploads that would cut into it are "
 	"refused (default 256)",
 	NULL},
+    {"timeout", 0, CONFIG_INT, &timeout_sec, 1, 3600, "SEC",
+	"seconds a connection may stay silent, also in the middle of an "
+	"upload, before it is dropped (and the upload with it; default 60)",
+	NULL},
     {"allow-large-cd", 0, CONFIG_FLAG, &allow_large_cd, 0, 0, NULL,
 	"allow CD images over 2.2 GiB (only for kernels patched for it)", NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
@@ -51,6 +56,7 @@ main(int argc, char **argv)
 	struct config_common common = {0};
 	struct media_config mc = {0};
 	struct handlers_ctx ctx = {0};
+	struct http_server_config hc = {0};
 	struct daemon *d = NULL;
 	int r, rc = 1;
 
@@ -72,8 +78,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "mediad: %s\n", error_get());
 		goto out;
 	}
-	if ((r = daemon_start(
-		 &spec, &common, NULL, handlers_routes, &ctx, &d)) < 0) {
+	hc.timeout_sec = (unsigned int)timeout_sec;
+	if ((r = daemon_start(&spec, &common, &hc, handlers_routes, &ctx, &d)) <
+	    0) {
 		log_warnx("%s", error_get());
 		goto out;
 	}

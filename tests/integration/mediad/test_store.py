@@ -122,6 +122,22 @@ class Store(unittest.TestCase):
         self.assertEqual(status, 200, reply)
         self.assertEqual(self.images(), ["big.iso"])
 
+    def test_stalled_upload_is_dropped(self):
+        self.d.__exit__(None, None, None)
+        self.d = Mediad(["--timeout", "1"]).start()
+        s = self.d.connect()
+        s.sendall(b"PUT /images/slow.iso HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: %d\r\n\r\n" % (8 * MiB) +
+                  b"s" * 100000)
+        time.sleep(0.3)
+        self.assertEqual(len(self.d.ok("GET", "/state")["uploads"]), 1)
+        self.wait_idle(timeout=5)   # dropped after 1 s of silence
+        s.close()
+        self.assertEqual(self.images(), [])
+        self.assertIn("aborted", self.d.log())
+        status, reply = self.d.put("slow.iso", b"x" * 10)
+        self.assertEqual(status, 200, reply)
+
     def test_stop_during_upload_leaves_nothing(self):
         s = self.d.connect()
         s.sendall(b"PUT /images/big.iso HTTP/1.1\r\nHost: x\r\n"
