@@ -80,6 +80,7 @@ struct http_conn {
 	enum http_conn_state state;
 	struct http_request *req;
 	size_t scanned; /* of the head so far */
+	size_t high;	/* the read watermark */
 	int close;	/* after this reply */
 	int busy;	/* inside user callbacks */
 	int dead;
@@ -268,6 +269,7 @@ http_conn_schedule(struct http_conn *c)
 static void
 http_conn_watermark(struct http_conn *c, size_t high)
 {
+	c->high = high;
 	bufferevent_setwatermark(c->bev, EV_READ, 0, high);
 }
 
@@ -815,6 +817,13 @@ http_conn_progress(struct http_conn *c)
 	case CS_FLUSH:
 		break;
 	}
+	/* libevent 2.1.12 runs the read callback again and again while the
+	 * input stays at the high watermark with reading enabled: whatever
+	 * state left it there does not consume it now, so stop reading until
+	 * one that does (or a resumed body) enables it again. */
+	if (!c->dead && c->high > 0 &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) >= c->high)
+		bufferevent_disable(c->bev, EV_READ);
 }
 
 /* The reply has drained: close, or wait for the next request. */

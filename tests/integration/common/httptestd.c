@@ -96,13 +96,22 @@ slow_fire(evutil_socket_t fd, short what, void *arg)
 	free(s);
 }
 
-/* GET /slow: answers after 200 ms. */
+/* GET /slow[?ms=N]: answers after N ms (200). */
 static void
 slow_cb(struct http_request *req, void *arg)
 {
-	struct slow *s = xcalloc(1, sizeof(*s));
-	struct timeval tv = {0, 200000};
+	struct slow *s;
+	long long ms = 200;
+	struct timeval tv;
+	int r;
 
+	if ((r = api_query_int(req, "ms", 0, 10000, &ms)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	s = xcalloc(1, sizeof(*s));
 	s->req = req;
 	s->ev = evtimer_new(td.base, slow_fire, s);
 	evtimer_add(s->ev, &tv);

@@ -113,6 +113,13 @@ class Conn:
         self.s.close()
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def envelope(test, body, code=None):
     reply = json.loads(body)
     test.assertIs(reply["ok"], False)
@@ -162,6 +169,24 @@ class Basics(unittest.TestCase):
         self.assertEqual(json.loads(b)["result"]["a"], "x")
         st, h, b = c.reply()
         self.assertEqual((st, b, h.get("x-echo")), (200, b"abc", "1"))
+        c.close()
+
+    def test_pipelined_flood_while_handler_waits(self):
+        # more pipelined bytes than the head limit wait while /slow is
+        # pending: reading stops (no busy loop), then all are answered
+        c = self.conn()
+        n = 600
+        cpu0 = cpu_seconds(self.d.pid)
+        c.send(b"GET /slow?ms=1000 HTTP/1.1\r\n\r\n" +
+               b"GET /info?a=p HTTP/1.1\r\n\r\n" * n)
+        st, _, b = c.reply()
+        cpu = cpu_seconds(self.d.pid) - cpu0
+        self.assertEqual((st, json.loads(b)["result"]), (200, {"slow": True}))
+        self.assertLess(cpu, 0.3, "the server spun while the handler "
+                        "waited (%.2f s of CPU in 1 s)" % cpu)
+        for _ in range(n):
+            st, _, b = c.reply()
+            self.assertEqual(json.loads(b)["result"]["a"], "p")
         c.close()
 
     def test_http10_closes_unless_keep_alive(self):
