@@ -172,6 +172,29 @@ lines_config_key(const char *key, const char *value, void *arg)
 	return error_set(r, "%s", msg);
 }
 
+/* Adds a line or replaces the one of the same name (the command line
+ * wins over the config file). */
+int
+lines_put(struct lines *ls, const char *key, const char *value)
+{
+	struct linespec spec;
+	enum linespec_role role;
+	struct line *l;
+	int r;
+
+	if ((r = linespec_key(key, &role)) < 0)
+		return r;
+	if ((r = linespec_parse(key, value, &spec)) < 0)
+		return r;
+	if ((l = lines_find(ls, spec.name)) == NULL)
+		return lines_add_spec(ls, &spec);
+	if (l->h != NULL)
+		return error_set(-EBUSY, "%s is open; cannot replace it", key);
+	l->spec = spec;
+	ls->checked = 0;
+	return 0;
+}
+
 /* The key a line was configured under, for messages. */
 static const char *
 line_key(const struct line *l, char *buf, size_t len)

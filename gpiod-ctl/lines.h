@@ -83,6 +83,8 @@ int lines_add_spec(struct lines *, const struct linespec *);
 /* The same as a config_spec.extra_key callback (arg is the lines); the
  * message leaves out the key, which the config loader adds. */
 int lines_config_key(const char *key, const char *value, void *arg);
+/* Like lines_add(), but a line of the same name is replaced. */
+int lines_put(struct lines *, const char *key, const char *value);
 /* Opens the backend and resolves every line: -ENODEV for a missing chip or
  * line, -EINVAL for a line used twice; messages name the keys.  For
  * --check-config, and the first half of lines_open(). */

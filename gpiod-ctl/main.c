@@ -55,7 +55,7 @@ static const struct config_option options[] = {
 	"how often inputs without edge events are read, default 100", NULL},
     {"line", 0, CONFIG_LIST, &cfg.line, 0, 0, "KEY=VALUE",
 	"a line as in the config file, e.g. power-led='gpiochip0:24 "
-	"active-low' (repeatable)",
+	"active-low' (repeatable; replaces the file's line of that name)",
 	NULL},
     {NULL},
 };
@@ -96,7 +96,7 @@ main(int argc, char **argv)
 		}
 		snprintf(key, sizeof(key), "%.*s",
 		    (int)(eq - cfg.line.items[i]), cfg.line.items[i]);
-		if ((r = lines_config_key(key, eq + 1, ctx.lines)) < 0) {
+		if ((r = lines_put(ctx.lines, key, eq + 1)) < 0) {
 			fprintf(stderr, "gpiod-ctl: --line %s: %s\n", key,
 			    r == -ENOENT ? "not a line key" : error_get());
 			goto out;

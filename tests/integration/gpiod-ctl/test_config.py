@@ -113,6 +113,11 @@ class ConfigTest(unittest.TestCase):
                             "--line", "line.x=gpiochip1:2 output")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("2 lines", p.stdout)
+        # The command line wins over the file.
+        p = self.run_daemon(GOOD.replace("gpiochip0:24", "gpiochip0:23"),
+                            "--check-config", "--line",
+                            "power-led=gpiochip0:30")
+        self.assertEqual(p.returncode, 0, p.stderr)
         p = self.run_daemon("", "--check-config", "--backend", "test",
                             "--line", "power-led")
         self.assertEqual(p.returncode, 1)
