@@ -233,5 +233,73 @@ class TargetTest(unittest.TestCase):
             self.assertIn("kaputtkvm_hidd_key_events_total 1", text)
 
 
+class StallTest(unittest.TestCase):
+    """A host that stops reading: the bounded wait, then only the newest
+    report is kept; when it reads again the target converges to the
+    current state and hidd is online again."""
+
+    def test_host_not_polling(self):
+        import fcntl
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="kvmtest-hidd-stall-")
+        fifo = os.path.join(tmp, "hidg0")
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        keep = os.open(fifo, os.O_WRONLY)   # so the reader sees no EOF
+        fcntl.fcntl(reader, 1031, 4096)     # F_SETPIPE_SZ: 512 reports
+        d = kvmtest.Daemon("hidd", ["--keyboard", fifo, "--mouse", "none",
+                                    "--mouse-rel", "none", "--udc-state",
+                                    "none", "--write-timeout-ms", "200"],
+                           tmpdir=tmp)
+        try:
+            d.start()
+            got = b""
+            # The host stops polling: 600 presses and releases.
+            for i in range(300):
+                d.ok("POST", "/key", {"code": "KeyA"})
+                d.ok("POST", "/key", {"code": "KeyA", "down": False})
+            d.ok("POST", "/key", {"code": "KeyB"})
+            st = d.ok("GET", "/state")
+            self.assertGreater(st["devices"]["keyboard"]["queued"], 0)
+            deadline = time.monotonic() + 5
+            while d.ok("GET", "/state")["online"]:
+                self.assertLess(time.monotonic(), deadline,
+                                "never reported the stall")
+                time.sleep(0.05)
+            st = d.ok("GET", "/state")
+            self.assertIn("not reading", st["reason"])
+            self.assertEqual(st["devices"]["keyboard"]["queued"], 1)
+            self.assertGreater(st["devices"]["keyboard"]["dropped"], 0)
+            # The host reads again: everything it gets ends with the
+            # current state (KeyB held), and hidd is online again.
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    got += os.read(reader, 65536)
+                except BlockingIOError:
+                    pass
+                st = d.ok("GET", "/state")
+                if st["online"] and st["devices"]["keyboard"]["queued"] == 0:
+                    break
+                self.assertLess(time.monotonic(), deadline,
+                                "never came back: %r" % st)
+                time.sleep(0.02)
+            time.sleep(0.1)
+            try:
+                got += os.read(reader, 65536)
+            except BlockingIOError:
+                pass
+            self.assertEqual(len(got) % 8, 0)
+            self.assertEqual(got[-8:], kbd(0, 0x05))
+            self.assertLess(len(got) // 8, 1 + 601)
+        finally:
+            d.stop()
+            d.cleanup()
+            os.close(reader)
+            os.close(keep)
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     kvmtest.main()
