@@ -529,6 +529,7 @@ hid_paste(struct hid *hd, const char *text, size_t len, const char *layout,
 	struct paste_stroke *s;
 	size_t n, chars;
 	struct timeval now = {0, 0};
+	struct backend_status bst;
 	int r;
 
 	if (j->active)
@@ -550,6 +551,17 @@ hid_paste(struct hid *hd, const char *text, size_t len, const char *layout,
 		return r;
 	if ((r = paste_map(l, text, len, &s, &n)) < 0)
 		return r;
+	/* Caps Lock on would invert every letter: switch it off for the
+	 * paste and back on afterwards. */
+	hd->b->ops->status(hd->b, &bst);
+	if (bst.leds_known && (bst.leds & REPORT_LED_CAPS) && n > 0) {
+		s = xreallocarray(s, n + 2, sizeof(*s));
+		memmove(s + 1, s, n * sizeof(*s));
+		s[0].mods = 0;
+		s[0].usage = 0x39;
+		s[n + 1] = s[0];
+		n += 2;
+	}
 	chars = hid_utf8_chars(text, len);
 	if (chars > hd->cfg.paste_max_chars) {
 		free(s);

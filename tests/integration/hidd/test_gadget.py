@@ -147,6 +147,16 @@ class PasteTest(unittest.TestCase):
             self.assertEqual(st["paste"]["result"], "done")
             self.assertEqual(st["held"]["modifiers"], [])
 
+    def test_caps_lock_on(self):
+        with hiddtest.Gadget() as g:
+            g.set_leds(0x02)
+            g.wait_state(lambda s: s["leds"]["caps"], what="caps on")
+            g.daemon.ok("POST", "/paste", {"text": "aB"})
+            # Caps Lock off, a, Shift+b, Caps Lock back on.
+            self.assertEqual(g.kbd.wait(10), [
+                kbd(0, 0x39), kbd(), kbd(0, 0x04), kbd(), kbd(0x02),
+                kbd(0x02, 0x05), kbd(0x02), kbd(), kbd(0, 0x39), kbd()])
+
     def test_refused_whole(self):
         with hiddtest.Gadget() as g:
             st, body = g.daemon.json("POST", "/paste",
