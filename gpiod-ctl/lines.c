@@ -217,10 +217,16 @@ lines_check(struct lines *ls, const struct lines_config *cfg)
 	if (ls->checked)
 		return 0;
 	if (ls->be == NULL) {
-		if ((ls->ops = lines_backend_find(cfg->backend)) == NULL)
+		if ((ls->ops = lines_backend_find(cfg->backend)) == NULL &&
+		    strcmp(cfg->backend, "gpiod") == 0)
 			return error_set(-EINVAL,
-			    "backend '%s' is unknown or not built in; use "
-			    "'gpiod' (or 'test' for tests and demos)",
+			    "this gpiod-ctl was built for libgpiod 2.x, whose "
+			    "backend is not written yet (gpiod-ctl/README.md); "
+			    "only the 'test' backend is available");
+		if (ls->ops == NULL)
+			return error_set(-EINVAL,
+			    "backend '%s' is unknown; use 'gpiod' (or 'test' "
+			    "for tests and demos)",
 			    cfg->backend);
 		if ((r = ls->ops->open(&ls->be)) < 0)
 			return r;
