@@ -993,8 +993,11 @@ http_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	    (c->state == CS_FLUSH ||
 		(c->state == CS_HANDLER && req != NULL &&
 		    req->reply == RS_NONE && req->on_close == NULL))) {
-		/* a half-close after a whole request: still answer it */
-		c->close = 1;
+		/* a half-close after a whole request: still answer it, and
+		 * the requests pipelined behind it (reading again after
+		 * them meets the end of file again) */
+		if (evbuffer_get_length(bufferevent_get_input(bev)) == 0)
+			c->close = 1;
 		bufferevent_disable(bev, EV_READ);
 	} else
 		http_conn_abort(c);

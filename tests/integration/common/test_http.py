@@ -219,6 +219,17 @@ class Basics(unittest.TestCase):
         self.assertEqual((st, h["connection"]), (200, "close"))
         self.assertTrue(json.loads(b)["ok"])
 
+    def test_half_close_after_pipelined_requests(self):
+        c = self.conn()
+        c.send(b"GET /slow HTTP/1.1\r\n\r\nGET /info?a=2 HTTP/1.1\r\n\r\n"
+               b"GET /info?a=3 HTTP/1.1\r\n\r\n")
+        c.s.shutdown(socket.SHUT_WR)
+        self.assertEqual(c.reply()[0], 200)
+        for a in ("2", "3"):
+            st, _, b = c.reply()
+            self.assertEqual(json.loads(b)["result"]["a"], a)
+        self.assertTrue(c.closed())
+
     def test_404_json(self):
         c = self.conn()
         c.send(b"GET /nothing/here HTTP/1.1\r\n\r\n")
