@@ -1065,6 +1065,7 @@ http_accept_error_cb(struct evconnlistener *l, void *arg)
 	evtimer_add(srv->resume, &tv);
 }
 
+/* A server with its limits filled in; listeners come later. */
 struct http_server *
 http_server_new(struct event_base *base, const struct http_server_config *cfg,
     const struct http_route *routes, void *arg)
@@ -1091,6 +1092,7 @@ http_server_new(struct event_base *base, const struct http_server_config *cfg,
 	return srv;
 }
 
+/* Closes listeners and every connection, telling handlers that wait. */
 void
 http_server_free(struct http_server *srv)
 {
@@ -1112,6 +1114,7 @@ http_server_free(struct http_server *srv)
 	free(srv);
 }
 
+/* Accepts on a listening socket; the server owns fd, even on failure. */
 int
 http_server_add_listener(struct http_server *srv, int fd)
 {
@@ -1130,60 +1133,70 @@ http_server_add_listener(struct http_server *srv, int fd)
 	return 0;
 }
 
+/* Request heads seen, answered or refused. */
 uint64_t
 http_server_requests(const struct http_server *srv)
 {
 	return srv->nrequests;
 }
 
+/* Connections open now (taken-over ones not counted). */
 unsigned int
 http_server_connections(const struct http_server *srv)
 {
 	return srv->nconns;
 }
 
+/* The method as a bit; HTTP_HEAD for HEAD on a GET route. */
 enum http_method
 http_request_method(const struct http_request *req)
 {
 	return req->method;
 }
 
+/* The method as sent. */
 const char *
 http_request_method_name(const struct http_request *req)
 {
 	return req->head.method;
 }
 
+/* The percent-decoded path, without the query. */
 const char *
 http_request_path(const struct http_request *req)
 {
 	return req->head.path;
 }
 
+/* The request target as sent. */
 const char *
 http_request_target(const struct http_request *req)
 {
 	return req->head.target;
 }
 
+/* A decoded query parameter, or NULL. */
 const char *
 http_request_query(const struct http_request *req, const char *key)
 {
 	return httpparse_query(&req->head, key);
 }
 
+/* A header value by case-insensitive name, or NULL. */
 const char *
 http_request_header(const struct http_request *req, const char *name)
 {
 	return httpparse_field(&req->head, name);
 }
 
+/* Content-Length, or -1 when none was sent. */
 int64_t
 http_request_content_length(const struct http_request *req)
 {
 	return req->head.content_length;
 }
 
+/* The whole body (NUL-terminated; "" when there is none). */
 const char *
 http_request_body(const struct http_request *req, size_t *ret_len)
 {
@@ -1192,12 +1205,14 @@ http_request_body(const struct http_request *req, size_t *ret_len)
 	return req->body != NULL ? req->body : "";
 }
 
+/* The connection's short id for logs. */
 const char *
 http_request_peer(const struct http_request *req)
 {
 	return req->conn->peer;
 }
 
+/* Starts handing the body to the handler's callbacks. */
 int
 http_request_read_body(
     struct http_request *req, const struct http_body_callbacks *cb, void *arg)
@@ -1228,6 +1243,7 @@ http_request_read_body(
 	return 0;
 }
 
+/* Stops or resumes reading the streamed body. */
 void
 http_request_pause_body(struct http_request *req, int pause)
 {
@@ -1248,6 +1264,7 @@ http_request_pause_body(struct http_request *req, int pause)
 	}
 }
 
+/* Adds a header to the coming reply; framing headers are ours. */
 void
 http_reply_header(struct http_request *req, const char *name, const char *value)
 {
@@ -1283,6 +1300,7 @@ http_request_drop(struct http_request *req)
 	http_conn_free_maybe(c);
 }
 
+/* Sends a whole reply; the request is gone afterwards. */
 void
 http_reply(struct http_request *req, int status, const char *content_type,
     const void *body, size_t len)
@@ -1303,6 +1321,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	http_conn_reply_done(c);
 }
 
+/* Sends a whole reply from a buffer, taking its contents. */
 void
 http_reply_buffer(struct http_request *req, int status,
     const char *content_type, struct evbuffer *buf)
@@ -1329,6 +1348,7 @@ http_reply_buffer(struct http_request *req, int status,
 	http_conn_reply_done(c);
 }
 
+/* Sends the status and headers of a streamed reply. */
 void
 http_reply_start(struct http_request *req, int status, const char *content_type,
     int64_t content_length)
@@ -1362,6 +1382,7 @@ http_reply_room(struct http_request *req, size_t len)
 	return len;
 }
 
+/* Queues data (copied) on a streamed reply. */
 void
 http_reply_write(struct http_request *req, const void *data, size_t len)
 {
@@ -1373,6 +1394,7 @@ http_reply_write(struct http_request *req, const void *data, size_t len)
 		req->reply_left -= (int64_t)len;
 }
 
+/* Queues data by reference on a streamed reply. */
 void
 http_reply_write_ref(struct http_request *req, const void *data, size_t len,
     void (*cleanup)(const void *, size_t, void *), void *arg)
@@ -1390,6 +1412,7 @@ http_reply_write_ref(struct http_request *req, const void *data, size_t len,
 		req->reply_left -= (int64_t)n;
 }
 
+/* Bytes queued that have not reached the socket yet. */
 size_t
 http_reply_pending(const struct http_request *req)
 {
@@ -1398,6 +1421,7 @@ http_reply_pending(const struct http_request *req)
 	return evbuffer_get_length(bufferevent_get_output(req->conn->bev));
 }
 
+/* Sets the drain and close callbacks of a reply. */
 void
 http_reply_set_callbacks(struct http_request *req,
     void (*on_drain)(struct http_request *, void *),
@@ -1408,6 +1432,7 @@ http_reply_set_callbacks(struct http_request *req,
 	req->reply_arg = arg;
 }
 
+/* Ends a streamed reply; the request is gone afterwards. */
 void
 http_reply_end(struct http_request *req)
 {
@@ -1429,6 +1454,7 @@ http_reply_end(struct http_request *req)
 	http_conn_reply_done(c);
 }
 
+/* Hands the connection over (WebSocket); the request is gone. */
 struct bufferevent *
 http_request_upgrade(struct http_request *req)
 {

@@ -64,6 +64,7 @@ httpparse_fail(struct httpparse_head *h, int status, const char *why)
 	return -EINVAL;
 }
 
+/* Finds the end of a head: the length up to its blank line, or 0. */
 size_t
 httpparse_head_len(const char *buf, size_t len, size_t from)
 {
@@ -83,12 +84,14 @@ httpparse_head_len(const char *buf, size_t len, size_t from)
 	return 0;
 }
 
+/* 414 while the request line is unfinished, else 431. */
 int
 httpparse_overflow_status(const char *buf, size_t len)
 {
 	return memchr(buf, '\n', len) == NULL ? 414 : 431;
 }
 
+/* The enum http_method bit of a method name, or 0. */
 unsigned int
 httpparse_method_bit(const char *name)
 {
@@ -111,6 +114,7 @@ httpparse_method_bit(const char *name)
 	return 0;
 }
 
+/* Percent-decodes into a new string; -EINVAL for bad escapes or NUL. */
 int
 httpparse_decode(const char *s, size_t len, int form, char **ret)
 {
@@ -381,6 +385,7 @@ httpparse_field_line(struct httpparse_head *h, char *line)
 	return 0;
 }
 
+/* Parses a whole head strictly into h. */
 int
 httpparse_head_parse(const char *buf, size_t len, struct httpparse_head *h)
 {
@@ -425,6 +430,7 @@ httpparse_head_parse(const char *buf, size_t len, struct httpparse_head *h)
 	return httpparse_framing(h);
 }
 
+/* Frees what a parse allocated. */
 void
 httpparse_head_free(struct httpparse_head *h)
 {
@@ -444,6 +450,7 @@ httpparse_head_free(struct httpparse_head *h)
 	h->content_length = -1;
 }
 
+/* The first field value with that name, any case. */
 const char *
 httpparse_field(const struct httpparse_head *h, const char *name)
 {
@@ -455,6 +462,7 @@ httpparse_field(const struct httpparse_head *h, const char *name)
 	return NULL;
 }
 
+/* The first decoded query value with that key. */
 const char *
 httpparse_query(const struct httpparse_head *h, const char *key)
 {
@@ -466,6 +474,7 @@ httpparse_query(const struct httpparse_head *h, const char *key)
 	return NULL;
 }
 
+/* Readies a chunked decoder. */
 void
 httpparse_chunked_init(struct httpparse_chunked *c, size_t max_trailer)
 {
@@ -474,6 +483,7 @@ httpparse_chunked_init(struct httpparse_chunked *c, size_t max_trailer)
 	c->max_trailer = max_trailer;
 }
 
+/* 1 once the last chunk and trailer are in. */
 int
 httpparse_chunked_done(const struct httpparse_chunked *c)
 {
@@ -488,6 +498,7 @@ httpparse_chunked_size_end(struct httpparse_chunked *c)
 	c->line = 0;
 }
 
+/* Consumes framing, or returns a span of data, from in. */
 int
 httpparse_chunked_feed(struct httpparse_chunked *c, const char *in, size_t len,
     size_t *ret_used, size_t *ret_data, const char **ret_why)
