@@ -19,7 +19,7 @@ CONFIG = """[gpiod-ctl]
 backend = test
 press-ms = 100
 hold-ms = 1500
-lockout-ms = 200
+lockout-ms = 600
 max-pulse-ms = 6000
 debounce-ms = 5
 power-button = gpiochip0:0
@@ -158,7 +158,10 @@ class ApiTest(unittest.TestCase):
                                            "ms": 10})
         kvmtest.assert_error(self, r, 409, "busy")
         self.assertIn("busy", r[1]["error"]["message"])
-        time.sleep(0.45)
+        deadline = time.monotonic() + 5
+        while self.d.ok("GET", "/state")["lines"]["capture-reset"]["busy"]:
+            self.assertLess(time.monotonic(), deadline, "pulse never ended")
+            time.sleep(0.01)
         r = self.d.json("POST", "/pulse", {"line": "capture-reset",
                                            "ms": 10})
         kvmtest.assert_error(self, r, 409, "busy")

@@ -175,7 +175,7 @@ test_outputs(struct event_base *base)
 static void
 test_inputs(struct event_base *base)
 {
-	const char *kv[] = {"power-led", "gpiochip0:2", "hdd-led",
+	const char *kv[] = {"power-led", "gpiochip0:2 debounce=60", "hdd-led",
 	    "gpiochip1:3 active-low", "line.quick",
 	    "gpiochip0:4 input debounce=0", "line.polled",
 	    "gpiochip0:6 input poll debounce=0", NULL};
@@ -199,7 +199,7 @@ test_inputs(struct event_base *base)
 	testbackend_drive(be, "gpiochip0", 2, 1);
 	run_ms(base, 5);
 	is_int(lines_value(led), 0, "within the debounce, the old value stays");
-	run_ms(base, 40);
+	run_ms(base, 150);
 	is_int(lines_value(led), 1, "after the debounce, the new value");
 	is_int(changes, 1, "  one change reported");
 
@@ -222,7 +222,7 @@ test_inputs(struct event_base *base)
 
 	/* 9 toggles 3 ms apart end high after starting low. */
 	testbackend_drive(be, "gpiochip0", 2, 0);
-	run_ms(base, 40);
+	run_ms(base, 150);
 	is_int(changes, 4, "power-led back off");
 	changes = 0;
 	b.be = be;
@@ -232,7 +232,7 @@ test_inputs(struct event_base *base)
 	b.level = 0;
 	b.ev = evtimer_new(base, bounce_cb, &b);
 	event_active(b.ev, EV_TIMEOUT, 0);
-	run_ms(base, 100);
+	run_ms(base, 300);
 	is_int(b.n, 9, "the bouncer toggled 9 times");
 	is_int(
 	    lines_value(led), 1, "a bouncing LED settles on its final value");
