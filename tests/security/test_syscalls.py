@@ -1,0 +1,252 @@
+"""Every system call a daemon makes is one its unit allows.
+
+Each daemon runs hardware-free under systemd-socket-activate (as under its
+.socket unit) and strace, is put through its API (stream, WebSocket,
+upload, mount, pulse...), and stops on SIGTERM.  The calls it made after its
+own execve must all be in its unit's SystemCallFilter= (expanded by
+`systemd-analyze syscall-filter`); a call outside it would fail with EPERM
+on a board (SystemCallErrorNumber=EPERM).  Device-specific calls (V4L2 and
+GPIO ioctls, writes to /dev/hidgN) are ioctl/read/write like the ones seen
+here."""
+
+import base64
+import glob
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
+                                "integration"))
+import kvmtest  # noqa: E402
+
+BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
+for prog in ("strace", "systemd-analyze", "systemd-socket-activate"):
+    if shutil.which(prog) is None:
+        print("SKIP: %s is missing" % prog)
+        sys.exit(77)
+
+
+def filter_groups():
+    """{"@group": [members]} from systemd-analyze syscall-filter."""
+    out = subprocess.run(["systemd-analyze", "syscall-filter"],
+                         capture_output=True, text=True, check=True).stdout
+    groups, cur = {}, None
+    for line in out.splitlines():
+        if line.startswith("@"):
+            cur = line.strip()
+            groups[cur] = []
+        elif cur and line.strip() and not line.strip().startswith("#"):
+            groups[cur].append(line.strip())
+    return groups
+
+
+def expand(groups, name, seen=None):
+    seen = set() if seen is None else seen
+    if not name.startswith("@"):
+        return {name}
+    if name in seen:
+        return set()
+    seen.add(name)
+    out = set()
+    for member in groups.get(name, []):
+        out |= expand(groups, member, seen)
+    return out
+
+
+def unit_allows(daemon):
+    """The set of calls kaputtkvm-<daemon>.service lets through."""
+    path = os.path.join(BUILD_ROOT, "systemd", "kaputtkvm-%s.service" % daemon)
+    groups = filter_groups()
+    allowed = None
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("SystemCallFilter="):
+                continue
+            value = line.split("=", 1)[1].strip()
+            deny = value.startswith("~")
+            names = set()
+            for item in value.lstrip("~").split():
+                names |= expand(groups, item)
+            if deny:
+                allowed -= names
+            else:
+                allowed = names if allowed is None else allowed | names
+    return allowed
+
+
+def traced_calls(trace, binary):
+    """Calls made after the daemon's own execve (not the launcher's)."""
+    used, started = set(), False
+    real = os.path.realpath(binary)
+    call = re.compile(r"^(?:\d+\s+)?([a-z_0-9]+)\(")
+    with open(trace, errors="replace") as f:
+        for line in f:
+            if not started:
+                if "execve(" in line and (binary in line or real in line) \
+                        and "= 0" in line:
+                    started = True
+                continue
+            m = call.match(line)
+            if m:
+                used.add(m.group(1))
+    return used, started
+
+
+class Syscalls(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="kvm-syscalls-")
+        self.keep = []
+
+    def tearDown(self):
+        for fd in self.keep:
+            os.close(fd)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, *p):
+        return os.path.join(self.tmp, *p)
+
+    def run_traced(self, daemon, args, exercise):
+        binary = kvmtest.binary(daemon)
+        if not os.access(binary, os.X_OK):
+            self.skipTest("%s is not built" % daemon)
+        sock = self.path(daemon + ".sock")
+        trace = self.path(daemon + ".trace")
+        conf = self.path("empty.conf")
+        open(conf, "w").close()
+        env = dict(os.environ)
+        for k in ("LISTEN_FDS", "LISTEN_PID", "NOTIFY_SOCKET"):
+            env.pop(k, None)
+        with open(self.path(daemon + ".log"), "wb") as logf:
+            proc = subprocess.Popen(
+                ["strace", "-f", "-qq", "-o", trace,
+                 "systemd-socket-activate", "-l", sock, binary, "--config",
+                 conf] + args, stdout=logf, stderr=logf, env=env)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    status, _ = kvmtest.json_request(sock, "GET", "/state")
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                self.assertLess(time.monotonic(), deadline, "no answer")
+                time.sleep(0.1)
+            exercise(sock)
+            # SIGTERM to the daemon (strace's child), not to strace.
+            out = subprocess.run(["pgrep", "-P", str(proc.pid)],
+                                 capture_output=True, text=True).stdout
+            for pid in out.split():
+                os.kill(int(pid), signal.SIGTERM)
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        used, started = traced_calls(trace, binary)
+        self.assertTrue(started, "no execve of %s in the trace" % binary)
+        allowed = unit_allows(daemon)
+        self.assertIsNotNone(allowed, "no SystemCallFilter= in the unit")
+        print("%s: %d distinct calls" % (daemon, len(used)))
+        self.assertEqual(sorted(used - allowed), [],
+                         "%s makes calls its unit forbids" % daemon)
+
+    def test_capd(self):
+        def exercise(sock):
+            kvmtest.request(sock, "GET", "/snapshot", timeout=10)
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect(sock)
+            s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            got, deadline = 0, time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                got += len(s.recv(65536))
+            s.close()
+            self.assertGreater(got, 10000)
+            kvmtest.request(sock, "POST", "/params", {"quality": 60})
+            kvmtest.request(sock, "GET", "/metrics")
+        self.run_traced("capd", ["--source", "pattern", "--fps", "10",
+                                 "--gpio-socket", self.path("none.sock")],
+                        exercise)
+
+    def test_hidd(self):
+        for f in ("hidg0", "hidg1", "hidg2"):
+            os.mkfifo(self.path(f))
+            self.keep.append(os.open(self.path(f), os.O_RDWR))
+        os.mkfifo(self.path("leds"))
+        self.keep.append(os.open(self.path("leds"), os.O_RDWR))
+
+        def exercise(sock):
+            kvmtest.request(sock, "POST", "/key", {"code": "KeyA",
+                                                   "down": True})
+            kvmtest.request(sock, "POST", "/release", {})
+            kvmtest.request(sock, "POST", "/paste", {"text": "Hi @"})
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect(sock)
+            key = base64.b64encode(os.urandom(16)).decode()
+            s.sendall(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                       "Sec-WebSocket-Key: %s\r\n\r\n" % key).encode())
+            self.assertIn(b" 101 ", s.recv(4096))
+            payload = b'{"t":"key","code":"KeyB","down":true,"id":1}'
+            mask = os.urandom(4)
+            s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(
+                b ^ mask[i % 4] for i, b in enumerate(payload)))
+            s.recv(4096)
+            s.close()
+            time.sleep(0.3)
+            kvmtest.request(sock, "GET", "/metrics")
+        self.run_traced("hidd", ["--keyboard", self.path("hidg0"), "--mouse",
+                                 self.path("hidg1"), "--mouse-rel",
+                                 self.path("hidg2"), "--leds",
+                                 self.path("leds")], exercise)
+
+    def test_mediad(self):
+        os.makedirs(self.path("images"))
+        os.makedirs(self.path("lun.0"))
+        for attr, v in (("file", ""), ("cdrom", "0"), ("ro", "0")):
+            with open(self.path("lun.0", attr), "w") as f:
+                f.write(v + "\n")
+
+        def exercise(sock):
+            data = os.urandom(3 << 20)
+            st, _, body = kvmtest.request(sock, "PUT", "/images/a.img", data)
+            self.assertEqual(st, 200, body)
+            kvmtest.request(sock, "GET", "/images")
+            kvmtest.request(sock, "GET", "/images/a.img",
+                            headers={"Range": "bytes=0-99"})
+            st, _, body = kvmtest.request(sock, "POST", "/mount",
+                                          {"image": "a.img",
+                                           "cdrom": False})
+            self.assertEqual(st, 200, body)
+            kvmtest.request(sock, "POST", "/eject", {})
+            kvmtest.request(sock, "DELETE", "/images/a.img")
+            kvmtest.request(sock, "GET", "/metrics")
+        self.run_traced("mediad", ["--images", self.path("images"), "--lun",
+                                   self.path("lun.0"), "--reserve-mb", "0"],
+                        exercise)
+
+    def test_gpiod_ctl(self):
+        def exercise(sock):
+            kvmtest.request(sock, "POST", "/pulse", {"line": "power-button",
+                                                     "ms": 50})
+            time.sleep(1.1)
+            kvmtest.request(sock, "POST", "/atx", {"action": "reset"})
+            kvmtest.request(sock, "GET", "/metrics")
+        self.run_traced("gpiod-ctl", ["--backend", "test", "--lockout-ms",
+                                      "0", "--line",
+                                      "power-button=gpiochip0:23", "--line",
+                                      "reset-button=gpiochip0:27", "--line",
+                                      "power-led=gpiochip0:24"], exercise)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
