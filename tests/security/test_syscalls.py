@@ -141,9 +141,11 @@ class Syscalls(unittest.TestCase):
                 time.sleep(0.1)
             exercise(sock)
             # SIGTERM to the daemon (strace's child), not to strace.
-            out = subprocess.run(["pgrep", "-P", str(proc.pid)],
-                                 capture_output=True, text=True).stdout
-            for pid in out.split():
+            with open("/proc/%d/task/%d/children" % (proc.pid,
+                                                     proc.pid)) as f:
+                children = f.read().split()
+            self.assertTrue(children, "strace has no child")
+            for pid in children:
                 os.kill(int(pid), signal.SIGTERM)
             proc.wait(30)
         finally:
