@@ -49,7 +49,7 @@ struct gadget {
 	int leds_fd; /* -1, or a separate fd */
 	struct event *ev_leds;
 	char *udc_path;
-	char udc_state[32];
+	char udc_state[64];
 	int shutdown; /* ESHUTDOWN seen */
 	struct timeval timeout;
 	struct event *ev_timer;
@@ -484,27 +484,52 @@ gadget_leds_watch(struct gadget *g)
 	event_add(g->ev_leds, NULL);
 }
 
-/* Reads the UDC state file. */
+/* Reads a one-line sysfs file; -1 when it cannot be read. */
+static int
+gadget_read_line(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * Reads the UDC's state.  Unbinding the gadget does not always change
+ * "state" (it can stay "configured"), but the UDC's "function" file beside
+ * it empties: that is "unbound".
+ */
 static void
 gadget_read_udc(struct gadget *g)
 {
-	char buf[32];
-	int fd;
-	ssize_t n;
+	char buf[64], func[64], *fpath = NULL;
+	size_t len;
 
 	if (g->udc_path == NULL)
 		return;
-	buf[0] = '\0';
-	if ((fd = open(g->udc_path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
+	if (gadget_read_line(g->udc_path, buf, sizeof(buf)) < 0 ||
+	    buf[0] == '\0')
+		snprintf(buf, sizeof(buf), "%s", "unreadable");
+	len = strlen(g->udc_path);
+	if (len > 6 && strcmp(g->udc_path + len - 6, "/state") == 0) {
+		xasprintf(&fpath, "%.*sfunction", (int)(len - 5), g->udc_path);
+		if (gadget_read_line(fpath, func, sizeof(func)) == 0 &&
+		    func[0] == '\0')
+			snprintf(buf, sizeof(buf), "%s", "unbound");
+		free(fpath);
 	}
 	if (strcmp(buf, g->udc_state) != 0) {
-		log_info("UDC state: %s", buf[0] ? buf : "unreadable");
-		snprintf(g->udc_state, sizeof(g->udc_state), "%s",
-		    buf[0] ? buf : "unreadable");
+		log_info("UDC state: %s", buf);
+		snprintf(g->udc_state, sizeof(g->udc_state), "%s", buf);
 		if (strcmp(buf, "configured") == 0)
 			g->shutdown = 0;
 	}

@@ -233,6 +233,29 @@ class TargetTest(unittest.TestCase):
             g.daemon.ok("POST", "/key", {"code": "KeyB"})
             self.assertEqual(g.kbd.wait(1), [kbd(0, 0x05)])
 
+    def test_udc_unbound(self):
+        # Unbinding can leave "state" at "configured": the UDC's
+        # "function" file (the bound gadget's name) empties instead.
+        import tempfile
+        udc = tempfile.mkdtemp(prefix="kvmtest-udc-")
+        state, func = os.path.join(udc, "state"), os.path.join(udc, "function")
+        with open(state, "w") as f:
+            f.write("configured\n")
+        with open(func, "w") as f:
+            f.write("kaputtkvm\n")
+        try:
+            with hiddtest.Gadget(["--udc-state", state]) as g:
+                self.assertTrue(g.state()["online"])
+                open(func, "w").close()
+                st = g.wait_state(lambda s: not s["online"], what="offline")
+                self.assertEqual(st["devices"]["udc_state"], "unbound")
+                with open(func, "w") as f:
+                    f.write("kaputtkvm\n")
+                g.wait_state(lambda s: s["online"], what="online again")
+        finally:
+            import shutil
+            shutil.rmtree(udc, ignore_errors=True)
+
     def test_metrics(self):
         with hiddtest.Gadget() as g:
             g.daemon.ok("POST", "/key", {"code": "KeyA"})
