@@ -5,16 +5,17 @@ A supervisor process owns everything it starts and plays systemd's part for
 the daemons: it holds each daemon's listening socket in STATE/run and hands
 it over by socket activation (LISTEN_FDS), and restarts a daemon that dies
 (Restart=on-failure), so a connection that arrives meanwhile waits in the
-socket's queue -- kill -9 one and watch.  Besides the daemons: a reader on each FIFO that stands in for /dev/hidgN (it logs
-every report hidd writes, decoded, to STATE/logs/hid-reports.log), and a
-private nginx (its own config, logs and temporary files in STATE/nginx, run
+socket's queue -- kill -9 one and watch.  Besides the daemons: a reader on
+each FIFO that stands in for /dev/hidgN (it logs every report hidd writes,
+decoded, to STATE/logs/hid-reports.log), and a private nginx (its own config, logs and temporary files in STATE/nginx, run
 as the invoking user) with TLS and basic auth in front of them.  Every child
 gets SIGTERM if the supervisor dies (PR_SET_PDEATHSIG); on SIGINT/SIGTERM the
 supervisor stops nginx, then the daemons, and waits for each.
 
 State directory layout:
   run/*.sock  logs/*.log  nginx/  tls/  htpasswd  nginx-secret.conf
-  credentials (user, password of this run; 0600)  media/images  media/lun.0  hid/hidg0..2 hid/leds
+  credentials (user, password of this run; 0600)  media/images  media/lun.0
+  hid/hidg0..2  hid/leds
   kaputtkvm.conf (the daemons' config)  demo.pid  ready (JSON, once up)
   pids.json (the daemons' current pids, rewritten after each restart)
 Standard library only.
@@ -45,6 +46,8 @@ power-button = gpiochip0:23
 reset-button = gpiochip0:27
 power-led    = gpiochip0:24
 hdd-led      = gpiochip0:22
+capture-reset = gpiochip0:5
+hid-reset    = gpiochip0:6
 """
 
 # Socket activation by hand: the listening socket (fd argv[1]) becomes fd 3,
