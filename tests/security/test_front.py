@@ -234,6 +234,14 @@ class Bodies(unittest.TestCase):
         status, _ = c.write("DELETE", "/api/media/images/big.img")
         self.assertEqual(status, 200)
 
+    def test_paste_may_be_long(self):
+        # 100 KB reach hidd (its bound is 1 MiB): it refuses the unknown
+        # field, not nginx the size.
+        status, reply = stack.client().write(
+            "POST", "/api/hid/paste", {"text": "a", "pad": "x" * 100000})
+        self.assertEqual(status, 400, reply)
+        self.assertIn("pad", reply["error"]["message"])
+
     def test_other_bodies_small(self):
         status, _, _ = stack.client().request(
             "POST", "/api/gpio/atx", b"{" + b" " * 100000 + b"}",
