@@ -4,6 +4,7 @@
  *	mediactl [--socket PATH] [--json] COMMAND ...
  *	  list | state | upload FILE [NAME] [--overwrite] | delete NAME
  *	  mount NAME [--flash] [--rw] [--force] [--lun N] | eject [--force]
+ *	  download NAME [FILE]
  *
  * Exit 0 on success, 1 on an error reply (its message is printed), 2 when
  * the daemon cannot be reached.  upload streams the file from disk (never
@@ -50,7 +51,8 @@ static void __attribute__((noreturn)) usage(void)
 	    "  delete NAME                   delete an image\n"
 	    "  mount NAME [--flash] [--rw] [--force] [--lun N]\n"
 	    "                                mount as CD (default) or flash\n"
-	    "  eject [--force] [--lun N]     remove the medium\n");
+	    "  eject [--force] [--lun N]     remove the medium\n"
+	    "  download NAME [FILE]          copy an image out of the store\n");
 	exit(2);
 }
 
@@ -492,6 +494,114 @@ out:
 	return rc;
 }
 
+/* mediactl download NAME [FILE]: stream an image into FILE (default NAME). */
+static int
+cmd_download(const char *name, const char *file)
+{
+	char *enc = mediactl_encode(name), *head = NULL, *buf = NULL, *end;
+	char *tmp = NULL, a[32];
+	long long want = -1;
+	uint64_t got = 0;
+	size_t len = 0;
+	ssize_t n;
+	json_t *js = NULL;
+	int sfd, fd = -1, status, r, rc = 1;
+
+	if (file == NULL)
+		file = name;
+	if ((sfd = mediactl_connect()) < 0) {
+		fprintf(stderr, "mediactl: cannot reach mediad at %s: %s\n",
+		    sock_path, strerror(-sfd));
+		free(enc);
+		return 2;
+	}
+	xasprintf(&head,
+	    "GET /images/%s HTTP/1.1\r\nHost: localhost\r\n"
+	    "User-Agent: mediactl\r\nConnection: close\r\n\r\n",
+	    enc);
+	buf = xmalloc(MEDIACTL_CHUNK);
+	if ((r = mediactl_send(sfd, head, strlen(head))) < 0) {
+		fprintf(stderr, "mediactl: %s: %s\n", sock_path, strerror(-r));
+		rc = 2;
+		goto out;
+	}
+	/* The head first; whatever follows it is body. */
+	while ((end = memmem(buf, len, "\r\n\r\n", 4)) == NULL) {
+		if (len == MEDIACTL_CHUNK ||
+		    (n = read(sfd, buf + len, MEDIACTL_CHUNK - len)) <= 0) {
+			fprintf(stderr, "mediactl: no reply from mediad\n");
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	*end = '\0';
+	if (strncmp(buf, "HTTP/1.", 7) != 0 || strlen(buf) < 12) {
+		fprintf(stderr, "mediactl: the reply is not HTTP\n");
+		goto out;
+	}
+	status = atoi(buf + 9);
+	if (status != 200) {
+		memmove(buf, end + 4, len - (size_t)(end + 4 - buf));
+		len -= (size_t)(end + 4 - buf);
+		buf[len < MEDIACTL_CHUNK ? len : MEDIACTL_CHUNK - 1] = '\0';
+		js = json_loads(buf, 0, NULL);
+		rc = mediactl_error(status, js, buf);
+		goto out;
+	}
+	if ((end - buf) > 0) {
+		char *cl = strcasestr(buf, "\r\nContent-Length:");
+
+		if (cl != NULL)
+			want = strtoll(cl + 17, NULL, 10);
+	}
+	/* Into a temporary file first: a broken download leaves no FILE. */
+	xasprintf(&tmp, "%s.part", file);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+	    -1) {
+		fprintf(stderr, "mediactl: %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	n = (ssize_t)(len - (size_t)(end + 4 - buf));
+	memmove(buf, end + 4, (size_t)n);
+	do {
+		if (n > 0 && write(fd, buf, (size_t)n) != n) {
+			fprintf(
+			    stderr, "mediactl: %s: %s\n", tmp, strerror(errno));
+			goto out;
+		}
+		got += (uint64_t)(n > 0 ? n : 0);
+	} while ((n = read(sfd, buf, MEDIACTL_CHUNK)) > 0);
+	if (n < 0 || (want >= 0 && got != (uint64_t)want)) {
+		fprintf(stderr,
+		    "mediactl: the download of %s broke off after "
+		    "%" PRIu64 " bytes\n",
+		    name, got);
+		goto out;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, file) == -1) {
+		fd = -1;
+		fprintf(stderr, "mediactl: %s: %s\n", file, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (!json_out)
+		printf("downloaded %s to %s (%s)\n", name, file,
+		    mediactl_size(got, a, sizeof(a)));
+	rc = 0;
+out:
+	if (fd != -1) {
+		close(fd);
+		unlink(tmp);
+	}
+	close(sfd);
+	json_decref(js);
+	free(tmp);
+	free(buf);
+	free(head);
+	free(enc);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -568,6 +678,8 @@ main(int argc, char **argv)
 		return cmd_delete(argv[0]);
 	if (strcmp(cmd, "mount") == 0 && argc == 1)
 		return cmd_mount(argv[0], flash, rw, force, lun);
+	if (strcmp(cmd, "download") == 0 && (argc == 1 || argc == 2))
+		return cmd_download(argv[0], argc == 2 ? argv[1] : NULL);
 	if (strcmp(cmd, "eject") == 0 && argc == 0)
 		return cmd_mount(NULL, 0, 0, force, lun);
 	usage();
