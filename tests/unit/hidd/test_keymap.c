@@ -106,8 +106,8 @@ main(void)
 		u = 0;
 		r = keymap_usage(want[i].code, &u);
 		ok(r == 0 && u == want[i].usage,
-		   "%s -> 0x%02x (got %d, 0x%02x)", want[i].code, want[i].usage,
-		   r, u);
+		    "%s -> 0x%02x (got %d, 0x%02x)", want[i].code,
+		    want[i].usage, r, u);
 	}
 
 	/* Every row of the table: a carried key resolves to its usage, and
@@ -146,8 +146,8 @@ main(void)
 	for (i = 1; i <= 24; i++) {
 		snprintf(name, sizeof(name), "F%zu", i);
 		ok(keymap_usage(name, &u) == 0 &&
-		       u == (i <= 12 ? 0x3a + i - 1 : 0x68 + i - 13),
-		   "%s", name);
+			u == (i <= 12 ? 0x3a + i - 1 : 0x68 + i - 13),
+		    "%s", name);
 	}
 	for (i = 0; i < 26; i++) {
 		snprintf(name, sizeof(name), "Key%c", (char)('A' + i));
@@ -157,16 +157,16 @@ main(void)
 	/* Refusals name the code. */
 	r = keymap_usage("KeyÄ", &u);
 	ok(r == -EINVAL && strstr(error_get(), "Key") != NULL,
-	   "unknown name refused: %s", error_get());
+	    "unknown name refused: %s", error_get());
 	r = keymap_usage("keya", &u);
 	ok(r == -EINVAL && strstr(error_get(), "\"keya\"") != NULL,
-	   "names are case-sensitive");
+	    "names are case-sensitive");
 	r = keymap_usage("", &u);
 	ok(r == -EINVAL, "empty name refused");
 	r = keymap_usage("MediaPlayPause", &u);
 	ok(r == -EINVAL && strstr(error_get(), "MediaPlayPause") &&
-	       strstr(error_get(), "descriptor"),
-	   "consumer key refused with reason: %s", error_get());
+		strstr(error_get(), "descriptor"),
+	    "consumer key refused with reason: %s", error_get());
 
 	/* Serial firmware indices. */
 	is_int(keymap_mcu_code(0x04), 1, "mcu index of KeyA");

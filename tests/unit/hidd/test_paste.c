@@ -22,7 +22,7 @@ static struct paste *p;
 /* One character's strokes must be exactly these. */
 static void
 expect(const char *layout, const char *ch, int n, uint8_t m0, uint8_t u0,
-       uint8_t m1, uint8_t u1)
+    uint8_t m1, uint8_t u1)
 {
 	const struct paste_layout *l;
 	struct paste_stroke s[2];
@@ -42,13 +42,13 @@ expect(const char *layout, const char *ch, int n, uint8_t m0, uint8_t u0,
 		(unsigned char)ch[0] < 0x20 ? "control" : ch, n, m0, u0, m1,
 		u1))
 		diag("got %d: %02x:%02x %02x:%02x", got, s[0].mods, s[0].usage,
-		     s[1].mods, s[1].usage);
+		    s[1].mods, s[1].usage);
 }
 
 /* Types text through the report walker and decodes it on the target. */
 static int
 roundtrip(const char *layout, const char *xlayout, const char *xvariant,
-	  const char *text, size_t len, size_t *ret_reports)
+    const char *text, size_t len, size_t *ret_reports)
 {
 	const struct paste_layout *l;
 	struct paste_stroke *s;
@@ -80,7 +80,7 @@ roundtrip(const char *layout, const char *xlayout, const char *xvariant,
 		for (i = 0; i < len && i < got_len && got[i] == text[i]; i++)
 			;
 		diag("%s: differs at byte %zu: want \"%.12s\" got \"%.12s\"",
-		     layout, i, text + i, got + (i < got_len ? i : got_len));
+		    layout, i, text + i, got + (i < got_len ? i : got_len));
 	}
 	if (memcmp(last, "\0\0\0\0\0\0\0\0", 8) != 0) {
 		diag("%s: last report is not empty", layout);
@@ -140,10 +140,14 @@ main(void)
 		const char *name, *layout, *variant;
 		size_t min;
 	} layouts[] = {
-	    {"us", "us", "", 94},	 {"de", "de", "", 150},
-	    {"fr", "fr", "", 150},	 {"gb", "gb", "", 100},
-	    {"es", "es", "", 150},	 {"it", "it", "", 100},
-	    {"ch(fr)", "ch", "fr", 150}, {"us(intl)", "us", "intl", 150},
+	    {"us", "us", "", 94},
+	    {"de", "de", "", 150},
+	    {"fr", "fr", "", 150},
+	    {"gb", "gb", "", 100},
+	    {"es", "es", "", 150},
+	    {"it", "it", "", 100},
+	    {"ch(fr)", "ch", "fr", 150},
+	    {"us(intl)", "us", "intl", 150},
 	};
 	size_t i;
 
@@ -204,33 +208,33 @@ main(void)
 	paste_layout(p, "us", &l);
 	s = NULL;
 	ok(paste_map(l, "h\xc3\xa9llo \xe2\x82\xac!", 11, &s, &n) == -EINVAL &&
-	       s == NULL,
-	   "us refuses text with é and €");
+		s == NULL,
+	    "us refuses text with é and €");
 	msg = error_get();
 	ok(msg && strstr(msg, "2 characters") && strstr(msg, "U+00E9) at 2") &&
-	       strstr(msg, "U+20AC) at 7") && strstr(msg, "\"us\""),
-	   "message lists both with positions: %s", msg);
+		strstr(msg, "U+20AC) at 7") && strstr(msg, "\"us\""),
+	    "message lists both with positions: %s", msg);
 	ok(paste_map(l, "ab\x01", 3, &s, &n) == -EINVAL &&
-	       strstr(error_get(), "U+0001) at 3"),
-	   "control character refused");
+		strstr(error_get(), "U+0001) at 3"),
+	    "control character refused");
 	ok(paste_map(l, "ab\xc3", 3, &s, &n) == -EINVAL &&
-	       strstr(error_get(), "UTF-8 at byte 2"),
-	   "invalid UTF-8 refused: %s", error_get());
+		strstr(error_get(), "UTF-8 at byte 2"),
+	    "invalid UTF-8 refused: %s", error_get());
 	ok(paste_map(l, "\xed\xa0\x80", 3, &s, &n) == -EINVAL,
-	   "surrogate refused");
+	    "surrogate refused");
 	ok(paste_map(l, "a\r\nb\rc", 6, &s, &n) == 0 && n == 5 &&
-	       s[1].usage == 0x28 && s[3].usage == 0x28,
-	   "CRLF and CR are one Enter each");
+		s[1].usage == 0x28 && s[3].usage == 0x28,
+	    "CRLF and CR are one Enter each");
 	free(s);
 	ok(paste_map(l, "", 0, &s, &n) == 0 && n == 0, "empty text");
 	free(s);
 
 	/* Layout names. */
 	ok(paste_layout(p, "zz", &l) == -EINVAL &&
-	       strstr(error_get(), "\"zz\""),
-	   "unknown layout: %s", error_get());
+		strstr(error_get(), "\"zz\""),
+	    "unknown layout: %s", error_get());
 	ok(paste_layout(p, "us(nosuchvariant)", &l) == -EINVAL,
-	   "unknown variant");
+	    "unknown variant");
 	ok(paste_layout(p, "us(", &l) == -EINVAL, "malformed");
 	ok(paste_layout(p, "us;rm -rf", &l) == -EINVAL, "bad characters");
 	ok(paste_layout(p, "", &l) == -EINVAL, "empty");
@@ -240,12 +244,12 @@ main(void)
 	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
 		text = all_chars(layouts[i].name, &len, &count);
 		ok(count >= layouts[i].min, "%s types %zu characters",
-		   layouts[i].name, count);
+		    layouts[i].name, count);
 		ok(roundtrip(layouts[i].name, layouts[i].layout,
-			     layouts[i].variant, text, len, &nr),
-		   "%s: every typeable character decodes back (%zu bytes, "
-		   "%zu reports)",
-		   layouts[i].name, len, nr);
+		       layouts[i].variant, text, len, &nr),
+		    "%s: every typeable character decodes back (%zu bytes, "
+		    "%zu reports)",
+		    layouts[i].name, len, nr);
 		free(text);
 	}
 	paste_free(p);

@@ -44,8 +44,8 @@ main(void)
 	is_int(report_kbd_key(&k, 0, 1), -EINVAL, "usage 0 refused");
 	is_int(report_kbd_key(&k, 1, 1), -EINVAL, "usage 1 refused");
 	ok(report_kbd_is_held(&k, 0xe6) && report_kbd_is_held(&k, 0x05) &&
-	       !report_kbd_is_held(&k, 0x04),
-	   "is_held");
+		!report_kbd_is_held(&k, 0x04),
+	    "is_held");
 
 	/* Rollover: 7 keys -> ErrorRollOver, then back in press order. */
 	report_kbd_clear(&k);
@@ -57,7 +57,7 @@ main(void)
 	report_kbd_key(&k, 0x0a, 1);
 	enc(&k, r);
 	is_mem(r, "\x01\0\x01\x01\x01\x01\x01\x01", 8,
-	       "seventh key: ErrorRollOver, modifiers kept");
+	    "seventh key: ErrorRollOver, modifiers kept");
 	report_kbd_key(&k, 0x0b, 1);
 	enc(&k, r);
 	is_mem(r, "\x01\0\x01\x01\x01\x01\x01\x01", 8, "eighth key too");
@@ -65,7 +65,7 @@ main(void)
 	report_kbd_key(&k, 0x04, 0);
 	enc(&k, r);
 	is_mem(r, "\x01\0\x06\x07\x08\x09\x0a\x0b", 8,
-	       "back to six: the held ones in press order");
+	    "back to six: the held ones in press order");
 	report_kbd_key(&k, 0x08, 0);
 	enc(&k, r);
 	is_mem(r, "\x01\0\x06\x07\x09\x0a\x0b\0", 8, "release order kept");
@@ -93,35 +93,35 @@ main(void)
 	/* Descriptors declare what we encode. */
 	d = report_desc_keyboard(&len);
 	ok(report_desc_sizes(d, len, &in, &out) == 0 && in == REPORT_KBD_LEN &&
-	       out == 1,
-	   "keyboard descriptor: 8 in, 1 out (%zu, %zu)", in, out);
+		out == 1,
+	    "keyboard descriptor: 8 in, 1 out (%zu, %zu)", in, out);
 	d = report_desc_abs_mouse(&len);
 	ok(report_desc_sizes(d, len, &in, &out) == 0 && in == REPORT_ABS_LEN &&
-	       out == 0,
-	   "absolute mouse descriptor: 7 in (%zu)", in);
+		out == 0,
+	    "absolute mouse descriptor: 7 in (%zu)", in);
 	d = report_desc_rel_mouse(&len);
 	ok(report_desc_sizes(d, len, &in, &out) == 0 && in == REPORT_REL_LEN &&
-	       out == 0,
-	   "relative mouse descriptor: 4 in (%zu)", in);
+		out == 0,
+	    "relative mouse descriptor: 4 in (%zu)", in);
 	ok(report_desc_sizes((const uint8_t *)"\x85\x01", 2, &in, &out) ==
-	       -EINVAL,
-	   "report IDs refused");
+		-EINVAL,
+	    "report IDs refused");
 	ok(report_desc_sizes((const uint8_t *)"\x75", 1, &in, &out) == -EINVAL,
-	   "truncated item refused");
+	    "truncated item refused");
 
 	/* Readable lines for --log-reports. */
 	report_format(line, sizeof(line), "keyboard",
-		      (const uint8_t *)"\x42\0\x04\x05\0\0\0\0", 8);
+	    (const uint8_t *)"\x42\0\x04\x05\0\0\0\0", 8);
 	is_str(line,
-	       "keyboard 42 00 04 05 00 00 00 00 "
-	       "(ShiftLeft+AltRight+KeyA+KeyB)",
-	       "keyboard line");
+	    "keyboard 42 00 04 05 00 00 00 00 "
+	    "(ShiftLeft+AltRight+KeyA+KeyB)",
+	    "keyboard line");
 	report_format(line, sizeof(line), "mouse-abs",
-		      (const uint8_t *)"\x01\xff\x7f\x00\x00\xff\x00", 7);
+	    (const uint8_t *)"\x01\xff\x7f\x00\x00\xff\x00", 7);
 	is_str(line,
-	       "mouse-abs 01 ff 7f 00 00 ff 00 (buttons=1 x=32767 y=0 "
-	       "wheel=-1 hwheel=0)",
-	       "mouse line");
+	    "mouse-abs 01 ff 7f 00 00 ff 00 (buttons=1 x=32767 y=0 "
+	    "wheel=-1 hwheel=0)",
+	    "mouse line");
 	report_format(line, 10, "keyboard", r, 8);
 	ok(strlen(line) == 9, "line truncated safely");
 	return tap_done();

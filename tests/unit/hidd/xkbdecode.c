@@ -68,18 +68,14 @@ xkbdecode_put(struct xkbdecode *d, const char *s, size_t n)
 }
 
 /* One key event through xkb and compose. */
-static void
-xkbdecode_key(struct xkbdecode *d, uint8_t usage, int down)
+void
+xkbdecode_evdev(struct xkbdecode *d, unsigned int code, int down)
 {
-	const struct keymap_entry *e = keymap_by_usage(usage);
-	xkb_keycode_t kc;
+	xkb_keycode_t kc = code + 8;
 	xkb_keysym_t sym;
 	char buf[64];
 	int n;
 
-	if (e == NULL || e->evdev == 0)
-		return;
-	kc = e->evdev + 8;
 	if (!down) {
 		xkb_state_update_key(d->st, kc, XKB_KEY_UP);
 		return;
@@ -108,10 +104,18 @@ xkbdecode_key(struct xkbdecode *d, uint8_t usage, int down)
 		}
 	}
 	n = xkb_keysym_to_utf8(sym, buf, sizeof(buf));
-	if (n > 1 && !xkb_keysym_to_utf32(sym))
-		n = 0;
 	if (n > 1)
 		xkbdecode_put(d, buf, (size_t)n - 1);
+}
+
+/* One key event by HID usage. */
+static void
+xkbdecode_key(struct xkbdecode *d, uint8_t usage, int down)
+{
+	const struct keymap_entry *e = keymap_by_usage(usage);
+
+	if (e != NULL && e->evdev != 0)
+		xkbdecode_evdev(d, e->evdev, down);
 }
 
 static int

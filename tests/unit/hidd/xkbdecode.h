@@ -17,6 +17,9 @@ struct xkbdecode *xkbdecode_new(const char *layout, const char *variant);
 void xkbdecode_free(struct xkbdecode *);
 /* Feeds one 8-byte report. */
 void xkbdecode_report(struct xkbdecode *, const uint8_t r[8]);
+/* Feeds one key event as the target's evdev reports it (KEY_* code, 1
+ * press, 0 release). */
+void xkbdecode_evdev(struct xkbdecode *, unsigned int code, int down);
 /* Text so far (NUL-terminated, owned by the decoder). */
 const char *xkbdecode_text(const struct xkbdecode *, size_t *ret_len);
 
