@@ -334,5 +334,38 @@ class StallTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class HidctlTest(unittest.TestCase):
+    def run_ctl(self, sock, *args):
+        import subprocess
+        return subprocess.run([kvmtest.binary("hidctl"), "--socket", sock] +
+                              list(args), capture_output=True, text=True,
+                              timeout=20)
+
+    def test_hidctl(self):
+        with hiddtest.Gadget() as g:
+            s = g.daemon.socket
+            r = self.run_ctl(s, "key", "KeyA")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(g.kbd.wait(2), [kbd(0, 4), kbd()])
+            r = self.run_ctl(s, "key", "NoSuchKey")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("NoSuchKey", r.stderr)
+            r = self.run_ctl(s, "rel", "-5", "3")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(g.rel.wait(1), [relrep(0, -5, 3)])
+            r = self.run_ctl(s, "type", "hi", "de")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            g.wait_state(lambda st: not st["paste"]["active"])
+            r = self.run_ctl(s, "state")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("backend gadget, online", r.stdout)
+            r = self.run_ctl(s, "--json", "state")
+            self.assertTrue(json.loads(r.stdout)["ok"])
+            r = self.run_ctl(s + ".nope", "state")
+            self.assertEqual(r.returncode, 2)
+            r = self.run_ctl(s, "frobnicate")
+            self.assertEqual(r.returncode, 1)
+
+
 if __name__ == "__main__":
     kvmtest.main()
