@@ -137,6 +137,8 @@ def read_all(s):
 def parse_reply(raw):
     """(status, parsed JSON body or None) of a raw HTTP reply."""
     import json
+    while raw.startswith(b"HTTP/1.1 100") and b"\r\n\r\n" in raw:
+        raw = raw.split(b"\r\n\r\n", 1)[1]     # interim "100 Continue"
     if not raw.startswith(b"HTTP/1."):
         return None, None
     status = int(raw[9:12])
