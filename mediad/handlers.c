@@ -297,6 +297,29 @@ handlers_download_close(struct http_request *req, void *arg)
 	handlers_download_free(arg);
 }
 
+/* Content-Disposition: a browser saves the image under its own name. */
+static void
+handlers_disposition(struct http_request *req, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char buf[64 + 3 * NAME_MAX_BYTES], *o;
+	const unsigned char *p;
+
+	o = buf + snprintf(buf, sizeof(buf), "attachment; filename*=UTF-8''");
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p))
+			*o++ = (char)*p;
+		else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	http_reply_header(req, "Content-Disposition", buf);
+}
+
 /* GET or HEAD /images/NAME. */
 static void
 handlers_download(
@@ -317,6 +340,7 @@ handlers_download(
 	len = (uint64_t)st.st_size;
 	r = range_parse(http_request_header(req, "Range"), len, &start, &len);
 	http_reply_header(req, "Accept-Ranges", "bytes");
+	handlers_disposition(req, name);
 	if (r == -ERANGE) {
 		close(fd);
 		snprintf(

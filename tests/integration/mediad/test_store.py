@@ -57,6 +57,8 @@ class Store(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body, want)
         self.assertEqual(hdrs["accept-ranges"], "bytes")
+        self.assertEqual(hdrs["content-disposition"],
+                         "attachment; filename*=UTF-8''a.iso")
         status, hdrs, body = self.d.request(
             "GET", "/images/a.iso", headers={"Range": "bytes=10-19"})
         self.assertEqual(status, 206)
@@ -254,6 +256,9 @@ class Store(unittest.TestCase):
                              ("a..b", "a..b"), ("x" * 255, "x" * 255)):
             status, reply = self.d.put(quoted, b"1234")
             self.assertEqual(status, 200, (name, reply))
+            status, hdrs, body = self.d.request("GET", "/images/" + quoted)
+            self.assertEqual((status, body), (200, b"1234"))
+            self.assertIn("filename*=UTF-8''", hdrs["content-disposition"])
             self.assertIn(name, self.images())
 
     def test_overwrite_rules(self):
