@@ -122,7 +122,9 @@ class Lifecycle(unittest.TestCase):
         self.assert_all_gone(pids, sockets_removed=False)
 
     def test_background_and_stop(self):
-        r = subprocess.run([sys.executable, demostack.DEMO, "--build-dir",
+        # The README's entry point (with --build-dir: no apt, no build).
+        r = subprocess.run([os.path.join(demostack.SOURCE_ROOT, "scripts",
+                                         "demo"), "--build-dir",
                             demostack.BUILD_ROOT, "--background", self.state,
                             "--port", str(self.port)],
                            capture_output=True, text=True, timeout=90)

@@ -5,12 +5,18 @@ hashes nginx accepts and refuses bad input without touching the file.
 The site checked is the one meson installs (build/nginx/kaputtkvm.conf),
 with its configuration directory moved to a temporary one."""
 
+import base64
+import http.client
 import os
 import re
 import shutil
+import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
@@ -23,6 +29,14 @@ FIRST_INSTALL = os.path.join(SOURCE_ROOT, "nginx", "first-install.sh")
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def run(argv, **kw):
@@ -73,6 +87,7 @@ class InstalledSite(Scratch):
                 env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         print(r.stdout)
+        self.first_output = r.stdout
         self.assertRegex(r.stdout, r"KaputtKVM password: [A-Za-z0-9]{20}\n")
         for f in ("tls/cert.pem", "tls/key.pem", "htpasswd",
                   "nginx-secret.conf"):
@@ -113,6 +128,85 @@ http {
         print(r.stderr)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("test is successful", r.stderr)
+        self.run_installed(main, sysconfdir)
+
+    def run_installed(self, main, sysconfdir):
+        """The installed site for real, its ports moved to free ones, nginx's
+        workers as www-data like Debian's: HTTP redirects to HTTPS, HTTPS
+        serves the first-install certificate and wants the password."""
+        if subprocess.run(["getent", "passwd", "www-data"],
+                          capture_output=True).returncode != 0:
+            self.skipTest("no www-data user")
+        http_port, https_port = free_port(), free_port()
+        enabled = os.path.join(self.nginxdir, "sites-enabled",
+                               "kaputtkvm.conf")
+        site = read(enabled)
+        site = re.sub(r"\n\s*listen \[::\]:\S+[^\n]*", "", site)
+        site = site.replace("listen 80 ", "listen 127.0.0.1:%d " % http_port)
+        site = site.replace("listen 443 ", "listen 127.0.0.1:%d " % https_port)
+        os.unlink(enabled)
+        with open(enabled, "w") as f:
+            f.write(site)
+        os.chmod(self.tmp, 0o755)
+        with open(main) as f:
+            conf = "user www-data;\n" + f.read()
+        with open(main, "w") as f:
+            f.write(conf)
+        log = os.path.join(self.tmp, "error.log")
+        proc = subprocess.Popen(["nginx", "-p", self.tmp, "-c", main, "-e",
+                                 log, "-g", "daemon off;"])
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", https_port),
+                                             timeout=1).close()
+                    break
+                except OSError:
+                    self.assertIsNone(proc.poll(), read(log))
+                    self.assertLess(time.monotonic(), deadline, read(log))
+                    time.sleep(0.05)
+            conn = http.client.HTTPConnection("127.0.0.1", http_port,
+                                              timeout=5)
+            conn.request("GET", "/api/gpio/state?x=1",
+                         headers={"Host": "kvm.example"})
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 301)
+            self.assertEqual(resp.getheader("Location"),
+                             "https://kvm.example/api/gpio/state?x=1")
+            conn.close()
+
+            served = ssl.get_server_certificate(("127.0.0.1", https_port))
+            with open(os.path.join(self.etc, "kaputtkvm", "tls",
+                                   "cert.pem")) as f:
+                self.assertEqual(ssl.PEM_cert_to_DER_cert(served),
+                                 ssl.PEM_cert_to_DER_cert(f.read()))
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            password = re.search(r"KaputtKVM password: (\S+)",
+                                 self.first_output).group(1)
+            for auth, want in ((None, 401), ("admin:wrong", 401),
+                               ("admin:" + password, 404)):
+                conn = http.client.HTTPSConnection("127.0.0.1", https_port,
+                                                   timeout=5, context=ctx)
+                headers = {}
+                if auth:
+                    headers["Authorization"] = "Basic " + base64.b64encode(
+                        auth.encode()).decode()
+                # 404: the password passed, and there is no www/ here.
+                conn.request("GET", "/no-such-page", headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                self.assertEqual(resp.status, want, (auth, read(log)))
+                conn.close()
+        finally:
+            proc.send_signal(signal.SIGQUIT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def test_staged_install_makes_nothing(self):
         env = dict(os.environ, DESTDIR=os.path.join(self.tmp, "stage"))
