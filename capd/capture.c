@@ -368,18 +368,25 @@ capture_start(struct capture *c)
 	return 0;
 }
 
-/* Open and negotiate. */
-int
-capture_open(const struct capture_config *cfg, struct capture **ret)
+/* Open and negotiate, with or without libv4l2's format conversion. */
+static int
+capture_open_mode(
+    const struct capture_config *cfg, int convert, struct capture **ret)
 {
 	struct capture *c = xcalloc(1, sizeof(*c));
 	struct v4l2_capability cap;
 	uint32_t caps;
-	int r;
+	int fd, r;
 
-	c->fd = v4l2_open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (c->fd == -1) {
+	if ((fd = open(cfg->device, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		r = open_error(cfg->device, errno);
+		free(c);
+		return r;
+	}
+	if ((c->fd = v4l2_fd_open(fd, convert ? 0 : V4L2_DISABLE_CONVERSION)) ==
+	    -1) {
+		r = open_error(cfg->device, errno);
+		close(fd);
 		free(c);
 		return r;
 	}
@@ -408,6 +415,22 @@ capture_open(const struct capture_config *cfg, struct capture **ret)
 	return 0;
 fail:
 	capture_close(c);
+	return r;
+}
+
+/*
+ * Native formats first: libv4l2's conversion costs CPU and, on some
+ * versions, logs every EAGAIN; it is used only for a device that offers
+ * nothing we take.
+ */
+int
+capture_open(const struct capture_config *cfg, struct capture **ret)
+{
+	int r = capture_open_mode(cfg, 0, ret);
+
+	if (r == -EINVAL && error_get() != NULL &&
+	    strncmp(error_get(), "unsupported format", 18) == 0)
+		r = capture_open_mode(cfg, 1, ret);
 	return r;
 }
 
@@ -518,12 +541,16 @@ capture_grab(
     struct capture *c, struct frame_pool *pool, int want, struct frame **ret)
 {
 	struct v4l2_buffer b, newest;
+	struct pollfd pfd = {c->fd, POLLIN, 0};
 	int have = 0, r;
 
 	for (;;) {
 		memset(&b, 0, sizeof(b));
 		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		b.memory = V4L2_MEMORY_MMAP;
+		/* after the first, only what is ready: no EAGAIN round trip */
+		if (have && poll(&pfd, 1, 0) <= 0)
+			break;
 		if (xioctl(c->fd, VIDIOC_DQBUF, &b) == -1) {
 			if (errno == EAGAIN)
 				break;

@@ -77,7 +77,7 @@ out:
 }
 
 const struct http_route capd_http_routes[] = {
-    {"/stream", HTTP_GET | HTTP_HEAD, stream_cb, 0},
+    {"/stream", HTTP_GET, stream_cb, 0},
     {"/snapshot", HTTP_GET | HTTP_HEAD, snapshot_cb, 0},
     {"/state", HTTP_GET | HTTP_HEAD, state_cb, 0},
     {"/metrics", HTTP_GET | HTTP_HEAD, metrics_cb, 0},

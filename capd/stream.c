@@ -222,6 +222,12 @@ stream_add(struct stream *s, struct http_request *req, unsigned int fps_cap)
 	size_t n;
 	const char *pre = stream_preamble(&n);
 
+	/* after a quiet spell the last frame is old news: wait for a new one */
+	if (s->nclients == 0 && s->newest != NULL &&
+	    frame_mono_us() - s->newest->mono_us > 2 * STREAM_RESEND_US) {
+		frame_unref(s->newest);
+		s->newest = NULL;
+	}
 	c->s = s;
 	c->req = req;
 	snprintf(c->peer, sizeof(c->peer), "%s", http_request_peer(req));

@@ -318,7 +318,8 @@ video_offline(struct video *v, const char *reason)
 	if (v->online || strcmp(v->reason, reason) != 0)
 		log_once_warnx(&v->cap_log, "%s: %s", v->cfg.source, reason);
 	v->online = 0;
-	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	if (reason != v->reason) /* the tick passes v->reason itself */
+		snprintf(v->reason, sizeof(v->reason), "%s", reason);
 	if (video_watchers(v) == 0)
 		return;
 	if (nosignal_frame(v->ns, v->width, v->height, v->reason, &f) < 0)
@@ -640,6 +641,8 @@ video_snapshot(struct video *v, struct http_request *req)
 	wait_us = 1000000 / v->cfg.fps + ENCODE_GRACE_US;
 	if (!v->is_pattern && v->cap != NULL && video_watchers(v) == 0)
 		wait_us += 1000000 / v->cfg.fps; /* device runs already */
+	if (v->last == NULL && wait_us < 3000000)
+		wait_us = 3000000; /* nothing to fall back on: wait longer */
 	tv.tv_sec = wait_us / 1000000;
 	tv.tv_usec = wait_us % 1000000;
 	evtimer_add(w->timer, &tv);

@@ -24,9 +24,9 @@ capd_wait_state() {
 
 # A snapshot decoded by the probe: capd_probe -> its JSON line.
 capd_probe() {
-	curl -sS --max-time 30 --unix-socket "$VM_RUN/capd.sock" \
+	curl -fsS --max-time 30 --unix-socket "$VM_RUN/capd.sock" \
 		-o "$VM_RUN/snap.jpg" http://kvm/snapshot ||
-		vm_fail "GET /snapshot failed"
+		vm_fail "GET /snapshot failed: $(capd_state reason)"
 	"$CAPD_PROBE" "$VM_RUN/snap.jpg" || vm_fail "the snapshot does not decode"
 }
 
