@@ -602,6 +602,7 @@ out:
 	return rc;
 }
 
+/* Global options, then a command and its own options. */
 int
 main(int argc, char **argv)
 {

@@ -49,6 +49,7 @@ static const struct config_option options[] = {
 static const struct config_spec spec = {"mediad",
     "virtual CD/DVD and flash drive from uploaded images", options, NULL, NULL};
 
+/* Options, the store and LUNs, then the loop until SIGTERM. */
 int
 main(int argc, char **argv)
 {
