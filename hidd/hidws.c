@@ -393,6 +393,6 @@ hidws_close_all(struct hidd_server *srv)
 
 	for (c = srv->clients; c != NULL; c = next) {
 		next = c->next;
-		ws_close(c->conn, WS_CLOSE_GOING_AWAY, "hidd is stopping");
+		ws_abort(c->conn, WS_CLOSE_GOING_AWAY, "hidd is stopping");
 	}
 }

@@ -137,6 +137,23 @@ class InputTest(unittest.TestCase):
             st = g.wait_state(lambda s: s["clients"] == 0)
             self.assertEqual(st["held"]["keys"], [])
 
+    def test_stop_with_page_connected(self):
+        import signal
+        with hiddtest.Gadget() as g:
+            c = WsClient(g.daemon.socket)
+            c.recv_json("state")
+            c.send({"t": "key", "code": "KeyX"})
+            self.assertEqual(g.kbd.wait(1), [kbd(0, 0x1b)])
+            self.assertEqual(g.daemon.stop(signal.SIGTERM), 0)
+            got = g.kbd.new()
+            self.assertTrue(got and all(r == kbd() for r in got), got)
+            while True:
+                op, data = c.recv()
+                if op == 8:
+                    break
+            self.assertEqual(int.from_bytes(data[:2], "big"), 1001)
+            c.close()
+
     def test_pushes(self):
         with hiddtest.Gadget() as g:
             c = WsClient(g.daemon.socket)
