@@ -674,6 +674,43 @@ class Connections(unittest.TestCase):
             time.sleep(0.2)
             self.assertEqual(d.json("GET", "/info")[0], 200)
 
+    def test_out_of_fds_does_not_spin(self):
+        import resource
+        import subprocess
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="httptestd-fds-")
+        sock = os.path.join(tmp, "t.sock")
+        proc = subprocess.Popen(
+            [TESTD, "--socket", sock],
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                  (24, 24)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            kvmtest.wait_for_socket(sock, proc=proc)
+            conns = [Conn(sock) for _ in range(40)]     # beyond its fds
+            cpu0 = cpu_seconds(proc.pid)
+            time.sleep(1.5)
+            cpu = cpu_seconds(proc.pid) - cpu0
+            self.assertLess(cpu, 0.3, "accept spun on EMFILE (%.2f s)" % cpu)
+            for c in conns:
+                c.close()
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    st, _ = kvmtest.json_request(sock, "GET", "/info",
+                                                 timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            self.assertEqual(st, 200, "accepting again once fds are free")
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(10), 0)
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_free_with_open_connections(self):
         d = testd("--timeout", "30").start()
         try:
