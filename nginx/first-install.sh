@@ -55,13 +55,4 @@ if [ -d "$nginxdir/sites-enabled" ] &&
 	fi
 fi
 
-# Let a running nginx serve the site now (only a live system, only if the
-# configuration as a whole is good).
-if [ "$nginxdir" = /etc/nginx ] && command -v systemctl >/dev/null 2>&1 &&
-    systemctl is-active --quiet nginx 2>/dev/null; then
-	if nginx -t -q 2>/dev/null; then
-		systemctl reload nginx && echo "kaputtkvm: nginx reloaded"
-	else
-		echo "kaputtkvm: nginx -t fails: fix it, then systemctl reload nginx"
-	fi
-fi
+# systemd/post-install.sh reloads nginx once www-data is in group kaputtkvm.

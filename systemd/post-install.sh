@@ -15,4 +15,13 @@ udevadm control --reload-rules || :
 udevadm trigger --action=change --sysname-match='hidg*' || :
 udevadm trigger --action=change --subsystem-match=gpio || :
 systemctl daemon-reload
+# nginx's workers pick up www-data's new group (kaputtkvm, for the sockets)
+# and the site only when reloaded; only if the configuration is good.
+if systemctl is-active --quiet nginx; then
+	if nginx -t -q 2>/dev/null; then
+		systemctl reload nginx && echo "kaputtkvm: nginx reloaded"
+	else
+		echo "kaputtkvm: nginx -t fails: fix it, then systemctl reload nginx"
+	fi
+fi
 echo "kaputtkvm: next: systemctl enable --now kaputtkvm.target nginx"
