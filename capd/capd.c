@@ -22,8 +22,8 @@ static int drop_same;
 
 static const struct config_option options[] = {
     {"source", 0, CONFIG_STRING, &source, 0, 0, "DEV",
-	"V4L2 device (default /dev/video0), or 'pattern' for the built-in "
-	"test pattern",
+	"V4L2 device (default /dev/video0), 'pattern' for the built-in "
+	"test pattern, 'pattern:static' for a still one",
 	NULL},
     {"resolution", 0, CONFIG_STRING, &resolution, 0, 0, "WxH",
 	"capture size (default: the device's; the pattern: 1280x720)", NULL},

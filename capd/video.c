@@ -46,7 +46,7 @@ TAILQ_HEAD(video_waiters, video_waiter);
 struct video {
 	struct event_base *base;
 	struct video_config cfg; /* strings are ours */
-	int is_pattern;
+	int is_pattern, pattern_static;
 	unsigned int width, height; /* current (or last known) */
 	const char *format;
 
@@ -127,7 +127,7 @@ video_check_config(const struct video_config *cfg)
 		return error_set(-EINVAL,
 		    "--source is empty: give a device "
 		    "like /dev/video0 or 'pattern'");
-	if (strcmp(cfg->source, "pattern") == 0 && cfg->width > 0 &&
+	if (strncmp(cfg->source, "pattern", 7) == 0 && cfg->width > 0 &&
 	    (r = video_check_pattern_size(cfg->width, cfg->height)) < 0)
 		return r;
 	if ((r = capture_check_format(cfg->format)) < 0 ||
@@ -276,7 +276,9 @@ video_pattern_cb(evutil_socket_t fd, short what, void *arg)
 	f->len = (size_t)f->stride * l->height;
 	f->mono_us = frame_mono_us();
 	f->ts_us = frame_now_us();
-	pattern_render(v->pattern, v->seq + 1, f->ts_us, f->data, f->stride);
+	/* pattern:static is a still picture (for --drop-same-frames) */
+	pattern_render(v->pattern, v->pattern_static ? 0 : v->seq + 1,
+	    v->pattern_static ? 0 : f->ts_us, f->data, f->stride);
 	video_captured(v, f);
 }
 
@@ -526,7 +528,9 @@ video_new(
 	    xstrdup(cfg->gpio_socket ? cfg->gpio_socket
 				     : "/run/kaputtkvm/gpiod-ctl.sock");
 	TAILQ_INIT(&v->waiters);
-	v->is_pattern = strcmp(cfg->source, "pattern") == 0;
+	v->is_pattern = strcmp(cfg->source, "pattern") == 0 ||
+	    strcmp(cfg->source, "pattern:static") == 0;
+	v->pattern_static = strcmp(cfg->source, "pattern:static") == 0;
 	v->width = cfg->width ? cfg->width : VIDEO_DEFAULT_WIDTH;
 	v->height = cfg->height ? cfg->height : VIDEO_DEFAULT_HEIGHT;
 	v->raw_pool = frame_pool_new(4);

@@ -110,6 +110,38 @@ class StreamTest(unittest.TestCase):
             self.assertEqual(len(stalled_state), 1, st["clients"])
             self.assertGreater(stalled_state[0]["skipped"], 100)
 
+    def test_drop_same_frames_and_resend(self):
+        """A still picture with --drop-same-frames is encoded once and sent
+        again about once a second; without the option every frame goes."""
+        args = ["--source", "pattern:static", "--resolution", "320x240",
+                "--fps", "20"]
+        with kvmtest.Daemon("capd", args + ["--drop-same-frames"]) as d:
+            s = Stream(d.socket)
+            start = time.monotonic()
+            stamps = []
+            while time.monotonic() - start < 3.6:
+                _, jpeg, t = s.part()
+                stamps.append(t)
+            s.close()
+            self.assertGreaterEqual(len(stamps), 3, stamps)
+            self.assertLessEqual(len(stamps), 6, "identical frames were "
+                                 "sent %d times in 3.6 s" % len(stamps))
+            gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+            self.assertTrue(all(0.7 < g < 1.5 for g in gaps[1:]), gaps)
+            st = d.ok("GET", "/state")
+            self.assertGreater(st["frames"]["dropped_same"], 40)
+            self.assertLessEqual(st["encoder"]["submitted"], 2)
+            self.assertLessEqual(probe(jpeg)["bar_error"], 12)
+        with kvmtest.Daemon("capd", args) as d:
+            s = Stream(d.socket)
+            start = time.monotonic()
+            n = 0
+            while time.monotonic() - start < 2.0:
+                s.part()
+                n += 1
+            s.close()
+            self.assertGreaterEqual(n, 30, "without the option frames flow")
+
     def test_50_clients(self):
         with kvmtest.Daemon("capd", ["--source", "pattern", "--resolution",
                                      "320x240", "--fps", "15"]) as d:
