@@ -598,18 +598,39 @@ def cmd_background(args):
     return 1
 
 
+def find_supervisor(root):
+    """The pid of a running supervisor with this state directory, or None."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"demo.py") for a in argv) and b"--run" in argv \
+                and root.encode() in argv:
+            return int(entry)
+    return None
+
+
 def cmd_stop(args):
     st = State(args.state_dir)
     try:
         pid = int(open(st.path("demo.pid")).read())
     except (OSError, ValueError):
-        log("no demo runs from %s" % st.root)
-        return 1
+        # demo.pid is gone (the directory was removed under a running
+        # demo): find its supervisor by its command line.
+        pid = find_supervisor(st.root)
+        if pid is None:
+            log("no demo runs from %s" % st.root)
+            return 1
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         log("the demo (pid %d) was gone already" % pid)
-        os.unlink(st.path("demo.pid"))
+        if os.path.exists(st.path("demo.pid")):
+            os.unlink(st.path("demo.pid"))
         return 0
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
