@@ -29,6 +29,7 @@ expect 0 'Usage:' --help
 expect 0 'kaputtkvm-gadget 0' --version
 expect 2 "unknown argument '--frobnicate'" --frobnicate
 expect 2 '--udc needs a value' setup --udc
+expect 1 "--wait takes whole seconds, not '1.5'" --wait 1.5
 expect 1 'USB ids are 16-bit hex' --vendor-id 0x12345
 expect 1 'USB ids are 16-bit hex' --product-id 1234
 expect 1 'storage-mode must be cdrom or disk' --storage-mode tape

@@ -418,8 +418,15 @@ def run_vm(cmd, limit, first_output_limit, log):
     return status, times
 
 
+def on_signal(signum, frame):
+    """meson's timeout or ^C: unwind, so QEMU (own session) is killed."""
+    raise SystemExit(1)
+
+
 def main():
     """Prepare, boot, report."""
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     args = parse_args()
     src = os.path.abspath(args.source_dir)
     build = os.path.abspath(args.build_dir)

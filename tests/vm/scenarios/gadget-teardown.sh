@@ -55,4 +55,19 @@ vm_gadget setup --udc dummy_udc.0
 vm_input_find mouse-abs >/dev/null
 vm_gadget teardown
 [ -z "$(ls -A "$G")" ] || vm_fail "configfs not clean after the 2nd teardown"
-vm_pass "idempotent setup, clean teardown, rebuild with fewer functions"
+
+# Failures leave nothing behind: an unknown UDC, and a UDC that another
+# gadget holds (the bind fails after the gadget was built).
+if sh "$VM_SRC/gadget/kaputtkvm-gadget" setup --udc nope --wait 1; then
+	vm_fail "setup succeeded with UDC 'nope'"
+fi
+[ -z "$(ls -A "$G")" ] || vm_fail "a failed setup left $(ls -A "$G")"
+vm_gadget setup --udc dummy_udc.0 --name other --no-storage
+if sh "$VM_SRC/gadget/kaputtkvm-gadget" setup --udc dummy_udc.0; then
+	vm_fail "two gadgets bound to dummy_udc.0"
+fi
+[ ! -e "$G/kaputtkvm" ] || vm_fail "the gadget that could not bind is left"
+vm_gadget teardown --name other
+[ -z "$(ls -A "$G")" ] || vm_fail "configfs not clean at the end"
+vm_pass "idempotent setup, clean teardown, rebuild with fewer functions," \
+	"nothing left by failed setups"
