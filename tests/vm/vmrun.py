@@ -373,8 +373,10 @@ def qemu_command(qemu, accel, kernel, initrd, src, build, out):
 def run_vm(cmd, limit, first_output_limit, log):
     """Run QEMU, echo and keep its console; return (status, times).
 
-    status is 'ok', 'timeout' or 'silent' (nothing reached the console in
-    first_output_limit seconds, which is how a hung KVM shows)."""
+    status is 'ok', 'timeout', 'silent' (nothing reached the console in
+    first_output_limit seconds, which is how a hung KVM shows) or
+    'cannot-run: <QEMU's message>' (QEMU itself failed before the guest
+    started)."""
     t0 = time.monotonic()
     times = {}
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -382,6 +384,7 @@ def run_vm(cmd, limit, first_output_limit, log):
                          start_new_session=True)
     buf = b""
     status = "ok"
+    qemu_error = None
     try:
         while True:
             now = time.monotonic() - t0
@@ -404,6 +407,8 @@ def run_vm(cmd, limit, first_output_limit, log):
                 text = line.decode("utf-8", "replace").rstrip("\r")
                 log.write(text + "\n")
                 print(text, flush=True)
+                if text.startswith("qemu-system-") and qemu_error is None:
+                    qemu_error = text
                 for mark in ("stage1", "stage2", "scenario-start",
                              "scenario-end"):
                     if "@@vm %s" % mark in text and mark not in times:
@@ -415,6 +420,9 @@ def run_vm(cmd, limit, first_output_limit, log):
         if buf:
             print(buf.decode("utf-8", "replace"), flush=True)
     times["total"] = time.monotonic() - t0
+    if status == "ok" and "stage1" not in times and p.returncode != 0 and \
+            qemu_error:
+        status = "cannot-run: " + qemu_error
     return status, times
 
 
@@ -498,6 +506,10 @@ def main():
     except (OSError, ValueError):
         pass
     keep = os.environ.get("KAPUTTKVM_VM_KEEP") == "1"
+    if status.startswith("cannot-run: "):
+        print("SKIP: QEMU cannot run here: %s" % status[12:], flush=True)
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        return 1 if required else SKIP
     if status == "timeout":
         print("FAIL: the VM did not finish within %ds (boot budget %ds + "
               "scenario %ds); console log above" %
