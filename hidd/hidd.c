@@ -80,8 +80,8 @@ static const struct config_option options[] = {
     {"uart-timeout-ms", 0, CONFIG_INT, &cfg.uart_timeout_ms, 5, 5000, "MS",
 	"wait for each reply (default 100)", NULL},
     {"uart-ping-ms", 0, CONFIG_INT, &cfg.uart_ping_ms, 0, 60000, "MS",
-	"ping the microcontroller this often for LEDs (default 100; 0 "
-	"never)",
+	"ping the microcontroller this often for LEDs (default 100; "
+	"at most 500, also when 0)",
 	NULL},
     {"uart-reset-after", 0, CONFIG_INT, &cfg.uart_reset_after, 0, 1000, "N",
 	"failed commands in a row before pulsing the reset line "
@@ -158,6 +158,17 @@ check_config(void)
 		    "hidd: --uart-protocol must be crc16 or "
 		    "ch9329\n");
 		return -1;
+	}
+	if (cfg.layout != NULL) {
+		struct paste *p;
+		const struct paste_layout *l;
+		int r = paste_new(&p);
+
+		if (r == 0 && (r = paste_layout(p, cfg.layout, &l)) < 0)
+			fprintf(stderr, "hidd: --layout: %s\n", error_get());
+		paste_free(p);
+		if (r < 0)
+			return -1;
 	}
 	if (cfg.uart_baud != 0 && uart_baud_supported(cfg.uart_baud) < 0) {
 		fprintf(stderr,
