@@ -82,10 +82,18 @@ class StreamTest(unittest.TestCase):
         by more than a few frames nor slows another client."""
         with kvmtest.Daemon("capd", ["--source", "pattern", "--resolution",
                                      "1280x720", "--fps", "30"]) as d:
-            stalled = Stream(d.socket, rcvbuf=4096)
-            stalled.part()
             reader = Stream(d.socket)
             for _ in range(30):          # warm up: pools filled
+                reader.part()
+            start = time.monotonic()     # the reader alone, as a baseline
+            n = 0
+            while time.monotonic() - start < 3.0:
+                reader.part()
+                n += 1
+            fps0 = n / (time.monotonic() - start)
+            stalled = Stream(d.socket, rcvbuf=4096)
+            stalled.part()
+            for _ in range(10):
                 reader.part()
             rss0 = kvmtest.rss_kib(d.pid)
             start = time.monotonic()
@@ -102,9 +110,11 @@ class StreamTest(unittest.TestCase):
             stalled.close()
             frame_kib = len(jpeg) / 1024
             raw_kib = 1280 * 720 * 2 / 1024
-            sys.stderr.write("reader %.1f fps; RSS %d -> %d KiB; JPEG %.0f "
-                             "KiB\n" % (fps, rss0, rss1, frame_kib))
-            self.assertGreaterEqual(fps, 24, "the reader was slowed down")
+            sys.stderr.write("reader %.1f fps alone, %.1f fps beside a stalled "
+                             "client; RSS %d -> %d KiB; JPEG %.0f KiB\n"
+                             % (fps0, fps, rss0, rss1, frame_kib))
+            self.assertGreaterEqual(fps, 0.8 * fps0,
+                                    "the reader was slowed down")
             # a few frames: raw and encoded buffers of the pools
             self.assertLess(rss1 - rss0, 4 * raw_kib + 4 * frame_kib + 2048)
             self.assertEqual(len(stalled_state), 1, st["clients"])
