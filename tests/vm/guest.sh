@@ -24,10 +24,18 @@ finish() {
 	exit 0
 }
 
-modprobe configfs && mount -t configfs configfs /sys/kernel/config || {
-	echo "FAIL: cannot mount configfs"
-	finish
-}
+# Stage 1 mounted configfs already; a builtin read loop spares a process.
+have_configfs=
+while read -r _dev mnt fstype _rest; do
+	[ "$mnt $fstype" != "/sys/kernel/config configfs" ] || have_configfs=1
+done </proc/mounts
+if [ -z "$have_configfs" ]; then
+	if ! modprobe configfs || ! mount -t configfs configfs /sys/kernel/config
+	then
+		echo "FAIL: cannot mount configfs"
+		finish
+	fi
+fi
 mkdir -p "$VM_RUN/work"
 cd "$VM_RUN/work" || finish
 

@@ -1,9 +1,10 @@
 #!/bin/sh
 # init.sh -- stage 1 of the VM: the initramfs's /init (busybox sh).
-# Loads the 9p/virtio modules, mounts the host root read-only with writable
-# tmpfs on /run and /tmp, mounts the source, build and results shares under
-# /run/vm, chroots into the host root to run guest.sh (stage 2), then powers
-# off.  It stays PID 1 throughout so the power-off always happens.
+# Loads the 9p/virtio modules and configfs, mounts the host root read-only
+# with writable tmpfs on /run and /tmp and configfs on /sys/kernel/config,
+# mounts the source, build and results shares under /run/vm, chroots into
+# the host root to run guest.sh (stage 2), then powers off.  It stays PID 1
+# throughout so the power-off always happens.
 
 PATH=/bin
 /bin/busybox --install -s /bin
@@ -34,6 +35,7 @@ mount -t 9p -o "$opts,ro" build /host/run/vm/build || fail "9p build"
 mount -t 9p -o "$opts" out /host/run/vm/out || fail "9p out"
 mount -o bind /proc /host/proc
 mount -o bind /sys /host/sys
+mount -t configfs configfs /host/sys/kernel/config || fail "configfs"
 mount -o bind /dev /host/dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /host/dev/pts

@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = 77
 
 # What stage 1 (the initramfs) needs before it can reach the host root.
-INITRAMFS_MODULES = ["virtio_pci", "9pnet_virtio", "9p"]
+INITRAMFS_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "configfs"]
 
 # Changing anything here, in init.sh or in the module list must rebuild the
 # cached initramfs: bump it when the layout changes.
