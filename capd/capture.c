@@ -48,6 +48,7 @@ struct capture {
 	unsigned int width, height, stride;
 	size_t sizeimage;
 	int full_range;
+	int bt709;
 	double fps;
 	int input;
 	int dv;
@@ -303,6 +304,9 @@ capture_set_format(struct capture *c, const struct capture_config *cfg)
 	    (f.fmt.pix.quantization == V4L2_QUANTIZATION_DEFAULT &&
 		(f.fmt.pix.colorspace == V4L2_COLORSPACE_JPEG ||
 		    c->format == FRAME_RGB24 || c->format == FRAME_BGR24));
+	c->bt709 = f.fmt.pix.ycbcr_enc == V4L2_YCBCR_ENC_709 ||
+	    (f.fmt.pix.ycbcr_enc == V4L2_YCBCR_ENC_DEFAULT &&
+		f.fmt.pix.colorspace == V4L2_COLORSPACE_REC709);
 
 	memset(&parm, 0, sizeof(parm));
 	parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
@@ -521,6 +525,7 @@ capture_to_frame(struct capture *c, const struct v4l2_buffer *b,
 		f->height = c->height;
 		f->stride = c->stride;
 		f->full_range = c->full_range;
+		f->bt709 = c->bt709;
 	}
 	f->format = c->format;
 	ts = (int64_t)b->timestamp.tv_sec * 1000000 + b->timestamp.tv_usec;

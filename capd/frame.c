@@ -81,6 +81,7 @@ frame_reset(struct frame *f)
 	f->format = FRAME_JPEG;
 	f->width = f->height = f->stride = 0;
 	f->full_range = 0;
+	f->bt709 = 0;
 	f->seq = 0;
 	f->ts_us = f->mono_us = 0;
 	f->hash = 0;

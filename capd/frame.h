@@ -41,6 +41,7 @@ struct frame {
 	unsigned int width, height;
 	unsigned int stride; /* raw: bytes per line */
 	int full_range;	     /* raw YUV: 0-255, not 16-235 */
+	int bt709;	     /* raw YUV: BT.709 matrix, not BT.601 */
 	uint64_t seq;	     /* capture order */
 	int64_t ts_us;	     /* capture time, CLOCK_REALTIME */
 	int64_t mono_us;     /* capture time, CLOCK_MONOTONIC */

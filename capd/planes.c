@@ -104,6 +104,47 @@ planes_packed(struct planes *p, const struct frame *f, int yo,
 	}
 }
 
+/* Clamp an int to a byte. */
+static inline uint8_t
+byte(int v)
+{
+	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/*
+ * Packed 4:2:2 with the BT.709 matrix (HD sources) into BT.601 planes, the
+ * matrix JPEG decoders assume.  Through RGB, in 10-bit fixed point:
+ *   Y601 = Y + 0.1016 Cb + 0.1961 Cr
+ *   Cb601 = 0.9898 Cb - 0.1107 Cr,  Cr601 = -0.0725 Cb + 0.9834 Cr
+ */
+static void
+planes_packed_709(struct planes *p, const struct frame *f, int yo,
+    const uint8_t *ly, const uint8_t *lc)
+{
+	unsigned int x, y, w = f->width, h = f->height;
+	int co = 1 - yo, cb, cr, dl;
+	const uint8_t *s;
+	uint8_t *dy, *du, *dv;
+
+	for (y = 0; y < h; y++) {
+		s = f->data + (size_t)y * f->stride;
+		dy = p->y + (size_t)y * p->y_stride;
+		du = p->cb + (size_t)y * p->c_stride;
+		dv = p->cr + (size_t)y * p->c_stride;
+		for (x = 0; x < w; x += 2, s += 4) {
+			cb = lc[s[co]] - 128;
+			cr = lc[s[co + 2]] - 128;
+			dl = (104 * cb + 201 * cr + 512) >> 10;
+			*dy++ = byte(ly[s[yo]] + dl);
+			*dy++ = byte(ly[s[yo + 2]] + dl);
+			*du++ =
+			    byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
+			*dv++ =
+			    byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
+		}
+	}
+}
+
 /* NV12: a Y plane, then one plane of interleaved Cb Cr at half height. */
 static void
 planes_nv12(struct planes *p, const struct frame *f, const uint8_t *ly,
@@ -151,7 +192,12 @@ planes_from_frame(struct planes *p, const struct frame *f)
 		    f->len < (size_t)f->stride * (f->height - 1) + f->width * 2)
 			return -EINVAL;
 		planes_layout(p, f->width, f->height, TJSAMP_422);
-		planes_packed(p, f, f->format == FRAME_YUYV ? 0 : 1, ly, lc);
+		if (f->bt709)
+			planes_packed_709(
+			    p, f, f->format == FRAME_YUYV ? 0 : 1, ly, lc);
+		else
+			planes_packed(
+			    p, f, f->format == FRAME_YUYV ? 0 : 1, ly, lc);
 		return 0;
 	case FRAME_NV12:
 		if (f->height % 2 != 0 || f->stride < f->width ||

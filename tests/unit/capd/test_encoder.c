@@ -165,6 +165,35 @@ main(void)
 	frame_unref(jpg);
 	frame_unref(nv);
 
+	/* BT.709 (HD) red, limited range: red once converted, not before */
+	for (i = 0; i < 2; i++) {
+		nv = frame_new(64 * 32 * 2);
+		nv->format = FRAME_YUYV;
+		nv->width = 64;
+		nv->height = 32;
+		nv->stride = 128;
+		nv->len = 64 * 32 * 2;
+		nv->bt709 = i;
+		for (size_t k = 0; k < nv->len; k += 4)
+			memcpy(nv->data + k, "\x3f\x66\x3f\xf0", 4);
+		jpg = frame_new(encoder_max_size(nv));
+		encoder_compress(ctx, nv, 95, jpg);
+		ok(decoded_load(jpg->data, jpg->len, &d) == 0, "709 decodes");
+		decoded_sample(&d, 32, 16, 2, px);
+		if (i == 1)
+			ok(px[0] >= 247 && px[1] <= 8 && px[2] <= 8,
+			    "BT.709 red converted decodes as red (%d,%d,%d)",
+			    px[0], px[1], px[2]);
+		else
+			ok(px[0] < 240,
+			    "read as BT.601 it is a duller red "
+			    "(%d,%d,%d): the conversion matters",
+			    px[0], px[1], px[2]);
+		free(d.rgb);
+		frame_unref(nv);
+		frame_unref(jpg);
+	}
+
 	/* the worker pool */
 	memset(&g, 0, sizeof(g));
 	g.base = event_base_new();
