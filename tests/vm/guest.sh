@@ -39,7 +39,8 @@ fi
 mkdir -p "$VM_RUN/work"
 cd "$VM_RUN/work" || finish
 
-echo "@@vm scenario-start $(cut -d' ' -f1 /proc/uptime)"
+read -r t_start _ </proc/uptime
+echo "@@vm scenario-start $t_start"
 timeout -k 10 "$VM_TIMEOUT" sh "$VM_OUT/scenario.sh"
 status=$?
 echo "@@vm scenario-end $(cut -d' ' -f1 /proc/uptime) status $status"
@@ -58,8 +59,11 @@ case $status in
 	else
 		echo "FAIL: $VM_NAME: exit status $status"
 	fi
-	echo "---- kernel log (last 60 lines) ----"
-	dmesg | tail -n 60
+	echo "---- kernel log since the scenario started (last 80 lines) ----"
+	dmesg | awk -v t="$t_start" '
+		/^\[/ { s = $0; sub(/^\[ */, "", s); sub(/\].*/, "", s)
+			keep = (s + 0 >= t + 0) }
+		keep' | tail -n 80
 	for f in "$VM_OUT"/*.log; do
 		[ -f "$f" ] || continue
 		echo "---- $(basename "$f") (last 80 lines) ----"
