@@ -279,12 +279,14 @@ client_async_finish(struct client_async *ca, int eof, int err)
 	free(ca);
 }
 
+/* More of the reply arrived: finish if it is whole. */
 static void
 client_async_read_cb(struct bufferevent *bev, void *arg)
 {
 	client_async_finish(arg, 0, 0);
 }
 
+/* Connected, closed, timed out or failed. */
 static void
 client_async_event_cb(struct bufferevent *bev, short what, void *arg)
 {

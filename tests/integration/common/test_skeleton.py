@@ -209,8 +209,7 @@ class Skeleton(unittest.TestCase):
 
     def test_tool_exit_codes(self):
         tool = kvmtest.binary(TOOLS[NAME])
-        if not os.path.exists(tool):
-            self.skipTest("%s is not built" % TOOLS[NAME])
+        self.assertTrue(os.path.exists(tool), "%s is not built" % tool)
         gone = subprocess.run([tool, "--socket",
                                os.path.join(self.tmp, "nobody.sock"),
                                "state"], capture_output=True, text=True,
