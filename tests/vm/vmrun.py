@@ -211,29 +211,26 @@ class Cpio:
 
 
 def build_gpio_sim(ver, cache):
-    """Build gpio-sim for this kernel once; return the .ko path or None.
+    """Build gpio-sim for this kernel once: (path of the .ko, None), or
+    (None, why not).
 
-    The reason it could not be built is kept beside it, so scenarios that need
-    GPIO skip with it and the others go on."""
+    A missing package is checked again on every run (that costs nothing),
+    so installing it later is enough; scenarios that need GPIO skip with the
+    reason and the others go on."""
     ko = os.path.join(cache, "gpio-simx.ko")
-    why = os.path.join(cache, "gpio-sim.skip")
     if os.path.exists(ko):
-        return ko
-    if os.path.exists(why):
-        return None
+        return ko, None
     say("building gpio-sim for %s (once per kernel version)" % ver)
     r = subprocess.run(["sh", os.path.join(HERE, "gpio-sim.sh"), ver, cache],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
     if r.returncode == 0 and os.path.exists(ko):
-        return ko
+        return ko, None
     lines = r.stdout.strip().splitlines() or ["gpio-sim.sh failed"]
-    if r.returncode == SKIP:
-        with open(why, "w") as f:
-            f.write(lines[-1] + "\n")
-    else:
+    if r.returncode != SKIP:
         say("gpio-sim build failed:\n" + r.stdout)
-    return None
+        return None, "gpio-sim failed to build (see the harness output)"
+    return None, lines[-1]
 
 
 def kernel_image(ver, cache):
@@ -283,10 +280,11 @@ def kernel_image(ver, cache):
 
 def build_initramfs(ver, cache, busybox):
     """The cached initramfs for this kernel, rebuilt when its inputs change."""
-    gpio_ko = build_gpio_sim(ver, cache)
+    gpio_ko, gpio_why = build_gpio_sim(ver, cache)
     init = open(os.path.join(HERE, "init.sh"), "rb").read()
     h = hashlib.sha256()
     h.update(INITRAMFS_FORMAT.encode() + init)
+    h.update(("gpio-sim: %s" % gpio_why).encode())
     for path in [busybox] + ([gpio_ko] if gpio_ko else []):
         st = os.stat(path)
         h.update(("%s %d %d" % (path, st.st_size, st.st_mtime)).encode())
@@ -315,10 +313,8 @@ def build_initramfs(ver, cache, busybox):
         c.add("lib/gpio-simx.ko", stat.S_IFREG | 0o644,
               open(gpio_ko, "rb").read())
     else:
-        why = open(os.path.join(cache, "gpio-sim.skip")).read() \
-            if os.path.exists(os.path.join(cache, "gpio-sim.skip")) \
-            else "gpio-sim could not be built (see the harness output)"
-        c.add("lib/gpio-sim.skip", stat.S_IFREG | 0o644, why.encode())
+        c.add("lib/gpio-sim.skip", stat.S_IFREG | 0o644,
+              (gpio_why + "\n").encode())
     tmp = out + ".tmp.%d" % os.getpid()
     with open(tmp, "wb") as f:
         f.write(c.finish())
