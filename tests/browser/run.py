@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""run.py SCENARIO -- one browser test: the demo stack (scripts/demo
+--background, through tests/security/demostack.py) on a free port, then
+`node scenarios.mjs SCENARIO`, which drives Debian's Chromium with
+playwright-core against the console page through nginx (TLS, basic auth).
+
+Skips (exit 77, saying why) when node or /usr/bin/chromium is missing or
+the daemons are not built.  Installs playwright-core from package-lock.json
+into tests/browser/node_modules (npm ci) when it is not there yet; never
+downloads a browser.  Screenshots go to $KVM_BROWSER_ARTIFACTS.
+"""
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "security"))
+import demostack  # noqa: E402
+
+CHROMIUM = os.environ.get("KVM_CHROMIUM", "/usr/bin/chromium")
+
+
+def need_tools():
+    if shutil.which("node") is None:
+        demostack.skip("node is not installed (apt-get install nodejs; "
+                       "scripts/packages/browser.txt)")
+    if not os.access(CHROMIUM, os.X_OK):
+        demostack.skip("%s is missing (apt-get install chromium; "
+                       "scripts/packages/browser.txt)" % CHROMIUM)
+    if shutil.which("npm") is None and not os.path.isdir(
+            os.path.join(HERE, "node_modules", "playwright-core")):
+        demostack.skip("npm is missing and playwright-core is not installed "
+                       "in tests/browser/node_modules")
+
+
+def npm_ci():
+    """npm ci once, even when several tests start at the same time."""
+    marker = os.path.join(HERE, "node_modules", "playwright-core",
+                          "package.json")
+    lock = open(os.path.join(tempfile.gettempdir(),
+                             "kaputtkvm-npm-ci.lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(marker):
+            return
+        print("installing playwright-core (npm ci) into %s/node_modules"
+              % HERE, flush=True)
+        env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
+                           cwd=HERE, env=env)
+        if r.returncode != 0 or not os.path.exists(marker):
+            print("npm ci failed (status %d): playwright-core is needed from "
+                  "the npm registry" % r.returncode)
+            sys.exit(1)
+    finally:
+        lock.close()
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: run.py SCENARIO")
+        return 2
+    scenario = sys.argv[1]
+    need_tools()
+    demostack.require_stack()
+    npm_ci()
+    artifacts = os.environ.get("KVM_BROWSER_ARTIFACTS",
+                               os.path.join(HERE, "artifacts"))
+    os.makedirs(artifacts, exist_ok=True)
+    stack = demostack.Stack()
+    status = 1
+    try:
+        stack.start()
+        env = dict(os.environ,
+                   KVM_URL=stack.info["url"], KVM_USER=stack.info["user"],
+                   KVM_PASSWORD=stack.info["password"],
+                   KVM_STATE=stack.state, KVM_ARTIFACTS=artifacts,
+                   KVM_CHROMIUM=CHROMIUM)
+        status = subprocess.run(
+            ["node", os.path.join(HERE, "scenarios.mjs"), scenario],
+            env=env, timeout=150).returncode
+        if status != 0:
+            stack.failed = True
+            stack.dump_logs()
+    finally:
+        try:
+            stack.stop()
+        finally:
+            stack.cleanup()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

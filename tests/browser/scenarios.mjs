@@ -1,0 +1,577 @@
+// scenarios.mjs SCENARIO -- one browser test of the console page (www/),
+// run by run.py against the demo stack: headless Debian Chromium driven
+// by playwright-core, through nginx with TLS and basic auth.  Each
+// scenario asserts what the daemons saw: the exact HID reports hidd wrote
+// to its keyboard FIFO (the demo logs each one), mediad's LUN, gpiod-ctl's
+// test backend history.  Screenshots go to $KVM_ARTIFACTS.
+//
+// Environment (set by run.py): KVM_URL KVM_USER KVM_PASSWORD KVM_STATE
+// KVM_ARTIFACTS KVM_CHROMIUM.
+
+import {chromium} from 'playwright-core';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const env = process.env;
+const URL = env.KVM_URL;
+const ORIGIN = new globalThis.URL(URL).origin;
+const STATE = env.KVM_STATE;
+const ARTIFACTS = env.KVM_ARTIFACTS;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- helpers
+
+// Polls fn until it returns a truthy value; fails with what after ms.
+async function until(what, fn, ms = 20000, every = 100) {
+	const end = Date.now() + ms;
+	let last;
+	for (;;) {
+		try {
+			last = await fn();
+			if (last)
+				return last;
+		} catch (e) {
+			last = e;
+		}
+		if (Date.now() > end)
+			throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last})`);
+		await sleep(every);
+	}
+}
+
+// Every keyboard report hidd wrote so far (the demo's FIFO reader logs
+// them: "TIME hidg0 keyboard: 02 00 0b 00 00 00 00 00  (...)").
+function keyboardReports() {
+	const text = fs.readFileSync(path.join(STATE, 'logs', 'hid-reports.log'), 'utf8');
+	const out = [];
+	for (const line of text.split('\n')) {
+		const m = /^\S+ hidg0 keyboard: ((?:[0-9a-f]{2} ?){8})/.exec(line);
+		if (m)
+			out.push(m[1].trim());
+	}
+	return out;
+}
+
+// Reports as hex strings: modifiers byte and the keys in their slots.
+function report(mods, ...keys) {
+	const b = [mods, 0, ...keys];
+	while (b.length < 8)
+		b.push(0);
+	return b.map((x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+// Waits until the keyboard log stops growing; returns what came after `from`.
+async function settledReports(from, atLeast) {
+	let prev = -1, same = 0;
+	await until(`${atLeast} keyboard reports`, () => keyboardReports().length - from >= atLeast, 10000);
+	for (;;) {
+		const n = keyboardReports().length;
+		same = n === prev ? same + 1 : 0;
+		prev = n;
+		if (same >= 5)
+			break;
+		await sleep(100);
+	}
+	return keyboardReports().slice(from);
+}
+
+const US = {};
+for (let c = 0; c < 26; c++) {
+	const l = String.fromCharCode(97 + c);
+	US[l] = {code: `Key${l.toUpperCase()}`, usage: 0x04 + c, shift: false};
+	US[l.toUpperCase()] = {code: `Key${l.toUpperCase()}`, usage: 0x04 + c, shift: true};
+}
+Object.assign(US, {
+	' ': {code: 'Space', usage: 0x2c, shift: false},
+	',': {code: 'Comma', usage: 0x36, shift: false},
+	'!': {code: 'Digit1', usage: 0x1e, shift: true},
+});
+
+// Types text key by key as a person on a US keyboard would (Shift held for
+// capitals and symbols); returns the boot reports a keyboard must send.
+async function typeUS(page, text) {
+	const want = [];
+	for (const ch of text) {
+		const k = US[ch];
+		assert.ok(k, `no US key for ${JSON.stringify(ch)}`);
+		const mods = k.shift ? 0x02 : 0;
+		if (k.shift) {
+			await page.keyboard.down('Shift');
+			want.push(report(0x02));
+		}
+		await page.keyboard.down(k.code);
+		want.push(report(mods, k.usage));
+		await page.keyboard.up(k.code);
+		want.push(report(mods));
+		if (k.shift) {
+			await page.keyboard.up('Shift');
+			want.push(report(0));
+		}
+	}
+	return want;
+}
+
+// The API through nginx with the browser context's credentials.
+async function api(ctx, method, p, data) {
+	const opts = {method, headers: {}};
+	if (method !== 'GET') {
+		opts.headers['X-KaputtKVM'] = '1';
+		opts.headers.Origin = ORIGIN;
+		opts.data = data === undefined ? {} : data;
+	}
+	const r = await ctx.request.fetch(`${ORIGIN}${p}`, opts);
+	const body = await r.json();
+	assert.ok(body.ok, `${method} ${p}: ${r.status()} ${JSON.stringify(body)}`);
+	return body.result;
+}
+
+function pids() {
+	return JSON.parse(fs.readFileSync(path.join(STATE, 'pids.json'), 'utf8'));
+}
+
+async function shot(page, name, locator) {
+	const file = path.join(ARTIFACTS, `${name}.png`);
+	if (locator)
+		await locator.screenshot({path: file});
+	else
+		await page.screenshot({path: file});
+	return fs.readFileSync(file);
+}
+
+// Opens the page and waits until video and keyboard are up.
+async function open(ctx) {
+	const page = await ctx.newPage();
+	page.errors = [];
+	page.on('pageerror', (e) => page.errors.push(e.message));
+	page.on('console', (m) => {
+		if (m.type() === 'error')
+			page.errors.push(m.text());
+	});
+	await page.goto(URL);
+	try {
+		await until('the first video frames',
+		    async () => Number(await page.locator('#video').getAttribute('data-frames')) > 3);
+		await until('the keyboard connection',
+		    async () => (await page.locator('#hid-status').getAttribute('data-kind')) === 'ok');
+	} catch (e) {
+		e.message += `; page errors: ${JSON.stringify(page.errors)}`;
+		throw e;
+	}
+	return page;
+}
+
+// Focuses the console without clicking into the picture (no mouse reports).
+async function focusConsole(page) {
+	await page.locator('#console').focus();
+	await sleep(300);
+}
+
+// -------------------------------------------------------------- scenarios
+
+const scenarios = {};
+
+// The page loads, the stream's frames change, the readout tells the mode.
+scenarios['video'] = async (ctx) => {
+	const page = await open(ctx);
+	const v = page.locator('#video');
+	const a = await shot(page, 'video-1', v);
+	await sleep(2000);
+	const b = await shot(page, 'video-2', v);
+	assert.notDeepEqual(a, b, 'the video element looks the same after two seconds');
+	const frames = Number(await v.getAttribute('data-frames'));
+	assert.ok(frames > 20, `only ${frames} frames shown in about 3 s`);
+	await until('the readout', async () =>
+		/1280x720 · \d+ fps shown/.test(await page.locator('#video-readout').textContent()));
+	assert.ok(await page.locator('#video-overlay').isHidden(), 'an overlay hides a live picture');
+	// Letterboxing: the picture's rectangle keeps 16:9 inside the element.
+	const r = await page.evaluate(() => window.kvm.video.rect());
+	assert.ok(Math.abs(r.width / r.height - 1280 / 720) < 0.01, `picture rect ${JSON.stringify(r)}`);
+	await shot(page, 'page');
+	// The snapshot button saves a JPEG.
+	const [dl] = await Promise.all([page.waitForEvent('download'),
+		page.locator('#snapshot').click()]);
+	assert.match(dl.suggestedFilename(), /^kaputtkvm-[\dT-]+\.jpg$/);
+	const jpg = path.join(ARTIFACTS, 'snapshot.jpg');
+	await dl.saveAs(jpg);
+	const head = fs.readFileSync(jpg).subarray(0, 3);
+	assert.deepEqual([...head], [0xff, 0xd8, 0xff], 'the snapshot is no JPEG');
+	assert.deepEqual(page.errors, []);
+};
+
+// Every absolute-mouse report hidd wrote: [buttons, x, y, wheel, hwheel].
+function mouseReports() {
+	const text = fs.readFileSync(path.join(STATE, 'logs', 'hid-reports.log'), 'utf8');
+	const out = [];
+	for (const line of text.split('\n')) {
+		const m = /^\S+ hidg1 mouse: ((?:[0-9a-f]{2} ?){7})/.exec(line);
+		if (!m)
+			continue;
+		const b = m[1].trim().split(' ').map((h) => parseInt(h, 16));
+		out.push([b[0], b[1] | (b[2] << 8), b[3] | (b[4] << 8),
+			(b[5] << 24) >> 24, (b[6] << 24) >> 24]);
+	}
+	return out;
+}
+
+// The absolute mouse maps the picture, not the letterboxed element.
+scenarios['mouse'] = async (ctx) => {
+	const page = await open(ctx);
+	const r = await page.evaluate(() => window.kvm.video.rect());
+	const box = await page.locator('#console').boundingBox();
+	assert.ok(r.top - box.y > 20, `no letterbox to test: ${JSON.stringify([r, box])}`);
+	await page.evaluate(() => {
+		window.moves = [];
+		document.getElementById('console').addEventListener('mousemove', (e) => window.moves.push([e.clientX, e.clientY]));
+	});
+	const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 200, `${what}: ${a}, want about ${b}`);
+	const last = async (what, fn) => until(what, () => {
+		const all = mouseReports();
+		return all.length && fn(all.at(-1)) ? all.at(-1) : null;
+	}, 10000, 50).catch(async (e) => {
+		const now = await page.evaluate(() => [window.kvm.video.rect(), window.moves.slice(-3), window.kvm.hid.moveScheduled, window.kvm.hid.move]);
+		throw new Error(`${e.message}; last reports ${JSON.stringify(mouseReports().slice(-3))}, ` +
+		    `picture then ${JSON.stringify(r)}, now ${JSON.stringify(now)}`);
+	});
+	// A quarter across, three quarters down the picture.
+	await page.mouse.move(r.left + r.width / 4, r.top + r.height * 3 / 4);
+	let m = await last('the move', (x) => Math.abs(x[1] - 8192) < 400);
+	near(m[1], 8192, 'x');
+	near(m[2], 24575, 'y');
+	// In the black bar above the picture: y clamps to the top edge.
+	await page.mouse.move(r.left + r.width / 2, box.y + 5);
+	m = await last('the move into the bar', (x) => Math.abs(x[1] - 16384) < 400);
+	assert.equal(m[2], 0, `y in the letterbox: ${m}`);
+	// The picture's bottom right corner is 32767, 32767.
+	await page.mouse.move(r.left + r.width - 0.5, r.top + r.height - 0.5);
+	m = await last('the corner', (x) => x[1] > 30000);
+	near(m[1], 32767, 'x');
+	near(m[2], 32767, 'y');
+	// Buttons: left, right, middle; the wheel.
+	const from = mouseReports().length;
+	await page.mouse.move(r.left + r.width / 2, r.top + r.height / 2);
+	for (const [button, bit] of [['left', 1], ['right', 2], ['middle', 4]]) {
+		await page.mouse.down({button});
+		await last(`${button} down`, (x) => x[0] === bit);
+		await page.mouse.up({button});
+		await last(`${button} up`, (x) => x[0] === 0);
+	}
+	await page.mouse.wheel(0, 100);
+	await until('a wheel report', () => mouseReports().slice(from).some((x) => x[3] !== 0), 10000, 50);
+	const wheel = mouseReports().slice(from).find((x) => x[3] !== 0);
+	assert.equal(Math.abs(wheel[3]), 1, `one notch: ${wheel}`);
+	assert.deepEqual(page.errors, []);
+};
+
+// Typing in the console produces exactly the reports a keyboard sends.
+scenarios['keyboard-type'] = async (ctx) => {
+	const page = await open(ctx);
+	await focusConsole(page);
+	const from = keyboardReports().length;
+	const want = await typeUS(page, 'Hello, World!');
+	const got = await settledReports(from, want.length);
+	assert.deepEqual(got, want);
+	assert.deepEqual(page.errors, []);
+};
+
+// Ctrl+Alt+Del from the menu: pressed in order, released in reverse.
+scenarios['keyboard-combo'] = async (ctx) => {
+	const page = await open(ctx);
+	await focusConsole(page);
+	await page.locator('#keys-button').click();
+	await sleep(500);       // the console's blur released everything
+	const from = keyboardReports().length;
+	await page.getByRole('menuitem', {name: 'Ctrl+Alt+Del'}).click();
+	const want = [report(0x01), report(0x05), report(0x05, 0x4c), report(0x05),
+		report(0x01), report(0x00)];
+	const got = await settledReports(from, want.length);
+	assert.deepEqual(got, want);
+	assert.ok(await page.locator('#console').evaluate((e) => e === document.activeElement),
+	    'the console has the focus back after the menu');
+	assert.deepEqual(page.errors, []);
+};
+
+// A key held while the console loses focus is released on the target.
+scenarios['keyboard-blur'] = async (ctx) => {
+	const page = await open(ctx);
+	await focusConsole(page);
+	const from = keyboardReports().length;
+	await page.keyboard.down('ShiftLeft');
+	await page.keyboard.down('KeyA');
+	await settledReports(from, 2);
+	let all = keyboardReports();
+	assert.equal(all.at(-1), report(0x02, 0x04), 'Shift+A held');
+	await page.locator('#paste-text').focus();     // blur: nothing held
+	await until('the release report', () => keyboardReports().at(-1) === report(0));
+	all = await settledReports(from, 3);
+	assert.equal(all.at(-1), report(0), 'a key is still held after the blur');
+	await page.keyboard.up('KeyA');
+	await page.keyboard.up('ShiftLeft');
+	// Hiding the tab releases too.
+	await focusConsole(page);
+	const from2 = keyboardReports().length;
+	await page.keyboard.down('KeyB');
+	await settledReports(from2, 1);
+	assert.equal(keyboardReports().at(-1), report(0, 0x05));
+	await page.evaluate(() => {
+		Object.defineProperty(document, 'hidden', {value: true, configurable: true});
+		document.dispatchEvent(new Event('visibilitychange'));
+	});
+	await until('the release after hiding', () => keyboardReports().at(-1) === report(0));
+	await page.keyboard.up('KeyB');
+	assert.deepEqual(page.errors, []);
+};
+
+// Paste '@' on a German layout: AltGr (Right Alt, 0x40) + Q (0x14).
+scenarios['paste-de'] = async (ctx) => {
+	const page = await open(ctx);
+	await until('the layout list', async () =>
+		(await page.locator('#paste-layout option').count()) > 10);
+	await page.locator('#paste-layout').selectOption('de');
+	await page.locator('#paste-text').fill('@');
+	await sleep(300);
+	const from = keyboardReports().length;
+	await page.locator('#paste-send').click();
+	await until('the paste to finish', async () =>
+		/Typed 1 characters? \(de\)/.test(await page.locator('#paste-msg').textContent()));
+	const got = await settledReports(from, 2);
+	console.log(`reports: ${JSON.stringify(got)}`);
+	// AltGr down, Q down, Q up, AltGr up: as a person types it.
+	assert.deepEqual(got, [report(0x40), report(0x40, 0x14), report(0x40), report(0)]);
+	assert.equal(await page.locator('#paste-progress').evaluate((e) => e.value), 1);
+	await shot(page, 'paste-de');
+	assert.deepEqual(page.errors, []);
+};
+
+// A character the layout cannot type: refused whole, named, nothing typed.
+scenarios['paste-refused'] = async (ctx) => {
+	const page = await open(ctx);
+	await until('the layout list', async () =>
+		(await page.locator('#paste-layout option').count()) > 10);
+	await page.locator('#paste-layout').selectOption('us');
+	await page.locator('#paste-text').fill('ok Ж');
+	await sleep(300);
+	const from = keyboardReports().length;
+	await page.locator('#paste-send').click();
+	const msg = page.locator('#paste-msg');
+	await until('the refusal', async () => (await msg.getAttribute('data-kind')) === 'error');
+	const text = await msg.textContent();
+	assert.match(text, /cannot type/);
+	assert.match(text, /Ж|U\+0416/);
+	assert.ok(await msg.isVisible());
+	await shot(page, 'paste-refused');
+	await sleep(500);
+	assert.deepEqual(keyboardReports().slice(from), [], 'a refused paste typed something');
+};
+
+// Upload with progress and speed, mount as CD, eject, delete.
+scenarios['media'] = async (ctx) => {
+	const page = await open(ctx);
+	const size = 4 * 1024 * 1024;
+	const data = Buffer.alloc(size);
+	for (let i = 0; i < size; i += 4096)
+		data.writeUInt32LE(i, i);
+	// Slow the upload down so there is progress to see (4 MB/s).
+	const cdp = await ctx.newCDPSession(page);
+	await cdp.send('Network.enable');
+	await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 0,
+		downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024});
+	await page.locator('#upload-file').setInputFiles({name: 'test.iso',
+		mimeType: 'application/octet-stream', buffer: data});
+	// Every text the upload message shows, as it shows it.
+	await page.evaluate(() => {
+		const el = document.getElementById('upload-msg');
+		window.uploadTexts = [];
+		new MutationObserver(() => window.uploadTexts.push(el.textContent))
+			.observe(el, {childList: true, characterData: true, subtree: true});
+	});
+	await page.locator('#upload-send').click();
+	const bar = page.locator('#upload-progress');
+	const mid = await until('progress between 0 and 100 %', async () => {
+		const texts = await page.evaluate(() => window.uploadTexts);
+		return texts.find((t) => /\((?:[1-9]|[1-9]\d) %\) at [\d.]+ (B|KiB|MiB)\/s/.test(t));
+	}, 10000, 20);
+	console.log(`seen during the upload: ${mid}`);
+	assert.match(mid, /^test\.iso: [\d.]+ (B|KiB|MiB) of 4\.0 MiB/);
+	await shot(page, 'media-uploading');
+	await until('the upload to finish', async () =>
+		/^Uploaded test\.iso/.test(await page.locator('#upload-msg').textContent()), 20000);
+	assert.deepEqual(await bar.evaluate((e) => [e.value, e.max]), [size, size]);
+	await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 0,
+		downloadThroughput: -1, uploadThroughput: -1});
+	const row = page.locator('#media-list tr[data-image="test.iso"]');
+	await until('the image in the list', () => row.isVisible());
+	assert.match(await row.textContent(), /4\.0 MiB/);
+	const stored = fs.readFileSync(path.join(STATE, 'media', 'images', 'test.iso'));
+	assert.ok(stored.equals(data), 'the stored image differs from the file');
+
+	// Mount as CD (read-only is implied and locked on).
+	assert.ok(await page.locator('#media-cdrom').isChecked());
+	await row.getByRole('button', {name: 'Mount test.iso'}).click();
+	await until('mounted', async () =>
+		/Mounted: test\.iso as CD-ROM, read-only/.test(await page.locator('#media-state').textContent()));
+	const lun = (f) => fs.readFileSync(path.join(STATE, 'media', 'lun.0', f), 'utf8').trim();
+	assert.match(lun('file'), /test\.iso$/);
+	assert.equal(lun('cdrom'), '1');
+	assert.equal(lun('ro'), '1');
+	await shot(page, 'media-mounted');
+
+	// Delete while mounted is refused, in words.
+	await row.getByRole('button', {name: 'Delete test.iso'}).click();
+	await page.locator('#confirm-ok').click();
+	await until('the refusal', async () =>
+		/mounted.*eject it first/.test(await page.locator('#media-msg').textContent()));
+
+	await page.locator('#media-eject').click();
+	await until('ejected', async () =>
+		/^Nothing mounted\./.test(await page.locator('#media-state').textContent()));
+	assert.equal(lun('file'), '');
+
+	// Delete asks first; Cancel keeps the image.
+	await row.getByRole('button', {name: 'Delete test.iso'}).click();
+	await until('the dialog', () => page.locator('#confirm').isVisible());
+	await page.locator('#confirm button[value=cancel]').click();
+	await sleep(500);
+	assert.ok(fs.existsSync(path.join(STATE, 'media', 'images', 'test.iso')));
+	await row.getByRole('button', {name: 'Delete test.iso'}).click();
+	await page.locator('#confirm-ok').click();
+	await until('the image gone from the list', async () => !(await row.count()));
+	assert.ok(!fs.existsSync(path.join(STATE, 'media', 'images', 'test.iso')));
+	// The browser logs the 409 of the refused delete; nothing else failed.
+	assert.deepEqual(page.errors.filter((e) => !/status of 409/.test(e)), []);
+};
+
+// The page's answer to "locked by the target": force is offered and sent.
+// (A directory LUN cannot lock, so mediad's 409 is played by the test.)
+scenarios['media-locked'] = async (ctx) => {
+	const page = await open(ctx);
+	const bodies = [];
+	await page.route('**/api/media/eject', async (route) => {
+		bodies.push(route.request().postDataJSON());
+		if (bodies.length === 1)
+			await route.fulfill({status: 409, contentType: 'application/json',
+				body: JSON.stringify({ok: false, error: {code: 'busy',
+					message: 'locked by the target: it keeps the drive\'s door closed'}})});
+		else
+			await route.fulfill({status: 200, contentType: 'application/json',
+				body: JSON.stringify({ok: true, result: {}})});
+	});
+	await page.evaluate(() => (document.getElementById('media-eject').disabled = false));
+	assert.ok(await page.locator('#media-force-label').isHidden());
+	await page.locator('#media-eject').click();
+	await until('the force option', () => page.locator('#media-force-label').isVisible());
+	assert.match(await page.locator('#media-msg').textContent(), /locked by the target/);
+	await page.locator('#media-force').check();
+	await page.evaluate(() => (document.getElementById('media-eject').disabled = false));
+	await page.locator('#media-eject').click();
+	await until('the forced eject', async () =>
+		(await page.locator('#media-msg').textContent()) === 'Ejected (forced).');
+	assert.deepEqual(bodies, [{}, {force: true}]);
+};
+
+// Reset asks first (Cancel presses nothing), then reaches gpiod-ctl.
+scenarios['power'] = async (ctx) => {
+	const page = await open(ctx);
+	await api(ctx, 'POST', '/api/gpio/test/input', {line: 'power-led', value: 1});
+	await until('the power LED lit', async () =>
+		(await page.locator('#led-power').getAttribute('data-on')) === '1');
+	const pressed = async () => (await api(ctx, 'GET', '/api/gpio/test/history?line=reset-button'))
+		.samples.filter((s) => s.value === 1).length;
+	const before = await pressed();
+	await page.getByRole('button', {name: 'Reset'}).click();
+	const dlg = page.locator('#confirm');
+	await until('the dialog', () => dlg.isVisible());
+	assert.match(await dlg.textContent(), /reset button/);
+	await shot(page, 'power-confirm');
+	await page.locator('#confirm button[value=cancel]').click();
+	await sleep(1000);
+	assert.equal(await pressed(), before, 'Cancel pressed the button');
+	await page.getByRole('button', {name: 'Reset'}).click();
+	await until('the dialog', () => dlg.isVisible());
+	await page.locator('#confirm-ok').click();
+	await until('the press to finish', async () =>
+		/Reset: done/.test(await page.locator('#power-msg').textContent()));
+	assert.equal(await pressed(), before + 1);
+	const st = await api(ctx, 'GET', '/api/gpio/state');
+	assert.equal(st.atx.last_action.action, 'reset');
+	// A refusal is shown in words: "on" while the LED says on.
+	await sleep(1200);    // the lockout after a press
+	await page.getByRole('button', {name: 'On', exact: true}).click();
+	await until('the refusal', async () =>
+		(await page.locator('#power-msg').getAttribute('data-kind')) === 'error');
+	assert.match(await page.locator('#power-msg').textContent(), /^on: .{10,}/);
+	// The browser logs the 409 it was answered; nothing else went wrong.
+	assert.deepEqual(page.errors.filter((e) => !/status of 409/.test(e)), []);
+};
+
+// hidd killed mid-session: the page says reconnecting, then types again.
+scenarios['restart-hidd'] = async (ctx) => {
+	const page = await open(ctx);
+	const status = page.locator('#hid-status');
+	const old = pids().hidd;
+	process.kill(old, 'SIGKILL');
+	await until('reconnecting', async () => (await status.getAttribute('data-kind')) === 'reconnecting', 5000, 20);
+	assert.match(await status.textContent(), /reconnecting in [\d.]+ s: /);
+	await shot(page, 'restart-hidd-reconnecting');
+	await until('a new hidd', () => pids().hidd !== old);
+	await until('connected again', async () => (await status.getAttribute('data-kind')) === 'ok', 15000);
+	await focusConsole(page);
+	const from = keyboardReports().length;
+	const want = await typeUS(page, 'Ok');
+	assert.deepEqual(await settledReports(from, want.length), want);
+};
+
+// capd killed mid-session: the picture says reconnecting, then moves again.
+scenarios['restart-capd'] = async (ctx) => {
+	const page = await open(ctx);
+	const overlay = page.locator('#video-overlay');
+	const old = pids().capd;
+	process.kill(old, 'SIGKILL');
+	await until('reconnecting', async () => (await overlay.getAttribute('data-kind')) === 'reconnecting', 8000, 20);
+	assert.match(await overlay.textContent(), /Reconnecting in [\d.]+ s: .+/);
+	await shot(page, 'restart-capd-reconnecting');
+	await until('the overlay gone', () => overlay.isHidden(), 20000);
+	const n = Number(await page.locator('#video').getAttribute('data-frames'));
+	await until('new frames', async () =>
+		Number(await page.locator('#video').getAttribute('data-frames')) > n + 10);
+	assert.notEqual(pids().capd, old);
+};
+
+// ------------------------------------------------------------------- main
+
+async function main() {
+	const name = process.argv[2];
+	const fn = scenarios[name];
+	if (!fn) {
+		console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(' ')}`);
+		process.exit(2);
+	}
+	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-chromium-'));
+	const ctx = await chromium.launchPersistentContext(profile, {
+		executablePath: env.KVM_CHROMIUM || '/usr/bin/chromium',
+		headless: true,
+		args: ['--headless', '--no-sandbox', '--disable-gpu',
+			'--disable-background-networking', '--disable-component-update',
+			'--disable-sync', '--no-first-run', '--disable-quic'],
+		ignoreHTTPSErrors: true,
+		httpCredentials: {username: env.KVM_USER, password: env.KVM_PASSWORD},
+		viewport: {width: 1366, height: 768},
+	});
+	let ok = false;
+	try {
+		await fn(ctx);
+		ok = true;
+		console.log(`ok: ${name}`);
+	} catch (e) {
+		console.error(`FAIL: ${name}: ${e.stack || e}`);
+		for (const p of ctx.pages())
+			await p.screenshot({path: path.join(ARTIFACTS, `${name}-failure.png`)}).catch(() => {});
+	} finally {
+		await ctx.close();
+		fs.rmSync(profile, {recursive: true, force: true});
+	}
+	process.exit(ok ? 0 : 1);
+}
+
+main();
