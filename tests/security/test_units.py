@@ -103,8 +103,23 @@ class Units(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout + r.stderr
         self.assertIn("Creating group 'kaputtkvm'", out)
+        self.assertIn("Creating group 'kaputtkvm-gpio'", out)
         for d in DAEMONS:
             self.assertIn("Creating user 'kaputtkvm-%s'" % d, out)
+
+    def test_only_nginx_reaches_every_socket(self):
+        """capd and hidd may call gpiod-ctl, and no other daemon."""
+        with open(os.path.join(self.units, "kaputtkvm-gpiod-ctl.socket")) as f:
+            self.assertIn("SocketGroup=kaputtkvm-gpio\n", f.read())
+        for d in DAEMONS:
+            with open(os.path.join(self.units,
+                                   "kaputtkvm-%s.service" % d)) as f:
+                groups = " ".join(l.split("=", 1)[1] for l in f
+                                  if l.startswith("SupplementaryGroups="))
+            self.assertNotIn("kaputtkvm", groups.replace(
+                "kaputtkvm-gpio", "").split(), d)
+            if d in ("capd", "hidd"):
+                self.assertIn("kaputtkvm-gpio", groups.split(), d)
 
     def test_daemons_socket_activated_and_notify(self):
         for d in DAEMONS:
