@@ -43,6 +43,16 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* This thread's CPU seconds. */
+static double
+cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* A byte. */
 static uint8_t
 clamp8(double v)
@@ -119,7 +129,9 @@ main(int argc, char **argv)
 	tjhandle tj;
 	unsigned int w, h, workers, i;
 	int quality;
-	double secs, t0, t, mpix;
+	double secs, t0, t, mpix, best, c0, c1;
+	int round;
+	uint64_t ntot;
 	uint64_t n;
 	const unsigned char *planes[3];
 	int strides[3];
@@ -154,13 +166,24 @@ main(int argc, char **argv)
 	/* one thread, the whole per-frame path */
 	for (i = 0; i < 5; i++)
 		encoder_compress(ctx, raw, quality, out);
-	t0 = now();
-	for (n = 0; (t = now()) - t0 < secs; n++)
-		encoder_compress(ctx, raw, quality, out);
+	/* best of 5 rounds: on a shared machine the least disturbed one is
+	 * the closest to the truth; CPU time says the same per core */
+	best = 0;
+	c0 = cpu_now();
+	ntot = 0;
+	for (round = 0; round < 5; round++) {
+		t0 = now();
+		for (n = 0; (t = now()) - t0 < secs / 5; n++)
+			encoder_compress(ctx, raw, quality, out);
+		if (n / (t - t0) > best)
+			best = n / (t - t0);
+		ntot += n;
+	}
+	c1 = cpu_now();
 	printf("size=%ux%u quality=%d subsamp=422 jpeg_bytes=%zu\n", w, h,
 	    quality, out->len);
-	printf("single_fps=%.1f single_mpix=%.1f\n", n / (t - t0),
-	    n * mpix / (t - t0));
+	printf("single_fps=%.1f single_mpix=%.1f cpu_fps=%.1f cpu_mpix=%.1f\n",
+	    best, best * mpix, ntot / (c1 - c0), ntot * mpix / (c1 - c0));
 
 	/* compression alone, from planes split once */
 	memset(&pl, 0, sizeof(pl));
@@ -171,19 +194,25 @@ main(int argc, char **argv)
 	planes[2] = pl.cr;
 	strides[0] = pl.y_stride;
 	strides[1] = strides[2] = pl.c_stride;
-	t0 = now();
-	for (n = 0; (t = now()) - t0 < secs; n++) {
-		dst = out->data;
-		size = out->cap;
-		tjCompressFromYUVPlanes(tj, planes, (int)w, strides, (int)h,
-		    pl.subsamp, &dst, &size, quality, TJFLAG_NOREALLOC);
+	best = 0;
+	for (round = 0; round < 5; round++) {
+		t0 = now();
+		for (n = 0; (t = now()) - t0 < secs / 5; n++) {
+			dst = out->data;
+			size = out->cap;
+			tjCompressFromYUVPlanes(tj, planes, (int)w, strides,
+			    (int)h, pl.subsamp, &dst, &size, quality,
+			    TJFLAG_NOREALLOC);
+		}
+		if (n / (t - t0) > best)
+			best = n / (t - t0);
 	}
-	printf("compress_only_fps=%.1f compress_only_mpix=%.1f\n", n / (t - t0),
-	    n * mpix / (t - t0));
-	t0 = now();
-	for (n = 0; (t = now()) - t0 < secs / 2; n++)
+	printf("compress_only_fps=%.1f compress_only_mpix=%.1f\n", best,
+	    best * mpix);
+	c0 = cpu_now();
+	for (n = 0; cpu_now() - c0 < secs / 5; n++)
 		planes_from_frame(&pl, raw);
-	printf("split_ms=%.3f\n", (t - t0) * 1000 / n);
+	printf("split_ms=%.3f\n", (cpu_now() - c0) * 1000 / n);
 	tjDestroy(tj);
 	planes_free(&pl);
 
