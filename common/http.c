@@ -1449,7 +1449,7 @@ http_reply_end(struct http_request *req)
 			http_reply(req, 200, NULL, NULL, 0);
 		return;
 	}
-	if (req->reply_left > 0)
+	if (req->reply_left > 0 && !http_head_only(req))
 		c->close = 1; /* fewer bytes than promised */
 	http_conn_reply_done(c);
 }

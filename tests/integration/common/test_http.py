@@ -411,6 +411,15 @@ class Basics(unittest.TestCase):
         c.send(b"GET /info HTTP/1.1\r\n\r\n")
         self.assertEqual(c.reply()[0], 200)
 
+    def test_head_on_streamed_reply_keeps_alive(self):
+        c = self.conn()
+        c.send(b"HEAD /stream?n=3&length=1 HTTP/1.1\r\n\r\n")
+        st, h, _ = c.reply(head_only=True)
+        self.assertEqual((st, h["content-length"]), (200, str(3 * 65536)))
+        self.assertNotIn("connection", h)
+        c.send(b"GET /info HTTP/1.1\r\n\r\n")
+        self.assertEqual(c.reply()[0], 200, "no body came before this")
+
     def test_stream_reply_unknown_length_closes(self):
         c = self.conn()
         c.send(b"GET /stream?n=5 HTTP/1.1\r\n\r\n")
