@@ -448,6 +448,14 @@ class Timeouts(unittest.TestCase):
             self.assertLess(took, 4.5)
             self.assertGreater(took, 1.5)
             self.assertTrue(c.closed())
+            # a whole body that stops coming: 408 too
+            c = Conn(d.socket)
+            t0 = time.monotonic()
+            c.send(b"POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n"
+                   b"only ten b")
+            st, h, b = c.reply()
+            self.assertEqual((st, h["connection"]), (408, "close"))
+            self.assertLess(time.monotonic() - t0, 4.5)
             # an idle keep-alive connection is closed without a reply
             c = Conn(d.socket)
             c.send(b"GET /info HTTP/1.1\r\n\r\n")
@@ -536,6 +544,19 @@ class Streaming(unittest.TestCase):
             self.assertLess(took, 7)
             st, body = d.json("GET", "/stats")
             self.assertEqual(body["result"]["upload_aborted"], 1)
+
+    def test_streamed_body_expect_continue(self):
+        with testd() as d:
+            data = os.urandom(100000)
+            c = Conn(d.socket)
+            c.send(b"PUT /upload HTTP/1.1\r\nContent-Length: %d\r\n"
+                   b"Expect: 100-continue\r\n\r\n" % len(data))
+            self.assertEqual(c.reply()[0], 100, "asked for the body")
+            c.send(data)
+            st, _, b = c.reply()
+            self.assertEqual(st, 200)
+            self.assertEqual(json.loads(b)["result"]["sha256"],
+                             hashlib.sha256(data).hexdigest())
 
     def test_bad_chunk_in_streamed_body(self):
         with testd() as d:
