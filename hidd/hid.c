@@ -685,7 +685,7 @@ hid_state(struct hid *hd)
 		if (hd->mouse.buttons & (1u << i))
 			json_array_append_new(buttons, json_string(bnames[i]));
 	return json_pack("{s:s, s:b, s:s?, s:o, s:{s:o, s:o, s:b}, "
-			 "s:{s:s, s:i, s:i, s:o}, s:o, s:{s:s}, s:i, s:i, "
+			 "s:{s:s, s:i, s:i, s:o}, s:o, s:{s:s, s:o}, s:i, s:i, "
 			 "s:o, s:o}",
 	    "backend", hd->b->ops->name, "online", st.online, "reason",
 	    st.reason, "leds", hid_leds_json(&st), "held", "keys", keys,
@@ -694,6 +694,7 @@ hid_state(struct hid *hd)
 	    hd->mouse_kind == BACKEND_MOUSE_ABS ? "absolute" : "relative", "x",
 	    hd->mouse.x, "y", hd->mouse.y, "buttons", buttons, "paste",
 	    hid_paste_json(hd), "layouts", "default", hd->default_layout,
+	    "used", hd->p ? paste_cached_layouts(hd->p) : json_array(),
 	    "clients", (int)hd->clients, "stuck_key_timeout",
 	    (int)hd->cfg.stuck_key_timeout, "devices",
 	    hd->b->ops->details ? hd->b->ops->details(hd->b) : json_object(),

@@ -646,3 +646,27 @@ paste_list_layouts(struct paste *p)
 	fclose(f);
 	return arr;
 }
+
+/* Names of the compiled layouts, most recently used first. */
+json_t *
+paste_cached_layouts(const struct paste *p)
+{
+	const struct paste_layout *order[PASTE_MAX_CACHED], *t;
+	json_t *arr = json_array();
+	size_t i, j, n = 0;
+
+	for (i = 0; i < PASTE_MAX_CACHED; i++)
+		if (p->cache[i] != NULL)
+			order[n++] = p->cache[i];
+	for (i = 1; i < n; i++)
+		for (j = i;
+		     j > 0 && order[j]->last_used > order[j - 1]->last_used;
+		     j--) {
+			t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(order[i]->name));
+	return arr;
+}

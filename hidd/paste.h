@@ -72,6 +72,9 @@ int paste_next_report(const struct paste_stroke *, size_t n,
  * An empty array when the list cannot be read.
  */
 json_t *paste_list_layouts(struct paste *);
+/* The layouts compiled so far (most recently used first), a new
+ * reference. */
+json_t *paste_cached_layouts(const struct paste *);
 /* Decodes one UTF-8 code point at s; returns its length, -1 if invalid. */
 int paste_utf8_decode(const uint8_t *s, size_t len, uint32_t *ret_cp);
 

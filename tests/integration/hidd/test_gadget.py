@@ -145,6 +145,7 @@ class PasteTest(unittest.TestCase):
                 kbd(), kbd(0, 0x28), kbd()])
             st = g.wait_state(lambda s: not s["paste"]["active"])
             self.assertEqual(st["paste"]["result"], "done")
+            self.assertEqual(st["layouts"], {"default": "us", "used": ["de"]})
             self.assertEqual(st["held"]["modifiers"], [])
 
     def test_caps_lock_on(self):
