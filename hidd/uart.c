@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -695,6 +696,33 @@ uart_details(struct backend *b)
 	    (json_int_t)u->n_resets, "dropped", (json_int_t)u->n_dropped);
 }
 
+/*
+ * At stop the loop no longer runs, so queued frames would never leave:
+ * write the release straight away (after the frame in flight, if any,
+ * has had its chance) and give the line up to 200 ms to send it.
+ */
+static void
+uart_final_release(struct uart *u)
+{
+	uint8_t f[CH9329_MAX_FRAME], zero[REPORT_KBD_LEN] = {0};
+	size_t n;
+	int i, queued;
+
+	if (u->cfg.protocol == UART_CRC16) {
+		mcu_frame(f, MCU_CMD_CLEAR, 0, 0, 0, 0);
+		n = MCU_FRAME_LEN;
+	} else
+		n = ch9329_frame_kbd(f, zero);
+	usleep(u->busy ? u->cfg.timeout_ms * 1000u : 0);
+	if (write(u->fd, f, n) != (ssize_t)n)
+		return;
+	for (i = 0; i < 40; i++) {
+		if (ioctl(u->fd, TIOCOUTQ, &queued) < 0 || queued == 0)
+			break;
+		usleep(5000);
+	}
+}
+
 /* Backend op: close. */
 static void
 uart_free(struct backend *b)
@@ -708,8 +736,7 @@ uart_free(struct backend *b)
 	event_free(u->ev_timeout);
 	event_free(u->ev_ping);
 	if (u->fd >= 0) {
-		/* Give the last frames (the release) a moment to leave. */
-		tcdrain(u->fd);
+		uart_final_release(u);
 		close(u->fd);
 	}
 	free(u->path);

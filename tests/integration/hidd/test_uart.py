@@ -284,6 +284,14 @@ class Crc16Test(UartCase):
         self.assertEqual(st, 400, body)
         self.assertIn("Lang1", body["error"]["message"])
 
+    def test_release_at_stop(self):
+        s = self.sim
+        self.d.ok("POST", "/key", {"code": "KeyH"})
+        s.wait(lambda: s.keys == {8}, what="KeyH held")
+        self.assertEqual(self.d.stop(), 0)
+        s.wait(lambda: not s.keys and s.cmds[-1] == 0x10,
+               what="a clear at stop")
+
     def test_bad_reply_asked_again(self):
         s = self.sim
         s.wait(lambda: 0x01 in s.cmds, what="a ping")
