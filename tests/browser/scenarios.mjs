@@ -323,6 +323,22 @@ scenarios['keyboard-blur'] = async (ctx) => {
 	assert.deepEqual(page.errors, []);
 };
 
+// The target's keyboard LEDs (its output report, written to the FIFO the
+// demo's hidd reads) are shown.
+scenarios['leds'] = async (ctx) => {
+	const page = await open(ctx);
+	const leds = async () => Promise.all(['num', 'caps', 'scroll'].map((n) =>
+		page.locator(`#led-${n}`).getAttribute('data-on')));
+	const fifo = path.join(STATE, 'hid', 'leds');
+	fs.writeFileSync(fifo, Buffer.from([0x02]));           // Caps Lock
+	await until('Caps lit', async () => (await leds()).join() === '0,1,0');
+	assert.match(await page.locator('#led-caps').getAttribute('title'), /Caps Lock: on/);
+	await shot(page, 'leds-caps');
+	fs.writeFileSync(fifo, Buffer.from([0x05]));           // Num + Scroll
+	await until('Num and Scroll lit', async () => (await leds()).join() === '1,0,1');
+	assert.deepEqual(page.errors, []);
+};
+
 // Paste '@' on a German layout: AltGr (Right Alt, 0x40) + Q (0x14).
 scenarios['paste-de'] = async (ctx) => {
 	const page = await open(ctx);

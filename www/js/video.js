@@ -95,6 +95,8 @@ export class Video {
 		this.decoding = false;
 		this.url = null;
 		this.capd = null;          // capd's /state
+		this.width = 0;            // of the last frame shown
+		this.height = 0;
 		this.problem = null;       // why the stream is down, or null
 		this.img.addEventListener('load', () => this.shown());
 		this.img.addEventListener('error', () => this.shown());
@@ -109,7 +111,9 @@ export class Video {
 	// The rectangle the picture occupies on screen (letterboxing removed).
 	rect() {
 		const b = this.img.getBoundingClientRect();
-		const nw = this.img.naturalWidth, nh = this.img.naturalHeight;
+		// The last decoded frame's size: naturalWidth is 0 while the next
+		// frame loads.
+		const nw = this.width, nh = this.height;
 		if (!nw || !nh || !b.width || !b.height)
 			return null;
 		const s = Math.min(b.width / nw, b.height / nh);
@@ -190,6 +194,10 @@ export class Video {
 
 	shown() {
 		this.decoding = false;
+		if (this.img.naturalWidth && this.img.naturalHeight) {
+			this.width = this.img.naturalWidth;
+			this.height = this.img.naturalHeight;
+		}
 		this.frames++;
 		this.total++;
 		this.img.dataset.frames = String(this.total);
@@ -240,7 +248,7 @@ export class Video {
 			const c = this.capd;
 			t = `${c.resolution} · ${this.fps} fps shown · ${c.online ? (c.captured_fps || 0).toFixed(1) + ' captured' : 'no signal'} · ${c.format}`;
 		} else
-			t = `${this.img.naturalWidth}x${this.img.naturalHeight} · ${this.fps} fps` +
+			t = `${this.width || '?'}x${this.height || '?'} · ${this.fps} fps` +
 			    (this.capdError ? ` · ${this.capdError}` : '');
 		this.readout.textContent = t;
 	}
