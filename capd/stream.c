@@ -58,6 +58,43 @@ struct stream {
 	void *arg;
 };
 
+/*
+ * The last LAT_SAMPLES times from capture to a part leaving our buffer for
+ * a client's socket (loop thread only: evbuffer cleanups run there).
+ */
+#define LAT_SAMPLES 4096
+static float lat_ring[LAT_SAMPLES];
+static uint64_t lat_n;
+
+/* For qsort. */
+static int
+cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentiles of the recent send latencies. */
+json_t *
+stream_send_latency(void)
+{
+	size_t n = lat_n < LAT_SAMPLES ? (size_t)lat_n : LAT_SAMPLES;
+	float *v;
+	json_t *o;
+
+	if (n == 0)
+		return json_pack("{s:i}", "samples", 0);
+	v = xreallocarray(NULL, n, sizeof(*v));
+	memcpy(v, lat_ring, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_float);
+	o = json_pack("{s:i, s:f, s:f, s:f}", "samples", (int)n, "p50_ms",
+	    (double)v[n / 2], "p99_ms", (double)v[n * 99 / 100], "max_ms",
+	    (double)v[n - 1]);
+	free(v);
+	return o;
+}
+
 /* The preamble. */
 const char *
 stream_preamble(size_t *ret_len)
@@ -93,7 +130,12 @@ stream_part_prepare(struct frame *f)
 static void
 stream_unref_cb(const void *data, size_t len, void *arg)
 {
-	frame_unref(arg);
+	struct frame *f = arg;
+
+	/* the part has left our buffer for the socket: capture to kernel */
+	lat_ring[lat_n++ % LAT_SAMPLES] =
+	    (float)(frame_mono_us() - f->mono_us) / 1000.0f;
+	frame_unref(f);
 }
 
 /* Queue the newest frame on c if it is free and due. */

@@ -38,6 +38,9 @@ void stream_publish(struct stream *, struct frame *);
 unsigned int stream_clients(const struct stream *);
 uint64_t stream_frames_sent(const struct stream *);
 json_t *stream_state(struct stream *); /* a JSON array */
+/* Capture to a part leaving capd for a client's socket, over the last few
+ * thousand parts: {"samples", "p50_ms", "p99_ms", "max_ms"}. */
+json_t *stream_send_latency(void);
 void stream_metrics(struct stream *, struct metrics *);
 
 /*

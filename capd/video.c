@@ -687,6 +687,7 @@ video_state(struct video *v)
 			(double)(st.encoded + st.dropped_stale)
 					      : 0.0));
 	json_object_set_new(o, "clients", stream_state(v->stream));
+	json_object_set_new(o, "send_latency", stream_send_latency());
 	json_object_set_new(o, "frames",
 	    json_pack("{s:I, s:I, s:I, s:I, "
 		      "s:I}",

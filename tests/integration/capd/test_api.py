@@ -67,6 +67,10 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(st["encoder"]["library"], "libjpeg-turbo")
             self.assertEqual(len(st["clients"]), 1)
             self.assertEqual(st["clients"][0]["fps_cap"], 10)
+            lat = st["send_latency"]
+            self.assertGreaterEqual(lat["samples"], 3)
+            self.assertGreater(lat["p50_ms"], 0)
+            self.assertLess(lat["p50_ms"], 1000)
             status, hdrs, body = d.request("GET", "/metrics")
             self.assertEqual(status, 200)
             text = body.decode()
