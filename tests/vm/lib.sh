@@ -81,7 +81,7 @@ vm_need() {
 			set -- n_devs=1 node_types=0x1
 		fi
 		vm_modprobe vivid "$@"
-		vm_wait 30 "/dev/video0 from vivid" test -c /dev/video0
+		vm_wait 60 "/dev/video0 from vivid" test -c /dev/video0
 		export VM_VIDEO=/dev/video0
 		;;
 	gadget)
@@ -89,7 +89,7 @@ vm_need() {
 			usb_f_mass_storage usbhid hid_generic evdev \
 			usb_storage sr_mod sd_mod ||
 			vm_fail "cannot load the USB gadget and target drivers"
-		vm_wait 20 "/sys/class/udc/dummy_udc.0" \
+		vm_wait 60 "/sys/class/udc/dummy_udc.0" \
 			test -e /sys/class/udc/dummy_udc.0
 		;;
 	gpio)
@@ -125,7 +125,7 @@ _vm_need_gpio() {
 	fi
 	VM_GPIOCHIP=$(cat "$_cfg/bank0/chip_name")
 	VM_GPIOSIM=/sys/devices/platform/$(cat "$_cfg/dev_name")/$VM_GPIOCHIP
-	vm_wait 10 "/dev/$VM_GPIOCHIP" test -c "/dev/$VM_GPIOCHIP"
+	vm_wait 60 "/dev/$VM_GPIOCHIP" test -c "/dev/$VM_GPIOCHIP"
 	export VM_GPIOCHIP VM_GPIOSIM
 }
 
@@ -154,7 +154,7 @@ vm_gpiosim_pull() {
 
 # Wait until line OFFSET is driven to VALUE: vm_gpiosim_wait OFFSET VALUE [T]
 vm_gpiosim_wait() {
-	vm_wait "${3:-10}" "gpio-sim line $1 to be driven to $2" \
+	vm_wait "${3:-30}" "gpio-sim line $1 to be driven to $2" \
 		_vm_gpiosim_is "$1" "$2"
 }
 
@@ -203,7 +203,7 @@ vm_daemon_start() {
 	_pid=$!
 	VM_DAEMONS="$VM_DAEMONS $_name=$_pid"
 	_vm_now
-	_end=$((_now + 30))
+	_end=$((_now + 60))
 	until curl -sf --max-time 5 --unix-socket "$_sock" \
 		http://kvm/state >/dev/null 2>&1; do
 		if ! kill -0 "$_pid" 2>/dev/null; then
@@ -212,13 +212,13 @@ vm_daemon_start() {
 		fi
 		_vm_now
 		[ "$_now" -lt "$_end" ] ||
-			vm_fail "timed out after 30s waiting for $_name on $_sock"
+			vm_fail "timed out after 60s waiting for $_name on $_sock"
 		sleep 0.2
 	done
 	vm_log "$_name running (pid $_pid)"
 }
 
-# Stop a daemon with SIGTERM; fail if it takes more than 10 s or fails.
+# Stop a daemon with SIGTERM; fail if it takes more than 20 s or fails.
 vm_daemon_stop() {
 	_pid=
 	_rest=
@@ -233,11 +233,11 @@ vm_daemon_stop() {
 	VM_DAEMONS=$_rest
 	kill -TERM "$_pid"
 	_vm_now
-	_end=$((_now + 10))
+	_end=$((_now + 20))
 	while kill -0 "$_pid" 2>/dev/null; do
 		_vm_now
 		[ "$_now" -lt "$_end" ] ||
-			vm_fail "$1 did not exit within 10s of SIGTERM"
+			vm_fail "$1 did not exit within 20s of SIGTERM"
 		sleep 0.2
 	done
 	_st=0
@@ -270,7 +270,7 @@ vm_http() {
 vm_input_find() {
 	_kind=$1
 	_prod=${2:-KaputtKVM}
-	_t=${3:-20}
+	_t=${3:-60}
 	case $_kind in
 	keyboard | mouse-abs | mouse-rel) ;;
 	*) vm_fail "vm_input_find: unknown kind '$_kind'" ;;
@@ -323,7 +323,7 @@ vm_input_record() {
 		vm_fail "$VM_BUILD/tests/vm/evdev-dump is not built"
 	"$VM_BUILD/tests/vm/evdev-dump" "$1" >"$_f" 2>&1 &
 	VM_BG="$VM_BG $!"
-	vm_wait 20 "the event reader on $1" grep -q '^# ready' "$_f"
+	vm_wait 60 "the event reader on $1" grep -q '^# ready' "$_f"
 }
 
 # Wait until LINE was recorded after the previous match:
@@ -331,7 +331,7 @@ vm_input_record() {
 vm_input_expect() {
 	_f=$VM_RUN/$1.events
 	read -r _pos <"$VM_RUN/$1.pos"
-	_t=${3:-10}
+	_t=${3:-30}
 	_vm_now
 	_end=$((_now + _t))
 	while :; do
@@ -353,7 +353,7 @@ vm_input_expect() {
 
 # The target's CD drive: its /dev/srN, once the kernel has it.
 vm_cdrom_find() {
-	vm_wait "${1:-20}" "a CD drive (/sys/block/sr*) on the target" \
+	vm_wait "${1:-60}" "a CD drive (/sys/block/sr*) on the target" \
 		_vm_have_sr
 	for _s in /sys/block/sr*; do
 		echo "/dev/${_s##*/}"
@@ -372,7 +372,7 @@ _vm_have_sr() {
 vm_sr_read() {
 	_dev=${1:-/dev/sr0}
 	_bytes=${2:-2048}
-	vm_wait "${3:-20}" "a readable medium in $_dev" \
+	vm_wait "${3:-60}" "a readable medium in $_dev" \
 		dd if="$_dev" of=/dev/null bs=2048 count=1
 	dd if="$_dev" bs=2048 count=$(((_bytes + 2047) / 2048)) 2>/dev/null |
 		head -c "$_bytes" | sha256sum | cut -d' ' -f1

@@ -1,7 +1,7 @@
 #!/bin/sh
 # gadget-cdrom -- a medium written to the LUN's file is read back from the
 # target's /dev/sr0 byte for byte; emptying the file ejects it.
-# vm-timeout: 120
+# vm-timeout: 240
 . "$VM_LIB"
 
 vm_need gadget
@@ -18,6 +18,6 @@ got=$(vm_sr_read "$sr" 1048576)
 [ "$got" = "$want" ] || vm_fail "$sr reads back $got, want $want"
 echo >"$lun/file" || vm_fail "cannot eject (is $sr open?)"
 [ -z "$(cat "$lun/file")" ] || vm_fail "the LUN still has a medium"
-vm_wait 20 "$sr to report no medium" sh -c \
+vm_wait 60 "$sr to report no medium" sh -c \
 	"! dd if=$sr of=/dev/null bs=2048 count=1"
 vm_pass "1 MiB medium read back from $sr, then ejected"

@@ -2,12 +2,12 @@
 # gadget-enumerate -- kaputtkvm-gadget builds the gadget on dummy_udc.0 and
 # the same kernel, as the target, sees a keyboard, an absolute mouse, a
 # relative mouse and a CD drive.
-# vm-timeout: 120
+# vm-timeout: 240
 . "$VM_LIB"
 
 vm_need gadget
 vm_gadget setup --udc dummy_udc.0
-vm_wait 20 "dummy_udc.0 to be configured" \
+vm_wait 60 "dummy_udc.0 to be configured" \
 	grep -qx configured /sys/class/udc/dummy_udc.0/state
 kbd=$(vm_input_find keyboard)
 abs=$(vm_input_find mouse-abs)

@@ -2,7 +2,7 @@
 # gadget-keyboard -- a boot keyboard report written to the keyboard's hidg
 # reaches the target as KEY_A press and release; the target's Caps Lock LED
 # comes back as the 1-byte output report.
-# vm-timeout: 120
+# vm-timeout: 240
 . "$VM_LIB"
 
 vm_need gadget

@@ -2,7 +2,7 @@
 # gadget-mouse -- reports written to the absolute and the relative mouse
 # reach the target: X/Y up to 32767, five buttons, both wheels; relative
 # moves in the boot layout plus the wheel byte.
-# vm-timeout: 120
+# vm-timeout: 240
 . "$VM_LIB"
 
 vm_need gadget

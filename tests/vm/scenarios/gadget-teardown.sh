@@ -2,14 +2,14 @@
 # gadget-teardown -- setup is idempotent (a second run keeps the same
 # gadget and devices), teardown leaves configfs empty, and the gadget can be
 # built again, also with functions switched off.
-# vm-timeout: 150
+# vm-timeout: 300
 . "$VM_LIB"
 
 G=/sys/kernel/config/usb_gadget
 vm_need gadget
 vm_gadget setup --udc dummy_udc.0
 # status shows the UDC state: compare once the target has configured it.
-vm_wait 30 "dummy_udc.0 to be configured" \
+vm_wait 60 "dummy_udc.0 to be configured" \
 	grep -qx configured /sys/class/udc/dummy_udc.0/state
 first=$(sh "$VM_SRC/gadget/kaputtkvm-gadget" status)
 ino=$(stat -c %i "$G/kaputtkvm/functions/hid.keyboard")
@@ -30,9 +30,9 @@ left=$(ls -A "$G")
 [ -z "$left" ] || vm_fail "configfs not clean after teardown: $left"
 [ -z "$(ls /dev/hidg* 2>/dev/null)" ] || vm_fail "hidg devices remain"
 vm_log "waiting for the target side to notice"
-vm_wait 20 "the target's input devices to go away" sh -c \
+vm_wait 60 "the target's input devices to go away" sh -c \
 	'! grep -qs KaputtKVM /sys/class/input/event*/device/name'
-vm_wait 20 "the target's CD drive to go away" sh -c '! ls -d /sys/block/sr*'
+vm_wait 60 "the target's CD drive to go away" sh -c '! ls -d /sys/block/sr*'
 vm_gadget teardown
 
 vm_log "keyboard only"

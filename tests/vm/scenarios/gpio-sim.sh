@@ -2,7 +2,7 @@
 # gpio-sim -- the simulated chip is visible to libgpiod's tools: lines carry
 # their names, a gpioset output shows in the sim's value, a pull shows in
 # gpioget.
-# vm-timeout: 90
+# vm-timeout: 180
 . "$VM_LIB"
 
 vm_need gpio

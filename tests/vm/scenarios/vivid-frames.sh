@@ -2,7 +2,7 @@
 # vivid-frames -- the V4L2 capture driver gives frames of the asked size.
 # Until capd has its own VM scenarios this uses v4l2-ctl, the same ioctls
 # (S_FMT, REQBUFS, mmap, QBUF/DQBUF, STREAMON).
-# vm-timeout: 120
+# vm-timeout: 240
 . "$VM_LIB"
 
 vm_need capture
