@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,31 @@ gadget_details(struct backend *b)
 	return o;
 }
 
+/*
+ * At stop the loop no longer runs, so a report still waiting for the host
+ * (the release, typically) would be lost and leave a key held on the
+ * target.  Wait for the device once more, bounded, and write the newest.
+ */
+static void
+gadget_final_flush(struct gadget_dev *d, const struct timeval *tv)
+{
+	struct pollfd pfd;
+	int ms = (int)(tv->tv_sec * 1000 + tv->tv_usec / 1000);
+
+	if (d->fd < 0 || d->qn == 0)
+		return;
+	pfd.fd = d->fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, ms > 500 ? 500 : ms) == 1 &&
+	    write(d->fd, d->queue[d->qn - 1], d->len) == (ssize_t)d->len)
+		gadget_log(d, d->queue[d->qn - 1]);
+	else
+		log_warnx("%s: the host took no report at stop; the target may "
+			  "still see keys held",
+		    d->what);
+	d->qn = 0;
+}
+
 /* Closes everything. */
 static void
 gadget_free(struct backend *b)
@@ -409,6 +435,7 @@ gadget_free(struct backend *b)
 	if (g == NULL)
 		return;
 	for (i = 0; i < DEV_N; i++) {
+		gadget_final_flush(&g->dev[i], &g->timeout);
 		gadget_dev_close(&g->dev[i]);
 		free(g->dev[i].path);
 	}

@@ -335,6 +335,50 @@ class StallTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+    def test_release_at_stop_waits_for_host(self):
+        # The pipe is full when hidd stops: the release must still reach
+        # the host once it reads, within the bounded wait.
+        import fcntl
+        import tempfile
+        import threading
+        tmp = tempfile.mkdtemp(prefix="kvmtest-hidd-stop-")
+        fifo = os.path.join(tmp, "hidg0")
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        keep = os.open(fifo, os.O_WRONLY)
+        fcntl.fcntl(reader, 1031, 4096)
+        os.write(keep, b"\xaa" * 4096)       # full: nothing fits
+        d = kvmtest.Daemon("hidd", ["--keyboard", fifo, "--mouse", "none",
+                                    "--mouse-rel", "none", "--udc-state",
+                                    "none", "--write-timeout-ms", "400"],
+                           tmpdir=tmp)
+        try:
+            d.start()                        # its release waits
+            d.ok("POST", "/key", {"code": "KeyK"})   # so does this
+            got = bytearray()
+
+            def host():
+                time.sleep(0.15)
+                end = time.monotonic() + 2
+                while time.monotonic() < end:
+                    try:
+                        got.extend(os.read(reader, 65536))
+                    except BlockingIOError:
+                        time.sleep(0.01)
+            t = threading.Thread(target=host)
+            t.start()
+            self.assertEqual(d.stop(), 0)
+            t.join()
+            self.assertEqual(len(got), 4096 + 8, "only the newest report")
+            self.assertEqual(bytes(got[-8:]), kbd())
+        finally:
+            d.cleanup()
+            os.close(reader)
+            os.close(keep)
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class HidctlTest(unittest.TestCase):
     def run_ctl(self, sock, *args):
         import subprocess
