@@ -28,7 +28,7 @@ sys.exit(0 if l["known"] and l["caps"] == (sys.argv[1] == "on") else 1)' "$1"
 }
 
 set_led 1
-vm_wait 15 "Caps Lock on in hidd's /state" caps on
+vm_wait 60 "Caps Lock on in hidd's /state" caps on
 set_led 0
-vm_wait 15 "Caps Lock off in hidd's /state" caps off
+vm_wait 60 "Caps Lock off in hidd's /state" caps off
 vm_pass "Caps Lock LED round trip: target -> host -> hidg -> /state"

@@ -40,7 +40,7 @@ print(json.dumps({"text": open(sys.argv[1], encoding="utf-8").read(),
 	$rt "$tool" decode "$kbd" "$layout" "$want" 400 >"$VM_RUN/got.txt" \
 		2>"$VM_RUN/decode.err" &
 	dec=$!
-	vm_wait 20 "the decoder on $kbd" grep -q ready "$VM_RUN/decode.err"
+	vm_wait 60 "the decoder on $kbd" grep -q ready "$VM_RUN/decode.err"
 	_vm_now
 	t0=$_now
 	vm_http hidd POST /paste "$(cat "$VM_RUN/body.json")" >/dev/null
@@ -48,7 +48,7 @@ print(json.dumps({"text": open(sys.argv[1], encoding="utf-8").read(),
 	wait "$dec" || st=$?
 	_vm_now
 	[ "$st" = 0 ] || vm_fail "$layout: $(cat "$VM_RUN/decode.err")"
-	vm_wait 30 "the paste to finish" sh -c \
+	vm_wait 60 "the paste to finish" sh -c \
 		"curl -s --unix-socket $VM_RUN/hidd.sock http://kvm/state |
 		 grep -q '\"active\":false'"
 	held=$(vm_http hidd GET /state | python3 -c 'import json, sys

@@ -21,9 +21,9 @@ r = json.load(sys.stdin)["result"]
 sys.exit(0 if r["online"] == (sys.argv[1] == "yes") else 1)' "$1"
 }
 
-vm_wait 15 "hidd online" online yes
+vm_wait 60 "hidd online" online yes
 echo "" >"$udc" || vm_fail "cannot unbind the UDC"
-vm_wait 15 "hidd to report not attached" online no
+vm_wait 60 "hidd to report not attached" online no
 code=$(curl -s -o "$VM_RUN/key.json" -w '%{http_code}' \
 	--unix-socket "$sock" -X POST -H 'Content-Type: application/json' \
 	--data '{"code": "KeyA"}' http://kvm/key)
@@ -34,7 +34,7 @@ grep -q 'not attached' "$VM_RUN/key.json" ||
 vm_http hidd GET /state >/dev/null
 
 echo dummy_udc.0 >"$udc" || vm_fail "cannot bind the UDC again"
-vm_wait 30 "hidd online again" online yes
+vm_wait 60 "hidd online again" online yes
 kbd=$(vm_input_find keyboard)
 vm_input_record "$kbd" kbd2
 vm_http hidd POST /key '{"code": "KeyB"}' >/dev/null
