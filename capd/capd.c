@@ -42,7 +42,7 @@ static const struct config_option options[] = {
 	"do not send a frame identical to the previous one", NULL},
     {"reset-after", 0, CONFIG_INT, &reset_after, 0, 86400, "SECONDS",
 	"with no picture this long, pulse gpiod-ctl's capture-reset line "
-	"(0: never)",
+	"(0: never); backs off while it stays dark",
 	NULL},
     {"gpio-socket", 0, CONFIG_STRING, &gpio_socket, 0, 0, "PATH",
 	"gpiod-ctl's socket (default /run/kaputtkvm/gpiod-ctl.sock)", NULL},

@@ -71,6 +71,7 @@ struct video {
 	char reason[256];
 	int64_t last_frame_us; /* mono, last good picture */
 	int64_t last_reset_us;
+	unsigned int reset_streak; /* pulses since the last picture */
 	int reset_busy;
 	uint64_t resets, reset_failures;
 
@@ -429,18 +430,30 @@ video_reset_cb(int result, struct client_reply *reply, void *arg)
 	log_info("capture-reset pulsed");
 }
 
-/* No picture for --reset-after seconds: ask gpiod-ctl for a pulse. */
+/*
+ * No picture for --reset-after seconds: ask gpiod-ctl for a pulse.  While
+ * the picture stays away (the target may simply be off) the pulses back
+ * off: after N, 2N, 4N ... seconds, at most an hour apart.
+ */
 static void
 video_maybe_reset(struct video *v, int64_t now)
 {
-	int64_t after = (int64_t)v->cfg.reset_after * 1000000;
+	int64_t after = (int64_t)v->cfg.reset_after * 1000000, wait;
 	json_t *body;
 	int r;
 
 	if (after == 0 || v->is_pattern || v->reset_busy ||
-	    now - v->last_frame_us < after || now - v->last_reset_us < after)
+	    now - v->last_frame_us < after)
+		return;
+	if (v->last_reset_us < v->last_frame_us)
+		v->reset_streak = 0; /* the picture came back meanwhile */
+	wait = after << (v->reset_streak < 12 ? v->reset_streak : 12);
+	if (wait > 3600 * (int64_t)1000000)
+		wait = 3600 * (int64_t)1000000;
+	if (v->reset_streak > 0 && now - v->last_reset_us < wait)
 		return;
 	v->last_reset_us = now;
+	v->reset_streak++;
 	v->resets++;
 	log_warnx("no picture for %u s: asking gpiod-ctl to pulse "
 		  "capture-reset",

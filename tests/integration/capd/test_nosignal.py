@@ -98,8 +98,15 @@ class NoSignalTest(unittest.TestCase):
                 line, body = fake.requests[0]
                 self.assertEqual(line, "POST /pulse HTTP/1.1")
                 self.assertEqual(body, {"line": "capture-reset"})
+                # while it stays dark the pulses back off: 2 s, then 4 s
+                time.sleep(2.5)
+                self.assertEqual(len(fake.requests), 1, fake.requests)
+                deadline = time.monotonic() + 6
+                while len(fake.requests) < 2 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                self.assertEqual(len(fake.requests), 2, "no second pulse")
                 st = wait_state(d, lambda r:
-                                r["capture_resets"]["requested"] >= 1)
+                                r["capture_resets"]["requested"] >= 2)
                 self.assertEqual(st["capture_resets"]["failed"], 0)
                 # the loop never blocked meanwhile
                 t0 = time.monotonic()
