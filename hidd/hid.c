@@ -200,8 +200,8 @@ hid_key_apply(struct hid *hd, unsigned int client, uint8_t usage, int down)
 		return 0; /* a repeat, or up of a key not held */
 	hid_own(hd, usage, client, down);
 	hd->n_keys++;
-	if ((r = hid_send_kbd(hd, &old)) == -ENODEV && down) {
-		/* Dropped: the key must not appear held later.  A release
+	if ((r = hid_send_kbd(hd, &old)) < 0 && down) {
+		/* Refused or dropped: the key must not appear held later.  A release
 		 * is kept, so nothing can stick. */
 		struct report_kbd with = hd->kbd;
 
@@ -322,7 +322,7 @@ hid_mouse_button(struct hid *hd, unsigned int client, uint8_t button, int down)
 		return 0;
 	hd->n_mouse++;
 	r = hid_send_mouse(hd, hd->mouse_kind, button, 0, 0, 0, 0);
-	if (r == -ENODEV && down) {
+	if (r < 0 && down) {
 		/* Dropped, so not held later (the backend hears it too). */
 		hd->mouse.buttons = old;
 		hid_send_mouse(hd, hd->mouse_kind, button, 0, 0, 0, 0);

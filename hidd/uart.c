@@ -572,6 +572,11 @@ uart_mouse(struct backend *b, const struct backend_mouse *m)
 		return error_set(-EOPNOTSUPP,
 		    "the serial HID firmware has no "
 		    "horizontal wheel");
+	if (u->cfg.protocol == UART_CH9329 &&
+	    (m->changed & (REPORT_BTN_BACK | REPORT_BTN_FORWARD)))
+		return error_set(-EOPNOTSUPP,
+		    "the CH9329 mouse has only "
+		    "left, right and middle buttons");
 	moved = m->kind == BACKEND_MOUSE_ABS &&
 	    (!u->mouse_known || m->x != u->mouse.x || m->y != u->mouse.y);
 	if (m->kind == BACKEND_MOUSE_ABS) {

@@ -283,6 +283,8 @@ class Crc16Test(UartCase):
         st, body = self.d.json("POST", "/key", {"code": "Lang1"})
         self.assertEqual(st, 400, body)
         self.assertIn("Lang1", body["error"]["message"])
+        self.assertEqual(self.state()["held"]["keys"], [], "refused, so "
+                         "not held")
 
     def test_release_at_stop(self):
         s = self.sim
@@ -394,6 +396,11 @@ class Ch9329Test(UartCase):
         self.d.ok("POST", "/mouse", {"x": 32767, "y": 0})
         s.wait(lambda: any(f[3] == 4 and f[7:9] == b"\xff\x0f"
                            for f in s.frames), what="absolute at 4095")
+        # Three buttons only: the others are refused, not dropped.
+        st, body = self.d.json("POST", "/mouse", {"button": "back"})
+        self.assertEqual(st, 405, body)
+        self.assertIn("CH9329", body["error"]["message"])
+        self.assertEqual(self.state()["mouse"]["buttons"], [])
 
 
 if __name__ == "__main__":
