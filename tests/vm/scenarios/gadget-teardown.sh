@@ -36,8 +36,18 @@ vm_wait 60 "the target's CD drive to go away" sh -c '! ls -d /sys/block/sr*'
 vm_gadget teardown
 
 vm_log "keyboard only"
-# Only the keyboard: the target sees it and no mouse.
-vm_gadget setup --udc dummy_udc.0 --no-mouse --no-relmouse --no-storage
+# Only the keyboard (from a config file's [gadget] section): the target
+# sees it and no mouse.
+cat >"$VM_RUN/k.conf" <<'EOF'
+[hidd]
+keyboard = /dev/hidg0
+[gadget]
+udc = dummy_udc.0
+mouse = no
+relmouse = no
+storage = no
+EOF
+vm_gadget setup --config "$VM_RUN/k.conf"
 links=
 for l in "$G"/kaputtkvm/configs/c.1/*; do
 	[ -L "$l" ] && links="$links ${l##*/}"
@@ -62,7 +72,8 @@ if sh "$VM_SRC/gadget/kaputtkvm-gadget" setup --udc nope --wait 1; then
 	vm_fail "setup succeeded with UDC 'nope'"
 fi
 [ -z "$(ls -A "$G")" ] || vm_fail "a failed setup left $(ls -A "$G")"
-vm_gadget setup --udc dummy_udc.0 --name other --no-storage
+vm_gadget setup --udc dummy_udc.0 --name other --no-mouse --no-relmouse \
+	--no-storage
 if sh "$VM_SRC/gadget/kaputtkvm-gadget" setup --udc dummy_udc.0; then
 	vm_fail "two gadgets bound to dummy_udc.0"
 fi
