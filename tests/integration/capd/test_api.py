@@ -152,6 +152,18 @@ class ApiTest(unittest.TestCase):
                                  timeout=20)
             self.assertEqual(out.returncode, 2)
 
+    def test_config_file(self):
+        conf = ("[capd]\nsource = pattern\nresolution = 320x240\n"
+                "fps = 12\nquality = 61\ndrop-same-frames = yes\n")
+        with kvmtest.Daemon("capd", [], config=conf) as d:
+            st = d.ok("GET", "/state")
+            self.assertEqual((st["source"], st["resolution"], st["fps"],
+                              st["quality"], st["drop_same_frames"]),
+                             ("pattern", "320x240", 12, 61, True))
+        # the command line wins over the file
+        with kvmtest.Daemon("capd", ["--quality", "33"], config=conf) as d:
+            self.assertEqual(d.ok("GET", "/state")["quality"], 33)
+
     def test_check_config(self):
         out = subprocess.run([kvmtest.binary("capd"), "--config", "/dev/null",
                               "--source", "pattern", "--resolution", "10x",
