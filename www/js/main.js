@@ -53,7 +53,8 @@ new Media({
 	list: $('media-list'), state: $('media-state'), msg: $('media-msg'),
 	cdrom: $('media-cdrom'), readonly: $('media-readonly'), eject: $('media-eject'),
 	force: $('media-force'), forceLabel: $('media-force-label'),
-	upload: $('upload-form'), file: $('upload-file'), uploadSend: $('upload-send'),
+	upload: $('upload-form'), file: $('upload-file'), overwrite: $('upload-overwrite'),
+	uploadSend: $('upload-send'),
 	uploadCancel: $('upload-cancel'), bar: $('upload-progress'), uploadMsg: $('upload-msg'),
 }, confirmDialog);
 new Power({

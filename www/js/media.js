@@ -186,7 +186,8 @@ export class Media {
 		const started = performance.now();
 		let last = {t: started, n: 0}, speed = 0;
 		this.xhr = xhr;
-		xhr.open('PUT', `/api/media/images/${encodeURIComponent(file.name)}`);
+		const query = this.els.overwrite.checked ? '?overwrite=1' : '';
+		xhr.open('PUT', `/api/media/images/${encodeURIComponent(file.name)}${query}`);
 		xhr.setRequestHeader(CSRF_HEADER, '1');
 		xhr.setRequestHeader('Content-Type', 'application/octet-stream');
 		xhr.upload.addEventListener('progress', (e) => {
