@@ -502,6 +502,7 @@ def main():
     except (OSError, ValueError):
         pass
     keep = os.environ.get("KAPUTTKVM_VM_KEEP") == "1"
+    os.remove(initrd)   # the results are kept, not this copy
     if status.startswith("cannot-run: "):
         print("SKIP: QEMU cannot run here: %s" % status[12:], flush=True)
         shutil.rmtree(tmpdir, ignore_errors=True)
