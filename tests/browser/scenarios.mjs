@@ -435,6 +435,57 @@ scenarios['paste-refused'] = async (ctx) => {
 	assert.deepEqual(keyboardReports().slice(from), [], 'a refused paste typed something');
 };
 
+// A long paste shows its progress and can be cancelled; nothing stays held.
+scenarios['paste-cancel'] = async (ctx) => {
+	const page = await open(ctx);
+	await until('the layout list', async () =>
+		(await page.locator('#paste-layout option').count()) > 10);
+	await page.locator('#paste-layout').selectOption('us');
+	await page.locator('#paste-text').fill('The quick brown fox jumps over the lazy dog. '.repeat(20));
+	await sleep(300);
+	const from = keyboardReports().length;
+	await page.locator('#paste-send').click();
+	const msg = page.locator('#paste-msg');
+	await until('typing progress', async () => {
+		const m = /^Typing (\d+) of (\d+) keystrokes \(us\)/.exec(await msg.textContent());
+		return m && Number(m[1]) > 0 && Number(m[1]) < Number(m[2]);
+	}, 20000, 20);
+	const bar = await page.locator('#paste-progress').evaluate((e) => e.value);
+	assert.ok(bar > 0 && bar < 1, `progress bar at ${bar}`);
+	await shot(page, 'paste-typing');
+	assert.ok(await page.locator('#paste-cancel').isEnabled());
+	await page.locator('#paste-cancel').click();
+	await until('the cancellation', async () =>
+		/^Cancelled after \d+ of \d+ keystrokes\./.test(await msg.textContent()));
+	const got = await settledReports(from, 2);
+	assert.equal(got.at(-1), report(0), 'a key is held after the cancel');
+	assert.ok(got.length < 900 * 2, `${got.length} reports: the cancel did not stop it`);
+	assert.ok(await page.locator('#paste-send').isEnabled());
+	assert.deepEqual(page.errors, []);
+};
+
+// Relative mouse under pointer lock: movements arrive as deltas.
+scenarios['mouse-relative'] = async (ctx) => {
+	const page = await open(ctx);
+	const rel = () => fs.readFileSync(path.join(STATE, 'logs', 'hid-reports.log'), 'utf8')
+		.split('\n').filter((l) => / hidg2 relmouse: /.test(l))
+		.map((l) => /relmouse: ((?:[0-9a-f]{2} ?){4})/.exec(l)[1].trim().split(' ')
+			.map((h) => (parseInt(h, 16) << 24) >> 24));
+	await page.locator('#mouse-relative').check();
+	const box = await page.locator('#console').boundingBox();
+	await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+	await page.mouse.down();
+	await page.mouse.up();
+	await until('pointer lock', () => page.evaluate(() =>
+		document.pointerLockElement === document.getElementById('console')), 5000);
+	const from = rel().length;
+	await page.mouse.move(box.x + box.width / 2 + 30, box.y + box.height / 2 - 20);
+	await until('a relative report', () => rel().slice(from).some((r) => r[1] || r[2]));
+	const sum = rel().slice(from).reduce((a, r) => [a[0] + r[1], a[1] + r[2]], [0, 0]);
+	assert.deepEqual(sum, [30, -20]);
+	assert.deepEqual(page.errors, []);
+};
+
 // Upload with progress and speed, mount as CD, eject, delete.
 scenarios['media'] = async (ctx) => {
 	const page = await open(ctx);
