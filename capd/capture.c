@@ -505,6 +505,8 @@ capture_to_frame(struct capture *c, const struct v4l2_buffer *b,
 	int64_t ts, mono = frame_mono_us();
 	int r;
 
+	if (n == 0 && c->format != FRAME_JPEG)
+		n = c->sizeimage; /* some old drivers leave bytesused at 0 */
 	if (n > c->bufs[b->index].length)
 		n = c->bufs[b->index].length;
 	if (c->format == FRAME_JPEG) {
