@@ -50,13 +50,15 @@ error_http_status(int err)
 	case -EDOM:
 	case -ERANGE:
 		return 400;
-	case -EPERM:
-	case -EACCES:
+	case -EPERM:		/* a policy refusal (a foreign Origin) */
 		return 403;
 	case -ENOENT:
 		return 404;
-	case -EOPNOTSUPP:
+	case -EBADRQC:		/* the server's own "method not allowed" */
 		return 405;
+	case -EOPNOTSUPP:	/* a feature this KVM's hardware lacks */
+	case -ENOSYS:
+		return 501;
 	case -EBUSY:
 	case -EEXIST:
 	case -EALREADY:
@@ -94,6 +96,8 @@ error_code(int err)
 		return "not_found";
 	case 405:
 		return "method_not_allowed";
+	case 501:
+		return "not_supported";
 	case 409:
 		return err == -EEXIST ? "exists" : "busy";
 	case 413:

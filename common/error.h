@@ -18,8 +18,12 @@ void		 error_clear(void);
 /*
  * The one errno -> HTTP mapping: -EINVAL 400, -ENOENT 404, -EBUSY 409,
  * -ENOSPC 507, -ENODEV/-EAGAIN 503, anything else 500.  A few more that
- * the daemons need: -EEXIST 409, -EPERM/-EACCES 403, -ENAMETOOLONG 400,
- * -EMSGSIZE/-E2BIG 413, -EOPNOTSUPP 405, -ETIMEDOUT 504.
+ * the daemons need: -EEXIST 409 (a name taken), -EPERM 403 (a policy
+ * refusal such as a foreign Origin; not -EACCES, which is our own file
+ * permission problem: 500), -ENAMETOOLONG 400, -EMSGSIZE/-E2BIG 413,
+ * -EOPNOTSUPP/-ENOSYS 501 (a feature this KVM's hardware lacks),
+ * -EBADRQC 405 (the HTTP server's own "method not allowed", sent with
+ * Allow), -ETIMEDOUT 504 (another daemon did not answer).
  */
 int		 error_http_status(int err);
 /* A stable machine-readable code for the envelope: "invalid", "not_found",
