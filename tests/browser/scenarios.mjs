@@ -286,6 +286,28 @@ scenarios['video-nosignal'] = async (ctx) => {
 	assert.deepEqual(page.errors, []);
 };
 
+// A hidden tab takes no frames; shown again, the picture moves again.
+scenarios['video-hidden'] = async (ctx) => {
+	const page = await open(ctx);
+	const frames = async () => Number(await page.locator('#video').getAttribute('data-frames'));
+	const hide = (hidden) => page.evaluate((h) => {
+		Object.defineProperty(document, 'hidden', {value: h, configurable: true});
+		document.dispatchEvent(new Event('visibilitychange'));
+	}, hidden);
+	await hide(true);
+	const overlay = page.locator('#video-overlay');
+	await until('the paused overlay', async () => (await overlay.getAttribute('data-kind')) === 'paused');
+	const n = await frames();
+	await sleep(1500);
+	assert.ok((await frames()) - n <= 1, 'frames arrived while hidden');
+	await until('capd without stream clients', async () =>
+		(await api(ctx, 'GET', '/api/video/state')).clients.length === 0, 10000);
+	await hide(false);
+	await until('frames again', async () => (await frames()) > n + 10);
+	assert.ok(await overlay.isHidden());
+	assert.deepEqual(page.errors, []);
+};
+
 // Keyboard only: Tab to the menu, arrows to "Win", Enter sends it; the
 // console is left with Ctrl+Shift+F12.
 scenarios['keyboard-nav'] = async (ctx) => {
@@ -567,6 +589,12 @@ scenarios['media'] = async (ctx) => {
 // (A directory LUN cannot lock, so mediad's 409 is played by the test.)
 scenarios['media-locked'] = async (ctx) => {
 	const page = await open(ctx);
+	await page.route('**/api/media/state', (route) => route.fulfill({
+		status: 200, contentType: 'application/json',
+		body: JSON.stringify({ok: true, result: {luns: [{lun: 0, mounted: true,
+			image: 'installer.iso', cdrom: true, readonly: true,
+			locked_by_target: true}]}}),
+	}));
 	const bodies = [];
 	await page.route('**/api/media/eject', async (route) => {
 		bodies.push(route.request().postDataJSON());
@@ -578,13 +606,15 @@ scenarios['media-locked'] = async (ctx) => {
 			await route.fulfill({status: 200, contentType: 'application/json',
 				body: JSON.stringify({ok: true, result: {}})});
 	});
-	await page.evaluate(() => (document.getElementById('media-eject').disabled = false));
+	await until('the mounted image', async () =>
+		/installer\.iso as CD-ROM, read-only — locked by the target/.test(
+			await page.locator('#media-state').textContent()));
 	assert.ok(await page.locator('#media-force-label').isHidden());
 	await page.locator('#media-eject').click();
 	await until('the force option', () => page.locator('#media-force-label').isVisible());
 	assert.match(await page.locator('#media-msg').textContent(), /locked by the target/);
+	await shot(page, 'media-locked');
 	await page.locator('#media-force').check();
-	await page.evaluate(() => (document.getElementById('media-eject').disabled = false));
 	await page.locator('#media-eject').click();
 	await until('the forced eject', async () =>
 		(await page.locator('#media-msg').textContent()) === 'Ejected (forced).');

@@ -102,6 +102,18 @@ export class Video {
 		this.img.addEventListener('error', () => this.shown());
 		els.snapshot.addEventListener('click', () => this.snapshot(els.onError));
 		els.fullscreen.addEventListener('click', () => this.fullscreen(els.onError));
+		// A hidden tab takes no frames (a board's uplink is precious).
+		document.addEventListener('visibilitychange', () => {
+			if (document.hidden) {
+				this.paused = true;
+				if (this.abort)
+					this.abort.abort(new Error('paused while the tab is hidden'));
+			} else if (this.paused) {
+				this.paused = false;
+				if (!this.running)
+					this.connect();
+			}
+		});
 		setInterval(() => this.tick(), 1000);
 		this.pollState();
 		setInterval(() => this.pollState(), 2000);
@@ -122,6 +134,7 @@ export class Video {
 	}
 
 	async connect() {
+		this.running = true;
 		this.abort = new AbortController();
 		const signal = this.abort.signal;
 		let reason;
@@ -157,6 +170,13 @@ export class Video {
 				reason = e.message.startsWith('the ') ? e.message : `the video stream broke (${e.message})`;
 		}
 		clearInterval(this.watchdog);
+		this.running = false;
+		if (this.paused) {
+			this.problem = 'paused while the tab is hidden';
+			this.showState('Paused while the tab is hidden', 'paused');
+			return;
+		}
+		this.running = true;     // until the retry timer fires
 		this.retry(reason);
 	}
 
@@ -165,7 +185,11 @@ export class Video {
 		this.attempt++;
 		this.problem = reason;
 		this.showState(`Reconnecting in ${(delay / 1000).toFixed(1)} s: ${reason}`, 'reconnecting');
-		setTimeout(() => this.connect(), delay);
+		setTimeout(() => {
+			this.running = false;
+			if (!this.paused)
+				this.connect();
+		}, delay);
 	}
 
 	frame(jpeg) {
