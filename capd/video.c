@@ -33,6 +33,7 @@
 #include "xmalloc.h"
 
 #define STALL_US	2000000 /* no frame for this long: offline */
+#define VIDEO_RESET_MS	500	/* capture-reset held active this long */
 #define ENCODE_GRACE_US 500000	/* snapshot: encode time allowance */
 
 struct video_waiter {
@@ -72,6 +73,7 @@ struct video {
 	int64_t last_frame_us; /* mono, last good picture */
 	int64_t last_reset_us;
 	unsigned int reset_streak; /* pulses since the last picture */
+	int reset_disabled;	   /* gpiod-ctl has no capture-reset line */
 	int reset_busy;
 	uint64_t resets, reset_failures;
 
@@ -417,17 +419,28 @@ static void
 video_reset_cb(int result, struct client_reply *reply, void *arg)
 {
 	struct video *v = arg;
+	json_t *msg = NULL;
 
 	v->reset_busy = 0;
-	if (result < 0 || reply == NULL || reply->status != 200) {
-		v->reset_failures++;
-		log_warnx("capture-reset via %s failed: %s", v->cfg.gpio_socket,
-		    result < 0		       ? strerror(-result)
-			: reply && reply->body ? reply->body
-					       : "no reply");
+	if (result >= 0 && reply != NULL && reply->status == 200) {
+		log_info("capture-reset pulsed");
 		return;
 	}
-	log_info("capture-reset pulsed");
+	v->reset_failures++;
+	if (reply != NULL && reply->json != NULL)
+		msg = json_object_get(
+		    json_object_get(reply->json, "error"), "message");
+	log_warnx("capture-reset via %s failed: %s", v->cfg.gpio_socket,
+	    result < 0		      ? strerror(-result)
+		: json_is_string(msg) ? json_string_value(msg)
+				      : "no JSON reply");
+	/* gpiod-ctl's contract: 400 means this installation has no such
+	 * line; stop asking (409 busy and 5xx are retried with the backoff) */
+	if (result >= 0 && reply != NULL && reply->status == 400) {
+		v->reset_disabled = 1;
+		log_warnx(
+		    "capture-reset: not asking again until capd restarts");
+	}
 }
 
 /*
@@ -442,7 +455,7 @@ video_maybe_reset(struct video *v, int64_t now)
 	json_t *body;
 	int r;
 
-	if (after == 0 || v->is_pattern || v->reset_busy ||
+	if (after == 0 || v->is_pattern || v->reset_busy || v->reset_disabled ||
 	    now - v->last_frame_us < after)
 		return;
 	if (v->last_reset_us < v->last_frame_us)
@@ -458,9 +471,10 @@ video_maybe_reset(struct video *v, int64_t now)
 	log_warnx("no picture for %u s: asking gpiod-ctl to pulse "
 		  "capture-reset",
 	    v->cfg.reset_after);
-	body = json_pack("{s:s}", "line", "capture-reset");
+	body = json_pack(
+	    "{s:s, s:i}", "line", "capture-reset", "ms", VIDEO_RESET_MS);
 	r = client_call_async(v->base, v->cfg.gpio_socket, "POST", "/pulse",
-	    body, 3000, video_reset_cb, v);
+	    body, VIDEO_RESET_MS + 2500, video_reset_cb, v);
 	json_decref(body);
 	if (r < 0) {
 		v->reset_failures++;
@@ -714,9 +728,10 @@ video_state(struct video *v)
 	    json_integer((json_int_t)(st.dropped_busy + st.dropped_stale +
 		v->dropped_same + v->dropped_bad)));
 	json_object_set_new(o, "capture_resets",
-	    json_pack("{s:I, s:I, s:i}", "requested", (json_int_t)v->resets,
-		"failed", (json_int_t)v->reset_failures, "after_seconds",
-		(int)v->cfg.reset_after));
+	    json_pack("{s:I, s:I, s:i, s:b}", "requested",
+		(json_int_t)v->resets, "failed", (json_int_t)v->reset_failures,
+		"after_seconds", (int)v->cfg.reset_after, "disabled",
+		v->reset_disabled));
 	return o;
 }
 

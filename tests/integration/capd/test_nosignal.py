@@ -17,8 +17,9 @@ from capdtest import Stream, probe, wait_state  # noqa: E402
 class FakeGpiod:
     """A stand-in for gpiod-ctl's socket that records requests."""
 
-    def __init__(self, path):
+    def __init__(self, path, status=200):
         self.path = path
+        self.status = status
         self.requests = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
@@ -47,10 +48,14 @@ class FakeGpiod:
                 body += c.recv(4096)
             self.requests.append((head.split(b"\r\n")[0].decode(),
                                   json.loads(body or b"null")))
-            reply = b'{"ok": true, "result": {}}'
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            if self.status == 200:
+                reply = b'{"ok": true, "result": {}}'
+            else:
+                reply = (b'{"ok": false, "error": {"code": "invalid", '
+                         b'"message": "no line named \\"capture-reset\\""}}')
+            c.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
                       b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
-                      % (len(reply), reply))
+                      % (self.status, len(reply), reply))
             c.close()
 
     def close(self):
@@ -97,7 +102,7 @@ class NoSignalTest(unittest.TestCase):
                 self.assertTrue(fake.requests, "no request to gpiod-ctl")
                 line, body = fake.requests[0]
                 self.assertEqual(line, "POST /pulse HTTP/1.1")
-                self.assertEqual(body, {"line": "capture-reset"})
+                self.assertEqual(body, {"line": "capture-reset", "ms": 500})
                 # while it stays dark the pulses back off: 2 s, then 4 s
                 time.sleep(2.5)
                 self.assertEqual(len(fake.requests), 1, fake.requests)
@@ -112,6 +117,23 @@ class NoSignalTest(unittest.TestCase):
                 t0 = time.monotonic()
                 d.ok("GET", "/state")
                 self.assertLess(time.monotonic() - t0, 1.0)
+        finally:
+            fake.close()
+            kvmtest.shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_reset_without_such_line(self):
+        """gpiod-ctl's 400 (no capture-reset line here): capd stops asking."""
+        tmp = kvmtest.tempfile.mkdtemp(prefix="kvmtest-gpiod-")
+        fake = FakeGpiod(os.path.join(tmp, "gpiod-ctl.sock"), status=400)
+        try:
+            with kvmtest.Daemon("capd", ["--source", "/nonexistent/video7",
+                                         "--reset-after", "1",
+                                         "--gpio-socket", fake.path]) as d:
+                st = wait_state(d, lambda r: r["capture_resets"]["disabled"])
+                self.assertEqual(st["capture_resets"]["failed"], 1)
+                time.sleep(3.5)
+                self.assertEqual(len(fake.requests), 1, fake.requests)
+                self.assertIn("no line named", d.log())
         finally:
             fake.close()
             kvmtest.shutil.rmtree(tmp, ignore_errors=True)
