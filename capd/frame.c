@@ -11,10 +11,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "frame.h"
+#include "log.h"
 #include "xmalloc.h"
+
+static void frame_free_buf(struct frame *);
 
 struct frame_pool {
 	pthread_mutex_t lock;
@@ -33,7 +37,7 @@ frame_pool_release(struct frame_pool *p)
 	if (atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
 	for (i = 0; i < p->nidle; i++) {
-		free(p->idle[i]->buf);
+		frame_free_buf(p->idle[i]);
 		free(p->idle[i]);
 	}
 	free(p->idle);
@@ -41,12 +45,44 @@ frame_pool_release(struct frame_pool *p)
 	free(p);
 }
 
+/*
+ * Large buffers are mapped, not malloc'ed: their pages are given back to
+ * the system when freed and only the pages a JPEG really fills count as
+ * resident, so capd's memory follows the frames it holds, whatever the
+ * allocator's thresholds and arenas.
+ */
+#define FRAME_MMAP_MIN (256 * 1024)
+
+/* Give a frame's buffer back. */
+static void
+frame_free_buf(struct frame *f)
+{
+	if (f->buf == NULL)
+		return;
+	if (f->buf_size >= FRAME_MMAP_MIN)
+		munmap(f->buf, f->buf_size);
+	else
+		free(f->buf);
+	f->buf = NULL;
+}
+
 /* Allocate a buffer with room for cap bytes plus head- and tailroom. */
 static void
 frame_alloc_buf(struct frame *f, size_t cap)
 {
-	free(f->buf);
-	f->buf = xmalloc(FRAME_HEADROOM + cap + FRAME_TAILROOM);
+	size_t n = FRAME_HEADROOM + cap + FRAME_TAILROOM;
+	void *m;
+
+	frame_free_buf(f);
+	if (n >= FRAME_MMAP_MIN) {
+		m = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			fatal("cannot map a %zu-byte frame", n);
+		f->buf = m;
+	} else
+		f->buf = xmalloc(n);
+	f->buf_size = n;
 	f->data = f->buf + FRAME_HEADROOM;
 	f->cap = cap;
 }
@@ -188,7 +224,7 @@ frame_unref(struct frame *f)
 		pthread_mutex_unlock(&p->lock);
 	}
 	if (f != NULL) {
-		free(f->buf);
+		frame_free_buf(f);
 		free(f);
 	}
 	if (p != NULL)

@@ -34,6 +34,7 @@ struct frame {
 	atomic_uint refs;
 	struct frame_pool *pool; /* NULL: freed on last unref */
 	uint8_t *buf;		 /* headroom + cap + tailroom */
+	size_t buf_size;	 /* bytes at buf */
 	uint8_t *data;		 /* buf + FRAME_HEADROOM */
 	size_t cap;		 /* bytes available at data */
 	size_t len;		 /* bytes used at data */

@@ -80,8 +80,13 @@ class StreamTest(unittest.TestCase):
     def test_slow_client_bounded(self):
         """A client that stops reading for 10 s neither grows capd's memory
         by more than a few frames nor slows another client."""
+        # under AddressSanitizer freed memory sits in a quarantine and
+        # would count as growth: no quarantine for this measurement
+        env = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+               ":quarantine_size_mb=0"}
         with kvmtest.Daemon("capd", ["--source", "pattern", "--resolution",
-                                     "1280x720", "--fps", "30"]) as d:
+                                     "1280x720", "--fps", "30"],
+                            env=env) as d:
             reader = Stream(d.socket)
             for _ in range(30):          # warm up: pools filled
                 reader.part()
@@ -96,6 +101,7 @@ class StreamTest(unittest.TestCase):
             for _ in range(10):
                 reader.part()
             rss0 = kvmtest.rss_kib(d.pid)
+            pub0 = d.ok("GET", "/state")["frames"]["published"]
             start = time.monotonic()
             n = 0
             while time.monotonic() - start < 10.0:
@@ -104,6 +110,7 @@ class StreamTest(unittest.TestCase):
             fps = n / (time.monotonic() - start)
             rss1 = kvmtest.rss_kib(d.pid)
             st = d.ok("GET", "/state")
+            published = st["frames"]["published"] - pub0
             stalled_state = [c for c in st["clients"]
                              if c["sent"] < 10]
             reader.close()
@@ -113,8 +120,11 @@ class StreamTest(unittest.TestCase):
             sys.stderr.write("reader %.1f fps alone, %.1f fps beside a stalled "
                              "client; RSS %d -> %d KiB; JPEG %.0f KiB\n"
                              % (fps0, fps, rss0, rss1, frame_kib))
-            self.assertGreaterEqual(fps, 0.8 * fps0,
-                                    "the reader was slowed down")
+            # the reader gets (nearly) every frame capd makes, however fast
+            # this machine is today
+            self.assertGreaterEqual(n, 0.9 * published - 3,
+                                    "the reader got %d of %d frames: slowed "
+                                    "down" % (n, published))
             # a few frames: raw and encoded buffers of the pools
             self.assertLess(rss1 - rss0, 4 * raw_kib + 4 * frame_kib + 2048)
             self.assertEqual(len(stalled_state), 1, st["clients"])
