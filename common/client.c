@@ -254,8 +254,35 @@ struct client_async {
 	struct bufferevent	*bev;
 	client_cb		*cb;
 	void			*arg;
-	int			 done;
+	struct event_base	*base;
+	struct client_async	*next, **prevp;	/* the in-flight list */
 };
+
+/* Calls in flight, so a daemon that stops can free them (loop thread only). */
+static struct client_async	*client_inflight;
+
+/* Frees one async call's resources and unlinks it. */
+static void
+client_async_free(struct client_async *ca)
+{
+	if ((*ca->prevp = ca->next) != NULL)
+		ca->next->prevp = ca->prevp;
+	bufferevent_free(ca->bev);
+	free(ca);
+}
+
+/* Drops every call still in flight on base without calling back. */
+void
+client_cancel_all(struct event_base *base)
+{
+	struct client_async	*ca, *next;
+
+	for (ca = client_inflight; ca != NULL; ca = next) {
+		next = ca->next;
+		if (ca->base == base)
+			client_async_free(ca);
+	}
+}
 
 /* Finishes an async call once: reply or error to the callback. */
 static void
@@ -275,8 +302,7 @@ client_async_finish(struct client_async *ca, int eof, int err)
 		r = err;
 	ca->cb(r < 0 ? r : 0, r < 0 ? NULL : &reply, ca->arg);
 	client_reply_free(&reply);
-	bufferevent_free(ca->bev);
-	free(ca);
+	client_async_free(ca);
 }
 
 /* More of the reply arrived: finish if it is whole. */
@@ -320,6 +346,11 @@ client_call_async(struct event_base *base, const char *socket_path,
 	ca = xcalloc(1, sizeof(*ca));
 	ca->cb = cb;
 	ca->arg = arg;
+	ca->base = base;
+	if ((ca->next = client_inflight) != NULL)
+		ca->next->prevp = &ca->next;
+	client_inflight = ca;
+	ca->prevp = &client_inflight;
 	ca->bev = bufferevent_socket_new(base, -1,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (ca->bev == NULL)

@@ -43,5 +43,8 @@ typedef void client_cb(int result, struct client_reply *, void *arg);
 int	client_call_async(struct event_base *, const char *socket_path,
 	    const char *method, const char *target, json_t *json_body,
 	    int timeout_ms, client_cb *cb, void *arg);
+/* Frees the calls still in flight on an event loop, without calling their
+ * callbacks: for a daemon that stops (daemon_free() does it). */
+void	client_cancel_all(struct event_base *);
 
 #endif

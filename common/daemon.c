@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "client.h"
 #include "daemon.h"
 #include "error.h"
 #include "log.h"
@@ -266,6 +267,7 @@ daemon_free(struct daemon *d)
 		return;
 	if (!d->stopping)
 		daemon_notify("STOPPING=1");
+	client_cancel_all(d->base);
 	for (i = d->nstops; i > 0; i--)
 		d->stops[i - 1].cb(d->stops[i - 1].arg);
 	free(d->stops);
