@@ -32,6 +32,9 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include "api.h"
 #include "error.h"
 #include "http.h"
@@ -1411,13 +1414,25 @@ http_reply_write_ref(struct http_request *req, const void *data, size_t len,
 		req->reply_left -= (int64_t)n;
 }
 
-/* Bytes queued that have not reached the socket yet. */
+/*
+ * Bytes queued that the peer has not read yet: ours, plus what still waits
+ * in the kernel's send queue.  Counting the kernel's share matters for the
+ * MJPEG stream: a UNIX socket's buffer holds several frames, which a slow
+ * reader would otherwise see as lag.
+ */
 size_t
 http_reply_pending(const struct http_request *req)
 {
+	size_t	n;
+	int	outq = 0;
+
 	if (req->conn->dead)
 		return 0;
-	return evbuffer_get_length(bufferevent_get_output(req->conn->bev));
+	n = evbuffer_get_length(bufferevent_get_output(req->conn->bev));
+	if (ioctl(bufferevent_getfd(req->conn->bev), SIOCOUTQ, &outq) == 0 &&
+	    outq > 0)
+		n += (size_t)outq;
+	return n;
 }
 
 /* Sets the drain and close callbacks of a reply. */

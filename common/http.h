@@ -136,8 +136,9 @@ void http_reply_buffer(struct http_request *, int status,
  * Streamed replies (MJPEG, downloads).  http_reply_start() sends the status
  * and headers; content_length < 0 means none is known and the connection
  * closes after http_reply_end().  Data is queued on the connection:
- * http_reply_pending() says how much has not reached the socket yet, and the
- * drain callback runs each time the queue empties.  The close callback runs
+ * http_reply_pending() says how much the peer has not read yet (our queue and
+ * the kernel's send queue), and the drain callback runs each time our queue
+ * empties (the kernel's share may still be in flight then).  The close callback runs
  * once if the peer goes away (or the server is freed) before
  * http_reply_end(); the request is gone after it returns.
  */
