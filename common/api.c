@@ -35,7 +35,7 @@ api_envelope_error(int err, const char *message)
 static void
 api_reply_json(struct http_request *req, int status, json_t *v)
 {
-	char	*s;
+	char *s;
 
 	s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(v);
@@ -56,7 +56,7 @@ api_reply_ok(struct http_request *req, json_t *result)
 void
 api_reply_error(struct http_request *req, int err, const char *message)
 {
-	char	buf[256];
+	char buf[256];
 
 	if (message == NULL)
 		message = error_get();
@@ -68,16 +68,16 @@ api_reply_error(struct http_request *req, int err, const char *message)
 	if (error_http_status(err) >= 500)
 		log_warnx("%s %s: %s", http_request_method_name(req),
 		    http_request_path(req), message);
-	api_reply_json(req, error_http_status(err),
-	    api_envelope_error(err, message));
+	api_reply_json(
+	    req, error_http_status(err), api_envelope_error(err, message));
 }
 
 /* api_reply_error with a formatted message. */
 void
 api_reply_errorf(struct http_request *req, int err, const char *fmt, ...)
 {
-	char	msg[512];
-	va_list	ap;
+	char msg[512];
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -89,15 +89,15 @@ api_reply_errorf(struct http_request *req, int err, const char *fmt, ...)
 int
 api_read_json(struct http_request *req, json_t **ret_obj)
 {
-	json_error_t	 jerr;
-	const char	*body;
-	size_t		 len;
-	json_t		*v;
+	json_error_t jerr;
+	const char *body;
+	size_t len;
+	json_t *v;
 
 	body = http_request_body(req, &len);
 	if (body == NULL || len == 0)
-		return error_set(-EINVAL,
-		    "the request needs a JSON object as its body");
+		return error_set(
+		    -EINVAL, "the request needs a JSON object as its body");
 	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (v == NULL)
 		return error_set(-EINVAL,
@@ -115,13 +115,13 @@ api_read_json(struct http_request *req, json_t **ret_obj)
 int
 api_get_string(json_t *obj, const char *key, const char **ret)
 {
-	json_t	*v = json_object_get(obj, key);
+	json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
 		return error_set(-EINVAL, "the field \"%s\" is missing", key);
 	if (!json_is_string(v))
-		return error_set(-EINVAL, "the field \"%s\" must be a string",
-		    key);
+		return error_set(
+		    -EINVAL, "the field \"%s\" must be a string", key);
 	*ret = json_string_value(v);
 	return 0;
 }
@@ -139,24 +139,24 @@ api_get_string_opt(json_t *obj, const char *key, const char **ret)
 int
 api_get_bool_opt(json_t *obj, const char *key, int *ret)
 {
-	json_t	*v = json_object_get(obj, key);
+	json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
 		return 0;
 	if (!json_is_boolean(v))
-		return error_set(-EINVAL,
-		    "the field \"%s\" must be true or false", key);
+		return error_set(
+		    -EINVAL, "the field \"%s\" must be true or false", key);
 	*ret = json_is_true(v);
 	return 0;
 }
 
 /* An optional integer field within [min, max]. */
 int
-api_get_int_opt(json_t *obj, const char *key, long long min, long long max,
-    long long *ret)
+api_get_int_opt(
+    json_t *obj, const char *key, long long min, long long max, long long *ret)
 {
-	json_t		*v = json_object_get(obj, key);
-	long long	 n;
+	json_t *v = json_object_get(obj, key);
+	long long n;
 
 	if (v == NULL)
 		return 0;
@@ -177,16 +177,17 @@ api_get_int_opt(json_t *obj, const char *key, long long min, long long max,
 int
 api_check_keys(json_t *obj, const char *const *allowed)
 {
-	const char	*key;
-	json_t		*v;
-	size_t		 i;
+	const char *key;
+	json_t *v;
+	size_t i;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (allowed[i] == NULL) {
-			char	esc[128];
+			char esc[128];
 
 			log_escape(key, strlen(key), esc, sizeof(esc));
 			return error_set(-EINVAL, "unknown field \"%s\"", esc);
@@ -200,21 +201,22 @@ int
 api_query_int(struct http_request *req, const char *key, long long min,
     long long max, long long *ret)
 {
-	const char	*s = http_request_query(req, key);
-	char		*end;
-	long long	 n;
+	const char *s = http_request_query(req, key);
+	char *end;
+	long long n;
 
 	if (s == NULL)
 		return 0;
 	errno = 0;
 	n = strtoll(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
-		char	esc[64];
+		char esc[64];
 
 		log_escape(s, strlen(s), esc, sizeof(esc));
 		return error_set(-EINVAL,
 		    "the parameter \"%s\" is \"%s\"; it must be a whole number "
-		    "from %lld to %lld", key, esc, min, max);
+		    "from %lld to %lld",
+		    key, esc, min, max);
 	}
 	*ret = n;
 	return 0;

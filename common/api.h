@@ -15,31 +15,31 @@ struct http_request;
 /* Parse the request body as a JSON object.  -EINVAL (with error_set()) for
  * an empty body, bad JSON or a non-object; the message names line and
  * column. */
-int	 api_read_json(struct http_request *, json_t **ret_obj);
+int api_read_json(struct http_request *, json_t **ret_obj);
 /* Steals result; NULL gives {}. */
-void	 api_reply_ok(struct http_request *, json_t *result);
+void api_reply_ok(struct http_request *, json_t *result);
 /* err is -errno; message NULL uses error_get(), else a generic text. */
-void	 api_reply_error(struct http_request *, int err, const char *message);
-void	 api_reply_errorf(struct http_request *, int err, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+void api_reply_error(struct http_request *, int err, const char *message);
+void api_reply_errorf(struct http_request *, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The envelopes as JSON, for tests and for WebSocket replies. Steal result. */
-json_t	*api_envelope_ok(json_t *result);
-json_t	*api_envelope_error(int err, const char *message);
+json_t *api_envelope_ok(json_t *result);
+json_t *api_envelope_error(int err, const char *message);
 
 /*
  * Parse helpers that error_set() a message naming the field.  All return 0
  * or -EINVAL.  *_opt leave *ret untouched when the field is absent.
  */
-int	 api_get_string(json_t *obj, const char *key, const char **ret);
-int	 api_get_string_opt(json_t *obj, const char *key, const char **ret);
-int	 api_get_bool_opt(json_t *obj, const char *key, int *ret);
-int	 api_get_int_opt(json_t *obj, const char *key, long long min,
-	    long long max, long long *ret);
+int api_get_string(json_t *obj, const char *key, const char **ret);
+int api_get_string_opt(json_t *obj, const char *key, const char **ret);
+int api_get_bool_opt(json_t *obj, const char *key, int *ret);
+int api_get_int_opt(
+    json_t *obj, const char *key, long long min, long long max, long long *ret);
 /* Refuse fields not in the NULL-terminated list: nothing silently ignored. */
-int	 api_check_keys(json_t *obj, const char *const *allowed);
+int api_check_keys(json_t *obj, const char *const *allowed);
 /* A query parameter as an integer in [min, max]; absent leaves *ret. */
-int	 api_query_int(struct http_request *, const char *key, long long min,
-	    long long max, long long *ret);
+int api_query_int(struct http_request *, const char *key, long long min,
+    long long max, long long *ret);
 
 #endif

@@ -27,7 +27,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define CLIENT_MAX_REPLY	(64u << 20)	/* a daemon reply, not a file */
+#define CLIENT_MAX_REPLY (64u << 20) /* a daemon reply, not a file */
 
 /* Frees what a reply holds. */
 void
@@ -46,14 +46,14 @@ client_reply_free(struct client_reply *r)
  * more is needed (eof == 0), -EPROTO when it is not a valid reply.
  */
 int
-client_parse_reply(const char *buf, size_t len, int eof,
-    struct client_reply *ret)
+client_parse_reply(
+    const char *buf, size_t len, int eof, struct client_reply *ret)
 {
-	const char	*end, *line, *next, *colon, *v;
-	long long	 clen = -1;
-	size_t		 hlen, blen, n;
-	char		*ep;
-	int		 status;
+	const char *end, *line, *next, *colon, *v;
+	long long clen = -1;
+	size_t hlen, blen, n;
+	char *ep;
+	int status;
 
 	end = memmem(buf, len, "\r\n\r\n", 4);
 	if (end == NULL)
@@ -85,8 +85,8 @@ client_parse_reply(const char *buf, size_t len, int eof,
 			v++;
 		if ((size_t)(colon - line) == 14 &&
 		    strncasecmp(line, "Content-Length", 14) == 0) {
-			char	tmp[24];
-			size_t	vl = (size_t)(line + n - v);
+			char tmp[24];
+			size_t vl = (size_t)(line + n - v);
 
 			if (vl == 0 || vl >= sizeof(tmp)) {
 				client_reply_free(ret);
@@ -131,19 +131,20 @@ client_parse_reply(const char *buf, size_t len, int eof,
 
 /* The request bytes. */
 static char *
-client_format(const char *method, const char *target, json_t *json_body,
-    size_t *ret_len)
+client_format(
+    const char *method, const char *target, json_t *json_body, size_t *ret_len)
 {
-	char	*body = NULL, *req;
-	int	 n;
+	char *body = NULL, *req;
+	int n;
 
 	if (json_body != NULL &&
 	    (body = json_dumps(json_body, JSON_COMPACT)) == NULL)
 		return NULL;
-	n = xasprintf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+	n = xasprintf(&req,
+	    "%s %s HTTP/1.1\r\nHost: localhost\r\n"
 	    "Connection: close\r\nUser-Agent: kaputtkvm-client\r\n"
-	    "%s%sContent-Length: %zu\r\n\r\n%s", method, target,
-	    body ? "Content-Type: application/json\r\n" : "",
+	    "%s%sContent-Length: %zu\r\n\r\n%s",
+	    method, target, body ? "Content-Type: application/json\r\n" : "",
 	    body ? "X-KaputtKVM: 1\r\n" : "", body ? strlen(body) : 0,
 	    body ? body : "");
 	free(body);
@@ -155,8 +156,8 @@ client_format(const char *method, const char *target, json_t *json_body,
 static int
 client_left_ms(const struct timespec *deadline)
 {
-	struct timespec	now;
-	long long	ms;
+	struct timespec now;
+	long long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
@@ -169,12 +170,12 @@ int
 client_call(const char *socket_path, const char *method, const char *target,
     json_t *json_body, int timeout_ms, struct client_reply *ret)
 {
-	struct timespec	 deadline;
-	struct pollfd	 pfd;
-	char		*req = NULL, *buf = NULL;
-	size_t		 reqlen, off = 0, len = 0, cap = 0;
-	ssize_t		 n;
-	int		 fd = -1, r, eof = 0;
+	struct timespec deadline;
+	struct pollfd pfd;
+	char *req = NULL, *buf = NULL;
+	size_t reqlen, off = 0, len = 0, cap = 0;
+	ssize_t n;
+	int fd = -1, r, eof = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
@@ -193,14 +194,16 @@ client_call(const char *socket_path, const char *method, const char *target,
 	while (off < reqlen) {
 		pfd.events = POLLOUT;
 		if (poll(&pfd, 1, client_left_ms(&deadline)) <= 0) {
-			r = error_set(-ETIMEDOUT, "%s: no progress sending the "
-			    "request", socket_path);
+			r = error_set(-ETIMEDOUT,
+			    "%s: no progress sending the "
+			    "request",
+			    socket_path);
 			goto out;
 		}
 		n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			r = error_set(-errno, "%s: %s", socket_path,
-			    strerror(errno));
+			r = error_set(
+			    -errno, "%s: %s", socket_path, strerror(errno));
 			goto out;
 		}
 		if (n > 0)
@@ -233,8 +236,8 @@ client_call(const char *socket_path, const char *method, const char *target,
 		}
 		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			r = error_set(-errno, "%s: %s", socket_path,
-			    strerror(errno));
+			r = error_set(
+			    -errno, "%s: %s", socket_path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -251,15 +254,15 @@ out:
 }
 
 struct client_async {
-	struct bufferevent	*bev;
-	client_cb		*cb;
-	void			*arg;
-	struct event_base	*base;
-	struct client_async	*next, **prevp;	/* the in-flight list */
+	struct bufferevent *bev;
+	client_cb *cb;
+	void *arg;
+	struct event_base *base;
+	struct client_async *next, **prevp; /* the in-flight list */
 };
 
 /* Calls in flight, so a daemon that stops can free them (loop thread only). */
-static struct client_async	*client_inflight;
+static struct client_async *client_inflight;
 
 /* Frees one async call's resources and unlinks it. */
 static void
@@ -275,7 +278,7 @@ client_async_free(struct client_async *ca)
 void
 client_cancel_all(struct event_base *base)
 {
-	struct client_async	*ca, *next;
+	struct client_async *ca, *next;
 
 	for (ca = client_inflight; ca != NULL; ca = next) {
 		next = ca->next;
@@ -288,16 +291,16 @@ client_cancel_all(struct event_base *base)
 static void
 client_async_finish(struct client_async *ca, int eof, int err)
 {
-	struct client_reply	 reply = { 0 };
-	struct evbuffer		*in = bufferevent_get_input(ca->bev);
-	size_t			 len = evbuffer_get_length(in);
-	int			 r;
+	struct client_reply reply = {0};
+	struct evbuffer *in = bufferevent_get_input(ca->bev);
+	size_t len = evbuffer_get_length(in);
+	int r;
 
 	if (err == 0) {
 		r = client_parse_reply(
 		    (const char *)evbuffer_pullup(in, -1), len, eof, &reply);
 		if (r == 0)
-			return;	/* need more */
+			return; /* need more */
 	} else
 		r = err;
 	ca->cb(r < 0 ? r : 0, r < 0 ? NULL : &reply, ca->arg);
@@ -329,15 +332,15 @@ client_async_event_cb(struct bufferevent *bev, short what, void *arg)
 /* One request on an event loop; cb runs exactly once (never from here). */
 int
 client_call_async(struct event_base *base, const char *socket_path,
-    const char *method, const char *target, json_t *json_body,
-    int timeout_ms, client_cb *cb, void *arg)
+    const char *method, const char *target, json_t *json_body, int timeout_ms,
+    client_cb *cb, void *arg)
 {
-	struct sockaddr_un	 sun;
-	struct client_async	*ca;
-	struct timeval		 tv;
-	size_t			 alen, reqlen;
-	char			*req;
-	int			 r;
+	struct sockaddr_un sun;
+	struct client_async *ca;
+	struct timeval tv;
+	size_t alen, reqlen;
+	char *req;
+	int r;
 
 	if ((r = sock_addr(socket_path, &sun, &alen)) < 0)
 		return r;
@@ -351,12 +354,12 @@ client_call_async(struct event_base *base, const char *socket_path,
 		ca->next->prevp = &ca->next;
 	client_inflight = ca;
 	ca->prevp = &client_inflight;
-	ca->bev = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	ca->bev = bufferevent_socket_new(
+	    base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (ca->bev == NULL)
 		fatalx("cannot create a bufferevent");
-	bufferevent_setcb(ca->bev, client_async_read_cb, NULL,
-	    client_async_event_cb, ca);
+	bufferevent_setcb(
+	    ca->bev, client_async_read_cb, NULL, client_async_event_cb, ca);
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	bufferevent_set_timeouts(ca->bev, &tv, &tv);
@@ -364,7 +367,6 @@ client_call_async(struct event_base *base, const char *socket_path,
 	free(req);
 	bufferevent_enable(ca->bev, EV_READ | EV_WRITE);
 	/* errors, even an immediate refusal, reach cb through the loop */
-	bufferevent_socket_connect(ca->bev, (struct sockaddr *)&sun,
-	    (int)alen);
+	bufferevent_socket_connect(ca->bev, (struct sockaddr *)&sun, (int)alen);
 	return 0;
 }

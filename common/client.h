@@ -14,18 +14,18 @@
 struct event_base;
 
 struct client_reply {
-	int		 status;	/* HTTP status */
-	char		*content_type;
-	char		*body;		/* NUL-terminated */
-	size_t		 body_len;
-	json_t		*json;		/* parsed when the body is JSON, else NULL */
+	int status; /* HTTP status */
+	char *content_type;
+	char *body; /* NUL-terminated */
+	size_t body_len;
+	json_t *json; /* parsed when the body is JSON, else NULL */
 };
 
-void	client_reply_free(struct client_reply *);	/* the contents; NULL ok */
+void client_reply_free(struct client_reply *); /* the contents; NULL ok */
 /* The reply parser (exposed for its fuzz target): 1 complete, 0 needs more
  * bytes, -EPROTO not HTTP. */
-int	client_parse_reply(const char *buf, size_t len, int eof,
-	    struct client_reply *ret);
+int client_parse_reply(
+    const char *buf, size_t len, int eof, struct client_reply *ret);
 
 /*
  * One request, one reply.  body may be NULL; json_body, when not NULL, is
@@ -33,18 +33,17 @@ int	client_parse_reply(const char *buf, size_t len, int eof,
  * filled (whatever the status), -ENOENT/-ECONNREFUSED when nobody listens,
  * -ETIMEDOUT, -EPROTO for a reply that is not HTTP.
  */
-int	client_call(const char *socket_path, const char *method,
-	    const char *target, json_t *json_body, int timeout_ms,
-	    struct client_reply *ret);
+int client_call(const char *socket_path, const char *method, const char *target,
+    json_t *json_body, int timeout_ms, struct client_reply *ret);
 
 /* The same on an event loop.  cb gets the result and reply (reply is freed
  * after cb returns). */
 typedef void client_cb(int result, struct client_reply *, void *arg);
-int	client_call_async(struct event_base *, const char *socket_path,
-	    const char *method, const char *target, json_t *json_body,
-	    int timeout_ms, client_cb *cb, void *arg);
+int client_call_async(struct event_base *, const char *socket_path,
+    const char *method, const char *target, json_t *json_body, int timeout_ms,
+    client_cb *cb, void *arg);
 /* Frees the calls still in flight on an event loop, without calling their
  * callbacks: for a daemon that stops (daemon_free() does it). */
-void	client_cancel_all(struct event_base *);
+void client_cancel_all(struct event_base *);
 
 #endif

@@ -24,20 +24,19 @@
 
 #include "kvm-config.h"
 
-#define CONFIG_DEFAULT_PATH	KVM_SYSCONFDIR "/kaputtkvm/kaputtkvm.conf"
+#define CONFIG_DEFAULT_PATH KVM_SYSCONFDIR "/kaputtkvm/kaputtkvm.conf"
 
 /* Sections of the shared file; a section not in this list is a typo. */
 static const char *const config_sections[] = {
-	"capd", "hidd", "mediad", "gpiod-ctl", NULL
-};
+    "capd", "hidd", "mediad", "gpiod-ctl", NULL};
 
 /* Everything config.c allocated and handed out, freed by config_free(). */
-static void	**config_owned;
-static size_t	  config_nowned;
+static void **config_owned;
+static size_t config_nowned;
 
-static int	config_parse_mode(const char *, void *);
+static int config_parse_mode(const char *, void *);
 
-static struct config_common	*config_cur_common;
+static struct config_common *config_cur_common;
 
 /* The options every daemon has; ptr filled in per call. */
 enum {
@@ -53,31 +52,28 @@ enum {
 };
 
 static const struct config_option config_common_template[COMMON_N] = {
-	{ "socket", 's', CONFIG_STRING, NULL, 0, 0, "PATH",
-	    "UNIX socket to listen on", NULL },
-	{ "socket-mode", 0, CONFIG_CUSTOM, NULL, 0, 0, "MODE",
-	    "permissions of the socket, octal (default 0660)",
-	    config_parse_mode },
-	{ "socket-group", 0, CONFIG_STRING, NULL, 0, 0, "GROUP",
-	    "group of the socket (default: unchanged)", NULL },
-	{ "config", 'c', CONFIG_STRING, NULL, 0, 0, "FILE",
-	    "config file (default " CONFIG_DEFAULT_PATH ")", NULL },
-	{ "check-config", 'n', CONFIG_FLAG, NULL, 0, 0, NULL,
-	    "check the configuration and exit 0 if it is good, 1 if not",
-	    NULL },
-	{ "verbose", 'v', CONFIG_FLAG, NULL, 0, 0, NULL,
-	    "log debug messages too", NULL },
-	{ "help", 'h', CONFIG_FLAG, NULL, 0, 0, NULL, "show this help", NULL },
-	{ "version", 'V', CONFIG_FLAG, NULL, 0, 0, NULL, "show the version",
-	    NULL },
+    {"socket", 's', CONFIG_STRING, NULL, 0, 0, "PATH",
+	"UNIX socket to listen on", NULL},
+    {"socket-mode", 0, CONFIG_CUSTOM, NULL, 0, 0, "MODE",
+	"permissions of the socket, octal (default 0660)", config_parse_mode},
+    {"socket-group", 0, CONFIG_STRING, NULL, 0, 0, "GROUP",
+	"group of the socket (default: unchanged)", NULL},
+    {"config", 'c', CONFIG_STRING, NULL, 0, 0, "FILE",
+	"config file (default " CONFIG_DEFAULT_PATH ")", NULL},
+    {"check-config", 'n', CONFIG_FLAG, NULL, 0, 0, NULL,
+	"check the configuration and exit 0 if it is good, 1 if not", NULL},
+    {"verbose", 'v', CONFIG_FLAG, NULL, 0, 0, NULL, "log debug messages too",
+	NULL},
+    {"help", 'h', CONFIG_FLAG, NULL, 0, 0, NULL, "show this help", NULL},
+    {"version", 'V', CONFIG_FLAG, NULL, 0, 0, NULL, "show the version", NULL},
 };
 
 /* Records p as ours to free. */
 static void *
 config_own(void *p)
 {
-	config_owned = xreallocarray(config_owned, config_nowned + 1,
-	    sizeof(*config_owned));
+	config_owned = xreallocarray(
+	    config_owned, config_nowned + 1, sizeof(*config_owned));
 	config_owned[config_nowned++] = p;
 	return p;
 }
@@ -86,7 +82,7 @@ config_own(void *p)
 static void
 config_disown(void *p)
 {
-	size_t	i;
+	size_t i;
 
 	if (p == NULL)
 		return;
@@ -103,13 +99,12 @@ config_disown(void *p)
 static int
 config_parse_mode(const char *value, void *ptr)
 {
-	char		*end;
-	long long	 n;
+	char *end;
+	long long n;
 
 	errno = 0;
 	n = strtoll(value, &end, 8);
-	if (*value == '\0' || *end != '\0' || errno != 0 || n < 0 ||
-	    n > 07777)
+	if (*value == '\0' || *end != '\0' || errno != 0 || n < 0 || n > 07777)
 		return error_set(-EINVAL,
 		    "\"%s\" is not an octal file mode such as 0660", value);
 	*(long long *)ptr = n;
@@ -120,9 +115,9 @@ config_parse_mode(const char *value, void *ptr)
 static int
 config_parse_bool(const char *value, int *ret)
 {
-	static const char *const yes[] = { "1", "yes", "true", "on", NULL };
-	static const char *const no[] = { "0", "no", "false", "off", NULL };
-	size_t	i;
+	static const char *const yes[] = {"1", "yes", "true", "on", NULL};
+	static const char *const no[] = {"0", "no", "false", "off", NULL};
+	size_t i;
 
 	for (i = 0; yes[i] != NULL; i++) {
 		if (strcasecmp(value, yes[i]) == 0) {
@@ -134,18 +129,20 @@ config_parse_bool(const char *value, int *ret)
 			return 0;
 		}
 	}
-	return error_set(-EINVAL, "\"%s\" is not yes/no, true/false, on/off "
-	    "or 1/0", value);
+	return error_set(-EINVAL,
+	    "\"%s\" is not yes/no, true/false, on/off "
+	    "or 1/0",
+	    value);
 }
 
 /* Stores one value into an option; error_set() says what is wrong. */
 static int
 config_apply(const struct config_option *o, const char *value)
 {
-	struct config_list	*list;
-	char			*end;
-	long long		 n;
-	int			 b = 0, r;
+	struct config_list *list;
+	char *end;
+	long long n;
+	int b = 0, r;
 
 	switch (o->type) {
 	case CONFIG_STRING:
@@ -174,8 +171,8 @@ config_apply(const struct config_option *o, const char *value)
 		if (*value == '\0')
 			return error_set(-EINVAL, "the value is empty");
 		list = o->ptr;
-		list->items = xreallocarray(list->items, list->n + 2,
-		    sizeof(*list->items));
+		list->items = xreallocarray(
+		    list->items, list->n + 2, sizeof(*list->items));
 		list->items[list->n++] = xstrdup(value);
 		list->items[list->n] = NULL;
 		return 0;
@@ -189,7 +186,7 @@ config_apply(const struct config_option *o, const char *value)
 static void
 config_list_clear(struct config_list *list)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < list->n; i++)
 		free(list->items[i]);
@@ -219,8 +216,8 @@ static const struct config_option *
 config_find(const struct config_spec *spec, const struct config_option *common,
     const char *name, int from_file)
 {
-	const struct config_option	*o;
-	int				 i;
+	const struct config_option *o;
+	int i;
 
 	for (o = spec->options; o != NULL && o->name != NULL; o++)
 		if (strcmp(o->name, name) == 0)
@@ -228,8 +225,9 @@ config_find(const struct config_spec *spec, const struct config_option *common,
 	for (i = 0; common != NULL && i < COMMON_N; i++) {
 		if (strcmp(common[i].name, name) != 0)
 			continue;
-		if (from_file && (i == COMMON_CONFIG || i == COMMON_CHECK ||
-		    i == COMMON_HELP || i == COMMON_VERSION))
+		if (from_file &&
+		    (i == COMMON_CONFIG || i == COMMON_CHECK ||
+			i == COMMON_HELP || i == COMMON_VERSION))
 			return NULL;
 		return &common[i];
 	}
@@ -237,61 +235,63 @@ config_find(const struct config_spec *spec, const struct config_option *common,
 }
 
 struct config_file_ctx {
-	const struct config_spec	*spec;
-	const struct config_option	*common;
-	char				 err[512];
-	int				 failed;
+	const struct config_spec *spec;
+	const struct config_option *common;
+	char err[512];
+	int failed;
 };
 
 /* inih's handler: one key of one section.  Returning 0 marks the line. */
 static int
-config_ini_handler(void *user, const char *section, const char *name,
-    const char *value)
+config_ini_handler(
+    void *user, const char *section, const char *name, const char *value)
 {
-	struct config_file_ctx		*ctx = user;
-	const struct config_option	*o;
-	size_t				 i;
-	int				 r;
+	struct config_file_ctx *ctx = user;
+	const struct config_option *o;
+	size_t i;
+	int r;
 
 	if (ctx->failed)
-		return 1;	/* report the first error only */
+		return 1; /* report the first error only */
 	for (i = 0; config_sections[i] != NULL; i++)
 		if (strcmp(section, config_sections[i]) == 0)
 			break;
 	if (config_sections[i] == NULL) {
 		snprintf(ctx->err, sizeof(ctx->err),
-		    *section == '\0' ? "\"%s\" is outside any section; put it "
-		    "under [%s]" : "unknown section [%s]; sections are "
-		    "[capd], [hidd], [mediad] and [gpiod-ctl]",
+		    *section == '\0'
+			? "\"%s\" is outside any section; put it "
+			  "under [%s]"
+			: "unknown section [%s]; sections are "
+			  "[capd], [hidd], [mediad] and [gpiod-ctl]",
 		    *section == '\0' ? name : section, ctx->spec->daemon);
 		goto fail;
 	}
 	if (strcmp(section, ctx->spec->daemon) != 0)
-		return 1;	/* another daemon's */
+		return 1; /* another daemon's */
 	o = config_find(ctx->spec, ctx->common, name, 1);
 	if (o == NULL) {
 		if (ctx->spec->extra_key != NULL) {
 			error_clear();
-			r = ctx->spec->extra_key(name, value,
-			    ctx->spec->extra_arg);
+			r = ctx->spec->extra_key(
+			    name, value, ctx->spec->extra_arg);
 			if (r == 0)
 				return 1;
 			if (r != -ENOENT) {
-				snprintf(ctx->err, sizeof(ctx->err),
-				    "%s: %s", name,
+				snprintf(ctx->err, sizeof(ctx->err), "%s: %s",
+				    name,
 				    error_get() ? error_get() : "bad value");
 				goto fail;
 			}
 		}
 		snprintf(ctx->err, sizeof(ctx->err),
-		    "unknown key \"%s\" in [%s] (see %s --help)", name,
-		    section, ctx->spec->daemon);
+		    "unknown key \"%s\" in [%s] (see %s --help)", name, section,
+		    ctx->spec->daemon);
 		goto fail;
 	}
 	error_clear();
 	if (config_apply(o, value) < 0) {
-		snprintf(ctx->err, sizeof(ctx->err), "%s: %s", name,
-		    error_get());
+		snprintf(
+		    ctx->err, sizeof(ctx->err), "%s: %s", name, error_get());
 		goto fail;
 	}
 	return 1;
@@ -306,11 +306,11 @@ config_load_ini(const struct config_spec *spec,
     const struct config_option *common, const char *name, FILE *f,
     const char *text)
 {
-	struct config_file_ctx	ctx = { .spec = spec, .common = common };
-	int			line;
+	struct config_file_ctx ctx = {.spec = spec, .common = common};
+	int line;
 
 	line = f != NULL ? ini_parse_file(f, config_ini_handler, &ctx)
-	    : ini_parse_string(text, config_ini_handler, &ctx);
+			 : ini_parse_string(text, config_ini_handler, &ctx);
 	if (line == 0)
 		return 0;
 	if (line < 0)
@@ -325,8 +325,8 @@ config_load_ini(const struct config_spec *spec,
 int
 config_load_file(const struct config_spec *spec, const char *path)
 {
-	FILE	*f;
-	int	 r;
+	FILE *f;
+	int r;
 
 	if ((f = fopen(path, "re")) == NULL)
 		return error_set(-errno == -ENOENT ? -ENOENT : -EINVAL,
@@ -341,8 +341,8 @@ int
 config_load_string(const struct config_spec *spec, const char *name,
     const char *text, size_t len)
 {
-	char	*copy = xstrndup(text, len);
-	int	 r;
+	char *copy = xstrndup(text, len);
+	int r;
 
 	if (strlen(copy) != len)
 		r = error_set(-EINVAL, "%s: contains a NUL byte", name);
@@ -356,28 +356,29 @@ config_load_string(const struct config_spec *spec, const char *name,
 static void
 config_usage_option(const struct config_option *o, FILE *f)
 {
-	char	left[64];
+	char left[64];
 
-	snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
-	    o->short_name ? "-" : "", o->short_name ? o->short_name : ' ',
-	    o->short_name ? ", " : " ", o->name, o->metavar ? " " : "",
-	    o->metavar ? o->metavar : "");
+	snprintf(left, sizeof(left), "%s%c%s--%s%s%s", o->short_name ? "-" : "",
+	    o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ",
+	    o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
 	if (!o->short_name)
 		memmove(left, left + 2, strlen(left + 2) + 1);
 	fprintf(f, "  %-30s %s%s\n", left, o->help ? o->help : "",
-	    o->type == CONFIG_LIST && (o->help == NULL ||
-	    strstr(o->help, "repeatable") == NULL) ? " (repeatable)" : "");
+	    o->type == CONFIG_LIST &&
+		    (o->help == NULL || strstr(o->help, "repeatable") == NULL)
+		? " (repeatable)"
+		: "");
 }
 
 /* --help text. */
 void
 config_usage(const struct config_spec *spec, FILE *f)
 {
-	const struct config_option	*o;
-	size_t				 i;
+	const struct config_option *o;
+	size_t i;
 
-	fprintf(f, "usage: %s [OPTION]...\n%s\n\n", spec->daemon,
-	    spec->summary);
+	fprintf(
+	    f, "usage: %s [OPTION]...\n%s\n\n", spec->daemon, spec->summary);
 	if (spec->options != NULL && spec->options->name != NULL) {
 		fprintf(f, "Options (also keys of [%s] in the config file):\n",
 		    spec->daemon);
@@ -396,10 +397,10 @@ static struct option *
 config_getopt_table(const struct config_spec *spec,
     const struct config_option *common, char **ret_short)
 {
-	const struct config_option	*o;
-	struct option			*lo;
-	size_t				 n = COMMON_N, i = 0, si = 0;
-	char				*sh;
+	const struct config_option *o;
+	struct option *lo;
+	size_t n = COMMON_N, i = 0, si = 0;
+	char *sh;
 
 	for (o = spec->options; o != NULL && o->name != NULL; o++)
 		n++;
@@ -408,14 +409,14 @@ config_getopt_table(const struct config_spec *spec,
 	sh[si++] = ':';
 	for (o = spec->options; o != NULL && o->name != NULL; o++, i++) {
 		lo[i].name = o->name;
-		lo[i].has_arg = o->type == CONFIG_FLAG ? no_argument
-		    : required_argument;
+		lo[i].has_arg =
+		    o->type == CONFIG_FLAG ? no_argument : required_argument;
 		lo[i].val = 0x1000 + (int)i;
 	}
 	for (o = common; o < common + COMMON_N; o++, i++) {
 		lo[i].name = o->name;
-		lo[i].has_arg = o->type == CONFIG_FLAG ? no_argument
-		    : required_argument;
+		lo[i].has_arg =
+		    o->type == CONFIG_FLAG ? no_argument : required_argument;
 		lo[i].val = 0x1000 + (int)i;
 	}
 	for (o = spec->options; o != NULL && o->name != NULL; o++) {
@@ -438,11 +439,11 @@ config_getopt_table(const struct config_spec *spec,
 
 /* Option index (daemon's first, then common) for a getopt result. */
 static const struct config_option *
-config_by_getopt(const struct config_spec *spec,
-    const struct config_option *common, int c)
+config_by_getopt(
+    const struct config_spec *spec, const struct config_option *common, int c)
 {
-	const struct config_option	*o;
-	size_t				 n = 0;
+	const struct config_option *o;
+	size_t n = 0;
 
 	for (o = spec->options; o != NULL && o->name != NULL; o++) {
 		if (c == 0x1000 + (int)n || (c < 0x1000 && c == o->short_name))
@@ -459,24 +460,25 @@ config_by_getopt(const struct config_spec *spec,
 
 /* Command line, then file, then command line again. */
 int
-config_load(const struct config_spec *spec, struct config_common *c,
-    int argc, char **argv)
+config_load(const struct config_spec *spec, struct config_common *c, int argc,
+    char **argv)
 {
-	struct config_option		 common[COMMON_N];
-	const struct config_option	*o;
-	struct option			*lo;
-	char				*sh, **cleared = NULL;
-	const char			*path;
-	FILE				*f;
-	size_t				 ncleared = 0, i;
-	int				 ch, pass, r = 0, explicit_path = 0;
+	struct config_option common[COMMON_N];
+	const struct config_option *o;
+	struct option *lo;
+	char *sh, **cleared = NULL;
+	const char *path;
+	FILE *f;
+	size_t ncleared = 0, i;
+	int ch, pass, r = 0, explicit_path = 0;
 
 	config_cur_common = c;
 	if (c->socket_mode == 0)
 		c->socket_mode = 0660;
 	if (c->socket_path == NULL)
-		xasprintf(&c->socket_path, "/run/kaputtkvm/%s.sock",
-		    spec->daemon), config_own(c->socket_path);
+		xasprintf(
+		    &c->socket_path, "/run/kaputtkvm/%s.sock", spec->daemon),
+		    config_own(c->socket_path);
 	config_common_options(c, common);
 	lo = config_getopt_table(spec, common, &sh);
 
@@ -485,7 +487,7 @@ config_load(const struct config_spec *spec, struct config_common *c,
 		opterr = 0;
 		if (pass == 1) {
 			path = c->config_path ? c->config_path
-			    : CONFIG_DEFAULT_PATH;
+					      : CONFIG_DEFAULT_PATH;
 			if ((f = fopen(path, "re")) == NULL) {
 				if (errno != ENOENT || explicit_path) {
 					fprintf(stderr, "%s: %s: %s\n",
@@ -495,8 +497,8 @@ config_load(const struct config_spec *spec, struct config_common *c,
 					break;
 				}
 			} else {
-				r = config_load_ini(spec, common, path, f,
-				    NULL);
+				r = config_load_ini(
+				    spec, common, path, f, NULL);
 				fclose(f);
 				if (r < 0) {
 					fprintf(stderr, "%s: %s\n",
@@ -508,21 +510,26 @@ config_load(const struct config_spec *spec, struct config_common *c,
 		while ((ch = getopt_long(argc, argv, sh, lo, NULL)) != -1) {
 			if (ch == '?' || ch == ':') {
 				if (pass == 0) {
-					if (optopt >= 0x1000 || (optopt == 0 &&
-					    ch == ':'))
-						fprintf(stderr, "%s: %s needs a "
-						    "value\n", spec->daemon,
+					if (optopt >= 0x1000 ||
+					    (optopt == 0 && ch == ':'))
+						fprintf(stderr,
+						    "%s: %s needs a "
+						    "value\n",
+						    spec->daemon,
 						    argv[optind - 1]);
 					else if (ch == ':')
-						fprintf(stderr, "%s: -%c needs a "
-						    "value\n", spec->daemon,
-						    optopt);
+						fprintf(stderr,
+						    "%s: -%c needs a "
+						    "value\n",
+						    spec->daemon, optopt);
 					else if (optopt)
-						fprintf(stderr, "%s: unknown "
+						fprintf(stderr,
+						    "%s: unknown "
 						    "option -%c (see --help)\n",
 						    spec->daemon, optopt);
 					else
-						fprintf(stderr, "%s: unknown "
+						fprintf(stderr,
+						    "%s: unknown "
 						    "option %s (see --help)\n",
 						    spec->daemon,
 						    argv[optind - 1]);
@@ -567,8 +574,8 @@ config_load(const struct config_spec *spec, struct config_common *c,
 				}
 			}
 			error_clear();
-			if (config_apply(o, o->type == CONFIG_FLAG ? "1"
-			    : optarg) < 0) {
+			if (config_apply(
+				o, o->type == CONFIG_FLAG ? "1" : optarg) < 0) {
 				fprintf(stderr, "%s: --%s: %s\n", spec->daemon,
 				    o->name, error_get());
 				r = -EINVAL;
@@ -576,8 +583,10 @@ config_load(const struct config_spec *spec, struct config_common *c,
 			}
 		}
 		if (r == 0 && pass == 0 && optind < argc) {
-			fprintf(stderr, "%s: unexpected argument \"%s\" (see "
-			    "--help)\n", spec->daemon, argv[optind]);
+			fprintf(stderr,
+			    "%s: unexpected argument \"%s\" (see "
+			    "--help)\n",
+			    spec->daemon, argv[optind]);
 			r = -EINVAL;
 		}
 	}
@@ -593,7 +602,7 @@ config_load(const struct config_spec *spec, struct config_common *c,
 void
 config_free(const struct config_spec *spec, struct config_common *c)
 {
-	const struct config_option	*o;
+	const struct config_option *o;
 
 	for (o = spec->options; o != NULL && o->name != NULL; o++) {
 		if (o->type == CONFIG_LIST)

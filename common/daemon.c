@@ -34,22 +34,22 @@
 #endif
 
 struct daemon_stop_cb {
-	void	(*cb)(void *);
-	void	*arg;
+	void (*cb)(void *);
+	void *arg;
 };
 
 struct daemon {
-	const char		*name;
-	struct event_base	*base;
-	struct http_server	*http;
-	struct event		*sigterm, *sigint, *watchdog;
-	char			*socket_path;	/* ours to unlink, or NULL */
-	dev_t			 socket_dev;
-	ino_t			 socket_ino;
-	struct daemon_stop_cb	*stops;
-	size_t			 nstops;
-	struct timespec		 started;
-	int			 stopping;
+	const char *name;
+	struct event_base *base;
+	struct http_server *http;
+	struct event *sigterm, *sigint, *watchdog;
+	char *socket_path; /* ours to unlink, or NULL */
+	dev_t socket_dev;
+	ino_t socket_ino;
+	struct daemon_stop_cb *stops;
+	size_t nstops;
+	struct timespec started;
+	int stopping;
 };
 
 /* sd_notify: with libsystemd if we have it, else by hand. */
@@ -59,10 +59,10 @@ daemon_notify(const char *state)
 #if HAVE_LIBSYSTEMD
 	return sd_notify(0, state);
 #else
-	const char		*path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un	 sun;
-	size_t			 len;
-	int			 fd, r;
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	size_t len;
+	int fd, r;
 
 	if (path == NULL || *path == '\0')
 		return 0;
@@ -72,12 +72,14 @@ daemon_notify(const char *state)
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, path, strlen(path));
 	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
+		sun.sun_path[0] = '\0'; /* abstract namespace */
 	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return -errno;
 	r = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, (socklen_t)len) == -1 ? -errno : 1;
+		(struct sockaddr *)&sun, (socklen_t)len) == -1
+	    ? -errno
+	    : 1;
 	close(fd);
 	return r;
 #endif
@@ -87,7 +89,7 @@ daemon_notify(const char *state)
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct daemon	*d = arg;
+	struct daemon *d = arg;
 
 	log_info("%s received, stopping", strsignal((int)sig));
 	daemon_stop(d);
@@ -104,10 +106,10 @@ daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_watchdog_start(struct daemon *d)
 {
-	const char	*usec_s = getenv("WATCHDOG_USEC");
-	const char	*pid_s = getenv("WATCHDOG_PID");
-	struct timeval	 tv;
-	long long	 usec;
+	const char *usec_s = getenv("WATCHDOG_USEC");
+	const char *pid_s = getenv("WATCHDOG_PID");
+	struct timeval tv;
+	long long usec;
 
 	if (usec_s == NULL)
 		return;
@@ -119,8 +121,7 @@ daemon_watchdog_start(struct daemon *d)
 	usec /= 2;
 	tv.tv_sec = usec / 1000000;
 	tv.tv_usec = usec % 1000000;
-	d->watchdog = event_new(d->base, -1, EV_PERSIST, daemon_watchdog_cb,
-	    d);
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, daemon_watchdog_cb, d);
 	event_add(d->watchdog, &tv);
 }
 
@@ -130,10 +131,10 @@ daemon_start(const struct config_spec *spec, const struct config_common *c,
     const struct http_server_config *hc, const struct http_route *routes,
     void *arg, struct daemon **ret_daemon)
 {
-	struct sock_listen_config	 lc;
-	struct daemon			*d;
-	struct stat			 st;
-	int				 first, n, i, fd, r;
+	struct sock_listen_config lc;
+	struct daemon *d;
+	struct stat st;
+	int first, n, i, fd, r;
 
 	if (evthread_use_pthreads() == -1)
 		return error_set(-ENOSYS, "libevent has no pthreads support");
@@ -150,8 +151,8 @@ daemon_start(const struct config_spec *spec, const struct config_common *c,
 	}
 	if (n > 0) {
 		for (i = 0; i < n; i++)
-			if ((r = http_server_add_listener(d->http,
-			    first + i)) < 0)
+			if ((r = http_server_add_listener(d->http, first + i)) <
+			    0)
 				goto fail;
 		log_info("listening on %d socket%s from systemd", n,
 		    n == 1 ? "" : "s");
@@ -209,7 +210,7 @@ daemon_name(const struct daemon *d)
 double
 daemon_uptime(const struct daemon *d)
 {
-	struct timespec	now;
+	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - d->started.tv_sec) +
@@ -230,7 +231,7 @@ daemon_on_stop(struct daemon *d, void (*cb)(void *), void *arg)
 void
 daemon_ready(struct daemon *d)
 {
-	char	buf[128];
+	char buf[128];
 
 	snprintf(buf, sizeof(buf), "READY=1\nSTATUS=%s is serving", d->name);
 	daemon_notify(buf);
@@ -260,8 +261,8 @@ daemon_stop(struct daemon *d)
 void
 daemon_free(struct daemon *d)
 {
-	struct stat	st;
-	size_t		i;
+	struct stat st;
+	size_t i;
 
 	if (d == NULL)
 		return;

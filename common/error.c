@@ -8,14 +8,14 @@
 
 #include "error.h"
 
-static __thread char	error_msg[512];
-static __thread int	error_is_set;
+static __thread char error_msg[512];
+static __thread int error_is_set;
 
 /* Remembers a message for err; returns err. */
 int
 error_set(int err, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(error_msg, sizeof(error_msg), fmt, ap);
@@ -50,13 +50,13 @@ error_http_status(int err)
 	case -EDOM:
 	case -ERANGE:
 		return 400;
-	case -EPERM:		/* a policy refusal (a foreign Origin) */
+	case -EPERM: /* a policy refusal (a foreign Origin) */
 		return 403;
 	case -ENOENT:
 		return 404;
-	case -EBADRQC:		/* the server's own "method not allowed" */
+	case -EBADRQC: /* the server's own "method not allowed" */
 		return 405;
-	case -EOPNOTSUPP:	/* a feature this KVM's hardware lacks */
+	case -EOPNOTSUPP: /* a feature this KVM's hardware lacks */
 	case -ENOSYS:
 		return 501;
 	case -EBUSY:

@@ -10,10 +10,10 @@
 #define KVM_ERROR_H
 
 /* Sets the message and returns err, so: return error_set(-EINVAL, "..."). */
-int		 error_set(int err, const char *fmt, ...)
-		    __attribute__((format(printf, 2, 3)));
-const char	*error_get(void);	/* NULL when none is set */
-void		 error_clear(void);
+int error_set(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *error_get(void); /* NULL when none is set */
+void error_clear(void);
 
 /*
  * The one errno -> HTTP mapping: -EINVAL 400, -ENOENT 404, -EBUSY 409,
@@ -25,9 +25,9 @@ void		 error_clear(void);
  * -EBADRQC 405 (the HTTP server's own "method not allowed", sent with
  * Allow), -ETIMEDOUT 504 (another daemon did not answer).
  */
-int		 error_http_status(int err);
+int error_http_status(int err);
 /* A stable machine-readable code for the envelope: "invalid", "not_found",
  * "busy", "no_space", "unavailable", "internal", ... */
-const char	*error_code(int err);
+const char *error_code(int err);
 
 #endif

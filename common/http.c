@@ -1423,8 +1423,8 @@ http_reply_write_ref(struct http_request *req, const void *data, size_t len,
 size_t
 http_reply_pending(const struct http_request *req)
 {
-	size_t	n;
-	int	outq = 0;
+	size_t n;
+	int outq = 0;
 
 	if (req->conn->dead)
 		return 0;

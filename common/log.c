@@ -17,9 +17,9 @@
 
 #include "log.h"
 
-static const char	*log_ident = "kaputtkvm";
-static int		 log_journal;
-static int		 log_verbose;
+static const char *log_ident = "kaputtkvm";
+static int log_journal;
+static int log_verbose;
 
 /* Sets the name on each line and detects journald. */
 void
@@ -50,9 +50,9 @@ log_is_verbose(void)
 char *
 log_escape(const char *s, size_t len, char *out, size_t outlen)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i = 0, o = 0, n, k;
-	unsigned char		 c;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, n, k;
+	unsigned char c;
 
 	if (outlen == 0)
 		return out;
@@ -79,7 +79,7 @@ log_escape(const char *s, size_t len, char *out, size_t outlen)
 		if (c >= 0x20 && c < 0x7f) {
 			out[o++] = (char)c;
 		} else {
-			char	tmp[5];
+			char tmp[5];
 
 			if (c == '\n')
 				snprintf(tmp, sizeof(tmp), "\\n");
@@ -102,13 +102,13 @@ log_escape(const char *s, size_t len, char *out, size_t outlen)
 
 /* Formats and writes one line at a syslog level, with errno text if asked. */
 static void
-log_vwrite(int level, int with_errno, int saved_errno, const char *fmt,
-    va_list ap)
+log_vwrite(
+    int level, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {
-	char		 msg[2048], esc[4096], line[4400];
-	struct timespec	 ts;
-	struct tm	 tm;
-	int		 n, m;
+	char msg[2048], esc[4096], line[4400];
+	struct timespec ts;
+	struct tm tm;
+	int n, m;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
@@ -143,8 +143,8 @@ log_vwrite(int level, int with_errno, int saved_errno, const char *fmt,
 
 #define LOG_BODY(level, with_errno)                                            \
 	do {                                                                   \
-		int	e_ = errno;                                            \
-		va_list	ap_;                                                   \
+		int e_ = errno;                                                \
+		va_list ap_;                                                   \
 		va_start(ap_, fmt);                                            \
 		log_vwrite(level, with_errno, e_, fmt, ap_);                   \
 		va_end(ap_);                                                   \
@@ -199,8 +199,8 @@ fatalx(const char *fmt, ...)
 void
 log_once_warnx(struct log_once *once, const char *fmt, ...)
 {
-	char	buf[sizeof(once->last)];
-	va_list	ap;
+	char buf[sizeof(once->last)];
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -14,9 +14,9 @@
 
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-void	log_init(const char *ident);
-void	log_set_verbose(int verbose);	/* 1: debug lines too */
-int	log_is_verbose(void);
+void log_init(const char *ident);
+void log_set_verbose(int verbose); /* 1: debug lines too */
+int log_is_verbose(void);
 
 /* Level is checked before the arguments are evaluated. */
 #define log_debug(...)                                                         \
@@ -25,12 +25,12 @@ int	log_is_verbose(void);
 			log_debug_(__VA_ARGS__);                               \
 	} while (0)
 
-void	log_debug_(const char *, ...) LOG_PRINTF(1, 2);
-void	log_info(const char *, ...) LOG_PRINTF(1, 2);
-void	log_warn(const char *, ...) LOG_PRINTF(1, 2);	/* adds strerror(errno) */
-void	log_warnx(const char *, ...) LOG_PRINTF(1, 2);
-void	fatal(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
-void	fatalx(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void log_debug_(const char *, ...) LOG_PRINTF(1, 2);
+void log_info(const char *, ...) LOG_PRINTF(1, 2);
+void log_warn(const char *, ...) LOG_PRINTF(1, 2); /* adds strerror(errno) */
+void log_warnx(const char *, ...) LOG_PRINTF(1, 2);
+void fatal(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void fatalx(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 
 /*
  * A repeating device error is logged once, then again when it changes.
@@ -38,13 +38,13 @@ void	fatalx(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
  * source recovers.
  */
 struct log_once {
-	char	last[256];
+	char last[256];
 };
-void	log_once_warnx(struct log_once *, const char *, ...) LOG_PRINTF(2, 3);
-void	log_once_reset(struct log_once *);
+void log_once_warnx(struct log_once *, const char *, ...) LOG_PRINTF(2, 3);
+void log_once_reset(struct log_once *);
 
 /* Escape control characters and non-UTF-8 bytes of s into out (always
  * NUL-terminated); returns out. */
-char	*log_escape(const char *s, size_t len, char *out, size_t outlen);
+char *log_escape(const char *s, size_t len, char *out, size_t outlen);
 
 #endif

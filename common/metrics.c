@@ -13,17 +13,17 @@
 #include "xmalloc.h"
 
 struct metrics {
-	char		*prefix;
-	struct evbuffer	*out;
-	char		*text;		/* metrics_text()'s copy */
+	char *prefix;
+	struct evbuffer *out;
+	char *text; /* metrics_text()'s copy */
 };
 
 /* A new, empty exposition for one daemon. */
 struct metrics *
 metrics_new(const char *daemon)
 {
-	struct metrics	*m = xcalloc(1, sizeof(*m));
-	char		*p;
+	struct metrics *m = xcalloc(1, sizeof(*m));
+	char *p;
 
 	xasprintf(&m->prefix, "kaputtkvm_%s_", daemon);
 	for (p = m->prefix; *p != '\0'; p++)
@@ -48,8 +48,8 @@ metrics_free(struct metrics *m)
 
 /* # HELP and # TYPE lines for a metric family. */
 void
-metrics_declare(struct metrics *m, const char *name, const char *type,
-    const char *help)
+metrics_declare(
+    struct metrics *m, const char *name, const char *type, const char *help)
 {
 	evbuffer_add_printf(m->out, "# HELP %s%s %s\n# TYPE %s%s %s\n",
 	    m->prefix, name, help, m->prefix, name, type);
@@ -57,21 +57,21 @@ metrics_declare(struct metrics *m, const char *name, const char *type,
 
 /* One sample; labels is "k=\"v\",k2=\"v2\"" or NULL. */
 void
-metrics_sample(struct metrics *m, const char *name, const char *labels,
-    double value)
+metrics_sample(
+    struct metrics *m, const char *name, const char *labels, double value)
 {
 	if (labels != NULL && *labels != '\0')
-		evbuffer_add_printf(m->out, "%s%s{%s} %.17g\n", m->prefix,
-		    name, labels, value);
+		evbuffer_add_printf(
+		    m->out, "%s%s{%s} %.17g\n", m->prefix, name, labels, value);
 	else
-		evbuffer_add_printf(m->out, "%s%s %.17g\n", m->prefix, name,
-		    value);
+		evbuffer_add_printf(
+		    m->out, "%s%s %.17g\n", m->prefix, name, value);
 }
 
 /* A gauge with one unlabelled sample. */
 void
-metrics_gauge(struct metrics *m, const char *name, const char *help,
-    double value)
+metrics_gauge(
+    struct metrics *m, const char *name, const char *help, double value)
 {
 	metrics_declare(m, name, "gauge", help);
 	metrics_sample(m, name, NULL, value);
@@ -79,8 +79,8 @@ metrics_gauge(struct metrics *m, const char *name, const char *help,
 
 /* A counter with one unlabelled sample. */
 void
-metrics_counter(struct metrics *m, const char *name, const char *help,
-    double value)
+metrics_counter(
+    struct metrics *m, const char *name, const char *help, double value)
 {
 	metrics_declare(m, name, "counter", help);
 	metrics_sample(m, name, NULL, value);
@@ -90,8 +90,8 @@ metrics_counter(struct metrics *m, const char *name, const char *help,
 char *
 metrics_label(char *buf, size_t len, const char *key, const char *value)
 {
-	size_t	o;
-	int	n;
+	size_t o;
+	int n;
 
 	n = snprintf(buf, len, "%s=\"", key);
 	if (n < 0 || (size_t)n >= len) {
@@ -119,7 +119,7 @@ metrics_label(char *buf, size_t len, const char *key, const char *value)
 const char *
 metrics_text(struct metrics *m, size_t *ret_len)
 {
-	size_t	len = evbuffer_get_length(m->out);
+	size_t len = evbuffer_get_length(m->out);
 
 	free(m->text);
 	m->text = xmalloc(len + 1);
@@ -133,7 +133,7 @@ metrics_text(struct metrics *m, size_t *ret_len)
 void
 metrics_reply(struct http_request *req, struct metrics *m)
 {
-	http_reply_buffer(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    m->out);
+	http_reply_buffer(
+	    req, 200, "text/plain; version=0.0.4; charset=utf-8", m->out);
 	metrics_free(m);
 }

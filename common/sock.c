@@ -22,7 +22,7 @@
 int
 sock_addr(const char *path, struct sockaddr_un *sun, size_t *ret_len)
 {
-	size_t	len = strlen(path);
+	size_t len = strlen(path);
 
 	if (len == 0)
 		return error_set(-EINVAL, "the socket path is empty");
@@ -42,12 +42,12 @@ sock_addr(const char *path, struct sockaddr_un *sun, size_t *ret_len)
 static int
 sock_is_live(const struct sockaddr_un *sun, size_t len)
 {
-	int	fd, live;
+	int fd, live;
 
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return 0;
-	live = connect(fd, (const struct sockaddr *)sun, (socklen_t)len) == 0
-	    || errno == EAGAIN;
+	live = connect(fd, (const struct sockaddr *)sun, (socklen_t)len) == 0 ||
+	    errno == EAGAIN;
 	close(fd);
 	return live;
 }
@@ -56,30 +56,36 @@ sock_is_live(const struct sockaddr_un *sun, size_t len)
 int
 sock_listen(const struct sock_listen_config *cfg, int *ret_fd)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	struct group		*gr = NULL;
-	size_t			 len;
-	mode_t			 old;
-	int			 fd = -1, r;
+	struct sockaddr_un sun;
+	struct stat st;
+	struct group *gr = NULL;
+	size_t len;
+	mode_t old;
+	int fd = -1, r;
 
 	if ((r = sock_addr(cfg->path, &sun, &len)) < 0)
 		return r;
 	if (cfg->group != NULL && (gr = getgrnam(cfg->group)) == NULL)
-		return error_set(-EINVAL, "there is no group \"%s\" for the "
-		    "socket: create it or change --socket-group", cfg->group);
+		return error_set(-EINVAL,
+		    "there is no group \"%s\" for the "
+		    "socket: create it or change --socket-group",
+		    cfg->group);
 	if (lstat(cfg->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return error_set(-EEXIST, "%s exists and is not a "
+			return error_set(-EEXIST,
+			    "%s exists and is not a "
 			    "socket: remove it or choose another --socket",
 			    cfg->path);
 		if (sock_is_live(&sun, len))
-			return error_set(-EADDRINUSE, "another process "
+			return error_set(-EADDRINUSE,
+			    "another process "
 			    "listens on %s already: stop it first",
 			    cfg->path);
 		if (unlink(cfg->path) == -1 && errno != ENOENT)
-			return error_set(-errno, "cannot remove the stale "
-			    "socket %s: %s", cfg->path, strerror(errno));
+			return error_set(-errno,
+			    "cannot remove the stale "
+			    "socket %s: %s",
+			    cfg->path, strerror(errno));
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -101,8 +107,8 @@ sock_listen(const struct sock_listen_config *cfg, int *ret_fd)
 		goto fail;
 	}
 	if (listen(fd, 128) == -1) {
-		r = error_set(-errno, "listen on %s: %s", cfg->path,
-		    strerror(errno));
+		r = error_set(
+		    -errno, "listen on %s: %s", cfg->path, strerror(errno));
 		unlink(cfg->path);
 		goto fail;
 	}
@@ -117,11 +123,11 @@ fail:
 int
 sock_activation_fds(int *ret_first_fd)
 {
-	const char	*pid_s = getenv("LISTEN_PID");
-	const char	*fds_s = getenv("LISTEN_FDS");
-	char		*end;
-	long		 pid, n, i;
-	int		 flags;
+	const char *pid_s = getenv("LISTEN_PID");
+	const char *fds_s = getenv("LISTEN_FDS");
+	char *end;
+	long pid, n, i;
+	int flags;
 
 	if (pid_s == NULL || fds_s == NULL)
 		return 0;
@@ -136,11 +142,13 @@ sock_activation_fds(int *ret_first_fd)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	for (i = 0; i < n; i++) {
-		int	fd = 3 + (int)i;
+		int fd = 3 + (int)i;
 
 		if ((flags = fcntl(fd, F_GETFL)) == -1)
-			return error_set(-EBADF, "LISTEN_FDS says %ld, but "
-			    "fd %d is not open", n, fd);
+			return error_set(-EBADF,
+			    "LISTEN_FDS says %ld, but "
+			    "fd %d is not open",
+			    n, fd);
 		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
@@ -152,11 +160,11 @@ sock_activation_fds(int *ret_first_fd)
 int
 sock_connect(const char *path, int timeout_ms, int *ret_fd)
 {
-	struct sockaddr_un	sun;
-	struct pollfd		pfd;
-	socklen_t		elen = sizeof(int);
-	size_t			len;
-	int			fd, r, err = 0;
+	struct sockaddr_un sun;
+	struct pollfd pfd;
+	socklen_t elen = sizeof(int);
+	size_t len;
+	int fd, r, err = 0;
 
 	if ((r = sock_addr(path, &sun, &len)) < 0)
 		return r;
@@ -175,22 +183,26 @@ sock_connect(const char *path, int timeout_ms, int *ret_fd)
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
 	r = poll(&pfd, 1, timeout_ms);
-	if (r == 0 || (r > 0 && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
-	    &elen) == -1 || err != 0))) {
+	if (r == 0 ||
+	    (r > 0 &&
+		(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
+		    err != 0))) {
 		close(fd);
 		if (r == 0)
-			return error_set(-ETIMEDOUT, "%s did not accept within "
-			    "%d ms", path, timeout_ms);
-		return error_set(-err, "cannot connect to %s: %s", path,
-		    strerror(err));
+			return error_set(-ETIMEDOUT,
+			    "%s did not accept within "
+			    "%d ms",
+			    path, timeout_ms);
+		return error_set(
+		    -err, "cannot connect to %s: %s", path, strerror(err));
 	}
-	if (r < 0 || connect(fd, (struct sockaddr *)&sun, (socklen_t)len) ==
-	    -1) {
+	if (r < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, (socklen_t)len) == -1) {
 		if (errno != EISCONN) {
 			r = -errno;
 			close(fd);
-			return error_set(r, "cannot connect to %s: %s", path,
-			    strerror(-r));
+			return error_set(
+			    r, "cannot connect to %s: %s", path, strerror(-r));
 		}
 	}
 done:

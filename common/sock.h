@@ -8,9 +8,9 @@
 #include <sys/types.h>
 
 struct sock_listen_config {
-	const char	*path;
-	mode_t		 mode;		/* 0660 */
-	const char	*group;		/* NULL: leave the group as is */
+	const char *path;
+	mode_t mode;	   /* 0660 */
+	const char *group; /* NULL: leave the group as is */
 };
 
 /*
@@ -20,18 +20,18 @@ struct sock_listen_config {
  * left alone; a non-socket file at the path is -EEXIST.  Messages via
  * error_set().
  */
-int	sock_listen(const struct sock_listen_config *, int *ret_fd);
+int sock_listen(const struct sock_listen_config *, int *ret_fd);
 /*
  * Sockets passed by systemd (LISTEN_PID == getpid(), LISTEN_FDS, starting at
  * fd 3).  Returns how many (0 when not activated); unsets the variables so
  * children do not see them.  Each fd is made non-blocking and close-on-exec.
  */
-int	sock_activation_fds(int *ret_first_fd);
+int sock_activation_fds(int *ret_first_fd);
 /* Blocking connect with a timeout in ms; -ENOENT/-ECONNREFUSED when no
  * daemon listens, -ETIMEDOUT. */
-int	sock_connect(const char *path, int timeout_ms, int *ret_fd);
+int sock_connect(const char *path, int timeout_ms, int *ret_fd);
 /* Fill a sockaddr_un; -ENAMETOOLONG when it does not fit. */
 struct sockaddr_un;
-int	sock_addr(const char *path, struct sockaddr_un *, size_t *ret_len);
+int sock_addr(const char *path, struct sockaddr_un *, size_t *ret_len);
 
 #endif

@@ -13,7 +13,7 @@
 void *
 xmalloc(size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = malloc(size ? size : 1)) == NULL)
 		fatalx("out of memory allocating %zu bytes", size);
@@ -24,7 +24,7 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t n, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = calloc(n ? n : 1, size ? size : 1)) == NULL)
 		fatalx("out of memory allocating %zu x %zu bytes", n, size);
@@ -35,7 +35,7 @@ xcalloc(size_t n, size_t size)
 void *
 xreallocarray(void *ptr, size_t n, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = reallocarray(ptr, n ? n : 1, size ? size : 1)) == NULL)
 		fatalx("out of memory reallocating %zu x %zu bytes", n, size);
@@ -46,7 +46,7 @@ xreallocarray(void *ptr, size_t n, size_t size)
 char *
 xstrdup(const char *s)
 {
-	char	*p;
+	char *p;
 
 	if ((p = strdup(s)) == NULL)
 		fatalx("out of memory copying a string");
@@ -57,7 +57,7 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char	*p;
+	char *p;
 
 	if ((p = strndup(s, n)) == NULL)
 		fatalx("out of memory copying a string");
@@ -68,8 +68,8 @@ xstrndup(const char *s, size_t n)
 int
 xasprintf(char **ret, const char *fmt, ...)
 {
-	va_list	ap;
-	int	n;
+	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	n = vasprintf(ret, fmt, ap);

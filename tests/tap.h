@@ -78,8 +78,7 @@ diag(const char *fmt, ...)
 		}                                                              \
 	} while (0)
 
-static inline int __attribute__((unused))
-tap_done(void)
+static inline int __attribute__((unused)) tap_done(void)
 {
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;

@@ -13,16 +13,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int n;
 
 static int
 replay_file(const char *path)
 {
-	FILE	*f;
-	uint8_t	*buf = NULL;
-	size_t	 len = 0, cap = 0, got;
+	FILE *f;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0, got;
 
 	if ((f = fopen(path, "rb")) == NULL) {
 		printf("not ok %d - %s: cannot open\n", ++n, path);
@@ -54,12 +54,12 @@ cmp(const void *a, const void *b)
 static int
 replay(const char *path)
 {
-	struct stat	 st;
-	DIR		*d;
-	struct dirent	*de;
-	char		**names = NULL, *p;
-	size_t		 nn = 0, i;
-	int		 r = 0;
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL, *p;
+	size_t nn = 0, i;
+	int r = 0;
 
 	if (stat(path, &st) == -1) {
 		printf("not ok %d - %s: missing\n", ++n, path);
@@ -92,7 +92,7 @@ replay(const char *path)
 int
 main(int argc, char **argv)
 {
-	int	i, r = 0;
+	int i, r = 0;
 
 	for (i = 1; i < argc; i++)
 		if (replay(argv[i]) < 0)

@@ -8,13 +8,13 @@
 
 #include "client.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct client_reply	r;
-	int			eof, ret;
+	struct client_reply r;
+	int eof, ret;
 
 	for (eof = 0; eof <= 1; eof++) {
 		ret = client_parse_reply((const char *)data, size, eof, &r);

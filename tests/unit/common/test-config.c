@@ -11,11 +11,11 @@
 #include "error.h"
 #include "tap.h"
 
-static char		*source;
-static long long	 fps = 30;
-static int		 drop;
+static char *source;
+static long long fps = 30;
+static int drop;
 static struct config_list luns;
-static int		 extra_seen;
+static int extra_seen;
 
 static int
 extra_key(const char *key, const char *value, void *arg)
@@ -29,21 +29,17 @@ extra_key(const char *key, const char *value, void *arg)
 }
 
 static const struct config_option options[] = {
-	{ "source", 0, CONFIG_STRING, &source, 0, 0, "DEV", "device", NULL },
-	{ "fps", 'f', CONFIG_INT, &fps, 1, 120, "N", "frame rate", NULL },
-	{ "drop-same-frames", 0, CONFIG_BOOL, &drop, 0, 0, "BOOL", "drop",
-	    NULL },
-	{ "lun", 0, CONFIG_LIST, &luns, 0, 0, "DIR", "LUN", NULL },
-	{ NULL }
-};
+    {"source", 0, CONFIG_STRING, &source, 0, 0, "DEV", "device", NULL},
+    {"fps", 'f', CONFIG_INT, &fps, 1, 120, "N", "frame rate", NULL},
+    {"drop-same-frames", 0, CONFIG_BOOL, &drop, 0, 0, "BOOL", "drop", NULL},
+    {"lun", 0, CONFIG_LIST, &luns, 0, 0, "DIR", "LUN", NULL}, {NULL}};
 static const struct config_spec spec = {
-	"capd", "test", options, extra_key, NULL
-};
+    "capd", "test", options, extra_key, NULL};
 
 static void
 reset(void)
 {
-	struct config_common	c = { 0 };
+	struct config_common c = {0};
 
 	config_free(&spec, &c);
 	source = NULL;
@@ -62,8 +58,8 @@ load(const char *text)
 static char *
 write_file(const char *text)
 {
-	static char	path[] = "/tmp/kvm-test-config-XXXXXX";
-	int		fd;
+	static char path[] = "/tmp/kvm-test-config-XXXXXX";
+	int fd;
 
 	strcpy(path, "/tmp/kvm-test-config-XXXXXX");
 	if ((fd = mkstemp(path)) == -1 ||
@@ -78,8 +74,8 @@ test_file(void)
 {
 	reset();
 	ok(load("; comment\n[capd]\nsource = /dev/video0\nfps = 25\n"
-	    "drop-same-frames = yes\nlun = /a\nlun = /b\n\n[hidd]\n"
-	    "keyboard = /dev/hidg0\n[gpiod-ctl]\nanything = 1\n") == 0,
+		"drop-same-frames = yes\nlun = /a\nlun = /b\n\n[hidd]\n"
+		"keyboard = /dev/hidg0\n[gpiod-ctl]\nanything = 1\n") == 0,
 	    "a good file loads");
 	is_str(source, "/dev/video0", "string value");
 	is_int(fps, 25, "int value");
@@ -90,14 +86,14 @@ test_file(void)
 	reset();
 	ok(load("[capd]\nfsp = 25\n") == -EINVAL, "an unknown key fails");
 	ok(error_get() && strstr(error_get(), "test.conf:2:") &&
-	    strstr(error_get(), "unknown key \"fsp\""),
+		strstr(error_get(), "unknown key \"fsp\""),
 	    "the error names file, line and key: %s", error_get());
 
 	reset();
 	ok(load("[capd]\nsource = x\n\nfps = fast\n") == -EINVAL,
 	    "a bad value fails");
 	ok(error_get() && strstr(error_get(), "test.conf:4:") &&
-	    strstr(error_get(), "fps") && strstr(error_get(), "1 to 120"),
+		strstr(error_get(), "fps") && strstr(error_get(), "1 to 120"),
 	    "the error names line, key and range: %s", error_get());
 
 	reset();
@@ -109,7 +105,7 @@ test_file(void)
 
 	reset();
 	ok(load("[capdd]\nfps = 5\n") == -EINVAL &&
-	    strstr(error_get(), "unknown section [capdd]"),
+		strstr(error_get(), "unknown section [capdd]"),
 	    "an unknown section is a typo, not ignored");
 
 	reset();
@@ -118,14 +114,16 @@ test_file(void)
 
 	reset();
 	ok(load("[capd]\nthis is not a key value line\n") == -EINVAL &&
-	    strstr(error_get(), "test.conf:2:"), "a garbage line is refused");
+		strstr(error_get(), "test.conf:2:"),
+	    "a garbage line is refused");
 
 	reset();
 	ok(load("[capd]\nline.power = chip:1\nline.reset = chip:2\n") == 0 &&
-	    extra_seen == 2, "extra keys go to the daemon's handler");
+		extra_seen == 2,
+	    "extra keys go to the daemon's handler");
 	reset();
 	ok(load("[capd]\nline.power = bad\n") == -EINVAL &&
-	    strstr(error_get(), "\"bad\" is no line"),
+		strstr(error_get(), "\"bad\" is no line"),
 	    "the handler's message is passed on");
 
 	reset();
@@ -139,16 +137,16 @@ test_file(void)
 static void
 test_argv(void)
 {
-	struct config_common	 c = { 0 };
-	char			*path;
-	int			 r;
+	struct config_common c = {0};
+	char *path;
+	int r;
 
 	reset();
 	path = write_file("[capd]\nsource = /dev/video1\nfps = 10\n"
-	    "lun = /file\nsocket = /tmp/from-file.sock\n");
+			  "lun = /file\nsocket = /tmp/from-file.sock\n");
 	{
-		char	*argv[] = { "capd", "--config", path, "--fps", "60",
-		    "--lun", "/cli", NULL };
+		char *argv[] = {"capd", "--config", path, "--fps", "60",
+		    "--lun", "/cli", NULL};
 
 		r = config_load(&spec, &c, 7, argv);
 	}
@@ -165,8 +163,8 @@ test_argv(void)
 	memset(&c, 0, sizeof(c));
 	reset();
 	{
-		char	*argv[] = { "capd", "--config", "/nonexistent/x.conf",
-		    NULL };
+		char *argv[] = {
+		    "capd", "--config", "/nonexistent/x.conf", NULL};
 
 		r = config_load(&spec, &c, 3, argv);
 	}
@@ -176,8 +174,8 @@ test_argv(void)
 	memset(&c, 0, sizeof(c));
 	reset();
 	{
-		char	*argv[] = { "capd", "--config", "/dev/null", "-f", "0",
-		    NULL };
+		char *argv[] = {
+		    "capd", "--config", "/dev/null", "-f", "0", NULL};
 
 		r = config_load(&spec, &c, 5, argv);
 	}
@@ -187,8 +185,8 @@ test_argv(void)
 	memset(&c, 0, sizeof(c));
 	reset();
 	{
-		char	*argv[] = { "capd", "--config", "/dev/null", "--nope",
-		    NULL };
+		char *argv[] = {
+		    "capd", "--config", "/dev/null", "--nope", NULL};
 
 		r = config_load(&spec, &c, 4, argv);
 	}
@@ -198,8 +196,8 @@ test_argv(void)
 	memset(&c, 0, sizeof(c));
 	reset();
 	{
-		char	*argv[] = { "capd", "--config", "/dev/null",
-		    "--check-config", "--socket-mode", "0600", "-v", NULL };
+		char *argv[] = {"capd", "--config", "/dev/null",
+		    "--check-config", "--socket-mode", "0600", "-v", NULL};
 
 		r = config_load(&spec, &c, 7, argv);
 	}
@@ -212,8 +210,8 @@ test_argv(void)
 	memset(&c, 0, sizeof(c));
 	reset();
 	{
-		char	*argv[] = { "capd", "--config", "/dev/null",
-		    "--socket-mode", "999", NULL };
+		char *argv[] = {"capd", "--config", "/dev/null",
+		    "--socket-mode", "999", NULL};
 
 		r = config_load(&spec, &c, 5, argv);
 	}

@@ -18,27 +18,27 @@ static void
 test_mapping(void)
 {
 	static const struct {
-		int		 err;
-		int		 status;
-		const char	*code;
+		int err;
+		int status;
+		const char *code;
 	} cases[] = {
-		{ -EINVAL, 400, "invalid" },
-		{ -ENOENT, 404, "not_found" },
-		{ -EBUSY, 409, "busy" },
-		{ -EEXIST, 409, "exists" },
-		{ -ENOSPC, 507, "no_space" },
-		{ -ENODEV, 503, "unavailable" },
-		{ -EAGAIN, 503, "unavailable" },
-		{ -EPERM, 403, "forbidden" },
-		{ -EACCES, 500, "internal" },
-		{ -EOPNOTSUPP, 501, "not_supported" },
-		{ -EBADRQC, 405, "method_not_allowed" },
-		{ -EIO, 500, "internal" },
-		{ -ENOMEM, 500, "internal" },
-		{ -ETIMEDOUT, 504, "timeout" },
-		{ -EMSGSIZE, 413, "too_large" },
+	    {-EINVAL, 400, "invalid"},
+	    {-ENOENT, 404, "not_found"},
+	    {-EBUSY, 409, "busy"},
+	    {-EEXIST, 409, "exists"},
+	    {-ENOSPC, 507, "no_space"},
+	    {-ENODEV, 503, "unavailable"},
+	    {-EAGAIN, 503, "unavailable"},
+	    {-EPERM, 403, "forbidden"},
+	    {-EACCES, 500, "internal"},
+	    {-EOPNOTSUPP, 501, "not_supported"},
+	    {-EBADRQC, 405, "method_not_allowed"},
+	    {-EIO, 500, "internal"},
+	    {-ENOMEM, 500, "internal"},
+	    {-ETIMEDOUT, 504, "timeout"},
+	    {-EMSGSIZE, 413, "too_large"},
 	};
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		is_int(error_http_status(cases[i].err), cases[i].status,
@@ -51,17 +51,18 @@ test_mapping(void)
 static void
 test_envelopes(void)
 {
-	json_t	*v, *e;
+	json_t *v, *e;
 
 	v = api_envelope_ok(json_pack("{s:i}", "fps", 30));
 	ok(json_is_true(json_object_get(v, "ok")), "ok envelope: ok true");
-	is_int(json_integer_value(json_object_get(json_object_get(v, "result"),
-	    "fps")), 30, "ok envelope carries the result");
+	is_int(json_integer_value(
+		   json_object_get(json_object_get(v, "result"), "fps")),
+	    30, "ok envelope carries the result");
 	json_decref(v);
 
 	v = api_envelope_ok(NULL);
 	ok(json_is_object(json_object_get(v, "result")) &&
-	    json_object_size(json_object_get(v, "result")) == 0,
+		json_object_size(json_object_get(v, "result")) == 0,
 	    "NULL result becomes {}");
 	json_decref(v);
 
@@ -97,25 +98,25 @@ test_error_set(void)
 static void
 test_get_helpers(void)
 {
-	json_t			*o = json_pack("{s:s, s:i, s:b, s:s}", "code",
-	    "KeyA", "ms", 150, "down", 1, "x", "y");
-	const char		*s = NULL;
-	long long		 n = -1;
-	int			 b = 0;
-	static const char *const allowed[] = { "code", "ms", "down", NULL };
+	json_t *o = json_pack("{s:s, s:i, s:b, s:s}", "code", "KeyA", "ms", 150,
+	    "down", 1, "x", "y");
+	const char *s = NULL;
+	long long n = -1;
+	int b = 0;
+	static const char *const allowed[] = {"code", "ms", "down", NULL};
 
 	ok(api_get_string(o, "code", &s) == 0 && strcmp(s, "KeyA") == 0,
 	    "get a string");
 	ok(api_get_string(o, "nope", &s) == -EINVAL &&
-	    strstr(error_get(), "\"nope\" is missing") != NULL,
+		strstr(error_get(), "\"nope\" is missing") != NULL,
 	    "a missing field is named");
 	ok(api_get_string(o, "ms", &s) == -EINVAL &&
-	    strstr(error_get(), "must be a string") != NULL,
+		strstr(error_get(), "must be a string") != NULL,
 	    "a wrong type is named");
 	ok(api_get_int_opt(o, "ms", 1, 10000, &n) == 0 && n == 150,
 	    "get an int in range");
 	ok(api_get_int_opt(o, "ms", 1, 100, &n) == -EINVAL &&
-	    strstr(error_get(), "from 1 to 100") != NULL,
+		strstr(error_get(), "from 1 to 100") != NULL,
 	    "an int out of range says the range");
 	n = 42;
 	ok(api_get_int_opt(o, "absent", 1, 100, &n) == 0 && n == 42,
@@ -123,7 +124,7 @@ test_get_helpers(void)
 	ok(api_get_bool_opt(o, "down", &b) == 0 && b == 1, "get a bool");
 	ok(api_get_bool_opt(o, "code", &b) == -EINVAL, "a string is no bool");
 	ok(api_check_keys(o, allowed) == -EINVAL &&
-	    strstr(error_get(), "unknown field \"x\"") != NULL,
+		strstr(error_get(), "unknown field \"x\"") != NULL,
 	    "an unknown field is refused by name");
 	json_object_del(o, "x");
 	ok(api_check_keys(o, allowed) == 0, "known fields pass");
@@ -133,7 +134,7 @@ test_get_helpers(void)
 static void
 test_log_escape(void)
 {
-	char	out[64];
+	char out[64];
 
 	is_str(log_escape("a\nb\x1b[31m", 8, out, sizeof(out)),
 	    "a\\nb\\x1b[31m", "control characters escaped");
@@ -148,21 +149,23 @@ test_log_escape(void)
 static void
 test_metrics(void)
 {
-	struct metrics	*m = metrics_new("gpiod-ctl");
-	const char	*t;
-	char		 lab[64];
-	size_t		 len;
+	struct metrics *m = metrics_new("gpiod-ctl");
+	const char *t;
+	char lab[64];
+	size_t len;
 
 	metrics_gauge(m, "lines", "Configured lines.", 6);
 	metrics_declare(m, "line_value", "gauge", "Line value.");
-	metrics_sample(m, "line_value", metrics_label(lab, sizeof(lab),
-	    "line", "power\"led\n"), 1);
+	metrics_sample(m, "line_value",
+	    metrics_label(lab, sizeof(lab), "line", "power\"led\n"), 1);
 	t = metrics_text(m, &len);
 	ok(strstr(t, "# TYPE kaputtkvm_gpiod_ctl_lines gauge\n") != NULL,
 	    "prefix with - turned into _ and TYPE line");
 	ok(strstr(t, "kaputtkvm_gpiod_ctl_lines 6\n") != NULL, "sample line");
-	ok(strstr(t, "kaputtkvm_gpiod_ctl_line_value{line=\"power\\\"led\\n\"}"
-	    " 1\n") != NULL, "label value escaped");
+	ok(strstr(t,
+	       "kaputtkvm_gpiod_ctl_line_value{line=\"power\\\"led\\n\"}"
+	       " 1\n") != NULL,
+	    "label value escaped");
 	is_int(len, strlen(t), "length matches the text");
 	metrics_free(m);
 }
