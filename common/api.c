@@ -111,6 +111,30 @@ api_read_json(struct http_request *req, json_t **ret_obj)
 	return 0;
 }
 
+/* An empty body, or an empty object. */
+int
+api_read_nothing(struct http_request *req)
+{
+	static const char *const none[] = {NULL};
+	const char *body;
+	size_t len, i;
+	json_t *v;
+	int r;
+
+	body = http_request_body(req, &len);
+	for (i = 0; body != NULL && i < len; i++)
+		if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' &&
+		    body[i] != '\n')
+			break;
+	if (body == NULL || i == len)
+		return 0;
+	if ((r = api_read_json(req, &v)) < 0)
+		return r;
+	r = api_check_keys(v, none);
+	json_decref(v);
+	return r;
+}
+
 /* A required string field. */
 int
 api_get_string(json_t *obj, const char *key, const char **ret)

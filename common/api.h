@@ -16,6 +16,9 @@ struct http_request;
  * an empty body, bad JSON or a non-object; the message names line and
  * column. */
 int api_read_json(struct http_request *, json_t **ret_obj);
+/* For requests that take no parameters: an empty body or {} is 0; anything
+ * else is -EINVAL naming it, so nothing a client sends is ignored. */
+int api_read_nothing(struct http_request *);
 /* Steals result; NULL gives {}. */
 void api_reply_ok(struct http_request *, json_t *result);
 /* err is -errno; message NULL uses error_get(), else a generic text. */

@@ -153,7 +153,12 @@ static void
 routes_release(struct http_request *req, void *arg)
 {
 	struct hidd_server *srv = arg;
+	int r;
 
+	if ((r = api_read_nothing(req)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	routes_reply(req, hid_release(srv->hid, "POST /release"), NULL);
 }
 
@@ -196,7 +201,12 @@ static void
 routes_paste_cancel(struct http_request *req, void *arg)
 {
 	struct hidd_server *srv = arg;
+	int r;
 
+	if ((r = api_read_nothing(req)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	api_reply_ok(
 	    req, json_pack("{s:b}", "cancelled", hid_paste_cancel(srv->hid)));
 }

@@ -75,7 +75,13 @@ class KeyTest(unittest.TestCase):
             self.assertTrue(g.state()["held"]["rollover"])
             d.ok("POST", "/key", {"code": "KeyC", "down": False})
             self.assertEqual(g.kbd.wait(1), [kbd(0, 4, 5, 7, 8, 9, 10)])
-            d.ok("POST", "/release")
+            # a parameter these endpoints do not take is refused, not
+            # ignored, and nothing is released
+            for path in ("/release", "/paste/cancel"):
+                kvmtest.assert_error(self, d.json("POST", path,
+                                                  {"all": True}), 400)
+            self.assertEqual(g.kbd.quiet(), [])
+            d.ok("POST", "/release", {})
             self.assertEqual(g.kbd.wait(1), [kbd()])
 
     def test_release_at_stop(self):
