@@ -570,8 +570,13 @@ capture_grab(
 			return error_set(
 			    -EIO, "cannot dequeue: %s", strerror(errno));
 		}
-		if (b.index >= c->nbufs)
-			continue;
+		if (b.index >= c->nbufs) { /* the driver's mistake */
+			if (have)
+				(void)capture_requeue(c, &newest);
+			return error_set(-EIO,
+			    "the device returned buffer %u of %u", b.index,
+			    c->nbufs);
+		}
 		if (b.flags & V4L2_BUF_FLAG_ERROR) {
 			c->dropped++;
 			if ((r = capture_requeue(c, &b)) < 0)

@@ -73,8 +73,10 @@ pattern_layout_for(unsigned int w, unsigned int h, struct pattern_layout *ret)
 	struct pattern_layout l;
 	unsigned int lower, scale, room;
 
+	/* a size a peer may choose (POST /params): frames of a 4096x2160
+	 * pattern are 17 MiB already, and the pool holds several */
 	if (w % 2 != 0 || w < PATTERN_MIN_WIDTH || h < PATTERN_MIN_HEIGHT ||
-	    w > 8192 || h > 8192)
+	    w > PATTERN_MAX_WIDTH || h > PATTERN_MAX_HEIGHT)
 		return -EINVAL;
 	memset(&l, 0, sizeof(l));
 	l.width = w;

@@ -18,6 +18,8 @@
 #define PATTERN_BITS	   32
 #define PATTERN_MIN_WIDTH  160
 #define PATTERN_MIN_HEIGHT 120
+#define PATTERN_MAX_WIDTH  4096
+#define PATTERN_MAX_HEIGHT 2160
 
 struct pattern;
 

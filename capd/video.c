@@ -115,8 +115,9 @@ video_check_pattern_size(unsigned int w, unsigned int h)
 	if (pattern_layout_for(w, h, &l) < 0)
 		return error_set(-EINVAL,
 		    "unsupported resolution %ux%u: the "
-		    "test pattern takes an even width, %ux%u to 8192x8192",
-		    w, h, PATTERN_MIN_WIDTH, PATTERN_MIN_HEIGHT);
+		    "test pattern takes an even width, %ux%u to %ux%u",
+		    w, h, PATTERN_MIN_WIDTH, PATTERN_MIN_HEIGHT,
+		    PATTERN_MAX_WIDTH, PATTERN_MAX_HEIGHT);
 	return 0;
 }
 
@@ -597,7 +598,7 @@ video_free(struct video *v)
 	if (v == NULL)
 		return;
 	while ((w = TAILQ_FIRST(&v->waiters)) != NULL) {
-		http_reply(w->req, 503, "text/plain", "stopping\n", 9);
+		api_reply_error(w->req, -ESHUTDOWN, "capd is stopping");
 		video_waiter_free(w);
 	}
 	stream_free(v->stream);
@@ -636,8 +637,8 @@ video_waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (v->last != NULL)
 		video_reply_frame(w->req, v->last);
 	else
-		http_reply(
-		    w->req, 503, "text/plain", "no frame yet: try again\n", 24);
+		api_reply_error(
+		    w->req, -EAGAIN, "no frame yet: try again in a moment");
 	video_waiter_free(w);
 	video_update_running(v);
 }
