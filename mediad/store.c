@@ -32,8 +32,10 @@
 #include "xmalloc.h"
 
 #define STORE_TMP_PREFIX ".upload-"
-#define STORE_WRITEBACK	 (8u << 20)  /* bytes between pushes */
-#define STORE_INFLIGHT	 (64u << 20) /* written, not yet on disk */
+#define STORE_WRITEBACK	 (8u << 20) /* bytes between pushes */
+/* written, not yet on disk: small, because waiting for it blocks the loop
+ * (on an SD card 8 MiB take about a second; 64 MiB could trip the watchdog) */
+#define STORE_INFLIGHT (8u << 20)
 
 struct store_upload {
 	TAILQ_ENTRY(store_upload) entry;
