@@ -774,7 +774,7 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 	unsigned int old_fps = v->cfg.fps, old_w = v->cfg.width;
 	unsigned int old_h = v->cfg.height;
 	struct pattern *p = NULL;
-	int r, change_size = 0;
+	int r, r2, change_size = 0;
 
 	if (quality != -1 && (quality < 1 || quality > 100))
 		return error_set(-EINVAL, "quality must be 1 to 100");
@@ -797,9 +797,9 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 			return r;
 	}
 	/* from here on nothing can fail for the pattern */
-	if (quality != -1)
-		v->cfg.quality = quality;
 	if (v->is_pattern) {
+		if (quality != -1)
+			v->cfg.quality = quality;
 		if (p != NULL) {
 			pattern_free(v->pattern);
 			v->pattern = p;
@@ -813,8 +813,11 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 		}
 		return 0;
 	}
-	if (!change_size && (fps == -1 || (unsigned int)fps == v->cfg.fps))
+	if (!change_size && (fps == -1 || (unsigned int)fps == v->cfg.fps)) {
+		if (quality != -1)
+			v->cfg.quality = quality;
 		return 0;
+	}
 	if (fps != -1)
 		v->cfg.fps = (unsigned int)fps;
 	if (change_size) {
@@ -828,10 +831,16 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 		v->cfg.width = old_w;
 		v->cfg.height = old_h;
 		error_clear();
-		(void)video_open_device(v);
-		return error_set(-EINVAL,
-		    "the device refused the change; the "
-		    "old settings stay");
+		if ((r2 = video_open_device(v)) < 0)
+			return error_set(r == -EINVAL ? -EIO : r,
+			    "the device refused the change, and reopening "
+			    "it with the old settings failed too: %s",
+			    error_get() ? error_get() : strerror(-r2));
+		/* nothing changed, quality included */
+		return error_set(r == -ENODEV || r == -EBUSY ? r : -EINVAL,
+		    "the device refused the change; the old settings stay");
 	}
+	if (quality != -1)
+		v->cfg.quality = quality;
 	return 0;
 }
