@@ -474,8 +474,12 @@ gadget_leds_cb(evutil_socket_t fd, short what, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		/* ESHUTDOWN on an unbound gadget: stop watching until the
-		 * timer reopens things. */
-		if (n < 0 && errno == ESHUTDOWN)
+		 * timer reopens things.  While the UDC says "configured" it
+		 * is a read left over from before a rebind, not a verdict:
+		 * nothing would clear it again (input is refused while not
+		 * attached), so only a write's ESHUTDOWN counts then. */
+		if (n < 0 && errno == ESHUTDOWN &&
+		    strcmp(g->udc_state, "configured") != 0)
 			g->shutdown = 1;
 		event_del(g->ev_leds);
 		event_free(g->ev_leds);
