@@ -274,12 +274,15 @@ httpparse_request_line(struct httpparse_head *h, char *line)
 	return httpparse_target(h, sp1 + 1);
 }
 
-/* 1 when the comma-separated list val holds token tok (any case). */
-static int
+/* 1 when the comma-separated list val holds token tok (any case); a NULL
+ * val (an absent header) holds nothing. */
+int
 httpparse_list_has(const char *val, const char *tok)
 {
 	size_t n, tl = strlen(tok);
 
+	if (val == NULL)
+		return 0;
 	while (*val != '\0') {
 		val += strspn(val, " \t,");
 		n = strcspn(val, ",");

@@ -99,5 +99,8 @@ int httpparse_chunked_feed(struct httpparse_chunked *, const char *in,
     size_t len, size_t *ret_used, size_t *ret_data, const char **ret_why);
 /* 1 once the last chunk and the trailer have been consumed. */
 int httpparse_chunked_done(const struct httpparse_chunked *);
+/* 1 when a comma-separated header value (NULL: absent) holds the token, in
+ * any case: "keep-alive, Upgrade" holds "upgrade". */
+int httpparse_list_has(const char *val, const char *tok);
 
 #endif

@@ -22,6 +22,7 @@
 #include "api.h"
 #include "error.h"
 #include "http.h"
+#include "httpparse.h"
 #include "ws.h"
 #include "xmalloc.h"
 
@@ -331,27 +332,6 @@ ws_task_cb(evutil_socket_t fd, short what, void *arg)
 		ws_process(conn);
 }
 
-/* 1 when the comma-separated header value has the token (any case). */
-static int
-ws_has_token(const char *value, const char *token)
-{
-	size_t tlen = strlen(token), n;
-	const char *p = value;
-
-	if (value == NULL)
-		return 0;
-	while (*p != '\0') {
-		p += strspn(p, " \t,");
-		n = strcspn(p, ",");
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n == tlen && strncasecmp(p, token, n) == 0)
-			return 1;
-		p += strcspn(p, ",");
-	}
-	return 0;
-}
-
 /* 1 when the key is base64 for exactly 16 bytes. */
 static int
 ws_key_valid(const char *key)
@@ -422,10 +402,12 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 	if (http_request_method(req) != HTTP_GET)
 		return ws_refuse(
 		    req, -EINVAL, "a WebSocket handshake is a GET request");
-	if (!ws_has_token(http_request_header(req, "Upgrade"), "websocket"))
+	if (!httpparse_list_has(
+		http_request_header(req, "Upgrade"), "websocket"))
 		return ws_refuse(req, -EINVAL,
 		    "this URL is a WebSocket: send 'Upgrade: websocket'");
-	if (!ws_has_token(http_request_header(req, "Connection"), "upgrade"))
+	if (!httpparse_list_has(
+		http_request_header(req, "Connection"), "upgrade"))
 		return ws_refuse(req, -EINVAL,
 		    "a WebSocket handshake needs 'Connection: Upgrade'");
 	version = http_request_header(req, "Sec-WebSocket-Version");
