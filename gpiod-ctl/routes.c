@@ -278,10 +278,15 @@ waiter_new(struct routes_ctx *ctx, struct http_request *req, struct line *line,
 	return w;
 }
 
-/* Replies now for a press that runs on (or not at all). */
+/* A press started (r == 0) or refused: reply now when it was refused or
+ * the client does not wait, else when the press ends. */
 static void
-reply_started(struct http_request *req, struct routes_waiter *w, int r)
+reply_press(struct http_request *req, struct routes_waiter *w, int r, int wait)
 {
+	if (r == 0 && wait) {
+		http_reply_set_callbacks(req, NULL, waiter_close_cb, w);
+		return;
+	}
 	if (r < 0)
 		api_reply_error(req, r, NULL);
 	else
@@ -315,14 +320,11 @@ pulse_cb(struct http_request *req, void *arg)
 		ctx->refused++;
 	if (r == 0)
 		ctx->pulses++;
-	if (r < 0 || !wait)
-		reply_started(req, w, r);
-	else
-		http_reply_set_callbacks(req, NULL, waiter_close_cb, w);
-	json_decref(body);
-	return;
+	reply_press(req, w, r, wait);
+	r = 0;
 out:
-	api_reply_error(req, r, NULL);
+	if (r < 0)
+		api_reply_error(req, r, NULL);
 	json_decref(body);
 }
 
@@ -354,14 +356,11 @@ atx_cb(struct http_request *req, void *arg)
 		pulse_get_info(ctx->pulse, w->line, &pi);
 		w->ms = pi.ms;
 	}
-	if (r < 0 || !wait)
-		reply_started(req, w, r);
-	else
-		http_reply_set_callbacks(req, NULL, waiter_close_cb, w);
-	json_decref(body);
-	return;
+	reply_press(req, w, r, wait);
+	r = 0;
 out:
-	api_reply_error(req, r, NULL);
+	if (r < 0)
+		api_reply_error(req, r, NULL);
 	json_decref(body);
 }
 
