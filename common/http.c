@@ -43,7 +43,7 @@
 #include "xmalloc.h"
 
 #define HTTP_LINGER_SEC	   2
-#define HTTP_BODY_READ_MAX (256 * 1024) /* one read while streaming */
+#define HTTP_BODY_READ_MAX HTTP_BODY_PIECE_MAX /* one read while streaming */
 
 enum http_conn_state {
 	CS_HEAD,	/* waiting for a request head */
@@ -631,6 +631,8 @@ http_conn_chunk_step(struct http_conn *c, struct http_request *req,
 
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 		return 0;
+	if (v.iov_len > HTTP_BODY_PIECE_MAX)
+		v.iov_len = HTTP_BODY_PIECE_MAX; /* the sink's data at most */
 	if (httpparse_chunked_feed(
 		&req->chunked, v.iov_base, v.iov_len, &used, &data, &why) < 0) {
 		if (req->body_reading && req->reply != RS_NONE) {
@@ -776,6 +778,8 @@ http_conn_stream_body(struct http_conn *c)
 		n = v.iov_len;
 		if ((int64_t)n > req->body_left)
 			n = (size_t)req->body_left;
+		if (n > HTTP_BODY_PIECE_MAX)
+			n = HTTP_BODY_PIECE_MAX;
 		if (http_conn_stream_sink(c, req, v.iov_base, n) < 0)
 			return;
 		evbuffer_drain(in, n);

@@ -101,8 +101,9 @@ const char *http_request_body(const struct http_request *, size_t *ret_len);
 const char *http_request_peer(const struct http_request *);
 
 /*
- * Streamed request body.  on_data gets each piece as it arrives (the buffer
- * is drained after it returns); returning -errno aborts: the server replies
+ * Streamed request body.  on_data gets each piece as it arrives, at most
+ * HTTP_BODY_PIECE_MAX bytes at once (the buffer is drained after it
+ * returns); it may pause the body before it returns; returning -errno aborts: the server replies
  * with that error unless on_data already replied, and closes the connection;
  * no on_abort or on_close follows and the request is gone.
  * on_end runs once the whole body (Content-Length bytes) is in; the handler
@@ -113,6 +114,7 @@ const char *http_request_peer(const struct http_request *);
  * -ECONNRESET when the peer is already gone.  A pause before this call
  * holds.
  */
+#define HTTP_BODY_PIECE_MAX (256u * 1024)
 struct http_body_callbacks {
 	int (*on_data)(struct http_request *, const void *, size_t, void *);
 	void (*on_end)(struct http_request *, void *);

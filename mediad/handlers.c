@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "api.h"
@@ -38,11 +39,18 @@
 #define HANDLERS_MAX_PENDING (1024 * 1024)
 
 struct handlers_upload {
+	TAILQ_ENTRY(handlers_upload) entry; /* on ctx's list once ended */
 	struct handlers_ctx *ctx;
 	struct store_upload *up;
+	struct http_request *req;
+	struct event *ev; /* the store's news */
+	int ended;	  /* the whole body is in; the writer finishes */
 	char name[NAME_MAX_BYTES + 1];
 	char peer[32];
 };
+
+_Static_assert(HTTP_BODY_PIECE_MAX <= STORE_PIECE_MAX,
+    "the server's pieces fit the store's room");
 
 struct handlers_download {
 	int fd;
@@ -142,29 +150,21 @@ handlers_name(struct http_request *req, const char **ret)
 	return 0;
 }
 
-/* A streamed piece of an upload. */
-static int
-handlers_upload_data(
-    struct http_request *req, const void *data, size_t len, void *arg)
+/* Free an upload's handler state (the upload itself is dealt with). */
+static void
+handlers_upload_free(struct handlers_upload *hu)
 {
-	struct handlers_upload *hu = arg;
-	int r;
-
-	if ((r = store_upload_write(hu->up, data, len)) < 0) {
-		log_warnx("upload of '%s' from %s failed: %s", hu->name,
-		    hu->peer, error_get());
-		media_upload_abort(hu->ctx->media, hu->up);
-		free(hu);
-		return r; /* the server replies with error_get() */
-	}
-	return 0;
+	if (hu->ended)
+		TAILQ_REMOVE(&hu->ctx->finishing, hu, entry);
+	event_free(hu->ev);
+	free(hu);
 }
 
-/* The whole body is in: name it and answer with its digest. */
+/* The writer has named the file (or failed): answer. */
 static void
-handlers_upload_end(struct http_request *req, void *arg)
+handlers_upload_done(struct handlers_upload *hu)
 {
-	struct handlers_upload *hu = arg;
+	struct http_request *req = hu->req;
 	uint64_t size = store_upload_length(hu->up);
 	char sha[65];
 	int r;
@@ -180,7 +180,75 @@ handlers_upload_end(struct http_request *req, void *arg)
 		    json_pack("{s:s, s:I, s:s}", "name", hu->name, "size",
 			(json_int_t)size, "sha256", sha));
 	}
-	free(hu);
+	handlers_upload_free(hu);
+}
+
+/* A write error while the body still streams: answer now (the server
+ * closes the connection, the rest of the body is not read). */
+static void
+handlers_upload_fail(struct handlers_upload *hu, int r)
+{
+	struct http_request *req = hu->req;
+
+	log_warnx("upload of '%s' from %s failed: %s", hu->name, hu->peer,
+	    error_get());
+	api_reply_error(req, r, NULL);
+	media_upload_abort(hu->ctx->media, hu->up);
+	handlers_upload_free(hu);
+}
+
+/* libevent: the store's writer has news. */
+static void
+handlers_upload_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct handlers_upload *hu = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	r = store_upload_poll(hu->up);
+	if (r == STORE_UPLOAD_DONE || (r < 0 && hu->ended))
+		handlers_upload_done(hu); /* reports the error */
+	else if (r < 0)
+		handlers_upload_fail(hu, r);
+	else if (r == STORE_UPLOAD_MORE)
+		http_request_pause_body(hu->req, 0);
+}
+
+/* A streamed piece of an upload. */
+static int
+handlers_upload_data(
+    struct http_request *req, const void *data, size_t len, void *arg)
+{
+	struct handlers_upload *hu = arg;
+	int r;
+
+	if ((r = store_upload_write(hu->up, data, len)) < 0) {
+		log_warnx("upload of '%s' from %s failed: %s", hu->name,
+		    hu->peer, error_get());
+		media_upload_abort(hu->ctx->media, hu->up);
+		handlers_upload_free(hu);
+		return r; /* the server replies with error_get() */
+	}
+	if (r == STORE_UPLOAD_FULL)
+		http_request_pause_body(req, 1); /* until the writer wakes us */
+	return 0;
+}
+
+/* The whole body is in: the writer fsyncs and names it, then we answer. */
+static void
+handlers_upload_end(struct http_request *req, void *arg)
+{
+	struct handlers_upload *hu = arg;
+	int r;
+
+	(void)req;
+	if ((r = store_upload_complete(hu->up)) < 0) {
+		handlers_upload_fail(hu, r);
+		return;
+	}
+	hu->ended = 1;
+	TAILQ_INSERT_TAIL(&hu->ctx->finishing, hu, entry);
 }
 
 /* The peer went away or stalled: nothing is kept. */
@@ -189,12 +257,13 @@ handlers_upload_abort(struct http_request *req, void *arg)
 {
 	struct handlers_upload *hu = arg;
 
+	(void)req;
 	log_warnx("upload of '%s' from %s aborted after %" PRIu64 " of %" PRIu64
 		  " bytes; nothing was kept",
 	    hu->name, hu->peer, store_upload_received(hu->up),
 	    store_upload_length(hu->up));
 	media_upload_abort(hu->ctx->media, hu->up);
-	free(hu);
+	handlers_upload_free(hu);
 }
 
 static const struct http_body_callbacks handlers_upload_cbs = {
@@ -202,6 +271,29 @@ static const struct http_body_callbacks handlers_upload_cbs = {
     handlers_upload_end,
     handlers_upload_abort,
 };
+
+/* A fresh context. */
+void
+handlers_init(struct handlers_ctx *ctx, struct media *m)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->media = m;
+	TAILQ_INIT(&ctx->finishing);
+}
+
+/* Shutdown: uploads whose writer still finishes are dropped (a file it
+ * already named stays). */
+void
+handlers_stop(void *arg)
+{
+	struct handlers_ctx *ctx = arg;
+	struct handlers_upload *hu;
+
+	while ((hu = TAILQ_FIRST(&ctx->finishing)) != NULL) {
+		media_upload_abort(ctx->media, hu->up);
+		handlers_upload_free(hu);
+	}
+}
 
 /* PUT /images/NAME: checks first, then stream the body to the store. */
 static void
@@ -239,13 +331,24 @@ handlers_upload(
 	hu = xcalloc(1, sizeof(*hu));
 	hu->ctx = ctx;
 	hu->up = up;
+	hu->req = req;
+	hu->ev = event_new(daemon_base(ctx->daemon), store_upload_fd(up),
+	    EV_READ | EV_PERSIST, handlers_upload_wake, hu);
+	if (hu->ev == NULL || event_add(hu->ev, NULL) == -1) {
+		media_upload_abort(ctx->media, up);
+		if (hu->ev != NULL)
+			event_free(hu->ev);
+		free(hu);
+		api_reply_error(req, -ENOMEM, "cannot watch the upload");
+		return;
+	}
 	snprintf(hu->name, sizeof(hu->name), "%s", name);
 	snprintf(hu->peer, sizeof(hu->peer), "%s", http_request_peer(req));
 	log_info("upload of '%s' (%" PRId64 " bytes%s) from %s started", name,
 	    len, overwrite ? ", overwrite" : "", hu->peer);
 	if ((r = http_request_read_body(req, &handlers_upload_cbs, hu)) < 0) {
 		media_upload_abort(ctx->media, up);
-		free(hu);
+		handlers_upload_free(hu);
 		api_reply_error(req, r, NULL);
 	}
 }

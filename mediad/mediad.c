@@ -1,6 +1,7 @@
 /*
  * mediad.c -- main(): virtual CD/DVD and flash drive from uploaded images.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -62,6 +63,9 @@ main(int argc, char **argv)
 	int r, rc = 1;
 
 	log_init("mediad");
+	/* a file-size limit (LimitFSIZE=) fails the upload with EFBIG, as a
+	 * FAT store does at 4 GiB, instead of killing the daemon */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((r = config_load(&spec, &common, argc, argv)) != 0)
 		return r > 0 ? 0 : 1;
 	mc.images = images_dir ? images_dir : "/var/lib/kaputtkvm/images";
@@ -79,6 +83,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "mediad: %s\n", error_get());
 		goto out;
 	}
+	handlers_init(&ctx, ctx.media);
 	hc.timeout_sec = (unsigned int)timeout_sec;
 	if ((r = daemon_start(&spec, &common, &hc, handlers_routes, &ctx, &d)) <
 	    0) {
@@ -86,6 +91,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ctx.daemon = d;
+	daemon_on_stop(d, handlers_stop, &ctx);
 	log_info("images in %s, %zu LUN%s, first %s", mc.images, mc.nluns,
 	    mc.nluns == 1 ? "" : "s", mc.luns[0]);
 	daemon_ready(d);

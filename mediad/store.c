@@ -7,16 +7,25 @@
  * name at all until complete, so a crash leaves nothing), or a
  * ".upload-XXXXXXXXXXXX" file on file systems without O_TMPFILE; dot-names
  * are never listed nor reachable through name_check(), and stale ones are
- * removed at start.  Dirty pages are pushed out as the upload runs
- * (sync_file_range), so the closing fsync is short and a big upload does not
- * evict everybody's page cache.
+ * removed at start.
+ *
+ * Each upload has a writer thread, so the event loop never waits for the
+ * disk: the loop copies the body into a ring of STORE_NBUF aligned buffers
+ * and the writer hashes (SHA-256) and writes each full one, with O_DIRECT
+ * where the file system allows it (no page-cache copy, no dirty pages
+ * piling up, nobody's cache evicted), else through the cache with
+ * writeback pushed behind it.  At the end the writer fsyncs and links the
+ * file under its name; the loop hears of progress through an eventfd.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -32,30 +41,78 @@
 #include "xmalloc.h"
 
 #define STORE_TMP_PREFIX ".upload-"
-#define STORE_WRITEBACK	 (8u << 20) /* bytes between pushes */
-/* written, not yet on disk: small, because waiting for it blocks the loop
- * (on an SD card 8 MiB take about a second; 64 MiB could trip the watchdog) */
-#define STORE_INFLIGHT (8u << 20)
+#define STORE_ALIGN	 4096	    /* O_DIRECT: buffer, offset, length */
+#define STORE_BUF_SIZE	 (1u << 20) /* one write */
+#define STORE_NBUF	 4
+/* buffered fallback: bytes between writeback pushes, and how much may be
+ * written but not yet on disk (the writer thread waits beyond that) */
+#define STORE_WRITEBACK (8u << 20)
+#define STORE_INFLIGHT	(8u << 20)
+/* bytes the loop may still copy in without waiting (lock held) */
+#define STORE_ROOM(up)                                                         \
+	((size_t)(STORE_NBUF - ((up)->filled - (up)->written)) *               \
+		STORE_BUF_SIZE -                                               \
+	    (up)->fill_len)
+
+_Static_assert(STORE_PIECE_MAX <= STORE_BUF_SIZE, "a piece fits a buffer");
 
 struct store_upload {
 	TAILQ_ENTRY(store_upload) entry;
-	struct store *store;
+	struct store *store; /* NULL once off the list */
 	char *name;
 	char *peer;
 	char tmpname[32]; /* dot-named file; "" for O_TMPFILE */
 	int fd;
+	int dirfd; /* the store's, dup'ed: the writer may outlive it */
+	int efd;   /* eventfd: news for the loop */
 	int overwrite;
 	uint64_t length;
-	uint64_t received;
-	uint64_t pushed;  /* writeback started up to here */
-	uint64_t flushed; /* written back up to here */
-	EVP_MD_CTX *md;
 	double started;
+
+	/* the loop's */
+	uint64_t received; /* bytes taken from the caller */
+	int completing;
+
+	/* the writer's */
+	pthread_t hasher, writer;
+	int direct;	  /* O_DIRECT on */
+	uint64_t offset;  /* bytes written */
+	uint64_t pushed;  /* buffered: writeback started up to here */
+	uint64_t flushed; /* buffered: written back up to here */
+	EVP_MD_CTX *md;
+	char sha256[65];
+
+	/* shared, under lock.  Counts of buffers, ever: buffer i % NBUF is
+	 * the writer's for written <= i < hashed, the hasher's for
+	 * hashed <= i < filled, and the loop fills buffer filled % NBUF
+	 * while filled - written < NBUF. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *buf[STORE_NBUF];
+	size_t len[STORE_NBUF];
+	unsigned int filled, hashed, written;
+	size_t fill_len;
+	int waiting;   /* the loop waits for room: wake it */
+	int finish;    /* no more data: fsync and name it */
+	int abandoned; /* the loop gave it up: the writer frees it */
+	int nthreads;  /* threads started */
+	int running;   /* threads not yet ended */
+	int exited;    /* both threads ended */
+	int done;      /* named under its name */
+	int err;
+	char errmsg[256];
 };
+
+static void store_upload_destroy(struct store_upload *);
+static int store_set_direct(struct store_upload *, int on);
+static void *store_writer(void *);
+static void *store_hasher(void *);
+static void store_upload_abort_thread(struct store_upload *);
 
 struct store {
 	char *path;
 	int dirfd;
+	int no_direct; /* uploads go through the page cache */
 	uint64_t reserve;
 	TAILQ_HEAD(, store_upload) uploads;
 };
@@ -159,6 +216,13 @@ store_close(struct store *st)
 	close(st->dirfd);
 	free(st->path);
 	free(st);
+}
+
+/* Whether uploads may bypass the page cache. */
+void
+store_set_direct_io(struct store *st, int on)
+{
+	st->no_direct = !on;
 }
 
 /* The resolved directory. */
@@ -372,6 +436,27 @@ store_create_tmp(struct store_upload *up)
 	return -errno;
 }
 
+/* Buffers, the eventfd and O_DIRECT for a new upload. */
+static int
+store_upload_setup(struct store_upload *up)
+{
+	int i, r;
+
+	for (i = 0; i < STORE_NBUF; i++)
+		if ((r = posix_memalign((void **)&up->buf[i], STORE_ALIGN,
+			 STORE_BUF_SIZE)) != 0) {
+			up->buf[i] = NULL;
+			return error_set(-r, "no memory for upload buffers");
+		}
+	if ((up->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return error_set(
+		    -errno, "cannot make an eventfd: %s", strerror(errno));
+	/* no O_DIRECT (tmpfs before 6.6, some FUSE): through the cache */
+	if (!up->store->no_direct)
+		store_set_direct(up, 1);
+	return 0;
+}
+
 /* Start an upload, refusing up front what cannot succeed. */
 int
 store_upload_begin(struct store *st, const char *name, uint64_t length,
@@ -414,11 +499,18 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 
 	up = xcalloc(1, sizeof(*up));
 	up->store = st;
-	up->fd = -1;
-	if ((r = store_create_tmp(up)) < 0) {
+	up->fd = up->efd = -1;
+	pthread_mutex_init(&up->lock, NULL);
+	pthread_cond_init(&up->cond, NULL);
+	if ((up->dirfd = fcntl(st->dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		r = -errno;
+	else
+		r = store_create_tmp(up);
+	if (r < 0) {
 		r = error_set(r, "cannot create a file in the image store: %s",
 		    strerror(-r));
-		free(up);
+		up->store = NULL;
+		store_upload_destroy(up);
 		return r;
 	}
 	/* Reserve the blocks now: a full disk shows up here, not at 90 %. */
@@ -436,39 +528,114 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 		r = error_set(-ENOMEM, "cannot set up SHA-256");
 		goto fail;
 	}
+	if ((r = store_upload_setup(up)) < 0)
+		goto fail;
 	up->name = xstrdup(name);
 	up->peer = xstrdup(peer != NULL ? peer : "");
 	up->overwrite = overwrite;
 	up->length = length;
 	up->started = store_now();
+	if ((r = pthread_create(&up->writer, NULL, store_writer, up)) != 0) {
+		r = error_set(
+		    -r, "cannot start the upload's writer: %s", strerror(r));
+		goto fail;
+	}
+	up->nthreads = up->running = 1;
+	if ((r = pthread_create(&up->hasher, NULL, store_hasher, up)) != 0) {
+		store_upload_abort_thread(up); /* the writer frees it */
+		return error_set(
+		    -r, "cannot start the upload's hasher: %s", strerror(r));
+	}
+	pthread_mutex_lock(&up->lock);
+	up->nthreads = 2;
+	up->running++;
+	pthread_mutex_unlock(&up->lock);
 	TAILQ_INSERT_TAIL(&st->uploads, up, entry);
 	*ret_up = up;
 	return 0;
 fail:
-	if (up->tmpname[0] != '\0')
-		unlinkat(st->dirfd, up->tmpname, 0);
-	EVP_MD_CTX_free(up->md);
-	close(up->fd);
-	free(up);
+	up->store = NULL;
+	store_upload_destroy(up);
 	return r;
 }
 
+/* Give the finished file its name. */
+static int
+store_upload_link(struct store_upload *up)
+{
+	char proc[64], tmp[32];
+
+	if (up->tmpname[0] != '\0') {
+		if (renameat2(up->dirfd, up->tmpname, up->dirfd, up->name,
+			up->overwrite ? 0 : RENAME_NOREPLACE) == -1)
+			return -errno;
+		up->tmpname[0] = '\0';
+		return 0;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", up->fd);
+	if (!up->overwrite) {
+		if (linkat(AT_FDCWD, proc, up->dirfd, up->name,
+			AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		if (errno == EEXIST)
+			return -EEXIST;
+		if (linkat(up->fd, "", up->dirfd, up->name, AT_EMPTY_PATH) == 0)
+			return 0;
+		return -errno;
+	}
+	/* Overwrite: a temporary name first, then rename over the old. */
+	store_tmpname(tmp);
+	if (linkat(AT_FDCWD, proc, up->dirfd, tmp, AT_SYMLINK_FOLLOW) == -1 &&
+	    linkat(up->fd, "", up->dirfd, tmp, AT_EMPTY_PATH) == -1)
+		return -errno;
+	if (renameat(up->dirfd, tmp, up->dirfd, up->name) == -1) {
+		int r = -errno;
+
+		unlinkat(up->dirfd, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+/* Record the writer's first error for the loop (lock held). */
+static void
+store_fail_locked(struct store_upload *up, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (up->err != 0)
+		return;
+	up->err = r;
+	va_start(ap, fmt);
+	vsnprintf(up->errmsg, sizeof(up->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+/* Tell the loop to look again (its fd becomes readable). */
+static void
+store_wake(struct store_upload *up)
+{
+	uint64_t one = 1;
+
+	if (write(up->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		return;
+}
+
 /*
- * Push written pages to disk behind the writer: start writeback of each
- * window as it fills, and wait only for data well behind (up to
- * STORE_INFLIGHT bytes stay in flight), so the disk stays busy while we
- * read and hash, dirty memory stays bounded, and the closing fsync is short.
+ * Buffered fallback: push written pages out behind the writer, so dirty
+ * memory stays bounded and the closing fsync is short.  Only the writer
+ * thread waits here, never the loop.
  */
 static void
 store_writeback(struct store_upload *up)
 {
 	uint64_t upto;
 
-	if (up->received - up->pushed < STORE_WRITEBACK)
+	if (up->offset - up->pushed < STORE_WRITEBACK)
 		return;
 	sync_file_range(up->fd, (off_t)up->pushed,
-	    (off_t)(up->received - up->pushed), SYNC_FILE_RANGE_WRITE);
-	up->pushed = up->received;
+	    (off_t)(up->offset - up->pushed), SYNC_FILE_RANGE_WRITE);
+	up->pushed = up->offset;
 	if (up->pushed - up->flushed <= STORE_INFLIGHT)
 		return;
 	upto = up->pushed - STORE_INFLIGHT / 2;
@@ -480,147 +647,434 @@ store_writeback(struct store_upload *up)
 	up->flushed = upto;
 }
 
-/* Append a piece of the body. */
-int
-store_upload_write(struct store_upload *up, const void *data, size_t len)
+/* Turn O_DIRECT on or off; 0 or -errno. */
+static int
+store_set_direct(struct store_upload *up, int on)
 {
-	const char *p = data;
-	size_t left = len;
-	ssize_t n;
+	int fl;
 
-	if (len > up->length - up->received)
-		return error_set(-EMSGSIZE,
-		    "more data than the %llu bytes "
-		    "announced",
-		    (unsigned long long)up->length);
-	while (left > 0) {
-		if ((n = write(up->fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOSPC || errno == EDQUOT)
-				return error_set(-ENOSPC,
-				    "the image store "
-				    "ran out of space while writing '%s'",
-				    up->name);
-			return error_set(-errno, "writing '%s' failed: %s",
-			    up->name, strerror(errno));
-		}
-		p += n;
-		left -= n;
-	}
-	EVP_DigestUpdate(up->md, data, len);
-	up->received += len;
-	store_writeback(up);
+	if ((fl = fcntl(up->fd, F_GETFL)) == -1 ||
+	    fcntl(up->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) == -1)
+		return -errno;
+	up->direct = on;
 	return 0;
 }
 
-/* Unlink from the store's list and free. */
-static void
-store_upload_free(struct store_upload *up)
+/* pwrite all of it at the writer's offset; 0 or -errno. */
+static int
+store_pwrite(struct store_upload *up, const char *p, size_t len)
 {
-	TAILQ_REMOVE(&up->store->uploads, up, entry);
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(up->fd, p, len, (off_t)up->offset);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EINVAL && up->direct) {
+			/* the file system takes the flag but not the I/O */
+			if (store_set_direct(up, 0) < 0)
+				return -EINVAL;
+			continue;
+		}
+		if (n == -1)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		up->offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Write one buffer (writer thread); 0 or -errno. */
+static int
+store_put(struct store_upload *up, const char *p, size_t len)
+{
+	size_t whole = len & ~(size_t)(STORE_ALIGN - 1);
+	int r;
+
+	if (up->direct && whole < len) {
+		/* the tail: aligned part direct, the rest through the cache */
+		if (whole > 0 && (r = store_pwrite(up, p, whole)) < 0)
+			return r;
+		p += whole;
+		len -= whole;
+		if (up->direct && store_set_direct(up, 0) < 0)
+			return -EIO;
+	}
+	if ((r = store_pwrite(up, p, len)) < 0)
+		return r;
+	if (!up->direct)
+		store_writeback(up);
+	return 0;
+}
+
+/* Writer thread: the data is in; make it durable and name it. */
+static void
+store_finish_file(struct store_upload *up)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int r;
+
+	if (fsync(up->fd) == -1) {
+		r = -errno;
+		pthread_mutex_lock(&up->lock);
+		store_fail_locked(
+		    up, r, "fsync of '%s' failed: %s", up->name, strerror(-r));
+		pthread_mutex_unlock(&up->lock);
+		return;
+	}
+	if ((r = store_upload_link(up)) < 0) {
+		pthread_mutex_lock(&up->lock);
+		if (r == -EEXIST)
+			store_fail_locked(up, r,
+			    "'%s' appeared while uploading: "
+			    "upload again with ?overwrite=1",
+			    up->name);
+		else
+			store_fail_locked(up, r,
+			    "cannot name the upload '%s': %s", up->name,
+			    strerror(-r));
+		pthread_mutex_unlock(&up->lock);
+		return;
+	}
+	fsync(up->dirfd);
+	EVP_DigestFinal_ex(up->md, md, &mdlen);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(up->sha256 + 2 * i, 3, "%02x", md[i]);
+	up->sha256[2 * i] = '\0';
+	pthread_mutex_lock(&up->lock);
+	up->done = 1;
+	pthread_mutex_unlock(&up->lock);
+}
+
+/* Free everything of an upload that has left the store's list. */
+static void
+store_upload_destroy(struct store_upload *up)
+{
+	int i;
+
+	if (up->tmpname[0] != '\0')
+		unlinkat(up->dirfd, up->tmpname, 0);
 	if (up->fd != -1)
 		close(up->fd);
+	if (up->efd != -1)
+		close(up->efd);
+	if (up->dirfd != -1)
+		close(up->dirfd);
+	for (i = 0; i < STORE_NBUF; i++)
+		free(up->buf[i]);
 	EVP_MD_CTX_free(up->md);
+	pthread_mutex_destroy(&up->lock);
+	pthread_cond_destroy(&up->cond);
 	free(up->name);
 	free(up->peer);
 	free(up);
 }
 
-/* Give the finished file its name. */
+/* A thread ends (lock held); returns whether it frees the upload. */
 static int
-store_upload_link(struct store_upload *up)
+store_thread_end_locked(struct store_upload *up)
 {
-	struct store *st = up->store;
-	char proc[64], tmp[32];
-
-	if (up->tmpname[0] != '\0') {
-		if (renameat2(st->dirfd, up->tmpname, st->dirfd, up->name,
-			up->overwrite ? 0 : RENAME_NOREPLACE) == -1)
-			return -errno;
-		up->tmpname[0] = '\0';
+	if (--up->running > 0)
 		return 0;
-	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", up->fd);
-	if (!up->overwrite) {
-		if (linkat(AT_FDCWD, proc, st->dirfd, up->name,
-			AT_SYMLINK_FOLLOW) == 0)
-			return 0;
-		if (errno == EEXIST)
-			return -EEXIST;
-		if (linkat(up->fd, "", st->dirfd, up->name, AT_EMPTY_PATH) == 0)
-			return 0;
-		return -errno;
-	}
-	/* Overwrite: a temporary name first, then rename over the old. */
-	store_tmpname(tmp);
-	if (linkat(AT_FDCWD, proc, st->dirfd, tmp, AT_SYMLINK_FOLLOW) == -1 &&
-	    linkat(up->fd, "", st->dirfd, tmp, AT_EMPTY_PATH) == -1)
-		return -errno;
-	if (renameat(st->dirfd, tmp, st->dirfd, up->name) == -1) {
-		int r = -errno;
-
-		unlinkat(st->dirfd, tmp, 0);
-		return r;
-	}
+	up->exited = 1;
+	pthread_cond_broadcast(&up->cond);
+	if (up->abandoned)
+		return 1; /* detached: nobody joins */
+	store_wake(up);
 	return 0;
 }
 
-/* Finish: check, fsync, name it. */
-int
-store_upload_finish(struct store_upload *up, char *ret_sha256)
+/* The hasher thread: SHA-256 of each buffer the loop filled, in order. */
+static void *
+store_hasher(void *arg)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	struct store_upload *up = arg;
+	unsigned int i;
+	int last;
+
+	pthread_mutex_lock(&up->lock);
+	for (;;) {
+		while (up->hashed == up->filled && !up->finish &&
+		    !up->abandoned && up->err == 0)
+			pthread_cond_wait(&up->cond, &up->lock);
+		if (up->abandoned || up->err != 0 ||
+		    (up->finish && up->hashed == up->filled))
+			break;
+		i = up->hashed % STORE_NBUF;
+		pthread_mutex_unlock(&up->lock);
+		EVP_DigestUpdate(up->md, up->buf[i], up->len[i]);
+		pthread_mutex_lock(&up->lock);
+		up->hashed++;
+		pthread_cond_broadcast(&up->cond);
+	}
+	last = store_thread_end_locked(up);
+	pthread_mutex_unlock(&up->lock);
+	if (last)
+		store_upload_destroy(up);
+	return NULL;
+}
+
+/*
+ * The writer thread: writes the hashed buffers in order, so hashing one
+ * overlaps the disk writing the one before; at the end fsyncs and names
+ * the file.  Both threads stop at the first error; the last one out frees
+ * the upload when the loop gave it up meanwhile.
+ */
+static void *
+store_writer(void *arg)
+{
+	struct store_upload *up = arg;
+	unsigned int i;
+	int r, last;
+
+	pthread_mutex_lock(&up->lock);
+	for (;;) {
+		while (up->written == up->hashed &&
+		    !(up->finish && up->written == up->filled) &&
+		    !up->abandoned && up->err == 0)
+			pthread_cond_wait(&up->cond, &up->lock);
+		if (up->abandoned || up->err != 0)
+			break;
+		if (up->written == up->hashed) {
+			/* finish, with everything hashed and written */
+			pthread_mutex_unlock(&up->lock);
+			store_finish_file(up);
+			pthread_mutex_lock(&up->lock);
+			break;
+		}
+		i = up->written % STORE_NBUF;
+		pthread_mutex_unlock(&up->lock);
+		r = store_put(up, up->buf[i], up->len[i]);
+		pthread_mutex_lock(&up->lock);
+		if (r < 0) {
+			if (r == -ENOSPC || r == -EDQUOT)
+				store_fail_locked(up, -ENOSPC,
+				    "the image store ran out of space while "
+				    "writing '%s'",
+				    up->name);
+			else if (r == -EFBIG)
+				store_fail_locked(up, r,
+				    "writing '%s' failed: File too large: the "
+				    "image store's file system (or a file-size "
+				    "limit) takes at most %llu MiB in one file "
+				    "(FAT: 4 GiB)",
+				    up->name,
+				    (unsigned long long)(up->offset >> 20));
+			else
+				store_fail_locked(up, r,
+				    "writing '%s' failed: %s", up->name,
+				    strerror(-r));
+			pthread_cond_broadcast(&up->cond);
+			break;
+		}
+		up->written++;
+		pthread_cond_broadcast(&up->cond);
+		if (up->waiting && STORE_ROOM(up) >= STORE_PIECE_MAX) {
+			up->waiting = 0;
+			store_wake(up);
+		}
+	}
+	last = store_thread_end_locked(up);
+	pthread_mutex_unlock(&up->lock);
+	if (last)
+		store_upload_destroy(up);
+	return NULL;
+}
+
+/* Hand the buffer being filled to the writer (lock held). */
+static void
+store_queue_fill_locked(struct store_upload *up)
+{
+	unsigned int f = up->filled % STORE_NBUF;
+
+	up->len[f] = up->fill_len;
+	up->filled++;
+	up->fill_len = 0;
+	pthread_cond_broadcast(&up->cond);
+}
+
+/* Append a piece of the body. */
+int
+store_upload_write(struct store_upload *up, const void *data, size_t len)
+{
+	const char *p = data;
+	unsigned int f;
+	size_t n;
+	int r = STORE_UPLOAD_MORE;
+
+	if (up->completing || len > up->length - up->received)
+		return error_set(-EMSGSIZE,
+		    "more data than the %llu bytes "
+		    "announced",
+		    (unsigned long long)up->length);
+	pthread_mutex_lock(&up->lock);
+	while (len > 0 && up->err == 0) {
+		if (up->filled - up->written == STORE_NBUF) {
+			/* a caller that ignored STORE_UPLOAD_FULL: wait for
+			 * one buffer write (mediad pauses instead) */
+			pthread_cond_wait(&up->cond, &up->lock);
+			continue;
+		}
+		f = up->filled % STORE_NBUF;
+		n = STORE_BUF_SIZE - up->fill_len;
+		if (n > len)
+			n = len;
+		/* buffer f is the loop's alone: copy without the lock */
+		pthread_mutex_unlock(&up->lock);
+		memcpy(up->buf[f] + up->fill_len, p, n);
+		pthread_mutex_lock(&up->lock);
+		up->fill_len += n;
+		up->received += n;
+		p += n;
+		len -= n;
+		if (up->fill_len == STORE_BUF_SIZE)
+			store_queue_fill_locked(up);
+	}
+	if (up->err != 0)
+		r = error_set(up->err, "%s", up->errmsg);
+	else if (STORE_ROOM(up) < STORE_PIECE_MAX) {
+		up->waiting = 1;
+		r = STORE_UPLOAD_FULL;
+	}
+	pthread_mutex_unlock(&up->lock);
+	return r;
+}
+
+/* The fd that turns readable when store_upload_poll() has news. */
+int
+store_upload_fd(const struct store_upload *up)
+{
+	return up->efd;
+}
+
+/* What the writer has done: see store.h. */
+int
+store_upload_poll(struct store_upload *up)
+{
+	uint64_t n;
 	int r;
 
-	if (up->received != up->length) {
-		r = error_set(-EIO,
+	while (read(up->efd, &n, sizeof(n)) == -1 && errno == EINTR)
+		;
+	pthread_mutex_lock(&up->lock);
+	if (up->err != 0)
+		r = error_set(up->err, "%s", up->errmsg);
+	else if (up->done)
+		r = STORE_UPLOAD_DONE;
+	else if (up->completing)
+		r = STORE_UPLOAD_FULL; /* finishing: nothing more to take */
+	else if (STORE_ROOM(up) >= STORE_PIECE_MAX)
+		r = STORE_UPLOAD_MORE;
+	else {
+		up->waiting = 1;
+		r = STORE_UPLOAD_FULL;
+	}
+	pthread_mutex_unlock(&up->lock);
+	return r;
+}
+
+/* All bytes are in: the writer flushes, fsyncs and names the file. */
+int
+store_upload_complete(struct store_upload *up)
+{
+	if (up->completing)
+		return 0;
+	if (up->received != up->length)
+		return error_set(-EIO,
 		    "the upload of '%s' ended after %llu of "
 		    "%llu bytes",
 		    up->name, (unsigned long long)up->received,
 		    (unsigned long long)up->length);
-		goto fail;
-	}
-	if (fsync(up->fd) == -1) {
-		r = error_set(-errno, "fsync of '%s' failed: %s", up->name,
-		    strerror(errno));
-		goto fail;
-	}
-	if ((r = store_upload_link(up)) < 0) {
-		if (r == -EEXIST)
-			r = error_set(r,
-			    "'%s' appeared while uploading: "
-			    "upload again with ?overwrite=1",
-			    up->name);
-		else
-			r = error_set(r, "cannot name the upload '%s': %s",
-			    up->name, strerror(-r));
-		goto fail;
-	}
-	fsync(up->store->dirfd);
-	EVP_DigestFinal_ex(up->md, md, &mdlen);
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[2 * mdlen] = '\0';
-	memcpy(ret_sha256, hex, 65);
-	store_upload_free(up);
+	pthread_mutex_lock(&up->lock);
+	up->completing = 1;
+	if (up->fill_len > 0)
+		store_queue_fill_locked(up);
+	up->finish = 1;
+	pthread_cond_broadcast(&up->cond);
+	pthread_mutex_unlock(&up->lock);
 	return 0;
-fail:
-	store_upload_abort(up);
-	return r;
 }
 
-/* Drop an upload and its file. */
+/* Unlink from the store's list. */
+static void
+store_upload_unlist(struct store_upload *up)
+{
+	if (up->store != NULL) {
+		TAILQ_REMOVE(&up->store->uploads, up, entry);
+		up->store = NULL;
+	}
+}
+
+/* Finish: complete if not yet, wait for the writer, report. */
+int
+store_upload_finish(struct store_upload *up, char *ret_sha256)
+{
+	int r;
+
+	if ((r = store_upload_complete(up)) < 0) {
+		store_upload_abort(up);
+		return r;
+	}
+	pthread_mutex_lock(&up->lock);
+	while (!up->exited)
+		pthread_cond_wait(&up->cond, &up->lock);
+	r = up->done ? 0 : error_set(up->err, "%s", up->errmsg);
+	pthread_mutex_unlock(&up->lock);
+	if (r < 0) {
+		store_upload_abort(up);
+		return r;
+	}
+	memcpy(ret_sha256, up->sha256, 65);
+	store_upload_unlist(up);
+	pthread_join(up->hasher, NULL);
+	pthread_join(up->writer, NULL);
+	store_upload_destroy(up);
+	return 0;
+}
+
+/* Give up on the threads: they free the upload when the last ends
+ * (now, if they have ended already).  The caller must not touch up. */
+static void
+store_upload_abort_thread(struct store_upload *up)
+{
+	pthread_t h = up->hasher, w = up->writer;
+	int n, exited;
+
+	pthread_mutex_lock(&up->lock);
+	n = up->nthreads;
+	exited = up->exited;
+	up->abandoned = 1;
+	pthread_cond_broadcast(&up->cond);
+	pthread_mutex_unlock(&up->lock);
+	if (exited) {
+		pthread_join(w, NULL);
+		if (n == 2)
+			pthread_join(h, NULL);
+		store_upload_destroy(up);
+		return;
+	}
+	/* up may be gone already */
+	pthread_detach(w);
+	if (n == 2)
+		pthread_detach(h);
+}
+
+/*
+ * Drop an upload and its file.  Threads still busy with a buffer are left
+ * to end by themselves (the last frees the upload), so the caller never
+ * waits for the disk.  An upload the writer has already named stays.
+ */
 void
 store_upload_abort(struct store_upload *up)
 {
 	if (up == NULL)
 		return;
-	if (up->tmpname[0] != '\0')
-		unlinkat(up->store->dirfd, up->tmpname, 0);
-	store_upload_free(up);
+	store_upload_unlist(up);
+	store_upload_abort_thread(up);
 }
 
 /* Iterate running uploads. */

@@ -4,9 +4,10 @@
  * Everything is opened relative to the store's directory fd with
  * O_NOFOLLOW (symlinks are never followed, and only regular files count as
  * images).  Names are checked with name_check() first.  An upload is written
- * to an unnamed file (O_TMPFILE; a dot-named file where that is missing),
- * hashed with SHA-256 on the fly, fsynced, and linked under its name only
- * when all the bytes announced are in; aborting it leaves nothing behind.
+ * to an unnamed file (O_TMPFILE; a dot-named file where that is missing)
+ * by its own writer thread, hashed with SHA-256 on the way, fsynced, and
+ * linked under its name only when all the bytes announced are in; aborting
+ * it leaves nothing behind.
  * Whether an image is mounted is not the store's business: the caller
  * checks that before deleting or overwriting.
  */
@@ -37,6 +38,9 @@ struct store_space {
 int store_open(
     const char *dir, uint64_t reserve_bytes, struct store **ret_store);
 void store_close(struct store *); /* NULL is fine */
+/* Uploads are written with O_DIRECT where the file system allows it (the
+ * default), or through the page cache. */
+void store_set_direct_io(struct store *, int on);
 /* The absolute, resolved directory path (what the gadget's `file` gets). */
 const char *store_path(const struct store *);
 int store_space(const struct store *, struct store_space *ret);
@@ -57,15 +61,40 @@ int store_delete(struct store *, const char *name);
  * Start an upload of length bytes to name.  -EEXIST when name exists and
  * !overwrite, -EBUSY when another upload to name runs, -ENOSPC when it
  * cannot fit (keeping the reserve and what running uploads still need).
+ * A writer thread hashes and writes the data behind the caller.
  */
 int store_upload_begin(struct store *, const char *name, uint64_t length,
     int overwrite, const char *peer, struct store_upload **ret_up);
-/* Append data; -EMSGSIZE beyond the announced length, -ENOSPC, -EIO. */
+
+/* What store_upload_write() and store_upload_poll() return when all is
+ * well.  FULL: stop feeding data until store_upload_fd() turns readable,
+ * then poll again. */
+enum {
+	STORE_UPLOAD_MORE = 0, /* room for at least STORE_PIECE_MAX bytes */
+	STORE_UPLOAD_FULL = 1,
+	STORE_UPLOAD_DONE = 2, /* finished: store_upload_finish() */
+};
+/* The largest piece store_upload_write() takes without waiting when it
+ * last said MORE. */
+#define STORE_PIECE_MAX (256u * 1024)
+
+/* Append data (copied; never waits for the disk while the caller heeds
+ * FULL).  -EMSGSIZE beyond the announced length; a write error of the
+ * writer (-ENOSPC, -EIO) shows up here or in store_upload_poll(). */
 int store_upload_write(struct store_upload *, const void *, size_t);
-/* Check the length, fsync, give it its name.  Frees the upload either way;
- * on success *ret_sha256 gets the hex digest (65 bytes with the NUL). */
+/* Readable when the writer has news (room, done, an error). */
+int store_upload_fd(const struct store_upload *);
+/* Reads the news: MORE, FULL, DONE or -errno (error_get() says why). */
+int store_upload_poll(struct store_upload *);
+/* All data given: the writer writes the rest, fsyncs and names the file,
+ * then poll says DONE.  -EIO when fewer bytes came than announced. */
+int store_upload_complete(struct store_upload *);
+/* Completes when not yet done, waits for the writer (the daemon calls it
+ * only after DONE, so it does not wait), frees the upload either way; on
+ * success *ret_sha256 gets the hex digest (65 bytes with the NUL). */
 int store_upload_finish(struct store_upload *, char *ret_sha256);
-/* Drop an upload: nothing is left behind.  NULL is fine. */
+/* Drop an upload: nothing is left behind, nothing waits for the disk.
+ * NULL is fine. */
 void store_upload_abort(struct store_upload *);
 
 /* Running uploads, for /state: iterate with NULL first. */

@@ -222,6 +222,27 @@ class Store(unittest.TestCase):
             os.rmdir(mnt)
             self.d = Mediad().start()
 
+    def test_file_too_large_midway(self):
+        # A store whose file system takes smaller files than the upload
+        # (FAT's 4 GiB; here a 4 MiB file-size limit on mediad): the
+        # error comes while the body streams, with the reason, and
+        # nothing is kept; mediad lives on.
+        self.d.__exit__(None, None, None)
+        self.d = Mediad()
+        self.d.args = ["prlimit", "--fsize=%d" % (4 * MiB), "--"] + \
+            self.d.args
+        self.d.start()
+        size = 16 * MiB
+        status, reply = self.d.upload("big.iso", data_chunks(size, 8), size)
+        kvmtest.assert_error(self, (status, reply), 413, None)
+        self.assertIn("File too large", reply["error"]["message"])
+        self.assertIn("big.iso", reply["error"]["message"])
+        self.wait_idle()
+        self.assertEqual(self.images(), [], "no file, no temporary file")
+        status, reply = self.d.put("small.iso", b"x" * MiB)
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(self.images(), ["small.iso"])
+
     def test_bad_names(self):
         bad = ["..%2Fx", ".hidden", "a/b", "a%2Fb", "a%2fb", "x" * 300,
                "a%0Ab", "a%0Db", "%2E%2E", "..", ".", "a%00b", "%C0%AF",

@@ -11,9 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "error.h"
+#include "sha256hex.h"
 #include "store.h"
 #include "tap.h"
 
@@ -40,18 +39,6 @@ entries(char *out, size_t len)
 	}
 	free(de);
 	return out;
-}
-
-/* SHA-256 hex of a buffer. */
-static void
-sha256(const void *data, size_t len, char *hex)
-{
-	unsigned char md[32];
-	unsigned int mdlen, i;
-
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < mdlen; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
 }
 
 /* The content of a store file. */
