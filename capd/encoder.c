@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -272,6 +273,7 @@ encoder_new(struct event_base *base, unsigned int workers, encoder_done_cb *cb,
 {
 	struct encoder *e;
 	unsigned int i;
+	char name[16];
 	int r;
 
 	if (workers == 0 || workers > 64)
@@ -305,6 +307,8 @@ encoder_new(struct event_base *base, unsigned int workers, encoder_done_cb *cb,
 			    strerror(r));
 			goto fail;
 		}
+		snprintf(name, sizeof(name), "capd-enc%u", i);
+		pthread_setname_np(e->workers[i].thread, name); /* for top -H */
 		e->nworkers++;
 	}
 	*ret = e;

@@ -540,12 +540,14 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 		    -r, "cannot start the upload's writer: %s", strerror(r));
 		goto fail;
 	}
+	pthread_setname_np(up->writer, "mediad-write"); /* for top -H */
 	up->nthreads = up->running = 1;
 	if ((r = pthread_create(&up->hasher, NULL, store_hasher, up)) != 0) {
 		store_upload_abort_thread(up); /* the writer frees it */
 		return error_set(
 		    -r, "cannot start the upload's hasher: %s", strerror(r));
 	}
+	pthread_setname_np(up->hasher, "mediad-hash");
 	pthread_mutex_lock(&up->lock);
 	up->nthreads = 2;
 	up->running++;

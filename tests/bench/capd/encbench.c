@@ -6,8 +6,11 @@
  * Prints key=value lines: the single-thread figure of encoder_compress()
  * (YUYV split into planes + tjCompressFromYUVPlanes, what a worker does per
  * frame) and of the compression alone, then the worker pool with WORKERS
- * threads.  With PPM it first writes the same picture as RGB, so that
- * tjbench can compress the very same frame.
+ * threads, kept full: first with each frame copied on the loop thread
+ * before it is handed over (as capd's capture does), then ("ref_") with
+ * frames copied once and handed over by reference, the pool alone.  With
+ * PPM it first writes the same picture as RGB, so that tjbench can compress
+ * the very same frame.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +25,20 @@
 #include "pattern.h"
 #include "planes.h"
 
+#define RING_MAX 16
+
 struct pool_run {
 	struct event_base *base;
 	struct encoder *enc;
 	struct frame *raw;
+	struct frame *next; /* copied in advance */
+	int copy;
+	struct frame *ring[RING_MAX];
+	unsigned int k;
 	struct frame_pool *pool;
 	uint64_t seq;
 	int quality;
+	unsigned int workers;
 	uint64_t done;
 	double t_end;
 };
@@ -85,9 +95,9 @@ write_ppm(const struct frame *f, const char *path)
 	return fclose(fp);
 }
 
-/* Hand the pool a copy of the frame, as the capture loop does. */
-static void
-submit(struct pool_run *r)
+/* A copy of the frame, as the capture loop makes of each device buffer. */
+static struct frame *
+copy_frame(struct pool_run *r)
 {
 	struct frame *f = frame_pool_get(r->pool, r->raw->len);
 
@@ -97,12 +107,54 @@ submit(struct pool_run *r)
 	f->width = r->raw->width;
 	f->height = r->raw->height;
 	f->stride = r->raw->stride;
+	return f;
+}
+
+#define RING RING_MAX
+
+/*
+ * Hand the pool its next frame.  copy: the frame copied in advance, then
+ * the next copy is made, as a source that captures faster than the pool
+ * encodes (its next frame is always there, and the copy costs the loop
+ * thread its time).  Otherwise a frame from a ring copied once and handed
+ * over by reference: the pool alone.
+ */
+static void
+submit(struct pool_run *r)
+{
+	struct frame *f = r->next;
+	unsigned int j;
+
 	f->seq = ++r->seq;
 	encoder_submit(r->enc, f, r->quality);
 	frame_unref(f);
+	if (r->copy) {
+		r->next = copy_frame(r);
+		return;
+	}
+	/* a ring frame nobody else holds (RING > workers + 1 are busy) */
+	for (j = 0; j < RING; j++, r->k = (r->k + 1) % RING)
+		if (atomic_load(&r->ring[r->k]->refs) == 1)
+			break;
+	r->next = r->ring[r->k];
+	frame_ref(r->next);
+	r->k = (r->k + 1) % RING;
 }
 
-/* A result is back: keep the pool full until the time is up. */
+/* Keep every worker busy and the waiting slot filled until the time is
+ * up. */
+static void
+refill(struct pool_run *r)
+{
+	if (now() >= r->t_end) {
+		event_base_loopbreak(r->base);
+		return;
+	}
+	while (encoder_busy(r->enc) <= r->workers)
+		submit(r);
+}
+
+/* A result is back. */
 static void
 done_cb(struct frame *jpeg, void *arg)
 {
@@ -110,11 +162,71 @@ done_cb(struct frame *jpeg, void *arg)
 
 	frame_unref(jpeg);
 	r->done++;
-	if (now() >= r->t_end) {
-		event_base_loopbreak(r->base);
-		return;
-	}
-	submit(r);
+	refill(r);
+}
+
+/*
+ * The capture side, polled every 250 us: results dropped as stale (older
+ * than one delivered) come back through no callback, so refilling on
+ * results alone would leave workers idle, which a real source (new frames
+ * at its own rate, whatever the pool does) does not.
+ */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	refill(arg);
+}
+
+/* Run the pool for secs and print its figures, prefixed "ref_" when the
+ * frames go by reference. */
+static int
+pool_run(struct frame *raw, int quality, unsigned int workers, double secs,
+    int copy, double mpix)
+{
+	const struct timeval tick_tv = {0, 250};
+	struct encoder_stats st;
+	struct pool_run pr;
+	struct event *tick;
+	const char *pre = copy ? "" : "ref_";
+	double t0, t;
+	uint64_t n;
+	unsigned int i;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.base = event_base_new();
+	pr.raw = raw;
+	pr.quality = quality;
+	pr.workers = workers;
+	pr.copy = copy;
+	if (encoder_new(pr.base, workers, done_cb, &pr, &pr.enc) < 0)
+		return -1;
+	pr.pool = frame_pool_new(RING + 2);
+	for (i = 0; i < RING && !copy; i++)
+		pr.ring[i] = copy_frame(&pr);
+	pr.next = copy_frame(&pr);
+	tick = event_new(pr.base, -1, EV_PERSIST, tick_cb, &pr);
+	event_add(tick, &tick_tv);
+	t0 = now();
+	pr.t_end = t0 + secs;
+	refill(&pr);
+	event_base_dispatch(pr.base);
+	t = now();
+	event_free(tick);
+	encoder_get_stats(pr.enc, &st);
+	n = st.encoded + st.dropped_stale;
+	printf("%sworkers=%u %spool_fps=%.1f %spool_mpix=%.1f "
+	       "%sdelivered_fps=%.1f %scpu_ms_per_frame=%.2f\n",
+	    pre, workers, pre, n / (t - t0), pre, n * mpix / (t - t0), pre,
+	    st.encoded / (t - t0), pre, n ? st.encode_us / 1000.0 / n : 0.0);
+	encoder_free(pr.enc);
+	frame_unref(pr.next);
+	for (i = 0; i < RING; i++)
+		frame_unref(pr.ring[i]);
+	event_base_free(pr.base);
+	frame_pool_free(pr.pool);
+	return 0;
 }
 
 int
@@ -122,10 +234,8 @@ main(int argc, char **argv)
 {
 	struct pattern *pat;
 	struct encoder_ctx *ctx;
-	struct encoder_stats st;
 	struct frame *raw, *out;
 	struct planes pl;
-	struct pool_run pr;
 	tjhandle tj;
 	unsigned int w, h, workers, i;
 	int quality;
@@ -216,29 +326,10 @@ main(int argc, char **argv)
 	tjDestroy(tj);
 	planes_free(&pl);
 
-	/* the worker pool, kept full */
-	memset(&pr, 0, sizeof(pr));
-	pr.base = event_base_new();
-	pr.raw = raw;
-	pr.quality = quality;
-	if (encoder_new(pr.base, workers, done_cb, &pr, &pr.enc) < 0)
+	/* the worker pool, kept full: with the loop's copy, then alone */
+	if (pool_run(raw, quality, workers, secs, 1, mpix) < 0 ||
+	    pool_run(raw, quality, workers, secs, 0, mpix) < 0)
 		return 1;
-	t0 = now();
-	pr.t_end = t0 + secs;
-	pr.pool = frame_pool_new(workers + 2);
-	for (i = 0; i <= workers; i++)
-		submit(&pr);
-	event_base_dispatch(pr.base);
-	t = now();
-	encoder_get_stats(pr.enc, &st);
-	n = st.encoded + st.dropped_stale;
-	printf("workers=%u pool_fps=%.1f pool_mpix=%.1f delivered_fps=%.1f "
-	       "cpu_ms_per_frame=%.2f\n",
-	    workers, n / (t - t0), n * mpix / (t - t0), st.encoded / (t - t0),
-	    n ? st.encode_us / 1000.0 / n : 0.0);
-	encoder_free(pr.enc);
-	event_base_free(pr.base);
-	frame_pool_free(pr.pool);
 	frame_unref(raw);
 	frame_unref(out);
 	encoder_ctx_free(ctx);
