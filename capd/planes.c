@@ -174,6 +174,42 @@ planes_nv12(struct planes *p, const struct frame *f, const uint8_t *ly,
 	}
 }
 
+/*
+ * NV12 with the BT.709 matrix into BT.601 planes: as planes_packed_709(),
+ * each chroma sample's luma correction going to the 2x2 pixels it covers.
+ */
+static void
+planes_nv12_709(struct planes *p, const struct frame *f, const uint8_t *ly,
+    const uint8_t *lc)
+{
+	unsigned int x, y, w = f->width, h = f->height;
+	const uint8_t *s, *uv = f->data + (size_t)f->stride * h;
+	uint8_t *d0, *d1, *du, *dv;
+	int cb, cr, dl;
+
+	planes_nv12(p, f, ly, lc); /* luma expanded; chroma redone below */
+	for (y = 0; y < h / 2; y++) {
+		s = uv + (size_t)y * f->stride;
+		d0 = p->y + (size_t)(2 * y) * p->y_stride;
+		d1 = d0 + p->y_stride;
+		du = p->cb + (size_t)y * p->c_stride;
+		dv = p->cr + (size_t)y * p->c_stride;
+		for (x = 0; x < w / 2; x++, s += 2) {
+			cb = lc[s[0]] - 128;
+			cr = lc[s[1]] - 128;
+			dl = (104 * cb + 201 * cr + 512) >> 10;
+			d0[2 * x] = byte(d0[2 * x] + dl);
+			d0[2 * x + 1] = byte(d0[2 * x + 1] + dl);
+			d1[2 * x] = byte(d1[2 * x] + dl);
+			d1[2 * x + 1] = byte(d1[2 * x + 1] + dl);
+			du[x] =
+			    byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
+			dv[x] =
+			    byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
+		}
+	}
+}
+
 /* Split f into p. */
 int
 planes_from_frame(struct planes *p, const struct frame *f)
@@ -204,7 +240,10 @@ planes_from_frame(struct planes *p, const struct frame *f)
 		    f->len < (size_t)f->stride * f->height * 3 / 2)
 			return -EINVAL;
 		planes_layout(p, f->width, f->height, TJSAMP_420);
-		planes_nv12(p, f, ly, lc);
+		if (f->bt709)
+			planes_nv12_709(p, f, ly, lc);
+		else
+			planes_nv12(p, f, ly, lc);
 		return 0;
 	default:
 		return -EINVAL;

@@ -7,8 +7,8 @@
  * limited-range YCbCr (16-235 luma, 16-240 chroma, BT.601) while JPEG
  * (JFIF) means full range: a frame that is not full range is expanded on
  * the way, or browsers show grey blacks and dull colours.  Likewise JPEG
- * means the BT.601 matrix: packed (YUYV/UYVY) frames an HD source sends in
- * BT.709 (frame->bt709) are converted on the way.
+ * means the BT.601 matrix: frames an HD source sends in BT.709
+ * (frame->bt709) are converted on the way.
  */
 #ifndef CAPD_PLANES_H
 #define CAPD_PLANES_H

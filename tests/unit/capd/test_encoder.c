@@ -194,6 +194,37 @@ main(void)
 		frame_unref(jpg);
 	}
 
+	/* the same red as NV12 (4:2:0) */
+	for (i = 0; i < 2; i++) {
+		nv = frame_new(64 * 32 * 3 / 2);
+		nv->format = FRAME_NV12;
+		nv->width = 64;
+		nv->height = 32;
+		nv->stride = 64;
+		nv->len = 64 * 32 * 3 / 2;
+		nv->bt709 = i;
+		memset(nv->data, 0x3f, 64 * 32);
+		for (size_t k = 64 * 32; k < nv->len; k += 2)
+			memcpy(nv->data + k, "\x66\xf0", 2);
+		jpg = frame_new(encoder_max_size(nv));
+		encoder_compress(ctx, nv, 95, jpg);
+		ok(decoded_load(jpg->data, jpg->len, &d) == 0,
+		    "NV12 709 decodes");
+		decoded_sample(&d, 32, 16, 2, px);
+		if (i == 1)
+			ok(px[0] >= 247 && px[1] <= 8 && px[2] <= 8,
+			    "NV12 BT.709 red converted decodes as red "
+			    "(%d,%d,%d)",
+			    px[0], px[1], px[2]);
+		else
+			ok(px[0] < 240,
+			    "NV12 read as BT.601 is a duller red (%d,%d,%d)",
+			    px[0], px[1], px[2]);
+		free(d.rgb);
+		frame_unref(nv);
+		frame_unref(jpg);
+	}
+
 	/* the worker pool */
 	memset(&g, 0, sizeof(g));
 	g.base = event_base_new();
