@@ -6,10 +6,17 @@
  * MJPEG device skips the encoder.  A one-second timer does the slow work:
  * fps figures, reopening a lost device, signal checks, the "no signal"
  * frame and the capture-reset request.
+ *
+ * Opening and negotiating a device runs on a thread of its own: a wedged
+ * USB grabber can take seconds per ioctl (UVC's control timeouts), and the
+ * loop must keep serving the "no signal" frame, /state and the watchdog
+ * meanwhile.  Only POST /params reopens on the loop thread: its reply
+ * depends on the result.
  */
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +51,20 @@ struct video_waiter {
 };
 TAILQ_HEAD(video_waiters, video_waiter);
 
+/* A device being opened in the background. */
+struct video_opener {
+	pthread_mutex_t lock;
+	int abandoned; /* the video is gone: the thread cleans up */
+	int done;      /* the thread has finished */
+	struct video *v;
+	struct event *done_ev; /* v's, fired when done */
+	struct capture_config cc;
+	char *device, *format, *standard;
+	struct capture *cap; /* the result */
+	int r;
+	char why[256];
+};
+
 struct video {
 	struct event_base *base;
 	struct video_config cfg; /* strings are ours */
@@ -55,6 +76,8 @@ struct video {
 	struct event *pattern_ev;
 	struct capture *cap;
 	struct event *cap_ev;
+	struct video_opener *opener; /* an open in progress */
+	struct event *open_ev;
 	struct event *tick_ev;
 	struct log_once cap_log;
 
@@ -381,27 +404,27 @@ video_device_cb(evutil_socket_t fd, short what, void *arg)
 	video_captured(v, f);
 }
 
-/* Try to open the device. */
-static int
-video_open_device(struct video *v)
+/* The capture settings for an open. */
+static void
+video_capture_config(struct video *v, struct capture_config *cc)
 {
-	struct capture_config cc;
-	struct capture_info info;
-	int r;
+	memset(cc, 0, sizeof(*cc));
+	cc->device = v->cfg.source;
+	cc->width = v->cfg.width;
+	cc->height = v->cfg.height;
+	cc->fps = v->cfg.fps;
+	cc->format = v->cfg.format;
+	cc->input = v->cfg.input;
+	cc->standard = v->cfg.standard;
+}
 
-	memset(&cc, 0, sizeof(cc));
-	cc.device = v->cfg.source;
-	cc.width = v->cfg.width;
-	cc.height = v->cfg.height;
-	cc.fps = v->cfg.fps;
-	cc.format = v->cfg.format;
-	cc.input = v->cfg.input;
-	cc.standard = v->cfg.standard;
-	error_clear();
-	if ((r = capture_open(&cc, &v->cap)) < 0) {
-		video_offline(v, error_get() ? error_get() : "cannot open");
-		return r;
-	}
+/* The device is open: watch it. */
+static void
+video_device_opened(struct video *v, struct capture *cap)
+{
+	struct capture_info info;
+
+	v->cap = cap;
 	capture_get_info(v->cap, &info);
 	v->width = info.width;
 	v->height = info.height;
@@ -412,7 +435,134 @@ video_open_device(struct video *v)
 	    video_device_cb, v);
 	event_add(v->cap_ev, NULL);
 	v->last_frame_us = frame_mono_us();
+}
+
+/* Open the device now, on the loop thread (POST /params). */
+static int
+video_open_device(struct video *v)
+{
+	struct capture_config cc;
+	struct capture *cap;
+	int r;
+
+	video_capture_config(v, &cc);
+	error_clear();
+	if ((r = capture_open(&cc, &cap)) < 0) {
+		video_offline(v, error_get() ? error_get() : "cannot open");
+		return r;
+	}
+	video_device_opened(v, cap);
 	return 0;
+}
+
+/* Free an opener (its result included). */
+static void
+video_opener_free(struct video_opener *o)
+{
+	capture_close(o->cap);
+	pthread_mutex_destroy(&o->lock);
+	free(o->device);
+	free(o->format);
+	free(o->standard);
+	free(o);
+}
+
+/* The opener thread. */
+static void *
+video_opener_main(void *arg)
+{
+	struct video_opener *o = arg;
+	int abandoned;
+
+	error_clear();
+	o->r = capture_open(&o->cc, &o->cap);
+	if (o->r < 0)
+		snprintf(o->why, sizeof(o->why), "%s",
+		    error_get() ? error_get() : "cannot open");
+	pthread_mutex_lock(&o->lock);
+	abandoned = o->abandoned;
+	o->done = 1;
+	if (!abandoned)
+		event_active(o->done_ev, EV_TIMEOUT, 0);
+	pthread_mutex_unlock(&o->lock);
+	if (abandoned)
+		video_opener_free(o);
+	return NULL;
+}
+
+/* The opener is done (loop thread). */
+static void
+video_open_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct video *v = arg;
+	struct video_opener *o = v->opener;
+
+	(void)fd;
+	(void)what;
+	if (o == NULL)
+		return;
+	v->opener = NULL;
+	if (o->r < 0)
+		video_offline(v, o->why);
+	else {
+		video_device_opened(v, o->cap);
+		o->cap = NULL;
+	}
+	video_opener_free(o);
+}
+
+/* Start opening the device in the background, unless that runs already. */
+static void
+video_open_device_async(struct video *v)
+{
+	struct video_opener *o;
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (v->opener != NULL || v->cap != NULL)
+		return;
+	o = xcalloc(1, sizeof(*o));
+	pthread_mutex_init(&o->lock, NULL);
+	o->v = v;
+	o->done_ev = v->open_ev;
+	video_capture_config(v, &o->cc);
+	o->cc.device = o->device = xstrdup(v->cfg.source);
+	o->cc.format = o->format = xstrdup(v->cfg.format);
+	if (v->cfg.standard != NULL)
+		o->cc.standard = o->standard = xstrdup(v->cfg.standard);
+	v->opener = o;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&t, &attr, video_opener_main, o);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		v->opener = NULL;
+		video_opener_free(o);
+		log_warnx("cannot start the device opener: %s; opening on the "
+			  "loop thread",
+		    strerror(r));
+		(void)video_open_device(v);
+	}
+}
+
+/* Forget an open in progress: its thread closes what it opened. */
+static void
+video_open_abandon(struct video *v)
+{
+	struct video_opener *o = v->opener;
+	int done;
+
+	if (o == NULL)
+		return;
+	v->opener = NULL;
+	pthread_mutex_lock(&o->lock);
+	o->abandoned = 1;
+	done = o->done;
+	pthread_mutex_unlock(&o->lock);
+	if (done) /* its event fired or is pending: v's, freed by v */
+		video_opener_free(o);
+	/* else the thread frees o when it ends */
 }
 
 /* gpiod-ctl answered the capture-reset request. */
@@ -508,7 +658,7 @@ video_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (v->is_pattern)
 		return;
 	if (v->cap == NULL)
-		(void)video_open_device(v);
+		video_open_device_async(v);
 	else {
 		error_clear();
 		r = capture_check(v->cap);
@@ -517,8 +667,8 @@ video_tick_cb(evutil_socket_t fd, short what, void *arg)
 			video_close_device(v);
 			if (r == -ENODEV)
 				video_offline(v, error_get());
-			else if (video_open_device(v) < 0)
-				return;
+			else
+				video_open_device_async(v);
 		} else if (r < 0)
 			video_offline(v, error_get());
 		else if (now - v->last_frame_us > STALL_US)
@@ -580,8 +730,10 @@ video_new(
 		v->online = 1;
 		v->pattern_ev =
 		    event_new(base, -1, EV_PERSIST, video_pattern_cb, v);
-	} else
-		(void)video_open_device(v); /* offline until it works */
+	} else {
+		v->open_ev = event_new(base, -1, 0, video_open_done_cb, v);
+		video_open_device_async(v); /* offline until it works */
+	}
 	*ret = v;
 	return 0;
 fail:
@@ -606,6 +758,9 @@ video_free(struct video *v)
 		event_free(v->pattern_ev);
 	if (v->tick_ev != NULL)
 		event_free(v->tick_ev);
+	video_open_abandon(v);
+	if (v->open_ev != NULL)
+		event_free(v->open_ev);
 	video_close_device(v);
 	encoder_free(v->enc);
 	nosignal_free(v->ns);
@@ -787,6 +942,11 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 	}
 	if (change_size && v->is_pattern && (r = pattern_new(w, h, &p)) < 0)
 		return video_check_pattern_size(w, h);
+	if (!v->is_pattern && v->opener != NULL &&
+	    (change_size || (fps != -1 && (unsigned int)fps != v->cfg.fps)))
+		return error_set(-EBUSY,
+		    "the device is being opened; try again in a "
+		    "moment");
 	if (change_size && !v->is_pattern) {
 		if (v->cap == NULL)
 			return error_set(-ENODEV,

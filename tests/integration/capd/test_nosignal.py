@@ -89,6 +89,48 @@ class NoSignalTest(unittest.TestCase):
             status, _, _ = d.request("GET", "/metrics")
             self.assertEqual(status, 200)
 
+    def test_wedged_device_does_not_stall_the_loop(self):
+        # Each open of the device hangs 3 s (a USB grabber stuck in its
+        # driver's timeouts, by an LD_PRELOAD stand-in): capd opens on a
+        # thread of its own, so /state and the no-signal stream stay quick.
+        shim = os.environ.get("KVMTEST_SLOWOPEN")
+        if not shim:
+            self.skipTest("no slowopen shim in a sanitizer build (the "
+                          "plain build runs this)")
+        env = {"LD_PRELOAD": shim, "KVMTEST_SLOW_MS": "3000"}
+        with kvmtest.Daemon("capd", ["--source", "/kvmtest-slow/video0",
+                                     "--resolution", "640x480"],
+                            env=env) as d:
+            started = time.monotonic()
+            slowest, first_failure = 0.0, None
+            while time.monotonic() < started + 4.5:
+                t = time.monotonic()
+                st = d.ok("GET", "/state")
+                slowest = max(slowest, time.monotonic() - t)
+                if first_failure is None and st["reason"] is not None and \
+                        st["reason"].startswith("no device"):
+                    first_failure = time.monotonic() - started
+                    self.assertIn("/kvmtest-slow/video0", st["reason"])
+                time.sleep(0.05)
+            # the stand-in works: the first open took its 3 s to fail
+            self.assertIsNotNone(first_failure, "the open never failed")
+            self.assertGreater(first_failure, 2.0, "the open did not hang")
+            self.assertLess(slowest, 0.5, "a /state waited for the device")
+            s = Stream(d.socket)
+            start = time.monotonic()
+            for _ in range(3):
+                s.part()
+            self.assertLess(time.monotonic() - start, 3.5,
+                            "no-signal frames go on while the device hangs")
+            s.close()
+            # a change that needs the device says it is busy, not hangs
+            t = time.monotonic()
+            status, _, body = d.request(
+                "POST", "/params", json.dumps({"fps": 15}).encode(),
+                {"Content-Type": "application/json"})
+            self.assertLess(time.monotonic() - t, 0.5)
+            self.assertIn(status, (409, 503), body)
+
     def test_reset_after(self):
         tmp = kvmtest.tempfile.mkdtemp(prefix="kvmtest-gpiod-")
         fake = FakeGpiod(os.path.join(tmp, "gpiod-ctl.sock"))
