@@ -942,17 +942,20 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 	}
 	if (change_size && v->is_pattern && (r = pattern_new(w, h, &p)) < 0)
 		return video_check_pattern_size(w, h);
-	if (!v->is_pattern && v->opener != NULL &&
-	    (change_size || (fps != -1 && (unsigned int)fps != v->cfg.fps)))
-		return error_set(-EBUSY,
-		    "the device is being opened; try again in a "
-		    "moment");
-	if (change_size && !v->is_pattern) {
+	if (!v->is_pattern &&
+	    (change_size || (fps != -1 && (unsigned int)fps != v->cfg.fps))) {
+		/* these need the device, and never wait for it to open */
+		if (v->opener != NULL)
+			return error_set(-EBUSY,
+			    "the device is being opened; try again in a "
+			    "moment");
 		if (v->cap == NULL)
 			return error_set(-ENODEV,
 			    "the device is not open (%s); "
 			    "try again when it is",
 			    v->reason);
+	}
+	if (change_size && !v->is_pattern) {
 		if ((r = capture_check_size(v->cap, w, h)) < 0)
 			return r;
 	}
