@@ -145,14 +145,13 @@ planes_packed_709(struct planes *p, const struct frame *f, int yo,
 	}
 }
 
-/* NV12: a Y plane, then one plane of interleaved Cb Cr at half height. */
+/* NV12's Y plane, range-expanded. */
 static void
-planes_nv12(struct planes *p, const struct frame *f, const uint8_t *ly,
-    const uint8_t *lc)
+planes_nv12_luma(struct planes *p, const struct frame *f, const uint8_t *ly)
 {
 	unsigned int x, y, w = f->width, h = f->height;
-	const uint8_t *s, *uv = f->data + (size_t)f->stride * h;
-	uint8_t *d, *du, *dv;
+	const uint8_t *s;
+	uint8_t *d;
 
 	for (y = 0; y < h; y++) {
 		s = f->data + (size_t)y * f->stride;
@@ -163,6 +162,18 @@ planes_nv12(struct planes *p, const struct frame *f, const uint8_t *ly,
 			for (x = 0; x < w; x++)
 				d[x] = ly[s[x]];
 	}
+}
+
+/* NV12: a Y plane, then one plane of interleaved Cb Cr at half height. */
+static void
+planes_nv12(struct planes *p, const struct frame *f, const uint8_t *ly,
+    const uint8_t *lc)
+{
+	unsigned int x, y, w = f->width, h = f->height;
+	const uint8_t *s, *uv = f->data + (size_t)f->stride * h;
+	uint8_t *du, *dv;
+
+	planes_nv12_luma(p, f, ly);
 	for (y = 0; y < (h + 1) / 2; y++) {
 		s = uv + (size_t)y * f->stride;
 		du = p->cb + (size_t)y * p->c_stride;
@@ -187,7 +198,7 @@ planes_nv12_709(struct planes *p, const struct frame *f, const uint8_t *ly,
 	uint8_t *d0, *d1, *du, *dv;
 	int cb, cr, dl;
 
-	planes_nv12(p, f, ly, lc); /* luma expanded; chroma redone below */
+	planes_nv12_luma(p, f, ly);
 	for (y = 0; y < h / 2; y++) {
 		s = uv + (size_t)y * f->stride;
 		d0 = p->y + (size_t)(2 * y) * p->y_stride;

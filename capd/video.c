@@ -54,9 +54,8 @@ TAILQ_HEAD(video_waiters, video_waiter);
 /* A device being opened in the background. */
 struct video_opener {
 	pthread_mutex_t lock;
-	int abandoned; /* the video is gone: the thread cleans up */
-	int done;      /* the thread has finished */
-	struct video *v;
+	int abandoned;	       /* the video is gone: the thread cleans up */
+	int done;	       /* the thread has finished */
 	struct event *done_ev; /* v's, fired when done */
 	struct capture_config cc;
 	char *device, *format, *standard;
@@ -524,7 +523,6 @@ video_open_device_async(struct video *v)
 		return;
 	o = xcalloc(1, sizeof(*o));
 	pthread_mutex_init(&o->lock, NULL);
-	o->v = v;
 	o->done_ev = v->open_ev;
 	video_capture_config(v, &o->cc);
 	o->cc.device = o->device = xstrdup(v->cfg.source);
