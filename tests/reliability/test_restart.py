@@ -251,7 +251,14 @@ class KillNine(unittest.TestCase):
             self.assertEqual(ack["t"], "ack", ack)
         upload = Upload("up-%s.img" % victim)
         upload.start()
-        time.sleep(1.0)
+        # everything flowing before the kill; a sanitizer build on a busy
+        # machine may take more than a second to get there
+        start = time.monotonic()
+        while time.monotonic() < start + 10 and \
+                (len(stream.frames) <= 2 or len(ws.pongs) <= 2):
+            time.sleep(0.1)
+        # at least a second, as before: the upload is under way at the kill
+        time.sleep(max(0.0, start + 1.0 - time.monotonic()))
         self.assertGreater(len(stream.frames), 2, "the stream is not flowing")
         self.assertGreater(len(ws.pongs), 2, "the WebSocket is not answering")
         if victim == "hidd":
