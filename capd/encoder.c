@@ -1,13 +1,17 @@
 /*
- * encoder.c -- libjpeg-turbo compression and the worker pool.
+ * encoder.c -- libjpeg(-turbo) compression and the worker pool.
  *
- * YUV frames are split into planes (planes.c) and compressed with
- * tjCompressFromYUVPlanes: no colour conversion at all.  RGB24/BGR24 frames
- * go to tjCompress2 with their pixel format.  Output is written straight
- * into a pooled frame (TJFLAG_NOREALLOC), so nothing is copied afterwards.
+ * YUV frames are compressed from planes with libjpeg's raw-data interface:
+ * no colour conversion at all.  Each MCU row (8 or 16 lines) is split
+ * (planes.c) just before libjpeg takes it, so the planes never leave the
+ * cache; the output is the same, byte for byte, as TurboJPEG's
+ * tjCompressFromYUVPlanes() on whole-frame planes.  RGB24/BGR24 frames are
+ * compressed from their pixels.  Output goes straight into a pooled frame,
+ * so nothing is copied afterwards.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jpeglib.h>
 #include <turbojpeg.h>
 
 #include "encoder.h"
@@ -24,9 +29,21 @@
 #include "planes.h"
 #include "xmalloc.h"
 
+/* libjpeg reports errors by calling error_exit, which must not return. */
+struct encoder_err {
+	struct jpeg_error_mgr mgr;
+	jmp_buf jmp;
+	char msg[JMSG_LENGTH_MAX];
+};
+
 struct encoder_ctx {
-	tjhandle tj;
-	struct planes planes;
+	struct jpeg_compress_struct cinfo;
+	struct encoder_err err;
+	struct jpeg_destination_mgr dest;
+	struct frame *out; /* being written */
+	struct planes band;
+	JSAMPROW rows[3][16];
+	JSAMPARRAY img[3];
 };
 
 struct encoder_job {
@@ -62,17 +79,76 @@ struct encoder {
 	int delivered;		 /* loop thread only */
 };
 
+/* libjpeg failed: keep its message and unwind to encoder_compress(). */
+static void
+encoder_error_exit(j_common_ptr cinfo)
+{
+	struct encoder_err *e = (struct encoder_err *)cinfo->err;
+
+	e->mgr.format_message(cinfo, e->msg);
+	longjmp(e->jmp, 1);
+}
+
+/* Warnings (corrupt input does not exist here): not printed. */
+static void
+encoder_output_message(j_common_ptr cinfo)
+{
+	(void)cinfo;
+}
+
+/* The JPEG goes into the frame being written. */
+static void
+encoder_dest_init(j_compress_ptr cinfo)
+{
+	struct encoder_ctx *c = (struct encoder_ctx *)cinfo->client_data;
+
+	c->dest.next_output_byte = c->out->data;
+	c->dest.free_in_buffer = c->out->cap;
+}
+
+/* The frame is full: cannot happen, it holds the worst case. */
+static boolean
+encoder_dest_full(j_compress_ptr cinfo)
+{
+	struct encoder_err *e = (struct encoder_err *)cinfo->err;
+
+	snprintf(e->msg, sizeof(e->msg), "JPEG larger than its buffer");
+	longjmp(e->jmp, 1);
+}
+
+/* Done: the frame's length is what was written. */
+static void
+encoder_dest_term(j_compress_ptr cinfo)
+{
+	struct encoder_ctx *c = (struct encoder_ctx *)cinfo->client_data;
+
+	c->out->len = c->out->cap - c->dest.free_in_buffer;
+}
+
 /* A compressor for one thread. */
 int
 encoder_ctx_new(struct encoder_ctx **ret)
 {
 	struct encoder_ctx *c = xcalloc(1, sizeof(*c));
+	int i, r;
 
-	if ((c->tj = tjInitCompress()) == NULL) {
+	c->cinfo.err = jpeg_std_error(&c->err.mgr);
+	c->err.mgr.error_exit = encoder_error_exit;
+	c->err.mgr.output_message = encoder_output_message;
+	if (setjmp(c->err.jmp)) {
+		/* only running out of memory fails here */
+		r = error_set(-ENOMEM, "libjpeg: %s", c->err.msg);
 		free(c);
-		return error_set(
-		    -ENOMEM, "libjpeg-turbo: %s", tjGetErrorStr2(NULL));
+		return r;
 	}
+	jpeg_create_compress(&c->cinfo);
+	c->cinfo.client_data = c;
+	c->dest.init_destination = encoder_dest_init;
+	c->dest.empty_output_buffer = encoder_dest_full;
+	c->dest.term_destination = encoder_dest_term;
+	c->cinfo.dest = &c->dest;
+	for (i = 0; i < 3; i++)
+		c->img[i] = c->rows[i];
 	*ret = c;
 	return 0;
 }
@@ -83,26 +159,90 @@ encoder_ctx_free(struct encoder_ctx *c)
 {
 	if (c == NULL)
 		return;
-	tjDestroy(c->tj);
-	planes_free(&c->planes);
+	jpeg_destroy_compress(&c->cinfo);
+	planes_free(&c->band);
 	free(c);
-}
-
-/* The subsampling a raw format is encoded with. */
-static int
-encoder_subsamp(const struct frame *raw)
-{
-	return raw->format == FRAME_NV12 ? TJSAMP_420 : TJSAMP_422;
 }
 
 /* Worst-case JPEG size. */
 size_t
 encoder_max_size(const struct frame *raw)
 {
-	unsigned long n =
-	    tjBufSize((int)raw->width, (int)raw->height, encoder_subsamp(raw));
+	unsigned long n = tjBufSize((int)raw->width, (int)raw->height,
+	    raw->format == FRAME_NV12 ? TJSAMP_420 : TJSAMP_422);
 
 	return n == (unsigned long)-1 ? 0 : (size_t)n;
+}
+
+/*
+ * Parameters for a frame, as TurboJPEG sets them: JFIF, YCbCr, the given
+ * quality with the fast integer DCT below quality 96 and the accurate one
+ * from there, Huffman tables not optimised, luma sampled h x 1 (or h x 2
+ * for 4:2:0) against chroma.
+ */
+static void
+encoder_setup(struct encoder_ctx *c, const struct frame *raw, J_COLOR_SPACE cs,
+    int quality, int v_samp)
+{
+	struct jpeg_compress_struct *ci = &c->cinfo;
+	int i;
+
+	ci->image_width = raw->width;
+	ci->image_height = raw->height;
+	ci->input_components = 3;
+	ci->in_color_space = cs;
+	jpeg_set_defaults(ci);
+	jpeg_set_quality(ci, quality, TRUE);
+	ci->dct_method = quality >= 96 ? JDCT_ISLOW : JDCT_FASTEST;
+	jpeg_set_colorspace(ci, JCS_YCbCr);
+	for (i = 0; i < 3; i++) {
+		ci->comp_info[i].h_samp_factor = i == 0 ? 2 : 1;
+		ci->comp_info[i].v_samp_factor = i == 0 ? v_samp : 1;
+	}
+}
+
+/* Compress a YUV frame a band at a time. */
+static void
+encoder_compress_yuv(
+    struct encoder_ctx *c, const struct frame *raw, int quality)
+{
+	struct planes *b = &c->band;
+	unsigned int y0, i,
+	    crows = b->subsamp == PLANES_420 ? b->rows / 2 : b->rows;
+
+	encoder_setup(
+	    c, raw, JCS_YCbCr, quality, b->subsamp == PLANES_420 ? 2 : 1);
+	c->cinfo.raw_data_in = TRUE;
+	for (i = 0; i < b->rows; i++)
+		c->rows[0][i] = b->y + (size_t)i * b->y_stride;
+	for (i = 0; i < crows; i++) {
+		c->rows[1][i] = b->cb + (size_t)i * b->c_stride;
+		c->rows[2][i] = b->cr + (size_t)i * b->c_stride;
+	}
+	jpeg_start_compress(&c->cinfo, TRUE);
+	for (y0 = 0; y0 < raw->height; y0 += b->rows) {
+		planes_split(b, raw, y0);
+		jpeg_write_raw_data(&c->cinfo, c->img, b->rows);
+	}
+	jpeg_finish_compress(&c->cinfo);
+}
+
+/* Compress an RGB24 or BGR24 frame from its pixels. */
+static void
+encoder_compress_rgb(
+    struct encoder_ctx *c, const struct frame *raw, int quality)
+{
+	JSAMPROW row;
+	unsigned int y;
+
+	encoder_setup(c, raw,
+	    raw->format == FRAME_RGB24 ? JCS_EXT_RGB : JCS_EXT_BGR, quality, 1);
+	jpeg_start_compress(&c->cinfo, TRUE);
+	for (y = 0; y < raw->height; y++) {
+		row = (JSAMPROW)(raw->data + (size_t)y * raw->stride);
+		jpeg_write_scanlines(&c->cinfo, &row, 1);
+	}
+	jpeg_finish_compress(&c->cinfo);
 }
 
 /* Compress one frame into out. */
@@ -110,33 +250,25 @@ int
 encoder_compress(struct encoder_ctx *c, const struct frame *raw, int quality,
     struct frame *out)
 {
-	const unsigned char *pl[3];
-	int strides[3], r, pf;
-	unsigned char *dst = out->data;
-	unsigned long size = out->cap;
+	int r, yuv;
 
 	if (raw->width == 0 || raw->height == 0 || raw->width > 16384 ||
 	    raw->height > 16384)
 		return error_set(-EINVAL, "cannot encode a %ux%u frame",
 		    raw->width, raw->height);
+	if (quality < 1 || quality > 100)
+		return error_set(-EINVAL, "quality must be 1 to 100");
 	if (out->cap < encoder_max_size(raw))
 		return error_set(-EINVAL, "JPEG buffer too small");
 	switch (raw->format) {
 	case FRAME_YUYV:
 	case FRAME_UYVY:
 	case FRAME_NV12:
-		if ((r = planes_from_frame(&c->planes, raw)) < 0)
+		if ((r = planes_prepare(&c->band, raw, 0)) < 0)
 			return error_set(r, "cannot split a %ux%u %s frame",
 			    raw->width, raw->height,
 			    frame_format_name(raw->format));
-		pl[0] = c->planes.y;
-		pl[1] = c->planes.cb;
-		pl[2] = c->planes.cr;
-		strides[0] = c->planes.y_stride;
-		strides[1] = strides[2] = c->planes.c_stride;
-		r = tjCompressFromYUVPlanes(c->tj, pl, (int)raw->width, strides,
-		    (int)raw->height, c->planes.subsamp, &dst, &size, quality,
-		    TJFLAG_NOREALLOC);
+		yuv = 1;
 		break;
 	case FRAME_RGB24:
 	case FRAME_BGR24:
@@ -144,19 +276,23 @@ encoder_compress(struct encoder_ctx *c, const struct frame *raw, int quality,
 		    raw->len < (size_t)raw->stride * raw->height)
 			return error_set(-EINVAL, "short %s frame",
 			    frame_format_name(raw->format));
-		pf = raw->format == FRAME_RGB24 ? TJPF_RGB : TJPF_BGR;
-		r = tjCompress2(c->tj, raw->data, (int)raw->width,
-		    (int)raw->stride, (int)raw->height, pf, &dst, &size,
-		    TJSAMP_422, quality, TJFLAG_NOREALLOC);
+		yuv = 0;
 		break;
 	default:
 		return error_set(-EINVAL, "cannot encode %s frames",
 		    frame_format_name(raw->format));
 	}
-	if (r != 0)
-		return error_set(
-		    -EIO, "libjpeg-turbo: %s", tjGetErrorStr2(c->tj));
-	out->len = size;
+	c->out = out;
+	if (setjmp(c->err.jmp)) {
+		jpeg_abort_compress(&c->cinfo);
+		c->out = NULL;
+		return error_set(-EIO, "libjpeg: %s", c->err.msg);
+	}
+	if (yuv)
+		encoder_compress_yuv(c, raw, quality);
+	else
+		encoder_compress_rgb(c, raw, quality);
+	c->out = NULL;
 	out->format = FRAME_JPEG;
 	out->width = raw->width;
 	out->height = raw->height;

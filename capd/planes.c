@@ -1,40 +1,58 @@
 /*
  * planes.c -- splitting packed and semi-planar YUV into planes.
  *
- * One pass over the source; range expansion through two 256-byte tables
- * built once, which costs the same as a plain copy.
+ * One pass over the source, 32 pixels a step with SSE2 where there is
+ * SSE2 (every x86-64), the rest through 256-byte tables of the same
+ * expansion.
  */
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <turbojpeg.h>
 
 #include "frame.h"
 #include "planes.h"
 #include "xmalloc.h"
 
+/*
+ * Range expansion, limited to full: v' = clamp((((v << 8) * k >> 16) - d)
+ * >> 6), the form a 16-bit SIMD lane computes with one unsigned high-half
+ * multiply.  These constants give exactly round((v - 16) * 255 / 219) for
+ * luma and round(128 + (v - 128) * 255 / 224) for chroma (the unit test
+ * checks every value); k 16384, d 0 is the identity.
+ */
+struct expand {
+	uint16_t ky, dy, kc, dc;
+};
+
+static const struct expand expand_limited = {19077, 1160, 18650, 1101};
+static const struct expand expand_full = {16384, 0, 16384, 0};
+
 static uint8_t lut_y[256], lut_c[256], lut_id[256];
 static pthread_once_t lut_once = PTHREAD_ONCE_INIT;
 
-/* Clamp to a byte. */
+/* One value through the expansion. */
 static uint8_t
-clamp8(int v)
+expand1(unsigned int v, unsigned int k, unsigned int d)
 {
-	return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
+	unsigned int t = (v << 8) * k >> 16;
+
+	if (t < d)
+		return 0;
+	t = (t - d) >> 6;
+	return t > 255 ? 255 : (uint8_t)t;
 }
 
-/* Build the range-expansion tables (rounded, clamped). */
+/* Tables of the expansion, for the scalar code. */
 static void
 planes_init_luts(void)
 {
-	int i;
+	unsigned int i;
 
 	for (i = 0; i < 256; i++) {
-		lut_y[i] = clamp8((int)lround((i - 16) * 255.0 / 219.0));
-		lut_c[i] = clamp8((int)lround(128 + (i - 128) * 255.0 / 224.0));
-		lut_id[i] = (uint8_t)i;
+		lut_y[i] = expand1(i, expand_limited.ky, expand_limited.dy);
+		lut_c[i] = expand1(i, expand_limited.kc, expand_limited.dc);
+		lut_id[i] = expand1(i, expand_full.ky, expand_full.dy);
 	}
 }
 
@@ -54,53 +72,241 @@ planes_expand_chroma(uint8_t v)
 	return lut_c[v];
 }
 
-/* Lay out the three planes in p's buffer for w x h at subsampling ss. */
-static void
-planes_layout(struct planes *p, unsigned int w, unsigned int h, int ss)
-{
-	size_t ysize, csize, need;
-	int cw = (int)(w + 1) / 2;
-	int ch = ss == TJSAMP_420 ? (int)(h + 1) / 2 : (int)h;
+#if defined(__SSE2__)
+#include <emmintrin.h>
 
-	ysize = (size_t)w * h;
-	csize = (size_t)cw * ch;
-	need = ysize + 2 * csize;
-	if (p->mem_size < need) {
-		free(p->mem);
-		p->mem = xmalloc(need);
-		p->mem_size = need;
-	}
-	p->y = p->mem;
-	p->cb = p->mem + ysize;
-	p->cr = p->cb + csize;
-	p->y_stride = (int)w;
-	p->c_stride = cw;
-	p->width = w;
-	p->height = h;
-	p->subsamp = ss;
+/* The expansion on 16-bit lanes holding v << 8; signed results. */
+static inline __m128i
+expand_sse2(__m128i v8, __m128i k, __m128i d)
+{
+	return _mm_srai_epi16(_mm_sub_epi16(_mm_mulhi_epu16(v8, k), d), 6);
 }
 
-/* Packed 4:2:2; yo is the offset of the first Y byte (0 YUYV, 1 UYVY). */
-static void
-planes_packed(struct planes *p, const struct frame *f, int yo,
-    const uint8_t *ly, const uint8_t *lc)
+/*
+ * Packed 4:2:2, 32 pixels a step; returns the pixels done (the rest is
+ * left to the scalar code).
+ */
+static unsigned int
+simd_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const struct expand *e)
 {
-	unsigned int x, y, w = f->width, h = f->height;
-	int co = 1 - yo;
-	const uint8_t *s;
-	uint8_t *dy, *du, *dv;
+	const __m128i hi = _mm_set1_epi16((short)0xff00);
+	const __m128i lo = _mm_set1_epi16(0x00ff);
+	const __m128i ky = _mm_set1_epi16((short)e->ky);
+	const __m128i dly = _mm_set1_epi16((short)e->dy);
+	const __m128i kc = _mm_set1_epi16((short)e->kc);
+	const __m128i dlc = _mm_set1_epi16((short)e->dc);
+	__m128i a, ys[4], cs[4], uv0, uv1;
+	unsigned int x;
+	int i;
 
-	for (y = 0; y < h; y++) {
-		s = f->data + (size_t)y * f->stride;
-		dy = p->y + (size_t)y * p->y_stride;
-		du = p->cb + (size_t)y * p->c_stride;
-		dv = p->cr + (size_t)y * p->c_stride;
-		for (x = 0; x < w; x += 2, s += 4) {
-			*dy++ = ly[s[yo]];
-			*dy++ = ly[s[yo + 2]];
-			*du++ = lc[s[co]];
-			*dv++ = lc[s[co + 2]];
+	for (x = 0; x + 32 <= w; x += 32, s += 64) {
+		for (i = 0; i < 4; i++) {
+			a = _mm_loadu_si128((const __m128i *)(s + 16 * i));
+			ys[i] = expand_sse2(
+			    yo ? _mm_and_si128(a, hi) : _mm_slli_epi16(a, 8),
+			    ky, dly);
+			cs[i] = expand_sse2(
+			    yo ? _mm_slli_epi16(a, 8) : _mm_and_si128(a, hi),
+			    kc, dlc);
 		}
+		_mm_storeu_si128(
+		    (__m128i *)(dy + x), _mm_packus_epi16(ys[0], ys[1]));
+		_mm_storeu_si128(
+		    (__m128i *)(dy + x + 16), _mm_packus_epi16(ys[2], ys[3]));
+		/* Cb Cr interleaved, clamped; then apart */
+		uv0 = _mm_packus_epi16(cs[0], cs[1]);
+		uv1 = _mm_packus_epi16(cs[2], cs[3]);
+		_mm_storeu_si128((__m128i *)(du + x / 2),
+		    _mm_packus_epi16(
+			_mm_and_si128(uv0, lo), _mm_and_si128(uv1, lo)));
+		_mm_storeu_si128((__m128i *)(dv + x / 2),
+		    _mm_packus_epi16(
+			_mm_srli_epi16(uv0, 8), _mm_srli_epi16(uv1, 8)));
+	}
+	return x;
+}
+
+/*
+ * Packed 4:2:2 from BT.709 into BT.601 (see row_packed_709()), 32 pixels a
+ * step: each Cb Cr pair times a pair of coefficients in one madd.
+ */
+static unsigned int
+simd_packed_709(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const struct expand *e)
+{
+	const __m128i hi = _mm_set1_epi16((short)0xff00);
+	const __m128i ky = _mm_set1_epi16((short)e->ky);
+	const __m128i dly = _mm_set1_epi16((short)e->dy);
+	const __m128i kc = _mm_set1_epi16((short)e->kc);
+	const __m128i dlc = _mm_set1_epi16((short)e->dc);
+	const __m128i zero = _mm_setzero_si128();
+	const __m128i max = _mm_set1_epi16(255);
+	const __m128i c128 = _mm_set1_epi16(128);
+	const __m128i half = _mm_set1_epi32(512);
+	/* (Cb, Cr) lane pairs times (Cb factor, Cr factor) */
+	const __m128i my =
+	    _mm_set_epi16(201, 104, 201, 104, 201, 104, 201, 104);
+	const __m128i mu =
+	    _mm_set_epi16(-113, 1014, -113, 1014, -113, 1014, -113, 1014);
+	const __m128i mv =
+	    _mm_set_epi16(1007, -74, 1007, -74, 1007, -74, 1007, -74);
+	__m128i a, yv, cv, dl, u, v, ys[4], uv[4];
+	unsigned int x;
+	int i;
+
+	for (x = 0; x + 32 <= w; x += 32, s += 64) {
+		for (i = 0; i < 4; i++) {
+			a = _mm_loadu_si128((const __m128i *)(s + 16 * i));
+			yv = expand_sse2(
+			    yo ? _mm_and_si128(a, hi) : _mm_slli_epi16(a, 8),
+			    ky, dly);
+			cv = expand_sse2(
+			    yo ? _mm_slli_epi16(a, 8) : _mm_and_si128(a, hi),
+			    kc, dlc);
+			yv = _mm_min_epi16(_mm_max_epi16(yv, zero), max);
+			cv = _mm_sub_epi16(
+			    _mm_min_epi16(_mm_max_epi16(cv, zero), max), c128);
+			dl = _mm_srai_epi32(
+			    _mm_add_epi32(_mm_madd_epi16(cv, my), half), 10);
+			u = _mm_srai_epi32(
+			    _mm_add_epi32(_mm_madd_epi16(cv, mu), half), 10);
+			v = _mm_srai_epi32(
+			    _mm_add_epi32(_mm_madd_epi16(cv, mv), half), 10);
+			/* each pair's correction to both of its pixels */
+			dl = _mm_packs_epi32(dl, dl);
+			ys[i] = _mm_add_epi16(yv, _mm_unpacklo_epi16(dl, dl));
+			uv[i] = _mm_packs_epi32(u, v); /* 4 Cb, then 4 Cr */
+		}
+		_mm_storeu_si128(
+		    (__m128i *)(dy + x), _mm_packus_epi16(ys[0], ys[1]));
+		_mm_storeu_si128(
+		    (__m128i *)(dy + x + 16), _mm_packus_epi16(ys[2], ys[3]));
+		_mm_storeu_si128((__m128i *)(du + x / 2),
+		    _mm_packus_epi16(
+			_mm_add_epi16(_mm_unpacklo_epi64(uv[0], uv[1]), c128),
+			_mm_add_epi16(_mm_unpacklo_epi64(uv[2], uv[3]), c128)));
+		_mm_storeu_si128((__m128i *)(dv + x / 2),
+		    _mm_packus_epi16(
+			_mm_add_epi16(_mm_unpackhi_epi64(uv[0], uv[1]), c128),
+			_mm_add_epi16(_mm_unpackhi_epi64(uv[2], uv[3]), c128)));
+	}
+	return x;
+}
+
+/* A row of bytes through one expansion, 16 a step; returns those done. */
+static unsigned int
+simd_bytes(
+    const uint8_t *s, uint8_t *d, unsigned int n, uint16_t k, uint16_t dl)
+{
+	const __m128i zero = _mm_setzero_si128();
+	const __m128i kv = _mm_set1_epi16((short)k);
+	const __m128i dv = _mm_set1_epi16((short)dl);
+	__m128i a;
+	unsigned int x;
+
+	for (x = 0; x + 16 <= n; x += 16) {
+		a = _mm_loadu_si128((const __m128i *)(s + x));
+		_mm_storeu_si128((__m128i *)(d + x),
+		    _mm_packus_epi16(
+			expand_sse2(_mm_unpacklo_epi8(zero, a), kv, dv),
+			expand_sse2(_mm_unpackhi_epi8(zero, a), kv, dv)));
+	}
+	return x;
+}
+
+/* NV12 chroma: interleaved Cb Cr expanded and apart, 16 pixels a step. */
+static unsigned int
+simd_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
+    const struct expand *e)
+{
+	const __m128i zero = _mm_setzero_si128();
+	const __m128i lo = _mm_set1_epi16(0x00ff);
+	const __m128i kc = _mm_set1_epi16((short)e->kc);
+	const __m128i dlc = _mm_set1_epi16((short)e->dc);
+	__m128i a, uv0, uv1;
+	unsigned int x;
+
+	for (x = 0; x + 32 <= w; x += 32, s += 32) {
+		a = _mm_loadu_si128((const __m128i *)s);
+		uv0 = _mm_packus_epi16(
+		    expand_sse2(_mm_unpacklo_epi8(zero, a), kc, dlc),
+		    expand_sse2(_mm_unpackhi_epi8(zero, a), kc, dlc));
+		a = _mm_loadu_si128((const __m128i *)(s + 16));
+		uv1 = _mm_packus_epi16(
+		    expand_sse2(_mm_unpacklo_epi8(zero, a), kc, dlc),
+		    expand_sse2(_mm_unpackhi_epi8(zero, a), kc, dlc));
+		_mm_storeu_si128((__m128i *)(du + x / 2),
+		    _mm_packus_epi16(
+			_mm_and_si128(uv0, lo), _mm_and_si128(uv1, lo)));
+		_mm_storeu_si128((__m128i *)(dv + x / 2),
+		    _mm_packus_epi16(
+			_mm_srli_epi16(uv0, 8), _mm_srli_epi16(uv1, 8)));
+	}
+	return x;
+}
+#else
+/* No vector unit we know: the scalar code does it all. */
+static unsigned int
+simd_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const struct expand *e)
+{
+	(void)s, (void)dy, (void)du, (void)dv, (void)w, (void)yo, (void)e;
+	return 0;
+}
+
+static unsigned int
+simd_packed_709(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const struct expand *e)
+{
+	(void)s, (void)dy, (void)du, (void)dv, (void)w, (void)yo, (void)e;
+	return 0;
+}
+
+static unsigned int
+simd_bytes(
+    const uint8_t *s, uint8_t *d, unsigned int n, uint16_t k, uint16_t dl)
+{
+	(void)s, (void)d, (void)n, (void)k, (void)dl;
+	return 0;
+}
+
+static unsigned int
+simd_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
+    const struct expand *e)
+{
+	(void)s, (void)du, (void)dv, (void)w, (void)e;
+	return 0;
+}
+#endif
+
+/* Repeat a row's last sample out to its padded width. */
+static void
+pad_row(uint8_t *d, unsigned int n, int stride)
+{
+	if ((int)n < stride)
+		memset(d + n, d[n - 1], (size_t)stride - n);
+}
+
+/* One row of packed 4:2:2; yo is the offset of the first Y byte (0 YUYV,
+ * 1 UYVY). */
+static void
+row_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const uint8_t *ly, const uint8_t *lc)
+{
+	unsigned int x = simd_packed(s, dy, du, dv, w, yo,
+	    ly == lut_id ? &expand_full : &expand_limited);
+	int co = 1 - yo;
+
+	s += 2 * x;
+	dy += x;
+	du += x / 2;
+	dv += x / 2;
+	for (; x < w; x += 2, s += 4) {
+		*dy++ = ly[s[yo]];
+		*dy++ = ly[s[yo + 2]];
+		*du++ = lc[s[co]];
+		*dv++ = lc[s[co + 2]];
 	}
 }
 
@@ -112,153 +318,204 @@ byte(int v)
 }
 
 /*
- * Packed 4:2:2 with the BT.709 matrix (HD sources) into BT.601 planes, the
- * matrix JPEG decoders assume.  Through RGB, in 10-bit fixed point:
+ * One row of packed 4:2:2 with the BT.709 matrix (HD sources) into BT.601
+ * planes, the matrix JPEG decoders assume.  Through RGB, in 10-bit fixed
+ * point:
  *   Y601 = Y + 0.1016 Cb + 0.1961 Cr
  *   Cb601 = 0.9898 Cb - 0.1107 Cr,  Cr601 = -0.0725 Cb + 0.9834 Cr
  */
 static void
-planes_packed_709(struct planes *p, const struct frame *f, int yo,
-    const uint8_t *ly, const uint8_t *lc)
+row_packed_709(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const uint8_t *ly, const uint8_t *lc)
 {
-	unsigned int x, y, w = f->width, h = f->height;
+	unsigned int x = simd_packed_709(s, dy, du, dv, w, yo,
+	    ly == lut_id ? &expand_full : &expand_limited);
 	int co = 1 - yo, cb, cr, dl;
-	const uint8_t *s;
-	uint8_t *dy, *du, *dv;
 
-	for (y = 0; y < h; y++) {
-		s = f->data + (size_t)y * f->stride;
-		dy = p->y + (size_t)y * p->y_stride;
-		du = p->cb + (size_t)y * p->c_stride;
-		dv = p->cr + (size_t)y * p->c_stride;
-		for (x = 0; x < w; x += 2, s += 4) {
-			cb = lc[s[co]] - 128;
-			cr = lc[s[co + 2]] - 128;
-			dl = (104 * cb + 201 * cr + 512) >> 10;
-			*dy++ = byte(ly[s[yo]] + dl);
-			*dy++ = byte(ly[s[yo + 2]] + dl);
-			*du++ =
-			    byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
-			*dv++ =
-			    byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
-		}
+	s += 2 * x;
+	dy += x;
+	du += x / 2;
+	dv += x / 2;
+	for (; x < w; x += 2, s += 4) {
+		cb = lc[s[co]] - 128;
+		cr = lc[s[co + 2]] - 128;
+		dl = (104 * cb + 201 * cr + 512) >> 10;
+		*dy++ = byte(ly[s[yo]] + dl);
+		*dy++ = byte(ly[s[yo + 2]] + dl);
+		*du++ = byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
+		*dv++ = byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
 	}
 }
 
-/* NV12's Y plane, range-expanded. */
+/* One row of NV12's Y plane, range-expanded. */
 static void
-planes_nv12_luma(struct planes *p, const struct frame *f, const uint8_t *ly)
+row_luma(const uint8_t *s, uint8_t *d, unsigned int w, const uint8_t *ly)
 {
-	unsigned int x, y, w = f->width, h = f->height;
-	const uint8_t *s;
-	uint8_t *d;
+	unsigned int x;
 
-	for (y = 0; y < h; y++) {
-		s = f->data + (size_t)y * f->stride;
-		d = p->y + (size_t)y * p->y_stride;
-		if (ly == lut_id)
-			memcpy(d, s, w);
-		else
-			for (x = 0; x < w; x++)
-				d[x] = ly[s[x]];
+	if (ly == lut_id) {
+		memcpy(d, s, w);
+		return;
 	}
+	x = simd_bytes(s, d, w, expand_limited.ky, expand_limited.dy);
+	for (; x < w; x++)
+		d[x] = ly[s[x]];
 }
 
-/* NV12: a Y plane, then one plane of interleaved Cb Cr at half height. */
+/* One row of NV12's interleaved Cb Cr. */
 static void
-planes_nv12(struct planes *p, const struct frame *f, const uint8_t *ly,
+row_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
     const uint8_t *lc)
 {
-	unsigned int x, y, w = f->width, h = f->height;
-	const uint8_t *s, *uv = f->data + (size_t)f->stride * h;
-	uint8_t *du, *dv;
+	unsigned int x = simd_chroma(
+	    s, du, dv, w, lc == lut_id ? &expand_full : &expand_limited);
 
-	planes_nv12_luma(p, f, ly);
-	for (y = 0; y < (h + 1) / 2; y++) {
-		s = uv + (size_t)y * f->stride;
-		du = p->cb + (size_t)y * p->c_stride;
-		dv = p->cr + (size_t)y * p->c_stride;
-		for (x = 0; x < w; x += 2, s += 2) {
-			*du++ = lc[s[0]];
-			*dv++ = lc[s[1]];
-		}
+	s += x;
+	du += x / 2;
+	dv += x / 2;
+	for (; x < w; x += 2, s += 2) {
+		*du++ = lc[s[0]];
+		*dv++ = lc[s[1]];
 	}
 }
 
 /*
- * NV12 with the BT.709 matrix into BT.601 planes: as planes_packed_709(),
- * each chroma sample's luma correction going to the 2x2 pixels it covers.
+ * One row of NV12 chroma with the BT.709 matrix into BT.601, as
+ * row_packed_709(): each sample's luma correction goes to the 2x2 pixels
+ * it covers, in the two luma rows d0 and d1 split before.
  */
 static void
-planes_nv12_709(struct planes *p, const struct frame *f, const uint8_t *ly,
-    const uint8_t *lc)
+row_chroma_709(const uint8_t *s, uint8_t *d0, uint8_t *d1, uint8_t *du,
+    uint8_t *dv, unsigned int w, const uint8_t *lc)
 {
-	unsigned int x, y, w = f->width, h = f->height;
-	const uint8_t *s, *uv = f->data + (size_t)f->stride * h;
-	uint8_t *d0, *d1, *du, *dv;
+	unsigned int x;
 	int cb, cr, dl;
 
-	planes_nv12_luma(p, f, ly);
-	for (y = 0; y < h / 2; y++) {
-		s = uv + (size_t)y * f->stride;
-		d0 = p->y + (size_t)(2 * y) * p->y_stride;
-		d1 = d0 + p->y_stride;
-		du = p->cb + (size_t)y * p->c_stride;
-		dv = p->cr + (size_t)y * p->c_stride;
-		for (x = 0; x < w / 2; x++, s += 2) {
-			cb = lc[s[0]] - 128;
-			cr = lc[s[1]] - 128;
-			dl = (104 * cb + 201 * cr + 512) >> 10;
-			d0[2 * x] = byte(d0[2 * x] + dl);
-			d0[2 * x + 1] = byte(d0[2 * x + 1] + dl);
-			d1[2 * x] = byte(d1[2 * x] + dl);
-			d1[2 * x + 1] = byte(d1[2 * x + 1] + dl);
-			du[x] =
-			    byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
-			dv[x] =
-			    byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
-		}
+	for (x = 0; x < w / 2; x++, s += 2) {
+		cb = lc[s[0]] - 128;
+		cr = lc[s[1]] - 128;
+		dl = (104 * cb + 201 * cr + 512) >> 10;
+		d0[2 * x] = byte(d0[2 * x] + dl);
+		d0[2 * x + 1] = byte(d0[2 * x + 1] + dl);
+		d1[2 * x] = byte(d1[2 * x] + dl);
+		d1[2 * x + 1] = byte(d1[2 * x + 1] + dl);
+		du[x] = byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
+		dv[x] = byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
 	}
 }
 
-/* Split f into p. */
+/* Check f and lay p out for bands of one MCU row, or the whole frame. */
 int
-planes_from_frame(struct planes *p, const struct frame *f)
+planes_prepare(struct planes *p, const struct frame *f, int whole)
 {
-	const uint8_t *ly, *lc;
+	unsigned int mcu_h, crows;
+	size_t ysize, csize, need;
 
 	pthread_once(&lut_once, planes_init_luts);
-	if (f->width == 0 || f->height == 0 || f->width % 2 != 0)
+	if (f->width == 0 || f->height == 0 || f->width % 2 != 0 ||
+	    f->width > 65536 || f->height > 65536)
 		return -EINVAL;
-	ly = f->full_range ? lut_id : lut_y;
-	lc = f->full_range ? lut_id : lut_c;
 	switch (f->format) {
 	case FRAME_YUYV:
 	case FRAME_UYVY:
 		if (f->stride < f->width * 2 ||
 		    f->len < (size_t)f->stride * (f->height - 1) + f->width * 2)
 			return -EINVAL;
-		planes_layout(p, f->width, f->height, TJSAMP_422);
-		if (f->bt709)
-			planes_packed_709(
-			    p, f, f->format == FRAME_YUYV ? 0 : 1, ly, lc);
-		else
-			planes_packed(
-			    p, f, f->format == FRAME_YUYV ? 0 : 1, ly, lc);
-		return 0;
+		p->subsamp = PLANES_422;
+		mcu_h = 8;
+		break;
 	case FRAME_NV12:
 		if (f->height % 2 != 0 || f->stride < f->width ||
 		    f->len < (size_t)f->stride * f->height * 3 / 2)
 			return -EINVAL;
-		planes_layout(p, f->width, f->height, TJSAMP_420);
-		if (f->bt709)
-			planes_nv12_709(p, f, ly, lc);
-		else
-			planes_nv12(p, f, ly, lc);
-		return 0;
+		p->subsamp = PLANES_420;
+		mcu_h = 16;
+		break;
 	default:
 		return -EINVAL;
 	}
+	p->width = f->width;
+	p->height = f->height;
+	p->rows = whole ? (f->height + mcu_h - 1) / mcu_h * mcu_h : mcu_h;
+	p->y_stride = (int)((f->width + 15) / 16 * 16);
+	p->c_stride = p->y_stride / 2;
+	crows = p->subsamp == PLANES_420 ? p->rows / 2 : p->rows;
+	ysize = (size_t)p->y_stride * p->rows;
+	csize = (size_t)p->c_stride * crows;
+	need = ysize + 2 * csize;
+	if (p->mem_size < need) {
+		free(p->mem);
+		p->mem = xmalloc(need);
+		p->mem_size = need;
+	}
+	p->y = p->mem;
+	p->cb = p->mem + ysize;
+	p->cr = p->cb + csize;
+	return 0;
+}
+
+/* Split a band of rows of f into p. */
+void
+planes_split(struct planes *p, const struct frame *f, unsigned int y0)
+{
+	const uint8_t *ly = f->full_range ? lut_id : lut_y;
+	const uint8_t *lc = f->full_range ? lut_id : lut_c;
+	const uint8_t *uv = f->data + (size_t)f->stride * f->height;
+	unsigned int r, i, sy, w = f->width, cw = f->width / 2;
+	uint8_t *dy[2], *du, *dv;
+	int yo = f->format == FRAME_UYVY;
+
+	if (p->subsamp == PLANES_422) {
+		for (r = 0; r < p->rows; r++) {
+			sy = y0 + r < f->height ? y0 + r : f->height - 1;
+			dy[0] = p->y + (size_t)r * p->y_stride;
+			du = p->cb + (size_t)r * p->c_stride;
+			dv = p->cr + (size_t)r * p->c_stride;
+			(f->bt709 ? row_packed_709 : row_packed)(
+			    f->data + (size_t)sy * f->stride, dy[0], du, dv, w,
+			    yo, ly, lc);
+			pad_row(dy[0], w, p->y_stride);
+			pad_row(du, cw, p->c_stride);
+			pad_row(dv, cw, p->c_stride);
+		}
+		return;
+	}
+	/* 4:2:0: a chroma row for every two luma rows */
+	for (r = 0; r < p->rows / 2; r++) {
+		for (i = 0; i < 2; i++) {
+			sy = y0 + 2 * r + i;
+			if (sy >= f->height)
+				sy = f->height - 1;
+			dy[i] = p->y + (size_t)(2 * r + i) * p->y_stride;
+			row_luma(
+			    f->data + (size_t)sy * f->stride, dy[i], w, ly);
+		}
+		sy =
+		    y0 / 2 + r < f->height / 2 ? y0 / 2 + r : f->height / 2 - 1;
+		du = p->cb + (size_t)r * p->c_stride;
+		dv = p->cr + (size_t)r * p->c_stride;
+		if (f->bt709)
+			row_chroma_709(uv + (size_t)sy * f->stride, dy[0],
+			    dy[1], du, dv, w, lc);
+		else
+			row_chroma(uv + (size_t)sy * f->stride, du, dv, w, lc);
+		pad_row(dy[0], w, p->y_stride);
+		pad_row(dy[1], w, p->y_stride);
+		pad_row(du, cw, p->c_stride);
+		pad_row(dv, cw, p->c_stride);
+	}
+}
+
+/* Split the whole of f into p. */
+int
+planes_from_frame(struct planes *p, const struct frame *f)
+{
+	int r;
+
+	if ((r = planes_prepare(p, f, 1)) < 0)
+		return r;
+	planes_split(p, f, 0);
+	return 0;
 }
 
 /* Release the planes' buffer. */

@@ -3,14 +3,16 @@
  *
  *	capd-encbench WIDTH HEIGHT QUALITY SECONDS WORKERS [PPM]
  *
- * Prints key=value lines: the single-thread figure of encoder_compress()
- * (YUYV split into planes + tjCompressFromYUVPlanes, what a worker does per
- * frame) and of the compression alone, then the worker pool with WORKERS
- * threads, kept full: first with each frame copied on the loop thread
- * before it is handed over (as capd's capture does), then ("ref_") with
- * frames copied once and handed over by reference, the pool alone.  With
- * PPM it first writes the same picture as RGB, so that tjbench can compress
- * the very same frame.
+ * Prints key=value lines.  WORKERS 0: the single-thread figure of
+ * encoder_compress() (YUYV split into planes a band at a time and
+ * compressed, what a worker does per frame; then the same frame marked
+ * BT.709, converted to BT.601 on the way), of the compression alone
+ * (TurboJPEG from planes split beforehand) and of the split alone.
+ * Otherwise the worker pool with WORKERS threads, kept full: first with
+ * each frame copied on the loop thread before it is handed over (as capd's
+ * capture does), then ("ref_") with frames copied once and handed over by
+ * reference, the pool alone.  With PPM it first writes the same picture as
+ * RGB, so that tjbench can compress the very same frame.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,16 @@ cpu_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The process's CPU seconds, every thread. */
+static double
+proc_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -190,7 +202,7 @@ pool_run(struct frame *raw, int quality, unsigned int workers, double secs,
 	struct pool_run pr;
 	struct event *tick;
 	const char *pre = copy ? "" : "ref_";
-	double t0, t;
+	double t0, t, c0, c;
 	uint64_t n;
 	unsigned int i;
 
@@ -209,17 +221,21 @@ pool_run(struct frame *raw, int quality, unsigned int workers, double secs,
 	tick = event_new(pr.base, -1, EV_PERSIST, tick_cb, &pr);
 	event_add(tick, &tick_tv);
 	t0 = now();
+	c0 = proc_cpu_now();
 	pr.t_end = t0 + secs;
 	refill(&pr);
 	event_base_dispatch(pr.base);
 	t = now();
+	c = proc_cpu_now();
 	event_free(tick);
 	encoder_get_stats(pr.enc, &st);
 	n = st.encoded + st.dropped_stale;
 	printf("%sworkers=%u %spool_fps=%.1f %spool_mpix=%.1f "
-	       "%sdelivered_fps=%.1f %scpu_ms_per_frame=%.2f\n",
+	       "%sdelivered_fps=%.1f %scpu_ms_per_frame=%.2f "
+	       "%sproc_cores=%.2f %sworker_cores=%.2f\n",
 	    pre, workers, pre, n / (t - t0), pre, n * mpix / (t - t0), pre,
-	    st.encoded / (t - t0), pre, n ? st.encode_us / 1000.0 / n : 0.0);
+	    st.encoded / (t - t0), pre, n ? st.encode_us / 1000.0 / n : 0.0,
+	    pre, (c - c0) / (t - t0), pre, st.encode_us / 1e6 / (t - t0));
 	encoder_free(pr.enc);
 	frame_unref(pr.next);
 	for (i = 0; i < RING; i++)
@@ -272,6 +288,15 @@ main(int argc, char **argv)
 		return 1;
 	mpix = (double)w * h / 1e6;
 	out = frame_new(encoder_max_size(raw));
+	printf("size=%ux%u quality=%d subsamp=422\n", w, h, quality);
+	if (workers > 0) {
+		/* the worker pool, kept full: with the loop's copy, then
+		 * alone */
+		if (pool_run(raw, quality, workers, secs / 2, 1, mpix) < 0 ||
+		    pool_run(raw, quality, workers, secs / 2, 0, mpix) < 0)
+			return 1;
+		goto out;
+	}
 
 	/* one thread, the whole per-frame path */
 	for (i = 0; i < 5; i++)
@@ -290,10 +315,23 @@ main(int argc, char **argv)
 		ntot += n;
 	}
 	c1 = cpu_now();
-	printf("size=%ux%u quality=%d subsamp=422 jpeg_bytes=%zu\n", w, h,
-	    quality, out->len);
+	printf("jpeg_bytes=%zu\n", out->len);
 	printf("single_fps=%.1f single_mpix=%.1f cpu_fps=%.1f cpu_mpix=%.1f\n",
 	    best, best * mpix, ntot / (c1 - c0), ntot * mpix / (c1 - c0));
+
+	/* the same frame said to be BT.709, as HD sources send it: converted
+	 * to BT.601 on the way */
+	raw->bt709 = 1;
+	best = 0;
+	for (round = 0; round < 5; round++) {
+		t0 = now();
+		for (n = 0; (t = now()) - t0 < secs / 5; n++)
+			encoder_compress(ctx, raw, quality, out);
+		if (n / (t - t0) > best)
+			best = n / (t - t0);
+	}
+	raw->bt709 = 0;
+	printf("bt709_fps=%.1f bt709_mpix=%.1f\n", best, best * mpix);
 
 	/* compression alone, from planes split once */
 	memset(&pl, 0, sizeof(pl));
@@ -311,7 +349,7 @@ main(int argc, char **argv)
 			dst = out->data;
 			size = out->cap;
 			tjCompressFromYUVPlanes(tj, planes, (int)w, strides,
-			    (int)h, pl.subsamp, &dst, &size, quality,
+			    (int)h, TJSAMP_422, &dst, &size, quality,
 			    TJFLAG_NOREALLOC);
 		}
 		if (n / (t - t0) > best)
@@ -319,17 +357,16 @@ main(int argc, char **argv)
 	}
 	printf("compress_only_fps=%.1f compress_only_mpix=%.1f\n", best,
 	    best * mpix);
+	/* the split alone, a band at a time as the encoder does it */
+	planes_prepare(&pl, raw, 0);
 	c0 = cpu_now();
 	for (n = 0; cpu_now() - c0 < secs / 5; n++)
-		planes_from_frame(&pl, raw);
+		for (i = 0; i < h; i += pl.rows)
+			planes_split(&pl, raw, i);
 	printf("split_ms=%.3f\n", (cpu_now() - c0) * 1000 / n);
 	tjDestroy(tj);
 	planes_free(&pl);
-
-	/* the worker pool, kept full: with the loop's copy, then alone */
-	if (pool_run(raw, quality, workers, secs, 1, mpix) < 0 ||
-	    pool_run(raw, quality, workers, secs, 0, mpix) < 0)
-		return 1;
+out:
 	frame_unref(raw);
 	frame_unref(out);
 	encoder_ctx_free(ctx);

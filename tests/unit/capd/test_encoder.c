@@ -8,9 +8,12 @@
 
 #include <event2/event.h>
 
+#include <turbojpeg.h>
+
 #include "encoder.h"
 #include "frame.h"
 #include "pattern.h"
+#include "planes.h"
 #include "pattern_read.h"
 #include "tap.h"
 
@@ -102,6 +105,70 @@ check_colours(struct encoder_ctx *ctx, unsigned int w, unsigned int h,
 	pattern_free(p);
 }
 
+/*
+ * The banded encoder gives the very bytes TurboJPEG gives from the
+ * whole-frame planes (YUV) or from the pixels (RGB): same header, tables,
+ * DCT and entropy coding, nothing lost at partial MCUs.
+ */
+static void
+check_same_as_turbojpeg(
+    struct encoder_ctx *ctx, struct frame *raw, int quality, const char *what)
+{
+	struct frame *ours = frame_new(encoder_max_size(raw));
+	struct frame *ref = frame_new(encoder_max_size(raw));
+	const unsigned char *pl[3];
+	unsigned char *dst = ref->data;
+	unsigned long size = ref->cap;
+	struct planes p;
+	tjhandle tj = tjInitCompress();
+	int strides[3], r;
+
+	memset(&p, 0, sizeof(p));
+	if (raw->format == FRAME_RGB24 || raw->format == FRAME_BGR24) {
+		r = tjCompress2(tj, raw->data, (int)raw->width,
+		    (int)raw->stride, (int)raw->height,
+		    raw->format == FRAME_RGB24 ? TJPF_RGB : TJPF_BGR, &dst,
+		    &size, TJSAMP_422, quality, TJFLAG_NOREALLOC);
+	} else if ((r = planes_from_frame(&p, raw)) == 0) {
+		pl[0] = p.y;
+		pl[1] = p.cb;
+		pl[2] = p.cr;
+		strides[0] = p.y_stride;
+		strides[1] = strides[2] = p.c_stride;
+		r = tjCompressFromYUVPlanes(tj, pl, (int)raw->width, strides,
+		    (int)raw->height,
+		    p.subsamp == PLANES_420 ? TJSAMP_420 : TJSAMP_422, &dst,
+		    &size, quality, TJFLAG_NOREALLOC);
+	}
+	is_int(encoder_compress(ctx, raw, quality, ours), 0, "%s q%d encodes",
+	    what, quality);
+	ok(r == 0 && ours->len == size && !memcmp(ours->data, ref->data, size),
+	    "%s q%d: the same %lu bytes as TurboJPEG (ours %zu)", what, quality,
+	    size, ours->len);
+	tjDestroy(tj);
+	planes_free(&p);
+	frame_unref(ours);
+	frame_unref(ref);
+}
+
+/* A frame of noise-like bytes. */
+static struct frame *
+noise_frame(enum frame_format fmt, unsigned int w, unsigned int h,
+    unsigned int stride, size_t len)
+{
+	struct frame *f = frame_new(len);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		f->data[i] = (uint8_t)((i * 2654435761u) >> 13);
+	f->format = fmt;
+	f->width = w;
+	f->height = h;
+	f->stride = stride;
+	f->len = len;
+	return f;
+}
+
 int
 main(void)
 {
@@ -121,6 +188,34 @@ main(void)
 	check_colours(ctx, 320, 240, FRAME_UYVY, 90);
 	check_colours(ctx, 160, 120, FRAME_YUYV, 95);
 	is_int(pattern_new(161, 120, &p), -EINVAL, "odd width refused");
+
+	/* byte for byte what TurboJPEG makes, at every quality band */
+	if (pattern_new(1280, 720, &p) == 0) {
+		raw = pattern_frame(p, FRAME_YUYV, 7);
+		check_same_as_turbojpeg(ctx, raw, 80, "1280x720 YUYV pattern");
+		check_same_as_turbojpeg(ctx, raw, 96, "1280x720 YUYV pattern");
+		raw->bt709 = 1;
+		check_same_as_turbojpeg(ctx, raw, 30, "1280x720 YUYV BT.709");
+		frame_unref(raw);
+		pattern_free(p);
+	}
+	raw = noise_frame(FRAME_YUYV, 38, 21, 80, 80 * 21);
+	check_same_as_turbojpeg(ctx, raw, 75, "38x21 YUYV (partial MCUs)");
+	check_same_as_turbojpeg(ctx, raw, 100, "38x21 YUYV (partial MCUs)");
+	raw->format = FRAME_UYVY;
+	raw->full_range = 1;
+	check_same_as_turbojpeg(ctx, raw, 1, "38x21 UYVY full range");
+	frame_unref(raw);
+	raw = noise_frame(FRAME_NV12, 38, 22, 40, 40 * 33);
+	check_same_as_turbojpeg(ctx, raw, 85, "38x22 NV12 (partial MCUs)");
+	raw->bt709 = 1;
+	check_same_as_turbojpeg(ctx, raw, 97, "38x22 NV12 BT.709");
+	frame_unref(raw);
+	raw = noise_frame(FRAME_RGB24, 37, 19, 120, 120 * 19);
+	check_same_as_turbojpeg(ctx, raw, 80, "37x19 RGB24");
+	raw->format = FRAME_BGR24;
+	check_same_as_turbojpeg(ctx, raw, 99, "37x19 BGR24");
+	frame_unref(raw);
 
 	/* NV12 grey, limited range: mid grey decodes as mid grey */
 	nv = frame_new(64 * 64 * 3 / 2);
