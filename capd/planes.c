@@ -1,8 +1,8 @@
 /*
  * planes.c -- splitting packed and semi-planar YUV into planes.
  *
- * One pass over the source, 32 pixels a step with SSE2 where there is
- * SSE2 (every x86-64), the rest through 256-byte tables of the same
+ * One pass over the source, 32 pixels a step with SSE2 (every x86-64) or
+ * NEON (ARM boards), the rest through 256-byte tables of the same
  * expansion.
  */
 #include <errno.h>
@@ -242,6 +242,151 @@ simd_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
 		_mm_storeu_si128((__m128i *)(dv + x / 2),
 		    _mm_packus_epi16(
 			_mm_srli_epi16(uv0, 8), _mm_srli_epi16(uv1, 8)));
+	}
+	return x;
+}
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+
+/* The expansion of 8 bytes: widened, multiplied, narrowed, clamped. */
+static inline uint8x8_t
+expand_neon8(uint8x8_t v, uint16_t k, int16x8_t d)
+{
+	uint16x8_t w = vmovl_u8(v);
+	uint16x8_t t =
+	    vcombine_u16(vshrn_n_u32(vmull_n_u16(vget_low_u16(w), k), 8),
+		vshrn_n_u32(vmull_n_u16(vget_high_u16(w), k), 8));
+
+	return vqshrun_n_s16(vsubq_s16(vreinterpretq_s16_u16(t), d), 6);
+}
+
+/* The expansion of 16 bytes. */
+static inline uint8x16_t
+expand_neon(uint8x16_t v, uint16_t k, int16x8_t d)
+{
+	return vcombine_u8(expand_neon8(vget_low_u8(v), k, d),
+	    expand_neon8(vget_high_u8(v), k, d));
+}
+
+/* Packed 4:2:2, 32 pixels a step (vld4 takes them apart). */
+static unsigned int
+simd_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const struct expand *e)
+{
+	const int16x8_t dly = vdupq_n_s16((int16_t)e->dy);
+	const int16x8_t dlc = vdupq_n_s16((int16_t)e->dc);
+	uint8x16x4_t a;
+	uint8x16x2_t y;
+	unsigned int x;
+
+	for (x = 0; x + 32 <= w; x += 32, s += 64) {
+		a = vld4q_u8(s);
+		y.val[0] = expand_neon(a.val[yo], e->ky, dly);
+		y.val[1] = expand_neon(a.val[yo + 2], e->ky, dly);
+		vst2q_u8(dy + x, y);
+		vst1q_u8(du + x / 2, expand_neon(a.val[1 - yo], e->kc, dlc));
+		vst1q_u8(dv + x / 2, expand_neon(a.val[3 - yo], e->kc, dlc));
+	}
+	return x;
+}
+
+/* BT.709 to BT.601 for 8 pixel pairs: the luma of each pair (ye, yo)
+ * corrected, Cb Cr converted, all clamped. */
+static inline void
+convert_709_neon8(uint8x8_t *ye, uint8x8_t *yd, uint8x8_t *u, uint8x8_t *v)
+{
+	int16x8_t c128 = vdupq_n_s16(128);
+	int16x4_t b[2], r[2], dl[2], cb[2], cr[2];
+	int16x8_t bb, rr;
+	int i;
+
+	bb = vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(*u)), c128);
+	rr = vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(*v)), c128);
+	b[0] = vget_low_s16(bb);
+	b[1] = vget_high_s16(bb);
+	r[0] = vget_low_s16(rr);
+	r[1] = vget_high_s16(rr);
+	for (i = 0; i < 2; i++) {
+		/* (x + 512) >> 10: a rounding narrowing shift */
+		dl[i] = vrshrn_n_s32(
+		    vmlal_n_s16(vmull_n_s16(b[i], 104), r[i], 201), 10);
+		cb[i] = vrshrn_n_s32(
+		    vmlal_n_s16(vmull_n_s16(b[i], 1014), r[i], -113), 10);
+		cr[i] = vrshrn_n_s32(
+		    vmlal_n_s16(vmull_n_s16(b[i], -74), r[i], 1007), 10);
+	}
+	bb = vcombine_s16(dl[0], dl[1]);
+	*ye = vqmovun_s16(vaddq_s16(vreinterpretq_s16_u16(vmovl_u8(*ye)), bb));
+	*yd = vqmovun_s16(vaddq_s16(vreinterpretq_s16_u16(vmovl_u8(*yd)), bb));
+	*u = vqmovun_s16(vaddq_s16(vcombine_s16(cb[0], cb[1]), c128));
+	*v = vqmovun_s16(vaddq_s16(vcombine_s16(cr[0], cr[1]), c128));
+}
+
+/* Packed 4:2:2 from BT.709 into BT.601, 32 pixels a step. */
+static unsigned int
+simd_packed_709(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
+    unsigned int w, int yo, const struct expand *e)
+{
+	const int16x8_t dly = vdupq_n_s16((int16_t)e->dy);
+	const int16x8_t dlc = vdupq_n_s16((int16_t)e->dc);
+	uint8x8_t ye, yd, u, v;
+	uint8x16x4_t a;
+	uint8x8x2_t y;
+	unsigned int x;
+	int h;
+
+	for (x = 0; x + 32 <= w; x += 32, s += 64) {
+		a = vld4q_u8(s);
+		for (h = 0; h < 2; h++) {
+			ye = expand_neon8(h ? vget_high_u8(a.val[yo])
+					    : vget_low_u8(a.val[yo]),
+			    e->ky, dly);
+			yd = expand_neon8(h ? vget_high_u8(a.val[yo + 2])
+					    : vget_low_u8(a.val[yo + 2]),
+			    e->ky, dly);
+			u = expand_neon8(h ? vget_high_u8(a.val[1 - yo])
+					   : vget_low_u8(a.val[1 - yo]),
+			    e->kc, dlc);
+			v = expand_neon8(h ? vget_high_u8(a.val[3 - yo])
+					   : vget_low_u8(a.val[3 - yo]),
+			    e->kc, dlc);
+			convert_709_neon8(&ye, &yd, &u, &v);
+			y.val[0] = ye;
+			y.val[1] = yd;
+			vst2_u8(dy + x + 16 * h, y);
+			vst1_u8(du + x / 2 + 8 * h, u);
+			vst1_u8(dv + x / 2 + 8 * h, v);
+		}
+	}
+	return x;
+}
+
+/* A row of bytes through one expansion, 16 a step. */
+static unsigned int
+simd_bytes(
+    const uint8_t *s, uint8_t *d, unsigned int n, uint16_t k, uint16_t dl)
+{
+	const int16x8_t dv = vdupq_n_s16((int16_t)dl);
+	unsigned int x;
+
+	for (x = 0; x + 16 <= n; x += 16)
+		vst1q_u8(d + x, expand_neon(vld1q_u8(s + x), k, dv));
+	return x;
+}
+
+/* NV12 chroma: interleaved Cb Cr expanded and apart, 32 pixels a step. */
+static unsigned int
+simd_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
+    const struct expand *e)
+{
+	const int16x8_t dlc = vdupq_n_s16((int16_t)e->dc);
+	uint8x16x2_t a;
+	unsigned int x;
+
+	for (x = 0; x + 32 <= w; x += 32, s += 32) {
+		a = vld2q_u8(s);
+		vst1q_u8(du + x / 2, expand_neon(a.val[0], e->kc, dlc));
+		vst1q_u8(dv + x / 2, expand_neon(a.val[1], e->kc, dlc));
 	}
 	return x;
 }
