@@ -82,6 +82,18 @@ expand_sse2(__m128i v8, __m128i k, __m128i d)
 	return _mm_srai_epi16(_mm_sub_epi16(_mm_mulhi_epu16(v8, k), d), 6);
 }
 
+/* 16 interleaved Cb Cr byte pairs (two vectors) stored as 16 Cb, 16 Cr. */
+static inline void
+store_apart(uint8_t *du, uint8_t *dv, __m128i uv0, __m128i uv1)
+{
+	const __m128i lo = _mm_set1_epi16(0x00ff);
+
+	_mm_storeu_si128((__m128i *)du,
+	    _mm_packus_epi16(_mm_and_si128(uv0, lo), _mm_and_si128(uv1, lo)));
+	_mm_storeu_si128((__m128i *)dv,
+	    _mm_packus_epi16(_mm_srli_epi16(uv0, 8), _mm_srli_epi16(uv1, 8)));
+}
+
 /*
  * Packed 4:2:2, 32 pixels a step; returns the pixels done (the rest is
  * left to the scalar code).
@@ -91,7 +103,6 @@ simd_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
     unsigned int w, int yo, const struct expand *e)
 {
 	const __m128i hi = _mm_set1_epi16((short)0xff00);
-	const __m128i lo = _mm_set1_epi16(0x00ff);
 	const __m128i ky = _mm_set1_epi16((short)e->ky);
 	const __m128i dly = _mm_set1_epi16((short)e->dy);
 	const __m128i kc = _mm_set1_epi16((short)e->kc);
@@ -117,12 +128,7 @@ simd_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
 		/* Cb Cr interleaved, clamped; then apart */
 		uv0 = _mm_packus_epi16(cs[0], cs[1]);
 		uv1 = _mm_packus_epi16(cs[2], cs[3]);
-		_mm_storeu_si128((__m128i *)(du + x / 2),
-		    _mm_packus_epi16(
-			_mm_and_si128(uv0, lo), _mm_and_si128(uv1, lo)));
-		_mm_storeu_si128((__m128i *)(dv + x / 2),
-		    _mm_packus_epi16(
-			_mm_srli_epi16(uv0, 8), _mm_srli_epi16(uv1, 8)));
+		store_apart(du + x / 2, dv + x / 2, uv0, uv1);
 	}
 	return x;
 }
@@ -221,7 +227,6 @@ simd_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
     const struct expand *e)
 {
 	const __m128i zero = _mm_setzero_si128();
-	const __m128i lo = _mm_set1_epi16(0x00ff);
 	const __m128i kc = _mm_set1_epi16((short)e->kc);
 	const __m128i dlc = _mm_set1_epi16((short)e->dc);
 	__m128i a, uv0, uv1;
@@ -236,12 +241,7 @@ simd_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
 		uv1 = _mm_packus_epi16(
 		    expand_sse2(_mm_unpacklo_epi8(zero, a), kc, dlc),
 		    expand_sse2(_mm_unpackhi_epi8(zero, a), kc, dlc));
-		_mm_storeu_si128((__m128i *)(du + x / 2),
-		    _mm_packus_epi16(
-			_mm_and_si128(uv0, lo), _mm_and_si128(uv1, lo)));
-		_mm_storeu_si128((__m128i *)(dv + x / 2),
-		    _mm_packus_epi16(
-			_mm_srli_epi16(uv0, 8), _mm_srli_epi16(uv1, 8)));
+		store_apart(du + x / 2, dv + x / 2, uv0, uv1);
 	}
 	return x;
 }

@@ -245,6 +245,31 @@ pool_run(struct frame *raw, int quality, unsigned int workers, double secs,
 	return 0;
 }
 
+/*
+ * encoder_compress() frames a second, the best of 5 rounds of secs / 5: on
+ * a shared machine the least disturbed round is the closest to the truth.
+ * *ret_n: frames in all rounds.
+ */
+static double
+best_fps(struct encoder_ctx *ctx, const struct frame *raw, int quality,
+    struct frame *out, double secs, uint64_t *ret_n)
+{
+	double best = 0, t0, t;
+	uint64_t n;
+	int round;
+
+	*ret_n = 0;
+	for (round = 0; round < 5; round++) {
+		t0 = now();
+		for (n = 0; (t = now()) - t0 < secs / 5; n++)
+			encoder_compress(ctx, raw, quality, out);
+		if (n / (t - t0) > best)
+			best = n / (t - t0);
+		*ret_n += n;
+	}
+	return best;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -301,19 +326,9 @@ main(int argc, char **argv)
 	/* one thread, the whole per-frame path */
 	for (i = 0; i < 5; i++)
 		encoder_compress(ctx, raw, quality, out);
-	/* best of 5 rounds: on a shared machine the least disturbed one is
-	 * the closest to the truth; CPU time says the same per core */
-	best = 0;
+	/* CPU time says the same per core */
 	c0 = cpu_now();
-	ntot = 0;
-	for (round = 0; round < 5; round++) {
-		t0 = now();
-		for (n = 0; (t = now()) - t0 < secs / 5; n++)
-			encoder_compress(ctx, raw, quality, out);
-		if (n / (t - t0) > best)
-			best = n / (t - t0);
-		ntot += n;
-	}
+	best = best_fps(ctx, raw, quality, out, secs, &ntot);
 	c1 = cpu_now();
 	printf("jpeg_bytes=%zu\n", out->len);
 	printf("single_fps=%.1f single_mpix=%.1f cpu_fps=%.1f cpu_mpix=%.1f\n",
@@ -322,14 +337,7 @@ main(int argc, char **argv)
 	/* the same frame said to be BT.709, as HD sources send it: converted
 	 * to BT.601 on the way */
 	raw->bt709 = 1;
-	best = 0;
-	for (round = 0; round < 5; round++) {
-		t0 = now();
-		for (n = 0; (t = now()) - t0 < secs / 5; n++)
-			encoder_compress(ctx, raw, quality, out);
-		if (n / (t - t0) > best)
-			best = n / (t - t0);
-	}
+	best = best_fps(ctx, raw, quality, out, secs, &ntot);
 	raw->bt709 = 0;
 	printf("bt709_fps=%.1f bt709_mpix=%.1f\n", best, best * mpix);
 
