@@ -5,9 +5,17 @@
  * formats still work; we prefer formats the device offers natively and use
  * libv4l2's conversions only when nothing else fits.  Buffers are dequeued
  * until the queue is empty and only the newest is kept: a stale frame is
- * worse than a dropped one.  Its bytes are copied (raw) or checked and
- * copied (MJPEG) into a pooled frame and the buffer goes straight back to
- * the driver, so the driver never runs short.
+ * worse than a dropped one.
+ *
+ * A raw frame is lent, not copied: the frame points into the mapped
+ * buffer, and the buffer goes back to the driver (QBUF) when the frame's
+ * last reference goes, on whichever thread -- the encoder reads the
+ * device's memory once, where a copy would read it, write a copy and read
+ * that.  A buffer is lent only while at least two others stay queued with
+ * the driver, so capture never runs short; otherwise, and for MJPEG
+ * (checked and repaired into a pooled frame) and libv4l2's converted
+ * formats, the bytes are copied and the buffer goes straight back.
+ * Closing the device leaves the mappings to the last lent frame.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -21,6 +29,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <libv4l2.h>
 #include <linux/videodev2.h>
 
@@ -30,18 +41,39 @@
 #include "jpeg.h"
 #include "xmalloc.h"
 
-#define NBUFS 4
+/* Enough for two encoder workers and a waiting frame to hold a buffer
+ * each while two stay with the driver. */
+#define NBUFS	     6
+#define DRIVER_KEEPS 2
 
 struct capture_buf {
 	void *start;
 	size_t length;
 };
 
+/* The mapped buffers, shared by the capture and the frames it lends. */
+struct capture_mem {
+	atomic_uint refs;
+	pthread_mutex_t lock;
+	int fd;		   /* -1 once closed: nothing goes back */
+	unsigned int lent; /* buffers out in frames */
+	int lost;	   /* a buffer that could not go back */
+	struct capture_buf bufs[NBUFS];
+	unsigned int nbufs;
+};
+
+/* A frame lent from a buffer (frame first: it is freed as one). */
+struct capture_loan {
+	struct frame f;
+	struct capture_mem *mem;
+	unsigned int index;
+};
+
 struct capture {
 	int fd;
 	char driver[32], card[48];
-	struct capture_buf bufs[NBUFS];
-	unsigned int nbufs;
+	struct capture_mem *mem;
+	int convert; /* libv4l2 converts: its buffers are not to be lent */
 	int streaming;
 	uint32_t pixfmt;
 	enum frame_format format;
@@ -53,6 +85,7 @@ struct capture {
 	int input;
 	int dv;
 	uint64_t dropped;
+	uint64_t lent, copied;
 };
 
 struct capture_fmt {
@@ -322,6 +355,54 @@ capture_set_format(struct capture *c, const struct capture_config *cfg)
 	return 0;
 }
 
+/* Buffers shared with the frames that will be lent from them. */
+static struct capture_mem *
+capture_mem_new(void)
+{
+	struct capture_mem *m = xcalloc(1, sizeof(*m));
+
+	atomic_init(&m->refs, 1);
+	pthread_mutex_init(&m->lock, NULL);
+	m->fd = -1;
+	return m;
+}
+
+/* Let go of the buffers; the last one out unmaps them. */
+static void
+capture_mem_unref(struct capture_mem *m)
+{
+	unsigned int i;
+
+	if (atomic_fetch_sub(&m->refs, 1) != 1)
+		return;
+	for (i = 0; i < m->nbufs; i++)
+		if (m->bufs[i].start != NULL)
+			v4l2_munmap(m->bufs[i].start, m->bufs[i].length);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+/* A lent frame's last reference went: its buffer back to the driver. */
+static void
+capture_loan_release(struct frame *f)
+{
+	struct capture_loan *l = (struct capture_loan *)f;
+	struct capture_mem *m = l->mem;
+	struct v4l2_buffer b;
+
+	memset(&b, 0, sizeof(b));
+	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	b.memory = V4L2_MEMORY_MMAP;
+	b.index = l->index;
+	pthread_mutex_lock(&m->lock);
+	m->lent--;
+	if (m->fd != -1 && xioctl(m->fd, VIDIOC_QBUF, &b) == -1)
+		m->lost = 1; /* capture_check() reopens */
+	pthread_mutex_unlock(&m->lock);
+	free(l);
+	capture_mem_unref(m);
+}
+
 /* Request, map and queue the buffers; start streaming. */
 static int
 capture_start(struct capture *c)
@@ -341,8 +422,8 @@ capture_start(struct capture *c)
 		    "cannot get buffers: %s", strerror(errno));
 	if (rb.count < 2)
 		return error_set(-EIO, "the device gave %u buffers", rb.count);
-	c->nbufs = rb.count < NBUFS ? rb.count : NBUFS;
-	for (i = 0; i < c->nbufs; i++) {
+	c->mem->nbufs = rb.count < NBUFS ? rb.count : NBUFS;
+	for (i = 0; i < c->mem->nbufs; i++) {
 		memset(&b, 0, sizeof(b));
 		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		b.memory = V4L2_MEMORY_MMAP;
@@ -350,11 +431,11 @@ capture_start(struct capture *c)
 		if (xioctl(c->fd, VIDIOC_QUERYBUF, &b) == -1)
 			return error_set(-EIO, "cannot query buffer %u: %s", i,
 			    strerror(errno));
-		c->bufs[i].length = b.length;
-		c->bufs[i].start = v4l2_mmap(NULL, b.length,
+		c->mem->bufs[i].length = b.length;
+		c->mem->bufs[i].start = v4l2_mmap(NULL, b.length,
 		    PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, b.m.offset);
-		if (c->bufs[i].start == MAP_FAILED) {
-			c->bufs[i].start = NULL;
+		if (c->mem->bufs[i].start == MAP_FAILED) {
+			c->mem->bufs[i].start = NULL;
 			return error_set(-EIO, "cannot map buffer %u: %s", i,
 			    strerror(errno));
 		}
@@ -394,6 +475,9 @@ capture_open_mode(
 		free(c);
 		return r;
 	}
+	c->convert = convert;
+	c->mem = capture_mem_new();
+	c->mem->fd = c->fd;
 	memset(&cap, 0, sizeof(cap));
 	if (xioctl(c->fd, VIDIOC_QUERYCAP, &cap) == -1) {
 		r = error_set(
@@ -438,21 +522,31 @@ capture_open(const struct capture_config *cfg, struct capture **ret)
 	return r;
 }
 
-/* Stop, unmap, close. */
+/* Stop and close; unmap once no frame is lent. */
 void
 capture_close(struct capture *c)
 {
 	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	unsigned int i;
+	unsigned int lent;
 
 	if (c == NULL)
 		return;
 	if (c->streaming)
 		(void)xioctl(c->fd, VIDIOC_STREAMOFF, &type);
-	for (i = 0; i < NBUFS; i++)
-		if (c->bufs[i].start != NULL)
-			v4l2_munmap(c->bufs[i].start, c->bufs[i].length);
-	v4l2_close(c->fd);
+	pthread_mutex_lock(&c->mem->lock);
+	c->mem->fd = -1; /* from now on lent buffers only get unmapped */
+	lent = c->mem->lent;
+	pthread_mutex_unlock(&c->mem->lock);
+	/* nothing lent (always so for libv4l2's converted formats): unmap
+	 * before closing, as libv4l2 wants; else the mappings outlive the fd,
+	 * which the kernel allows */
+	if (lent == 0) {
+		capture_mem_unref(c->mem);
+		v4l2_close(c->fd);
+	} else {
+		v4l2_close(c->fd);
+		capture_mem_unref(c->mem);
+	}
 	free(c);
 }
 
@@ -484,6 +578,14 @@ capture_dropped(const struct capture *c)
 	return c->dropped;
 }
 
+/* Raw frames lent (no copy) and copied. */
+void
+capture_get_counts(const struct capture *c, uint64_t *lent, uint64_t *copied)
+{
+	*lent = c->lent;
+	*copied = c->copied;
+}
+
 /* Give a buffer back to the driver. */
 static int
 capture_requeue(struct capture *c, struct v4l2_buffer *b)
@@ -493,22 +595,51 @@ capture_requeue(struct capture *c, struct v4l2_buffer *b)
 	return 0;
 }
 
-/* Turn a dequeued buffer into a frame. */
+/* Lend the buffer as a frame, if two others stay with the driver. */
+static struct frame *
+capture_lend(struct capture *c, const struct v4l2_buffer *b)
+{
+	struct capture_mem *m = c->mem;
+	struct capture_loan *l;
+
+	if (c->convert)
+		return NULL;
+	pthread_mutex_lock(&m->lock);
+	if (m->nbufs - m->lent - 1 < DRIVER_KEEPS) {
+		pthread_mutex_unlock(&m->lock);
+		return NULL;
+	}
+	m->lent++;
+	pthread_mutex_unlock(&m->lock);
+	atomic_fetch_add(&m->refs, 1);
+	l = xcalloc(1, sizeof(*l));
+	l->mem = m;
+	l->index = b->index;
+	atomic_init(&l->f.refs, 1);
+	l->f.data = m->bufs[b->index].start;
+	l->f.cap = m->bufs[b->index].length;
+	l->f.release = capture_loan_release;
+	return &l->f;
+}
+
+/* Turn a dequeued buffer into a frame; *lent set when the frame holds the
+ * buffer (it goes back when the frame is released). */
 static int
 capture_to_frame(struct capture *c, const struct v4l2_buffer *b,
-    struct frame_pool *pool, struct frame **ret)
+    struct frame_pool *pool, struct frame **ret, int *lent)
 {
-	const uint8_t *p = c->bufs[b->index].start;
+	const uint8_t *p = c->mem->bufs[b->index].start;
 	size_t n = b->bytesused;
 	struct jpeg_info info;
 	struct frame *f;
 	int64_t ts, mono = frame_mono_us();
 	int r;
 
+	*lent = 0;
 	if (n == 0 && c->format != FRAME_JPEG)
 		n = c->sizeimage; /* some old drivers leave bytesused at 0 */
-	if (n > c->bufs[b->index].length)
-		n = c->bufs[b->index].length;
+	if (n > c->mem->bufs[b->index].length)
+		n = c->mem->bufs[b->index].length;
 	if (c->format == FRAME_JPEG) {
 		if ((r = jpeg_check(p, n, &info)) < 0)
 			return r;
@@ -520,8 +651,14 @@ capture_to_frame(struct capture *c, const struct v4l2_buffer *b,
 		if (n < (size_t)c->stride * (c->height - 1) +
 			frame_raw_size(c->format, c->width, 1))
 			return error_set(-EINVAL, "short frame: %zu bytes", n);
-		f = frame_pool_get(pool, n);
-		memcpy(f->data, p, n);
+		if ((f = capture_lend(c, b)) != NULL) {
+			*lent = 1;
+			c->lent++;
+		} else {
+			f = frame_pool_get(pool, n);
+			memcpy(f->data, p, n);
+			c->copied++;
+		}
 		f->len = n;
 		f->width = c->width;
 		f->height = c->height;
@@ -549,7 +686,7 @@ capture_grab(
 {
 	struct v4l2_buffer b, newest;
 	struct pollfd pfd = {c->fd, POLLIN, 0};
-	int have = 0, r;
+	int have = 0, lent, r;
 
 	for (;;) {
 		memset(&b, 0, sizeof(b));
@@ -570,12 +707,12 @@ capture_grab(
 			return error_set(
 			    -EIO, "cannot dequeue: %s", strerror(errno));
 		}
-		if (b.index >= c->nbufs) { /* the driver's mistake */
+		if (b.index >= c->mem->nbufs) { /* the driver's mistake */
 			if (have)
 				(void)capture_requeue(c, &newest);
 			return error_set(-EIO,
 			    "the device returned buffer %u of %u", b.index,
-			    c->nbufs);
+			    c->mem->nbufs);
 		}
 		if (b.flags & V4L2_BUF_FLAG_ERROR) {
 			c->dropped++;
@@ -591,9 +728,10 @@ capture_grab(
 	if (!have)
 		return -EAGAIN;
 	r = 0;
-	if (want && (r = capture_to_frame(c, &newest, pool, ret)) < 0)
+	lent = 0;
+	if (want && (r = capture_to_frame(c, &newest, pool, ret, &lent)) < 0)
 		c->dropped++;
-	if (capture_requeue(c, &newest) < 0)
+	if (!lent && capture_requeue(c, &newest) < 0)
 		return error_set(-ENODEV, "no device: cannot requeue");
 	return want ? r : 0;
 }
@@ -606,8 +744,14 @@ capture_check(struct capture *c)
 	struct v4l2_event ev;
 	struct v4l2_input in;
 	struct v4l2_dv_timings t;
-	int changed = 0;
+	int changed = 0, lost;
 
+	pthread_mutex_lock(&c->mem->lock);
+	lost = c->mem->lost;
+	pthread_mutex_unlock(&c->mem->lock);
+	if (lost)
+		return error_set(
+		    -ERESTART, "a buffer could not go back to the driver");
 	if (poll(&pfd, 1, 0) > 0) {
 		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL) &&
 		    !(pfd.revents & POLLPRI))

@@ -48,8 +48,11 @@ int capture_fd(const struct capture *);
 void capture_get_info(const struct capture *, struct capture_info *);
 /*
  * Take the newest ready buffer, requeueing older ones at once.  With want
- * set it comes back as a frame from pool (MJPEG checked and repaired,
- * raw frames copied); without, it is only counted.  -EAGAIN: nothing
+ * set it comes back as a frame: MJPEG checked and repaired into a frame
+ * from pool, raw frames lent (the frame holds the buffer until its last
+ * reference goes, on any thread) or, when the driver would be left with
+ * fewer than two buffers, copied into a frame from pool.  Without want it
+ * is only counted.  -EAGAIN: nothing
  * ready; -EINVAL: a broken frame was dropped; -ENODEV: the device is gone.
  */
 int capture_grab(
@@ -64,5 +67,8 @@ int capture_check(struct capture *);
  * with a message listing what it offers). */
 int capture_check_size(struct capture *, unsigned int w, unsigned int h);
 uint64_t capture_dropped(const struct capture *); /* broken frames */
+/* Raw frames lent and copied since the open. */
+void capture_get_counts(
+    const struct capture *, uint64_t *lent, uint64_t *copied);
 
 #endif

@@ -214,6 +214,10 @@ frame_unref(struct frame *f)
 	assert(old > 0);
 	if (old != 1)
 		return;
+	if (f->release != NULL) {
+		f->release(f);
+		return;
+	}
 	if ((p = f->pool) != NULL) {
 		f->pool = NULL;
 		pthread_mutex_lock(&p->lock);

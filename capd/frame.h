@@ -50,6 +50,12 @@ struct frame {
 	/* set by the stream when it publishes a JPEG: one multipart part */
 	size_t part_off; /* offset into buf */
 	size_t part_len;
+	/*
+	 * A frame whose bytes are lent by their owner (a capture buffer; buf
+	 * NULL, no pool): called instead of freeing it on the last unref,
+	 * from whichever thread that is.
+	 */
+	void (*release)(struct frame *);
 };
 
 /* A pool keeps up to keep idle buffers for reuse; frames may outlive it. */

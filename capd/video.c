@@ -102,6 +102,7 @@ struct video {
 	/* counters and per-second rates */
 	uint64_t captured, published, dropped_same;
 	uint64_t dropped_bad;
+	uint64_t raw_lent, raw_copied; /* of devices closed since */
 	uint64_t win_captured, win_published, win_encoded;
 	int64_t win_start_us;
 	double captured_fps, published_fps, encoded_fps;
@@ -357,6 +358,18 @@ video_offline(struct video *v, const char *reason)
 	frame_unref(f);
 }
 
+/* Raw frames lent by the devices and copied from them, all opens. */
+static void
+video_raw_counts(struct video *v, uint64_t *lent, uint64_t *copied)
+{
+	uint64_t l = 0, c = 0;
+
+	if (v->cap != NULL)
+		capture_get_counts(v->cap, &l, &c);
+	*lent = v->raw_lent + l;
+	*copied = v->raw_copied + c;
+}
+
 /* Close the device. */
 static void
 video_close_device(struct video *v)
@@ -365,6 +378,7 @@ video_close_device(struct video *v)
 		event_free(v->cap_ev);
 		v->cap_ev = NULL;
 	}
+	video_raw_counts(v, &v->raw_lent, &v->raw_copied);
 	capture_close(v->cap);
 	v->cap = NULL;
 }
@@ -841,6 +855,7 @@ json_t *
 video_state(struct video *v)
 {
 	struct encoder_stats st;
+	uint64_t lent, copied;
 	char res[32];
 	json_t *o;
 
@@ -869,15 +884,18 @@ video_state(struct video *v)
 					      : 0.0));
 	json_object_set_new(o, "clients", stream_state(v->stream));
 	json_object_set_new(o, "send_latency", stream_send_latency());
+	video_raw_counts(v, &lent, &copied);
 	json_object_set_new(o, "frames",
 	    json_pack("{s:I, s:I, s:I, s:I, "
-		      "s:I}",
+		      "s:I, s:I, s:I}",
 		"captured", (json_int_t)v->captured, "published",
 		(json_int_t)v->published, "sent",
 		(json_int_t)stream_frames_sent(v->stream), "dropped_same",
 		(json_int_t)v->dropped_same, "dropped_broken",
 		(json_int_t)(v->dropped_bad +
-		    (v->cap ? capture_dropped(v->cap) : 0))));
+		    (v->cap ? capture_dropped(v->cap) : 0)),
+		"raw_lent", (json_int_t)lent, "raw_copied",
+		(json_int_t)copied));
 	json_object_set_new(o, "dropped_frames",
 	    json_integer((json_int_t)(st.dropped_busy + st.dropped_stale +
 		v->dropped_same + v->dropped_bad)));

@@ -9,9 +9,9 @@
  * BT.709, converted to BT.601 on the way), of the compression alone
  * (TurboJPEG from planes split beforehand) and of the split alone.
  * Otherwise the worker pool with WORKERS threads, kept full: first with
- * each frame copied on the loop thread before it is handed over (as capd's
- * capture does), then ("ref_") with frames copied once and handed over by
- * reference, the pool alone.  With PPM it first writes the same picture as
+ * each frame copied on the loop thread before it is handed over (as capture
+ * does when the driver is short of buffers), then ("ref_") with frames
+ * handed over by reference (as capture lends the device's buffers).  With PPM it first writes the same picture as
  * RGB, so that tjbench can compress the very same frame.
  */
 #include <stdio.h>
@@ -128,8 +128,8 @@ copy_frame(struct pool_run *r)
  * Hand the pool its next frame.  copy: the frame copied in advance, then
  * the next copy is made, as a source that captures faster than the pool
  * encodes (its next frame is always there, and the copy costs the loop
- * thread its time).  Otherwise a frame from a ring copied once and handed
- * over by reference: the pool alone.
+ * thread its time).  Otherwise a frame from a ring, handed over by
+ * reference as capture lends a device buffer.
  */
 static void
 submit(struct pool_run *r)

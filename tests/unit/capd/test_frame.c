@@ -23,6 +23,18 @@ unref_many(void *arg)
 	return NULL;
 }
 
+struct lent {
+	struct frame f; /* first: released as one */
+	int released;
+};
+
+/* A lent frame's release: counts, frees nothing (the test owns it). */
+static void
+lent_release(struct frame *f)
+{
+	((struct lent *)f)->released++;
+}
+
 int
 main(void)
 {
@@ -86,5 +98,25 @@ main(void)
 	    frame_raw_size(FRAME_YUYV, 640, 480), 640 * 480 * 2, "YUYV size");
 	is_int(frame_raw_size(FRAME_NV12, 640, 480), 640 * 480 * 3 / 2,
 	    "NV12 size");
+	/* a lent frame: released once, on the last unref, from any thread */
+	{
+		static uint8_t bytes[64];
+		struct lent l = {.released = 0};
+
+		atomic_init(&l.f.refs, 1);
+		l.f.data = bytes;
+		l.f.cap = sizeof(bytes);
+		l.f.release = lent_release;
+		shared = &l.f;
+		for (i = 0; i < NTHREADS * NREFS; i++)
+			frame_ref(&l.f);
+		for (i = 0; i < NTHREADS; i++)
+			pthread_create(&th[i], NULL, unref_many, NULL);
+		for (i = 0; i < NTHREADS; i++)
+			pthread_join(th[i], NULL);
+		is_int(l.released, 0, "not released while a reference is left");
+		frame_unref(&l.f);
+		is_int(l.released, 1, "released once, on the last unref");
+	}
 	return tap_done();
 }

@@ -43,6 +43,10 @@ curl -sS --max-time 3 --unix-socket "$VM_RUN/capd.sock" \
 	-o "$VM_RUN/stream.bin" http://kvm/stream 2>/dev/null || :
 parts=$(grep -c -a 'Content-Type: image/jpeg' "$VM_RUN/stream.bin")
 [ "$parts" -ge 3 ] || vm_fail "only $parts stream parts in 3 s"
+# the raw frames went to the encoder lent from vivid's buffers, not copied
+lent=$(capd_state raw_lent)
+[ "${lent:-0}" -gt 0 ] ||
+	vm_fail "no raw frame lent (lent ${lent:-none}, copied $(capd_state raw_copied))"
 
 # the second resolution, changed at run time
 vm_http capd POST /params '{"resolution": "640x360"}' >/dev/null
@@ -55,4 +59,4 @@ code=$(curl -sS --max-time 10 --unix-socket "$VM_RUN/capd.sock" \
 	http://kvm/params)
 [ "$code" = 400 ] || vm_fail "an impossible resolution gave HTTP $code"
 [ "$(capd_state resolution)" = 640x360 ] || vm_fail "resolution changed"
-vm_pass "vivid at 320x180 and 640x360, bars right, $parts parts in 3 s"
+vm_pass "vivid at 320x180 and 640x360, bars right, $parts parts in 3 s, $lent frames lent, $(capd_state raw_copied) copied"
