@@ -74,9 +74,10 @@ slot_end(struct pulse_slot *s, int cancelled)
 		    s->last_held_ms, arg);
 }
 
-/* The pulse's timer ran out.  libevent's clock is coarse (a few ms), so a
- * timer may fire a little early: wait out the rest rather than cut short a
- * press the target may need whole. */
+/* The pulse's timer ran out.  libevent measures from the time it cached
+ * at the top of the loop, so a timer may fire a little early: wait out the
+ * rest, however small, rather than cut short a press the target may need
+ * whole. */
 static void
 slot_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -94,7 +95,7 @@ slot_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	left = s->start_ms + (double)s->ms - lines_now_ms();
-	if (left > 0.05) {
+	if (left > 0) {
 		tv.tv_sec = 0;
 		tv.tv_usec = (suseconds_t)(left * 1000) + 1;
 		if (tv.tv_usec >= 1000000) {
