@@ -82,6 +82,37 @@ expand_sse2(__m128i v8, __m128i k, __m128i d)
 	return _mm_srai_epi16(_mm_sub_epi16(_mm_mulhi_epu16(v8, k), d), 6);
 }
 
+/* An expansion's constants in every lane, made once per row. */
+struct expand_vec {
+	__m128i ky, dy, kc, dc;
+};
+
+static inline struct expand_vec
+expand_vec(const struct expand *e)
+{
+	struct expand_vec k = {_mm_set1_epi16((short)e->ky),
+	    _mm_set1_epi16((short)e->dy), _mm_set1_epi16((short)e->kc),
+	    _mm_set1_epi16((short)e->dc)};
+
+	return k;
+}
+
+/*
+ * 8 pixels of packed 4:2:2 (16 bytes at s) expanded: 8 luma lanes and 8
+ * Cb Cr lanes, not yet clamped.
+ */
+static inline void
+expand_packed(const uint8_t *s, int yo, const struct expand_vec *k, __m128i *y,
+    __m128i *c)
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)s);
+	__m128i low = _mm_slli_epi16(a, 8); /* even bytes, << 8 */
+	__m128i high = _mm_and_si128(a, _mm_set1_epi16((short)0xff00));
+
+	*y = expand_sse2(yo ? high : low, k->ky, k->dy);
+	*c = expand_sse2(yo ? low : high, k->kc, k->dc);
+}
+
 /* 16 interleaved Cb Cr byte pairs (two vectors) stored as 16 Cb, 16 Cr. */
 static inline void
 store_apart(uint8_t *du, uint8_t *dv, __m128i uv0, __m128i uv1)
@@ -102,25 +133,14 @@ static unsigned int
 simd_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
     unsigned int w, int yo, const struct expand *e)
 {
-	const __m128i hi = _mm_set1_epi16((short)0xff00);
-	const __m128i ky = _mm_set1_epi16((short)e->ky);
-	const __m128i dly = _mm_set1_epi16((short)e->dy);
-	const __m128i kc = _mm_set1_epi16((short)e->kc);
-	const __m128i dlc = _mm_set1_epi16((short)e->dc);
-	__m128i a, ys[4], cs[4], uv0, uv1;
+	const struct expand_vec k = expand_vec(e);
+	__m128i ys[4], cs[4], uv0, uv1;
 	unsigned int x;
 	int i;
 
 	for (x = 0; x + 32 <= w; x += 32, s += 64) {
-		for (i = 0; i < 4; i++) {
-			a = _mm_loadu_si128((const __m128i *)(s + 16 * i));
-			ys[i] = expand_sse2(
-			    yo ? _mm_and_si128(a, hi) : _mm_slli_epi16(a, 8),
-			    ky, dly);
-			cs[i] = expand_sse2(
-			    yo ? _mm_slli_epi16(a, 8) : _mm_and_si128(a, hi),
-			    kc, dlc);
-		}
+		for (i = 0; i < 4; i++)
+			expand_packed(s + 16 * i, yo, &k, &ys[i], &cs[i]);
 		_mm_storeu_si128(
 		    (__m128i *)(dy + x), _mm_packus_epi16(ys[0], ys[1]));
 		_mm_storeu_si128(
@@ -141,11 +161,7 @@ static unsigned int
 simd_packed_709(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
     unsigned int w, int yo, const struct expand *e)
 {
-	const __m128i hi = _mm_set1_epi16((short)0xff00);
-	const __m128i ky = _mm_set1_epi16((short)e->ky);
-	const __m128i dly = _mm_set1_epi16((short)e->dy);
-	const __m128i kc = _mm_set1_epi16((short)e->kc);
-	const __m128i dlc = _mm_set1_epi16((short)e->dc);
+	const struct expand_vec k = expand_vec(e);
 	const __m128i zero = _mm_setzero_si128();
 	const __m128i max = _mm_set1_epi16(255);
 	const __m128i c128 = _mm_set1_epi16(128);
@@ -157,19 +173,13 @@ simd_packed_709(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
 	    _mm_set_epi16(-113, 1014, -113, 1014, -113, 1014, -113, 1014);
 	const __m128i mv =
 	    _mm_set_epi16(1007, -74, 1007, -74, 1007, -74, 1007, -74);
-	__m128i a, yv, cv, dl, u, v, ys[4], uv[4];
+	__m128i yv, cv, dl, u, v, ys[4], uv[4];
 	unsigned int x;
 	int i;
 
 	for (x = 0; x + 32 <= w; x += 32, s += 64) {
 		for (i = 0; i < 4; i++) {
-			a = _mm_loadu_si128((const __m128i *)(s + 16 * i));
-			yv = expand_sse2(
-			    yo ? _mm_and_si128(a, hi) : _mm_slli_epi16(a, 8),
-			    ky, dly);
-			cv = expand_sse2(
-			    yo ? _mm_slli_epi16(a, 8) : _mm_and_si128(a, hi),
-			    kc, dlc);
+			expand_packed(s + 16 * i, yo, &k, &yv, &cv);
 			yv = _mm_min_epi16(_mm_max_epi16(yv, zero), max);
 			cv = _mm_sub_epi16(
 			    _mm_min_epi16(_mm_max_epi16(cv, zero), max), c128);
