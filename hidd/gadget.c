@@ -566,6 +566,33 @@ gadget_read_udc(struct gadget *g)
 	}
 }
 
+/*
+ * ESHUTDOWN while the UDC says "configured": a write raced the host's
+ * enumeration after a rebind (hidg has no endpoint for a moment), and no
+ * UDC state change follows to clear it.  Try again with a report that
+ * changes nothing on the target: the keyboard's or the relative mouse's
+ * idle one (nothing pressed, no motion).  An absolute mouse's idle report
+ * would move the pointer, so with that alone the next input tries.
+ */
+static void
+gadget_probe(struct gadget *g)
+{
+	static const uint8_t idle[64];
+	struct gadget_dev *d = NULL;
+
+	if (g->dev[DEV_KBD].path != NULL)
+		d = &g->dev[DEV_KBD];
+	else if (g->dev[DEV_REL].path != NULL)
+		d = &g->dev[DEV_REL];
+	if (d == NULL) {
+		g->shutdown = 0;
+		return;
+	}
+	if (d->fd < 0 || d->qn > 0 || d->len > sizeof(idle))
+		return;
+	(void)gadget_dev_write_now(d, idle); /* clears shutdown on success */
+}
+
 /* Every second: reopen missing devices, reread the UDC state. */
 static void
 gadget_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -578,6 +605,8 @@ gadget_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (g->dev[DEV_KBD].fd >= 0 || g->leds_path != NULL)
 		gadget_leds_watch(g);
 	gadget_read_udc(g);
+	if (g->shutdown && strcmp(g->udc_state, "configured") == 0)
+		gadget_probe(g);
 	gadget_notify(g);
 }
 
