@@ -163,7 +163,25 @@ class Client:
         if status != 101:
             s.close()
             return status, hdrs, None
-        return status, hdrs, s
+        # the server may send its first frame in the same read as the
+        # headers (hidd pushes its state at once): keep those bytes
+        return status, hdrs, Prefixed(s, head.split(b"\r\n\r\n", 1)[1])
+
+
+class Prefixed:
+    """A socket with bytes already read from it put back in front."""
+
+    def __init__(self, sock, pending):
+        self.sock, self.pending = sock, pending
+
+    def recv(self, n):
+        if self.pending:
+            out, self.pending = self.pending[:n], self.pending[n:]
+            return out
+        return self.sock.recv(n)
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
 
 
 def ws_send(sock, payload, opcode=0x1):
