@@ -154,7 +154,7 @@ simd_packed(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
 }
 
 /*
- * Packed 4:2:2 from BT.709 into BT.601 (see row_packed_709()), 32 pixels a
+ * Packed 4:2:2 from BT.709 into BT.601 (see convert_709()), 32 pixels a
  * step: each Cb Cr pair times a pair of coefficients in one madd.
  */
 static unsigned int
@@ -473,32 +473,41 @@ byte(int v)
 }
 
 /*
- * One row of packed 4:2:2 with the BT.709 matrix (HD sources) into BT.601
- * planes, the matrix JPEG decoders assume.  Through RGB, in 10-bit fixed
+ * The BT.709 matrix (HD sources) to BT.601, the matrix JPEG decoders
+ * assume, for one Cb Cr sample (expanded): the luma correction for the
+ * pixels it covers, and the new Cb and Cr.  Through RGB, in 10-bit fixed
  * point:
  *   Y601 = Y + 0.1016 Cb + 0.1961 Cr
  *   Cb601 = 0.9898 Cb - 0.1107 Cr,  Cr601 = -0.0725 Cb + 0.9834 Cr
+ * (the SIMD code uses the same numbers).
  */
+static inline int
+convert_709(uint8_t cb8, uint8_t cr8, uint8_t *cb601, uint8_t *cr601)
+{
+	int cb = cb8 - 128, cr = cr8 - 128;
+
+	*cb601 = byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
+	*cr601 = byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
+	return (104 * cb + 201 * cr + 512) >> 10;
+}
+
+/* One row of packed 4:2:2 in BT.709 into BT.601 planes. */
 static void
 row_packed_709(const uint8_t *s, uint8_t *dy, uint8_t *du, uint8_t *dv,
     unsigned int w, int yo, const uint8_t *ly, const uint8_t *lc)
 {
 	unsigned int x = simd_packed_709(s, dy, du, dv, w, yo,
 	    ly == lut_id ? &expand_full : &expand_limited);
-	int co = 1 - yo, cb, cr, dl;
+	int co = 1 - yo, dl;
 
 	s += 2 * x;
 	dy += x;
 	du += x / 2;
 	dv += x / 2;
 	for (; x < w; x += 2, s += 4) {
-		cb = lc[s[co]] - 128;
-		cr = lc[s[co + 2]] - 128;
-		dl = (104 * cb + 201 * cr + 512) >> 10;
+		dl = convert_709(lc[s[co]], lc[s[co + 2]], du++, dv++);
 		*dy++ = byte(ly[s[yo]] + dl);
 		*dy++ = byte(ly[s[yo + 2]] + dl);
-		*du++ = byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
-		*dv++ = byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
 	}
 }
 
@@ -535,27 +544,23 @@ row_chroma(const uint8_t *s, uint8_t *du, uint8_t *dv, unsigned int w,
 }
 
 /*
- * One row of NV12 chroma with the BT.709 matrix into BT.601, as
- * row_packed_709(): each sample's luma correction goes to the 2x2 pixels
- * it covers, in the two luma rows d0 and d1 split before.
+ * One row of NV12 chroma with the BT.709 matrix into BT.601
+ * (convert_709()): each sample's luma correction goes to the 2x2 pixels it
+ * covers, in the two luma rows d0 and d1 split before.
  */
 static void
 row_chroma_709(const uint8_t *s, uint8_t *d0, uint8_t *d1, uint8_t *du,
     uint8_t *dv, unsigned int w, const uint8_t *lc)
 {
 	unsigned int x;
-	int cb, cr, dl;
+	int dl;
 
 	for (x = 0; x < w / 2; x++, s += 2) {
-		cb = lc[s[0]] - 128;
-		cr = lc[s[1]] - 128;
-		dl = (104 * cb + 201 * cr + 512) >> 10;
+		dl = convert_709(lc[s[0]], lc[s[1]], &du[x], &dv[x]);
 		d0[2 * x] = byte(d0[2 * x] + dl);
 		d0[2 * x + 1] = byte(d0[2 * x + 1] + dl);
 		d1[2 * x] = byte(d1[2 * x] + dl);
 		d1[2 * x + 1] = byte(d1[2 * x + 1] + dl);
-		du[x] = byte(128 + ((1014 * cb - 113 * cr + 512) >> 10));
-		dv[x] = byte(128 + ((-74 * cb + 1007 * cr + 512) >> 10));
 	}
 }
 
