@@ -1,5 +1,5 @@
 /*
- * hidd.c -- main: the keyboard and mouse daemon (see design.md, "hidd").
+ * hidd.c -- main: the keyboard and mouse daemon (see docs/architecture.md).
  */
 #include <errno.h>
 #include <stdio.h>

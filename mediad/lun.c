@@ -1,7 +1,7 @@
 /*
  * lun.c -- the mass-storage LUN: mount, eject, read back.
  *
- * The kernel's rules (see field-notes.md): `ro` and `cdrom` change only while
+ * The kernel's rules (see docs/hardware.md): `ro` and `cdrom` change only while
  * no medium is present; writing `file` fails with EBUSY while the target has
  * locked the door (SCSI PREVENT MEDIUM REMOVAL, e.g. /dev/sr0 open) and a
  * medium is present; `forced_eject` (Linux 6.1+) removes it regardless.

@@ -1,4 +1,4 @@
-"""What every daemon does the same way (design.md, "Daemon contract").
+"""What every daemon does the same way (docs/architecture.md, "The daemon contract").
 
 Run once per daemon: `test_skeleton.py capd`.  The daemon runs with its
 hardware-free stand-ins (kvmtest.hardware_free_args).
