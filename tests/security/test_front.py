@@ -133,6 +133,21 @@ class NothingBeforeThePassword(unittest.TestCase):
             self.assertEqual(status, 401)
             self.assertNotIn("set-cookie", hdrs)
 
+    def test_answers_that_depend_on_the_request_alone(self):
+        # nginx's own refusals before the password check: the same for
+        # every box, and no cookie.
+        anon = stack.anonymous()
+        status, hdrs, _ = anon.request("TRACE", "/api/gpio/state")
+        self.assertEqual(status, 405)
+        self.assertNotIn("set-cookie", hdrs)
+        status, hdrs, _ = anon.request("POST", "/api/gpio/atx",
+                                       b"x" * 100000, {"X-KaputtKVM": "1"})
+        self.assertEqual(status, 413)
+        self.assertNotIn("set-cookie", hdrs)
+        status, hdrs, _ = anon.request("GET", "/api/gpio/" + "x" * 9000)
+        self.assertEqual(status, 414)
+        self.assertNotIn("set-cookie", hdrs)
+
     def test_without_the_cookie(self):
         # Counted against the login limit: 401 until it answers 429, and
         # neither sets a cookie.

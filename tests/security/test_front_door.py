@@ -361,6 +361,20 @@ class Limits(Door):
         self.assertEqual(self.door.request(source=OTHER_64S[0],
                                            auth=self.WRONG)[0], 401)
 
+    def test_a_limited_address_spends_nothing_of_the_ceiling(self):
+        # One address hammers on after its 429s ...
+        codes = [self.door.request(source="127.0.0.2", auth=self.WRONG)[0]
+                 for _ in range(100)]
+        self.assertEqual(codes.count(401), 21, codes)
+        # ... and the others still share what is left of the global burst
+        # (41 - 21 = 20, and more as it refills): the refused 79 cost it
+        # nothing.
+        n = tries_until_429(self.door, IPV4S[1:], auth=self.WRONG)
+        self.figure("tries from 7 other addresses after one hammered 100 "
+                    "times", n)
+        self.assertGreaterEqual(n, 20)
+        self.assertLessEqual(n, 30)
+
     def many(self, family, sources, fresh):
         started = time.monotonic()
         n = tries_until_429(self.door, sources, auth=self.WRONG)
