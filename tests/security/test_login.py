@@ -115,6 +115,7 @@ class Harvest(unittest.TestCase):
         thief = From("127.0.0.5", s, s.info["user"], "guess", cookie=False)
         thief.cookie = "; ".join(jar + ["__Host-kvm=" + "0" * 32])
         codes = []
+        started = time.monotonic()
         for i in range(40):
             status, _, _ = thief.request("GET", "/api/gpio/state")
             codes.append(status)
@@ -123,7 +124,9 @@ class Harvest(unittest.TestCase):
         print("FIGURE: tries until 429 with every harvested cookie: %d"
               % (len(codes) - 1))
         self.assertEqual(codes[-1], 429, codes)
-        self.assertLessEqual(len(codes) - 1, 21, codes)
+        # 20 burst + 1, and 1 a second refilled while it ran.
+        took = time.monotonic() - started
+        self.assertLessEqual(len(codes) - 1, 21 + int(took), codes)
         self.assertTrue(all(c == 401 for c in codes[:-1]), codes)
         self.assertEqual(jar, [], "a cookie without the password")
         self.assertLessEqual(statuses, {400, 401, 429})
