@@ -153,7 +153,8 @@ class FrontDoor:
     HTTPS, HTTP = 8443, 8080
     IPV6 = True
 
-    def __init__(self, https_port_in_redirect=None):
+    def __init__(self, https_port_in_redirect=None, dual_stack=False):
+        self.dual_stack = dual_stack
         self.tmp = tempfile.mkdtemp(prefix="kvm-door-")
         self.seen = []
         self.servers = []
@@ -197,6 +198,10 @@ class FrontDoor:
             "HTTPS_LISTEN": "listen 127.0.0.1:%d ssl;\n\tlisten [::]:%d ssl;"
                             % (self.HTTPS, self.HTTPS),
         }
+        if self.dual_stack:
+            # One socket for both: IPv4 clients arrive as ::ffff:a.b.c.d.
+            values["HTTPS_LISTEN"] = "listen [::]:%d ssl ipv6only=off;" \
+                % self.HTTPS
         if not self.IPV6:
             # This machine's own network: loopback only.
             values["HTTP_LISTEN"] = "127.0.0.1:%d" % self.HTTP
@@ -344,11 +349,14 @@ def needs_ipv6(test):
 
 class Door(unittest.TestCase):
     redirect_port = None
+    dual_stack = False
 
     def setUp(self):
         if SKIP:
             self.skipTest(SKIP)
-        self.door = FrontDoor(self.redirect_port).start()
+        if self.dual_stack and NO_IPV6:
+            self.skipTest(NO_IPV6)
+        self.door = FrontDoor(self.redirect_port, self.dual_stack).start()
 
     def tearDown(self):
         if hasattr(self, "door"):
@@ -478,6 +486,21 @@ class Limits(Door):
         self.assertEqual(self.door.request(source="127.0.0.2",
                                            auth=self.WRONG,
                                            cookie=cookie)[0], 401)
+
+
+class DualStack(Door):
+    """IPv4 clients on an IPv6 socket are keyed by their IPv4 address, not
+    by the /64 that all IPv4-mapped addresses share."""
+    dual_stack = True
+
+    def test_mapped_ipv4_addresses_are_apart(self):
+        n = tries_until_429(self.door, ["127.0.0.2"], auth=Limits.WRONG)
+        self.assert_burst(n, 20, 1)
+        self.assertEqual(self.door.request(source="127.0.0.3",
+                                           auth=Limits.WRONG)[0], 401)
+        # ... and IPv6 clients on that socket are apart from them too.
+        self.assertEqual(self.door.request(source=SAME_64[0],
+                                           auth=Limits.WRONG)[0], 401)
 
 
 class Forwarding(Door):
