@@ -16,7 +16,9 @@ the real site with the real kaputtkvm-passwd files.
 What it shows (and prints, as figures):
 - one address gets 21 tries, then 429; one /64 gets 21 in all however
   many addresses it uses; many addresses or /64s get 41 in all (the global
-  ceiling), then 429;
+  ceiling), then 429; an address that hammers on after its 429s spends
+  nothing of the global ceiling; on a dual-stack socket IPv4 clients are
+  still apart;
 - a logged-in browser (its cookie and the right password) never meets a
   429 while that goes on; the cookie with a wrong password is no login;
 - no daemon ever sees the Cookie or the Authorization header;
