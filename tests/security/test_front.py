@@ -1,7 +1,8 @@
 """Security of the front door: the demo stack (real daemons, real nginx with
 the installed site template) attacked through HTTPS.
 
-- no URL answers without credentials;
+- no URL answers without credentials, and nothing answered before the
+  password check sets a cookie, redirects or tells locations apart;
 - a state-changing request without X-KaputtKVM: 1 or with a foreign Origin
   is refused (403) and changes nothing;
 - a WebSocket from a foreign Origin is refused;
@@ -75,10 +76,110 @@ class NoCredentials(unittest.TestCase):
                 self.assertNotIn("set-cookie", hdrs)
 
     def test_websocket_401(self):
-        status, _, sock = stack.anonymous().websocket("/api/hid/ws",
-                                                      stack.origin)
-        self.assertEqual(status, 401)
-        self.assertIsNone(sock)
+        # Even from a foreign origin: the Origin check comes after the
+        # password check, so its 403 tells a stranger nothing.
+        for origin in (stack.origin, FOREIGN):
+            status, hdrs, sock = stack.anonymous().websocket("/api/hid/ws",
+                                                             origin)
+            self.assertEqual(status, 401, origin)
+            self.assertIsNone(sock)
+            self.assertNotIn("set-cookie", hdrs)
+
+
+class NothingBeforeThePassword(unittest.TestCase):
+    """No answer to a request that did not pass the password check sets a
+    cookie or tells one location from another: every location (prefixes
+    without their slash included) x every method, without credentials and
+    with a wrong password, is 401 with no Set-Cookie; only a malformed URI
+    is 400, for whatever path."""
+
+    PATHS = ["/", "/index.html", "/nothing-here", "/js", "/api", "/api/",
+             "/api/nothing", "/api/video", "/api/video/", "/api/video/state",
+             "/api/video/stream", "/api/video?x=1", "/api/hid", "/api/hid/",
+             "/api/hid/ws", "/api/hid/key", "/api/media", "/api/media/",
+             "/api/media/images", "/api/media/images/",
+             "/api/media/images/x.iso", "/api/gpio", "/api/gpio/",
+             "/api/gpio/state", "/api/gpioo", "/_kvm_csrf", "/_kvm/csrf",
+             "/csrf", "/_kvm/./csrf", "/@kvm_unauthorized"]
+    BAD = ["/api/media/images/..%2fx", "/api/video/../hid/key",
+           "/x%00.html", "/_kvm/../csrf", "/_kvm/%2e%2e/csrf"]
+    METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+               "KVMPROBE"]
+
+    def ask(self, client, method, path, extra=None):
+        headers = {"X-KaputtKVM": "1", "Origin": stack.origin}
+        headers.update(extra or {})
+        return client.request(method, path,
+                              None if method in ("GET", "HEAD") else b"{}",
+                              headers)
+
+    def test_every_location_and_method(self):
+        stack.client().request("GET", "/api/gpio/state")
+        self.assertTrue(stack.cookie)
+        # With the logged-in cookie the limits let every request through
+        # to the password check; without it, see below.
+        for client in (stack.anonymous(), stack.client(password="wrong")):
+            for method in self.METHODS:
+                for path in self.PATHS + self.BAD:
+                    status, hdrs, body = self.ask(client, method, path)
+                    want = 400 if path in self.BAD else 401
+                    self.assertEqual(status, want, (method, path, body))
+                    self.assertNotIn("set-cookie", hdrs, (method, path))
+                    self.assertNotIn("location", hdrs, (method, path))
+            # Upgrade from a foreign origin: still 401, not 403.
+            status, hdrs, _ = self.ask(client, "GET", "/api/hid/ws", {
+                "Origin": FOREIGN, "Upgrade": "websocket",
+                "Connection": "Upgrade"})
+            self.assertEqual(status, 401)
+            self.assertNotIn("set-cookie", hdrs)
+
+    def test_answers_that_depend_on_the_request_alone(self):
+        # nginx's own refusals before the password check: the same for
+        # every box, and no cookie.
+        anon = stack.anonymous()
+        status, hdrs, _ = anon.request("TRACE", "/api/gpio/state")
+        self.assertEqual(status, 405)
+        self.assertNotIn("set-cookie", hdrs)
+        status, hdrs, _ = anon.request("POST", "/api/gpio/atx",
+                                       b"x" * 100000, {"X-KaputtKVM": "1"})
+        self.assertEqual(status, 413)
+        self.assertNotIn("set-cookie", hdrs)
+        status, hdrs, _ = anon.request("GET", "/api/gpio/" + "x" * 9000)
+        self.assertEqual(status, 414)
+        self.assertNotIn("set-cookie", hdrs)
+
+    def test_without_the_cookie(self):
+        # Counted against the login limit: 401 until it answers 429, and
+        # neither sets a cookie.
+        codes = set()
+        for client in (stack.anonymous(cookie=False),
+                       stack.client(password="wrong", cookie=False)):
+            for path in ("/api/video", "/api/hid", "/api/media",
+                         "/api/gpio", "/api/nothing", "/csrf"):
+                for method in ("GET", "KVMPROBE"):
+                    status, hdrs, _ = self.ask(client, method, path)
+                    codes.add(status)
+                    self.assertIn(status, (401, 429), (method, path))
+                    self.assertNotIn("set-cookie", hdrs, (method, path))
+        self.assertIn(401, codes)
+
+    def test_after_the_password(self):
+        # The same prefixes with the password: the daemon's own answer
+        # (its root is no route), no redirect; unknown APIs are a JSON 404.
+        c = stack.client()
+        for path in ("/api/video", "/api/hid", "/api/media", "/api/gpio"):
+            status, reply = c.json("GET", path)
+            self.assertEqual(status, 404, path)
+            self.assertIs(reply["ok"], False, path)
+        for path in ("/api/nothing", "/api/"):
+            status, reply = c.json("GET", path)
+            self.assertEqual(status, 404, path)
+            self.assertEqual(reply["error"]["code"], "not_found")
+        status, hdrs, _ = c.request("GET", "/api/gpio/state")
+        self.assertEqual(status, 200)
+        self.assertRegex(hdrs.get("set-cookie", ""),
+                         r"^__Host-kvm=[0-9a-f]{32}; Path=/; Secure; "
+                         r"HttpOnly; SameSite=Strict")
 
 
 class CrossSite(unittest.TestCase):

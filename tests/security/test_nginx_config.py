@@ -263,6 +263,37 @@ class Passwd(Scratch):
             self.assertEqual(read(os.path.join(self.etc, "htpasswd")),
                              before)
 
+    def test_user_names_are_literal(self):
+        # "a.min" as a pattern would match "admin"; "adm" a prefix of it.
+        self.tool("--stdin", stdin="the admin password\n")
+        admin = read(os.path.join(self.etc, "htpasswd"))
+        for name in ("a.min", "adm", "admin2", "_x", "a-b.c"):
+            r = self.tool("--stdin", "--user", name, stdin="long enough\n")
+            self.assertEqual(r.returncode, 0, (name, r.stderr))
+        lines = read(os.path.join(self.etc, "htpasswd")).splitlines()
+        self.assertEqual([l.split(":")[0] for l in lines],
+                         ["admin", "a.min", "adm", "admin2", "_x", "a-b.c"])
+        self.assertEqual(lines[0] + "\n", admin)
+        # Setting a user again replaces its line only.
+        r = self.tool("--stdin", "--user", "a.min", stdin="another one\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        again = read(os.path.join(self.etc, "htpasswd")).splitlines()
+        self.assertEqual([l.split(":")[0] for l in again],
+                         ["admin", "adm", "admin2", "_x", "a-b.c", "a.min"])
+        self.assertEqual(again[0], lines[0])
+        self.assertNotEqual(again[-1], lines[1])
+
+    def test_refuses_bad_user_names(self):
+        self.tool("--stdin", stdin="the admin password\n")
+        before = read(os.path.join(self.etc, "htpasswd"))
+        for name in ("", "a:b", "adm.*", "^admin", "-admin", ".admin",
+                     "a b", "a/b", "x" * 33, "adm\nin", "a$b", "\u00e9"):
+            r = self.tool("--stdin", "--user", name, stdin="long enough\n")
+            self.assertEqual(r.returncode, 1, (name, r.stderr))
+            self.assertIn("user name", r.stderr, name)
+            self.assertEqual(read(os.path.join(self.etc, "htpasswd")),
+                             before, name)
+
     def test_random(self):
         r = self.tool("--random")
         self.assertEqual(r.returncode, 0, r.stderr)
