@@ -26,9 +26,13 @@
 
 #define CONFIG_DEFAULT_PATH KVM_SYSCONFDIR "/kaputtkvm/kaputtkvm.conf"
 
-/* Sections of the shared file; a section not in this list is a typo. */
+/*
+ * Sections of the shared file: the four daemons', then those of the other
+ * KaputtKVM programs that read it (kaputtkvm-gadget's [gadget]), which each
+ * daemon skips like another daemon's.  A section in neither list is a typo.
+ */
 static const char *const config_sections[] = {
-    "capd", "hidd", "mediad", "gpiod-ctl", NULL};
+    "capd", "hidd", "mediad", "gpiod-ctl", "gadget", NULL};
 
 /* Everything config.c allocated and handed out, freed by config_free(). */
 static void **config_owned;
@@ -262,7 +266,8 @@ config_ini_handler(
 			? "\"%s\" is outside any section; put it "
 			  "under [%s]"
 			: "unknown section [%s]; sections are "
-			  "[capd], [hidd], [mediad] and [gpiod-ctl]",
+			  "[capd], [hidd], [mediad], [gpiod-ctl] and "
+			  "[gadget]",
 		    *section == '\0' ? name : section, ctx->spec->daemon);
 		goto fail;
 	}

@@ -108,6 +108,23 @@ test_file(void)
 		strstr(error_get(), "unknown section [capdd]"),
 	    "an unknown section is a typo, not ignored");
 
+	/* kaputtkvm-gadget documents [gadget] for the same file; its keys are
+	 * its own, so a daemon skips them as it skips another daemon's. */
+	reset();
+	ok(load("[gadget]\nkeyboard = yes\nserial = KVM0001\n[capd]\n"
+		"fps = 12\n") == 0,
+	    "kaputtkvm-gadget's [gadget] section is skipped: %s",
+	    error_get() ? error_get() : "loaded");
+	is_int(fps, 12, "the daemon's own section after [gadget] is read");
+
+	reset();
+	ok(load("[capd]\nfps = 12\n\n[gadgets]\nkeyboard = yes\n") == -EINVAL &&
+		strstr(error_get(), "test.conf:5:") &&
+		strstr(error_get(), "unknown section [gadgets]"),
+	    "a section near [gadget] is still a typo naming file and line: "
+	    "%s",
+	    error_get());
+
 	reset();
 	ok(load("fps = 5\n") == -EINVAL && strstr(error_get(), "outside"),
 	    "a key outside any section is refused");
