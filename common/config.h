@@ -21,6 +21,8 @@ enum config_type {
 	CONFIG_INT,    /* long long, within [min, max] */
 	CONFIG_BOOL,   /* int: yes/no, true/false, on/off, 1/0 */
 	CONFIG_FLAG,   /* int set to 1; no value on the command line */
+	CONFIG_ACTION, /* a CONFIG_FLAG for the command line only (hidd's
+			* --release): a file never turns it on */
 	CONFIG_LIST,   /* struct config_list: repeatable */
 	CONFIG_CUSTOM, /* parse() decides */
 };
