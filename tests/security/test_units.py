@@ -169,6 +169,17 @@ class Units(unittest.TestCase):
         self.assertTrue(post[0].startswith("-"), post)
         self.assertEqual(post[0][1:].split(), [start[0], "--release"])
 
+    def test_gpiod_ctl_sees_its_callers(self):
+        """gpiod-ctl tells capd, hidd and the front door apart by user
+        (SO_PEERCRED); in a user namespace of its own (PrivateUsers=)
+        they would all look like nobody.  The other daemons keep it."""
+        for d in DAEMONS:
+            s = self.unit_settings("kaputtkvm-%s.service" % d)
+            if d == "gpiod-ctl":
+                self.assertNotIn("PrivateUsers", s)
+            else:
+                self.assertEqual(s.get("PrivateUsers"), ["yes"], d)
+
 
 if __name__ == "__main__":
     import os as _os, sys as _sys
