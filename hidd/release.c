@@ -179,8 +179,9 @@ release_gadget(
 		if (dev[i].pending && ret == 0)
 			ret = error_set(-ETIMEDOUT,
 			    "%s: the host took no report from %s within %u "
-			    "ms; the target may still see keys or buttons "
-			    "held",
+			    "ms (it has not polled the device since hidd's "
+			    "last report); the target may still see keys or "
+			    "buttons held",
 			    dev[i].what, dev[i].path, timeout_ms);
 		if (dev[i].fd >= 0)
 			close(dev[i].fd);
