@@ -94,8 +94,9 @@ release_open(struct release_dev *d)
 	if ((d->fd = open(d->path, flags)) >= 0)
 		return 1;
 	if (release_absent(errno)) {
-		log_info("%s: %s is not there (%s); nothing is held", d->what,
-		    d->path, strerror(errno));
+		log_info("%s: %s is absent or not attached (%s); nothing "
+			 "is held",
+		    d->what, d->path, strerror(errno));
 		return 0;
 	}
 	return error_set(-errno, "%s: cannot open %s: %s", d->what, d->path,
