@@ -43,6 +43,7 @@ while :; do # systemd's prefixes (-, @, :, +, !) are not the command
 	esac
 done
 set -f
+# shellcheck disable=SC2086 # split into words on purpose, globbing off
 set -- $step
 set +f
 [ "${1##*/}" = hidd ] || vm_fail "ExecStopPost= runs $1, not hidd"
