@@ -73,12 +73,14 @@ find_line(struct routes_ctx *ctx, const char *name, struct line **ret)
 static int
 caller_may(struct routes_ctx *ctx, struct http_request *req, const char *line)
 {
+	char why[256];
 	uid_t uid;
 	int r;
 
-	if ((r = http_request_peer_cred(req, &uid, NULL)) < 0)
-		r = error_set(-EPERM, "%s; nothing was driven", error_get());
-	else if (ctx->rights == NULL)
+	if ((r = http_request_peer_cred(req, &uid, NULL)) < 0) {
+		snprintf(why, sizeof(why), "%s", error_get());
+		r = error_set(-EPERM, "%s; nothing was driven", why);
+	} else if (ctx->rights == NULL)
 		r = error_set(-EPERM, "no caller may drive lines here");
 	else
 		r = rights_allow(ctx->rights, uid, line);
