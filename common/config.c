@@ -26,9 +26,13 @@
 
 #define CONFIG_DEFAULT_PATH KVM_SYSCONFDIR "/kaputtkvm/kaputtkvm.conf"
 
-/* Sections of the shared file; a section not in this list is a typo. */
+/*
+ * Sections of the shared file: the four daemons', then those of the other
+ * KaputtKVM programs that read it (kaputtkvm-gadget's [gadget]), which each
+ * daemon skips like another daemon's.  A section in neither list is a typo.
+ */
 static const char *const config_sections[] = {
-    "capd", "hidd", "mediad", "gpiod-ctl", NULL};
+    "capd", "hidd", "mediad", "gpiod-ctl", "gadget", NULL};
 
 /* Everything config.c allocated and handed out, freed by config_free(). */
 static void **config_owned;
@@ -163,6 +167,7 @@ config_apply(const struct config_option *o, const char *value)
 		return 0;
 	case CONFIG_BOOL:
 	case CONFIG_FLAG:
+	case CONFIG_ACTION:
 		if ((r = config_parse_bool(value, &b)) < 0)
 			return r;
 		*(int *)o->ptr = b;
@@ -262,13 +267,21 @@ config_ini_handler(
 			? "\"%s\" is outside any section; put it "
 			  "under [%s]"
 			: "unknown section [%s]; sections are "
-			  "[capd], [hidd], [mediad] and [gpiod-ctl]",
+			  "[capd], [hidd], [mediad], [gpiod-ctl] and "
+			  "[gadget]",
 		    *section == '\0' ? name : section, ctx->spec->daemon);
 		goto fail;
 	}
 	if (strcmp(section, ctx->spec->daemon) != 0)
 		return 1; /* another daemon's */
 	o = config_find(ctx->spec, ctx->common, name, 1);
+	if (o != NULL && o->type == CONFIG_ACTION) {
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "\"%s\" is an action for the command line (%s --%s), "
+		    "not a setting",
+		    name, ctx->spec->daemon, name);
+		goto fail;
+	}
 	if (o == NULL) {
 		if (ctx->spec->extra_key != NULL) {
 			error_clear();
@@ -410,26 +423,30 @@ config_getopt_table(const struct config_spec *spec,
 	for (o = spec->options; o != NULL && o->name != NULL; o++, i++) {
 		lo[i].name = o->name;
 		lo[i].has_arg =
-		    o->type == CONFIG_FLAG ? no_argument : required_argument;
+		    o->type == CONFIG_FLAG || o->type == CONFIG_ACTION
+		    ? no_argument
+		    : required_argument;
 		lo[i].val = 0x1000 + (int)i;
 	}
 	for (o = common; o < common + COMMON_N; o++, i++) {
 		lo[i].name = o->name;
 		lo[i].has_arg =
-		    o->type == CONFIG_FLAG ? no_argument : required_argument;
+		    o->type == CONFIG_FLAG || o->type == CONFIG_ACTION
+		    ? no_argument
+		    : required_argument;
 		lo[i].val = 0x1000 + (int)i;
 	}
 	for (o = spec->options; o != NULL && o->name != NULL; o++) {
 		if (o->short_name) {
 			sh[si++] = (char)o->short_name;
-			if (o->type != CONFIG_FLAG)
+			if (o->type != CONFIG_FLAG && o->type != CONFIG_ACTION)
 				sh[si++] = ':';
 		}
 	}
 	for (o = common; o < common + COMMON_N; o++) {
 		if (o->short_name) {
 			sh[si++] = (char)o->short_name;
-			if (o->type != CONFIG_FLAG)
+			if (o->type != CONFIG_FLAG && o->type != CONFIG_ACTION)
 				sh[si++] = ':';
 		}
 	}
@@ -574,8 +591,11 @@ config_load(const struct config_spec *spec, struct config_common *c, int argc,
 				}
 			}
 			error_clear();
-			if (config_apply(
-				o, o->type == CONFIG_FLAG ? "1" : optarg) < 0) {
+			if (config_apply(o,
+				o->type == CONFIG_FLAG ||
+					o->type == CONFIG_ACTION
+				    ? "1"
+				    : optarg) < 0) {
 				fprintf(stderr, "%s: --%s: %s\n", spec->daemon,
 				    o->name, error_get());
 				r = -EINVAL;

@@ -4,10 +4,11 @@
  *
  * Each daemon lists its options in a table.  The config file (--config,
  * default /etc/kaputtkvm/kaputtkvm.conf) has one section per daemon ([capd],
- * [hidd], [mediad], [gpiod-ctl]); keys are the long option names.  Other
- * sections are not ours to read and are skipped.  The command line wins over
- * the file.  An unknown key, a bad value or a missing value is an error
- * naming the file and line (or the option).
+ * [hidd], [mediad], [gpiod-ctl]) and kaputtkvm-gadget reads [gadget]; keys
+ * are the long option names.  Sections of the other daemons and programs are
+ * not ours to read and are skipped; any other section is a typo and an
+ * error.  The command line wins over the file.  An unknown key, a bad value
+ * or a missing value is an error naming the file and line (or the option).
  */
 #ifndef KVM_CONFIG_H
 #define KVM_CONFIG_H
@@ -20,6 +21,8 @@ enum config_type {
 	CONFIG_INT,    /* long long, within [min, max] */
 	CONFIG_BOOL,   /* int: yes/no, true/false, on/off, 1/0 */
 	CONFIG_FLAG,   /* int set to 1; no value on the command line */
+	CONFIG_ACTION, /* a CONFIG_FLAG for the command line only (hidd's
+			* --release): a file never turns it on */
 	CONFIG_LIST,   /* struct config_list: repeatable */
 	CONFIG_CUSTOM, /* parse() decides */
 };

@@ -1232,6 +1232,27 @@ http_request_peer(const struct http_request *req)
 	return req->conn->peer;
 }
 
+/* SO_PEERCRED: who connected, as the kernel recorded it at connect(). */
+int
+http_request_peer_cred(
+    const struct http_request *req, uid_t *ret_uid, gid_t *ret_gid)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (req->conn->bev == NULL)
+		return error_set(-ENOTCONN, "the peer is gone");
+	if (getsockopt(bufferevent_getfd(req->conn->bev), SOL_SOCKET,
+		SO_PEERCRED, &uc, &len) < 0)
+		return error_set(
+		    -errno, "cannot tell who is calling: %s", strerror(errno));
+	if (ret_uid != NULL)
+		*ret_uid = uc.uid;
+	if (ret_gid != NULL)
+		*ret_gid = uc.gid;
+	return 0;
+}
+
 /* Starts handing the body to the handler's callbacks. */
 int
 http_request_read_body(

@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct event_base;
 struct bufferevent;
@@ -99,6 +100,10 @@ int64_t http_request_content_length(const struct http_request *);
 const char *http_request_body(const struct http_request *, size_t *ret_len);
 /* A short id for logs and /state: "c12". */
 const char *http_request_peer(const struct http_request *);
+/* The peer process's user and group when it connected (SO_PEERCRED on
+ * the UNIX socket); -errno with error_set() when the kernel cannot say. */
+int http_request_peer_cred(
+    const struct http_request *, uid_t *ret_uid, gid_t *ret_gid);
 
 /*
  * Streamed request body.  on_data gets each piece as it arrives, at most

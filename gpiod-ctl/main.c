@@ -15,6 +15,7 @@
 #include "lines.h"
 #include "log.h"
 #include "pulse.h"
+#include "rights.h"
 #include "routes.h"
 
 static struct {
@@ -60,13 +61,25 @@ static const struct config_option options[] = {
     {NULL},
 };
 
+/* Config keys beyond the table: caller.USER (rights.h), then the lines. */
+static int
+extra_key(const char *key, const char *value, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	int r;
+
+	if ((r = rights_config_key(ctx->rights, key, value)) != -ENOENT)
+		return r;
+	return lines_config_key(key, value, ctx->lines);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct config_common common = {0};
 	struct config_spec spec = {"gpiod-ctl",
 	    "power and reset buttons, LEDs and device resets over GPIO",
-	    options, lines_config_key, NULL};
+	    options, extra_key, NULL};
 	struct lines_config lcfg;
 	struct atx_config acfg;
 	struct routes_ctx ctx = {0};
@@ -79,9 +92,11 @@ main(int argc, char **argv)
 
 	log_init("gpiod-ctl");
 	ctx.lines = lines_new();
-	spec.extra_arg = ctx.lines;
+	ctx.rights = rights_new();
+	spec.extra_arg = &ctx;
 	if ((r = config_load(&spec, &common, argc, argv)) != 0) {
 		lines_free(ctx.lines);
+		rights_free(ctx.rights);
 		return r > 0 ? 0 : 1;
 	}
 	for (i = 0; i < cfg.line.n; i++) {
@@ -114,6 +129,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = lines_check(ctx.lines, &lcfg)) < 0) {
+		fprintf(stderr, "gpiod-ctl: %s\n", error_get());
+		goto out;
+	}
+	if ((r = rights_check(ctx.rights, ctx.lines)) < 0) {
 		fprintf(stderr, "gpiod-ctl: %s\n", error_get());
 		goto out;
 	}
@@ -163,6 +182,7 @@ out:
 	lines_close(ctx.lines);
 	daemon_free(d);
 	lines_free(ctx.lines);
+	rights_free(ctx.rights);
 	config_free(&spec, &common);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pulse.h"
+#include "rights.h"
 #include "routes.h"
 #include "testbackend.h"
 #include "xmalloc.h"
@@ -65,6 +66,28 @@ find_line(struct routes_ctx *ctx, const char *name, struct line **ret)
 	log_escape(name, strlen(name), esc, sizeof(esc));
 	return error_set(-EINVAL, "no line named \"%s\"; configured: %s", esc,
 	    list[0] ? list : "none");
+}
+
+/* The caller may drive the line; else -EPERM saying what it may use
+ * (logged: a refusal is worth knowing about). */
+static int
+caller_may(struct routes_ctx *ctx, struct http_request *req, const char *line)
+{
+	char why[256];
+	uid_t uid;
+	int r;
+
+	if ((r = http_request_peer_cred(req, &uid, NULL)) < 0) {
+		snprintf(why, sizeof(why), "%s", error_get());
+		r = error_set(-EPERM, "%s; nothing was driven", why);
+	} else if (ctx->rights == NULL)
+		r = error_set(-EPERM, "no caller may drive lines here");
+	else
+		r = rights_allow(ctx->rights, uid, line);
+	if (r < 0)
+		log_warnx("%s %s refused: %s", http_request_method_name(req),
+		    http_request_path(req), error_get());
+	return r;
 }
 
 /* One line's object in /state. */
@@ -312,7 +335,8 @@ pulse_cb(struct http_request *req, void *arg)
 	    (r = api_get_string(body, "line", &name)) < 0 ||
 	    (r = api_get_int_opt(body, "ms", 1, ctx->max_pulse_ms, &ms)) < 0 ||
 	    (r = api_get_bool_opt(body, "wait", &wait)) < 0 ||
-	    (r = find_line(ctx, name, &line)) < 0)
+	    (r = find_line(ctx, name, &line)) < 0 ||
+	    (r = caller_may(ctx, req, lines_spec(line)->name)) < 0)
 		goto out;
 	w = waiter_new(ctx, req, line, NULL, ms);
 	r = pulse_start(ctx->pulse, line, ms, wait ? waiter_done_cb : NULL, w);
@@ -349,6 +373,8 @@ atx_cb(struct http_request *req, void *arg)
 	    (r = api_get_bool_opt(body, "wait", &wait)) < 0)
 		goto out;
 	role = act == ATX_RESET ? LINESPEC_RESET_BUTTON : LINESPEC_POWER_BUTTON;
+	if ((r = caller_may(ctx, req, linespec_role_name(role))) < 0)
+		goto out;
 	w = waiter_new(
 	    ctx, req, lines_role(ctx->lines, role), atx_action_name(act), 0);
 	r = atx_start(ctx->atx, act, wait ? waiter_done_cb : NULL, w);
@@ -396,7 +422,8 @@ test_input_cb(struct http_request *req, void *arg)
 	    (r = api_get_string(body, "line", &name)) < 0 ||
 	    (r = api_get_int_opt(body, "value", 0, 1, &value)) < 0 ||
 	    (r = api_get_int_opt(body, "level", 0, 1, &level)) < 0 ||
-	    (r = find_line(ctx, name, &line)) < 0)
+	    (r = find_line(ctx, name, &line)) < 0 ||
+	    (r = caller_may(ctx, req, lines_spec(line)->name)) < 0)
 		goto out;
 	if ((value < 0) == (level < 0)) {
 		r = error_set(-EINVAL,

@@ -1,5 +1,9 @@
 /*
  * hidd.c -- main: the keyboard and mouse daemon (see docs/architecture.md).
+ *
+ * `hidd --release` does not start the daemon: with the same config it
+ * writes the idle reports once and exits (release.h), for the unit's
+ * ExecStopPost= after hidd ended, however it ended.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include "hidws.h"
 #include "log.h"
 #include "paste.h"
+#include "release.h"
 #include "routes.h"
 #include "server.h"
 #include "uart.h"
@@ -32,7 +37,12 @@ struct hidd_config {
 	char *layout;
 	int log_reports;
 	struct config_list origins;
+	int release;
 };
+
+/* The whole of `hidd --release`, well below the second the unit promises
+ * (the process's own start included). */
+#define HIDD_RELEASE_MS 500
 
 static struct hidd_config cfg = {
     .write_timeout_ms = 100,
@@ -109,6 +119,11 @@ static const struct config_option options[] = {
     {"allow-origin", 0, CONFIG_LIST, &cfg.origins, 0, 0, "ORIGIN",
 	"an Origin allowed to open /ws (repeatable; default: the "
 	"request's own host only)",
+	NULL},
+    {"release", 0, CONFIG_ACTION, &cfg.release, 0, 0, NULL,
+	"do not start: write the idle reports (all keys and buttons up) "
+	"once, wait at most 500 ms for the target, and exit (the unit's "
+	"ExecStopPost=, for when hidd ended with a key down)",
 	NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -213,6 +228,33 @@ open_backend(struct event_base *base, struct backend **ret)
 	return gadget_open(base, &gc, ret);
 }
 
+/* hidd --release: the exit status. */
+static int
+release_main(void)
+{
+	struct release_gadget rg;
+	int r, done = 0;
+
+	if (strcmp(or_default(cfg.backend, "gadget"), "uart") == 0)
+		r = release_uart(cfg.uart,
+		    strcmp(or_default(cfg.uart_protocol, "crc16"), "ch9329") ==
+			    0
+			? UART_CH9329
+			: UART_CRC16,
+		    (unsigned int)cfg.uart_baud, HIDD_RELEASE_MS);
+	else {
+		rg.keyboard = path_or_none(cfg.keyboard, "/dev/hidg0");
+		rg.mouse = path_or_none(cfg.mouse, "/dev/hidg1");
+		rg.mouse_rel = path_or_none(cfg.mouse_rel, "/dev/hidg2");
+		r = release_gadget(&rg, HIDD_RELEASE_MS, &done);
+	}
+	if (r < 0) {
+		log_warnx("release: %s", error_get());
+		return 1;
+	}
+	return 0;
+}
+
 /* A change the pages should see. */
 static void
 on_change(struct hid *hd, void *arg)
@@ -239,6 +281,11 @@ main(int argc, char **argv)
 	if (common.check_config) {
 		printf("hidd: configuration OK\n");
 		return 0;
+	}
+	if (cfg.release) {
+		r = release_main();
+		config_free(&spec, &common);
+		return r;
 	}
 	if (cfg.origins.n > 0) /* the list ends with a NULL item */
 		srv.ws.origins = (const char *const *)cfg.origins.items;

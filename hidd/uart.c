@@ -81,7 +81,7 @@ uart_now(void)
 }
 
 /* The termios speed of a rate. */
-static int
+int
 uart_speed(long long baud, speed_t *ret)
 {
 	static const struct {

@@ -14,6 +14,8 @@
 #ifndef HIDD_UART_H
 #define HIDD_UART_H
 
+#include <termios.h>
+
 struct event_base;
 struct backend;
 
@@ -37,5 +39,7 @@ int uart_open(
     struct event_base *, const struct uart_config *, struct backend **ret);
 /* 0 when the rate is one termios knows, else -EINVAL. */
 int uart_baud_supported(long long baud);
+/* The termios speed of a standard rate; -EINVAL with error_set() if none. */
+int uart_speed(long long baud, speed_t *ret);
 
 #endif

@@ -40,9 +40,10 @@ class Units(unittest.TestCase):
         for path in glob.glob(os.path.join(built, "*.service")):
             with open(path) as f:
                 text = f.read()
-            # ExecStart=/usr/local/bin/capd ... -> the scratch bin dir.
+            # ExecStart=/usr/local/bin/capd ... -> the scratch bin dir
+            # (after systemd's prefixes such as ExecStopPost=-).
             for prog, real in programs.items():
-                pattern = r"(Exec\w+=)(/\S+/)%s(\s)" % re.escape(prog)
+                pattern = r"(Exec\w+=[-@:+!]*)(/\S+/)%s(\s)" % re.escape(prog)
                 text = re.sub(pattern, r"\g<1>%s/%s\3" % (cls.bin, prog), text)
                 link = os.path.join(cls.bin, prog)
                 if not os.path.exists(link):
@@ -132,6 +133,52 @@ class Units(unittest.TestCase):
                          "NoNewPrivileges=yes", "ProtectSystem=strict",
                          "User=kaputtkvm-%s" % d, "DevicePolicy=closed"):
                 self.assertIn(line, text, d)
+
+    def unit_settings(self, name):
+        """{key: [values]} of one unit, in file order."""
+        out = {}
+        with open(os.path.join(self.units, name)) as f:
+            for line in f:
+                line = line.strip()
+                if "=" in line and not line.startswith(("#", ";", "[")):
+                    k, v = line.split("=", 1)
+                    out.setdefault(k, []).append(v)
+        return out
+
+    def test_crash_containment(self):
+        """A crash loop is throttled, never left failed for good: no start
+        limit (on systemd 252 hitting it fails the unit and stops its
+        socket until someone intervenes), RestartSec= of at least a
+        second; and hidd's stop step releases held keys."""
+        for d in DAEMONS:
+            s = self.unit_settings("kaputtkvm-%s.service" % d)
+            self.assertEqual(s.get("Restart"), ["on-failure"], d)
+            self.assertEqual(s.get("StartLimitIntervalSec"), ["0"], d)
+            self.assertNotIn("StartLimitBurst", s, d)
+            sec = s.get("RestartSec", ["100ms"])[-1]
+            m = re.fullmatch(r"([0-9]+)s", sec)
+            self.assertTrue(m and int(m.group(1)) >= 1, (d, sec))
+            if d != "hidd":
+                self.assertNotIn("ExecStopPost", s, d)
+        s = self.unit_settings("kaputtkvm-hidd.service")
+        start = s["ExecStart"][0].split()
+        post = s.get("ExecStopPost", [])
+        self.assertEqual(len(post), 1, post)
+        # "-": a failed release is logged but never turns a clean stop
+        # into a failure; the same program, the same (default) config.
+        self.assertTrue(post[0].startswith("-"), post)
+        self.assertEqual(post[0][1:].split(), [start[0], "--release"])
+
+    def test_gpiod_ctl_sees_its_callers(self):
+        """gpiod-ctl tells capd, hidd and the front door apart by user
+        (SO_PEERCRED); in a user namespace of its own (PrivateUsers=)
+        they would all look like nobody.  The other daemons keep it."""
+        for d in DAEMONS:
+            s = self.unit_settings("kaputtkvm-%s.service" % d)
+            if d == "gpiod-ctl":
+                self.assertNotIn("PrivateUsers", s)
+            else:
+                self.assertEqual(s.get("PrivateUsers"), ["yes"], d)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,38 @@
 /*
  * fuzz_config.c -- a whole [gpiod-ctl] section: the INI reader hands the
- * line keys to lines.c, which then resolves them on the test backend
- * (chips, offsets, lines used twice).  Nothing is requested.
+ * caller.USER keys to rights.c and the line keys to lines.c, which then
+ * resolves them on the test backend (chips, offsets, lines used twice);
+ * the callers are checked against the lines and asked about each line.
+ * Nothing is requested.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "config.h"
 #include "error.h"
 #include "lines.h"
+#include "linespec.h"
+#include "rights.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+struct fuzz_ctx {
+	struct lines *ls;
+	struct rights *rs;
+};
+
+/* As gpiod-ctl's main.c: callers first, then lines. */
+static int
+fuzz_key(const char *key, const char *value, void *arg)
+{
+	struct fuzz_ctx *c = arg;
+	int r;
+
+	if ((r = rights_config_key(c->rs, key, value)) != -ENOENT)
+		return r;
+	return lines_config_key(key, value, c->ls);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -22,20 +44,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	};
 	static const struct lines_config cfg = {"test", 20, 100, "fuzz"};
 	struct config_spec spec = {
-	    "gpiod-ctl", "fuzz", options, lines_config_key, NULL};
-	struct lines *ls;
+	    "gpiod-ctl", "fuzz", options, fuzz_key, NULL};
+	struct fuzz_ctx c;
+	size_t i;
 	int r;
 
 	if (len > 16384)
 		return 0;
-	ls = lines_new();
-	spec.extra_arg = ls;
+	c.ls = lines_new();
+	c.rs = rights_new();
+	spec.extra_arg = &c;
 	error_clear();
 	r = config_load_string(&spec, "fuzz.conf", (const char *)data, len);
 	if (r == 0)
-		r = lines_check(ls, &cfg);
+		r = lines_check(c.ls, &cfg);
+	if (r == 0)
+		r = rights_check(c.rs, c.ls);
 	if (r < 0 && error_get() == NULL)
 		abort();
-	lines_free(ls);
+	for (i = 0; r == 0 && i < lines_count(c.ls); i++) {
+		/* root may; "nobody" only where a caller.nobody says so */
+		if (rights_allow(c.rs, 0, lines_spec(lines_at(c.ls, i))->name) <
+		    0)
+			abort();
+		error_clear();
+		if (rights_allow(
+			c.rs, 65534, lines_spec(lines_at(c.ls, i))->name) < 0 &&
+		    error_get() == NULL)
+			abort();
+	}
+	rights_free(c.rs);
+	lines_free(c.ls);
 	return 0;
 }

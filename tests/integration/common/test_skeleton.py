@@ -196,6 +196,26 @@ class Skeleton(unittest.TestCase):
         self.assertIn("bad.conf:3", bad.stderr)
         self.assertIn("no-such-option", bad.stderr)
 
+    def test_shared_config_sections(self):
+        # The one shared file as installed: kaputtkvm-gadget's [gadget]
+        # with its own keys, every daemon's section (the others' keys
+        # are not ours to check), then a daemon that must still start.
+        text = ("[gadget]\nkeyboard = yes\nmouse = yes\nstorage = yes\n"
+                "serial = KVM0001\n\n"
+                "[capd]\n[hidd]\n[mediad]\n[gpiod-ctl]\n"
+                "[%s]\n" % NAME)
+        with self.daemon(config=text) as d:
+            self.assertEqual(d.json("GET", "/state")[0], 200)
+        conf = os.path.join(self.tmp, "typo.conf")
+        with open(conf, "w") as f:
+            f.write(text + "\n[gadgets]\nkeyboard = yes\n")
+        bad = subprocess.run([kvmtest.binary(NAME), "--config", conf,
+                              "--check-config"] + self.args,
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(bad.returncode, 1, bad.stderr)
+        self.assertIn("typo.conf:14:", bad.stderr)
+        self.assertIn("unknown section [gadgets]", bad.stderr)
+
     def test_help_and_version(self):
         h = subprocess.run([kvmtest.binary(NAME), "--help"],
                            capture_output=True, text=True, timeout=10)

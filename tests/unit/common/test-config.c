@@ -16,6 +16,7 @@ static long long fps = 30;
 static int drop;
 static struct config_list luns;
 static int extra_seen;
+static int once;
 
 static int
 extra_key(const char *key, const char *value, void *arg)
@@ -32,7 +33,8 @@ static const struct config_option options[] = {
     {"source", 0, CONFIG_STRING, &source, 0, 0, "DEV", "device", NULL},
     {"fps", 'f', CONFIG_INT, &fps, 1, 120, "N", "frame rate", NULL},
     {"drop-same-frames", 0, CONFIG_BOOL, &drop, 0, 0, "BOOL", "drop", NULL},
-    {"lun", 0, CONFIG_LIST, &luns, 0, 0, "DIR", "LUN", NULL}, {NULL}};
+    {"lun", 0, CONFIG_LIST, &luns, 0, 0, "DIR", "LUN", NULL},
+    {"once", 0, CONFIG_ACTION, &once, 0, 0, NULL, "an action", NULL}, {NULL}};
 static const struct config_spec spec = {
     "capd", "test", options, extra_key, NULL};
 
@@ -46,6 +48,7 @@ reset(void)
 	fps = 30;
 	drop = 0;
 	extra_seen = 0;
+	once = 0;
 }
 
 static int
@@ -107,6 +110,23 @@ test_file(void)
 	ok(load("[capdd]\nfps = 5\n") == -EINVAL &&
 		strstr(error_get(), "unknown section [capdd]"),
 	    "an unknown section is a typo, not ignored");
+
+	/* kaputtkvm-gadget documents [gadget] for the same file; its keys are
+	 * its own, so a daemon skips them as it skips another daemon's. */
+	reset();
+	ok(load("[gadget]\nkeyboard = yes\nserial = KVM0001\n[capd]\n"
+		"fps = 12\n") == 0,
+	    "kaputtkvm-gadget's [gadget] section is skipped: %s",
+	    error_get() ? error_get() : "loaded");
+	is_int(fps, 12, "the daemon's own section after [gadget] is read");
+
+	reset();
+	ok(load("[capd]\nfps = 12\n\n[gadgets]\nkeyboard = yes\n") == -EINVAL &&
+		strstr(error_get(), "test.conf:5:") &&
+		strstr(error_get(), "unknown section [gadgets]"),
+	    "a section near [gadget] is still a typo naming file and line: "
+	    "%s",
+	    error_get());
 
 	reset();
 	ok(load("fps = 5\n") == -EINVAL && strstr(error_get(), "outside"),
@@ -206,6 +226,27 @@ test_argv(void)
 	is_int(c.socket_mode, 0600, "socket mode parsed as octal");
 	is_int(c.verbose, 1, "-v set");
 	config_free(&spec, &c);
+
+	/* An action (hidd --release) runs from the command line only: a
+	 * line in the file must not turn every start into it. */
+	memset(&c, 0, sizeof(c));
+	reset();
+	{
+		char *argv[] = {
+		    "capd", "--config", "/dev/null", "--once", NULL};
+
+		r = config_load(&spec, &c, 4, argv);
+	}
+	is_int(r, 0, "an action on the command line loads");
+	is_int(once, 1, "the action is set, with no value");
+	config_free(&spec, &c);
+	reset();
+	ok(load("[capd]\nonce = yes\n") == -EINVAL &&
+		strstr(error_get(), "test.conf:2:") &&
+		strstr(error_get(), "command line"),
+	    "an action in the file is refused, naming the line: %s",
+	    error_get() ? error_get() : "loaded");
+	is_int(once, 0, "and not set");
 
 	memset(&c, 0, sizeof(c));
 	reset();
