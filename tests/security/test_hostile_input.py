@@ -17,7 +17,9 @@ parameter and path of every route of every daemon, and in hidd's WebSocket:
 Every answer from a daemon must be the documented envelope
 {"ok": false, "error": {"code", "message"}} with a 4xx status, a message
 that is valid UTF-8 and says something; every WebSocket error reply the
-same; and at the end every daemon has kept its pid and answers GET /state.
+same; and after each test every daemon has kept its pid, answers GET
+/state, and has logged no reply that could not be encoded (the fixed 500
+fallback) and no sanitizer report (run it in a -Db_sanitize build too).
 
 Raw requests go through send_raw() (through nginx) or send_to_daemon()
 (the daemon's own socket), so a file of raw request bytes -- such as the
@@ -179,7 +181,10 @@ class Envelope:
             status, _, data = send_raw(
                 "GET", "/api/%s/state" % PREFIX[daemon])
             self.assertEqual(status, 200, "%s: %r" % (daemon, data[:200]))
-            self.assertNotIn("cannot encode a reply", stack.log(daemon))
+            log = stack.log(daemon)
+            for bad in ("cannot encode a reply", "could not be encoded",
+                        "runtime error:", "Sanitizer"):
+                self.assertNotIn(bad, log, "%s's log" % daemon)
 
     def check(self, what, status, hdrs, body, statuses=None):
         self.assertTrue(400 <= status < 500 and status not in (401, 429),
