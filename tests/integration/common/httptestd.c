@@ -7,8 +7,9 @@
  * Routes exercise every way of answering: whole replies (/info, /echo, /hello,
  * /only-post, /prefix/...), a delayed reply (/slow), a streamed reply that
  * keeps its queue bounded (/stream), streamed request bodies hashed with
- * SHA-256 (/upload, /refuse), a connection take-over (/upgrade), and
- * counters (/stats).  SIGTERM frees the server and exits 0.
+ * SHA-256 (/upload, /refuse), a connection take-over (/upgrade), a
+ * reply jansson cannot encode (/unencodable: a string that is not UTF-8,
+ * made with json_string_nocheck()), and counters (/stats).  SIGTERM frees the server and exits 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -66,6 +67,15 @@ static void
 hello_cb(struct http_request *req, void *arg)
 {
 	http_reply(req, 200, "text/plain", "hello\n", 6);
+}
+
+/* GET /unencodable: a result jansson refuses to dump, which must become
+ * the fixed 500 envelope, not the end of the server. */
+static void
+unencodable_cb(struct http_request *req, void *arg)
+{
+	api_reply_ok(req,
+	    json_pack("{s:o}", "name", json_string_nocheck("\xed\xa0\x80")));
 }
 
 /* POST/PUT /echo: the body back, byte for byte. */
@@ -354,6 +364,7 @@ static const struct http_route routes[] = {
     {"/info", HTTP_GET | HTTP_POST | HTTP_PUT, info_cb, 0},
     {"/echo", HTTP_POST | HTTP_PUT, echo_cb, 0},
     {"/hello", HTTP_GET, hello_cb, 0},
+    {"/unencodable", HTTP_GET, unencodable_cb, 0},
     {"/only-post", HTTP_POST, info_cb, 0},
     {"/only-post", HTTP_DELETE, info_cb, 0},
     {"/prefix/", HTTP_GET, info_cb, 0},

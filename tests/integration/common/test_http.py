@@ -242,6 +242,19 @@ class Basics(unittest.TestCase):
         c.send(b"GET /info HTTP/1.1\r\n\r\n")
         self.assertEqual(c.reply()[0], 200)
 
+    def test_unencodable_reply_is_500_not_an_exit(self):
+        c = self.conn()
+        c.send(b"GET /unencodable HTTP/1.1\r\n\r\n")
+        st, h, b = c.reply()
+        self.assertEqual(st, 500)
+        self.assertEqual(h["content-type"], "application/json")
+        err = envelope(self, b, "internal")
+        self.assertIn("could not be encoded", err["message"])
+        self.assertIn("could not be encoded", self.d.log())
+        c = self.conn()
+        c.send(b"GET /info HTTP/1.1\r\n\r\n")
+        self.assertEqual(c.reply()[0], 200)
+
     def test_405_json_and_allow(self):
         c = self.conn()
         c.send(b"GET /only-post HTTP/1.1\r\n\r\n")
