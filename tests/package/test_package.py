@@ -169,8 +169,8 @@ class Package(unittest.TestCase):
                      "kaputtkvm-gadget.service"):
             self.assertRegex(postinst, r"deb-systemd-helper .*enable '?%s"
                              % re.escape(unit))
-            self.assertRegex(postinst, r"deb-systemd-invoke .*start .*%s"
-                             % re.escape(unit))
+            self.assertRegex(postinst, r"deb-systemd-invoke "
+                             r"(start|\$_dh_action) .*'%s'" % re.escape(unit))
         # An upgrade restarts the daemons, never the gadget or the target.
         m = re.search(r"\n\s*_dh_action=restart\n(?:.*\n){0,3}?\s*"
                       r"deb-systemd-invoke \$_dh_action (.*)", postinst)
@@ -190,8 +190,6 @@ class Package(unittest.TestCase):
         """Users before the udev rules are read again (touched, so udevd
         re-reads them), then the devices re-triggered, then the certificate
         and password (group kaputtkvm-www)."""
-        r = run(["dpkg-deb", "--fsys-tarfile", self.deb])
-        self.assertEqual(r.returncode, 0)
         with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", self.deb],
                               stdout=subprocess.PIPE) as p:
             r = subprocess.run(["tar", "-xOf", "-",
