@@ -7,6 +7,7 @@ with build/nginx/kaputtkvm.conf and the port files), with its paths moved
 to a temporary directory."""
 
 import base64
+import grp
 import http.client
 import os
 import re
@@ -160,18 +161,34 @@ class InstalledSite(Scratch):
                           r"\n\1 %s/%s;" % (self.tmp, d), main)
         main = re.sub(r"(\w+_temp_path) \S+;", r"\1 %s/tmp;" % self.tmp,
                       main)
-        # The unit runs every nginx process as kaputtkvm-www, which owns
-        # the key and password here only when that group exists.
-        main = "user root root;\n" + main
         path = os.path.join(self.tmp, "nginx.conf")
         with open(path, "w") as f:
             f.write(main)
+        # As kaputtkvm-nginx.service runs it: every nginx process, the
+        # master too, as one unprivileged user (nobody here, standing in
+        # for kaputtkvm-www), whose group may read the key and password.
+        as_user = []
+        if shutil.which("setpriv"):
+            as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                       "--clear-groups", "--"]
+            for f in ("tls/key.pem", "htpasswd", "nginx-secret.conf"):
+                os.chown(os.path.join(conf, f), 0,
+                         grp.getgrnam("nogroup").gr_gid)
+                os.chmod(os.path.join(conf, f), 0o640)
+            for d in (self.tmp, os.path.join(self.tmp, "etc"), conf,
+                      os.path.join(conf, "tls")):
+                os.chmod(d, 0o755)
+            os.makedirs(os.path.join(self.tmp, "tmp"))
+            os.chown(os.path.join(self.tmp, "tmp"), 65534, 65534)
+            open(os.path.join(self.tmp, "access_log"), "w").close()
+            os.chown(os.path.join(self.tmp, "access_log"), 65534, 65534)
+            os.chmod(self.tmp, 0o777)
         log = os.path.join(self.tmp, "error.log")
-        r = run(["nginx", "-t", "-e", log, "-c", path])
-        self.assertEqual(r.returncode, 0, r.stderr + read(log))
-        proc = subprocess.Popen(["nginx", "-e", log, "-c", path,
-                                 "-g", "daemon off;"],
-                                stderr=open(log, "a"))
+        r = run(as_user + ["nginx", "-t", "-e", "stderr", "-c", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        proc = subprocess.Popen(as_user + ["nginx", "-e", "stderr", "-c",
+                                           path, "-g", "daemon off;"],
+                                stderr=open(log, "w"))
         try:
             deadline = time.monotonic() + 10
             while True:
