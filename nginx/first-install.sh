@@ -57,6 +57,15 @@ if [ -n "$group" ] && [ -f "$dir/tls/key.pem" ] &&
 	chmod 0640 "$dir/tls/key.pem"
 fi
 
+# Installs before kaputtkvm-nginx gave these to Debian nginx's www-data.
+for f in "$dir/htpasswd" "$dir/nginx-secret.conf"; do
+	if [ -n "$group" ] && [ -f "$f" ] &&
+	    [ "$(stat -c %G "$f")" = www-data ]; then
+		chgrp "$group" "$f"
+		echo "kaputtkvm: $f now belongs to group $group (was www-data)"
+	fi
+done
+
 if [ ! -e "$dir/htpasswd" ]; then
 	umask 077
 	out=$("$sbindir/kaputtkvm-passwd" --random --no-reload \
