@@ -6,13 +6,21 @@ The .deb is built from the tree into BUILD_ROOT/package-deb (native
 architecture) unless KVM_DEB names one already built.  Nothing is installed:
 installing and booting the package is the appliance suite's job."""
 
+import base64
 import glob
+import http.client
 import os
 import re
 import shutil
+import signal
+import socket
+import ssl
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
+import urllib.parse
 
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
@@ -46,6 +54,52 @@ TEST_ONLY = re.compile(r"^(qemu|linux-image|linux-headers|linux-source|"
 
 def run(argv, **kw):
     return subprocess.run(argv, capture_output=True, text=True, **kw)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def read_unit(root, name):
+    with open(os.path.join(root, "lib", "systemd", "system", name)) as f:
+        return f.read()
+
+
+def curl(url, auth=None):
+    """Status code (and redirect target) of GET url, TLS unchecked."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    u = urllib.parse.urlsplit(url)
+    if u.scheme == "https":
+        conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=5,
+                                           context=ctx)
+    else:
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+    headers = {}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(
+            auth.encode()).decode()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            conn.request("GET", u.path + ("?" + u.query if u.query else ""),
+                         headers=headers)
+            break
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    if resp.status in (301, 302):
+        return "%d %s" % (resp.status, resp.getheader("Location"))
+    return str(resp.status)
 
 
 def package_list(name):
@@ -216,6 +270,154 @@ class Package(unittest.TestCase):
                  if l.strip() and not l.startswith("#")]
         self.assertNotIn("www-data", "\n".join(rules))
         self.assertIn("u kaputtkvm-www", "\n".join(rules))
+
+    def test_install_serve_purge(self):
+        """dpkg installs the package into a copy-on-write view of this
+        machine (overlayfs over /, chrooted; no systemd there, so nothing
+        is started): users before the certificate and password, which
+        are printed and kept root-only; KaputtKVM's nginx as installed,
+        run as kaputtkvm-www the way its unit runs it (high ports here),
+        answers 401, then 200 with the printed password, and redirects
+        to its HTTPS port; a purge leaves no file, user or unit link."""
+        if os.geteuid() != 0:
+            self.skipTest("needs root (overlayfs, chroot, dpkg)")
+        missing = [p for p in sorted(package_list("run.txt"))
+                   if run(["dpkg-query", "-W", "-f", "${db:Status-Status}",
+                           p]).stdout.find("installed") < 0]
+        if missing:
+            self.skipTest("the package's Depends are not installed here: %s"
+                          % " ".join(missing))
+        tmp = tempfile.mkdtemp(prefix="kvm-deb-root-")
+        root = os.path.join(tmp, "merged")
+        for d in ("upper", "work", "merged"):
+            os.makedirs(os.path.join(tmp, d))
+        r = run(["mount", "-t", "overlay", "overlay", "-o",
+                 "lowerdir=/,upperdir=%s/upper,workdir=%s/work" % (tmp, tmp),
+                 root])
+        if r.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.skipTest("cannot mount an overlay over /: " + r.stderr)
+        mounts = [root]
+        nginx_pid = None
+        try:
+            for argv in (["-t", "proc", "proc", root + "/proc"],
+                         ["--bind", "/dev", root + "/dev"],
+                         ["-t", "tmpfs", "tmpfs", root + "/run"]):
+                r = run(["mount"] + argv)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                mounts.append(argv[-1])
+            shutil.copy(self.deb, os.path.join(root, "root", "kvm.deb"))
+
+            def chroot(*argv, **kw):
+                return run(["chroot", root] + list(argv), **kw)
+
+            # One stream, in the order dpkg's terminal would show it.
+            r = subprocess.run(["chroot", root, "dpkg", "-i",
+                                "/root/kvm.deb"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            out = r.stdout
+            print(out)
+            self.assertEqual(r.returncode, 0, out)
+            m = re.search(r"KaputtKVM password: ([A-Za-z0-9]{20})\n", out)
+            self.assertIsNotNone(m, "no password printed")
+            password = m.group(1)
+            self.assertLess(out.index("Creating user 'kaputtkvm-www'"),
+                            out.index("made a self-signed certificate"))
+            self.assertIn("SHA-256 fingerprint", out)
+            etc = os.path.join(root, "etc", "kaputtkvm")
+            # The chroot's groups, not this machine's.
+            groups = {l.split(":")[0]: l.rstrip("\n").split(":")
+                      for l in open(os.path.join(root, "etc", "group"))}
+            gid = int(groups["kaputtkvm-www"][2])
+            self.assertEqual(groups["kaputtkvm"][3], "kaputtkvm-www")
+            self.assertEqual(groups["kaputtkvm-gpio"][3], "kaputtkvm-www")
+            for f, mode, g in (("initial-password", 0o600, 0),
+                               ("tls/key.pem", 0o640, gid),
+                               ("htpasswd", 0o640, gid),
+                               ("nginx-secret.conf", 0o640, gid)):
+                st = os.stat(os.path.join(etc, f))
+                self.assertEqual((st.st_mode & 0o777, st.st_uid, st.st_gid),
+                                 (mode, 0, g), f)
+            with open(os.path.join(etc, "initial-password")) as f:
+                self.assertIn("KaputtKVM password: " + password, f.read())
+
+            http_port, https_port = free_port(), free_port()
+            for name, old, new in (("listen-http.conf", "80", http_port),
+                                   ("listen-https.conf", "443", https_port)):
+                path = os.path.join(etc, name)
+                with open(path) as f:
+                    text = f.read()
+                text = re.sub(r"(?m)^listen \[::\]:.*\n", "", text)
+                text = text.replace("listen %s " % old,
+                                    "listen 127.0.0.1:%d " % new)
+                text = text.replace('set $kvm_https_port "";',
+                                    'set $kvm_https_port ":%d";' % https_port)
+                with open(path, "w") as f:
+                    f.write(text)
+            # What RuntimeDirectory=, LogsDirectory=, CacheDirectory= make.
+            for d in ("/run/kaputtkvm-nginx", "/var/log/kaputtkvm-nginx",
+                      "/var/cache/kaputtkvm-nginx"):
+                r = chroot("install", "-d", "-o", "kaputtkvm-www", "-g",
+                           "kaputtkvm-www", "-m", "0750", d)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            unit = read_unit(root, "kaputtkvm-nginx.service")
+            start = re.search(r"\nExecStart=(.*)\n", unit).group(1).split()
+            # The daemon keeps stderr (its error log): a file, not a pipe
+            # this test would wait on.
+            log = os.path.join(tmp, "nginx.log")
+            with open(log, "w") as f:
+                rc = subprocess.run(
+                    ["chroot", root, "setpriv", "--reuid=kaputtkvm-www",
+                     "--regid=kaputtkvm-www", "--init-groups", "--"] + start,
+                    stdin=subprocess.DEVNULL, stdout=f, stderr=f,
+                    timeout=30).returncode
+            with open(log) as f:
+                self.assertEqual(rc, 0, f.read())
+            with open(os.path.join(root, "run", "kaputtkvm-nginx",
+                                   "nginx.pid")) as f:
+                nginx_pid = int(f.read())
+            with open("/proc/%d/status" % nginx_pid) as f:
+                uid = re.search(r"\nUid:\s+(\d+)", f.read()).group(1)
+            users = {l.split(":")[0]: l.split(":")
+                     for l in open(os.path.join(root, "etc", "passwd"))}
+            self.assertEqual(uid, users["kaputtkvm-www"][2],
+                             "nginx's master is not kaputtkvm-www")
+            self.assertEqual(curl("https://127.0.0.1:%d/" % https_port), "401")
+            self.assertEqual(curl("https://127.0.0.1:%d/" % https_port,
+                                  "admin:" + password), "200")
+            self.assertEqual(curl("http://127.0.0.1:%d/x?y=1" % http_port),
+                             "301 https://127.0.0.1:%d/x?y=1" % https_port)
+            os.kill(nginx_pid, signal.SIGQUIT)
+            deadline = time.monotonic() + 10
+            while os.path.exists("/proc/%d/status" % nginx_pid):
+                with open("/proc/%d/status" % nginx_pid) as f:
+                    if re.search(r"\nState:\s+Z", f.read()):
+                        break
+                self.assertLess(time.monotonic(), deadline, "nginx stays")
+                time.sleep(0.1)
+            nginx_pid = None
+
+            r = chroot("dpkg", "--purge", "kaputtkvm")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            for path in ("etc/kaputtkvm", "var/lib/kaputtkvm",
+                         "var/log/kaputtkvm-nginx", "var/cache/kaputtkvm-nginx",
+                         "etc/systemd/system/kaputtkvm.target.wants",
+                         "etc/systemd/system/multi-user.target.wants/"
+                         "kaputtkvm.target", "usr/sbin/kaputtkvm-setup"):
+                self.assertFalse(os.path.lexists(os.path.join(root, path)),
+                                 path)
+            for f in ("passwd", "group", "shadow", "gshadow"):
+                with open(os.path.join(root, "etc", f)) as fh:
+                    self.assertNotIn("kaputtkvm", fh.read(), f)
+        finally:
+            if nginx_pid:
+                try:
+                    os.kill(nginx_pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for m in reversed(mounts):
+                run(["umount", "-l", m])
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_lintian(self):
         if shutil.which("lintian") is None:
