@@ -155,6 +155,11 @@ class FrontDoor:
     HTTPS, HTTP = 8443, 8080
     IPV6 = True
 
+    def https_port_line(self):
+        """listen-http.conf's set line for the port the redirect names."""
+        port = "" if self.redirect_port == 443 else ":%d" % self.redirect_port
+        return 'set $kvm_https_port "%s";' % port
+
     def __init__(self, https_port_in_redirect=None, dual_stack=False):
         self.dual_stack = dual_stack
         self.tmp = tempfile.mkdtemp(prefix="kvm-door-")
@@ -195,8 +200,10 @@ class FrontDoor:
             "KEY": self.path("tls", "key.pem"),
             "HTPASSWD": self.path("htpasswd"),
             "SECRET_CONF": self.path("secret.conf"),
-            "HTTP_LISTEN": str(self.HTTP),
-            "HTTPS_PORT": str(self.redirect_port),
+            # What listen-http.conf holds: the listen lines and the HTTPS
+            # port the redirect names ("" for 443).
+            "HTTP_LISTEN": "listen %d;\n\tlisten [::]:%d;\n\t%s"
+                           % (self.HTTP, self.HTTP, self.https_port_line()),
             "HTTPS_LISTEN": "listen 127.0.0.1:%d ssl;\n\tlisten [::]:%d ssl;"
                             % (self.HTTPS, self.HTTPS),
         }
@@ -206,9 +213,9 @@ class FrontDoor:
                 % self.HTTPS
         if not self.IPV6:
             # This machine's own network: loopback only.
-            values["HTTP_LISTEN"] = "127.0.0.1:%d" % self.HTTP
+            values["HTTP_LISTEN"] = "listen 127.0.0.1:%d;\n\t%s" \
+                % (self.HTTP, self.https_port_line())
             values["HTTPS_LISTEN"] = "listen 127.0.0.1:%d ssl;" % self.HTTPS
-            site = re.sub(r"\n\s*listen \[::\]:@HTTP_LISTEN@[^\n]*", "", site)
         for k, v in values.items():
             site = site.replace("@%s@" % k, v)
         left = re.findall(r"@[A-Z_]+@", site)
