@@ -862,7 +862,7 @@ http_conn_next(struct http_conn *c)
 	c->state = CS_LINGER;
 	http_conn_watermark(c, 0);
 	bufferevent_enable(c->bev, EV_READ);
-	if (tv.tv_sec > c->srv->cfg.timeout_sec)
+	if ((long long)tv.tv_sec > (long long)c->srv->cfg.timeout_sec)
 		tv.tv_sec = c->srv->cfg.timeout_sec;
 	evtimer_add(c->timer, &tv);
 	http_conn_linger(c);
