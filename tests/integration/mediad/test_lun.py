@@ -124,6 +124,67 @@ class Lun(unittest.TestCase):
         finally:
             ino.close()
 
+    def kernel_reports(self, path):
+        """What the kernel's `file` says after mediad restarted under
+        systemd's ProtectSystem=strict + StateDirectory=: the file was
+        opened through the old instance's private bind mount, and the
+        path is printed relative to it."""
+        with open(os.path.join(self.d.lun, "file"), "w") as f:
+            f.write(path + "\n")
+
+    def test_restart_in_a_private_namespace(self):
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        self.assertEqual(self.d.stop(), 0)
+        for seen in ("/a.iso", "/images/a.iso"):
+            self.kernel_reports(seen)
+            d = self.restart_stopped()
+            ino = Inotify(d.lun)
+            try:
+                d.start()
+                lun = d.ok("GET", "/state")["luns"][0]
+                self.assertEqual((lun["image"], lun["mounted"],
+                                  lun["problem"]), ("a.iso", True, None),
+                                 "the LUN holds a.iso, seen as %s" % seen)
+                self.assertEqual(ino.names(), [],
+                                 "mediad mounted again what the LUN holds "
+                                 "(a target that locked its tray refuses)")
+                # what is mounted cannot be deleted
+                kvmtest.assert_error(self, d.json(
+                    "DELETE", "/images/a.iso"), 409)
+                self.assertEqual(d.stop(), 0)
+            finally:
+                ino.close()
+
+    def restart_stopped(self):
+        self.d = Mediad(tmpdir=self.d.tmp, fresh_lun=False)
+        self.d.own_tmp = True
+        return self.d
+
+    def test_private_namespace_other_file(self):
+        """A differently rooted path counts only for the very file mediad
+        mounted: not for an image replaced under the same name, nor for a
+        path that is not a tail of the store's."""
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        self.assertEqual(self.d.stop(), 0)
+        self.kernel_reports("/elsewhere/a.iso")
+        d = self.restart_stopped()
+        d.start()
+        self.assertEqual(self.attrs()["file"], self.path["a.iso"],
+                         "not the store's file: mounted again")
+        self.assertEqual(d.stop(), 0)
+        d = self.restart_stopped()
+        # a.iso replaced by another file of the same name
+        # (written beside it first: a new inode, never the old one reused)
+        with open(self.path["a.iso"] + ".new", "wb") as f:
+            f.write(b"y" * CD_MIN)
+        os.rename(self.path["a.iso"] + ".new", self.path["a.iso"])
+        self.kernel_reports("/a.iso")
+        d.start()
+        lun = d.ok("GET", "/state")["luns"][0]
+        self.assertEqual(self.attrs()["file"], self.path["a.iso"],
+                         "another file now: mounted again")
+        self.assertEqual((lun["image"], lun["problem"]), ("a.iso", None))
+
     def test_vanished_image(self):
         self.d.ok("POST", "/mount", {"image": "a.iso"})
         d = self.restart(fresh_lun=True)
