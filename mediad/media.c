@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
 #include "lun.h"
 #include "media.h"
 #include "name.h"
@@ -324,6 +325,40 @@ media_open(const struct media_config *cfg, struct media **ret_media)
 fail:
 	media_close(m);
 	return r;
+}
+
+/*
+ * The gadget was rebuilt underneath us (kaputtkvm-gadget teardown + setup):
+ * a LUN directory replaced by a new, empty one.  Hold the new one and put
+ * back what mediad had mounted there, as at a start.
+ */
+void
+media_poll(struct media *m)
+{
+	struct media_lun *ml;
+	char *image;
+	size_t i;
+
+	for (i = 0; i < m->nluns; i++) {
+		ml = &m->luns[i];
+		if (lun_reresolve(ml->lun) != 1)
+			continue;
+		if (ml->image == NULL) {
+			log_info("LUN %s was made again (gadget rebuilt)",
+			    lun_name(ml->lun));
+			continue;
+		}
+		log_info("LUN %s was made again (gadget rebuilt): mounting "
+			 "'%s' again",
+		    lun_name(ml->lun), ml->image);
+		image = xstrdup(ml->image);
+		media_setstr(&ml->problem, NULL);
+		media_restore_lun(m, ml, image, ml->cdrom, ml->ro);
+		if (ml->problem != NULL)
+			log_warnx("LUN %s: %s", lun_name(ml->lun), ml->problem);
+		free(image);
+	}
+	error_clear();
 }
 
 /* Close; the gadget keeps its media. */

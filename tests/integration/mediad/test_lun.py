@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 import kvmtest
@@ -184,6 +185,31 @@ class Lun(unittest.TestCase):
         self.assertEqual(self.attrs()["file"], self.path["a.iso"],
                          "another file now: mounted again")
         self.assertEqual((lun["image"], lun["problem"]), ("a.iso", None))
+
+    def test_gadget_rebuilt(self):
+        """kaputtkvm-gadget teardown + setup under a running mediad: the
+        LUN directory it holds is removed and a new, empty one made at the
+        same path (here: the stand-in directory).  mediad follows it and
+        mounts what it had mounted, without a restart."""
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        import shutil
+        shutil.rmtree(self.d.lun)
+        time.sleep(1.5)     # a teardown takes a moment
+        os.makedirs(self.d.lun)
+        self.d.reset_lun()
+        deadline = time.monotonic() + 5
+        while (self.attrs()["file"] != self.path["a.iso"] and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertEqual(self.attrs(), {"file": self.path["a.iso"],
+                                        "cdrom": "1", "ro": "1"},
+                         "the rebuilt LUN did not get its medium back")
+        lun = self.d.ok("GET", "/state")["luns"][0]
+        self.assertEqual((lun["image"], lun["mounted"], lun["problem"]),
+                         ("a.iso", True, None))
+        # and it is the new LUN mediad drives now
+        self.d.ok("POST", "/eject", {})
+        self.assertEqual(self.attrs()["file"], "")
 
     def test_vanished_image(self):
         self.d.ok("POST", "/mount", {"image": "a.iso"})
