@@ -39,7 +39,10 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#define DAEMON_DRAIN_SEC 5
+/* Long enough for gpiod-ctl's default ATX hold (hold-ms 5500, the forced
+ * power-off) to finish rather than be cut into a short press; well within
+ * the units' TimeoutStopSec=. */
+#define DAEMON_DRAIN_SEC 6
 
 struct daemon_stop_cb {
 	void (*cb)(void *);
