@@ -1111,6 +1111,20 @@ http_conn_end_stream(struct http_conn *c)
 	http_reply_end(req);
 }
 
+/* 1 when a keep-alive connection has no next request started: nothing in
+ * our buffer, nothing in the kernel's (one the peer sent just now is
+ * served, not reset). */
+static int
+http_conn_idle(struct http_conn *c)
+{
+	char byte;
+
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		return 0;
+	return recv(bufferevent_getfd(c->bev), &byte, 1,
+		   MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
 /*
  * Stops accepting and lets what was accepted finish: the listening sockets
  * stay open (under systemd they are systemd's, and new connections wait in
@@ -1138,8 +1152,7 @@ http_server_drain(
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		c->busy++;
-		if (c->state == CS_HEAD && c->served > 0 &&
-		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+		if (c->state == CS_HEAD && c->served > 0 && http_conn_idle(c))
 			http_conn_abort(c);
 		else if (c->state == CS_FLUSH)
 			c->close = 1;

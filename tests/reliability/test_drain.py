@@ -301,6 +301,49 @@ class Drain(unittest.TestCase):
             whole += 1
         self.assertGreaterEqual(whole, 2)
 
+    def test_keep_alive(self):
+        """An idle keep-alive connection does not hold the stop up (it is
+        closed: its next request goes to the successor); one accepted whose
+        request comes late is still answered, with Connection: close."""
+        h = self.begin("gpiod-ctl")
+        idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        idle.settimeout(10)
+        idle.connect(h.sock_path)
+        idle.sendall(b"GET /state HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += idle.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertNotIn(b"connection: close", head.lower())
+        length = [int(l.split(b":", 1)[1]) for l in head.split(b"\r\n")
+                  if l.lower().startswith(b"content-length:")][0]
+        while len(body) < length:
+            body += idle.recv(65536)
+        late = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        late.settimeout(10)
+        late.connect(h.sock_path)
+        time.sleep(0.2)         # accepted, no request yet
+        t0 = time.monotonic()
+        h.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        late.sendall(b"GET /state HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = b""
+        while True:
+            chunk = late.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+        late.close()    # as a client does after Connection: close
+        rc = h.proc.wait(15)
+        took = time.monotonic() - t0
+        self.assertEqual(rc, 0, h.log())
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200 "), reply[:100])
+        self.assertIn(b"connection: close", reply.lower())
+        self.assertLess(took, 2.0, "an idle keep-alive held the stop up")
+        self.assertEqual(idle.recv(65536), b"",
+                         "the idle connection was not closed")
+        idle.close()
+
     def upload(self, h, name, size, seconds, result):
         """PUT an image in ~64 KiB pieces spread over seconds."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
