@@ -2,7 +2,13 @@
  * daemon.c -- what every daemon's main() does the same way: listen (or take
  * systemd's sockets), serve HTTP, stop on SIGTERM/SIGINT, talk to systemd.
  *
- * Signals are libevent events, so nothing runs in signal context.  Under
+ * Signals are libevent events, so nothing runs in signal context.  The first
+ * SIGTERM/SIGINT stops accepting at once and lets the connections already
+ * accepted finish (at most DAEMON_DRAIN_SEC): under systemd the listening
+ * socket stays open in systemd, so a connection that arrives meanwhile waits
+ * in its queue for our successor instead of being refused or reset.  A
+ * second signal, or the deadline, stops at once; whatever is still open is
+ * then aborted (an upload's partial file removed).  Under
  * systemd with WatchdogSec= a timer on the loop pings the watchdog at half
  * the interval: a loop that hangs stops pinging and systemd restarts us.
  */
@@ -33,6 +39,11 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+/* Long enough for gpiod-ctl's default ATX hold (hold-ms 5500, the forced
+ * power-off) to finish rather than be cut into a short press; well within
+ * the units' TimeoutStopSec=. */
+#define DAEMON_DRAIN_SEC 6
+
 struct daemon_stop_cb {
 	void (*cb)(void *);
 	void *arg;
@@ -42,7 +53,7 @@ struct daemon {
 	const char *name;
 	struct event_base *base;
 	struct http_server *http;
-	struct event *sigterm, *sigint, *watchdog;
+	struct event *sigterm, *sigint, *watchdog, *deadline;
 	char *socket_path; /* ours to unlink, or NULL */
 	dev_t socket_dev;
 	ino_t socket_ino;
@@ -85,14 +96,51 @@ daemon_notify(const char *state)
 #endif
 }
 
-/* SIGTERM or SIGINT: leave the loop; the daemon's main() cleans up. */
+/* The last accepted connection is done: leave the loop. */
+static void
+daemon_drained_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
+/* The drain took too long: leave the loop, aborting what is left. */
+static void
+daemon_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	log_warnx("%u connection%s still open after %d s, closing them",
+	    http_server_connections(d->http),
+	    http_server_connections(d->http) == 1 ? "" : "s", DAEMON_DRAIN_SEC);
+	event_base_loopexit(d->base, NULL);
+}
+
+/* SIGTERM or SIGINT: drain, then leave the loop; the daemon's main()
+ * cleans up.  A second one leaves at once. */
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct timeval tv = {DAEMON_DRAIN_SEC, 0};
 
-	log_info("%s received, stopping", strsignal((int)sig));
-	daemon_stop(d);
+	if (d->stopping) {
+		log_info(
+		    "%s received again, stopping now", strsignal((int)sig));
+		daemon_stop(d);
+		return;
+	}
+	log_info("%s received, finishing %u connection%s and stopping",
+	    strsignal((int)sig), http_server_connections(d->http),
+	    http_server_connections(d->http) == 1 ? "" : "s");
+	d->stopping = 1;
+	daemon_notify("STOPPING=1");
+	if (d->deadline == NULL &&
+	    (d->deadline = evtimer_new(d->base, daemon_deadline_cb, d)) == NULL)
+		fatalx("out of memory");
+	evtimer_add(d->deadline, &tv);
+	http_server_drain(d->http, daemon_drained_cb, d);
 }
 
 /* Pings systemd's watchdog from the loop itself. */
@@ -284,6 +332,8 @@ daemon_free(struct daemon *d)
 		event_free(d->sigint);
 	if (d->watchdog != NULL)
 		event_free(d->watchdog);
+	if (d->deadline != NULL)
+		event_free(d->deadline);
 	event_base_free(d->base);
 	free(d);
 }

@@ -71,6 +71,10 @@ struct http_server {
 	size_t nlisteners;
 	struct event *resume; /* after accept failed */
 	TAILQ_HEAD(, http_conn) conns;
+	int draining;	       /* http_server_drain() ran */
+	struct event *drained; /* the last connection closed */
+	void (*on_drained)(void *);
+	void *drained_arg;
 	unsigned int nconns;
 	uint64_t nrequests;
 	unsigned long next_id;
@@ -89,6 +93,7 @@ struct http_conn {
 	int close;	/* after this reply */
 	int busy;	/* inside user callbacks */
 	int dead;
+	unsigned long served; /* request heads dispatched */
 	char peer[24];
 };
 
@@ -243,7 +248,8 @@ http_conn_detach(struct http_conn *c, int keep_bev)
 	c->timer = c->work = NULL;
 	if (c->srv != NULL) {
 		TAILQ_REMOVE(&c->srv->conns, c, entry);
-		c->srv->nconns--;
+		if (--c->srv->nconns == 0 && c->srv->draining)
+			event_active(c->srv->drained, EV_TIMEOUT, 0);
 		c->srv = NULL;
 	}
 }
@@ -315,6 +321,8 @@ http_write_head(struct http_conn *c, struct http_request *req, int status,
 
 	if (req != NULL && !req->body_done)
 		c->close = 1; /* the rest of the body is not read */
+	if (c->srv != NULL && c->srv->draining)
+		c->close = 1; /* the successor takes the next request */
 	evbuffer_add_printf(
 	    out, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
 	if (content_type != NULL)
@@ -496,6 +504,7 @@ http_conn_dispatch(struct http_conn *c, struct http_request *req)
 	char allow_s[64], why[128];
 
 	c->req = req;
+	c->served++;
 	c->close = !req->head.keep_alive;
 	req->method = req->head.method_bit;
 	if (req->head.chunked) {
@@ -1067,6 +1076,8 @@ http_resume_cb(evutil_socket_t fd, short what, void *arg)
 	struct http_server *srv = arg;
 	size_t i;
 
+	if (srv->draining)
+		return;
 	for (i = 0; i < srv->nlisteners; i++)
 		evconnlistener_enable(srv->listeners[i]);
 }
@@ -1083,6 +1094,90 @@ http_accept_error_cb(struct evconnlistener *l, void *arg)
 	for (i = 0; i < srv->nlisteners; i++)
 		evconnlistener_disable(srv->listeners[i]);
 	evtimer_add(srv->resume, &tv);
+}
+
+/* libevent: the last connection of a draining server closed. */
+static void
+http_drained_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *srv = arg;
+
+	if (srv->on_drained != NULL)
+		srv->on_drained(srv->drained_arg);
+}
+
+/* A stream without a length (MJPEG) never ends by itself: its handler
+ * forgets it (on_close), what is queued (whole parts) still goes out, and
+ * the close ends the body. */
+static void
+http_conn_end_stream(struct http_conn *c)
+{
+	struct http_request *req = c->req;
+	void (*on_close)(struct http_request *, void *) = req->on_close;
+
+	req->on_close = NULL;
+	req->on_drain = NULL;
+	if (on_close != NULL) {
+		req->closing = 1;
+		on_close(req, req->reply_arg);
+		req->closing = 0;
+	}
+	http_reply_end(req);
+}
+
+/* 1 when a keep-alive connection has no next request started: nothing in
+ * our buffer, nothing in the kernel's (one the peer sent just now is
+ * served, not reset). */
+static int
+http_conn_idle(struct http_conn *c)
+{
+	char byte;
+
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		return 0;
+	return recv(bufferevent_getfd(c->bev), &byte, 1,
+		   MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+/*
+ * Stops accepting and lets what was accepted finish: the listening sockets
+ * stay open (under systemd they are systemd's, and new connections wait in
+ * their queue for the successor).  Every reply from now on closes its
+ * connection; an idle keep-alive connection closes now, one accepted that
+ * has not sent its first request yet is still served; a stream without a
+ * length ends after the parts already queued.  on_drained runs (from the
+ * loop) once no connection is left.
+ */
+void
+http_server_drain(
+    struct http_server *srv, void (*on_drained)(void *), void *arg)
+{
+	struct http_conn *c, *next;
+	size_t i;
+
+	if (srv->draining)
+		return;
+	srv->draining = 1;
+	srv->on_drained = on_drained;
+	srv->drained_arg = arg;
+	evtimer_del(srv->resume);
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_disable(srv->listeners[i]);
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		c->busy++;
+		if (c->state == CS_HEAD && c->served > 0 && http_conn_idle(c))
+			http_conn_abort(c);
+		else if (c->state == CS_FLUSH)
+			c->close = 1;
+		else if (c->req != NULL && c->req->reply == RS_STREAM &&
+		    c->req->reply_left < 0)
+			http_conn_end_stream(c);
+		c->busy--;
+		http_conn_free_maybe(c);
+	}
+	if (srv->nconns == 0)
+		event_active(srv->drained, EV_TIMEOUT, 0);
 }
 
 /* A server with its limits filled in; listeners come later. */
@@ -1107,7 +1202,8 @@ http_server_new(struct event_base *base, const struct http_server_config *cfg,
 	srv->routes = routes;
 	srv->arg = arg;
 	TAILQ_INIT(&srv->conns);
-	if ((srv->resume = evtimer_new(base, http_resume_cb, srv)) == NULL)
+	if ((srv->resume = evtimer_new(base, http_resume_cb, srv)) == NULL ||
+	    (srv->drained = evtimer_new(base, http_drained_cb, srv)) == NULL)
 		fatalx("out of memory");
 	return srv;
 }
@@ -1131,6 +1227,7 @@ http_server_free(struct http_server *srv)
 		http_conn_free_maybe(c);
 	}
 	event_free(srv->resume);
+	event_free(srv->drained);
 	free(srv);
 }
 

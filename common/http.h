@@ -78,6 +78,12 @@ struct http_server *http_server_new(struct event_base *,
  * pending: end streams (http_reply_end) before freeing what those callbacks
  * use, or keep it until after this.  NULL is fine. */
 void http_server_free(struct http_server *);
+/* Stop accepting (the sockets stay open: under systemd new connections
+ * wait for the successor) and finish what was accepted; every reply closes
+ * its connection, streams without a length end.  on_drained(arg) runs from
+ * the loop once no connection is left. */
+void http_server_drain(
+    struct http_server *, void (*on_drained)(void *), void *arg);
 /* Accept connections on a listening socket; the server owns fd from here. */
 int http_server_add_listener(struct http_server *, int fd);
 /* Counters for /metrics. */

@@ -1,5 +1,12 @@
 /*
  * gadget.c -- the USB gadget backend (see gadget.h).
+ *
+ * A gadget rebuilt underneath us (kaputtkvm-gadget teardown + setup)
+ * removes the /dev/hidgN we hold and creates new ones; the old descriptors
+ * answer ESHUTDOWN for ever.  So each device remembers the node it opened
+ * (device and inode), and the once-a-second timer -- and a write that fails
+ * with ESHUTDOWN or ENODEV -- stat()s the path (devtmpfs: never blocks) and
+ * reopens when the node is another one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +38,8 @@ struct gadget_dev {
 	char *path; /* NULL: not configured */
 	int fd;
 	int is_chr;
+	dev_t node_dev; /* the node opened, to see it replaced */
+	ino_t node_ino;
 	size_t len; /* report length */
 	uint8_t queue[GADGET_QUEUE][8];
 	unsigned int qn;
@@ -61,6 +70,7 @@ struct gadget {
 };
 
 static void gadget_leds_cb(evutil_socket_t, short, void *);
+static void gadget_leds_watch(struct gadget *);
 static void gadget_write_cb(evutil_socket_t, short, void *);
 
 /* Tells the core when online or LEDs changed. */
@@ -100,6 +110,10 @@ gadget_dev_open(struct gadget_dev *d)
 		return;
 	}
 	d->err = 0;
+	if (fstat(d->fd, &st) == 0) {
+		d->node_dev = st.st_dev;
+		d->node_ino = st.st_ino;
+	}
 	log_once_reset(&d->lo);
 	log_info("%s: opened %s", d->what, d->path);
 	d->ev_write =
@@ -125,6 +139,34 @@ gadget_dev_close(struct gadget_dev *d)
 	d->fd = -1;
 	d->qn = 0;
 	d->stalled = 0;
+}
+
+/* 1 when the path no longer names the node we hold open (the gadget was
+ * rebuilt: removed, or removed and made again). */
+static int
+gadget_dev_replaced(const struct gadget_dev *d)
+{
+	struct stat st;
+
+	if (d->fd < 0)
+		return 0;
+	if (stat(d->path, &st) == -1)
+		return errno == ENOENT;
+	return st.st_dev != d->node_dev || st.st_ino != d->node_ino;
+}
+
+/* Closes a device whose node was replaced; the caller or the timer opens
+ * the new one.  1 when it did. */
+static int
+gadget_dev_check(struct gadget_dev *d)
+{
+	if (!gadget_dev_replaced(d))
+		return 0;
+	log_info("%s: %s was replaced (the gadget was rebuilt): reopening",
+	    d->what, d->path);
+	d->dropped += d->qn;
+	gadget_dev_close(d);
+	return 1;
 }
 
 /* Logs a written report in readable form (--log-reports). */
@@ -159,6 +201,8 @@ gadget_dev_write_now(struct gadget_dev *d, const uint8_t *r)
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return -EAGAIN;
 	d->err = errno;
+	if ((errno == ESHUTDOWN || errno == ENODEV) && gadget_dev_check(d))
+		return -ESTALE;
 	if (errno == ESHUTDOWN) {
 		d->g->shutdown = 1;
 		return -ENODEV;
@@ -272,6 +316,14 @@ gadget_send(struct gadget *g, int which, const uint8_t *r)
 		return 0;
 	}
 	res = gadget_dev_write_now(d, r);
+	if (res == -ESTALE) {
+		/* the node was replaced: once more on the new one */
+		gadget_dev_open(d);
+		gadget_leds_watch(g);
+		res = d->fd >= 0 ? gadget_dev_write_now(d, r) : -ENODEV;
+		if (res == -ESTALE)
+			res = -ENODEV;
+	}
 	if (res == -EAGAIN) {
 		gadget_enqueue(d, r);
 		gadget_wait(d);
@@ -600,8 +652,10 @@ gadget_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct gadget *g = arg;
 	int i;
 
-	for (i = 0; i < DEV_N; i++)
+	for (i = 0; i < DEV_N; i++) {
+		gadget_dev_check(&g->dev[i]);
 		gadget_dev_open(&g->dev[i]);
+	}
 	if (g->dev[DEV_KBD].fd >= 0 || g->leds_path != NULL)
 		gadget_leds_watch(g);
 	gadget_read_udc(g);

@@ -8,6 +8,7 @@
  * held again the report lists exactly those, in their press order.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -119,17 +120,22 @@ report_rel_encode(
 	out[3] = (uint8_t)(int8_t)report_clamp8(wheel);
 }
 
-/* Appends a key's name (or its usage in hex) to buf at *off. */
-static void
-report_append(
-    char *buf, size_t len, size_t *off, const char *fmt, const char *s, int v)
+/*
+ * Appends to buf at *off, never past len.  One printf-style helper for
+ * strings and numbers alike: a helper taking "either a string or an int"
+ * leaves GCC at -O3 a path with a null "%s" argument to warn about.
+ */
+static void __attribute__((format(printf, 4, 5)))
+report_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
 {
+	va_list ap;
 	int n;
 
 	if (*off >= len)
 		return;
-	n = s != NULL ? snprintf(buf + *off, len - *off, fmt, s)
-		      : snprintf(buf + *off, len - *off, fmt, v);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
 	if (n > 0)
 		*off += (size_t)n;
 }
@@ -146,47 +152,44 @@ report_format(
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-	report_append(buf, len, &off, "%s", what, 0);
+	report_append(buf, len, &off, "%s", what);
 	for (i = 0; i < n; i++)
-		report_append(buf, len, &off, " %02x", NULL, r[i]);
+		report_append(buf, len, &off, " %02x", r[i]);
 	if (strcmp(what, "keyboard") == 0 && n == REPORT_KBD_LEN) {
-		report_append(buf, len, &off, "%s", " (", 0);
+		report_append(buf, len, &off, "%s", " (");
 		for (i = 0; i < 8; i++) {
 			if (!(r[0] & (1u << i)))
 				continue;
 			e = keymap_by_usage(KEYMAP_USAGE_MOD_FIRST + i);
-			report_append(buf, len, &off, "%s", sep, 0);
-			report_append(buf, len, &off, "%s", e->code, 0);
+			report_append(buf, len, &off, "%s", sep);
+			report_append(buf, len, &off, "%s", e->code);
 			sep = "+";
 		}
 		for (i = 2; i < n; i++) {
 			if (r[i] == 0)
 				continue;
-			report_append(buf, len, &off, "%s", sep, 0);
+			report_append(buf, len, &off, "%s", sep);
 			sep = "+";
 			if (r[i] == REPORT_ROLLOVER)
-				report_append(
-				    buf, len, &off, "%s", "Rollover", 0);
+				report_append(buf, len, &off, "%s", "Rollover");
 			else if ((e = keymap_by_usage(r[i])) != NULL)
-				report_append(buf, len, &off, "%s", e->code, 0);
+				report_append(buf, len, &off, "%s", e->code);
 			else
-				report_append(
-				    buf, len, &off, "0x%02x", NULL, r[i]);
+				report_append(buf, len, &off, "0x%02x", r[i]);
 		}
 		report_append(
-		    buf, len, &off, "%s", *sep == '\0' ? "none)" : ")", 0);
+		    buf, len, &off, "%s", *sep == '\0' ? "none)" : ")");
 	} else if (strcmp(what, "mouse-abs") == 0 && n == REPORT_ABS_LEN) {
-		report_append(buf, len, &off, " (buttons=%u", NULL, r[0]);
-		report_append(buf, len, &off, " x=%u", NULL, r[1] | r[2] << 8);
-		report_append(buf, len, &off, " y=%u", NULL, r[3] | r[4] << 8);
-		report_append(buf, len, &off, " wheel=%d", NULL, (int8_t)r[5]);
-		report_append(
-		    buf, len, &off, " hwheel=%d)", NULL, (int8_t)r[6]);
+		report_append(buf, len, &off, " (buttons=%u", r[0]);
+		report_append(buf, len, &off, " x=%u", r[1] | r[2] << 8);
+		report_append(buf, len, &off, " y=%u", r[3] | r[4] << 8);
+		report_append(buf, len, &off, " wheel=%d", (int8_t)r[5]);
+		report_append(buf, len, &off, " hwheel=%d)", (int8_t)r[6]);
 	} else if (strcmp(what, "mouse-rel") == 0 && n == REPORT_REL_LEN) {
-		report_append(buf, len, &off, " (buttons=%u", NULL, r[0]);
-		report_append(buf, len, &off, " dx=%d", NULL, (int8_t)r[1]);
-		report_append(buf, len, &off, " dy=%d", NULL, (int8_t)r[2]);
-		report_append(buf, len, &off, " wheel=%d)", NULL, (int8_t)r[3]);
+		report_append(buf, len, &off, " (buttons=%u", r[0]);
+		report_append(buf, len, &off, " dx=%d", (int8_t)r[1]);
+		report_append(buf, len, &off, " dy=%d", (int8_t)r[2]);
+		report_append(buf, len, &off, " wheel=%d)", (int8_t)r[3]);
 	}
 }
 

@@ -7,7 +7,10 @@
  * medium is present; `forced_eject` (Linux 6.1+) removes it regardless.
  * Attribute files are opened O_NONBLOCK | O_NOFOLLOW relative to the LUN
  * directory: a FIFO stand-in without a reader fails instead of blocking the
- * loop, and a symlink is never followed.
+ * loop, and a symlink is never followed.  A gadget rebuilt underneath us
+ * (kaputtkvm-gadget teardown + setup) removes the directory we hold and
+ * makes a new one at the same path: lun_reresolve() notices (device and
+ * inode) and opens the new one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +33,8 @@ struct lun {
 	void *arg;
 	char *name;
 	int dirfd; /* directory backend, else -1 */
+	dev_t dir_dev;
+	ino_t dir_ino;
 	int configfs;
 	int locked; /* -1 unknown */
 };
@@ -113,41 +118,82 @@ lun_new(const struct lun_ops *ops, void *arg, const char *name)
 	return lun;
 }
 
+/* Open the LUN directory at lun->name into lun->dirfd; it must hold
+ * `file`, `ro` and `cdrom`. */
+static int
+lun_dir_open(struct lun *lun)
+{
+	static const char *const need[] = {"file", "ro", "cdrom"};
+	struct statfs sfs;
+	struct stat st;
+	size_t i;
+
+	if ((lun->dirfd =
+		    open(lun->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return error_set(-errno, "cannot open the LUN directory %s: %s",
+		    lun->name, strerror(errno));
+	lun->configfs = fstatfs(lun->dirfd, &sfs) == 0 &&
+	    (unsigned long)sfs.f_type == LUN_CONFIGFS_MAGIC;
+	if (fstat(lun->dirfd, &st) == 0) {
+		lun->dir_dev = st.st_dev;
+		lun->dir_ino = st.st_ino;
+	}
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!lun_dir_exists(lun, need[i]))
+			return error_set(-ENOENT,
+			    "%s has no '%s': give the "
+			    "lun.N directory of a mass_storage function",
+			    lun->name, need[i]);
+	return 0;
+}
+
 /* Open a LUN directory; it must hold `file`, `ro` and `cdrom`. */
 int
 lun_open(const char *dir, struct lun **ret_lun)
 {
-	static const char *const need[] = {"file", "ro", "cdrom"};
-	struct statfs sfs;
 	struct lun *lun;
-	size_t i;
 	int r;
 
 	lun = lun_new(&lun_dir_ops, NULL, dir);
 	lun->arg = lun;
-	if ((lun->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
-		r = error_set(-errno, "cannot open the LUN directory %s: %s",
-		    dir, strerror(errno));
-		goto fail;
-	}
-	if (fstatfs(lun->dirfd, &sfs) == 0 &&
-	    (unsigned long)sfs.f_type == LUN_CONFIGFS_MAGIC)
-		lun->configfs = 1;
-	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		if (!lun_dir_exists(lun, need[i])) {
-			r = error_set(-ENOENT,
-			    "%s has no '%s': give the "
-			    "lun.N directory of a mass_storage function",
-			    dir, need[i]);
-			goto fail;
-		}
+	if ((r = lun_dir_open(lun)) < 0) {
+		lun_close(lun);
+		return r;
 	}
 	*ret_lun = lun;
 	return 0;
-fail:
-	lun_close(lun);
-	return r;
+}
+
+/* 1 when the path now names another directory than the one held and that
+ * one is a LUN (then held instead), 0 when it is the same (or gone, or not
+ * a LUN yet: a gadget being set up), never blocking: configfs and the
+ * stand-in are in memory. */
+int
+lun_reresolve(struct lun *lun)
+{
+	struct stat st;
+	dev_t olddev = lun->dir_dev;
+	ino_t oldino = lun->dir_ino;
+	int oldfd = lun->dirfd, oldconfigfs = lun->configfs;
+
+	if (lun->ops != &lun_dir_ops)
+		return 0;
+	if (stat(lun->name, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    (st.st_dev == lun->dir_dev && st.st_ino == lun->dir_ino))
+		return 0;
+	if (lun_dir_open(lun) < 0) {
+		if (lun->dirfd != -1)
+			close(lun->dirfd);
+		lun->dirfd = oldfd;
+		lun->dir_dev = olddev;
+		lun->dir_ino = oldino;
+		lun->configfs = oldconfigfs;
+		error_clear();
+		return 0;
+	}
+	close(oldfd);
+	lun->locked = -1;
+	return 1;
 }
 
 /* A LUN on a caller's attribute backend. */

@@ -49,7 +49,10 @@ int lun_open(const char *dir, struct lun **ret_lun);
 /* A LUN on the given attribute backend (tests); arg is passed through. */
 int lun_open_ops(
     const struct lun_ops *, void *arg, const char *name, struct lun **ret_lun);
-void lun_close(struct lun *);		  /* NULL is fine */
+void lun_close(struct lun *); /* NULL is fine */
+/* After a gadget rebuild: 1 when the directory was replaced and the new
+ * one is held now, else 0. */
+int lun_reresolve(struct lun *);
 const char *lun_name(const struct lun *); /* the directory */
 int lun_is_configfs(const struct lun *);
 

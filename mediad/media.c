@@ -2,12 +2,18 @@
  * media.c -- the rules between the image store and the LUNs, and the
  * remembered mounts.
  *
- * What is mounted is read live from the LUN (`file` holds the path the
- * gadget opened; the target may eject on its own), and an image counts as
- * mounted when that path is store/NAME.  What mediad mounted last is also
- * remembered in the state file, written whole to a temporary file, fsynced
- * and renamed over the old one, so a crash or power cut leaves either the
- * old or the new state, never a torn one.
+ * What is mounted is read live from the LUN (`file` holds the path of the
+ * file the gadget holds; the target may eject on its own).  That path is
+ * the one the file was opened through, printed from the reader's view: when
+ * mediad ran in a private mount namespace (systemd's ProtectSystem= with
+ * StateDirectory=) and restarted, the kernel prints it relative to the old
+ * namespace's bind mount -- "/NAME" instead of store/NAME.  So an image
+ * counts as mounted when the path is store/NAME, or when it is NAME below a
+ * tail of the store's path and store/NAME is the very file mediad mounted
+ * (the device and inode it recorded then).  What mediad mounted last, with
+ * that device and inode, is remembered in the state file, written whole to
+ * a temporary file, fsynced and renamed over the old one, so a crash or
+ * power cut leaves either the old or the new state, never a torn one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +27,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
 #include "lun.h"
 #include "media.h"
 #include "name.h"
@@ -31,6 +38,9 @@ struct media_lun {
 	struct lun *lun;
 	char *image; /* what mediad mounted; NULL: none */
 	int cdrom, ro;
+	int have_ino; /* image's device and inode when mounted are known */
+	dev_t dev;
+	ino_t ino;
 	char *missing;	  /* remembered image gone from the store */
 	char *problem;	  /* why a restore or save failed */
 	int mode_changed; /* CD <-> flash since the last mount */
@@ -57,20 +67,27 @@ media_setstr(char **dst, const char *src)
 static int
 media_save(struct media *m)
 {
-	json_t *root, *arr;
+	json_t *root, *arr, *e;
 	char *text = NULL, *tmp = NULL, *dirc = NULL;
 	size_t i, len;
 	ssize_t n;
 	int fd = -1, dfd, r = 0;
 
 	arr = json_array();
-	for (i = 0; i < m->nluns; i++)
-		json_array_append_new(arr,
-		    json_pack("{s:s, s:o, s:b, s:b}", "dir",
-			lun_name(m->luns[i].lun), "image",
-			m->luns[i].image ? json_string(m->luns[i].image)
-					 : json_null(),
-			"cdrom", m->luns[i].cdrom, "readonly", m->luns[i].ro));
+	for (i = 0; i < m->nluns; i++) {
+		e = json_pack("{s:s, s:o, s:b, s:b}", "dir",
+		    lun_name(m->luns[i].lun), "image",
+		    m->luns[i].image ? json_string(m->luns[i].image)
+				     : json_null(),
+		    "cdrom", m->luns[i].cdrom, "readonly", m->luns[i].ro);
+		if (m->luns[i].image != NULL && m->luns[i].have_ino) {
+			json_object_set_new(
+			    e, "dev", json_integer((json_int_t)m->luns[i].dev));
+			json_object_set_new(
+			    e, "ino", json_integer((json_int_t)m->luns[i].ino));
+		}
+		json_array_append_new(arr, e);
+	}
 	root = json_pack("{s:i, s:o}", "version", 1, "luns", arr);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
@@ -137,19 +154,45 @@ media_path(struct media *m, const char *name)
 	return p;
 }
 
-/* The image name of a gadget path, or NULL when it is not in the store. */
-static const char *
-media_image_of(struct media *m, const char *file)
+/* Record the device and inode of what a LUN now holds. */
+static void
+media_set_ino(struct media_lun *ml, const struct stat *sb)
 {
-	const char *dir = store_path(m->store);
-	size_t n = strlen(dir);
+	ml->have_ino = 1;
+	ml->dev = sb->st_dev;
+	ml->ino = sb->st_ino;
+}
 
-	if (strncmp(file, dir, n) != 0 || file[n] != '/')
+/*
+ * The image name of the path a LUN reports, or NULL when it is not one of
+ * the store's (see the top of this file): store/NAME, or "/NAME" or
+ * "/TAIL/NAME" with /TAIL a tail of the store's path ("/images") when
+ * store/NAME has the device and inode recorded when ml mounted NAME.
+ */
+static const char *
+media_image_of(struct media *m, const struct media_lun *ml, const char *file)
+{
+	const char *dir = store_path(m->store), *slash, *name;
+	size_t n = strlen(dir), plen;
+	struct stat sb;
+
+	if (file[0] != '/' || (slash = strrchr(file, '/')) == NULL)
 		return NULL;
-	file += n + 1;
-	if (name_check(file, strlen(file)) < 0)
+	name = slash + 1;
+	if (name_check(name, strlen(name)) < 0)
 		return NULL;
-	return file;
+	plen = (size_t)(slash - file);
+	if (plen == n && strncmp(file, dir, n) == 0)
+		return name;
+	/* differently rooted: a tail of the store's path, at a '/' */
+	if (plen > n || strncmp(dir + n - plen, file, plen) != 0)
+		return NULL;
+	if (ml->image == NULL || strcmp(ml->image, name) != 0 ||
+	    !ml->have_ino || store_stat(m->store, name, &sb) < 0) {
+		error_clear();
+		return NULL;
+	}
+	return sb.st_dev == ml->dev && sb.st_ino == ml->ino ? name : NULL;
 }
 
 /* Restore one LUN's remembered mount. */
@@ -159,6 +202,7 @@ media_restore_lun(
 {
 	struct lun_status st;
 	struct stat sb;
+	const char *img;
 	char *path, *msg;
 
 	media_setstr(&ml->image, image);
@@ -174,17 +218,25 @@ media_restore_lun(
 		ml->problem = msg;
 		return;
 	}
-	path = media_path(m, image);
-	if (lun_status(ml->lun, &st) == 0 && strcmp(st.file, path) == 0 &&
-	    st.cdrom == cdrom && st.ro == ro) {
-		free(path); /* the gadget kept it: leave the target alone */
+	if (lun_status(ml->lun, &st) == 0 &&
+	    (img = media_image_of(m, ml, st.file)) != NULL &&
+	    strcmp(img, image) == 0 && st.cdrom == cdrom && st.ro == ro) {
+		/* the gadget kept it: leave the target alone */
+		if (!ml->have_ino) {
+			media_set_ino(ml, &sb);
+			media_remember(m, ml);
+		}
 		return;
 	}
+	path = media_path(m, image);
 	if (lun_mount(ml->lun, path, cdrom, ro, 0) < 0) {
 		xasprintf(&msg, "could not restore '%s': %s", image,
 		    error_get() ? error_get() : "unknown error");
 		free(ml->problem);
 		ml->problem = msg;
+	} else {
+		media_set_ino(ml, &sb);
+		media_remember(m, ml);
 	}
 	free(path);
 }
@@ -194,7 +246,7 @@ static void
 media_restore(struct media *m)
 {
 	json_error_t jerr;
-	json_t *root, *arr, *e, *img;
+	json_t *root, *arr, *e, *img, *dev, *ino;
 	const char *dir;
 	size_t i, j;
 	char *msg;
@@ -221,12 +273,20 @@ media_restore(struct media *m)
 		img = json_object_get(e, "image");
 		cdrom = json_is_true(json_object_get(e, "cdrom"));
 		ro = json_is_true(json_object_get(e, "readonly"));
+		dev = json_object_get(e, "dev");
+		ino = json_object_get(e, "ino");
 		if (dir == NULL || !json_is_string(img))
 			continue;
-		for (i = 0; i < m->nluns; i++)
-			if (strcmp(lun_name(m->luns[i].lun), dir) == 0)
-				media_restore_lun(m, &m->luns[i],
-				    json_string_value(img), cdrom, ro);
+		for (i = 0; i < m->nluns; i++) {
+			if (strcmp(lun_name(m->luns[i].lun), dir) != 0)
+				continue;
+			m->luns[i].have_ino =
+			    json_is_integer(dev) && json_is_integer(ino);
+			m->luns[i].dev = (dev_t)json_integer_value(dev);
+			m->luns[i].ino = (ino_t)json_integer_value(ino);
+			media_restore_lun(
+			    m, &m->luns[i], json_string_value(img), cdrom, ro);
+		}
 	}
 	json_decref(root);
 	error_clear();
@@ -265,6 +325,40 @@ media_open(const struct media_config *cfg, struct media **ret_media)
 fail:
 	media_close(m);
 	return r;
+}
+
+/*
+ * The gadget was rebuilt underneath us (kaputtkvm-gadget teardown + setup):
+ * a LUN directory replaced by a new, empty one.  Hold the new one and put
+ * back what mediad had mounted there, as at a start.
+ */
+void
+media_poll(struct media *m)
+{
+	struct media_lun *ml;
+	char *image;
+	size_t i;
+
+	for (i = 0; i < m->nluns; i++) {
+		ml = &m->luns[i];
+		if (lun_reresolve(ml->lun) != 1)
+			continue;
+		if (ml->image == NULL) {
+			log_info("LUN %s was made again (gadget rebuilt)",
+			    lun_name(ml->lun));
+			continue;
+		}
+		log_info("LUN %s was made again (gadget rebuilt): mounting "
+			 "'%s' again",
+		    lun_name(ml->lun), ml->image);
+		image = xstrdup(ml->image);
+		media_setstr(&ml->problem, NULL);
+		media_restore_lun(m, ml, image, ml->cdrom, ml->ro);
+		if (ml->problem != NULL)
+			log_warnx("LUN %s: %s", lun_name(ml->lun), ml->problem);
+		free(image);
+	}
+	error_clear();
 }
 
 /* Close; the gadget keeps its media. */
@@ -337,7 +431,8 @@ media_find(struct media *m, const char *name, size_t skip, int *ret_ro)
 			    strcmp(m->luns[i].image, name) != 0)
 				continue;
 			st.ro = m->luns[i].ro;
-		} else if ((img = media_image_of(m, st.file)) == NULL ||
+		} else if ((img = media_image_of(m, &m->luns[i], st.file)) ==
+			NULL ||
 		    strcmp(img, name) != 0)
 			continue;
 		if (ret_ro != NULL)
@@ -416,6 +511,7 @@ media_mount(
 	}
 	m->c.mounts++;
 	media_setstr(&ml->image, name);
+	media_set_ino(ml, &sb);
 	media_setstr(&ml->missing, NULL);
 	ml->mode_changed = st.cdrom != cdrom;
 	ml->cdrom = cdrom;
@@ -574,7 +670,7 @@ media_lun_json(struct media *m, size_t i)
 		error_clear();
 		return o;
 	}
-	img = media_image_of(m, st.file);
+	img = media_image_of(m, ml, st.file);
 	json_object_set_new(o, "mounted", json_boolean(st.file[0] != '\0'));
 	json_object_set_new(o, "image", img ? json_string(img) : json_null());
 	json_object_set_new(

@@ -31,6 +31,9 @@ struct media_config {
  * restore that fails is reported in the state, not as an error). */
 int media_open(const struct media_config *, struct media **ret_media);
 void media_close(struct media *); /* NULL is fine */
+/* Every second or so: follow a LUN made again by a gadget rebuild, and
+ * mount there what was mounted.  Never blocks (configfs). */
+void media_poll(struct media *);
 struct store *media_store(struct media *);
 size_t media_nluns(const struct media *);
 

@@ -1,9 +1,15 @@
 /*
  * mediad.c -- main(): virtual CD/DVD and flash drive from uploaded images.
+ *
+ * A timer on the loop looks at the LUN directories once a second, so a
+ * gadget rebuilt underneath a running mediad gets its medium back
+ * (media_poll()).
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <event2/event.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -50,6 +56,13 @@ static const struct config_option options[] = {
 static const struct config_spec spec = {"mediad",
     "virtual CD/DVD and flash drive from uploaded images", options, NULL, NULL};
 
+/* Once a second: follow a rebuilt gadget. */
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	media_poll(arg);
+}
+
 /* Options, the store and LUNs, then the loop until SIGTERM. */
 int
 main(int argc, char **argv)
@@ -60,6 +73,8 @@ main(int argc, char **argv)
 	struct handlers_ctx ctx = {0};
 	struct http_server_config hc = {0};
 	struct daemon *d = NULL;
+	struct event *poll_ev = NULL;
+	struct timeval sec = {1, 0};
 	int r, rc = 1;
 
 	log_init("mediad");
@@ -92,12 +107,18 @@ main(int argc, char **argv)
 	}
 	ctx.daemon = d;
 	daemon_on_stop(d, handlers_stop, &ctx);
+	if ((poll_ev = event_new(
+		 daemon_base(d), -1, EV_PERSIST, poll_cb, ctx.media)) == NULL)
+		fatalx("out of memory");
+	event_add(poll_ev, &sec);
 	log_info("images in %s, %zu LUN%s, first %s", mc.images, mc.nluns,
 	    mc.nluns == 1 ? "" : "s", mc.luns[0]);
 	daemon_ready(d);
 	daemon_run(d);
 	rc = 0;
 out:
+	if (poll_ev != NULL)
+		event_free(poll_ev);
 	daemon_free(d); /* aborts running uploads first */
 	media_close(ctx.media);
 	config_free(&spec, &common);

@@ -343,30 +343,49 @@ class StopAndDisconnect(unittest.TestCase):
             self.assertGreaterEqual(h[-1]["t_ms"] - h[-2]["t_ms"], 800)
             self.assertFalse(d.ok("GET", "/state")["lines"]["long"]["busy"])
 
-    def test_sigterm_mid_press(self):
-        """SIGTERM during a press: the waiting request hears why, the
-        daemon exits 0 at once."""
-        d = kvmtest.Daemon("gpiod-ctl", config=CONFIG).start()
+    def sigterm_during(self, config, ms):
+        """SIGTERM 0.3 s into a pulse of ms: (seconds to exit, status,
+        reply, log)."""
+        d = kvmtest.Daemon("gpiod-ctl", config=config).start()
         try:
             result = {}
 
             def hold():
                 result["r"] = d.json("POST", "/pulse",
-                                     {"line": "long", "ms": 5000},
-                                     timeout=15)
+                                     {"line": "long", "ms": ms},
+                                     timeout=20)
 
             t = threading.Thread(target=hold)
             t.start()
             time.sleep(0.3)
             t0 = time.monotonic()
-            self.assertEqual(d.stop(), 0, d.log())
-            self.assertLess(time.monotonic() - t0, 2)
+            self.assertEqual(d.stop(timeout=15), 0, d.log())
+            took = time.monotonic() - t0
             t.join(5)
             status, reply = result["r"]
-            kvmtest.assert_error(self, (status, reply), 503)
-            self.assertIn("stopping", reply["error"]["message"])
+            return took, status, reply, d.log()
         finally:
             d.cleanup()
+
+    def test_sigterm_mid_press(self):
+        """SIGTERM during a press: like any accepted request the press is
+        finished (common/daemon.c drains for up to 6 s), answered, and
+        the daemon exits right after it."""
+        took, status, reply, log = self.sigterm_during(CONFIG, 2000)
+        self.assertEqual(status, 200, reply)
+        self.assertGreaterEqual(reply["result"]["held_ms"], 2000)
+        self.assertGreater(took, 1.4, log)
+        self.assertLess(took, 4, log)
+
+    def test_sigterm_press_past_the_drain(self):
+        """A press longer than the drain bound is released at the bound:
+        the waiting request hears why, the daemon exits 0."""
+        config = CONFIG.replace("max-pulse-ms = 6000",
+                                "max-pulse-ms = 20000")
+        took, status, reply, log = self.sigterm_during(config, 15000)
+        self.assertLess(took, 8, log)
+        kvmtest.assert_error(self, (status, reply), 503)
+        self.assertIn("stopping", reply["error"]["message"])
 
 
 class NoTestRoutesOnRealBackend(unittest.TestCase):

@@ -263,6 +263,40 @@ class TargetTest(unittest.TestCase):
             import shutil
             shutil.rmtree(udc, ignore_errors=True)
 
+    def test_gadget_rebuilt(self):
+        """kaputtkvm-gadget teardown + setup under a running hidd: the
+        /dev/hidgN it holds are removed and made again (here: the stand-in
+        files).  hidd follows the new nodes by itself."""
+        with hiddtest.Gadget() as g:
+            g.daemon.ok("POST", "/key", {"code": "KeyA"})
+            g.daemon.ok("POST", "/key", {"code": "KeyA", "down": False})
+            self.assertEqual(g.kbd.wait(2), [kbd(0, 0x04), kbd()])
+            g.set_udc("not attached")
+            g.wait_state(lambda s: not s["online"], what="offline")
+            for n in ("hidg0", "hidg1", "hidg2"):
+                os.unlink(os.path.join(g.tmp, n))
+            time.sleep(1.5)     # a teardown takes a moment
+            for n in ("hidg0", "hidg1", "hidg2"):
+                open(os.path.join(g.tmp, n), "wb").close()
+            g.kbd.off = g.abs.off = g.rel.off = 0
+            g.set_udc("configured")
+            g.wait_state(lambda s: s["online"], what="online again")
+            g.daemon.ok("POST", "/key", {"code": "KeyB"})
+            deadline = time.monotonic() + 5
+            got = []
+            while kbd(0, 0x05) not in got and time.monotonic() < deadline:
+                got += g.kbd.new()
+                time.sleep(0.02)
+            self.assertIn(kbd(0, 0x05), got,
+                          "the key went to the removed node, not the new")
+            g.daemon.ok("POST", "/mouse", {"x": 10, "y": 20})
+            deadline = time.monotonic() + 5
+            while not g.abs.new() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertLess(time.monotonic(), deadline,
+                            "the mouse went to the removed node")
+            self.assertEqual(g.state()["devices"]["keyboard"]["open"], True)
+
     def test_metrics(self):
         with hiddtest.Gadget() as g:
             g.daemon.ok("POST", "/key", {"code": "KeyA"})

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 import kvmtest
@@ -123,6 +124,92 @@ class Lun(unittest.TestCase):
             self.assertEqual(ino.names(), [], "no write: no media change")
         finally:
             ino.close()
+
+    def kernel_reports(self, path):
+        """What the kernel's `file` says after mediad restarted under
+        systemd's ProtectSystem=strict + StateDirectory=: the file was
+        opened through the old instance's private bind mount, and the
+        path is printed relative to it."""
+        with open(os.path.join(self.d.lun, "file"), "w") as f:
+            f.write(path + "\n")
+
+    def test_restart_in_a_private_namespace(self):
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        self.assertEqual(self.d.stop(), 0)
+        for seen in ("/a.iso", "/images/a.iso"):
+            self.kernel_reports(seen)
+            d = self.restart_stopped()
+            ino = Inotify(d.lun)
+            try:
+                d.start()
+                lun = d.ok("GET", "/state")["luns"][0]
+                self.assertEqual((lun["image"], lun["mounted"],
+                                  lun["problem"]), ("a.iso", True, None),
+                                 "the LUN holds a.iso, seen as %s" % seen)
+                self.assertEqual(ino.names(), [],
+                                 "mediad mounted again what the LUN holds "
+                                 "(a target that locked its tray refuses)")
+                # what is mounted cannot be deleted
+                kvmtest.assert_error(self, d.json(
+                    "DELETE", "/images/a.iso"), 409)
+                self.assertEqual(d.stop(), 0)
+            finally:
+                ino.close()
+
+    def restart_stopped(self):
+        self.d = Mediad(tmpdir=self.d.tmp, fresh_lun=False)
+        self.d.own_tmp = True
+        return self.d
+
+    def test_private_namespace_other_file(self):
+        """A differently rooted path counts only for the very file mediad
+        mounted: not for an image replaced under the same name, nor for a
+        path that is not a tail of the store's."""
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        self.assertEqual(self.d.stop(), 0)
+        self.kernel_reports("/elsewhere/a.iso")
+        d = self.restart_stopped()
+        d.start()
+        self.assertEqual(self.attrs()["file"], self.path["a.iso"],
+                         "not the store's file: mounted again")
+        self.assertEqual(d.stop(), 0)
+        d = self.restart_stopped()
+        # a.iso replaced by another file of the same name
+        # (written beside it first: a new inode, never the old one reused)
+        with open(self.path["a.iso"] + ".new", "wb") as f:
+            f.write(b"y" * CD_MIN)
+        os.rename(self.path["a.iso"] + ".new", self.path["a.iso"])
+        self.kernel_reports("/a.iso")
+        d.start()
+        lun = d.ok("GET", "/state")["luns"][0]
+        self.assertEqual(self.attrs()["file"], self.path["a.iso"],
+                         "another file now: mounted again")
+        self.assertEqual((lun["image"], lun["problem"]), ("a.iso", None))
+
+    def test_gadget_rebuilt(self):
+        """kaputtkvm-gadget teardown + setup under a running mediad: the
+        LUN directory it holds is removed and a new, empty one made at the
+        same path (here: the stand-in directory).  mediad follows it and
+        mounts what it had mounted, without a restart."""
+        self.d.ok("POST", "/mount", {"image": "a.iso"})
+        import shutil
+        shutil.rmtree(self.d.lun)
+        time.sleep(1.5)     # a teardown takes a moment
+        os.makedirs(self.d.lun)
+        self.d.reset_lun()
+        deadline = time.monotonic() + 5
+        while (self.attrs()["file"] != self.path["a.iso"] and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertEqual(self.attrs(), {"file": self.path["a.iso"],
+                                        "cdrom": "1", "ro": "1"},
+                         "the rebuilt LUN did not get its medium back")
+        lun = self.d.ok("GET", "/state")["luns"][0]
+        self.assertEqual((lun["image"], lun["mounted"], lun["problem"]),
+                         ("a.iso", True, None))
+        # and it is the new LUN mediad drives now
+        self.d.ok("POST", "/eject", {})
+        self.assertEqual(self.attrs()["file"], "")
 
     def test_vanished_image(self):
         self.d.ok("POST", "/mount", {"image": "a.iso"})
