@@ -38,6 +38,7 @@
 #include "stream.h"
 #include "video.h"
 #include "xmalloc.h"
+#include "utf8.h"
 
 #define STALL_US	2000000 /* no frame for this long: offline */
 #define VIDEO_RESET_MS	500	/* capture-reset held active this long */
@@ -116,14 +117,14 @@ int
 video_parse_resolution(const char *s, unsigned int *ret_w, unsigned int *ret_h)
 {
 	unsigned int w, h;
-	char tail;
+	char tail, q[40];
 
 	if (s == NULL || sscanf(s, "%5ux%5u%c", &w, &h, &tail) != 2 || w < 16 ||
 	    h < 16 || w > 8192 || h > 8192)
 		return error_set(-EINVAL,
-		    "resolution \"%.32s\" is not WIDTHx"
+		    "resolution \"%s\" is not WIDTHx"
 		    "HEIGHT (16x16 to 8192x8192), like 1280x720",
-		    s ? s : "");
+		    s ? utf8_quote(s, strlen(s), q, sizeof(q)) : "");
 	*ret_w = w;
 	*ret_h = h;
 	return 0;
@@ -348,7 +349,7 @@ video_offline(struct video *v, const char *reason)
 		log_once_warnx(&v->cap_log, "%s: %s", v->cfg.source, reason);
 	v->online = 0;
 	if (reason != v->reason) /* the tick passes v->reason itself */
-		snprintf(v->reason, sizeof(v->reason), "%s", reason);
+		utf8_format(v->reason, sizeof(v->reason), "%s", reason);
 	if (video_watchers(v) == 0)
 		return;
 	if (nosignal_frame(v->ns, v->width, v->height, v->reason, &f) < 0)

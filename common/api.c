@@ -1,5 +1,9 @@
 /*
  * api.c -- the JSON envelope, and parse helpers whose errors name the field.
+ *
+ * No reply may end the daemon: jansson refuses strings that are not valid
+ * UTF-8, so a message is quoted (utf8_quote()) when it is not, and a reply
+ * that still cannot be encoded becomes a fixed 500 envelope, logged.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +15,7 @@
 #include "error.h"
 #include "http.h"
 #include "log.h"
+#include "utf8.h"
 
 /* {"ok": true, "result": result}; steals result. */
 json_t *
@@ -25,8 +30,13 @@ api_envelope_ok(json_t *result)
 json_t *
 api_envelope_error(int err, const char *message)
 {
+	char quoted[1024];
+
 	if (message == NULL || *message == '\0')
 		message = "internal error: see the daemon's log";
+	else if (!utf8_valid(message, strlen(message)))
+		message = utf8_quote(
+		    message, strlen(message), quoted, sizeof(quoted));
 	return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code",
 	    error_code(err), "message", message);
 }
@@ -35,12 +45,20 @@ api_envelope_error(int err, const char *message)
 static void
 api_reply_json(struct http_request *req, int status, json_t *v)
 {
-	char *s;
+	char *s = NULL;
 
-	s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (v != NULL)
+		s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(v);
-	if (s == NULL)
-		fatalx("cannot encode a reply");
+	if (s == NULL) {
+		log_warnx("%s %s: the %d reply could not be encoded (a string "
+			  "not valid UTF-8, or out of memory); sent 500",
+		    http_request_method_name(req), http_request_path(req),
+		    status);
+		http_reply(req, 500, "application/json", API_REPLY_FAILED,
+		    strlen(API_REPLY_FAILED));
+		return;
+	}
 	http_reply(req, status, "application/json", s, strlen(s));
 	free(s);
 }
@@ -80,7 +98,7 @@ api_reply_errorf(struct http_request *req, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	utf8_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	api_reply_error(req, err, msg);
 }

@@ -21,10 +21,20 @@ int api_read_json(struct http_request *, json_t **ret_obj);
 int api_read_nothing(struct http_request *);
 /* Steals result; NULL gives {}. */
 void api_reply_ok(struct http_request *, json_t *result);
-/* err is -errno; message NULL uses error_get(), else a generic text. */
+/* err is -errno; message NULL uses error_get(), else a generic text.  A
+ * message that is not valid UTF-8 is quoted (utf8_quote()), and a reply
+ * that cannot be encoded is sent as API_REPLY_FAILED, logged: a reply never
+ * ends the daemon. */
 void api_reply_error(struct http_request *, int err, const char *message);
 void api_reply_errorf(struct http_request *, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* What is sent, with status 500, when a reply cannot be encoded (which
+ * api_envelope_error() makes impossible for a message, but never worth a
+ * crash): valid, fixed, needing no allocation. */
+#define API_REPLY_FAILED                                                       \
+	"{\"ok\":false,\"error\":{\"code\":\"internal\",\"message\":"          \
+	"\"the reply could not be encoded: see the daemon's log\"}}"
 
 /* The envelopes as JSON, for tests and for WebSocket replies. Steal result. */
 json_t *api_envelope_ok(json_t *result);

@@ -1,12 +1,17 @@
 /*
  * error.c -- the words that go with a -errno, and the one errno -> HTTP
  * mapping.
+ *
+ * A message is formatted with utf8_vformat(), so whatever peer bytes its
+ * arguments carry and wherever the buffer cuts it, it is valid UTF-8 that
+ * the JSON envelope can always encode.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "error.h"
+#include "utf8.h"
 
 static __thread char error_msg[512];
 static __thread int error_is_set;
@@ -18,7 +23,7 @@ error_set(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(error_msg, sizeof(error_msg), fmt, ap);
+	utf8_vformat(error_msg, sizeof(error_msg), fmt, ap);
 	va_end(ap);
 	error_is_set = 1;
 	return err;

@@ -9,7 +9,11 @@
 #ifndef KVM_ERROR_H
 #define KVM_ERROR_H
 
-/* Sets the message and returns err, so: return error_set(-EINVAL, "..."). */
+/* Sets the message and returns err, so: return error_set(-EINVAL, "...").
+ * The message is made valid UTF-8 (utf8_vformat()): bad bytes and control
+ * characters escaped, a cut made between characters and shown by "...".
+ * Peer strings still go through utf8_quote() first when they are to be
+ * shortened: %.Ns cuts bytes, not characters. */
 int error_set(int err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *error_get(void); /* NULL when none is set */

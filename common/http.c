@@ -40,6 +40,7 @@
 #include "http.h"
 #include "httpparse.h"
 #include "log.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define HTTP_LINGER_SEC	   2
@@ -347,8 +348,9 @@ http_conn_send_error(
     struct http_conn *c, int status, const char *why, const char *allow)
 {
 	struct http_request *req = c->req;
+	const char *body;
+	char *s = NULL;
 	json_t *env;
-	char *s;
 	int err;
 
 	if (c->dead || (req != NULL && req->reply != RS_NONE))
@@ -356,18 +358,26 @@ http_conn_send_error(
 	err = status < 0 ? status : http_status_errno(status);
 	if (status < 0)
 		status = error_http_status(status);
-	if ((env = api_envelope_error(err, why)) == NULL ||
-	    (s = json_dumps(env, JSON_COMPACT)) == NULL)
-		abort();
+	if ((env = api_envelope_error(err, why)) != NULL)
+		s = json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(env);
+	if (s == NULL) {
+		/* cannot happen for a valid message; never worth a crash */
+		log_warnx("%s: the %d error reply could not be encoded; sent "
+			  "500",
+		    c->peer, status);
+		status = 500;
+	}
+	body = s != NULL ? s : API_REPLY_FAILED;
 	if (req == NULL || !req->body_done || status == 408 || status >= 500)
 		c->close = 1;
 	if (req != NULL && req->headers != NULL)
 		evbuffer_drain(req->headers, evbuffer_get_length(req->headers));
 	http_write_head(
-	    c, req, status, "application/json", (int64_t)strlen(s), allow);
+	    c, req, status, "application/json", (int64_t)strlen(body), allow);
 	if (!http_head_only(req))
-		evbuffer_add(bufferevent_get_output(c->bev), s, strlen(s));
+		evbuffer_add(
+		    bufferevent_get_output(c->bev), body, strlen(body));
 	free(s);
 	http_conn_reply_done(c);
 }
@@ -497,8 +507,12 @@ http_conn_dispatch(struct http_conn *c, struct http_request *req)
 		    req->head.content_length > 0 ? req->head.content_length : 0;
 	req->body_done = req->body_left == 0;
 	if (req->method == 0) {
-		snprintf(why, sizeof(why), "the method %.40s is not supported",
-		    req->head.method);
+		char q[48];
+
+		utf8_quote(
+		    req->head.method, strlen(req->head.method), q, sizeof(q));
+		utf8_format(
+		    why, sizeof(why), "the method %s is not supported", q);
 		http_conn_send_error(c, 501, why, NULL);
 		return;
 	}
@@ -1036,7 +1050,7 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->timer = evtimer_new(srv->base, http_conn_timer_cb, c);
 	c->work = event_new(srv->base, -1, 0, http_conn_work_cb, c);
 	if (c->timer == NULL || c->work == NULL)
-		abort();
+		fatalx("out of memory");
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	bufferevent_setcb(c->bev, http_conn_read_cb, http_conn_write_cb,
@@ -1094,7 +1108,7 @@ http_server_new(struct event_base *base, const struct http_server_config *cfg,
 	srv->arg = arg;
 	TAILQ_INIT(&srv->conns);
 	if ((srv->resume = evtimer_new(base, http_resume_cb, srv)) == NULL)
-		abort();
+		fatalx("out of memory");
 	return srv;
 }
 

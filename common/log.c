@@ -1,8 +1,9 @@
 /*
  * log.c -- one line per event on stderr, journald-aware.
  *
- * A line is formatted into a stack buffer, control characters escaped, and
- * written with one write(2), so lines from worker threads never interleave.
+ * A line is formatted into a stack buffer as printable, valid UTF-8
+ * (utf8_vformat(): control characters and bad bytes escaped, a cut made
+ * between characters) and written with one write(2), so lines from worker threads never interleave.
  * Under journald the line starts with "<N>" (the syslog level) and journald
  * adds time and pid; elsewhere a local timestamp and the ident lead.
  */
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char *log_ident = "kaputtkvm";
 static int log_journal;
@@ -43,61 +45,12 @@ log_is_verbose(void)
 	return log_verbose;
 }
 
-/*
- * Copies s[0..len) into out, escaping control characters and bytes that are
- * not part of valid UTF-8 as \xNN (\n, \r, \t by name).
- */
+/* log_escape() is utf8_quote() under the name the log API has always
+ * had. */
 char *
 log_escape(const char *s, size_t len, char *out, size_t outlen)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, o = 0, n, k;
-	unsigned char c;
-
-	if (outlen == 0)
-		return out;
-	while (i < len && o + 1 < outlen) {
-		c = u[i];
-		n = 0;
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		for (k = 1; n > 0 && k <= n; k++)
-			if (i + k >= len || (u[i + k] & 0xc0) != 0x80)
-				n = 0;
-		if (n > 0) {
-			if (o + n + 1 >= outlen)
-				break;
-			memcpy(out + o, u + i, n + 1);
-			o += n + 1;
-			i += n + 1;
-			continue;
-		}
-		if (c >= 0x20 && c < 0x7f) {
-			out[o++] = (char)c;
-		} else {
-			char tmp[5];
-
-			if (c == '\n')
-				snprintf(tmp, sizeof(tmp), "\\n");
-			else if (c == '\r')
-				snprintf(tmp, sizeof(tmp), "\\r");
-			else if (c == '\t')
-				snprintf(tmp, sizeof(tmp), "\\t");
-			else
-				snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-			if (o + strlen(tmp) + 1 >= outlen)
-				break;
-			memcpy(out + o, tmp, strlen(tmp));
-			o += strlen(tmp);
-		}
-		i++;
-	}
-	out[o] = '\0';
-	return out;
+	return utf8_quote(s, len, out, outlen);
 }
 
 /* Formats and writes one line at a syslog level, with errno text if asked. */
@@ -105,17 +58,12 @@ static void
 log_vwrite(
     int level, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {
-	char msg[2048], esc[4096], line[4400];
+	char esc[4096], line[4400];
 	struct timespec ts;
 	struct tm tm;
-	int n, m;
+	int m;
 
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(msg))
-		n = sizeof(msg) - 1;
-	log_escape(msg, (size_t)n, esc, sizeof(esc));
+	utf8_vformat(esc, sizeof(esc), fmt, ap);
 	if (log_journal) {
 		m = snprintf(line, sizeof(line), "<%d>%s%s%s\n", level, esc,
 		    with_errno ? ": " : "",

@@ -43,8 +43,9 @@ struct log_once {
 void log_once_warnx(struct log_once *, const char *, ...) LOG_PRINTF(2, 3);
 void log_once_reset(struct log_once *);
 
-/* Escape control characters and non-UTF-8 bytes of s into out (always
- * NUL-terminated); returns out. */
+/* Escape control characters and bytes not in valid UTF-8 (strictly:
+ * overlong forms and surrogates too) of s into out, cut between characters
+ * with a visible "..." when it does not fit: utf8_quote(); returns out. */
 char *log_escape(const char *s, size_t len, char *out, size_t outlen);
 
 #endif

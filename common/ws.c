@@ -23,6 +23,7 @@
 #include "error.h"
 #include "http.h"
 #include "httpparse.h"
+#include "log.h"
 #include "ws.h"
 #include "xmalloc.h"
 
@@ -453,7 +454,7 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 	conn->task_ev = event_new(base, -1, 0, ws_task_cb, conn);
 	if (conn->ping_ev == NULL || conn->close_ev == NULL ||
 	    conn->task_ev == NULL)
-		abort(); /* out of memory */
+		fatalx("out of memory");
 	conn->state = WS_STATE_OPEN;
 
 	bufferevent_setcb(bev, ws_read_cb, ws_write_cb, ws_event_cb, conn);
@@ -484,6 +485,16 @@ ws_send(struct ws_conn *conn, int opcode, const void *data, size_t len)
 		return error_set(-EPIPE, "WebSocket %s is closing", conn->peer);
 	switch (opcode) {
 	case WS_OP_TEXT:
+		/* a peer must close on invalid text (RFC 6455 8.1): refuse
+		 * to send it rather than lose the page */
+		if (!ws_utf8_valid(data, len)) {
+			log_warnx("WebSocket %s: a text message that is not "
+				  "valid UTF-8 was not sent",
+			    conn->peer);
+			return error_set(-EILSEQ,
+			    "a WebSocket text message must be valid UTF-8");
+		}
+		break;
 	case WS_OP_BINARY:
 		break;
 	case WS_OP_PING:

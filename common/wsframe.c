@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "log.h"
 #include "ws.h"
 #include "xmalloc.h"
 
@@ -146,12 +147,12 @@ ws_accept_key(const char *client_key, char *out)
 	unsigned int mdlen = 0;
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		abort();
+		fatalx("out of memory");
 	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, client_key, strlen(client_key)) != 1 ||
 	    EVP_DigestUpdate(ctx, WS_GUID, strlen(WS_GUID)) != 1 ||
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 20)
-		abort(); /* SHA-1 always exists in libcrypto */
+		fatalx("libcrypto cannot compute SHA-1");
 	EVP_MD_CTX_free(ctx);
 	EVP_EncodeBlock((unsigned char *)out, md, 20); /* 28 chars + NUL */
 }

@@ -18,6 +18,7 @@
 #include "lines.h"
 #include "log.h"
 #include "xmalloc.h"
+#include "utf8.h"
 
 struct atx {
 	struct lines *ls;
@@ -77,6 +78,7 @@ int
 atx_action_parse(const char *s, enum atx_action *ret)
 {
 	unsigned int i;
+	char q[48];
 
 	for (i = 0; i < ATX_NACTIONS; i++) {
 		if (strcmp(s, action_names[i]) == 0) {
@@ -85,7 +87,8 @@ atx_action_parse(const char *s, enum atx_action *ret)
 		}
 	}
 	return error_set(-EINVAL,
-	    "unknown ATX action \"%.40s\"; use on, off, off-hard or reset", s);
+	    "unknown ATX action \"%s\"; use on, off, off-hard or reset",
+	    utf8_quote(s, strlen(s), q, sizeof(q)));
 }
 
 /* The target's power state from its LED. */

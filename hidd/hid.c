@@ -23,6 +23,7 @@
 #include "paste.h"
 #include "report.h"
 #include "xmalloc.h"
+#include "utf8.h"
 
 #define HID_MAX_OWNED	 (REPORT_KBD_MAX_HELD + 8)
 #define HID_LAT_N	 4096
@@ -291,6 +292,7 @@ hid_button_bit(const char *name, uint8_t *ret_bit)
 	    {"back", REPORT_BTN_BACK},
 	    {"forward", REPORT_BTN_FORWARD},
 	};
+	char q[40];
 	size_t i;
 
 	for (i = 0; name != NULL && i < sizeof(names) / sizeof(names[0]); i++)
@@ -299,9 +301,9 @@ hid_button_bit(const char *name, uint8_t *ret_bit)
 			return 0;
 		}
 	return error_set(-EINVAL,
-	    "unknown mouse button \"%.32s\": use left, right, middle, back "
+	    "unknown mouse button \"%s\": use left, right, middle, back "
 	    "or forward",
-	    name ? name : "");
+	    name ? utf8_quote(name, strlen(name), q, sizeof(q)) : "");
 }
 
 /* A button on the pointer last moved (absolute by default). */

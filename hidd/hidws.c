@@ -20,6 +20,7 @@
 #include "server.h"
 #include "ws.h"
 #include "xmalloc.h"
+#include "utf8.h"
 
 #define HIDWS_MAX_PENDING (64 * 1024)
 
@@ -73,6 +74,7 @@ static int
 hidws_keys(json_t *o, const char *const *allowed)
 {
 	const char *key;
+	char q[40];
 	json_t *v;
 	size_t i;
 
@@ -82,8 +84,8 @@ hidws_keys(json_t *o, const char *const *allowed)
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (allowed[i] == NULL)
-			return error_set(
-			    -EINVAL, "unknown field \"%.32s\"", key);
+			return error_set(-EINVAL, "unknown field \"%s\"",
+			    utf8_quote(key, strlen(key), q, sizeof(q)));
 	}
 	return 0;
 }
@@ -100,6 +102,7 @@ hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 	json_error_t jerr;
 	json_t *o, *v;
 	const char *t, *s;
+	char q[40];
 	int r;
 
 	o = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -136,8 +139,8 @@ hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 		}
 		s = json_string_value(v);
 		if (*s == '\0' || strlen(s) >= sizeof(m->code)) {
-			r = error_set(
-			    -EINVAL, "unknown key code \"%.32s...\"", s);
+			r = error_set(-EINVAL, "unknown key code \"%s\"",
+			    utf8_quote(s, strlen(s), q, sizeof(q)));
 			goto out;
 		}
 		strcpy(m->code, s);
@@ -176,9 +179,9 @@ hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 			goto out;
 	} else {
 		r = error_set(-EINVAL,
-		    "unknown message type \"%.32s\": use key, abs, rel, "
+		    "unknown message type \"%s\": use key, abs, rel, "
 		    "button, wheel, release or ping",
-		    t);
+		    utf8_quote(t, strlen(t), q, sizeof(q)));
 		goto out;
 	}
 	r = 0;

@@ -20,6 +20,7 @@
 #include "keymap.h"
 #include "paste.h"
 #include "xmalloc.h"
+#include "utf8.h"
 
 struct paste_entry {
 	uint32_t cp;
@@ -93,6 +94,7 @@ paste_parse_name(const char *name, char *layout, char *variant)
 {
 	size_t len, i;
 	const char *open;
+	char q[48];
 
 	if (name == NULL || *name == '\0')
 		return error_set(-EINVAL, "a layout is required, e.g. \"us\"");
@@ -105,12 +107,16 @@ paste_parse_name(const char *name, char *layout, char *variant)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '_' || c == '-' ||
-			c == '(' || c == ')'))
+			c == '(' || c == ')')) {
+			/* up to and with the whole character refused */
+			size_t n = utf8_char(name + i, len - i);
+
 			return error_set(-EINVAL,
-			    "layout \"%.*s\" has a character that no XKB "
+			    "layout \"%s\" has a character that no XKB "
 			    "layout name has; write it like \"de\" or "
 			    "\"ch(fr)\"",
-			    (int)(i + 1), name);
+			    utf8_quote(name, i + (n ? n : 1), q, sizeof(q)));
+		}
 	}
 	open = strchr(name, '(');
 	if (open == NULL) {
