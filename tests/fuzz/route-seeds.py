@@ -99,6 +99,10 @@ SEEDS = {
         + req("GET", "/snapshot"),
         "pipelined-stream-last": req("GET", "/state")
         + req("GET", "/stream?fps=120"),
+        # issue 14: messages that carried invalid UTF-8
+        "utf8-stream-fps": req("GET", "/stream?fps=%ED%A0%80"),
+        "utf8-params-resolution": post("/params", '{"resolution": "%s"}'
+                                       % ("x" + "\u00e9" * 40)),
     },
     "hidd": {
         "layouts": req("GET", "/layouts"),
@@ -130,6 +134,11 @@ SEEDS = {
         "paste-twice": post("/paste", '{"text": "abc"}')
         + post("/paste", '{"text": "def"}'),
         "key-get": req("GET", "/key"),
+        # issue 14: messages that carried invalid UTF-8
+        "utf8-paste-layout": post("/paste", '{"text": "x", "layout": "\u00e9"}'),
+        "utf8-mouse-button": post("/mouse", '{"button": "%s"}'
+                                  % ("x" + "\u00e9" * 20)),
+        "utf8-key-code": post("/key", '{"code": "%s"}' % ("x" + "\u00e9" * 20)),
         "ws": WS_HELLO + ws_frame('{"t":"key","code":"KeyA","down":true,"id":1}')
         + ws_frame('{"t":"abs","x":16384,"y":16384}')
         + ws_frame('{"t":"rel","dx":-3,"dy":5}')
@@ -225,6 +234,8 @@ SEEDS = {
         "atx-reset": post("/atx", '{"action": "reset"}'),
         "atx-bad": post("/atx", '{"action": "explode"}'),
         "atx-type": post("/atx", '{"action": true}'),
+        # issue 14: a message that carried invalid UTF-8
+        "utf8-atx-action": post("/atx", '{"action": "%s"}' % ("x" + "\u00e9" * 40)),
         "input": post("/test/input", '{"line": "hdd-led", "value": 1}'),
         "input-output": post("/test/input", '{"line": "power-button", '
                              '"value": 1}'),

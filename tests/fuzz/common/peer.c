@@ -349,14 +349,14 @@ peer_run(const struct peer_daemon *pd, const uint8_t *data, size_t size)
 	if ((tick = evtimer_new(pd->base, peer_tick, NULL)) == NULL)
 		abort();
 	peer_phase(pd, tick, fd, data, size, &sent, &o);
-	if (!o.eof) {
-		shutdown(fd, SHUT_WR);
-		peer_phase(pd, tick, fd, data, size, &sent, &o);
-	}
 	if (pd->stop != NULL) {
 		pd->stop(pd->arg);
 		if (!o.eof)
 			peer_phase(pd, tick, fd, data, size, &sent, &o);
+	}
+	if (!o.eof) {
+		shutdown(fd, SHUT_WR);
+		peer_phase(pd, tick, fd, data, size, &sent, &o);
 	}
 	close(fd);
 	/* the daemon sees the close */

@@ -37,8 +37,9 @@ struct peer_daemon {
 };
 
 /* Sends data on a new connection to the daemon, runs its loop until the
- * replies settle, half-closes, runs until they settle again, closes; then
- * checks the replies (abort() on a bad one). */
+ * replies settle, stops (if stop is set) and runs until they settle,
+ * half-closes and runs until they settle again, closes; then checks the
+ * replies (abort() on a bad one). */
 void peer_run(const struct peer_daemon *, const uint8_t *data, size_t size);
 
 /* A private directory for this process, removed with all it holds at exit. */

@@ -7,7 +7,7 @@
  * Times are short (10 ms presses, pulses of at most 50 ms) so that a
  * request that waits for its pulse gets its reply within the peer's time
  * bound; what still waits then (an off-hard holds a second) is answered as
- * main() stops: atx_free() and pulse_free() with the connection still open.
+ * main() stops: routes_stop() with the connection still open.
  * Everything is set up anew for each input.
  */
 #include <stdint.h>
@@ -54,12 +54,7 @@ busy(void *arg)
 static void
 stop(void *arg)
 {
-	struct routes_ctx *ctx = arg;
-
-	atx_free(ctx->atx);
-	pulse_free(ctx->pulse);
-	ctx->atx = NULL;
-	ctx->pulse = NULL;
+	routes_stop(arg);
 }
 
 int
