@@ -11,8 +11,8 @@
  * Content-Length; a HEAD reply carries it without the body, and as the
  * requests are not parsed here, a reply whose body does not fit before the
  * next reply is taken as a HEAD reply when the next reply starts right after
- * its head.  A reply without Content-Length (a stream) or a 101 (WebSocket)
- * owns the rest of the connection; the check ends there.
+ * its head.  A reply without Content-Length (a stream) owns the rest of
+ * the connection; after a 101 the rest is WebSocket frames, checked as such.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -236,6 +236,71 @@ peer_header(
 	return NULL;
 }
 
+/* Frames the daemon sends after a 101 (hidd's /ws, hidd/PROTOCOL.md):
+ * unmasked; each text message a JSON object with "t", an error one with
+ * {"code", "message"}; a close frame's reason valid UTF-8. */
+static void
+peer_check_ws(const char *p, size_t left)
+{
+	const unsigned char *u;
+	json_t *v, *err;
+	uint64_t len;
+	size_t hl;
+	int op;
+
+	while (left >= 2) {
+		u = (const unsigned char *)p;
+		op = u[0] & 0x0f;
+		if (u[1] & 0x80)
+			peer_fail("a masked frame from the server", p, left);
+		len = u[1] & 0x7f;
+		hl = 2;
+		if (len == 126) {
+			if (left < 4)
+				return;
+			len = (uint64_t)u[2] << 8 | u[3];
+			hl = 4;
+		} else if (len == 127) {
+			if (left < 10)
+				return;
+			for (len = 0, hl = 2; hl < 10; hl++)
+				len = len << 8 | u[hl];
+		}
+		if (len > left - hl)
+			return; /* cut by the end of the run */
+		if ((op >= 3 && op <= 7) || op > 10)
+			peer_fail("a frame with a reserved opcode", p, left);
+		if (op == 1 && (u[0] & 0x80)) {
+			v = json_loadb(p + hl, (size_t)len, 0, NULL);
+			if (!json_is_object(v) ||
+			    !json_is_string(json_object_get(v, "t")))
+				peer_fail("a WebSocket message that is not a "
+					  "JSON object with \"t\"",
+				    p, hl + (size_t)len);
+			if (json_is_false(json_object_get(v, "ok")) &&
+			    (!json_is_object(
+				 err = json_object_get(v, "error")) ||
+				!json_is_string(json_object_get(err, "code")) ||
+				!json_is_string(
+				    json_object_get(err, "message"))))
+				peer_fail("a WebSocket error without {code, "
+					  "message}",
+				    p, hl + (size_t)len);
+			json_decref(v);
+		}
+		if (op == 8 && len > 2) {
+			/* jansson takes only valid UTF-8 */
+			if ((v = json_stringn(p + hl + 2, (size_t)len - 2)) ==
+			    NULL)
+				peer_fail("a close reason that is not UTF-8", p,
+				    hl + (size_t)len);
+			json_decref(v);
+		}
+		p += hl + (size_t)len;
+		left -= hl + (size_t)len;
+	}
+}
+
 /* Checks the replies in o (see the top of the file). */
 static void
 peer_check(const struct peer_out *o)
@@ -269,8 +334,10 @@ peer_check(const struct peer_out *o)
 		    p[11] < '0' || p[11] > '9' || (left > 12 && p[12] != ' '))
 			peer_fail("bad status code", p, hlen);
 		status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + p[11] - '0';
-		if (status == 101)
-			return; /* WebSocket from here */
+		if (status == 101) {
+			peer_check_ws(p + hlen, left - hlen);
+			return;
+		}
 		if (status == 100) {
 			pos += hlen;
 			continue;
@@ -362,9 +429,12 @@ peer_run(const struct peer_daemon *pd, const uint8_t *data, size_t size)
 	/* the daemon sees the close */
 	event_base_loop(pd->base, EVLOOP_NONBLOCK);
 	event_free(tick);
-	if (getenv("PEER_DUMP") != NULL) /* to see what a seed reaches */
-		fprintf(stderr, "--- %zu reply bytes%s ---\n%.*s\n---\n", o.len,
-		    o.truncated ? " (more not kept)" : "", (int)o.len, o.buf);
+	if (getenv("PEER_DUMP") != NULL) { /* to see what a seed reaches */
+		fprintf(stderr, "--- %zu reply bytes%s ---\n", o.len,
+		    o.truncated ? " (more not kept)" : "");
+		fwrite(o.buf, 1, o.len, stderr);
+		fprintf(stderr, "\n---\n");
+	}
 	peer_check(&o);
 	free(o.buf);
 }
