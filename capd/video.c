@@ -491,7 +491,7 @@ video_opener_main(void *arg)
 	error_clear();
 	o->r = capture_open(&o->cc, &o->cap);
 	if (o->r < 0)
-		snprintf(o->why, sizeof(o->why), "%s",
+		utf8_format(o->why, sizeof(o->why), "%s",
 		    error_get() ? error_get() : "cannot open");
 	pthread_mutex_lock(&o->lock);
 	abandoned = o->abandoned;

@@ -151,7 +151,7 @@ log_once_warnx(struct log_once *once, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	utf8_vformat(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (strcmp(buf, once->last) == 0)
 		return;

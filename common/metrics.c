@@ -1,5 +1,6 @@
 /*
- * metrics.c -- Prometheus text exposition format.
+ * metrics.c -- Prometheus text exposition format (UTF-8 text: label values
+ * are kept valid UTF-8 whatever they carry).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "log.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 struct metrics {
@@ -86,29 +88,42 @@ metrics_counter(
 	metrics_sample(m, name, NULL, value);
 }
 
-/* key="value" with \, " and newline escaped. */
+/* key="value" with \, " and newline escaped; the value stays valid UTF-8
+ * as the format requires: a byte not part of a valid character becomes
+ * U+FFFD, and a value cut short by len is cut between characters. */
 char *
 metrics_label(char *buf, size_t len, const char *key, const char *value)
 {
-	size_t o;
-	int n;
+	size_t o, vlen = strlen(value), i = 0, n, need;
+	const char *rep;
+	int k;
 
-	n = snprintf(buf, len, "%s=\"", key);
-	if (n < 0 || (size_t)n >= len) {
-		buf[0] = '\0';
+	k = snprintf(buf, len, "%s=\"", key);
+	if (k < 0 || (size_t)k + 2 > len) {
+		if (len > 0)
+			buf[0] = '\0';
 		return buf;
 	}
-	o = (size_t)n;
-	for (; *value != '\0' && o + 3 < len; value++) {
-		if (*value == '\\' || *value == '"') {
-			buf[o++] = '\\';
-			buf[o++] = *value;
-		} else if (*value == '\n') {
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-		} else {
-			buf[o++] = *value;
+	o = (size_t)k;
+	while (i < vlen) {
+		rep = value + i;
+		n = need = utf8_char(value + i, vlen - i);
+		if (value[i] == '\\' || value[i] == '"') {
+			rep = value[i] == '"' ? "\\\"" : "\\\\";
+			need = 2;
+		} else if (value[i] == '\n') {
+			rep = "\\n";
+			need = 2;
+		} else if (n == 0) {
+			rep = "\xef\xbf\xbd"; /* U+FFFD */
+			n = 1;
+			need = 3;
 		}
+		if (o + need + 2 > len) /* and the closing quote, NUL */
+			break;
+		memcpy(buf + o, rep, need);
+		o += need;
+		i += n;
 	}
 	buf[o++] = '"';
 	buf[o] = '\0';

@@ -17,7 +17,7 @@
  *  - utf8_format() is snprintf() whose result is valid UTF-8 however
  *    the format's arguments or the buffer's size cut it.
  *
- * All of them are async-signal-safe but utf8_format(), and thread-safe.
+ * They keep no state: any thread may call them.
  */
 #ifndef KVM_UTF8_H
 #define KVM_UTF8_H

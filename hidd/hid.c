@@ -386,7 +386,7 @@ hid_paste_end(struct hid *hd, const char *result, const char *error)
 	free(j->strokes);
 	j->strokes = NULL;
 	j->result = result;
-	snprintf(j->error, sizeof(j->error), "%s", error ? error : "");
+	utf8_format(j->error, sizeof(j->error), "%s", error ? error : "");
 	log_info("paste %s after %zu of %zu keystrokes%s%s", result, j->cur.i,
 	    j->n, error ? ": " : "", error ? error : "");
 	hid_changed(hd);

@@ -39,6 +39,7 @@
 #include "name.h"
 #include "store.h"
 #include "xmalloc.h"
+#include "utf8.h"
 
 #define STORE_TMP_PREFIX ".upload-"
 #define STORE_ALIGN	 4096	    /* O_DIRECT: buffer, offset, length */
@@ -609,7 +610,7 @@ store_fail_locked(struct store_upload *up, int r, const char *fmt, ...)
 		return;
 	up->err = r;
 	va_start(ap, fmt);
-	vsnprintf(up->errmsg, sizeof(up->errmsg), fmt, ap);
+	utf8_vformat(up->errmsg, sizeof(up->errmsg), fmt, ap);
 	va_end(ap);
 }
 

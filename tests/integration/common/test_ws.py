@@ -488,6 +488,15 @@ class Closing(WSTest):
         self.assertGreater(waited, 3)
         self.assert_closed_once(1000)
 
+    def test_no_invalid_text_sent(self):
+        # a text message that is not UTF-8 would make the peer close
+        # (RFC 6455 8.1): ws_send() refuses it and the connection stays
+        c = self.open()
+        c.send_msg(OP_TEXT, b"!badtext")
+        self.assertEqual(c.recv_msg(), (OP_TEXT, b"refused"))
+        c.send_msg(OP_TEXT, b"still here")
+        self.assertEqual(c.recv_msg(), (OP_TEXT, b"still here"))
+
     def test_abort_inside_callback(self):
         c = self.open()
         c.send(frame(OP_TEXT, b"!abort") + frame(OP_TEXT, b"not echoed"))

@@ -8,7 +8,8 @@
  * GET /ws echoes every message with its opcode, except text commands:
  * "!close CODE REASON" starts the closing handshake, "!abort" closes from
  * inside the message callback, "!flood" sends 64 KiB binary messages every
- * 2 ms until ws_send() refuses.  GET /stats lists each connection's close
+ * 2 ms until ws_send() refuses, "!badtext" has ws_send() try a text
+ * message that is not UTF-8 and answers "refused" when it does.  GET /stats lists each connection's close
  * code as on_close saw it, so tests can check it ran once with the right
  * code.  SIGTERM closes open connections with 1001 and exits 0.
  */
@@ -112,6 +113,12 @@ message_cb(struct ws_conn *conn, int opcode, const uint8_t *data, size_t len,
 	if (opcode == WS_OP_TEXT && len == 6 &&
 	    memcmp(data, "!flood", 6) == 0) {
 		event_add(cl->flood_ev, &tv);
+		return;
+	}
+	if (opcode == WS_OP_TEXT && len == 8 &&
+	    memcmp(data, "!badtext", 8) == 0) {
+		if (ws_send(conn, WS_OP_TEXT, "\xed\xa0\x80", 3) == -EILSEQ)
+			ws_send_text(conn, "refused");
 		return;
 	}
 	if (ws_send(conn, opcode, data, len) < 0)

@@ -31,6 +31,7 @@ mkdir -p "$out"
 	-o "$out/test-capd-planes" \
 	"$src/tests/unit/capd/test_planes.c" "$src/capd/planes.c" \
 	"$src/capd/frame.c" "$src/common/xmalloc.c" "$src/common/log.c" \
+	"$src/common/utf8.c" \
 	-lpthread -lm >&2
 # the NEON code must be in there, or this tests the scalar code twice
 if ! "${cc%gcc}objdump" -d "$out/test-capd-planes" | grep -q 'ld4'; then

@@ -20,6 +20,7 @@
 #include "api.h"
 #include "error.h"
 #include "log.h"
+#include "metrics.h"
 #include "tap.h"
 #include "utf8.h"
 
@@ -244,6 +245,27 @@ test_messages(void)
 	}
 }
 
+/* Prometheus text is UTF-8: label values stay valid, however cut. */
+static void
+test_metrics_label(void)
+{
+	char buf[32];
+	size_t len, first = 0;
+
+	metrics_label(buf, sizeof(buf), "line", "a\xed\xa0\x80\"b");
+	is_str(buf, "line=\"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\\\"b\"",
+	    "a bad byte is U+FFFD, a quote escaped");
+	for (len = 1; len <= sizeof(buf); len++) {
+		metrics_label(buf, len, "k",
+		    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac"
+		    "\xf0\x9f\x98\x80");
+		if (strlen(buf) >= len || !utf8_valid(buf, strlen(buf)) ||
+		    (buf[0] != '\0' && buf[strlen(buf) - 1] != '"'))
+			first = first ? first : len;
+	}
+	is_int(first, 0, "cut at every size: valid, bounded, closed");
+}
+
 int
 main(void)
 {
@@ -252,5 +274,6 @@ main(void)
 	test_quote();
 	test_format();
 	test_messages();
+	test_metrics_label();
 	return tap_done();
 }
