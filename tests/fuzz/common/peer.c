@@ -212,6 +212,18 @@ peer_check_json(
 	json_decref(v);
 }
 
+/* A text body (/metrics): valid UTF-8. */
+static void
+peer_check_text(const char *body, size_t len, const char *at, size_t atlen)
+{
+	json_t *v;
+
+	/* jansson takes only valid UTF-8 */
+	if ((v = json_stringn(body, len)) == NULL)
+		peer_fail("a text body that is not UTF-8", at, atlen);
+	json_decref(v);
+}
+
 /* The value of a header in a head (NUL-terminated copy), or NULL. */
 static char *
 peer_header(
@@ -314,11 +326,10 @@ peer_check(const struct peer_out *o)
 	while (pos < o->len) {
 		p = b + pos;
 		left = o->len - pos;
-		if (left < 12 || memcmp(p, "HTTP/1.1 ", 9) != 0) {
-			if (left < 9 && memcmp(p, "HTTP/1.1 ", left) == 0)
-				return; /* cut by the end of the run */
+		if (memcmp(p, "HTTP/1.1 ", left < 9 ? left : 9) != 0)
 			peer_fail("does not start with \"HTTP/1.1 \"", p, left);
-		}
+		if (left < 13)
+			return; /* cut by the end of the run */
 		head_end = memmem(p, left, "\r\n\r\n", 4);
 		if (head_end == NULL)
 			return; /* still coming when the run ended */
@@ -331,7 +342,7 @@ peer_check(const struct peer_out *o)
 					  "printable ASCII",
 				    p, hlen);
 		if (p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' ||
-		    p[11] < '0' || p[11] > '9' || (left > 12 && p[12] != ' '))
+		    p[11] < '0' || p[11] > '9' || p[12] != ' ')
 			peer_fail("bad status code", p, hlen);
 		status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + p[11] - '0';
 		if (status == 101) {
@@ -391,6 +402,8 @@ peer_check(const struct peer_out *o)
 		if (!head_only && strcmp(ct, "application/json") == 0)
 			peer_check_json(
 			    status, body, (size_t)clen, p, hlen + (size_t)clen);
+		if (!head_only && strncmp(ct, "text/", 5) == 0)
+			peer_check_text(body, (size_t)clen, p, hlen);
 		pos += hlen + (head_only ? 0 : (size_t)clen);
 	}
 }
