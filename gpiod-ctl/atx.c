@@ -59,7 +59,8 @@ atx_new(struct lines *ls, struct pulse *pulse, const struct atx_config *cfg)
 	return a;
 }
 
-/* Frees the ATX logic (a running press is ended by pulse_free()). */
+/* Frees the ATX logic: after pulse_free(), which ends a running press
+ * and calls back. */
 void
 atx_free(struct atx *a)
 {

@@ -173,8 +173,7 @@ out:
 	 * a moment longer to send that), then every output is driven
 	 * inactive and released. */
 	waiting = ctx.waiters != NULL;
-	atx_free(ctx.atx);
-	pulse_free(ctx.pulse);
+	routes_stop(&ctx);
 	if (waiting && d != NULL) {
 		event_base_loopexit(daemon_base(d), &flush);
 		event_base_dispatch(daemon_base(d));

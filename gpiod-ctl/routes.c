@@ -90,6 +90,16 @@ caller_may(struct routes_ctx *ctx, struct http_request *req, const char *line)
 	return r;
 }
 
+/* After routes_stop() (main()'s last moments) nothing is left to ask. */
+static int
+stopping(struct routes_ctx *ctx, struct http_request *req)
+{
+	if (ctx->atx != NULL && ctx->pulse != NULL)
+		return 0;
+	api_reply_error(req, -ESHUTDOWN, "gpiod-ctl is stopping");
+	return 1;
+}
+
 /* One line's object in /state. */
 static json_t *
 line_state(struct routes_ctx *ctx, struct line *l)
@@ -134,6 +144,8 @@ state_cb(struct http_request *req, void *arg)
 	struct line *l;
 	size_t i;
 
+	if (stopping(ctx, req))
+		return;
 	lines = json_object();
 	for (i = 0; i < lines_count(ctx->lines); i++) {
 		l = lines_at(ctx->lines, i);
@@ -164,6 +176,8 @@ metrics_cb(struct http_request *req, void *arg)
 	size_t i;
 	int p;
 
+	if (stopping(ctx, req))
+		return;
 	/* Each family's samples together, as the text format wants. */
 	metrics_declare(m, "line_value", "gauge",
 	    "Logical value of each line (1 active), -1 unknown.");
@@ -330,6 +344,8 @@ pulse_cb(struct http_request *req, void *arg)
 	long long ms = ctx->press_ms;
 	int wait = 1, r;
 
+	if (stopping(ctx, req))
+		return;
 	if ((r = api_read_json(req, &body)) < 0 ||
 	    (r = api_check_keys(body, keys)) < 0 ||
 	    (r = api_get_string(body, "line", &name)) < 0 ||
@@ -366,6 +382,8 @@ atx_cb(struct http_request *req, void *arg)
 	json_t *body = NULL;
 	int wait = 1, r;
 
+	if (stopping(ctx, req))
+		return;
 	if ((r = api_read_json(req, &body)) < 0 ||
 	    (r = api_check_keys(body, keys)) < 0 ||
 	    (r = api_get_string(body, "action", &name)) < 0 ||
@@ -498,3 +516,16 @@ const struct http_route routes_table[] = {
     {"/test/history", HTTP_GET, test_history_cb, 0},
     {NULL, 0, NULL, 0},
 };
+
+/* Ends running presses (waiting requests hear why) and frees pulses and
+ * ATX logic: pulse_free() first, as ending a press calls back into the ATX
+ * logic and the waiters' replies read its state.  Requests that come after
+ * this are answered 503. */
+void
+routes_stop(struct routes_ctx *ctx)
+{
+	pulse_free(ctx->pulse);
+	atx_free(ctx->atx);
+	ctx->pulse = NULL;
+	ctx->atx = NULL;
+}

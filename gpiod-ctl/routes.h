@@ -38,6 +38,9 @@ struct routes_ctx {
 
 extern const struct http_route routes_table[];
 
+/* main()'s stop: ends running presses, frees ctx->pulse and ctx->atx. */
+void routes_stop(struct routes_ctx *);
+
 /* Logs debounced input changes (lines_on_change callback). */
 void routes_line_changed(struct line *, int value, void *arg);
 

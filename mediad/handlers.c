@@ -282,7 +282,8 @@ handlers_init(struct handlers_ctx *ctx, struct media *m)
 }
 
 /* Shutdown: uploads whose writer still finishes are dropped (a file it
- * already named stays). */
+ * already named stays) and answered, which also lets the server free
+ * their requests. */
 void
 handlers_stop(void *arg)
 {
@@ -291,6 +292,10 @@ handlers_stop(void *arg)
 
 	while ((hu = TAILQ_FIRST(&ctx->finishing)) != NULL) {
 		media_upload_abort(ctx->media, hu->up);
+		api_reply_errorf(hu->req, -ESHUTDOWN,
+		    "mediad is stopping while it stored '%s'; list the images "
+		    "when it is back, and upload again if it is missing",
+		    hu->name);
 		handlers_upload_free(hu);
 	}
 }

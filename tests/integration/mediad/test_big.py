@@ -27,8 +27,12 @@ def vm_kib(pid, key):
 
 
 def asan_in(pid):
+    """gcc links libasan.so; clang links ASan into the binary itself."""
     with open("/proc/%d/maps" % pid) as f:
-        return "libasan" in f.read()
+        if "libasan" in f.read():
+            return True
+    with open("/proc/%d/exe" % pid, "rb") as f:
+        return b"__asan_init" in f.read()
 
 
 class Big(unittest.TestCase):
