@@ -23,6 +23,7 @@
 #include "log.h"
 #include "peer.h"
 #include "pulse.h"
+#include "rights.h"
 #include "routes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -80,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    sock, sizeof(sock), "%s/gpiod-ctl.sock", peer_tmpdir());
 	}
 	ctx.lines = lines_new();
+	ctx.rights = rights_new(); /* the fuzzer runs as root: may drive all */
 	spec.extra_arg = ctx.lines;
 	for (i = 0; i < sizeof(demo_lines) / sizeof(demo_lines[0]); i++)
 		if (lines_put(ctx.lines, demo_lines[i][0], demo_lines[i][1]) <
@@ -92,6 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	common.socket_path = sock;
 	common.socket_mode = 0600;
 	if (lines_check(ctx.lines, &lcfg) < 0 ||
+	    rights_check(ctx.rights, ctx.lines) < 0 ||
 	    daemon_start(&spec, &common, NULL, routes_table, &ctx, &d) < 0 ||
 	    lines_open(ctx.lines, daemon_base(d), &lcfg) < 0)
 		goto fail;
@@ -113,6 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lines_close(ctx.lines);
 	daemon_free(d);
 	lines_free(ctx.lines);
+	rights_free(ctx.rights);
 	return 0;
 fail:
 	fprintf(stderr, "gpiod-ctl-routes: %s\n", error_get());
