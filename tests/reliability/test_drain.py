@@ -106,8 +106,15 @@ class Holder:
         return time.monotonic() - t0, rc
 
     def restart(self):
+        """systemctl restart: stop, start, and (Type=notify) return once
+        the new one serves -- here: once it answers a request."""
         took, rc = self.stop()
         self.start()
+        status, reply = kvmtest.json_request(self.sock_path, "GET",
+                                             "/state", timeout=30)
+        if status != 200:
+            raise AssertionError("the restarted %s answered %d: %r"
+                                 % (self.name, status, reply))
         return took, rc
 
     def close(self):
