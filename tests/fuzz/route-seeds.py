@@ -231,6 +231,11 @@ SEEDS = {
         + post("/atx", '{"action": "off", "wait": true}'),
         "atx-off-hard": post("/test/input", '{"line": "power-led", "level": 0}')
         + post("/atx", '{"action": "off-hard", "wait": true}'),
+        # a request read only once main() stops (after the held press)
+        "atx-stop-then-state": post("/test/input", '{"line": "power-led", '
+                                    '"level": 0}')
+        + post("/atx", '{"action": "off-hard", "wait": true}')
+        + req("GET", "/state") + req("GET", "/metrics"),
         "atx-reset": post("/atx", '{"action": "reset"}'),
         "atx-bad": post("/atx", '{"action": "explode"}'),
         "atx-type": post("/atx", '{"action": true}'),
