@@ -1,14 +1,26 @@
 #!/bin/sh
-# first-install.sh -- run by `meson install`: on the first install, make a
-# self-signed certificate and a random password (printed once), and enable
-# the nginx site.  Never overwrites what exists: put your own certificate in
+# first-install -- the first install's secrets, for KaputtKVM's own nginx:
+# a self-signed certificate and a random password for the user admin,
+# printed once and kept in SYSCONFDIR/kaputtkvm/initial-password (root
+# only) until kaputtkvm-passwd sets another.  Run by kaputtkvm-setup and by
+# the Debian package's postinst, after the users exist (the key and the
+# password file belong to group kaputtkvm-www, which nginx runs as).
+# Never overwrites what exists: put your own certificate in
 # SYSCONFDIR/kaputtkvm/tls/{cert,key}.pem, change the password with
-# kaputtkvm-passwd.  Staged installs (DESTDIR) and non-root installs skip
-# this: a package does it in its postinst.
+# kaputtkvm-passwd.  Staged (DESTDIR) and non-root runs do nothing.
+#
+# Debian's nginx, pulled in as the package's dependency, starts with its
+# stock default site on port 80, which KaputtKVM's nginx wants too.  When
+# that site is the only one enabled in NGINXDIR (nothing else uses that
+# nginx), it is disabled, and the file disabled-nginx-default remembers it
+# so a purge enables it again.  Any other enabled site is left alone: then
+# move the KVM's ports (listen-http.conf, listen-https.conf).
+#
+# usage: first-install SYSCONFDIR SBINDIR [NGINXDIR]
 set -eu
 sysconfdir=$1
 sbindir=$2
-nginxdir=$3
+nginxdir=${3:-/etc/nginx}
 dir="$sysconfdir/kaputtkvm"
 
 if [ -n "${DESTDIR:-}" ]; then
@@ -18,6 +30,10 @@ fi
 if [ "$(id -u)" != 0 ]; then
 	echo "kaputtkvm: not root: no certificate or password made"
 	exit 0
+fi
+group=
+if getent group kaputtkvm-www >/dev/null 2>&1; then
+	group=kaputtkvm-www
 fi
 
 mkdir -p "$dir/tls"
@@ -34,25 +50,42 @@ if [ ! -e "$dir/tls/cert.pem" ] && [ ! -e "$dir/tls/key.pem" ]; then
 	echo "kaputtkvm: its SHA-256 fingerprint (compare it when the browser warns):"
 	openssl x509 -in "$dir/tls/cert.pem" -noout -fingerprint -sha256
 fi
+# nginx's master process runs as kaputtkvm-www and reads the key itself.
+if [ -n "$group" ] && [ -f "$dir/tls/key.pem" ] &&
+    [ "$(stat -c %U:%G "$dir/tls/key.pem")" = root:root ]; then
+	chgrp "$group" "$dir/tls/key.pem"
+	chmod 0640 "$dir/tls/key.pem"
+fi
+
 if [ ! -e "$dir/htpasswd" ]; then
-	echo "kaputtkvm: no password yet; here is a random one (shown only now):"
-	"$sbindir/kaputtkvm-passwd" --random --no-reload \
-	    --file "$dir/htpasswd" --secret-file "$dir/nginx-secret.conf"
+	umask 077
+	out=$("$sbindir/kaputtkvm-passwd" --random --no-reload \
+	    --file "$dir/htpasswd" --secret-file "$dir/nginx-secret.conf")
+	{
+		echo "# The first password of KaputtKVM's web interface, made by"
+		echo "# the first install.  kaputtkvm-passwd removes this file when"
+		echo "# it sets the password of admin."
+		echo "$out"
+	} >"$dir/initial-password"
+	chmod 0600 "$dir/initial-password"
+	umask 022
+	echo "kaputtkvm: no password yet; here is a random one (also in $dir/initial-password, root only):"
+	echo "$out"
 elif [ ! -e "$dir/nginx-secret.conf" ]; then
 	"$sbindir/kaputtkvm-passwd" --renew-secret --no-reload \
 	    --file "$dir/htpasswd" --secret-file "$dir/nginx-secret.conf"
 fi
 
-if [ -d "$nginxdir/sites-enabled" ] &&
-    [ ! -e "$nginxdir/sites-enabled/kaputtkvm.conf" ]; then
-	ln -s ../sites-available/kaputtkvm.conf \
-	    "$nginxdir/sites-enabled/kaputtkvm.conf"
-	echo "kaputtkvm: enabled the nginx site $nginxdir/sites-enabled/kaputtkvm.conf"
-	if [ -L "$nginxdir/sites-enabled/default" ]; then
-		rm "$nginxdir/sites-enabled/default"
-		echo "kaputtkvm: disabled Debian's default nginx site (it also wants port 80);"
-		echo "           ln -s ../sites-available/default $nginxdir/sites-enabled/ brings it back"
+enabled="$nginxdir/sites-enabled"
+if [ -L "$enabled/default" ] && [ "$(ls -A "$enabled")" = default ] &&
+    [ ! -e "$dir/disabled-nginx-default" ]; then
+	rm "$enabled/default"
+	echo "$enabled/default" >"$dir/disabled-nginx-default"
+	echo "kaputtkvm: disabled Debian nginx's default site (it wants port 80 too):"
+	echo "           ln -s ../sites-available/default $enabled/ brings it back"
+	if command -v systemctl >/dev/null 2>&1 &&
+	    systemctl is-active --quiet nginx.service 2>/dev/null; then
+		systemctl reload nginx.service ||
+			echo "kaputtkvm: warning: Debian's nginx did not reload"
 	fi
 fi
-
-# systemd/post-install.sh reloads nginx once www-data is in group kaputtkvm.

@@ -1,11 +1,13 @@
-"""The installed nginx site passes `nginx -t`, enabled the way `meson install`
-enables it (first-install.sh in a scratch /etc), and kaputtkvm-passwd writes
-hashes nginx accepts and refuses bad input without touching the file.
+"""KaputtKVM's own nginx instance as installed passes `nginx -t` and serves
+(first-install.sh in a scratch /etc), and kaputtkvm-passwd writes hashes
+nginx accepts and refuses bad input without touching the file.
 
-The site checked is the one meson installs (build/nginx/kaputtkvm.conf),
-with its configuration directory moved to a temporary one."""
+The configuration checked is the one meson installs (build/nginx/nginx.conf
+with build/nginx/kaputtkvm.conf and the port files), with its paths moved
+to a temporary directory."""
 
 import base64
+import grp
 import http.client
 import os
 import re
@@ -66,8 +68,7 @@ class InstalledSite(Scratch):
     def test_first_install_then_nginx_t(self):
         if os.geteuid() != 0:
             self.skipTest("first-install.sh acts only as root")
-        with open(SITE) as f:
-            site = f.read()
+        site = read(SITE)
         m = re.search(r"ssl_certificate (\S+)/kaputtkvm/tls/cert\.pem;", site)
         self.assertIsNotNone(m, "no certificate path in the installed site")
         sysconfdir = m.group(1)
@@ -77,9 +78,6 @@ class InstalledSite(Scratch):
             f.write("server { listen 80 default_server; }\n")
         os.symlink("../sites-available/default",
                    os.path.join(self.nginxdir, "sites-enabled", "default"))
-        with open(os.path.join(self.nginxdir, "sites-available",
-                               "kaputtkvm.conf"), "w") as f:
-            f.write(site.replace(sysconfdir + "/", self.etc + "/"))
 
         env = dict(os.environ)
         env.pop("DESTDIR", None)
@@ -90,15 +88,21 @@ class InstalledSite(Scratch):
         self.first_output = r.stdout
         self.assertRegex(r.stdout, r"KaputtKVM password: [A-Za-z0-9]{20}\n")
         for f in ("tls/cert.pem", "tls/key.pem", "htpasswd",
-                  "nginx-secret.conf"):
+                  "nginx-secret.conf", "initial-password"):
             self.assertTrue(os.path.exists(os.path.join(self.etc, "kaputtkvm",
                                                         f)), f)
-        key_mode = os.stat(os.path.join(self.etc, "kaputtkvm", "tls",
-                                        "key.pem")).st_mode & 0o777
-        self.assertEqual(key_mode, 0o600)
-        enabled = sorted(os.listdir(os.path.join(self.nginxdir,
-                                                 "sites-enabled")))
-        self.assertEqual(enabled, ["kaputtkvm.conf"])
+        for f in ("tls/key.pem", "initial-password"):
+            mode = os.stat(os.path.join(self.etc, "kaputtkvm",
+                                        f)).st_mode & 0o777
+            self.assertEqual(mode, 0o600, f)
+        password = re.search(r"KaputtKVM password: (\S+)",
+                             r.stdout).group(1)
+        self.assertIn("KaputtKVM password: " + password, read(
+            os.path.join(self.etc, "kaputtkvm", "initial-password")))
+        # Debian's stock site, the only one, is disabled (it wants port 80);
+        # the KVM's own nginx never uses /etc/nginx/sites-enabled.
+        self.assertEqual(os.listdir(os.path.join(self.nginxdir,
+                                                 "sites-enabled")), [])
 
         # A second install changes nothing and prints no new password.
         before = read(os.path.join(self.etc, "kaputtkvm", "htpasswd"))
@@ -109,52 +113,82 @@ class InstalledSite(Scratch):
         self.assertEqual(
             read(os.path.join(self.etc, "kaputtkvm", "htpasswd")),
             before)
-
-        main = os.path.join(self.tmp, "nginx.conf")
-        with open(main, "w") as f:
-            f.write("""\
-pid %(tmp)s/nginx.pid;
-events { worker_connections 64; }
-http {
-	include /etc/nginx/mime.types;
-	default_type application/octet-stream;
-	ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
-	ssl_prefer_server_ciphers on;
-	include %(nginx)s/sites-enabled/*;
-}
-""" % {"tmp": self.tmp, "nginx": self.nginxdir})
-        r = run(["nginx", "-t", "-p", self.tmp, "-c", main, "-e",
-                 os.path.join(self.tmp, "error.log")])
-        print(r.stderr)
+        # Setting admin's own password ends the initial-password file.
+        r = run(["sh", PASSWD, "--stdin", "--no-reload", "--file",
+                 os.path.join(self.etc, "kaputtkvm", "htpasswd"),
+                 "--secret-file",
+                 os.path.join(self.etc, "kaputtkvm", "nginx-secret.conf")],
+                input="a new password\n")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("test is successful", r.stderr)
-        self.run_installed(main, sysconfdir)
+        self.assertFalse(os.path.exists(os.path.join(
+            self.etc, "kaputtkvm", "initial-password")))
+        r = run(["sh", PASSWD, "--stdin", "--no-reload", "--file",
+                 os.path.join(self.etc, "kaputtkvm", "htpasswd"),
+                 "--secret-file",
+                 os.path.join(self.etc, "kaputtkvm", "nginx-secret.conf")],
+                input=password + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.run_instance(sysconfdir, password)
 
-    def run_installed(self, main, sysconfdir):
-        """The installed site for real, its ports moved to free ones, nginx's
-        workers as www-data like Debian's: HTTP redirects to HTTPS, HTTPS
-        serves the first-install certificate and wants the password."""
-        if subprocess.run(["getent", "passwd", "www-data"],
-                          capture_output=True).returncode != 0:
-            self.skipTest("no www-data user")
+    def run_instance(self, sysconfdir, password):
+        """The installed instance for real (build/nginx/nginx.conf, which
+        kaputtkvm-nginx.service runs, with the site and the port files), its
+        paths moved to the scratch directory and its ports to free ones: HTTP
+        redirects to HTTPS on the configured port, HTTPS serves the
+        first-install certificate and wants the password."""
         http_port, https_port = free_port(), free_port()
-        enabled = os.path.join(self.nginxdir, "sites-enabled",
-                               "kaputtkvm.conf")
-        site = read(enabled)
-        site = re.sub(r"\n\s*listen \[::\]:\S+[^\n]*", "", site)
-        site = site.replace("listen 80 ", "listen 127.0.0.1:%d " % http_port)
-        site = site.replace("listen 443 ", "listen 127.0.0.1:%d " % https_port)
-        os.unlink(enabled)
-        with open(enabled, "w") as f:
+        conf = os.path.join(self.etc, "kaputtkvm")
+        for name, old, new in (
+                ("listen-http.conf", "80", str(http_port)),
+                ("listen-https.conf", "443", str(https_port))):
+            text = read(os.path.join(SOURCE_ROOT, "nginx", name))
+            text = re.sub(r"\n\s*listen \[::\]:\S+[^\n]*", "", text)
+            text = text.replace("listen %s " % old,
+                                "listen 127.0.0.1:%s " % new)
+            text = text.replace('set $kvm_https_port "";',
+                                'set $kvm_https_port ":%d";' % https_port)
+            with open(os.path.join(conf, name), "w") as f:
+                f.write(text)
+        site = read(SITE).replace(sysconfdir + "/", self.etc + "/")
+        with open(os.path.join(self.tmp, "site.conf"), "w") as f:
             f.write(site)
-        os.chmod(self.tmp, 0o755)
-        with open(main) as f:
-            conf = "user www-data;\n" + f.read()
-        with open(main, "w") as f:
-            f.write(conf)
+        main = read(os.path.join(BUILD_ROOT, "nginx", "nginx.conf"))
+        m = re.search(r"\n\tinclude (\S+);\n}", main)
+        self.assertIsNotNone(m, "no site include in nginx.conf")
+        main = main.replace(m.group(1), os.path.join(self.tmp, "site.conf"))
+        for d in ("pid", "access_log"):
+            main = re.sub(r"\n(\s*%s) \S+;" % d,
+                          r"\n\1 %s/%s;" % (self.tmp, d), main)
+        main = re.sub(r"(\w+_temp_path) \S+;", r"\1 %s/tmp;" % self.tmp,
+                      main)
+        path = os.path.join(self.tmp, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(main)
+        # As kaputtkvm-nginx.service runs it: every nginx process, the
+        # master too, as one unprivileged user (nobody here, standing in
+        # for kaputtkvm-www), whose group may read the key and password.
+        as_user = []
+        if shutil.which("setpriv"):
+            as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                       "--clear-groups", "--"]
+            for f in ("tls/key.pem", "htpasswd", "nginx-secret.conf"):
+                os.chown(os.path.join(conf, f), 0,
+                         grp.getgrnam("nogroup").gr_gid)
+                os.chmod(os.path.join(conf, f), 0o640)
+            for d in (self.tmp, os.path.join(self.tmp, "etc"), conf,
+                      os.path.join(conf, "tls")):
+                os.chmod(d, 0o755)
+            os.makedirs(os.path.join(self.tmp, "tmp"))
+            os.chown(os.path.join(self.tmp, "tmp"), 65534, 65534)
+            open(os.path.join(self.tmp, "access_log"), "w").close()
+            os.chown(os.path.join(self.tmp, "access_log"), 65534, 65534)
+            os.chmod(self.tmp, 0o777)
         log = os.path.join(self.tmp, "error.log")
-        proc = subprocess.Popen(["nginx", "-p", self.tmp, "-c", main, "-e",
-                                 log, "-g", "daemon off;"])
+        r = run(as_user + ["nginx", "-t", "-e", "stderr", "-c", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        proc = subprocess.Popen(as_user + ["nginx", "-e", "stderr", "-c",
+                                           path, "-g", "daemon off;"],
+                                stderr=open(log, "w"))
         try:
             deadline = time.monotonic() + 10
             while True:
@@ -172,8 +206,10 @@ http {
                          headers={"Host": "kvm.example"})
             resp = conn.getresponse()
             self.assertEqual(resp.status, 301)
+            # The redirect keeps a non-default HTTPS port.
             self.assertEqual(resp.getheader("Location"),
-                             "https://kvm.example/api/gpio/state?x=1")
+                             "https://kvm.example:%d/api/gpio/state?x=1"
+                             % https_port)
             conn.close()
 
             served = ssl.get_server_certificate(("127.0.0.1", https_port))
@@ -184,8 +220,6 @@ http {
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
-            password = re.search(r"KaputtKVM password: (\S+)",
-                                 self.first_output).group(1)
             for auth, want in ((None, 401), ("admin:wrong", 401),
                                ("admin:" + password, 404)):
                 conn = http.client.HTTPSConnection("127.0.0.1", https_port,

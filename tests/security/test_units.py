@@ -1,5 +1,7 @@
 """The installed systemd units: `systemd-analyze verify` says nothing, and
-`systemd-analyze security` rates each daemon's service at exposure <= 2.0.
+`systemd-analyze security` rates each daemon's service at exposure <= 2.0,
+and KaputtKVM's own nginx (kaputtkvm-nginx.service) too, though it needs the
+network and CAP_NET_BIND_SERVICE.
 
 The units checked are the ones meson installs (build/systemd/*.service and
 systemd/*.socket, *.target) in a scratch directory; their ExecStart= paths
@@ -19,6 +21,7 @@ BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
 MAX_EXPOSURE = 2.0
+MAX_NGINX_EXPOSURE = 2.0
 
 if shutil.which("systemd-analyze") is None:
     print("SKIP: systemd-analyze is missing (apt-get install systemd)")
@@ -65,7 +68,8 @@ class Units(unittest.TestCase):
 
     def test_all_there(self):
         names = sorted(os.path.basename(p) for p in self.unit_files())
-        want = ["kaputtkvm.target", "kaputtkvm-gadget.service"]
+        want = ["kaputtkvm.target", "kaputtkvm-gadget.service",
+                "kaputtkvm-nginx.service"]
         for d in DAEMONS:
             want += ["kaputtkvm-%s.service" % d, "kaputtkvm-%s.socket" % d]
         self.assertEqual(names, sorted(want))
@@ -91,6 +95,32 @@ class Units(unittest.TestCase):
         for d, level in figures.items():
             self.assertLessEqual(level, MAX_EXPOSURE, d)
 
+    def test_nginx_instance(self):
+        """The front door is its own nginx: own config, pid file, user
+        kaputtkvm-www with only CAP_NET_BIND_SERVICE, sandboxed."""
+        unit = os.path.join(self.units, "kaputtkvm-nginx.service")
+        with open(unit) as f:
+            text = f.read()
+        for line in ("User=kaputtkvm-www\n", "Group=kaputtkvm-www\n",
+                     "AmbientCapabilities=CAP_NET_BIND_SERVICE\n",
+                     "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n",
+                     "PIDFile=/run/kaputtkvm-nginx/nginx.pid\n",
+                     "NoNewPrivileges=yes\n", "ProtectSystem=strict\n",
+                     "PrivateDevices=yes\n", "PartOf=kaputtkvm.target\n"):
+            self.assertIn(line, text)
+        self.assertRegex(text, r"\nExecStart=/usr/sbin/nginx .*-c "
+                         r"/\S*/kaputtkvm/nginx\.conf\n")
+        self.assertNotIn("/etc/nginx/nginx.conf", text)
+        with open(os.path.join(self.units, "kaputtkvm.target")) as f:
+            self.assertIn("Wants=kaputtkvm-nginx.service\n", f.read())
+        r = subprocess.run(["systemd-analyze", "security", "--offline=yes",
+                            unit], capture_output=True, text=True)
+        m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
+        self.assertIsNotNone(m, r.stdout + r.stderr)
+        print("systemd-analyze security exposure: kaputtkvm-nginx %s"
+              % m.group(1))
+        self.assertLessEqual(float(m.group(1)), MAX_NGINX_EXPOSURE)
+
     def test_sysusers_makes_every_user(self):
         if shutil.which("systemd-sysusers") is None:
             self.skipTest("systemd-sysusers is missing")
@@ -104,8 +134,18 @@ class Units(unittest.TestCase):
         out = r.stdout + r.stderr
         self.assertIn("Creating group 'kaputtkvm'", out)
         self.assertIn("Creating group 'kaputtkvm-gpio'", out)
-        for d in DAEMONS:
+        for d in DAEMONS + ["www"]:
             self.assertIn("Creating user 'kaputtkvm-%s'" % d, out)
+
+    def test_only_kaputtkvm_www_in_socket_groups(self):
+        """kaputtkvm-www is the socket groups' one member: not www-data,
+        which other sites (PHP-FPM, fcgiwrap) share."""
+        with open(os.path.join(SOURCE_ROOT, "systemd",
+                               "sysusers-kaputtkvm.conf")) as f:
+            members = sorted(tuple(l.split()[1:3]) for l in f
+                             if l.startswith("m "))
+        self.assertEqual(members, [("kaputtkvm-www", "kaputtkvm"),
+                                   ("kaputtkvm-www", "kaputtkvm-gpio")])
 
     def test_only_nginx_reaches_every_socket(self):
         """capd and hidd may call gpiod-ctl, and no other daemon."""
