@@ -15,7 +15,9 @@ import time
 
 from appliance import (BARS, DAEMONS, PREFIX, CheckFailed, say)
 
-UNITS = ["kaputtkvm-gadget.service"] + \
+# The units that must be there and active; any other kaputtkvm* unit the
+# package brings (its own nginx, ...) is checked as well (units()).
+UNITS = ["kaputtkvm.target", "kaputtkvm-gadget.service"] + \
     ["kaputtkvm-%s.socket" % d for d in DAEMONS] + \
     ["kaputtkvm-%s.service" % d for d in DAEMONS]
 GUEST = "sh /mnt/kvmtest/guest.sh"
@@ -73,9 +75,18 @@ def parse_install(log, st):
     return bool(m)
 
 
+def units(agent):
+    """UNITS plus every other kaputtkvm* unit the target pulls in."""
+    out = agent.run("systemctl list-dependencies --plain --no-legend "
+                    "kaputtkvm.target")[1]
+    found = [w.strip(" ●*") for w in out.split()]
+    return UNITS + sorted(u for u in found if u.startswith("kaputtkvm")
+                          and u not in UNITS)
+
+
 def units_active(agent):
     out = agent.run("systemctl show -p Id,ActiveState,SubState " +
-                    " ".join(UNITS))[1]
+                    " ".join(units(agent)))[1]
     bad = []
     for block in out.strip().split("\n\n"):
         kv = dict(line.split("=", 1) for line in block.splitlines()
@@ -89,7 +100,7 @@ def units_active(agent):
 
 def no_errors(agent, since):
     """journalctl -p err for our units since a boot-time mark: empty."""
-    args = " ".join("-u " + u for u in UNITS)
+    args = " ".join("-u " + u for u in units(agent))
     out = agent.run("journalctl -q -o short-monotonic -p err --no-pager "
                     "%s %s" % (args, since))[1].strip()
     if out:
@@ -480,7 +491,7 @@ def run(suite, vm, agent, front, deb, share, src):
                    errors="replace").read()
     except OSError:
         pass
-    for line in log.splitlines()[-60:]:
+    for line in log.splitlines():
         print("#   | " + line)
     if not rc:
         return 1
