@@ -266,6 +266,33 @@ class Suite:
         say("figure: %s: %s" % (what, value))
 
 
+class tap_comments:
+    """Within it, lines printed to stdout become TAP comments."""
+
+    class _Out(io.TextIOBase):
+        def __init__(self, out):
+            self.out, self.bol = out, True
+
+        def write(self, text):
+            for part in text.splitlines(True):
+                if self.bol:
+                    self.out.write("# ")
+                self.out.write(part)
+                self.bol = part.endswith("\n")
+            return len(text)
+
+        def flush(self):
+            self.out.flush()
+
+    def __enter__(self):
+        self.saved = sys.stdout
+        sys.stdout = self._Out(sys.stdout)
+
+    def __exit__(self, *a):
+        sys.stdout.flush()
+        sys.stdout = self.saved
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -292,7 +319,8 @@ def build_deb(src, out):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
     if r.returncode != 0:
-        print(r.stdout[-4000:])
+        for line in r.stdout[-4000:].splitlines():
+            say("  " + line)
         raise CheckFailed("scripts/build-deb failed (exit %d)" %
                           r.returncode)
     debs = [f for f in os.listdir(out)
@@ -407,11 +435,20 @@ def main():
                                (prog, pkg))
             deb = build_deb(src, os.path.join(run, "deb"))
             t0 = time.monotonic()
-            img = image.get(deb)
+            # image.py and the vm harness print progress lines of their
+            # own: keep them TAP comments.
+            with tap_comments():
+                img = image.get(deb)
             t_img = time.monotonic() - t0
         except (Skip, image.Skip, vmrun.Skip) as e:
             print("1..0 # SKIP %s" % e, flush=True)
             return 1 if required else SKIP
+        except (CheckFailed, RuntimeError, OSError,
+                subprocess.CalledProcessError) as e:
+            print("1..1\nnot ok 1 - build the .deb and the image", flush=True)
+            for line in str(e).splitlines():
+                say("  " + line)
+            return 1
         suite = Suite(args)
         if img["built"]:
             suite.figure("image build (fresh)", "%.0f s" % t_img)
@@ -436,7 +473,9 @@ def main():
         print("1..%d" % suite.n)
         if suite.failed:
             say("failed: " + ", ".join(suite.failed))
-            say("last console lines:\n" + vm.console_tail())
+            say("last console lines:")
+            for line in vm.console_tail().splitlines():
+                say("  " + line)
             return 1
         return rc
     finally:

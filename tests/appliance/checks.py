@@ -589,9 +589,14 @@ def run(suite, vm, agent, front, deb, share, src):
 
 def _install(agent, deb):
     name = os.path.basename(deb)
+    # Each line of what apt printed gets the guest's uptime in front
+    # (shell builtins only), so a slow step shows in the log.
     rc, out, err = agent.run(
         "cp /mnt/kvmtest/%s /root/ && cd /root && "
-        "apt install -y ./%s >/mnt/kvmtest/install.log 2>&1" % (name, name),
+        "{ apt install -y ./%s 2>&1; echo \"apt-exit $?\"; } | "
+        "while IFS= read -r l; do read -r up _ </proc/uptime; "
+        "echo \"[$up] $l\"; done >/mnt/kvmtest/install.log; "
+        "grep -q '] apt-exit 0$' /mnt/kvmtest/install.log" % (name, name),
         900)
     if rc != 0:
         raise CheckFailed("apt install exited %d (its output below)" % rc)

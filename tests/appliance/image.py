@@ -305,9 +305,13 @@ def build(cache, ver, deb, busybox):
             raise RuntimeError("mmdebstrap failed (exit %d)" % r.returncode)
         copy_modules(ver, root, gpio_ko)
         raw = os.path.join(work, "root.ext4")
-        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "kaputtkvm",
-                        "-E", "root_owner=0:0", "-d", root, raw, IMAGE_SIZE],
-                       check=True)
+        r = subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-L",
+                            "kaputtkvm", "-E", "root_owner=0:0", "-d", root,
+                            raw, IMAGE_SIZE], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            print(r.stdout)
+            raise RuntimeError("mke2fs -d failed (exit %d)" % r.returncode)
         subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O",
                         "qcow2", raw, paths["base"]], check=True)
         build_initramfs(ver, paths["initrd"], busybox)
