@@ -1,0 +1,608 @@
+"""checks.py -- what the appliance suite checks, in order (see README.md).
+
+Each check is a function run by Suite.check(): it returns on success and
+raises CheckFailed with what it saw otherwise.  Later checks go on after a
+failure where they can (the report then names every broken thing at once);
+the state they need (the password, the mounted image) is kept in `st`.
+"""
+
+import hashlib
+import subprocess
+import os
+import re
+import threading
+import time
+
+from appliance import (BARS, DAEMONS, PREFIX, CheckFailed, say)
+
+# The units that must be there and active; any other kaputtkvm* unit the
+# package brings (its own nginx, ...) is checked as well (units()).
+UNITS = ["kaputtkvm.target", "kaputtkvm-gadget.service"] + \
+    ["kaputtkvm-%s.socket" % d for d in DAEMONS] + \
+    ["kaputtkvm-%s.service" % d for d in DAEMONS]
+GUEST = "sh /mnt/kvmtest/guest.sh"
+SHARE_MOUNT = ("mkdir -p /mnt/kvmtest; mountpoint -q /mnt/kvmtest || "
+               "mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 "
+               "kvmtest /mnt/kvmtest")
+
+
+class State:
+    """What the checks learn and later checks need."""
+    password = None
+    user = "admin"
+    iso_sha = None
+    lines = {}          # role -> (offset, active_low)
+    pids = {}
+
+
+def wait_for(what, timeout, fn, interval=0.5):
+    """Poll fn() until it returns a true value; CheckFailed on timeout."""
+    end = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            v = fn()
+            if v:
+                return v
+        except (CheckFailed, OSError) as e:
+            last = e
+        if time.monotonic() > end:
+            raise CheckFailed("timed out after %ds waiting for %s%s" %
+                              (timeout, what,
+                               ": %s" % last if last else ""))
+        time.sleep(interval)
+
+
+def boot(vm, agent):
+    if not agent.sync(300):
+        raise CheckFailed("the guest agent did not answer within 300 s of "
+                          "QEMU's start; console:\n" + vm.console_tail())
+    out = agent.run("systemctl is-system-running --wait", 300)[1].strip()
+    agent.ok(SHARE_MOUNT)
+    if out not in ("running", "degraded"):
+        raise CheckFailed("systemd says the system is %r" % out)
+    return time.monotonic() - vm.t0
+
+
+def parse_install(log, st):
+    """The user and one-time password the install printed."""
+    m = re.search(r"KaputtKVM password: (\S+)", log)
+    u = re.search(r"KaputtKVM user: (\S+)", log)
+    if u:
+        st.user = u.group(1)
+    if m:
+        st.password = m.group(1)
+    return bool(m)
+
+
+def units(agent):
+    """UNITS plus every other kaputtkvm* unit the target pulls in."""
+    out = agent.run("systemctl list-dependencies --plain --no-legend "
+                    "kaputtkvm.target")[1]
+    found = [w.strip(" ●*") for w in out.split()]
+    return UNITS + sorted(u for u in found if u.startswith("kaputtkvm")
+                          and u not in UNITS)
+
+
+def units_active(agent):
+    out = agent.run("systemctl show -p Id,ActiveState,SubState " +
+                    " ".join(units(agent)))[1]
+    bad = []
+    for block in out.strip().split("\n\n"):
+        kv = dict(line.split("=", 1) for line in block.splitlines()
+                  if "=" in line)
+        if kv.get("ActiveState") != "active":
+            bad.append("%s is %s (%s)" % (kv.get("Id"), kv.get(
+                "ActiveState"), kv.get("SubState")))
+    if bad:
+        raise CheckFailed("; ".join(bad))
+
+
+def no_errors(agent, since):
+    """journalctl -p err for our units since a boot-time mark: empty."""
+    args = " ".join("-u " + u for u in units(agent))
+    out = agent.run("journalctl -q -o short-monotonic -p err --no-pager "
+                    "%s %s" % (args, since))[1].strip()
+    if out:
+        raise CheckFailed("errors logged by our units:\n" + out[-3000:])
+
+
+def auth(front, st):
+    s, _, body = front.request("GET", "/api/video/state", auth=False)
+    if s != 401:
+        raise CheckFailed("without credentials: HTTP %d, not 401" % s)
+    s, _, body = front.request("GET", "/api/video/state")
+    if s != 200:
+        raise CheckFailed("with the printed password: HTTP %d: %s" %
+                          (s, body[:300]))
+    s, _, body = front.request("GET", "/")
+    if s != 200 or b"<html" not in body.lower():
+        raise CheckFailed("GET / with the password: HTTP %d, %r" %
+                          (s, body[:100]))
+
+
+def decode(jpeg):
+    """A JPEG as (width, height, RGB bytes), decoded by libjpeg-turbo's
+    djpeg into a binary PPM."""
+    r = subprocess.run(["djpeg", "-pnm"], input=jpeg, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise CheckFailed("djpeg cannot decode the snapshot: %s" %
+                          r.stderr.decode("utf-8", "replace").strip())
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", r.stdout)
+    if not m:
+        raise CheckFailed("djpeg made no 8-bit colour PPM (%r)" %
+                          r.stdout[:20])
+    return int(m.group(1)), int(m.group(2)), r.stdout[m.end():]
+
+
+def snapshot_bars(front):
+    """A JPEG through nginx whose 8 bars are vivid's 75% colour bars."""
+    s, h, body = front.request("GET", "/api/video/snapshot")
+    if s != 200:
+        raise CheckFailed("snapshot: HTTP %d: %r" % (s, body[:300]))
+    if not body.startswith(b"\xff\xd8"):
+        raise CheckFailed("snapshot is not a JPEG (%r...)" % body[:16])
+    w, hgt, rgb = decode(body)
+    bad = []
+    for i, (name, want) in enumerate(BARS):
+        x0 = int((i + 0.5) * w / 8)
+        y0 = int(hgt * 0.75)
+        px = [rgb[(y * w + x) * 3:(y * w + x) * 3 + 3]
+              for x in range(x0 - 2, x0 + 3) for y in range(y0 - 2, y0 + 3)]
+        got = tuple(sum(p[c] for p in px) // len(px) for c in range(3))
+        if any(abs(got[c] - want[c]) > 48 for c in range(3)):
+            bad.append("bar %d: wanted %s %s, got %s" %
+                       (i + 1, name, want, got))
+    if bad:
+        raise CheckFailed("%dx%d snapshot: %s" % (w, hgt, "; ".join(bad)))
+    return "%dx%d" % (w, hgt)
+
+
+def key_and_mouse(front, agent):
+    kbd = agent.ok(GUEST + " input-find keyboard 90").strip()
+    mouse = agent.ok(GUEST + " input-find mouse-abs 90").strip()
+    agent.ok("%s record %s keys && %s record %s abs" %
+             (GUEST, kbd, GUEST, mouse))
+    try:
+        front.json("POST", "/api/hid/key", {"code": "KeyA", "down": True})
+        front.json("POST", "/api/hid/key", {"code": "KeyA", "down": False})
+        agent.ok(GUEST + " expect keys 'EV_KEY KEY_A 1' 30")
+        agent.ok(GUEST + " expect keys 'EV_KEY KEY_A 0' 30")
+        front.json("POST", "/api/hid/mouse", {"x": 1000, "y": 30000})
+        agent.ok(GUEST + " expect abs 'EV_ABS ABS_X 1000' 30")
+        agent.ok(GUEST + " expect abs 'EV_ABS ABS_Y 30000' 30")
+        front.json("POST", "/api/hid/mouse", {"button": "left"})
+        agent.ok(GUEST + " expect abs 'EV_KEY BTN_LEFT 1' 30")
+        front.json("POST", "/api/hid/mouse", {"button": "left",
+                                              "down": False})
+        agent.ok(GUEST + " expect abs 'EV_KEY BTN_LEFT 0' 30")
+    finally:
+        agent.run("%s record-stop keys; %s record-stop abs" %
+                  (GUEST, GUEST))
+
+
+def caps_led(front, agent, on):
+    """The target sets Caps Lock; hidd's /state through nginx shows it."""
+    kbd = agent.ok(GUEST + " input-find keyboard 90").strip()
+    agent.ok("%s led %s %d" % (GUEST, kbd, 1 if on else 0))
+
+    def shown():
+        leds = front.json("GET", "/api/hid/state").get("leds") or {}
+        return leds.get("known") and bool(leds.get("caps")) == on
+    wait_for("Caps Lock %s in hidd's /state" % ("on" if on else "off"), 60,
+             shown)
+
+
+def leds_kept(front, on):
+    leds = front.json("GET", "/api/hid/state").get("leds") or {}
+    if not leds.get("known") or bool(leds.get("caps")) != on:
+        raise CheckFailed("hidd's LEDs now %s (Caps Lock should be %s)" %
+                          (leds, "on" if on else "off"))
+
+
+def upload_mount(front, agent, st, iso):
+    data = open(iso, "rb").read()
+    s, _, body = front.request("PUT", "/api/media/images/test.iso", data,
+                               timeout=300,
+                               headers={"Content-Type":
+                                        "application/octet-stream"})
+    if s not in (200, 201):
+        raise CheckFailed("upload: HTTP %d: %s" % (s, body[:300]))
+    front.json("POST", "/api/media/mount", {"image": "test.iso",
+                                            "cdrom": True})
+    return sr0_matches(agent, st)
+
+
+def sr0_matches(agent, st):
+    dev = agent.ok(GUEST + " cdrom 60").strip()
+    got = agent.ok("%s sr-sha %s 60" % (GUEST, dev), 180).strip()
+    if got != st.iso_sha:
+        raise CheckFailed("%s reads sha256 %s, the upload was %s" %
+                          (dev, got, st.iso_sha))
+    return dev
+
+
+def mount_kept(front, agent, st):
+    m = front.json("GET", "/api/media/state")
+    lun = (m.get("luns") or [{}])[0]
+    if lun.get("image") != "test.iso":
+        raise CheckFailed("mediad's /state says LUN 0 holds %r, not "
+                          "test.iso: %s" % (lun.get("image"), lun))
+    sr0_matches(agent, st)
+
+
+def read_lines(agent, st):
+    """Which gpio-sim offsets the installed config gives the ATX roles."""
+    conf = agent.run("cat /etc/kaputtkvm/kaputtkvm.conf")[1]
+    sec = None
+    for line in conf.splitlines():
+        line = line.split("#", 1)[0].split(";", 1)[0].strip()
+        if line.startswith("["):
+            sec = line.strip("[]").strip()
+            continue
+        if sec != "gpiod-ctl" or "=" not in line:
+            continue
+        k, _, v = (x.strip() for x in line.partition("="))
+        m = re.match(r"(\w+):(\d+)(.*)", v)
+        if m and k in ("power-button", "reset-button", "power-led"):
+            st.lines[k] = (int(m.group(2)), "active-low" in m.group(3))
+
+
+def configure_lines(agent, st):
+    """The package names no lines: give gpiod-ctl the gpio-sim chip's
+    first four, as a user edits /etc/kaputtkvm/kaputtkvm.conf."""
+    conf = agent.run("cat /etc/kaputtkvm/kaputtkvm.conf 2>/dev/null")[1]
+    keep, sec = [], None
+    for line in conf.splitlines():
+        s = line.strip()
+        if s.startswith("["):
+            sec = s.strip("[]").strip()
+        if sec != "gpiod-ctl":
+            keep.append(line)
+    keep += ["", "[gpiod-ctl]", "backend = gpiod",
+             "power-button = gpiochip0:0", "reset-button = gpiochip0:1",
+             "power-led = gpiochip0:2 active-low", "hdd-led = gpiochip0:3"]
+    text = "\n".join(keep) + "\n"
+    agent.ok("mkdir -p /etc/kaputtkvm && cat >/etc/kaputtkvm/kaputtkvm.conf "
+             "<<'EOF'\n%sEOF\nsystemctl restart kaputtkvm-gpiod-ctl" % text)
+    st.lines = {"power-button": (0, False), "reset-button": (1, False),
+                "power-led": (2, True)}
+
+
+def set_power_led(agent, st, lit):
+    off, low = st.lines["power-led"]
+    pull = "down" if (lit == low) else "up"
+    agent.ok("%s gpio-pull %d %s" % (GUEST, off, pull))
+
+
+def power_is(front, want):
+    def ok():
+        a = front.json("GET", "/api/gpio/state").get("atx") or {}
+        return a.get("power") == want
+    wait_for("gpiod-ctl to report power %s" % want, 30, ok)
+
+
+def atx(front, agent, st):
+    """Power off (LED dark) -> on presses the power button on gpio-sim."""
+    btn = st.lines["power-button"][0]
+    set_power_led(agent, st, False)
+    power_is(front, "off")
+    agent.ok("%s gpio-watch %d btn" % (GUEST, btn))
+    try:
+        front.json("POST", "/api/gpio/atx", {"action": "on", "wait": True},
+                   timeout=60)
+        time.sleep(0.5)
+    finally:
+        agent.run(GUEST + " record-stop btn")
+    seen = agent.ok("cat /run/kvmtest/btn.gpio").split()
+    if seen[:3] != ["0", "1", "0"]:
+        raise CheckFailed("the power button line went %s, wanted a press "
+                          "0 1 0" % " ".join(seen))
+    set_power_led(agent, st, True)
+    power_is(front, "on")
+    s, _, body = front.request("POST", "/api/gpio/atx", {"action": "on"})
+    if s != 409:
+        raise CheckFailed("'on' while the LED is lit: HTTP %d, not 409: %s"
+                          % (s, body[:200]))
+
+
+def lines_kept(front, agent, st):
+    a = front.json("GET", "/api/gpio/state").get("atx") or {}
+    if a.get("power") != "on":
+        raise CheckFailed("gpiod-ctl now says power %r (LED lit: on)" %
+                          a.get("power"))
+    for role in ("power-button", "reset-button"):
+        v = agent.ok("%s gpio-value %d" % (GUEST, st.lines[role][0])).strip()
+        if v != "0":
+            raise CheckFailed("%s is driven to %s after the restart" %
+                              (role, v))
+
+
+def main_pids(agent):
+    out = agent.run("systemctl show -p Id,MainPID " + " ".join(
+        "kaputtkvm-%s.service" % d for d in DAEMONS))[1]
+    pids = {}
+    for block in out.strip().split("\n\n"):
+        kv = dict(line.split("=", 1) for line in block.splitlines()
+                  if "=" in line)
+        pids[kv.get("Id")] = kv.get("MainPID")
+    return pids
+
+
+class Traffic:
+    """Requests through nginx in a loop on two threads, each result kept
+    (time, path, status or the exception, seconds taken)."""
+
+    PATHS = {"capd": ["/api/video/state", "/api/video/snapshot"],
+             "hidd": ["/api/hid/state", "/api/hid/key"],
+             "mediad": ["/api/media/state", "/api/media/images"],
+             "gpiod-ctl": ["/api/gpio/state"]}
+
+    def __init__(self, front, daemons):
+        self.front = front
+        self.paths = [p for d in daemons for p in self.PATHS[d]]
+        self.results = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.loop, args=(i,))
+                        for i in range(2)]
+
+    def loop(self, i):
+        n = i
+        while not self.stop.is_set():
+            path = self.paths[n % len(self.paths)]
+            n += 1
+            t0 = time.monotonic()
+            try:
+                if path == "/api/hid/key":
+                    s, _, b = self.front.request(
+                        "POST", path, {"code": "ShiftLeft",
+                                       "down": n % 4 < 2}, timeout=30)
+                else:
+                    s, _, b = self.front.request("GET", path, timeout=30)
+                err = None if s == 200 else "HTTP %d %s" % (
+                    s, b[:160].decode("utf-8", "replace"))
+            except OSError as e:
+                err = "%s: %s" % (type(e).__name__, e)
+            self.results.append((t0, path, err, time.monotonic() - t0))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+def restart(front, agent, st, suite, unit, daemons):
+    """systemctl restart UNIT under continuous traffic: no failed request,
+    the other daemons' pids kept; the slowest request is a figure."""
+    before = main_pids(agent)
+    with Traffic(front, daemons) as tr:
+        time.sleep(2)
+        t0 = time.monotonic()
+        rc, out, err = agent.run("systemctl restart %s" % unit, 120)
+        took = time.monotonic() - t0
+        time.sleep(3)
+    front.request("POST", "/api/hid/release", {})
+    if rc != 0:
+        raise CheckFailed("systemctl restart %s: exit %d: %s" %
+                          (unit, rc, err.strip()))
+    # The requests that overlapped the restart (systemctl's start to end).
+    during = [r for r in tr.results if r[0] <= t0 + took and
+              r[0] + r[3] >= t0]
+    bad = [r for r in tr.results if r[2]]
+    slow = max(during, key=lambda r: r[3]) if during else None
+    suite.figure("slowest of %d requests during `systemctl restart %s` "
+                 "(%.1f s)" % (len(during), unit, took),
+                 "%.2f s (%s)" % (slow[3], slow[1]) if slow else "-")
+    if not during:
+        raise CheckFailed("no request completed while %s restarted" % unit)
+    after = main_pids(agent)
+    # A daemon's restart touches no other daemon; the gadget's restart
+    # may restart hidd and mediad (they follow the rebuilt gadget).
+    moved = [] if unit == "kaputtkvm-gadget.service" else \
+        [u for u in before if u != unit and before[u] != after.get(u)]
+    problems = []
+    if bad:
+        problems.append("%d of %d requests failed:" %
+                        (len(bad), len(tr.results)))
+        problems += ["  %s %s (%.2f s)" % (r[1], r[2], r[3])
+                     for r in bad[:10]]
+    if unit != "kaputtkvm-gadget.service" and before.get(unit) == \
+            after.get(unit):
+        problems.append("%s kept its pid %s: it did not restart" %
+                        (unit, before.get(unit)))
+    if moved:
+        problems.append("restarting %s restarted %s too" %
+                        (unit, ", ".join(moved)))
+    if problems:
+        raise CheckFailed("\n".join(problems))
+
+
+def reboot(vm, agent, front, suite):
+    try:
+        agent.run("systemctl --no-block reboot", 30)
+    except (TimeoutError, ConnectionError, RuntimeError):
+        pass    # the agent may stop before it answers
+    t0 = time.monotonic()
+    # Wait until the agent is gone (the old system stopped) ...
+    wait_for("the old system to stop", 120,
+             lambda: not agent.sync(2), interval=1)
+    # ... and back (the console shows the new kernel's first line), then
+    # the first JPEG through nginx.
+    suite.figure("reboot: shutdown", "%.1f s" % (time.monotonic() - t0))
+    if not agent.sync(300):
+        raise CheckFailed("the guest agent did not come back within 300 s "
+                          "of the reboot; console:\n" + vm.console_tail())
+
+    def jpeg():
+        s, _, b = front.request("GET", "/api/video/snapshot", timeout=20)
+        return s == 200 and b.startswith(b"\xff\xd8")
+    t1 = time.monotonic()
+    wait_for("a JPEG through nginx after the reboot", 240, jpeg)
+    suite.figure("reboot: agent back to the first JPEG",
+                 "%.1f s" % (time.monotonic() - t1))
+    suite.figure("reboot to the first JPEG through nginx",
+                 "%.1f s" % (time.monotonic() - t0))
+    agent.ok(SHARE_MOUNT)
+    agent.run("systemctl is-system-running --wait", 300)
+
+
+def purge(agent):
+    """apt purge kaputtkvm: no file, user, group, unit or state left."""
+    files = agent.ok("dpkg-query -L kaputtkvm").split("\n")
+    agent.ok("apt purge -y kaputtkvm >/mnt/kvmtest/purge.log 2>&1", 600)
+    left = []
+    paths = [f for f in files if f.strip() and f not in ("/.",)]
+    rc, out, _ = agent.run(
+        "for f in %s; do [ -e \"$f\" ] && [ ! -d \"$f\" ] && echo \"$f\"; "
+        "done; :" % " ".join("'%s'" % p for p in paths if "'" not in p))
+    left += ["file " + x for x in out.split()]
+    out = agent.run(
+        "getent passwd | grep -i kaputtkvm; getent group | "
+        "grep -i kaputtkvm; ls -d /etc/kaputtkvm /var/lib/kaputtkvm "
+        "/run/kaputtkvm /var/log/kaputtkvm /var/cache/kaputtkvm "
+        "/sys/kernel/config/usb_gadget/kaputtkvm 2>/dev/null; "
+        "find /etc /usr/lib/systemd /usr/lib/udev /usr/lib/tmpfiles.d "
+        "/usr/lib/sysusers.d /var/lib/systemd -iname '*kaputtkvm*' "
+        "2>/dev/null; systemctl list-units --all --plain --no-legend "
+        "'kaputtkvm*' 2>/dev/null | grep -v not-found; :")[1]
+    left += [x for x in out.splitlines() if x.strip()]
+    if left:
+        raise CheckFailed("left behind after apt purge:\n  " +
+                          "\n  ".join(left[:40]))
+
+
+def run(suite, vm, agent, front, deb, share, src):
+    """All checks; the exit status (0: ran, failures are in suite)."""
+    from appliance import make_iso
+    st = State()
+    st.iso_sha = make_iso(os.path.join(share, "test.iso"))
+    t = suite.check("boots Debian 12 with systemd as PID 1 (agent up, "
+                    "system running)", boot, vm, agent)
+    if not t:
+        return 1
+    suite.figure("QEMU start to a running system", "%.1f s" % t)
+
+    t_inst = time.monotonic()
+    rc = suite.check("apt install ./%s" % os.path.basename(deb),
+                     lambda: _install(agent, deb))
+    log = ""
+    try:
+        log = open(os.path.join(share, "install.log"),
+                   errors="replace").read()
+    except OSError:
+        pass
+    for line in log.splitlines():
+        print("#   | " + line)
+    if not rc:
+        return 1
+    if not suite.check("the install printed the one-time password",
+                       parse_install, log, st) or not st.password:
+        st.password = "appliance-test-%d" % os.getpid()
+        st.user = "admin"
+        agent.ok("printf '%%s\\n' %s | kaputtkvm-passwd --stdin" %
+                 st.password)
+        say("set a password with kaputtkvm-passwd --stdin to go on")
+    import base64
+    front.auth = base64.b64encode(("%s:%s" % (st.user, st.password))
+                                  .encode()).decode()
+    suite.check("kaputtkvm.target active after the install",
+                lambda: agent.ok("systemctl is-active kaputtkvm.target"))
+
+    read_lines(agent, st)
+    if "power-button" not in st.lines or "power-led" not in st.lines:
+        say("the installed config names no ATX lines: configuring "
+            "gpio-sim's in /etc/kaputtkvm/kaputtkvm.conf")
+        suite.check("configure gpiod-ctl's lines (kaputtkvm.conf)",
+                    configure_lines, agent, st)
+
+    def first_jpeg():
+        def j():
+            s, _, b = front.request("GET", "/api/video/snapshot", timeout=20)
+            return s == 200 and b.startswith(b"\xff\xd8")
+        wait_for("the first JPEG through nginx", 120, j)
+        suite.figure("install start to the first JPEG through nginx",
+                     "%.1f s" % (time.monotonic() - t_inst))
+    suite.check("a JPEG through nginx after the install", first_jpeg)
+
+    suite.check("every kaputtkvm unit active", units_active, agent)
+    suite.check("no error logged by our units (journalctl -p err)",
+                no_errors, agent, "-b")
+    suite.check("401 without credentials, 200 with the printed password",
+                auth, front, st)
+    suite.check("snapshot shows vivid's colour bars in the right colours",
+                snapshot_bars, front)
+    suite.check("a key and the absolute mouse reach the target's input "
+                "devices", key_and_mouse, front, agent)
+    suite.check("Caps Lock from the target shows in hidd's LEDs",
+                caps_led, front, agent, True)
+    iso_ok = suite.check("upload an ISO, mount it as CD, /dev/sr0's "
+                         "SHA-256 is the upload's", upload_mount, front,
+                         agent, st, os.path.join(share, "test.iso"))
+    atx_ok = suite.check("ATX power on presses the gpio-sim power button",
+                         atx, front, agent, st) if st.lines else None
+
+    mark = agent.run("date +@%s")[1].strip()
+    for d in DAEMONS:
+        unit = "kaputtkvm-%s.service" % d
+        suite.check("`systemctl restart %s` under traffic: no failed "
+                    "request" % unit, restart, front, agent, st, suite,
+                    unit, DAEMONS)
+        if d == "mediad" and iso_ok:
+            suite.check("mount kept across the mediad restart",
+                        mount_kept, front, agent, st)
+        if d == "hidd":
+            # The target sends its LEDs only when they change: a hidd that
+            # starts anew cannot know them unless it keeps them itself.
+            suite.check("Caps Lock LED kept across the hidd restart",
+                        leds_kept, front, True,
+                        todo="hidd forgets the target's LEDs on restart")
+        if d == "gpiod-ctl" and atx_ok:
+            suite.check("lines kept across the gpiod-ctl restart",
+                        lines_kept, front, agent, st)
+    suite.check("`systemctl restart kaputtkvm-gadget.service` under "
+                "traffic: no failed request", restart, front, agent, st,
+                suite, "kaputtkvm-gadget.service", ["hidd", "mediad"])
+    suite.check("after the gadget restart: keys reach the target",
+                key_and_mouse, front, agent)
+    if iso_ok:
+        suite.check("after the gadget restart: the CD is still mounted",
+                    mount_kept, front, agent, st)
+    suite.check("every unit active after the restarts", units_active,
+                agent)
+    suite.check("no error logged during the restarts", no_errors, agent,
+                "--since " + mark)
+
+    if suite.check("reboot: first JPEG through nginx", reboot, vm, agent,
+                   front, suite):
+        suite.check("after the reboot: every unit active", units_active,
+                    agent)
+        if iso_ok:
+            suite.check("after the reboot: the CD is mounted again",
+                        mount_kept, front, agent, st)
+        suite.check("after the reboot: keys reach the target",
+                    key_and_mouse, front, agent)
+        suite.check("after the reboot: no error logged", no_errors, agent,
+                    "-b")
+    suite.check("apt purge kaputtkvm leaves nothing behind", purge, agent)
+    return 0
+
+
+def _install(agent, deb):
+    name = os.path.basename(deb)
+    # Each line of what apt printed gets the guest's uptime in front
+    # (shell builtins only), so a slow step shows in the log.
+    rc, out, err = agent.run(
+        "cp /mnt/kvmtest/%s /root/ && cd /root && "
+        "{ apt install -y ./%s 2>&1; echo \"apt-exit $?\"; } | "
+        "while IFS= read -r l; do read -r up _ </proc/uptime; "
+        "echo \"[$up] $l\"; done >/mnt/kvmtest/install.log; "
+        "grep -q '] apt-exit 0$' /mnt/kvmtest/install.log" % (name, name),
+        900)
+    if rc != 0:
+        raise CheckFailed("apt install exited %d (its output below)" % rc)

@@ -1,0 +1,96 @@
+#!/bin/sh
+# guest.sh -- the appliance checks' hands inside the VM (run as root by
+# qemu-guest-agent, from the 9p share): find the target side's input
+# devices and CD drive, record input events, read the gpio-sim lines.
+# Reuses tests/vm/lib.sh (copied beside it) for what it already does.
+# Usage: guest.sh COMMAND ARGS...; prints the answer, exits non-zero with a
+# message on stderr when something is not there in time.
+here=$(dirname "$0")
+VM_RUN=/run/kvmtest
+VM_BUILD=$here/build
+mkdir -p "$VM_RUN"
+# shellcheck source=../vm/lib.sh
+. "$here/lib.sh"
+trap - EXIT
+
+gpiosim() {
+	_cfg=/sys/kernel/config/gpio-sim/kvm
+	[ -d "$_cfg" ] || vm_fail "no gpio-sim chip 'kvm' (kvmtest-gpiosim.service)"
+	echo "/sys/devices/platform/$(cat "$_cfg/dev_name")/$(cat "$_cfg/bank0/chip_name")"
+}
+
+cmd=$1
+shift
+case $cmd in
+input-find)
+	# input-find keyboard|mouse-abs|mouse-rel [TIMEOUT]
+	vm_input_find "$1" KaputtKVM "${2:-60}"
+	;;
+record)
+	# record DEV NAME: decode DEV's events into $VM_RUN/NAME.events, in
+	# the background, until "record-stop NAME"
+	f=$VM_RUN/$2.events
+	: >"$f"
+	echo 0 >"$VM_RUN/$2.pos"
+	setsid "$VM_BUILD/tests/vm/evdev-dump" "$1" >"$f" 2>&1 </dev/null &
+	echo $! >"$VM_RUN/$2.pid"
+	vm_wait 60 "the event reader on $1" grep -q '^# ready' "$f"
+	;;
+record-stop)
+	kill "$(cat "$VM_RUN/$1.pid")" 2>/dev/null || :
+	;;
+expect)
+	# expect NAME 'EV_KEY KEY_A 1' [TIMEOUT]
+	vm_input_expect "$1" "$2" "${3:-30}"
+	;;
+led)
+	# led DEV VALUE: the target sets Caps Lock's LED (struct input_event:
+	# 16 bytes of time, type EV_LED = 0x11, code LED_CAPSL = 1, value),
+	# then EV_SYN.
+	z8='\0\0\0\0\0\0\0\0'
+	v=$(printf '\\%03o' "$2")
+	{
+		# shellcheck disable=SC2059
+		printf "$z8$z8\\021\\0\\001\\0$v\\0\\0\\0"
+		printf "$z8$z8$z8"
+	} >"$1" || vm_fail "cannot write the LED event to $1"
+	;;
+cdrom)
+	vm_cdrom_find "${1:-60}"
+	;;
+sr-sha)
+	# sr-sha DEV [TIMEOUT]: sha256 of the whole medium once one is in
+	vm_wait "${2:-60}" "a readable medium in $1" \
+		dd if="$1" of=/dev/null bs=2048 count=1
+	sha256sum <"$1" | cut -d' ' -f1
+	;;
+gpio-pull)
+	echo "pull-$2" >"$(gpiosim)/sim_gpio$1/pull"
+	;;
+gpio-value)
+	cat "$(gpiosim)/sim_gpio$1/value"
+	;;
+gpio-watch)
+	# gpio-watch OFFSET NAME: log each change of the driven value of a
+	# line into $VM_RUN/NAME.gpio, in the background, until
+	# "record-stop NAME" (shell builtins only: a process per sample
+	# would miss a 100 ms press under TCG)
+	d=$(gpiosim)/sim_gpio$1/value
+	f=$VM_RUN/$2.gpio
+	: >"$f"
+	setsid sh -c '
+		last=x
+		while :; do
+			read -r v <"$1"
+			if [ "$v" != "$last" ]; then
+				echo "$v" >>"$2"
+				last=$v
+			fi
+		done' watch "$d" "$f" </dev/null >/dev/null 2>&1 &
+	echo $! >"$VM_RUN/$2.pid"
+	vm_wait 30 "the first sample of line $1" test -s "$f"
+	;;
+*)
+	vm_fail "guest.sh: unknown command '$cmd'"
+	;;
+esac
