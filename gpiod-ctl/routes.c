@@ -169,7 +169,7 @@ metrics_cb(struct http_request *req, void *arg)
 	static const enum atx_action acts[] = {
 	    ATX_ON, ATX_OFF, ATX_OFF_HARD, ATX_RESET};
 	struct routes_ctx *ctx = arg;
-	struct metrics *m = metrics_new("gpiod_ctl");
+	struct metrics *m;
 	struct pulse_info pi;
 	struct line *l;
 	char lab[128];
@@ -178,6 +178,7 @@ metrics_cb(struct http_request *req, void *arg)
 
 	if (stopping(ctx, req))
 		return;
+	m = metrics_new("gpiod_ctl");
 	/* Each family's samples together, as the text format wants. */
 	metrics_declare(m, "line_value", "gauge",
 	    "Logical value of each line (1 active), -1 unknown.");
