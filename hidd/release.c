@@ -222,7 +222,6 @@ release_uart(const char *path, enum uart_protocol protocol, unsigned int baud,
 {
 	uint8_t buf[3 * CH9329_MAX_FRAME], zero[REPORT_KBD_LEN] = {0};
 	long long deadline = release_now_ms() + timeout_ms;
-	struct termios t;
 	speed_t speed;
 	size_t len = 0;
 	int fd, queued, r;
@@ -241,16 +240,7 @@ release_uart(const char *path, enum uart_protocol protocol, unsigned int baud,
 		    -errno, "uart: cannot open %s: %s", path, strerror(errno));
 	}
 	/* The line as hidd sets it up (a pty in tests has no speed). */
-	if (tcgetattr(fd, &t) == 0) {
-		cfmakeraw(&t);
-		t.c_cflag |= CLOCAL | CREAD;
-		t.c_cflag &= ~(CSTOPB | PARENB | CRTSCTS);
-		t.c_cc[VMIN] = 0;
-		t.c_cc[VTIME] = 0;
-		cfsetispeed(&t, speed);
-		cfsetospeed(&t, speed);
-		(void)tcsetattr(fd, TCSANOW, &t);
-	}
+	(void)uart_setup_line(fd, speed);
 	if (protocol == UART_CRC16) {
 		mcu_frame(buf, MCU_CMD_CLEAR, 0, 0, 0, 0);
 		len = MCU_FRAME_LEN;

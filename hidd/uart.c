@@ -438,13 +438,32 @@ uart_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	uart_fail(u, "no reply");
 }
 
+/* Raw 8N1 at speed, no flow control, reads that never wait.  A tty that
+ * is not a serial line (a pty in tests) keeps its settings: 0.  Else 0 or
+ * -errno. */
+int
+uart_setup_line(int fd, speed_t speed)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) < 0)
+		return 0;
+	cfmakeraw(&t);
+	t.c_cflag |= CLOCAL | CREAD;
+	t.c_cflag &= ~(CSTOPB | PARENB | CRTSCTS);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	cfsetispeed(&t, speed);
+	cfsetospeed(&t, speed);
+	return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
+}
+
 /* Opens and sets up the serial line. */
 static int
 uart_open_line(struct uart *u)
 {
-	struct termios t;
 	speed_t speed = B115200;
-	int fd;
+	int fd, r;
 
 	if (uart_speed(u->cfg.baud, &speed) < 0)
 		return -EINVAL;
@@ -452,21 +471,12 @@ uart_open_line(struct uart *u)
 	    0)
 		return error_set(
 		    -errno, "cannot open %s: %s", u->path, strerror(errno));
-	if (tcgetattr(fd, &t) == 0) {
-		cfmakeraw(&t);
-		t.c_cflag |= CLOCAL | CREAD;
-		t.c_cflag &= ~(CSTOPB | PARENB | CRTSCTS);
-		t.c_cc[VMIN] = 0;
-		t.c_cc[VTIME] = 0;
-		cfsetispeed(&t, speed);
-		cfsetospeed(&t, speed);
-		if (tcsetattr(fd, TCSANOW, &t) < 0) {
-			close(fd);
-			return error_set(-errno, "cannot set up %s: %s",
-			    u->path, strerror(errno));
-		}
-		tcflush(fd, TCIOFLUSH);
+	if ((r = uart_setup_line(fd, speed)) < 0) {
+		close(fd);
+		return error_set(
+		    r, "cannot set up %s: %s", u->path, strerror(-r));
 	}
+	tcflush(fd, TCIOFLUSH);
 	u->fd = fd;
 	u->inlen = 0;
 	if (u->ev_read != NULL)

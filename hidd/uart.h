@@ -41,5 +41,8 @@ int uart_open(
 int uart_baud_supported(long long baud);
 /* The termios speed of a standard rate; -EINVAL with error_set() if none. */
 int uart_speed(long long baud, speed_t *ret);
+/* Raw 8N1 at speed for a HID microcontroller (hidd and hidd --release);
+ * a pty keeps its settings.  0 or -errno. */
+int uart_setup_line(int fd, speed_t speed);
 
 #endif
