@@ -35,22 +35,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
 import kvmtest  # noqa: E402
 
+sys.path.insert(0, os.path.join(kvmtest.SOURCE_ROOT, "scripts"))
+import demo  # noqa: E402
+
 RESTARTS = 8          # per daemon
 CLIENTS = 6           # concurrent request loops
 DRAIN_BOUND = 6.0     # DAEMON_DRAIN_SEC in common/daemon.c
 
-# The listening socket becomes fd 3, LISTEN_PID the daemon's own pid (exec
-# keeps it): what systemd does for a .socket unit.
-ACTIVATE_SHIM = (
-    "import os, sys\n"
-    "fd = int(sys.argv[1])\n"
-    "if fd != 3:\n"
-    "    os.dup2(fd, 3)\n"
-    "    os.close(fd)\n"
-    "os.set_inheritable(3, True)\n"
-    "os.environ['LISTEN_FDS'] = '1'\n"
-    "os.environ['LISTEN_PID'] = str(os.getpid())\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n")
+# What systemd does for a .socket unit, as the demo does it: the shim
+# makes the listening socket fd 3 and sets LISTEN_FDS/LISTEN_PID.
+ACTIVATE_SHIM = demo.ACTIVATE_SHIM
 
 
 class Holder:
