@@ -253,8 +253,8 @@ def main():
                               (CC, "gcc-aarch64-linux-gnu"),
                               ("djpeg", "libjpeg-turbo-progs")):
                 if not shutil.which(prog):
-                    raise Skip("%s not installed: install %s "
-                               "(scripts/packages/)" % (prog, pkg))
+                    raise Skip("%s not installed: install %s (scripts/"
+                               "packages/appliance.txt)" % (prog, pkg))
             binfmt_ready()
             t0 = time.monotonic()
             deb = build_deb(src, os.path.join(run, "deb"))
