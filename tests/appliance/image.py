@@ -30,6 +30,7 @@ import fcntl
 import glob
 import hashlib
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -60,6 +61,24 @@ IMAGE_MODULES = [
     "crc32c_generic",
 ]
 INITRAMFS_MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"]
+
+# A foreign architecture (arch="arm64", the arm64 smoke test arm64.py): the
+# root is built by mmdebstrap --arch, its maintainer scripts run under
+# qemu-user-static through binfmt_misc; the kernel is Debian's
+# linux-image-<ver>-<arch> from the archive (the host kernel's ABI with the
+# architecture's flavour) and the initramfs's busybox is that
+# architecture's busybox-static, both fetched with `apt-get download` into
+# the cache.  gpio-sim is not built there (Debian's 6.1 has no
+# CONFIG_GPIO_SIM); the machine's own GPIO controller (the virt board's
+# PL061, gpiochip0) is what gpiod-ctl finds.
+FOREIGN_HOOKS = {
+    "arm64": [
+        "--customize-hook=sed -i '/^gpio-simx$/d' "
+        "\"$1\"/etc/modules-load.d/kvmtest.conf",
+        "--customize-hook=rm -f \"$1\"/etc/systemd/system/"
+        "sysinit.target.wants/kvmtest-gpiosim.service",
+    ],
+}
 
 INIT = b"""#!/bin/sh
 # Stage 1: mount the root file system on virtio and hand over to systemd.
@@ -206,9 +225,9 @@ def find_tools():
                    "mke2fs -d keeping the files' owners)")
 
 
-def build_initramfs(ver, out, busybox):
+def build_initramfs(ver, out, busybox, modroot=None):
     """A busybox initramfs that mounts /dev/vda and starts its systemd."""
-    idx = vmrun.ModuleIndex(ver)
+    idx = vmrun.ModuleIndex(ver, modroot)
     order = idx.order(INITRAMFS_MODULES)
     c = vmrun.Cpio()
     for d in ("bin", "dev", "proc", "sys", "root", "modules"):
@@ -225,10 +244,11 @@ def build_initramfs(ver, out, busybox):
         f.write(c.finish())
 
 
-def copy_modules(ver, root, gpio_ko):
-    """The needed modules of the host's kernel, gpio-sim, and depmod."""
-    idx = vmrun.ModuleIndex(ver)
-    src = "/lib/modules/" + ver
+def copy_modules(ver, root, gpio_ko, modroot=None):
+    """The needed modules of the kernel (the host's, or the lib/modules/<ver>
+    tree at modroot), gpio-sim if built, and depmod."""
+    idx = vmrun.ModuleIndex(ver, modroot)
+    src = idx.root
     dst = os.path.join(root, "usr/lib/modules", ver)
     os.makedirs(dst, exist_ok=True)
     for n in idx.order(IMAGE_MODULES):
@@ -238,25 +258,67 @@ def copy_modules(ver, root, gpio_ko):
     for f in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
         if os.path.exists(os.path.join(src, f)):
             shutil.copy2(os.path.join(src, f), os.path.join(dst, f))
-    os.makedirs(os.path.join(dst, "updates"), exist_ok=True)
-    shutil.copy2(gpio_ko, os.path.join(dst, "updates", "gpio-simx.ko"))
+    if gpio_ko:
+        os.makedirs(os.path.join(dst, "updates"), exist_ok=True)
+        shutil.copy2(gpio_ko, os.path.join(dst, "updates", "gpio-simx.ko"))
     subprocess.run(["depmod", "-b", root, ver], check=True)
 
 
-def build(cache, ver, deb, busybox):
-    """Build the image into cache/<key>/ unless it is there: its paths."""
-    gpio_ko, why = vmrun.build_gpio_sim(ver, os.path.join(cache, "gpio-sim"))
-    if not gpio_ko:
-        raise Skip(why)
+def fetch_foreign(cache, ver, arch):
+    """Debian's kernel and busybox-static for arch, downloaded with apt-get
+    download and unpacked into cache/kernel-<ver>-<arch>/: (ver, vmlinuz,
+    lib/modules/<ver>, busybox)."""
+    fver = re.sub(r"-[a-z0-9]+$", "-" + arch, ver)
+    top = os.path.join(cache, "kernel-" + fver)
+    tree = os.path.join(top, "tree")
+    if not os.path.exists(os.path.join(top, "done")):
+        shutil.rmtree(top, ignore_errors=True)
+        os.makedirs(tree)
+        pkgs = ["linux-image-%s:%s" % (fver, arch), "busybox-static:" + arch]
+        say("apt-get download %s" % " ".join(pkgs))
+        r = subprocess.run(["apt-get", "download"] + pkgs, cwd=top,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if r.returncode != 0:
+            raise Skip("cannot download %s: %s (is %s a dpkg foreign "
+                       "architecture, `dpkg --add-architecture %s`, "
+                       "with the archive's lists updated?)" %
+                       (" ".join(pkgs), r.stdout.strip()[-300:], arch, arch))
+        for d in sorted(glob.glob(os.path.join(top, "*.deb"))):
+            subprocess.run(["dpkg-deb", "-x", d, tree], check=True)
+            os.unlink(d)
+        # The package's postinst would run depmod: modules.dep for ours.
+        subprocess.run(["depmod", "-b", tree, fver], check=True)
+        open(os.path.join(top, "done"), "w").close()
+    busybox = os.path.join(tree, "bin", "busybox")
+    if not os.path.exists(busybox):
+        busybox = os.path.join(tree, "usr", "bin", "busybox")
+    return (fver, os.path.join(tree, "boot", "vmlinuz-" + fver),
+            os.path.join(tree, "lib", "modules", fver), busybox)
+
+
+def build(cache, ver, deb, busybox, arch=None):
+    """Build the image into cache/<key>/ unless it is there: its paths.
+    arch: a foreign architecture (FOREIGN_HOOKS), None for the host's."""
+    modroot = None
+    if arch:
+        ver, kernel, modroot, busybox = fetch_foreign(cache, ver, arch)
+        gpio_ko = None
+    else:
+        gpio_ko, why = vmrun.build_gpio_sim(ver,
+                                            os.path.join(cache, "gpio-sim"))
+        if not gpio_ko:
+            raise Skip(why)
+        kernel = "/boot/vmlinuz-" + ver
     pkgs = read_list(os.path.join(HERE, "packages.txt"))
     satisfy = needs(deb)
     mirrors = host_mirrors()
-    kernel = "/boot/vmlinuz-" + ver
     h = hashlib.sha256()
     h.update(open(os.path.abspath(__file__), "rb").read())
     h.update(("\n".join(pkgs) + "\0" + satisfy + "\0" +
-              "\n".join(mirrors) + "\0" + ver + "\0" + busybox).encode())
-    for p in (kernel, gpio_ko, busybox):
+              "\n".join(mirrors) + "\0" + ver + "\0" + busybox + "\0" +
+              (arch or "")).encode())
+    for p in [kernel, busybox] + ([gpio_ko] if gpio_ko else []):
         st = os.stat(p)
         h.update(b"%s %d %d\0" % (p.encode(), st.st_size, int(st.st_mtime)))
     tree_hash(h, os.path.join(HERE, "image"))
@@ -264,12 +326,14 @@ def build(cache, ver, deb, busybox):
     out = os.path.join(cache, key)
     paths = {"dir": out, "base": os.path.join(out, "base.qcow2"),
              "initrd": os.path.join(out, "initramfs.gz"),
-             "kernel": vmrun.kernel_image(ver, os.path.join(cache, "gpio-sim")),
+             "kernel": kernel if arch else
+             vmrun.kernel_image(ver, os.path.join(cache, "gpio-sim")),
              "key": key, "built": False}
     if os.path.exists(os.path.join(out, "done")):
         say("cached image %s (%s)" % (key, out))
         return paths
-    say("building image %s: %s, kernel %s" % (key, SUITE, ver))
+    say("building image %s: %s %s, kernel %s" % (key, SUITE,
+                                                  arch or "(host)", ver))
     t0 = time.monotonic()
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -292,8 +356,9 @@ def build(cache, ver, deb, busybox):
             " ".join(os.path.join(HERE, "image", e)
                      for e in sorted(os.listdir(os.path.join(HERE, "image")))),
             "--customize-hook=chroot \"$1\" sh /setup-image.sh",
-        ]
-        cmd = ["mmdebstrap", "--variant=apt", "--mode=root",
+        ] + FOREIGN_HOOKS.get(arch, [])
+        cmd = ["mmdebstrap", "--variant=apt", "--mode=root"] + \
+            (["--arch=" + arch] if arch else []) + [
                "--skip=essential/unlink", "--components=main",
                "--include=" + ",".join(pkgs),
                "--aptopt=APT::Install-Recommends \"false\""] + hooks + \
@@ -303,7 +368,7 @@ def build(cache, ver, deb, busybox):
         if r.returncode != 0:
             print(r.stdout[-6000:])
             raise RuntimeError("mmdebstrap failed (exit %d)" % r.returncode)
-        copy_modules(ver, root, gpio_ko)
+        copy_modules(ver, root, gpio_ko, modroot)
         raw = os.path.join(work, "root.ext4")
         r = subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-L",
                             "kaputtkvm", "-E", "root_owner=0:0", "-d", root,
@@ -314,7 +379,7 @@ def build(cache, ver, deb, busybox):
             raise RuntimeError("mke2fs -d failed (exit %d)" % r.returncode)
         subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O",
                         "qcow2", raw, paths["base"]], check=True)
-        build_initramfs(ver, paths["initrd"], busybox)
+        build_initramfs(ver, paths["initrd"], busybox, modroot)
         paths["built"] = True
         paths["build_time"] = time.monotonic() - t0
         with open(os.path.join(out, "done"), "w") as f:
@@ -325,23 +390,28 @@ def build(cache, ver, deb, busybox):
     # Older images are of no use once the inputs changed.
     for d in glob.glob(os.path.join(cache, "*", "done")):
         d = os.path.dirname(d)
-        if d != out:
+        if d != out and re.match(r"[0-9a-f]{16}$", os.path.basename(d)):
             shutil.rmtree(d, ignore_errors=True)
     return paths
 
 
-def get(deb):
+def get(deb, arch=None):
     """The image for this .deb (None: none yet), built if needed: a dict
-    with base, initrd, kernel, key, built (and build_time), or Skip."""
+    with base, initrd, kernel, key, built (and build_time), or Skip.
+    arch: a foreign architecture ("arm64"), with a cache of its own under
+    cache_root()/<arch> (an image of one architecture does not replace the
+    other's)."""
     find_tools()
     ver = vmrun.find_kernel()
-    busybox = vmrun.find_busybox()
+    busybox = None if arch else vmrun.find_busybox()
     cache = cache_root()
+    if arch:
+        cache = os.path.join(cache, arch)
     os.makedirs(cache, exist_ok=True)
     with open(os.path.join(cache, ".lock"), "w") as lockf:
         fcntl.flock(lockf, fcntl.LOCK_EX)
         try:
-            return build(cache, ver, deb, busybox)
+            return build(cache, ver, deb, busybox, arch)
         except vmrun.Skip as e:
             raise Skip(str(e))
 

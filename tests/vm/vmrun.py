@@ -124,8 +124,9 @@ def cache_root():
 class ModuleIndex:
     """modules.dep of one kernel version: names to files, load order."""
 
-    def __init__(self, ver):
-        self.root = "/lib/modules/" + ver
+    def __init__(self, ver, root=None):
+        # root: another tree's lib/modules/<ver> (a foreign kernel's)
+        self.root = root or "/lib/modules/" + ver
         self.path = {}
         self.deps = {}
         with open(self.root + "/modules.dep") as f:
