@@ -541,9 +541,10 @@ def do_upgrade(agent, upgrade, share, st, suite):
     t0 = time.monotonic()
     rc, _, _ = agent.run(
         "cp /mnt/kvmtest/%s /root/ && cd /root && "
-        "{ apt install -y ./%s 2>&1; echo \"apt-exit $?\"; } "
-        ">/mnt/kvmtest/upgrade.log; "
-        "grep -q '^apt-exit 0$' /mnt/kvmtest/upgrade.log" % (name, name),
+        "{ apt install -y ./%s 2>&1; echo \"apt-exit $?\"; } | "
+        "while IFS= read -r l; do read -r up _ </proc/uptime; "
+        "echo \"[$up] $l\"; done >/mnt/kvmtest/upgrade.log; "
+        "grep -q '] apt-exit 0$' /mnt/kvmtest/upgrade.log" % (name, name),
         900)
     suite.figure("upgrade (apt install of %s)" % upgrade.version,
                  "%.1f s" % (time.monotonic() - t0))
