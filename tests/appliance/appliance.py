@@ -332,6 +332,61 @@ def build_deb(src, out):
     return os.path.join(out, sorted(debs)[-1])
 
 
+class UpgradeBuild(threading.Thread):
+    """The second package for the upgrade check, built while the first
+    boots: scripts/build-deb --version <the first's>+upgrade1 (or
+    KAPUTTKVM_APPLIANCE_UPGRADE_DEB=PATH).  wait(): its path, or
+    CheckFailed with why there is none."""
+
+    def __init__(self, src, deb, out):
+        super().__init__(daemon=True)
+        self.src, self.deb, self.out = src, deb, out
+        self.path = self.error = None
+        self.version = None
+        self.took = 0.0
+
+    def run(self):
+        try:
+            given = os.environ.get("KAPUTTKVM_APPLIANCE_UPGRADE_DEB")
+            if given:
+                self.path = given
+                return
+            first = subprocess.run(["dpkg-deb", "-f", self.deb, "Version"],
+                                   stdout=subprocess.PIPE, text=True,
+                                   check=True).stdout.strip()
+            self.version = first + "+upgrade1"
+            os.makedirs(self.out, exist_ok=True)
+            t0 = time.monotonic()
+            r = subprocess.run([os.path.join(self.src, "scripts",
+                                             "build-deb"),
+                                "--version", self.version, "--out",
+                                self.out], cwd=self.src,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            self.took = time.monotonic() - t0
+            if r.returncode != 0:
+                self.error = "scripts/build-deb --version %s failed " \
+                    "(exit %d):\n%s" % (self.version, r.returncode,
+                                        r.stdout[-2000:])
+                return
+            self.path = r.stdout.strip().splitlines()[-1]
+        except (OSError, subprocess.CalledProcessError) as e:
+            self.error = "cannot build the upgrade package: %s" % e
+
+    def wait(self):
+        self.join()
+        if self.error:
+            raise CheckFailed(self.error)
+        if not self.path or not os.path.exists(self.path):
+            raise CheckFailed("the upgrade package %s does not exist" %
+                              self.path)
+        if self.version is None:
+            self.version = subprocess.run(
+                ["dpkg-deb", "-f", self.path, "Version"],
+                stdout=subprocess.PIPE, text=True).stdout.strip()
+        return self.path
+
+
 def make_iso(path):
     """A small ISO 9660 image with random contents (xorriso)."""
     tree = tempfile.mkdtemp()
@@ -434,6 +489,10 @@ def main():
                                "(scripts/packages/appliance.txt)" %
                                (prog, pkg))
             deb = build_deb(src, os.path.join(run, "deb"))
+            # The upgrade's package builds meanwhile (image, boot, first
+            # install); the upgrade check waits for it.
+            upgrade = UpgradeBuild(src, deb, os.path.join(run, "deb-up"))
+            upgrade.start()
             t0 = time.monotonic()
             # image.py and the vm harness print progress lines of their
             # own: keep them TAP comments.
@@ -467,7 +526,7 @@ def main():
         vm.start()
         import checks
         rc = checks.run(suite, vm, Agent(vm.qga), Front(port), deb, share,
-                        src)
+                        src, upgrade)
         suite.figure("suite wall time", "%.0f s" %
                      (time.monotonic() - t_suite))
         print("1..%d" % suite.n)

@@ -159,7 +159,10 @@ def snapshot_bars(front):
     return "%dx%d" % (w, hgt)
 
 
-def key_and_mouse(front, agent):
+def key_and_mouse(front, agent, x=1000, y=30000):
+    """x, y: where the absolute mouse goes.  The target's input layer
+    reports only changed values: a check on the same gadget as an earlier
+    one (no new enumeration since) must move it elsewhere."""
     kbd = agent.ok(GUEST + " input-find keyboard 90").strip()
     mouse = agent.ok(GUEST + " input-find mouse-abs 90").strip()
     agent.ok("%s record %s keys && %s record %s abs" %
@@ -169,9 +172,9 @@ def key_and_mouse(front, agent):
         front.json("POST", "/api/hid/key", {"code": "KeyA", "down": False})
         agent.ok(GUEST + " expect keys 'EV_KEY KEY_A 1' 30")
         agent.ok(GUEST + " expect keys 'EV_KEY KEY_A 0' 30")
-        front.json("POST", "/api/hid/mouse", {"x": 1000, "y": 30000})
-        agent.ok(GUEST + " expect abs 'EV_ABS ABS_X 1000' 30")
-        agent.ok(GUEST + " expect abs 'EV_ABS ABS_Y 30000' 30")
+        front.json("POST", "/api/hid/mouse", {"x": x, "y": y})
+        agent.ok(GUEST + " expect abs 'EV_ABS ABS_X %d' 30" % x)
+        agent.ok(GUEST + " expect abs 'EV_ABS ABS_Y %d' 30" % y)
         front.json("POST", "/api/hid/mouse", {"button": "left"})
         agent.ok(GUEST + " expect abs 'EV_KEY BTN_LEFT 1' 30")
         front.json("POST", "/api/hid/mouse", {"button": "left",
@@ -319,9 +322,9 @@ def lines_kept(front, agent, st):
                               (role, v))
 
 
-def main_pids(agent):
-    out = agent.run("systemctl show -p Id,MainPID " + " ".join(
-        "kaputtkvm-%s.service" % d for d in DAEMONS))[1]
+def main_pids(agent, units=None):
+    units = units or ["kaputtkvm-%s.service" % d for d in DAEMONS]
+    out = agent.run("systemctl show -p Id,MainPID " + " ".join(units))[1]
     pids = {}
     for block in out.strip().split("\n\n"):
         kv = dict(line.split("=", 1) for line in block.splitlines()
@@ -477,7 +480,148 @@ def purge(agent):
                           "\n  ".join(left[:40]))
 
 
-def run(suite, vm, agent, front, deb, share, src):
+def install_devices(agent):
+    """Issue #15's third breakage: right after the first install (no
+    reboot), the udev rules gave the gpio-sim chip and /dev/hidg* the
+    daemons' groups, and gpiod-ctl never had to restart."""
+    chip = agent.ok(GUEST + " gpiosim-dev").strip()
+    rc, hidg, _ = agent.run("ls /dev/hidg* 2>/dev/null")
+    hidg = hidg.split()
+    if not hidg:
+        raise CheckFailed("no /dev/hidg* after the install (is the gadget "
+                          "up?)")
+    want = dict([(chip, "kaputtkvm-gpiod-ctl")] +
+                [(h, "kaputtkvm-hidd") for h in hidg])
+    out = agent.ok("stat -c '%%n %%U:%%G %%a' %s" % " ".join(sorted(want)))
+    bad = []
+    for line in out.splitlines():
+        name, owner, mode = line.split()
+        if owner.split(":")[1] != want[name] or mode != "660":
+            bad.append("%s is %s %s, wanted group %s mode 660" %
+                       (name, owner, mode, want[name]))
+    kv = dict(line.split("=", 1) for line in agent.ok(
+        "systemctl show -p NRestarts,ActiveState,SubState "
+        "kaputtkvm-gpiod-ctl.service").splitlines() if "=" in line)
+    if kv.get("NRestarts") != "0" or kv.get("ActiveState") != "active":
+        bad.append("kaputtkvm-gpiod-ctl.service: %s, restarted %s times" %
+                   (kv.get("SubState"), kv.get("NRestarts")))
+    if bad:
+        raise CheckFailed("\n".join(bad))
+
+
+def kept_state(front, agent):
+    """What an upgrade must not touch, as seen now."""
+    k = {}
+    k["gadget"] = agent.ok("systemctl show -p InvocationID,"
+                           "ActiveEnterTimestampMonotonic "
+                           "kaputtkvm-gadget.service").strip()
+    k["usb"] = agent.ok(GUEST + " usb-target").strip()
+    k["store"] = agent.ok("sha256sum /var/lib/kaputtkvm/images/test.iso"
+                          ).split()[0]
+    # Password, certificate and key, the cookie secret, the config the
+    # user edited (a conffile): every file of /etc/kaputtkvm.
+    k["etc"] = agent.ok("cd /etc/kaputtkvm && find . -type f | sort | "
+                        "xargs sha256sum").strip()
+    k["pids"] = main_pids(agent)
+    k["pids"].update(main_pids(agent, ["kaputtkvm-nginx.service"]))
+    front.request("GET", "/api/video/state")
+    k["cookie"] = front.cookie
+    return k
+
+
+def do_upgrade(agent, upgrade, share, st, suite):
+    path = upgrade.wait()
+    if upgrade.took:
+        suite.figure("upgrade package build (while the VM ran)",
+                     "%.0f s" % upgrade.took)
+    name = os.path.basename(path)
+    if not os.path.exists(os.path.join(share, name)):
+        import shutil
+        shutil.copy(path, share)
+    t0 = time.monotonic()
+    rc, _, _ = agent.run(
+        "cp /mnt/kvmtest/%s /root/ && cd /root && "
+        "{ apt install -y ./%s 2>&1; echo \"apt-exit $?\"; } | "
+        "while IFS= read -r l; do read -r up _ </proc/uptime; "
+        "echo \"[$up] $l\"; done >/mnt/kvmtest/upgrade.log; "
+        "grep -q '] apt-exit 0$' /mnt/kvmtest/upgrade.log" % (name, name),
+        900)
+    suite.figure("upgrade (apt install of %s)" % upgrade.version,
+                 "%.1f s" % (time.monotonic() - t0))
+    try:
+        for line in open(os.path.join(share, "upgrade.log"),
+                         errors="replace").read().splitlines():
+            print("#   | " + line)
+    except OSError:
+        pass
+    if rc != 0:
+        raise CheckFailed("apt install of %s exited %d (its output above)"
+                          % (name, rc))
+
+
+def upgraded_programs(agent, before, version):
+    """dpkg has the new version; each daemon (and nginx) was restarted
+    onto the new programs: a new pid, whose executable is not the old,
+    replaced (deleted) one."""
+    got = agent.ok("dpkg-query -W -f '${Version}' kaputtkvm").strip()
+    bad = [] if got == version else \
+        ["dpkg says kaputtkvm %s, not %s" % (got, version)]
+    now = main_pids(agent)
+    now.update(main_pids(agent, ["kaputtkvm-nginx.service"]))
+    for unit, pid in sorted(now.items()):
+        if pid in (None, "0"):
+            bad.append("%s has no main process" % unit)
+            continue
+        if pid == before.get(unit):
+            bad.append("%s kept its pid %s: it still runs the old program"
+                       % (unit, pid))
+        exe = agent.run("readlink /proc/%s/exe" % pid)[1].strip()
+        if exe.endswith("(deleted)"):
+            bad.append("%s (pid %s) runs a replaced file: %s" %
+                       (unit, pid, exe))
+    if bad:
+        raise CheckFailed("\n".join(bad))
+
+
+def same(what, before, now):
+    if before != now:
+        raise CheckFailed("%s changed:\n  before: %s\n  after:  %s" %
+                          (what, before.replace("\n", "\n          "),
+                           now.replace("\n", "\n          ")))
+
+
+def gadget_kept(agent, before):
+    same("kaputtkvm-gadget.service's invocation", before["gadget"],
+         agent.ok("systemctl show -p InvocationID,"
+                  "ActiveEnterTimestampMonotonic "
+                  "kaputtkvm-gadget.service").strip())
+    same("the target's USB device (bus, devnum: a new number is a new "
+         "enumeration)", before["usb"],
+         agent.ok(GUEST + " usb-target").strip())
+
+
+def secrets_kept(front, st, before):
+    """The same password gives 200; the login cookie from before the
+    upgrade still carries the current secret (nginx hands out the same
+    one, so the rate limit still exempts this client)."""
+    auth(front, st)
+    if not before["cookie"]:
+        raise CheckFailed("nginx set no login cookie before the upgrade")
+    if front.cookie != before["cookie"]:
+        raise CheckFailed("the login cookie changed: the upgrade renewed "
+                          "the secret (%s -> %s)" %
+                          (before["cookie"][:20], (front.cookie or "")[:20]))
+
+
+def none_failed(agent):
+    units_active(agent)
+    out = agent.run("systemctl list-units --failed --plain --no-legend")[
+        1].strip()
+    if out:
+        raise CheckFailed("failed units:\n" + out)
+
+
+def run(suite, vm, agent, front, deb, share, src, upgrade=None):
     """All checks; the exit status (0: ran, failures are in suite)."""
     from appliance import make_iso
     st = State()
@@ -508,6 +652,9 @@ def run(suite, vm, agent, front, deb, share, src):
         agent.ok("printf '%%s\\n' %s | kaputtkvm-passwd --stdin" %
                  st.password)
         say("set a password with kaputtkvm-passwd --stdin to go on")
+    suite.check("right after the install: the gpio-sim chip and /dev/hidg* "
+                "have the daemons' groups, gpiod-ctl never restarted",
+                install_devices, agent)
     import base64
     front.auth = base64.b64encode(("%s:%s" % (st.user, st.password))
                                   .encode()).decode()
@@ -589,6 +736,43 @@ def run(suite, vm, agent, front, deb, share, src):
                     key_and_mouse, front, agent)
         suite.check("after the reboot: no error logged", no_errors, agent,
                     "-b")
+    if upgrade is not None:
+        before = suite.check("before the upgrade: what it must keep",
+                             kept_state, front, agent) if iso_ok else None
+        mark = agent.run("date +@%s")[1].strip()
+        if before and suite.check("upgrade: apt install of the next "
+                                  "version over the first", do_upgrade,
+                                  agent, upgrade, share, st, suite):
+            suite.check("upgrade: dpkg has the new version, the daemons "
+                        "and nginx run the new programs", upgraded_programs,
+                        agent, before["pids"], upgrade.version)
+            suite.check("upgrade: the gadget was not rebuilt, the target "
+                        "kept its USB device", gadget_kept, agent, before)
+            suite.check("upgrade: the image is in the store with the same "
+                        "SHA-256", lambda: same(
+                            "test.iso's SHA-256 in the store",
+                            before["store"], agent.ok(
+                                "sha256sum /var/lib/kaputtkvm/images/"
+                                "test.iso").split()[0]))
+            suite.check("upgrade: the CD is still mounted, /dev/sr0 reads "
+                        "the same SHA-256", mount_kept, front, agent, st)
+            suite.check("upgrade: /etc/kaputtkvm kept (password, "
+                        "certificate, cookie secret, edited config)",
+                        lambda: same("/etc/kaputtkvm", before["etc"],
+                                     agent.ok(
+                                         "cd /etc/kaputtkvm && find . -type "
+                                         "f | sort | xargs sha256sum"
+                                     ).strip()))
+            suite.check("upgrade: the same password gives 200, the login "
+                        "cookie's secret is unchanged", secrets_kept, front,
+                        st, before)
+            # The same gadget as after the reboot: the mouse must move.
+            suite.check("upgrade: keys reach the target", key_and_mouse,
+                        front, agent, 2000, 20000)
+            suite.check("upgrade: every unit active, no failed unit",
+                        none_failed, agent)
+            suite.check("upgrade: no error logged", no_errors, agent,
+                        "--since " + mark)
     suite.check("apt purge kaputtkvm leaves nothing behind", purge, agent)
     return 0
 

@@ -64,6 +64,24 @@ sr-sha)
 		dd if="$1" of=/dev/null bs=2048 count=1
 	sha256sum <"$1" | cut -d' ' -f1
 	;;
+gpiosim-dev)
+	# the gpio-sim chip's character device, /dev/gpiochipN
+	echo "/dev/$(basename "$(gpiosim)")"
+	;;
+usb-target)
+	# the gadget as the target enumerated it: "BUS DEVNUM" (a new
+	# enumeration, e.g. after the gadget was rebuilt, gets a new DEVNUM)
+	for _d in /sys/bus/usb/devices/*; do
+		[ -r "$_d/manufacturer" ] || continue
+		read -r _m <"$_d/manufacturer"
+		[ "$_m" = KaputtKVM ] || continue
+		read -r _b <"$_d/busnum"
+		read -r _n <"$_d/devnum"
+		echo "$_b $_n"
+		exit 0
+	done
+	vm_fail "the target sees no USB device from manufacturer KaputtKVM"
+	;;
 gpio-pull)
 	echo "pull-$2" >"$(gpiosim)/sim_gpio$1/pull"
 	;;
