@@ -415,10 +415,8 @@ class VM:
         self.console = os.path.join(run, "console.log")
         self.share = os.path.join(run, "share")
 
-    def start(self):
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b",
-                        self.img["base"], "-F", "qcow2", self.overlay],
-                       check=True)
+    def command(self):
+        """QEMU's command line for this machine."""
         qemu = vmrun.find_qemu()
         smp = os.environ.get("KAPUTTKVM_VM_SMP", "2")
         mem = os.environ.get("KAPUTTKVM_VM_MEM", "1024")
@@ -438,6 +436,14 @@ class VM:
                "name=org.qemu.guest_agent.0",
                "-virtfs", "local,path=%s,mount_tag=kvmtest,"
                "security_model=none,multidevs=remap" % self.share]
+        return cmd
+
+    def start(self):
+        """A fresh overlay, QEMU started, until its agent socket exists."""
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b",
+                        self.img["base"], "-F", "qcow2", self.overlay],
+                       check=True)
+        cmd = self.command()
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
