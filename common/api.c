@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "utf8.h"
+#include "xmalloc.h"
 
 /* {"ok": true, "result": result}; steals result. */
 json_t *
@@ -129,22 +130,30 @@ api_read_json(struct http_request *req, json_t **ret_obj)
 	return 0;
 }
 
-/* An empty body, or an empty object. */
-int
-api_read_nothing(struct http_request *req)
+/* No body, or only white space. */
+static int
+api_body_empty(struct http_request *req)
 {
-	static const char *const none[] = {NULL};
 	const char *body;
 	size_t len, i;
-	json_t *v;
-	int r;
 
 	body = http_request_body(req, &len);
 	for (i = 0; body != NULL && i < len; i++)
 		if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' &&
 		    body[i] != '\n')
-			break;
-	if (body == NULL || i == len)
+			return 0;
+	return 1;
+}
+
+/* An empty body, or an empty object. */
+int
+api_read_nothing(struct http_request *req)
+{
+	static const char *const none[] = {NULL};
+	json_t *v;
+	int r;
+
+	if (api_body_empty(req))
 		return 0;
 	if ((r = api_read_json(req, &v)) < 0)
 		return r;
@@ -262,4 +271,77 @@ api_query_int(struct http_request *req, const char *key, long long min,
 	}
 	*ret = n;
 	return 0;
+}
+
+/* The request's fields as a JSON object, read the way its route says. */
+static int
+api_read_args(struct http_request *req, const struct apispec_route *spec,
+    json_t **ret)
+{
+	const struct apispec_field *const *f;
+	json_t *args, *v;
+	const char *s;
+	int r;
+
+	if (spec->flags & APISPEC_QUERY) {
+		args = json_object();
+		for (f = spec->fields; f != NULL && *f != NULL; f++) {
+			if ((s = http_request_query(req, (*f)->name)) == NULL)
+				continue;
+			if ((r = apispec_value(*f, s, &v)) < 0) {
+				json_decref(args);
+				return r;
+			}
+			json_object_set_new(args, (*f)->name, v);
+		}
+	} else if (spec->fields == NULL || spec->fields[0] == NULL ||
+	    ((spec->flags & APISPEC_EMPTY_OK) && api_body_empty(req))) {
+		if ((r = api_read_nothing(req)) < 0)
+			return r;
+		args = json_object();
+	} else if ((r = api_read_json(req, &args)) < 0)
+		return r;
+	if ((r = apispec_check(spec->fields, args)) < 0) {
+		json_decref(args);
+		return r;
+	}
+	*ret = args;
+	return 0;
+}
+
+/* The handler of every described route. */
+static void
+api_dispatch(struct http_request *req, void *arg)
+{
+	const struct api_route *route = http_request_route_data(req);
+	json_t *args = NULL;
+	int r;
+
+	if (!(route->spec->flags & APISPEC_RAW) &&
+	    (r = api_read_args(req, route->spec, &args)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
+	route->cb(req, args, arg);
+	json_decref(args);
+}
+
+struct http_route *
+api_http_routes(const struct api_route *table)
+{
+	struct http_route *routes;
+	size_t n, i;
+
+	for (n = 0; table[n].spec != NULL; n++)
+		;
+	routes = xcalloc(n + 1, sizeof(*routes));
+	for (i = 0; i < n; i++) {
+		routes[i].path = table[i].spec->path;
+		routes[i].methods = table[i].spec->methods;
+		routes[i].cb = api_dispatch;
+		routes[i].flags =
+		    table[i].spec->flags & APISPEC_RAW ? HTTP_ROUTE_STREAM_BODY : 0;
+		routes[i].data = &table[i];
+	}
+	return routes;
 }

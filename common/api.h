@@ -10,7 +10,30 @@
 
 #include <jansson.h>
 
+#include "apispec.h"
+
 struct http_request;
+struct http_route;
+
+/*
+ * A route: its description (apispec.h) and its handler.  api_dispatch()
+ * reads and checks the request against the description first: the handler
+ * gets args, a JSON object holding only described fields, each of its type
+ * and in its range (read them with apispec_int() and friends), and runs
+ * only for a valid request.  An APISPEC_RAW route's handler gets args NULL
+ * and reads the body itself.  args is the caller's: do not decref it.
+ */
+typedef void api_handler(struct http_request *, json_t *args, void *arg);
+
+struct api_route {
+	const struct apispec_route *spec;
+	api_handler *cb;
+};
+
+/* The HTTP server's route table for a NULL-spec-terminated table of api
+ * routes: every route calls api_dispatch().  Allocated once; free() it
+ * after http_server_free(). */
+struct http_route *api_http_routes(const struct api_route *);
 
 /* Parse the request body as a JSON object.  -EINVAL (with error_set()) for
  * an empty body, bad JSON or a non-object; the message names line and

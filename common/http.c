@@ -1299,6 +1299,13 @@ http_request_query(const struct http_request *req, const char *key)
 	return httpparse_query(&req->head, key);
 }
 
+/* The data pointer of the route that matched. */
+const void *
+http_request_route_data(const struct http_request *req)
+{
+	return req->route != NULL ? req->route->data : NULL;
+}
+
 /* A header value by case-insensitive name, or NULL. */
 const char *
 http_request_header(const struct http_request *req, const char *name)

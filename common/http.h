@@ -60,6 +60,7 @@ struct http_route {
 	unsigned int methods; /* HTTP_GET | HTTP_POST ... */
 	http_handler *cb;
 	unsigned int flags;
+	const void *data; /* for the handler: http_request_route_data() */
 };
 
 struct http_server_config {
@@ -98,6 +99,8 @@ const char *http_request_path(
 const char *http_request_target(const struct http_request *); /* raw, as sent */
 /* A decoded query parameter; NULL if absent. "?a" gives "". */
 const char *http_request_query(const struct http_request *, const char *key);
+/* The matched route's data pointer. */
+const void *http_request_route_data(const struct http_request *);
 /* Header value by case-insensitive name; NULL if absent. */
 const char *http_request_header(const struct http_request *, const char *name);
 /* -1 when the request has no Content-Length. */

@@ -1,0 +1,103 @@
+/*
+ * spec.c -- hidd's API as data (spec.h).  A field is described once and used
+ * by the HTTP route and the WebSocket message that take it, so "down" or
+ * "x" has one type and one range however it arrives.
+ */
+#include "spec.h"
+#include "report.h"
+
+static const struct apispec_field f_code = {"code", APISPEC_STRING,
+    APISPEC_REQUIRED, 1, 0,
+    "the key, as a KeyboardEvent.code: \"KeyA\", \"Enter\", \"F12\""};
+static const struct apispec_field f_down = {"down", APISPEC_BOOL, 0, 0, 0,
+    "true presses, false releases; default true"};
+static const struct apispec_field f_x = {"x", APISPEC_INT, 0, 0,
+    REPORT_ABS_MAX, "absolute position, left to right (with y)"};
+static const struct apispec_field f_y = {"y", APISPEC_INT, 0, 0,
+    REPORT_ABS_MAX, "absolute position, top to bottom (with x)"};
+static const struct apispec_field f_dx = {"dx", APISPEC_INT, 0, -32767,
+    32767, "relative move right (sent in steps of at most 127)"};
+static const struct apispec_field f_dy = {"dy", APISPEC_INT, 0, -32767,
+    32767, "relative move down (sent in steps of at most 127)"};
+static const struct apispec_field f_button = {"button", APISPEC_STRING, 0,
+    1, 0, "left, right, middle, back or forward"};
+static const struct apispec_field f_button_req = {"button", APISPEC_STRING,
+    APISPEC_REQUIRED, 1, 0, "left, right, middle, back or forward"};
+static const struct apispec_field f_wheel_dx = {"wheel_dx", APISPEC_INT, 0,
+    -127, 127, "wheel notches to the right"};
+static const struct apispec_field f_wheel_dy = {"wheel_dy", APISPEC_INT, 0,
+    -127, 127, "wheel notches down (the browser's sense)"};
+static const struct apispec_field f_text = {"text", APISPEC_STRING,
+    APISPEC_REQUIRED, 0, 0, "the text to type (UTF-8)"};
+static const struct apispec_field f_layout = {"layout", APISPEC_STRING, 0, 1,
+    0, "the target's XKB layout (GET /layouts); default the configured one"};
+static const struct apispec_field f_delay = {"delay_ms", APISPEC_INT, 0, 0,
+    1000, "pause between keystrokes; default the configured one"};
+static const struct apispec_field f_id = {"id", APISPEC_INT, 0, 0,
+    9007199254740991LL, "answered with {\"t\":\"ack\",\"id\":N} when done"};
+
+static const struct apispec_field *const key_fields[] = {
+    &f_code, &f_down, NULL};
+static const struct apispec_field *const mouse_fields[] = {&f_x, &f_y, &f_dx,
+    &f_dy, &f_button, &f_down, &f_wheel_dx, &f_wheel_dy, NULL};
+static const struct apispec_field *const paste_fields[] = {
+    &f_text, &f_layout, &f_delay, NULL};
+
+const struct apispec_route hidd_api_routes[] = {
+    [HIDD_API_STATE] = {"state", HTTP_GET | HTTP_HEAD, "/state", 0, NULL,
+	"Everything: backend, online, LEDs, held keys, mouse, paste, "
+	"layouts, devices."},
+    [HIDD_API_LAYOUTS] = {"layouts", HTTP_GET | HTTP_HEAD, "/layouts", 0,
+	NULL, "The XKB layouts paste accepts, and the default."},
+    [HIDD_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics", 0,
+	NULL, "Prometheus text."},
+    [HIDD_API_WS] = {"ws", HTTP_GET, "/ws", 0, NULL,
+	"The live-input WebSocket (its messages below, and PROTOCOL.md)."},
+    [HIDD_API_KEY] = {"key", HTTP_POST, "/key", 0, key_fields,
+	"Press or release one key."},
+    [HIDD_API_MOUSE] = {"mouse", HTTP_POST, "/mouse", 0, mouse_fields,
+	"Move (x/y or dx/dy, not both), press a button, turn the wheel: "
+	"any together, checked before anything is sent."},
+    [HIDD_API_RELEASE] = {"release", HTTP_POST, "/release", 0, NULL,
+	"Every key and button up (cancels a paste)."},
+    [HIDD_API_PASTE] = {"paste", HTTP_POST, "/paste", 0, paste_fields,
+	"Type text on the target in its keyboard layout."},
+    [HIDD_API_PASTE_CANCEL] = {"paste-cancel", HTTP_POST, "/paste/cancel", 0,
+	NULL, "Stop the paste being typed."},
+    [HIDD_API_NROUTES] = {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static const struct apispec_field *const ws_key_fields[] = {
+    &f_code, &f_down, &f_id, NULL};
+static const struct apispec_field *const ws_abs_fields[] = {
+    &f_x, &f_y, &f_id, NULL};
+static const struct apispec_field *const ws_rel_fields[] = {
+    &f_dx, &f_dy, &f_id, NULL};
+static const struct apispec_field *const ws_button_fields[] = {
+    &f_button_req, &f_down, &f_id, NULL};
+static const struct apispec_field *const ws_wheel_fields[] = {
+    &f_wheel_dx, &f_wheel_dy, &f_id, NULL};
+static const struct apispec_field *const ws_none_fields[] = {&f_id, NULL};
+
+const struct apispec_route hidd_api_messages[] = {
+    {"key", 0, NULL, APISPEC_WS, ws_key_fields, "As POST /key."},
+    {"abs", 0, NULL, APISPEC_WS, ws_abs_fields,
+	"Absolute pointer; both required."},
+    {"rel", 0, NULL, APISPEC_WS, ws_rel_fields, "Relative pointer."},
+    {"button", 0, NULL, APISPEC_WS, ws_button_fields,
+	"A button, on the pointer last moved."},
+    {"wheel", 0, NULL, APISPEC_WS, ws_wheel_fields, "Wheel notches."},
+    {"release", 0, NULL, APISPEC_WS, ws_none_fields,
+	"Every key and button up (cancels a paste)."},
+    {"ping", 0, NULL, APISPEC_WS, ws_none_fields,
+	"Keeps held keys alive; answered with {\"t\":\"pong\"}."},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+const struct apispec hidd_api = {"hidd",
+    "Keyboard and mouse on the target (socket hidd.sock, public prefix "
+    "/api/hid/).",
+    hidd_api_routes};
+const struct apispec hidd_api_ws = {"hidd WebSocket",
+    "JSON text messages on /ws, each with \"t\" naming its type.",
+    hidd_api_messages};
