@@ -1,9 +1,11 @@
 /*
  * mediad.c -- main(): virtual CD/DVD and flash drive from uploaded images.
  *
- * A timer on the loop looks at the LUN directories once a second, so a
- * gadget rebuilt underneath a running mediad gets its medium back
- * (media_poll()).
+ * Options (one struct, defaults in its initializer), the image store and
+ * LUNs (media.c), the HTTP routes (routes.c over spec.c), then the loop
+ * until SIGTERM.  A timer on the loop looks at the LUN directories once a
+ * second, so a gadget rebuilt underneath a running mediad gets its medium
+ * back (media_poll()).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -14,47 +16,69 @@
 #include "config.h"
 #include "daemon.h"
 #include "error.h"
-#include "handlers.h"
 #include "log.h"
 #include "media.h"
+#include "routes.h"
 
 #define MEDIAD_DEFAULT_LUN                                                     \
 	"/sys/kernel/config/usb_gadget/kaputtkvm/functions/"                   \
 	"mass_storage.media/lun.0"
 
-static char *images_dir;
-static struct config_list luns;
-static char *state_file;
-static long long reserve_mb = 256;
-static int allow_large_cd;
-static long long timeout_sec = 60;
+struct mediad_options {
+	char *images;
+	struct config_list luns; /* none given: MEDIAD_DEFAULT_LUN */
+	char *state_file;	 /* NULL: in the store */
+	long long reserve_mb;
+	long long timeout_sec;
+	int allow_large_cd;
+};
+
+static struct mediad_options opts = {
+    .images = "/var/lib/kaputtkvm/images",
+    .reserve_mb = 256,
+    .timeout_sec = 60,
+};
 
 static const struct config_option options[] = {
-    {"images", 0, CONFIG_STRING, &images_dir, 0, 0, "DIR",
+    {"images", 0, CONFIG_STRING, &opts.images, 0, 0, "DIR",
 	"the image store (default /var/lib/kaputtkvm/images)", NULL},
-    {"lun", 0, CONFIG_LIST, &luns, 0, 0, "DIR",
+    {"lun", 0, CONFIG_LIST, &opts.luns, 0, 0, "DIR",
 	"the mass-storage LUN directory (default the kaputtkvm gadget's "
 	"mass_storage.media/lun.0)",
 	NULL},
-    {"state-file", 0, CONFIG_STRING, &state_file, 0, 0, "FILE",
+    {"state-file", 0, CONFIG_STRING, &opts.state_file, 0, 0, "FILE",
 	"where the current mounts are remembered (default "
 	"DIR/.mediad-state.json)",
 	NULL},
-    {"reserve-mb", 0, CONFIG_INT, &reserve_mb, 0, 1 << 30, "N",
+    {"reserve-mb", 0, CONFIG_INT, &opts.reserve_mb, 0, 1 << 30, "N",
 	"MiB kept free in the store; uploads that would cut into it are "
 	"refused (default 256)",
 	NULL},
-    {"timeout", 0, CONFIG_INT, &timeout_sec, 1, 3600, "SEC",
+    {"timeout", 0, CONFIG_INT, &opts.timeout_sec, 1, 3600, "SEC",
 	"seconds a connection may stay silent, also in the middle of an "
 	"upload, before it is dropped (and the upload with it; default 60)",
 	NULL},
-    {"allow-large-cd", 0, CONFIG_FLAG, &allow_large_cd, 0, 0, NULL,
+    {"allow-large-cd", 0, CONFIG_FLAG, &opts.allow_large_cd, 0, 0, NULL,
 	"allow CD images over 2.2 GiB (only for kernels patched for it)", NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static const struct config_spec spec = {"mediad",
     "virtual CD/DVD and flash drive from uploaded images", options, NULL, NULL};
+
+/* The store and LUN settings the options make. */
+static void
+mediad_media_config(struct media_config *mc)
+{
+	static char *default_lun[] = {MEDIAD_DEFAULT_LUN, NULL};
+
+	mc->images = opts.images;
+	mc->luns = opts.luns.n > 0 ? opts.luns.items : default_lun;
+	mc->nluns = opts.luns.n > 0 ? opts.luns.n : 1;
+	mc->state_file = opts.state_file;
+	mc->reserve = (uint64_t)opts.reserve_mb << 20;
+	mc->allow_large_cd = opts.allow_large_cd;
+}
 
 /* Once a second: follow a rebuilt gadget. */
 static void
@@ -63,18 +87,38 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	media_poll(arg);
 }
 
-/* Options, the store and LUNs, then the loop until SIGTERM. */
+/* Listen with the routes; the gadget poll on the loop. */
+static int
+mediad_serve(const struct config_common *common,
+    const struct http_route *routes, struct routes_ctx *ctx,
+    struct daemon **ret_d, struct event **ret_poll)
+{
+	struct http_server_config hc = {0};
+	struct timeval sec = {1, 0};
+	int r;
+
+	hc.timeout_sec = (unsigned int)opts.timeout_sec;
+	if ((r = daemon_start(&spec, common, &hc, routes, ctx, ret_d)) < 0)
+		return r;
+	ctx->daemon = *ret_d;
+	daemon_on_stop(*ret_d, routes_stop, ctx);
+	if ((*ret_poll = event_new(daemon_base(*ret_d), -1, EV_PERSIST, poll_cb,
+		 ctx->media)) == NULL)
+		fatalx("out of memory");
+	event_add(*ret_poll, &sec);
+	return 0;
+}
+
+/* Options, the store and LUNs, the routes, then the loop until SIGTERM. */
 int
 main(int argc, char **argv)
 {
-	static char *default_lun[] = {MEDIAD_DEFAULT_LUN, NULL};
 	struct config_common common = {0};
 	struct media_config mc = {0};
-	struct handlers_ctx ctx = {0};
-	struct http_server_config hc = {0};
+	struct routes_ctx ctx = {0};
+	struct http_route *routes = NULL;
 	struct daemon *d = NULL;
 	struct event *poll_ev = NULL;
-	struct timeval sec = {1, 0};
 	int r, rc = 1;
 
 	log_init("mediad");
@@ -83,12 +127,7 @@ main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	if ((r = config_load(&spec, &common, argc, argv)) != 0)
 		return r > 0 ? 0 : 1;
-	mc.images = images_dir ? images_dir : "/var/lib/kaputtkvm/images";
-	mc.luns = luns.n > 0 ? luns.items : default_lun;
-	mc.nluns = luns.n > 0 ? luns.n : 1;
-	mc.state_file = state_file;
-	mc.reserve = (uint64_t)reserve_mb << 20;
-	mc.allow_large_cd = allow_large_cd;
+	mediad_media_config(&mc);
 	if (common.check_config) {
 		printf("mediad: configuration OK\n");
 		rc = 0;
@@ -98,19 +137,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "mediad: %s\n", error_get());
 		goto out;
 	}
-	handlers_init(&ctx, ctx.media);
-	hc.timeout_sec = (unsigned int)timeout_sec;
-	if ((r = daemon_start(&spec, &common, &hc, handlers_routes, &ctx, &d)) <
-	    0) {
+	routes_init(&ctx, ctx.media);
+	routes = api_http_routes(routes_table);
+	if ((r = mediad_serve(&common, routes, &ctx, &d, &poll_ev)) < 0) {
 		log_warnx("%s", error_get());
 		goto out;
 	}
-	ctx.daemon = d;
-	daemon_on_stop(d, handlers_stop, &ctx);
-	if ((poll_ev = event_new(
-		 daemon_base(d), -1, EV_PERSIST, poll_cb, ctx.media)) == NULL)
-		fatalx("out of memory");
-	event_add(poll_ev, &sec);
 	log_info("images in %s, %zu LUN%s, first %s", mc.images, mc.nluns,
 	    mc.nluns == 1 ? "" : "s", mc.luns[0]);
 	daemon_ready(d);
@@ -120,6 +152,7 @@ out:
 	if (poll_ev != NULL)
 		event_free(poll_ev);
 	daemon_free(d); /* aborts running uploads first */
+	free(routes);
 	media_close(ctx.media);
 	config_free(&spec, &common);
 	return rc;

@@ -1,8 +1,10 @@
 /*
- * request.h -- the JSON bodies of POST /mount and POST /eject.
+ * request.h -- the rules of POST /mount that no single field says.
  *
- * Unknown fields are refused (nothing silently ignored); every message
- * names the field.  Pure: no I/O, fuzzed.
+ * The server has checked the body against the route's fields (spec.c):
+ * no unknown field, each of its type and range, "image" present.  What is
+ * left is the image name's own rules (name.c) and the modes' defaults and
+ * their one forbidden combination.  Pure: no I/O, fuzzed.
  */
 #ifndef MEDIAD_REQUEST_H
 #define MEDIAD_REQUEST_H
@@ -21,14 +23,8 @@ struct request_mount {
 	int force;     /* default 0: forced eject of the old */
 };
 
-struct request_eject {
-	long long lun; /* default 0 */
-	int force;     /* default 0 */
-};
-
-/* 0, or -EINVAL with error_set() naming the field. */
-int request_mount_parse(json_t *body, struct request_mount *ret);
-/* body may be NULL (an empty request body): the defaults. */
-int request_eject_parse(json_t *body, struct request_eject *ret);
+/* args: the checked fields.  0, or -EINVAL with error_set() saying what to
+ * change. */
+int request_mount_parse(json_t *args, struct request_mount *ret);
 
 #endif

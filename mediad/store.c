@@ -458,12 +458,12 @@ store_upload_setup(struct store_upload *up)
 	return 0;
 }
 
-/* Start an upload, refusing up front what cannot succeed. */
-int
-store_upload_begin(struct store *st, const char *name, uint64_t length,
-    int overwrite, const char *peer, struct store_upload **ret_up)
+/* What refuses an upload before anything is made: a bad name, an upload
+ * to it running, an image of that name (unless overwrite), no room. */
+static int
+store_upload_check(
+    struct store *st, const char *name, uint64_t length, int overwrite)
 {
-	struct store_upload *up;
 	struct store_space sp;
 	struct stat sb;
 	char a[32], b[32], c[32], d[32];
@@ -497,6 +497,18 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 		    store_size(sp.avail, b, sizeof(b)),
 		    store_size(sp.reserve, c, sizeof(c)),
 		    store_size(sp.pending, d, sizeof(d)));
+	return 0;
+}
+
+/* The upload's file with its blocks reserved, its hash and buffers; no
+ * thread yet.  On failure everything made is gone. */
+static int
+store_upload_new(struct store *st, const char *name, uint64_t length,
+    struct store_upload **ret_up)
+{
+	struct store_upload *up;
+	char a[32];
+	int r;
 
 	up = xcalloc(1, sizeof(*up));
 	up->store = st;
@@ -510,9 +522,7 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 	if (r < 0) {
 		r = error_set(r, "cannot create a file in the image store: %s",
 		    strerror(-r));
-		up->store = NULL;
-		store_upload_destroy(up);
-		return r;
+		goto fail;
 	}
 	/* Reserve the blocks now: a full disk shows up here, not at 90 %. */
 	if (length > 0 &&
@@ -531,15 +541,27 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 	}
 	if ((r = store_upload_setup(up)) < 0)
 		goto fail;
-	up->name = xstrdup(name);
-	up->peer = xstrdup(peer != NULL ? peer : "");
-	up->overwrite = overwrite;
-	up->length = length;
-	up->started = store_now();
+	*ret_up = up;
+	return 0;
+fail:
+	up->store = NULL;
+	store_upload_destroy(up);
+	return r;
+}
+
+/* The writer and the hasher.  On failure the upload is gone: destroyed
+ * here, or by the writer once told to abort. */
+static int
+store_upload_threads(struct store_upload *up)
+{
+	int r;
+
 	if ((r = pthread_create(&up->writer, NULL, store_writer, up)) != 0) {
 		r = error_set(
 		    -r, "cannot start the upload's writer: %s", strerror(r));
-		goto fail;
+		up->store = NULL;
+		store_upload_destroy(up);
+		return r;
 	}
 	pthread_setname_np(up->writer, "mediad-write"); /* for top -H */
 	up->nthreads = up->running = 1;
@@ -553,13 +575,30 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 	up->nthreads = 2;
 	up->running++;
 	pthread_mutex_unlock(&up->lock);
+	return 0;
+}
+
+/* Start an upload, refusing up front what cannot succeed. */
+int
+store_upload_begin(struct store *st, const char *name, uint64_t length,
+    int overwrite, const char *peer, struct store_upload **ret_up)
+{
+	struct store_upload *up = NULL;
+	int r;
+
+	if ((r = store_upload_check(st, name, length, overwrite)) < 0 ||
+	    (r = store_upload_new(st, name, length, &up)) < 0)
+		return r;
+	up->name = xstrdup(name);
+	up->peer = xstrdup(peer != NULL ? peer : "");
+	up->overwrite = overwrite;
+	up->length = length;
+	up->started = store_now();
+	if ((r = store_upload_threads(up)) < 0)
+		return r;
 	TAILQ_INSERT_TAIL(&st->uploads, up, entry);
 	*ret_up = up;
 	return 0;
-fail:
-	up->store = NULL;
-	store_upload_destroy(up);
-	return r;
 }
 
 /* Give the finished file its name. */

@@ -21,7 +21,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "error.h"
-#include "handlers.h"
+#include "routes.h"
 #include "log.h"
 #include "media.h"
 #include "peer.h"
@@ -71,7 +71,7 @@ setup_dirs(void)
 static int
 busy(void *arg)
 {
-	struct handlers_ctx *ctx = arg;
+	struct routes_ctx *ctx = arg;
 
 	return !TAILQ_EMPTY(&ctx->finishing);
 }
@@ -82,8 +82,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct peer_daemon pd = {NULL, NULL, 3, 60, busy, NULL, NULL};
 	struct config_common common = {0};
 	struct media_config mc = {0};
-	struct handlers_ctx ctx = {0};
+	struct routes_ctx ctx = {0};
 	struct http_server_config hc = {0};
+	struct http_route *routes;
 	struct daemon *d = NULL;
 
 	if (size > 300000)
@@ -111,14 +112,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "mediad-routes: %s\n", error_get());
 		abort();
 	}
-	handlers_init(&ctx, ctx.media);
+	routes_init(&ctx, ctx.media);
 	hc.timeout_sec = 60;
-	if (daemon_start(&spec, &common, &hc, handlers_routes, &ctx, &d) < 0) {
+	routes = api_http_routes(routes_table);
+	if (daemon_start(&spec, &common, &hc, routes, &ctx, &d) < 0) {
 		fprintf(stderr, "mediad-routes: %s\n", error_get());
 		abort();
 	}
 	ctx.daemon = d;
-	daemon_on_stop(d, handlers_stop, &ctx);
+	daemon_on_stop(d, routes_stop, &ctx);
 	daemon_ready(d);
 	pd.base = daemon_base(d);
 	pd.path = sock;
@@ -126,6 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	peer_run(&pd, data, size);
 	/* as main() stops */
 	daemon_free(d);
+	free(routes);
 	media_close(ctx.media);
 	return 0;
 }

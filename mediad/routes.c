@@ -1,5 +1,17 @@
 /*
- * handlers.c -- mediad's HTTP handlers: parse, call media.c, encode.
+ * routes.c -- mediad's HTTP handlers: read the request, call media.c,
+ * encode the reply.
+ *
+ * Each route is described in spec.c; the server checks a request against
+ * that description before its handler here runs (common/api.h), so a
+ * handler reads fields that are there, of their type and in range.  What
+ * is left to check here is what no single field says: the image name of
+ * /images/NAME (name.c) and the mount rules (request.c).
+ *
+ * /images/NAME is three routes on one prefix, told apart by method: the
+ * upload (PUT), the download (GET, HEAD) and the delete.  Their bodies are
+ * not JSON (RAW), so their handlers read the name and, for the upload, the
+ * ?overwrite= parameter themselves, the parameter by its description.
  *
  * Uploads use the server's streamed body: the handler checks name, size and
  * overwrite rules before a single body byte is read (a refusal is answered
@@ -22,7 +34,6 @@
 #include "api.h"
 #include "daemon.h"
 #include "error.h"
-#include "handlers.h"
 #include "http.h"
 #include "log.h"
 #include "lun.h"
@@ -31,16 +42,17 @@
 #include "name.h"
 #include "range.h"
 #include "request.h"
+#include "routes.h"
+#include "spec.h"
 #include "store.h"
 #include "xmalloc.h"
 
-#define HANDLERS_IMAGES	     "/images/"
-#define HANDLERS_READ_CHUNK  (256 * 1024)
-#define HANDLERS_MAX_PENDING (1024 * 1024)
+#define ROUTES_READ_CHUNK  (256 * 1024)
+#define ROUTES_MAX_PENDING (1024 * 1024)
 
-struct handlers_upload {
-	TAILQ_ENTRY(handlers_upload) entry; /* on ctx's list once ended */
-	struct handlers_ctx *ctx;
+struct routes_upload {
+	TAILQ_ENTRY(routes_upload) entry; /* on ctx's list once ended */
+	struct routes_ctx *ctx;
 	struct store_upload *up;
 	struct http_request *req;
 	struct event *ev; /* the store's news */
@@ -52,7 +64,7 @@ struct handlers_upload {
 _Static_assert(HTTP_BODY_PIECE_MAX <= STORE_PIECE_MAX,
     "the server's pieces fit the store's room");
 
-struct handlers_download {
+struct routes_download {
 	int fd;
 	uint64_t off;
 	uint64_t left;
@@ -60,9 +72,9 @@ struct handlers_download {
 
 /* GET /state. */
 static void
-handlers_state(struct http_request *req, void *arg)
+routes_state(struct http_request *req, json_t *args, void *arg)
 {
-	struct handlers_ctx *ctx = arg;
+	struct routes_ctx *ctx = arg;
 	json_t *st;
 
 	st = media_state_json(ctx->media);
@@ -74,9 +86,9 @@ handlers_state(struct http_request *req, void *arg)
 
 /* GET /metrics. */
 static void
-handlers_metrics(struct http_request *req, void *arg)
+routes_metrics(struct http_request *req, json_t *args, void *arg)
 {
-	struct handlers_ctx *ctx = arg;
+	struct routes_ctx *ctx = arg;
 	const struct media_counters *c = media_counters(ctx->media);
 	const struct store_upload *up = NULL;
 	struct store_space sp;
@@ -124,9 +136,9 @@ handlers_metrics(struct http_request *req, void *arg)
 
 /* GET /images. */
 static void
-handlers_list(struct http_request *req, void *arg)
+routes_list(struct http_request *req, json_t *args, void *arg)
 {
-	struct handlers_ctx *ctx = arg;
+	struct routes_ctx *ctx = arg;
 	json_t *list;
 
 	if ((list = media_list_json(ctx->media)) == NULL) {
@@ -138,12 +150,12 @@ handlers_list(struct http_request *req, void *arg)
 
 /* The image name of /images/NAME, checked. */
 static int
-handlers_name(struct http_request *req, const char **ret)
+routes_name(struct http_request *req, const char **ret)
 {
 	const char *path = http_request_path(req);
 	int r;
 
-	path += strlen(HANDLERS_IMAGES);
+	path += strlen(MEDIAD_API_IMAGES);
 	if ((r = name_check(path, strlen(path))) < 0)
 		return r;
 	*ret = path;
@@ -152,7 +164,7 @@ handlers_name(struct http_request *req, const char **ret)
 
 /* Free an upload's handler state (the upload itself is dealt with). */
 static void
-handlers_upload_free(struct handlers_upload *hu)
+routes_upload_free(struct routes_upload *hu)
 {
 	if (hu->ended)
 		TAILQ_REMOVE(&hu->ctx->finishing, hu, entry);
@@ -162,7 +174,7 @@ handlers_upload_free(struct handlers_upload *hu)
 
 /* The writer has named the file (or failed): answer. */
 static void
-handlers_upload_done(struct handlers_upload *hu)
+routes_upload_done(struct routes_upload *hu)
 {
 	struct http_request *req = hu->req;
 	uint64_t size = store_upload_length(hu->up);
@@ -180,13 +192,13 @@ handlers_upload_done(struct handlers_upload *hu)
 		    json_pack("{s:s, s:I, s:s}", "name", hu->name, "size",
 			(json_int_t)size, "sha256", sha));
 	}
-	handlers_upload_free(hu);
+	routes_upload_free(hu);
 }
 
 /* A write error while the body still streams: answer now (the server
  * closes the connection, the rest of the body is not read). */
 static void
-handlers_upload_fail(struct handlers_upload *hu, int r)
+routes_upload_fail(struct routes_upload *hu, int r)
 {
 	struct http_request *req = hu->req;
 
@@ -194,40 +206,40 @@ handlers_upload_fail(struct handlers_upload *hu, int r)
 	    error_get());
 	api_reply_error(req, r, NULL);
 	media_upload_abort(hu->ctx->media, hu->up);
-	handlers_upload_free(hu);
+	routes_upload_free(hu);
 }
 
 /* libevent: the store's writer has news. */
 static void
-handlers_upload_wake(evutil_socket_t fd, short what, void *arg)
+routes_upload_wake(evutil_socket_t fd, short what, void *arg)
 {
-	struct handlers_upload *hu = arg;
+	struct routes_upload *hu = arg;
 	int r;
 
 	(void)fd;
 	(void)what;
 	r = store_upload_poll(hu->up);
 	if (r == STORE_UPLOAD_DONE || (r < 0 && hu->ended))
-		handlers_upload_done(hu); /* reports the error */
+		routes_upload_done(hu); /* reports the error */
 	else if (r < 0)
-		handlers_upload_fail(hu, r);
+		routes_upload_fail(hu, r);
 	else if (r == STORE_UPLOAD_MORE)
 		http_request_pause_body(hu->req, 0);
 }
 
 /* A streamed piece of an upload. */
 static int
-handlers_upload_data(
+routes_upload_data(
     struct http_request *req, const void *data, size_t len, void *arg)
 {
-	struct handlers_upload *hu = arg;
+	struct routes_upload *hu = arg;
 	int r;
 
 	if ((r = store_upload_write(hu->up, data, len)) < 0) {
 		log_warnx("upload of '%s' from %s failed: %s", hu->name,
 		    hu->peer, error_get());
 		media_upload_abort(hu->ctx->media, hu->up);
-		handlers_upload_free(hu);
+		routes_upload_free(hu);
 		return r; /* the server replies with error_get() */
 	}
 	if (r == STORE_UPLOAD_FULL)
@@ -237,14 +249,14 @@ handlers_upload_data(
 
 /* The whole body is in: the writer fsyncs and names it, then we answer. */
 static void
-handlers_upload_end(struct http_request *req, void *arg)
+routes_upload_end(struct http_request *req, void *arg)
 {
-	struct handlers_upload *hu = arg;
+	struct routes_upload *hu = arg;
 	int r;
 
 	(void)req;
 	if ((r = store_upload_complete(hu->up)) < 0) {
-		handlers_upload_fail(hu, r);
+		routes_upload_fail(hu, r);
 		return;
 	}
 	hu->ended = 1;
@@ -253,9 +265,9 @@ handlers_upload_end(struct http_request *req, void *arg)
 
 /* The peer went away or stalled: nothing is kept. */
 static void
-handlers_upload_abort(struct http_request *req, void *arg)
+routes_upload_abort(struct http_request *req, void *arg)
 {
-	struct handlers_upload *hu = arg;
+	struct routes_upload *hu = arg;
 
 	(void)req;
 	log_warnx("upload of '%s' from %s aborted after %" PRIu64 " of %" PRIu64
@@ -263,18 +275,18 @@ handlers_upload_abort(struct http_request *req, void *arg)
 	    hu->name, hu->peer, store_upload_received(hu->up),
 	    store_upload_length(hu->up));
 	media_upload_abort(hu->ctx->media, hu->up);
-	handlers_upload_free(hu);
+	routes_upload_free(hu);
 }
 
-static const struct http_body_callbacks handlers_upload_cbs = {
-    handlers_upload_data,
-    handlers_upload_end,
-    handlers_upload_abort,
+static const struct http_body_callbacks routes_upload_cbs = {
+    routes_upload_data,
+    routes_upload_end,
+    routes_upload_abort,
 };
 
 /* A fresh context. */
 void
-handlers_init(struct handlers_ctx *ctx, struct media *m)
+routes_init(struct routes_ctx *ctx, struct media *m)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->media = m;
@@ -285,10 +297,10 @@ handlers_init(struct handlers_ctx *ctx, struct media *m)
  * already named stays) and answered, which also lets the server free
  * their requests. */
 void
-handlers_stop(void *arg)
+routes_stop(void *arg)
 {
-	struct handlers_ctx *ctx = arg;
-	struct handlers_upload *hu;
+	struct routes_ctx *ctx = arg;
+	struct routes_upload *hu;
 
 	while ((hu = TAILQ_FIRST(&ctx->finishing)) != NULL) {
 		media_upload_abort(ctx->media, hu->up);
@@ -296,31 +308,92 @@ handlers_stop(void *arg)
 		    "mediad is stopping while it stored '%s'; list the images "
 		    "when it is back, and upload again if it is missing",
 		    hu->name);
-		handlers_upload_free(hu);
+		routes_upload_free(hu);
 	}
 }
 
-/* PUT /images/NAME: checks first, then stream the body to the store. */
-static void
-handlers_upload(
-    struct http_request *req, struct handlers_ctx *ctx, const char *name)
+/* A RAW route's query parameters as its fields, read and checked by its
+ * description (the server reads them only for JSON routes). */
+static int
+routes_query(
+    struct http_request *req, const struct apispec_route *spec, json_t **ret)
 {
-	struct handlers_upload *hu;
-	struct store_upload *up;
-	const char *q;
-	int64_t len = http_request_content_length(req);
-	int r, overwrite = 0;
+	const struct apispec_field *const *f;
+	const char *text;
+	json_t *args, *v;
+	int r;
 
-	if ((q = http_request_query(req, "overwrite")) != NULL) {
-		if (strcmp(q, "1") == 0 || strcmp(q, "true") == 0)
-			overwrite = 1;
-		else if (strcmp(q, "0") != 0 && strcmp(q, "false") != 0) {
-			api_reply_error(req, -EINVAL,
-			    "overwrite must be 1 or "
-			    "0");
-			return;
+	args = json_object();
+	for (f = spec->fields; f != NULL && *f != NULL; f++) {
+		if ((text = http_request_query(req, (*f)->name)) == NULL)
+			continue;
+		if ((r = apispec_value(*f, text, &v)) < 0) {
+			json_decref(args);
+			return r;
 		}
+		json_object_set_new(args, (*f)->name, v);
 	}
+	if ((r = apispec_check(spec->fields, args)) < 0) {
+		json_decref(args);
+		return r;
+	}
+	*ret = args;
+	return 0;
+}
+
+/* The upload is accepted: watch its writer and stream the body to it. */
+static void
+routes_upload_start(struct http_request *req, struct routes_ctx *ctx,
+    struct store_upload *up, const char *name, int overwrite)
+{
+	struct routes_upload *hu;
+	int r;
+
+	hu = xcalloc(1, sizeof(*hu));
+	hu->ctx = ctx;
+	hu->up = up;
+	hu->req = req;
+	hu->ev = event_new(daemon_base(ctx->daemon), store_upload_fd(up),
+	    EV_READ | EV_PERSIST, routes_upload_wake, hu);
+	if (hu->ev == NULL || event_add(hu->ev, NULL) == -1) {
+		media_upload_abort(ctx->media, up);
+		if (hu->ev != NULL)
+			event_free(hu->ev);
+		free(hu);
+		api_reply_error(req, -ENOMEM, "cannot watch the upload");
+		return;
+	}
+	snprintf(hu->name, sizeof(hu->name), "%s", name);
+	snprintf(hu->peer, sizeof(hu->peer), "%s", http_request_peer(req));
+	log_info("upload of '%s' (%" PRIu64 " bytes%s) from %s started", name,
+	    store_upload_length(up), overwrite ? ", overwrite" : "", hu->peer);
+	if ((r = http_request_read_body(req, &routes_upload_cbs, hu)) < 0) {
+		media_upload_abort(ctx->media, up);
+		routes_upload_free(hu);
+		api_reply_error(req, r, NULL);
+	}
+}
+
+/* PUT /images/NAME[?overwrite=true]: name, size, space and overwrite rules
+ * are checked first, then the body streams to the store. */
+static void
+routes_upload(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	struct store_upload *up;
+	const char *name;
+	int64_t len = http_request_content_length(req);
+	int r, overwrite;
+
+	/* args is NULL (a RAW route): the parameters are read here */
+	if ((r = routes_name(req, &name)) < 0 ||
+	    (r = routes_query(
+		 req, &mediad_api_routes[MEDIAD_API_UPLOAD], &args)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
+	overwrite = apispec_bool(args, "overwrite", 0);
+	json_decref(args);
 	if (len < 0) {
 		api_reply_error(req, -EINVAL,
 		    "send Content-Length: the size "
@@ -333,34 +406,12 @@ handlers_upload(
 		api_reply_error(req, r, NULL);
 		return;
 	}
-	hu = xcalloc(1, sizeof(*hu));
-	hu->ctx = ctx;
-	hu->up = up;
-	hu->req = req;
-	hu->ev = event_new(daemon_base(ctx->daemon), store_upload_fd(up),
-	    EV_READ | EV_PERSIST, handlers_upload_wake, hu);
-	if (hu->ev == NULL || event_add(hu->ev, NULL) == -1) {
-		media_upload_abort(ctx->media, up);
-		if (hu->ev != NULL)
-			event_free(hu->ev);
-		free(hu);
-		api_reply_error(req, -ENOMEM, "cannot watch the upload");
-		return;
-	}
-	snprintf(hu->name, sizeof(hu->name), "%s", name);
-	snprintf(hu->peer, sizeof(hu->peer), "%s", http_request_peer(req));
-	log_info("upload of '%s' (%" PRId64 " bytes%s) from %s started", name,
-	    len, overwrite ? ", overwrite" : "", hu->peer);
-	if ((r = http_request_read_body(req, &handlers_upload_cbs, hu)) < 0) {
-		media_upload_abort(ctx->media, up);
-		handlers_upload_free(hu);
-		api_reply_error(req, r, NULL);
-	}
+	routes_upload_start(req, ctx, up, name, overwrite);
 }
 
 /* Free a download. */
 static void
-handlers_download_free(struct handlers_download *dl)
+routes_download_free(struct routes_download *dl)
 {
 	close(dl->fd);
 	free(dl);
@@ -368,17 +419,17 @@ handlers_download_free(struct handlers_download *dl)
 
 /* Queue more of the file while the socket keeps up. */
 static void
-handlers_download_fill(struct http_request *req, void *arg)
+routes_download_fill(struct http_request *req, void *arg)
 {
-	struct handlers_download *dl = arg;
+	struct routes_download *dl = arg;
 	char *buf;
 	size_t want;
 	ssize_t n;
 
-	buf = xmalloc(HANDLERS_READ_CHUNK);
-	while (dl->left > 0 && http_reply_pending(req) < HANDLERS_MAX_PENDING) {
-		want = dl->left < HANDLERS_READ_CHUNK ? dl->left
-						      : HANDLERS_READ_CHUNK;
+	buf = xmalloc(ROUTES_READ_CHUNK);
+	while (dl->left > 0 && http_reply_pending(req) < ROUTES_MAX_PENDING) {
+		want =
+		    dl->left < ROUTES_READ_CHUNK ? dl->left : ROUTES_READ_CHUNK;
 		n = pread(dl->fd, buf, want, (off_t)dl->off);
 		if (n <= 0) {
 			/* Shrunk or unreadable: the short reply closes. */
@@ -394,20 +445,20 @@ handlers_download_fill(struct http_request *req, void *arg)
 	free(buf);
 	if (dl->left == 0) {
 		http_reply_end(req);
-		handlers_download_free(dl);
+		routes_download_free(dl);
 	}
 }
 
 /* The peer left before the end. */
 static void
-handlers_download_close(struct http_request *req, void *arg)
+routes_download_close(struct http_request *req, void *arg)
 {
-	handlers_download_free(arg);
+	routes_download_free(arg);
 }
 
 /* Content-Disposition: a browser saves the image under its own name. */
 static void
-handlers_disposition(struct http_request *req, const char *name)
+routes_disposition(struct http_request *req, const char *name)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char buf[64 + 3 * NAME_MAX_BYTES], *o;
@@ -430,25 +481,27 @@ handlers_disposition(struct http_request *req, const char *name)
 
 /* GET or HEAD /images/NAME. */
 static void
-handlers_download(
-    struct http_request *req, struct handlers_ctx *ctx, const char *name)
+routes_download(struct http_request *req, json_t *args, void *arg)
 {
-	struct handlers_download *dl;
+	struct routes_ctx *ctx = arg;
+	struct routes_download *dl;
 	struct stat st;
 	uint64_t start = 0, len;
+	const char *name;
 	char hdr[96], *env;
 	json_t *e;
 	int fd, r;
 
-	if ((r = store_open_image(media_store(ctx->media), name, &fd, &st)) <
-	    0) {
+	if ((r = routes_name(req, &name)) < 0 ||
+	    (r = store_open_image(media_store(ctx->media), name, &fd, &st)) <
+		0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
 	len = (uint64_t)st.st_size;
 	r = range_parse(http_request_header(req, "Range"), len, &start, &len);
 	http_reply_header(req, "Accept-Ranges", "bytes");
-	handlers_disposition(req, name);
+	routes_disposition(req, name);
 	if (r == -ERANGE) {
 		close(fd);
 		snprintf(
@@ -481,18 +534,20 @@ handlers_download(
 	dl->left = len;
 	posix_fadvise(fd, (off_t)start, (off_t)len, POSIX_FADV_SEQUENTIAL);
 	http_reply_set_callbacks(
-	    req, handlers_download_fill, handlers_download_close, dl);
-	handlers_download_fill(req, dl);
+	    req, routes_download_fill, routes_download_close, dl);
+	routes_download_fill(req, dl);
 }
 
 /* DELETE /images/NAME. */
 static void
-handlers_delete(
-    struct http_request *req, struct handlers_ctx *ctx, const char *name)
+routes_delete(struct http_request *req, json_t *args, void *arg)
 {
+	struct routes_ctx *ctx = arg;
+	const char *name;
 	int r;
 
-	if ((r = media_delete(ctx->media, name)) < 0) {
+	if ((r = routes_name(req, &name)) < 0 ||
+	    (r = media_delete(ctx->media, name)) < 0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -500,85 +555,53 @@ handlers_delete(
 	api_reply_ok(req, json_pack("{s:s}", "deleted", name));
 }
 
-/* /images/NAME: every method; the body is streamed (PUT) or discarded. */
+/* POST /mount: the fields are checked; request.c adds the name and mode
+ * rules. */
 static void
-handlers_image(struct http_request *req, void *arg)
+routes_mount(struct http_request *req, json_t *args, void *arg)
 {
-	struct handlers_ctx *ctx = arg;
-	const char *name;
-	int r;
-
-	if ((r = handlers_name(req, &name)) < 0) {
-		api_reply_error(req, r, NULL);
-		return;
-	}
-	switch (http_request_method(req)) {
-	case HTTP_PUT:
-		handlers_upload(req, ctx, name);
-		break;
-	case HTTP_DELETE:
-		handlers_delete(req, ctx, name);
-		break;
-	default:
-		handlers_download(req, ctx, name);
-		break;
-	}
-}
-
-/* POST /mount. */
-static void
-handlers_mount(struct http_request *req, void *arg)
-{
-	struct handlers_ctx *ctx = arg;
+	struct routes_ctx *ctx = arg;
 	struct request_mount rq;
-	json_t *body = NULL;
 	int r;
 
-	if ((r = api_read_json(req, &body)) < 0 ||
-	    (r = request_mount_parse(body, &rq)) < 0 ||
+	if ((r = request_mount_parse(args, &rq)) < 0 ||
 	    (r = media_mount(ctx->media, (size_t)rq.lun, rq.image, rq.cdrom,
 		 rq.readonly, rq.force)) < 0) {
 		api_reply_error(req, r, NULL);
-		goto out;
+		return;
 	}
 	log_info("LUN %lld: mounted '%s' (%s, %s)", rq.lun, rq.image,
 	    rq.cdrom ? "CD" : "flash",
 	    rq.readonly ? "read-only" : "read-write");
 	api_reply_ok(req, media_lun_json(ctx->media, (size_t)rq.lun));
-out:
-	json_decref(body);
 }
 
-/* POST /eject. */
+/* POST /eject: an empty body is lun 0, not forced. */
 static void
-handlers_eject(struct http_request *req, void *arg)
+routes_eject(struct http_request *req, json_t *args, void *arg)
 {
-	struct handlers_ctx *ctx = arg;
-	struct request_eject rq;
-	json_t *body = NULL;
-	size_t len = 0;
+	struct routes_ctx *ctx = arg;
+	long long lun = apispec_int(args, "lun", 0);
+	int force = apispec_bool(args, "force", 0);
 	int r;
 
-	http_request_body(req, &len);
-	if ((len > 0 && (r = api_read_json(req, &body)) < 0) ||
-	    (r = request_eject_parse(body, &rq)) < 0 ||
-	    (r = media_eject(ctx->media, (size_t)rq.lun, rq.force)) < 0) {
+	if ((r = media_eject(ctx->media, (size_t)lun, force)) < 0) {
 		api_reply_error(req, r, NULL);
-		goto out;
+		return;
 	}
-	log_info("LUN %lld: ejected%s", rq.lun, rq.force ? " (forced)" : "");
-	api_reply_ok(req, media_lun_json(ctx->media, (size_t)rq.lun));
-out:
-	json_decref(body);
+	log_info("LUN %lld: ejected%s", lun, force ? " (forced)" : "");
+	api_reply_ok(req, media_lun_json(ctx->media, (size_t)lun));
 }
 
-const struct http_route handlers_routes[] = {
-    {"/state", HTTP_GET | HTTP_HEAD, handlers_state, 0},
-    {"/metrics", HTTP_GET | HTTP_HEAD, handlers_metrics, 0},
-    {"/images", HTTP_GET | HTTP_HEAD, handlers_list, 0},
-    {HANDLERS_IMAGES, HTTP_GET | HTTP_HEAD | HTTP_PUT | HTTP_DELETE,
-	handlers_image, HTTP_ROUTE_STREAM_BODY},
-    {"/mount", HTTP_POST, handlers_mount, 0},
-    {"/eject", HTTP_POST, handlers_eject, 0},
-    {NULL, 0, NULL, 0},
+/* Each described route (spec.c) and its handler. */
+const struct api_route routes_table[] = {
+    {&mediad_api_routes[MEDIAD_API_STATE], routes_state},
+    {&mediad_api_routes[MEDIAD_API_METRICS], routes_metrics},
+    {&mediad_api_routes[MEDIAD_API_LIST], routes_list},
+    {&mediad_api_routes[MEDIAD_API_UPLOAD], routes_upload},
+    {&mediad_api_routes[MEDIAD_API_DOWNLOAD], routes_download},
+    {&mediad_api_routes[MEDIAD_API_DELETE], routes_delete},
+    {&mediad_api_routes[MEDIAD_API_MOUNT], routes_mount},
+    {&mediad_api_routes[MEDIAD_API_EJECT], routes_eject},
+    {NULL, NULL},
 };
