@@ -121,8 +121,10 @@ apispec_value(const struct apispec_field *f, const char *text, json_t **ret)
 			v = json_false();
 		else
 			return error_set(-EINVAL,
-			    "\"%s\" is \"%s\"; it must be true or false",
-			    f->name, utf8_quote(text, strlen(text), q, sizeof(q)));
+			    "the parameter \"%s\" is \"%s\"; it must be true "
+			    "or false (or 1 or 0)",
+			    f->name,
+			    utf8_quote(text, strlen(text), q, sizeof(q)));
 		break;
 	case APISPEC_INT:
 		errno = 0;
@@ -130,17 +132,19 @@ apispec_value(const struct apispec_field *f, const char *text, json_t **ret)
 		if (*text == '\0' || *end != '\0' || errno != 0 || n < f->min ||
 		    n > f->max)
 			return error_set(-EINVAL,
-			    "the parameter \"%s\" is \"%s\"; it must be a whole "
+			    "the parameter \"%s\" is \"%s\"; it must be a "
+			    "whole "
 			    "number from %lld to %lld",
-			    f->name, utf8_quote(text, strlen(text), q, sizeof(q)),
+			    f->name,
+			    utf8_quote(text, strlen(text), q, sizeof(q)),
 			    f->min, f->max);
 		v = json_integer(n);
 		break;
 	default:
 		v = json_string(text);
 		if (v == NULL)
-			return error_set(-EINVAL,
-			    "\"%s\" is not valid UTF-8", f->name);
+			return error_set(
+			    -EINVAL, "\"%s\" is not valid UTF-8", f->name);
 		break;
 	}
 	if ((r = apispec_check_one(f, v)) < 0) {
@@ -181,7 +185,8 @@ apispec_type_text(const struct apispec_field *f, char *buf, size_t len)
 	switch (f->type) {
 	case APISPEC_STRING:
 		if (f->max > 0)
-			snprintf(buf, len, "string, at most %lld bytes", f->max);
+			snprintf(
+			    buf, len, "string, at most %lld bytes", f->max);
 		else
 			snprintf(buf, len, "string");
 		break;
@@ -220,8 +225,8 @@ apispec_methods_text(const struct apispec_route *r, char *buf, size_t len)
 	static const struct {
 		unsigned int bit;
 		const char *name;
-	} names[] = {{HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"}, {HTTP_POST, "POST"},
-	    {HTTP_PUT, "PUT"}, {HTTP_DELETE, "DELETE"},
+	} names[] = {{HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"},
+	    {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"}, {HTTP_DELETE, "DELETE"},
 	    {HTTP_OPTIONS, "OPTIONS"}};
 	size_t i, off = 0;
 
@@ -236,38 +241,79 @@ apispec_methods_text(const struct apispec_route *r, char *buf, size_t len)
 			    off ? ", " : "", names[i].name);
 }
 
+/* Text for a Markdown table cell: a '|' would end the cell. */
+static void
+apispec_md_cell(FILE *f, const char *text)
+{
+	for (; *text != '\0'; text++) {
+		if (*text == '|')
+			fputc('\\', f);
+		fputc(*text == '\n' ? ' ' : *text, f);
+	}
+}
+
+/* One route's heading: "### `PUT /images/NAME` (`upload`)". */
+static void
+apispec_md_heading(FILE *f, const struct apispec_route *r)
+{
+	char methods[64];
+	size_t n;
+
+	if (r->flags & APISPEC_WS) {
+		fprintf(
+		    f, "### WebSocket message `\"t\": \"%s\"`\n\n", r->name);
+		return;
+	}
+	n = strlen(r->path);
+	apispec_methods_text(r, methods, sizeof(methods));
+	fprintf(f, "### `%s %s%s` (`%s`)\n\n", methods, r->path,
+	    n > 0 && r->path[n - 1] == '/' ? "NAME" : "", r->name);
+}
+
+/* What a route's body is, when that is not a table of fields. */
+static void
+apispec_md_body(FILE *f, const struct apispec_route *r)
+{
+	size_t n = r->path != NULL ? strlen(r->path) : 0;
+	int fields = r->fields != NULL && r->fields[0] != NULL;
+
+	if (n > 0 && r->path[n - 1] == '/')
+		fprintf(f, "NAME is the rest of the path.\n\n");
+	if ((r->flags & APISPEC_RAW) && (r->methods & (HTTP_PUT | HTTP_POST)))
+		fprintf(f,
+		    "The body is raw bytes, not JSON; `Content-Length` "
+		    "is required.\n\n");
+	else if (!fields)
+		fprintf(f, "Takes no fields.\n\n");
+	else if (r->flags & APISPEC_EMPTY_OK)
+		fprintf(f, "An empty body is the same as `{}`.\n\n");
+}
+
 void
 apispec_markdown(FILE *f, const struct apispec *spec)
 {
 	const struct apispec_route *r;
-	char methods[64], type[64];
+	const struct apispec_field *fd;
+	char type[64];
 	size_t i;
 
 	fprintf(f, "## %s\n\n%s\n\n", spec->daemon, spec->summary);
 	for (r = spec->routes; r->name != NULL; r++) {
-		apispec_methods_text(r, methods, sizeof(methods));
-		if (r->flags & APISPEC_WS)
-			fprintf(f, "### WebSocket message `\"t\": \"%s\"`\n\n",
-			    r->name);
-		else
-			fprintf(f, "### `%s %s` (`%s`)\n\n", methods, r->path,
-			    r->name);
+		apispec_md_heading(f, r);
 		fprintf(f, "%s\n\n", r->summary);
-		if (r->flags & APISPEC_RAW)
-			fprintf(f, "The body is the raw bytes, not JSON.\n\n");
-		if (r->fields == NULL || r->fields[0] == NULL) {
-			if (!(r->flags & APISPEC_RAW))
-				fprintf(f, "Takes no fields.\n\n");
+		apispec_md_body(f, r);
+		if (r->fields == NULL || r->fields[0] == NULL)
 			continue;
-		}
-		fprintf(f, "| %s | type | required | meaning |\n|---|---|---|---|\n",
+		fprintf(f,
+		    "| %s | type | required | meaning |\n"
+		    "|---|---|---|---|\n",
 		    r->flags & APISPEC_QUERY ? "query parameter" : "field");
-		for (i = 0; r->fields[i] != NULL; i++) {
-			apispec_type_text(r->fields[i], type, sizeof(type));
-			fprintf(f, "| `%s` | %s | %s | %s |\n", r->fields[i]->name,
-			    type,
-			    r->fields[i]->flags & APISPEC_REQUIRED ? "yes" : "no",
-			    r->fields[i]->help);
+		for (i = 0; (fd = r->fields[i]) != NULL; i++) {
+			apispec_type_text(fd, type, sizeof(type));
+			fprintf(f, "| `%s` | %s | %s | ", fd->name, type,
+			    fd->flags & APISPEC_REQUIRED ? "yes" : "no");
+			apispec_md_cell(f, fd->help);
+			fprintf(f, " |\n");
 		}
 		fprintf(f, "\n");
 	}

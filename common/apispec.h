@@ -43,9 +43,9 @@ struct apispec_field {
 };
 
 /* Route flags. */
-#define APISPEC_QUERY 0x1 /* fields come from the query string */
-#define APISPEC_RAW   0x2 /* the body is raw bytes (an upload): not JSON */
-#define APISPEC_WS    0x4 /* a WebSocket message, not an HTTP route */
+#define APISPEC_QUERY	 0x1 /* fields come from the query string */
+#define APISPEC_RAW	 0x2 /* the body is raw bytes (an upload): not JSON */
+#define APISPEC_WS	 0x4 /* a WebSocket message, not an HTTP route */
 #define APISPEC_EMPTY_OK 0x8 /* an empty body is {} (no field is required) */
 
 struct apispec_route {
@@ -79,8 +79,7 @@ int apispec_check(const struct apispec_field *const *fields, json_t *obj);
  * decimal number for an integer.  *ret is a new reference.  -EINVAL with
  * error_set() on a bad value.
  */
-int apispec_value(
-    const struct apispec_field *, const char *text, json_t **ret);
+int apispec_value(const struct apispec_field *, const char *text, json_t **ret);
 
 /* The field called name, or NULL. */
 const struct apispec_field *apispec_field(

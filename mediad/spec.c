@@ -5,21 +5,20 @@
 #include "name.h"
 #include "request.h"
 
-static const struct apispec_field f_overwrite = {"overwrite", APISPEC_BOOL,
-    0, 0, 0, "replace an image of that name; default false"};
+static const struct apispec_field f_overwrite = {"overwrite", APISPEC_BOOL, 0,
+    0, 0, "replace an image of that name; default false"};
 static const struct apispec_field f_image = {"image", APISPEC_STRING,
     APISPEC_REQUIRED, 1, NAME_MAX_BYTES, "the image's name (GET /images)"};
-static const struct apispec_field f_cdrom = {"cdrom", APISPEC_BOOL, 0, 0, 0,
-    "a CD-ROM (default true) or a flash drive"};
-static const struct apispec_field f_readonly = {"readonly", APISPEC_BOOL, 0,
-    0, 0, "default true; a CD is always read-only"};
+static const struct apispec_field f_cdrom = {
+    "cdrom", APISPEC_BOOL, 0, 0, 0, "a CD-ROM (default true) or a flash drive"};
+static const struct apispec_field f_readonly = {"readonly", APISPEC_BOOL, 0, 0,
+    0, "default true; a CD is always read-only"};
 static const struct apispec_field f_lun = {"lun", APISPEC_INT, 0, 0,
     REQUEST_MAX_LUN, "which drive of the gadget; default 0"};
 static const struct apispec_field f_force = {"force", APISPEC_BOOL, 0, 0, 0,
     "eject even if the target locked the tray; default false"};
 
-static const struct apispec_field *const upload_fields[] = {
-    &f_overwrite, NULL};
+static const struct apispec_field *const upload_fields[] = {&f_overwrite, NULL};
 static const struct apispec_field *const mount_fields[] = {
     &f_image, &f_cdrom, &f_readonly, &f_lun, &f_force, NULL};
 static const struct apispec_field *const eject_fields[] = {
@@ -34,8 +33,9 @@ const struct apispec_route mediad_api_routes[] = {
 	"The stored images: name, size, time."},
     [MEDIAD_API_UPLOAD] = {"upload", HTTP_PUT, MEDIAD_API_IMAGES,
 	APISPEC_RAW | APISPEC_QUERY, upload_fields,
-	"Store the body as /images/NAME; Content-Length is required, and "
-	"name, size and space are checked before a byte is read."},
+	"Store the body as the image NAME: name, size, free space and "
+	"overwrite are checked before a byte is read; the reply has the "
+	"SHA-256."},
     [MEDIAD_API_DOWNLOAD] = {"download", HTTP_GET | HTTP_HEAD,
 	MEDIAD_API_IMAGES, APISPEC_RAW, NULL,
 	"The image's bytes (Range supported)."},
