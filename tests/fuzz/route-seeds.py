@@ -203,6 +203,17 @@ SEEDS = {
         "mount-type": post("/mount", '{"image": ["x"]}'),
         "eject": post("/eject", "{}"),
         "eject-force": post("/eject", '{"force": true}'),
+        "eject-empty": post("/eject", ""),
+        "eject-lun-range": post("/eject", '{"lun": 64}')
+        + post("/eject", '{"lun": -1, "force": 1}'),
+        "mount-unknown": post("/mount", '{"image": "flash.img", "imag": 1}')
+        + post("/mount", '{"cdrom": false}') + post("/mount", "[]"),
+        "upload-overwrite-bad": req("PUT", "/images/flash.img?overwrite=maybe",
+                                    b"y" * 10, ctype=None)
+        + req("PUT", "/images/flash.img?overwrite=true", b"y" * 10,
+              ctype=None),
+        "image-post": post("/images/flash.img", "{}")
+        + req("OPTIONS", "/images/flash.img"),
         "mount-delete-eject": post("/mount", '{"image": "flash.img", "cdrom": false}')
         + req("DELETE", "/images/flash.img") + post("/eject", "{}")
         + req("DELETE", "/images/flash.img") + req("GET", "/state"),
