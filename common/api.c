@@ -275,8 +275,8 @@ api_query_int(struct http_request *req, const char *key, long long min,
 
 /* The request's fields as a JSON object, read the way its route says. */
 static int
-api_read_args(struct http_request *req, const struct apispec_route *spec,
-    json_t **ret)
+api_read_args(
+    struct http_request *req, const struct apispec_route *spec, json_t **ret)
 {
 	const struct apispec_field *const *f;
 	json_t *args, *v;
@@ -339,8 +339,9 @@ api_http_routes(const struct api_route *table)
 		routes[i].path = table[i].spec->path;
 		routes[i].methods = table[i].spec->methods;
 		routes[i].cb = api_dispatch;
-		routes[i].flags =
-		    table[i].spec->flags & APISPEC_RAW ? HTTP_ROUTE_STREAM_BODY : 0;
+		routes[i].flags = table[i].spec->flags & APISPEC_RAW
+		    ? HTTP_ROUTE_STREAM_BODY
+		    : 0;
 		routes[i].data = &table[i];
 	}
 	return routes;
