@@ -7,8 +7,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "backend.h"
 #include "config.h"
 #include "daemon.h"
@@ -20,7 +22,6 @@
 #include "paste.h"
 #include "release.h"
 #include "routes.h"
-#include "server.h"
 #include "uart.h"
 
 struct hidd_config {
@@ -267,7 +268,8 @@ main(int argc, char **argv)
 {
 	struct config_common common = {0};
 	struct http_server_config hc = {0};
-	struct hidd_server srv = {0};
+	struct http_route *http_routes;
+	struct routes_ctx srv = {0};
 	struct hid_config hcfg = {0};
 	struct backend *b = NULL;
 	struct daemon *d;
@@ -291,9 +293,11 @@ main(int argc, char **argv)
 		srv.ws.origins = (const char *const *)cfg.origins.items;
 	srv.ws.max_message = HIDWS_MAX_MESSAGE;
 	hc.max_body_bytes = 1024 * 1024;
-	if ((r = daemon_start(&spec, &common, &hc, routes_table, &srv, &d)) <
+	http_routes = api_http_routes(routes_table);
+	if ((r = daemon_start(&spec, &common, &hc, http_routes, &srv, &d)) <
 	    0) {
 		log_warnx("%s", error_get());
+		free(http_routes);
 		return 1;
 	}
 	srv.daemon = d;
@@ -302,6 +306,7 @@ main(int argc, char **argv)
 	if ((r = open_backend(daemon_base(d), &b)) < 0) {
 		log_warnx("%s", error_get());
 		daemon_free(d);
+		free(http_routes);
 		paste_free(srv.paste);
 		return 1;
 	}
@@ -319,6 +324,7 @@ main(int argc, char **argv)
 	hid_free(srv.hid);
 	paste_free(srv.paste);
 	daemon_free(d);
+	free(http_routes);
 	config_free(&spec, &common);
 	return 0;
 }

@@ -17,7 +17,7 @@
 #include "hidws.h"
 #include "log.h"
 #include "report.h"
-#include "server.h"
+#include "routes.h"
 #include "ws.h"
 #include "xmalloc.h"
 #include "utf8.h"
@@ -26,7 +26,7 @@
 
 struct hidws_client {
 	struct hidws_client *next;
-	struct hidd_server *srv;
+	struct routes_ctx *ctx;
 	struct ws_conn *conn;
 	unsigned int id;
 };
@@ -280,7 +280,7 @@ hidws_send_json(struct hidws_client *c, json_t *o)
 static int
 hidws_dispatch(struct hidws_client *c, const struct hidws_msg *m)
 {
-	struct hid *hd = c->srv->hid;
+	struct hid *hd = c->ctx->hid;
 
 	switch (m->type) {
 	case HIDWS_KEY:
@@ -318,7 +318,7 @@ hidws_on_message(
 	if ((r = hidws_parse(opcode, buf, len, &m)) == 0)
 		r = hidws_dispatch(c, &m);
 	if (r == 0 && m.type != HIDWS_PING)
-		hid_latency_add(c->srv->hid, hid_now_ns() - t0);
+		hid_latency_add(c->ctx->hid, hid_now_ns() - t0);
 	if (r < 0) {
 		reply = api_envelope_error(r, error_get());
 		json_object_set_new(reply, "t", json_string("error"));
@@ -337,17 +337,17 @@ static void
 hidws_on_close(struct ws_conn *conn, int code, void *arg)
 {
 	struct hidws_client *c = arg, **pp;
-	struct hidd_server *srv = c->srv;
+	struct routes_ctx *ctx = c->ctx;
 
-	for (pp = &srv->clients; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &ctx->clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	srv->nclients--;
+	ctx->nclients--;
 	log_info("page %s left (%d); %u still connected", ws_peer(conn), code,
-	    srv->nclients);
-	hid_client_gone(srv->hid, c->id);
+	    ctx->nclients);
+	hid_client_gone(ctx->hid, c->id);
 	free(c);
 }
 
@@ -358,43 +358,43 @@ static const struct ws_callbacks hidws_callbacks = {
 
 /* GET /ws. */
 void
-hidws_accept(struct http_request *req, struct hidd_server *srv)
+hidws_accept(struct http_request *req, struct routes_ctx *ctx)
 {
 	struct hidws_client *c = xcalloc(1, sizeof(*c));
 	struct ws_conn *conn;
 
-	c->srv = srv;
-	if (ws_accept(req, &srv->ws, &hidws_callbacks, c, &conn) < 0) {
+	c->ctx = ctx;
+	if (ws_accept(req, &ctx->ws, &hidws_callbacks, c, &conn) < 0) {
 		free(c); /* ws_accept replied 400/403 */
 		return;
 	}
 	c->conn = conn;
-	c->id = hid_client_new(srv->hid);
-	c->next = srv->clients;
-	srv->clients = c;
-	srv->nclients++;
+	c->id = hid_client_new(ctx->hid);
+	c->next = ctx->clients;
+	ctx->clients = c;
+	ctx->nclients++;
 	log_info("page %s connected (Origin %s); %u connected", ws_peer(conn),
-	    ws_origin(conn) ? ws_origin(conn) : "none", srv->nclients);
-	hidws_send_json(c, hid_push_state(srv->hid));
+	    ws_origin(conn) ? ws_origin(conn) : "none", ctx->nclients);
+	hidws_send_json(c, hid_push_state(ctx->hid));
 }
 
 /* The state to every page. */
 void
-hidws_push(struct hidd_server *srv)
+hidws_push(struct routes_ctx *ctx)
 {
 	struct hidws_client *c;
 
-	for (c = srv->clients; c != NULL; c = c->next)
-		hidws_send_json(c, hid_push_state(srv->hid));
+	for (c = ctx->clients; c != NULL; c = c->next)
+		hidws_send_json(c, hid_push_state(ctx->hid));
 }
 
 /* Closes every page's connection. */
 void
-hidws_close_all(struct hidd_server *srv)
+hidws_close_all(struct routes_ctx *ctx)
 {
 	struct hidws_client *c, *next;
 
-	for (c = srv->clients; c != NULL; c = next) {
+	for (c = ctx->clients; c != NULL; c = next) {
 		next = c->next;
 		ws_abort(c->conn, WS_CLOSE_GOING_AWAY, "hidd is stopping");
 	}

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct hidd_server;
+struct routes_ctx;
 struct http_request;
 
 enum hidws_type {
@@ -39,10 +39,10 @@ struct hidws_msg {
 /* opcode is WS_OP_TEXT or WS_OP_BINARY. */
 int hidws_parse(int opcode, const uint8_t *, size_t, struct hidws_msg *ret);
 /* GET /ws: the handshake (Origin checked by ws_accept) and the session. */
-void hidws_accept(struct http_request *, struct hidd_server *);
+void hidws_accept(struct http_request *, struct routes_ctx *);
 /* Sends the push state to every page. */
-void hidws_push(struct hidd_server *);
+void hidws_push(struct routes_ctx *);
 /* Closes every connection (at stop). */
-void hidws_close_all(struct hidd_server *);
+void hidws_close_all(struct routes_ctx *);
 
 #endif
