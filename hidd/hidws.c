@@ -7,6 +7,7 @@
  * keys go up when the last one leaves.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -15,9 +16,11 @@
 #include "error.h"
 #include "hid.h"
 #include "hidws.h"
+#include "keymap.h"
 #include "log.h"
 #include "report.h"
 #include "routes.h"
+#include "spec.h"
 #include "ws.h"
 #include "xmalloc.h"
 #include "utf8.h"
@@ -31,78 +34,85 @@ struct hidws_client {
 	unsigned int id;
 };
 
-/* An integer field within [min, max]. */
+/* The description of the message type t (len bytes), or an error naming
+ * the types there are. */
 static int
-hidws_int(
-    json_t *o, const char *key, long long min, long long max, long long *ret)
+hidws_type(const char *t, size_t len, const struct apispec_route **ret)
 {
-	json_t *v = json_object_get(o, key);
+	const struct apispec_route *e;
+	char q[40], types[128];
+	size_t off = 0;
 
-	if (v == NULL)
-		return error_set(-EINVAL, "field \"%s\" is missing", key);
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max)
-		return error_set(-EINVAL,
-		    "field \"%s\" must be an integer in %lld..%lld", key, min,
-		    max);
-	*ret = json_integer_value(v);
-	return 0;
+	if (strlen(t) == len &&
+	    (e = apispec_route(hidd_api_messages, t)) != NULL) {
+		*ret = e;
+		return 0;
+	}
+	for (e = hidd_api_messages; e->name != NULL && off < sizeof(types); e++)
+		off += snprintf(types + off, sizeof(types) - off, "%s%s",
+		    e == hidd_api_messages  ? ""
+			: e[1].name == NULL ? " or "
+					    : ", ",
+		    e->name);
+	return error_set(-EINVAL, "unknown message type \"%s\": use %s",
+	    utf8_quote(t, len, q, sizeof(q)), types);
 }
 
-/* The "down" field: true/false (or 1/0); absent means down. */
+/* The "id" alone, first: an error about any other field then answers it. */
 static int
-hidws_down(json_t *o, int *ret)
+hidws_id(json_t *o, long long *ret)
 {
-	json_t *v = json_object_get(o, "down");
+	json_t *v = json_object_get(o, "id"), *only;
+	int r;
 
 	if (v == NULL)
-		*ret = 1;
-	else if (json_is_boolean(v))
-		*ret = json_is_true(v);
-	else if (json_is_integer(v) &&
-	    (json_integer_value(v) == 0 || json_integer_value(v) == 1))
-		*ret = (int)json_integer_value(v);
-	else
-		return error_set(-EINVAL,
-		    "field \"down\" must be true or "
-		    "false");
-	return 0;
+		return 0;
+	only = json_pack("{s:O}", "id", v);
+	if ((r = apispec_check(hidd_api_id_fields, only)) == 0)
+		*ret = json_integer_value(v);
+	json_decref(only);
+	return r;
 }
 
-/* Refuses fields a message type does not have. */
+/* A checked message's fields into m. */
 static int
-hidws_keys(json_t *o, const char *const *allowed)
+hidws_fields(json_t *o, struct hidws_msg *m)
 {
-	const char *key;
-	char q[40];
-	json_t *v;
-	size_t i;
-
-	json_object_foreach(o, key, v)
-	{
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return error_set(-EINVAL, "unknown field \"%s\"",
-			    utf8_quote(key, strlen(key), q, sizeof(q)));
+	switch (m->type) {
+	case HIDWS_KEY:
+		m->down = apispec_bool(o, "down", 1);
+		return keymap_usage(apispec_string(o, "code", NULL), &m->usage);
+	case HIDWS_ABS:
+		m->x = apispec_int(o, "x", 0);
+		m->y = apispec_int(o, "y", 0);
+		return 0;
+	case HIDWS_REL:
+		m->x = apispec_int(o, "dx", 0);
+		m->y = apispec_int(o, "dy", 0);
+		return 0;
+	case HIDWS_WHEEL:
+		m->x = apispec_int(o, "wheel_dx", 0);
+		m->y = apispec_int(o, "wheel_dy", 0);
+		return 0;
+	case HIDWS_BUTTON:
+		m->down = apispec_bool(o, "down", 1);
+		return hid_button_bit(
+		    apispec_string(o, "button", NULL), &m->button);
+	case HIDWS_RELEASE:
+	case HIDWS_PING:
+		return 0;
 	}
 	return 0;
 }
 
-/* A JSON text message. */
+/* A JSON text message: its "t" picks its description (spec.c), which
+ * checks every other field the way POST /key and POST /mouse are checked. */
 static int
 hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 {
-	static const char *const k_key[] = {"t", "id", "code", "down", NULL};
-	static const char *const k_abs[] = {"t", "id", "x", "y", NULL};
-	static const char *const k_rel[] = {"t", "id", "dx", "dy", NULL};
-	static const char *const k_btn[] = {"t", "id", "button", "down", NULL};
-	static const char *const k_none[] = {"t", "id", NULL};
+	const struct apispec_route *e = NULL;
 	json_error_t jerr;
-	json_t *o, *v;
-	const char *t, *s;
-	char q[40];
+	json_t *o, *t = NULL;
 	int r;
 
 	o = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -113,79 +123,22 @@ hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 		r = error_set(-EINVAL, "a message is a JSON object");
 		goto out;
 	}
-	if ((v = json_object_get(o, "t")) == NULL || !json_is_string(v)) {
-		r = error_set(-EINVAL,
-		    "field \"t\" (the message type) is "
-		    "missing");
+	t = json_incref(json_object_get(o, "t"));
+	if (!json_is_string(t)) {
+		r = error_set(
+		    -EINVAL, "field \"t\" (the message type) is missing");
 		goto out;
 	}
-	t = json_string_value(v);
-	m->id = -1;
-	if (json_object_get(o, "id") != NULL &&
-	    (r = hidws_int(o, "id", 0, 9007199254740991LL, &m->id)) < 0)
+	json_object_del(o, "t");
+	if ((r = hidws_id(o, &m->id)) < 0 ||
+	    (r = hidws_type(json_string_value(t), json_string_length(t), &e)) <
+		0 ||
+	    (r = apispec_check(e->fields, o)) < 0)
 		goto out;
-	if (strcmp(t, "key") == 0) {
-		m->type = HIDWS_KEY;
-		if ((r = hidws_keys(o, k_key)) < 0 ||
-		    (r = hidws_down(o, &m->down)) < 0)
-			goto out;
-		v = json_object_get(o, "code");
-		if (v == NULL || !json_is_string(v)) {
-			r = error_set(-EINVAL,
-			    "field \"code\" (a "
-			    "KeyboardEvent.code) is "
-			    "missing");
-			goto out;
-		}
-		s = json_string_value(v);
-		if (*s == '\0' || strlen(s) >= sizeof(m->code)) {
-			r = error_set(-EINVAL, "unknown key code \"%s\"",
-			    utf8_quote(s, strlen(s), q, sizeof(q)));
-			goto out;
-		}
-		strcpy(m->code, s);
-	} else if (strcmp(t, "abs") == 0) {
-		m->type = HIDWS_ABS;
-		if ((r = hidws_keys(o, k_abs)) < 0 ||
-		    (r = hidws_int(o, "x", 0, REPORT_ABS_MAX, &m->x)) < 0 ||
-		    (r = hidws_int(o, "y", 0, REPORT_ABS_MAX, &m->y)) < 0)
-			goto out;
-	} else if (strcmp(t, "rel") == 0 || strcmp(t, "wheel") == 0) {
-		int wheel = t[0] == 'w';
-		long lim = wheel ? 127 : 32767;
-
-		m->type = wheel ? HIDWS_WHEEL : HIDWS_REL;
-		m->x = m->y = 0;
-		if ((r = hidws_keys(o, k_rel)) < 0)
-			goto out;
-		if (json_object_get(o, "dx") != NULL &&
-		    (r = hidws_int(o, "dx", -lim, lim, &m->x)) < 0)
-			goto out;
-		if (json_object_get(o, "dy") != NULL &&
-		    (r = hidws_int(o, "dy", -lim, lim, &m->y)) < 0)
-			goto out;
-	} else if (strcmp(t, "button") == 0) {
-		m->type = HIDWS_BUTTON;
-		if ((r = hidws_keys(o, k_btn)) < 0 ||
-		    (r = hidws_down(o, &m->down)) < 0)
-			goto out;
-		v = json_object_get(o, "button");
-		if ((r = hid_button_bit(
-			 v ? json_string_value(v) : NULL, &m->button)) < 0)
-			goto out;
-	} else if (strcmp(t, "release") == 0 || strcmp(t, "ping") == 0) {
-		m->type = t[1] == 'e' ? HIDWS_RELEASE : HIDWS_PING;
-		if ((r = hidws_keys(o, k_none)) < 0)
-			goto out;
-	} else {
-		r = error_set(-EINVAL,
-		    "unknown message type \"%s\": use key, abs, rel, "
-		    "button, wheel, release or ping",
-		    utf8_quote(t, strlen(t), q, sizeof(q)));
-		goto out;
-	}
-	r = 0;
+	m->type = (enum hidws_type)(e - hidd_api_messages);
+	r = hidws_fields(o, m);
 out:
+	json_decref(t);
 	json_decref(o);
 	return r;
 }
@@ -284,8 +237,6 @@ hidws_dispatch(struct hidws_client *c, const struct hidws_msg *m)
 
 	switch (m->type) {
 	case HIDWS_KEY:
-		if (m->code[0] != '\0')
-			return hid_key_code(hd, c->id, m->code, m->down);
 		return hid_key(hd, c->id, m->usage, m->down);
 	case HIDWS_ABS:
 		return hid_mouse_abs(hd, c->id, m->x, m->y);
