@@ -7,6 +7,7 @@
  * keys go up when the last one leaves.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -15,9 +16,11 @@
 #include "error.h"
 #include "hid.h"
 #include "hidws.h"
+#include "keymap.h"
 #include "log.h"
 #include "report.h"
-#include "server.h"
+#include "routes.h"
+#include "spec.h"
 #include "ws.h"
 #include "xmalloc.h"
 #include "utf8.h"
@@ -26,83 +29,90 @@
 
 struct hidws_client {
 	struct hidws_client *next;
-	struct hidd_server *srv;
+	struct routes_ctx *ctx;
 	struct ws_conn *conn;
 	unsigned int id;
 };
 
-/* An integer field within [min, max]. */
+/* The description of the message type t (len bytes), or an error naming
+ * the types there are. */
 static int
-hidws_int(
-    json_t *o, const char *key, long long min, long long max, long long *ret)
+hidws_type(const char *t, size_t len, const struct apispec_route **ret)
 {
-	json_t *v = json_object_get(o, key);
+	const struct apispec_route *e;
+	char q[40], types[128];
+	size_t off = 0;
 
-	if (v == NULL)
-		return error_set(-EINVAL, "field \"%s\" is missing", key);
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max)
-		return error_set(-EINVAL,
-		    "field \"%s\" must be an integer in %lld..%lld", key, min,
-		    max);
-	*ret = json_integer_value(v);
-	return 0;
+	if (strlen(t) == len &&
+	    (e = apispec_route(hidd_api_messages, t)) != NULL) {
+		*ret = e;
+		return 0;
+	}
+	for (e = hidd_api_messages; e->name != NULL && off < sizeof(types); e++)
+		off += snprintf(types + off, sizeof(types) - off, "%s%s",
+		    e == hidd_api_messages  ? ""
+			: e[1].name == NULL ? " or "
+					    : ", ",
+		    e->name);
+	return error_set(-EINVAL, "unknown message type \"%s\": use %s",
+	    utf8_quote(t, len, q, sizeof(q)), types);
 }
 
-/* The "down" field: true/false (or 1/0); absent means down. */
+/* The "id" alone, first: an error about any other field then answers it. */
 static int
-hidws_down(json_t *o, int *ret)
+hidws_id(json_t *o, long long *ret)
 {
-	json_t *v = json_object_get(o, "down");
+	json_t *v = json_object_get(o, "id"), *only;
+	int r;
 
 	if (v == NULL)
-		*ret = 1;
-	else if (json_is_boolean(v))
-		*ret = json_is_true(v);
-	else if (json_is_integer(v) &&
-	    (json_integer_value(v) == 0 || json_integer_value(v) == 1))
-		*ret = (int)json_integer_value(v);
-	else
-		return error_set(-EINVAL,
-		    "field \"down\" must be true or "
-		    "false");
-	return 0;
+		return 0;
+	only = json_pack("{s:O}", "id", v);
+	if ((r = apispec_check(hidd_api_id_fields, only)) == 0)
+		*ret = json_integer_value(v);
+	json_decref(only);
+	return r;
 }
 
-/* Refuses fields a message type does not have. */
+/* A checked message's fields into m. */
 static int
-hidws_keys(json_t *o, const char *const *allowed)
+hidws_fields(json_t *o, struct hidws_msg *m)
 {
-	const char *key;
-	char q[40];
-	json_t *v;
-	size_t i;
-
-	json_object_foreach(o, key, v)
-	{
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return error_set(-EINVAL, "unknown field \"%s\"",
-			    utf8_quote(key, strlen(key), q, sizeof(q)));
+	switch (m->type) {
+	case HIDWS_KEY:
+		m->down = apispec_bool(o, "down", 1);
+		return keymap_usage(apispec_string(o, "code", NULL), &m->usage);
+	case HIDWS_ABS:
+		m->x = apispec_int(o, "x", 0);
+		m->y = apispec_int(o, "y", 0);
+		return 0;
+	case HIDWS_REL:
+		m->x = apispec_int(o, "dx", 0);
+		m->y = apispec_int(o, "dy", 0);
+		return 0;
+	case HIDWS_WHEEL:
+		m->x = apispec_int(o, "wheel_dx", 0);
+		m->y = apispec_int(o, "wheel_dy", 0);
+		return 0;
+	case HIDWS_BUTTON:
+		m->down = apispec_bool(o, "down", 1);
+		return hid_button_bit(
+		    apispec_string(o, "button", NULL), &m->button);
+	case HIDWS_RELEASE:
+	case HIDWS_PING:
+		return 0;
 	}
 	return 0;
 }
 
-/* A JSON text message. */
+/* A JSON text message: its "t" picks its description (spec.c), which
+ * checks every other field the way POST /key and POST /mouse are checked. */
 static int
 hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 {
-	static const char *const k_key[] = {"t", "id", "code", "down", NULL};
-	static const char *const k_abs[] = {"t", "id", "x", "y", NULL};
-	static const char *const k_rel[] = {"t", "id", "dx", "dy", NULL};
-	static const char *const k_btn[] = {"t", "id", "button", "down", NULL};
-	static const char *const k_none[] = {"t", "id", NULL};
+	const struct apispec_route *e = NULL;
 	json_error_t jerr;
-	json_t *o, *v;
-	const char *t, *s;
-	char q[40];
+	json_t *o, *t = NULL;
 	int r;
 
 	o = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -113,79 +123,22 @@ hidws_parse_json(const uint8_t *buf, size_t len, struct hidws_msg *m)
 		r = error_set(-EINVAL, "a message is a JSON object");
 		goto out;
 	}
-	if ((v = json_object_get(o, "t")) == NULL || !json_is_string(v)) {
-		r = error_set(-EINVAL,
-		    "field \"t\" (the message type) is "
-		    "missing");
+	t = json_incref(json_object_get(o, "t"));
+	if (!json_is_string(t)) {
+		r = error_set(
+		    -EINVAL, "field \"t\" (the message type) is missing");
 		goto out;
 	}
-	t = json_string_value(v);
-	m->id = -1;
-	if (json_object_get(o, "id") != NULL &&
-	    (r = hidws_int(o, "id", 0, 9007199254740991LL, &m->id)) < 0)
+	json_object_del(o, "t");
+	if ((r = hidws_id(o, &m->id)) < 0 ||
+	    (r = hidws_type(json_string_value(t), json_string_length(t), &e)) <
+		0 ||
+	    (r = apispec_check(e->fields, o)) < 0)
 		goto out;
-	if (strcmp(t, "key") == 0) {
-		m->type = HIDWS_KEY;
-		if ((r = hidws_keys(o, k_key)) < 0 ||
-		    (r = hidws_down(o, &m->down)) < 0)
-			goto out;
-		v = json_object_get(o, "code");
-		if (v == NULL || !json_is_string(v)) {
-			r = error_set(-EINVAL,
-			    "field \"code\" (a "
-			    "KeyboardEvent.code) is "
-			    "missing");
-			goto out;
-		}
-		s = json_string_value(v);
-		if (*s == '\0' || strlen(s) >= sizeof(m->code)) {
-			r = error_set(-EINVAL, "unknown key code \"%s\"",
-			    utf8_quote(s, strlen(s), q, sizeof(q)));
-			goto out;
-		}
-		strcpy(m->code, s);
-	} else if (strcmp(t, "abs") == 0) {
-		m->type = HIDWS_ABS;
-		if ((r = hidws_keys(o, k_abs)) < 0 ||
-		    (r = hidws_int(o, "x", 0, REPORT_ABS_MAX, &m->x)) < 0 ||
-		    (r = hidws_int(o, "y", 0, REPORT_ABS_MAX, &m->y)) < 0)
-			goto out;
-	} else if (strcmp(t, "rel") == 0 || strcmp(t, "wheel") == 0) {
-		int wheel = t[0] == 'w';
-		long lim = wheel ? 127 : 32767;
-
-		m->type = wheel ? HIDWS_WHEEL : HIDWS_REL;
-		m->x = m->y = 0;
-		if ((r = hidws_keys(o, k_rel)) < 0)
-			goto out;
-		if (json_object_get(o, "dx") != NULL &&
-		    (r = hidws_int(o, "dx", -lim, lim, &m->x)) < 0)
-			goto out;
-		if (json_object_get(o, "dy") != NULL &&
-		    (r = hidws_int(o, "dy", -lim, lim, &m->y)) < 0)
-			goto out;
-	} else if (strcmp(t, "button") == 0) {
-		m->type = HIDWS_BUTTON;
-		if ((r = hidws_keys(o, k_btn)) < 0 ||
-		    (r = hidws_down(o, &m->down)) < 0)
-			goto out;
-		v = json_object_get(o, "button");
-		if ((r = hid_button_bit(
-			 v ? json_string_value(v) : NULL, &m->button)) < 0)
-			goto out;
-	} else if (strcmp(t, "release") == 0 || strcmp(t, "ping") == 0) {
-		m->type = t[1] == 'e' ? HIDWS_RELEASE : HIDWS_PING;
-		if ((r = hidws_keys(o, k_none)) < 0)
-			goto out;
-	} else {
-		r = error_set(-EINVAL,
-		    "unknown message type \"%s\": use key, abs, rel, "
-		    "button, wheel, release or ping",
-		    utf8_quote(t, strlen(t), q, sizeof(q)));
-		goto out;
-	}
-	r = 0;
+	m->type = (enum hidws_type)(e - hidd_api_messages);
+	r = hidws_fields(o, m);
 out:
+	json_decref(t);
 	json_decref(o);
 	return r;
 }
@@ -280,12 +233,10 @@ hidws_send_json(struct hidws_client *c, json_t *o)
 static int
 hidws_dispatch(struct hidws_client *c, const struct hidws_msg *m)
 {
-	struct hid *hd = c->srv->hid;
+	struct hid *hd = c->ctx->hid;
 
 	switch (m->type) {
 	case HIDWS_KEY:
-		if (m->code[0] != '\0')
-			return hid_key_code(hd, c->id, m->code, m->down);
 		return hid_key(hd, c->id, m->usage, m->down);
 	case HIDWS_ABS:
 		return hid_mouse_abs(hd, c->id, m->x, m->y);
@@ -318,7 +269,7 @@ hidws_on_message(
 	if ((r = hidws_parse(opcode, buf, len, &m)) == 0)
 		r = hidws_dispatch(c, &m);
 	if (r == 0 && m.type != HIDWS_PING)
-		hid_latency_add(c->srv->hid, hid_now_ns() - t0);
+		hid_latency_add(c->ctx->hid, hid_now_ns() - t0);
 	if (r < 0) {
 		reply = api_envelope_error(r, error_get());
 		json_object_set_new(reply, "t", json_string("error"));
@@ -337,17 +288,17 @@ static void
 hidws_on_close(struct ws_conn *conn, int code, void *arg)
 {
 	struct hidws_client *c = arg, **pp;
-	struct hidd_server *srv = c->srv;
+	struct routes_ctx *ctx = c->ctx;
 
-	for (pp = &srv->clients; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &ctx->clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	srv->nclients--;
+	ctx->nclients--;
 	log_info("page %s left (%d); %u still connected", ws_peer(conn), code,
-	    srv->nclients);
-	hid_client_gone(srv->hid, c->id);
+	    ctx->nclients);
+	hid_client_gone(ctx->hid, c->id);
 	free(c);
 }
 
@@ -358,43 +309,43 @@ static const struct ws_callbacks hidws_callbacks = {
 
 /* GET /ws. */
 void
-hidws_accept(struct http_request *req, struct hidd_server *srv)
+hidws_accept(struct http_request *req, struct routes_ctx *ctx)
 {
 	struct hidws_client *c = xcalloc(1, sizeof(*c));
 	struct ws_conn *conn;
 
-	c->srv = srv;
-	if (ws_accept(req, &srv->ws, &hidws_callbacks, c, &conn) < 0) {
+	c->ctx = ctx;
+	if (ws_accept(req, &ctx->ws, &hidws_callbacks, c, &conn) < 0) {
 		free(c); /* ws_accept replied 400/403 */
 		return;
 	}
 	c->conn = conn;
-	c->id = hid_client_new(srv->hid);
-	c->next = srv->clients;
-	srv->clients = c;
-	srv->nclients++;
+	c->id = hid_client_new(ctx->hid);
+	c->next = ctx->clients;
+	ctx->clients = c;
+	ctx->nclients++;
 	log_info("page %s connected (Origin %s); %u connected", ws_peer(conn),
-	    ws_origin(conn) ? ws_origin(conn) : "none", srv->nclients);
-	hidws_send_json(c, hid_push_state(srv->hid));
+	    ws_origin(conn) ? ws_origin(conn) : "none", ctx->nclients);
+	hidws_send_json(c, hid_push_state(ctx->hid));
 }
 
 /* The state to every page. */
 void
-hidws_push(struct hidd_server *srv)
+hidws_push(struct routes_ctx *ctx)
 {
 	struct hidws_client *c;
 
-	for (c = srv->clients; c != NULL; c = c->next)
-		hidws_send_json(c, hid_push_state(srv->hid));
+	for (c = ctx->clients; c != NULL; c = c->next)
+		hidws_send_json(c, hid_push_state(ctx->hid));
 }
 
 /* Closes every page's connection. */
 void
-hidws_close_all(struct hidd_server *srv)
+hidws_close_all(struct routes_ctx *ctx)
 {
 	struct hidws_client *c, *next;
 
-	for (c = srv->clients; c != NULL; c = next) {
+	for (c = ctx->clients; c != NULL; c = next) {
 		next = c->next;
 		ws_abort(c->conn, WS_CLOSE_GOING_AWAY, "hidd is stopping");
 	}

@@ -1,17 +1,12 @@
 /*
- * routes.c -- the HTTP handlers: parse, call the core, encode the reply.
+ * routes.c -- the HTTP handlers: call the core, encode the reply.
  *
- *	GET  /state		everything (backend, online, LEDs, held keys,
- *				mouse, paste, layouts, devices)
- *	GET  /layouts		the XKB layouts paste accepts
- *	GET  /metrics		Prometheus text
- *	GET  /ws		the live-input WebSocket (PROTOCOL.md)
- *	POST /key		{"code", "down"}
- *	POST /mouse		{"x","y"} | {"dx","dy"} | {"button","down"} |
- *				{"wheel_dx","wheel_dy"}, any together
- *	POST /release		everything up
- *	POST /paste		{"text", "layout", "delay_ms"}
- *	POST /paste/cancel
+ * Each route is described in spec.c (method, path, fields with their types
+ * and ranges); api_dispatch() checks a request against it before the
+ * handler runs, so a handler reads its fields with apispec_int() and
+ * friends and keeps only the rules that join two fields (an absolute move
+ * needs both x and y, "down" needs a "button").  The WebSocket's messages
+ * share the same field descriptions (hidws.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -24,9 +19,8 @@
 #include "hidws.h"
 #include "metrics.h"
 #include "paste.h"
-#include "report.h"
 #include "routes.h"
-#include "server.h"
+#include "spec.h"
 
 /* Replies with the result of a core call. */
 static void
@@ -41,183 +35,146 @@ routes_reply(struct http_request *req, int r, json_t *result)
 
 /* GET /state. */
 static void
-routes_state(struct http_request *req, void *arg)
+routes_state(struct http_request *req, json_t *args, void *arg)
 {
-	struct hidd_server *srv = arg;
-	json_t *st = hid_state(srv->hid);
+	struct routes_ctx *ctx = arg;
+	json_t *st = hid_state(ctx->hid);
 
 	json_object_set_new(
-	    st, "uptime", json_real(daemon_uptime(srv->daemon)));
+	    st, "uptime", json_real(daemon_uptime(ctx->daemon)));
 	api_reply_ok(req, st);
 }
 
 /* GET /layouts. */
 static void
-routes_layouts(struct http_request *req, void *arg)
+routes_layouts(struct http_request *req, json_t *args, void *arg)
 {
-	struct hidd_server *srv = arg;
-	json_t *st = hid_state(srv->hid), *def;
+	struct routes_ctx *ctx = arg;
+	json_t *st = hid_state(ctx->hid), *def;
 
 	def = json_incref(
 	    json_object_get(json_object_get(st, "layouts"), "default"));
 	json_decref(st);
 	api_reply_ok(req,
 	    json_pack("{s:o, s:o}", "default", def, "layouts",
-		srv->paste ? paste_list_layouts(srv->paste) : json_array()));
+		ctx->paste ? paste_list_layouts(ctx->paste) : json_array()));
 }
 
-/* POST /key {"code", "down"}. */
+/* POST /key. */
 static void
-routes_key(struct http_request *req, void *arg)
+routes_key(struct http_request *req, json_t *args, void *arg)
 {
-	static const char *const keys[] = {"code", "down", NULL};
-	struct hidd_server *srv = arg;
-	json_t *body = NULL;
-	const char *code;
-	int down = 1, r;
+	struct routes_ctx *ctx = arg;
 
-	if ((r = api_read_json(req, &body)) < 0 ||
-	    (r = api_check_keys(body, keys)) < 0 ||
-	    (r = api_get_string(body, "code", &code)) < 0 ||
-	    (r = api_get_bool_opt(body, "down", &down)) < 0)
-		goto out;
-	r = hid_key_code(srv->hid, HID_CLIENT_HTTP, code, down);
-out:
-	routes_reply(req, r, NULL);
-	json_decref(body);
+	routes_reply(req,
+	    hid_key_code(ctx->hid, HID_CLIENT_HTTP,
+		apispec_string(args, "code", NULL),
+		apispec_bool(args, "down", 1)),
+	    NULL);
 }
 
-/* POST /mouse: everything is checked before anything is sent. */
-static void
-routes_mouse(struct http_request *req, void *arg)
+/* The rules of POST /mouse that join fields; what the button is. */
+static int
+routes_mouse_check(json_t *args, uint8_t *ret_bit)
 {
-	static const char *const keys[] = {"x", "y", "dx", "dy", "button",
-	    "down", "wheel_dx", "wheel_dy", NULL};
-	struct hidd_server *srv = arg;
-	json_t *body = NULL;
-	long long x = -1, y = -1, dx = 0, dy = 0, wx = 0, wy = 0;
-	const char *button = NULL;
+	const char *button = apispec_string(args, "button", NULL);
+	int has_x = json_object_get(args, "x") != NULL,
+	    has_y = json_object_get(args, "y") != NULL,
+	    has_rel = json_object_get(args, "dx") != NULL ||
+	    json_object_get(args, "dy") != NULL;
+
+	if (has_x != has_y)
+		return error_set(
+		    -EINVAL, "an absolute move needs both x and y");
+	if (has_x && has_rel)
+		return error_set(-EINVAL,
+		    "give x/y (absolute) or dx/dy (relative), not both");
+	if (button != NULL)
+		return hid_button_bit(button, ret_bit);
+	if (json_object_get(args, "down") != NULL)
+		return error_set(-EINVAL, "\"down\" needs a \"button\"");
+	if (!has_x && !has_rel && apispec_int(args, "wheel_dx", 0) == 0 &&
+	    apispec_int(args, "wheel_dy", 0) == 0)
+		return error_set(-EINVAL,
+		    "nothing to do: give x/y, dx/dy, button or "
+		    "wheel_dx/wheel_dy");
+	return 0;
+}
+
+/* POST /mouse: everything is checked before anything is sent; then the
+ * move, the button, the wheel. */
+static void
+routes_mouse(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	long long wx = apispec_int(args, "wheel_dx", 0),
+		  wy = apispec_int(args, "wheel_dy", 0);
 	uint8_t bit = 0;
-	int down = 1, r, has_abs, has_rel;
+	int r;
 
-	if ((r = api_read_json(req, &body)) < 0 ||
-	    (r = api_check_keys(body, keys)) < 0 ||
-	    (r = api_get_int_opt(body, "x", 0, REPORT_ABS_MAX, &x)) < 0 ||
-	    (r = api_get_int_opt(body, "y", 0, REPORT_ABS_MAX, &y)) < 0 ||
-	    (r = api_get_int_opt(body, "dx", -32767, 32767, &dx)) < 0 ||
-	    (r = api_get_int_opt(body, "dy", -32767, 32767, &dy)) < 0 ||
-	    (r = api_get_int_opt(body, "wheel_dx", -127, 127, &wx)) < 0 ||
-	    (r = api_get_int_opt(body, "wheel_dy", -127, 127, &wy)) < 0 ||
-	    (r = api_get_string_opt(body, "button", &button)) < 0 ||
-	    (r = api_get_bool_opt(body, "down", &down)) < 0)
+	if ((r = routes_mouse_check(args, &bit)) < 0)
 		goto out;
-	has_abs = x >= 0 || y >= 0;
-	has_rel = json_object_get(body, "dx") || json_object_get(body, "dy");
-	if (has_abs && (x < 0 || y < 0)) {
-		r = error_set(-EINVAL, "an absolute move needs both x and y");
-		goto out;
-	}
-	if (has_abs && has_rel) {
-		r = error_set(-EINVAL,
-		    "give x/y (absolute) or dx/dy "
-		    "(relative), not both");
-		goto out;
-	}
-	if (button != NULL && (r = hid_button_bit(button, &bit)) < 0)
-		goto out;
-	if (button == NULL && json_object_get(body, "down") != NULL) {
-		r = error_set(-EINVAL, "\"down\" needs a \"button\"");
-		goto out;
-	}
-	if (!has_abs && !has_rel && button == NULL && wx == 0 && wy == 0) {
-		r = error_set(-EINVAL,
-		    "nothing to do: give x/y, dx/dy, "
-		    "button or wheel_dx/wheel_dy");
-		goto out;
-	}
-	if (has_abs)
-		r = hid_mouse_abs(srv->hid, HID_CLIENT_HTTP, x, y);
-	else if (has_rel)
-		r = hid_mouse_rel(srv->hid, HID_CLIENT_HTTP, dx, dy);
-	if (r >= 0 && button != NULL)
-		r = hid_mouse_button(srv->hid, HID_CLIENT_HTTP, bit, down);
+	if (json_object_get(args, "x") != NULL)
+		r = hid_mouse_abs(ctx->hid, HID_CLIENT_HTTP,
+		    apispec_int(args, "x", 0), apispec_int(args, "y", 0));
+	else if (json_object_get(args, "dx") || json_object_get(args, "dy"))
+		r = hid_mouse_rel(ctx->hid, HID_CLIENT_HTTP,
+		    apispec_int(args, "dx", 0), apispec_int(args, "dy", 0));
+	if (r >= 0 && bit != 0)
+		r = hid_mouse_button(ctx->hid, HID_CLIENT_HTTP, bit,
+		    apispec_bool(args, "down", 1));
 	if (r >= 0 && (wx != 0 || wy != 0))
-		r = hid_mouse_wheel(srv->hid, HID_CLIENT_HTTP, wx, wy);
+		r = hid_mouse_wheel(ctx->hid, HID_CLIENT_HTTP, wx, wy);
 out:
 	routes_reply(req, r, NULL);
-	json_decref(body);
 }
 
 /* POST /release. */
 static void
-routes_release(struct http_request *req, void *arg)
+routes_release(struct http_request *req, json_t *args, void *arg)
 {
-	struct hidd_server *srv = arg;
-	int r;
+	struct routes_ctx *ctx = arg;
 
-	if ((r = api_read_nothing(req)) < 0) {
-		api_reply_error(req, r, NULL);
-		return;
-	}
-	routes_reply(req, hid_release(srv->hid, "POST /release"), NULL);
+	routes_reply(req, hid_release(ctx->hid, "POST /release"), NULL);
 }
 
-/* POST /paste {"text", "layout", "delay_ms"}. */
+/* POST /paste: the text may hold NULs (\u0000), so its length is the
+ * string's, not strlen(). */
 static void
-routes_paste(struct http_request *req, void *arg)
+routes_paste(struct http_request *req, json_t *args, void *arg)
 {
-	static const char *const keys[] = {"text", "layout", "delay_ms", NULL};
-	struct hidd_server *srv = arg;
-	json_t *body = NULL, *text, *st = NULL;
-	const char *layout = NULL;
-	long long delay = -1;
+	struct routes_ctx *ctx = arg;
+	json_t *text = json_object_get(args, "text"), *all, *st = NULL;
 	int r;
 
-	if ((r = api_read_json(req, &body)) < 0 ||
-	    (r = api_check_keys(body, keys)) < 0 ||
-	    (r = api_get_string_opt(body, "layout", &layout)) < 0 ||
-	    (r = api_get_int_opt(body, "delay_ms", 0, 1000, &delay)) < 0)
-		goto out;
-	if ((text = json_object_get(body, "text")) == NULL ||
-	    !json_is_string(text)) {
-		r = error_set(-EINVAL, "field \"text\" (a string) is missing");
-		goto out;
-	}
-	r = hid_paste(srv->hid, json_string_value(text),
-	    json_string_length(text), layout, delay);
+	r = hid_paste(ctx->hid, json_string_value(text),
+	    json_string_length(text), apispec_string(args, "layout", NULL),
+	    apispec_int(args, "delay_ms", -1));
 	if (r == 0) {
-		json_t *all = hid_state(srv->hid);
-
+		all = hid_state(ctx->hid);
 		st = json_incref(json_object_get(all, "paste"));
 		json_decref(all);
 	}
-out:
 	routes_reply(req, r, st);
-	json_decref(body);
 }
 
 /* POST /paste/cancel. */
 static void
-routes_paste_cancel(struct http_request *req, void *arg)
+routes_paste_cancel(struct http_request *req, json_t *args, void *arg)
 {
-	struct hidd_server *srv = arg;
-	int r;
+	struct routes_ctx *ctx = arg;
 
-	if ((r = api_read_nothing(req)) < 0) {
-		api_reply_error(req, r, NULL);
-		return;
-	}
 	api_reply_ok(
-	    req, json_pack("{s:b}", "cancelled", hid_paste_cancel(srv->hid)));
+	    req, json_pack("{s:b}", "cancelled", hid_paste_cancel(ctx->hid)));
 }
 
 /* GET /metrics. */
 static void
-routes_metrics(struct http_request *req, void *arg)
+routes_metrics(struct http_request *req, json_t *args, void *arg)
 {
-	struct hidd_server *srv = arg;
+	struct routes_ctx *ctx = arg;
 	struct metrics *m = metrics_new("hidd");
-	json_t *st = hid_state(srv->hid), *c, *v;
+	json_t *st = hid_state(ctx->hid), *c, *v;
 	const char *key;
 	char name[64];
 	static const double qs[] = {0.5, 0.9, 0.99};
@@ -229,7 +186,7 @@ routes_metrics(struct http_request *req, void *arg)
 	    "reading reports.",
 	    json_is_true(json_object_get(st, "online")));
 	metrics_gauge(m, "clients", "Connected WebSocket pages.",
-	    (double)hid_clients(srv->hid));
+	    (double)hid_clients(ctx->hid));
 	metrics_gauge(m, "caps_lock", "Caps Lock LED of the target.",
 	    json_is_true(json_object_get(json_object_get(st, "leds"), "caps")));
 	metrics_gauge(m, "paste_active", "1 while a paste is typed.",
@@ -247,7 +204,7 @@ routes_metrics(struct http_request *req, void *arg)
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		snprintf(label, sizeof(label), "quantile=\"%g\"", qs[i]);
 		metrics_sample(m, "event_latency_seconds", label,
-		    hid_latency_quantile(srv->hid, qs[i]) / 1e9);
+		    hid_latency_quantile(ctx->hid, qs[i]) / 1e9);
 	}
 	json_decref(st);
 	metrics_reply(req, m);
@@ -255,20 +212,20 @@ routes_metrics(struct http_request *req, void *arg)
 
 /* GET /ws. */
 static void
-routes_ws(struct http_request *req, void *arg)
+routes_ws(struct http_request *req, json_t *args, void *arg)
 {
 	hidws_accept(req, arg);
 }
 
-const struct http_route routes_table[] = {
-    {"/state", HTTP_GET | HTTP_HEAD, routes_state, 0},
-    {"/layouts", HTTP_GET | HTTP_HEAD, routes_layouts, 0},
-    {"/metrics", HTTP_GET | HTTP_HEAD, routes_metrics, 0},
-    {"/ws", HTTP_GET, routes_ws, 0},
-    {"/key", HTTP_POST, routes_key, 0},
-    {"/mouse", HTTP_POST, routes_mouse, 0},
-    {"/release", HTTP_POST, routes_release, 0},
-    {"/paste", HTTP_POST, routes_paste, 0},
-    {"/paste/cancel", HTTP_POST, routes_paste_cancel, 0},
-    {NULL, 0, NULL, 0},
+const struct api_route routes_table[] = {
+    {&hidd_api_routes[HIDD_API_STATE], routes_state},
+    {&hidd_api_routes[HIDD_API_LAYOUTS], routes_layouts},
+    {&hidd_api_routes[HIDD_API_METRICS], routes_metrics},
+    {&hidd_api_routes[HIDD_API_WS], routes_ws},
+    {&hidd_api_routes[HIDD_API_KEY], routes_key},
+    {&hidd_api_routes[HIDD_API_MOUSE], routes_mouse},
+    {&hidd_api_routes[HIDD_API_RELEASE], routes_release},
+    {&hidd_api_routes[HIDD_API_PASTE], routes_paste},
+    {&hidd_api_routes[HIDD_API_PASTE_CANCEL], routes_paste_cancel},
+    {NULL, NULL},
 };

@@ -1,12 +1,31 @@
 /*
- * routes.h -- hidd's HTTP API (thin handlers over hid.h).
+ * routes.h -- hidd's HTTP API: thin handlers over hid.h, each paired with
+ * its description in spec.c, and the context they share with the
+ * WebSocket (hidws.c).
  */
 #ifndef HIDD_ROUTES_H
 #define HIDD_ROUTES_H
 
-#include "http.h"
+#include "api.h"
+#include "ws.h"
 
-/* The route table; every handler gets the struct hidd_server. */
-extern const struct http_route routes_table[];
+struct hid;
+struct paste;
+struct hidws_client;
+struct daemon;
+
+/* What the HTTP and WebSocket handlers share; main() fills it in. */
+struct routes_ctx {
+	struct hid *hid;
+	struct paste *paste; /* NULL: paste disabled */
+	struct daemon *daemon;
+	struct ws_config ws;
+	struct hidws_client *clients; /* connected pages */
+	unsigned int nclients;
+};
+
+/* hidd_api_routes with their handlers, for api_http_routes(); every
+ * handler gets the struct routes_ctx. */
+extern const struct api_route routes_table[];
 
 #endif

@@ -11,26 +11,30 @@ static const struct apispec_field f_code = {"code", APISPEC_STRING,
     "the key, as a KeyboardEvent.code: \"KeyA\", \"Enter\", \"F12\""};
 static const struct apispec_field f_down = {"down", APISPEC_BOOL, 0, 0, 0,
     "true presses, false releases; default true"};
-static const struct apispec_field f_x = {"x", APISPEC_INT, 0, 0,
-    REPORT_ABS_MAX, "absolute position, left to right (with y)"};
-static const struct apispec_field f_y = {"y", APISPEC_INT, 0, 0,
-    REPORT_ABS_MAX, "absolute position, top to bottom (with x)"};
-static const struct apispec_field f_dx = {"dx", APISPEC_INT, 0, -32767,
-    32767, "relative move right (sent in steps of at most 127)"};
-static const struct apispec_field f_dy = {"dy", APISPEC_INT, 0, -32767,
-    32767, "relative move down (sent in steps of at most 127)"};
-static const struct apispec_field f_button = {"button", APISPEC_STRING, 0,
-    1, 0, "left, right, middle, back or forward"};
+static const struct apispec_field f_x = {"x", APISPEC_INT, 0, 0, REPORT_ABS_MAX,
+    "absolute position, left to right (with y)"};
+static const struct apispec_field f_y = {"y", APISPEC_INT, 0, 0, REPORT_ABS_MAX,
+    "absolute position, top to bottom (with x)"};
+static const struct apispec_field f_x_req = {"x", APISPEC_INT, APISPEC_REQUIRED,
+    0, REPORT_ABS_MAX, "absolute position, left to right"};
+static const struct apispec_field f_y_req = {"y", APISPEC_INT, APISPEC_REQUIRED,
+    0, REPORT_ABS_MAX, "absolute position, top to bottom"};
+static const struct apispec_field f_dx = {"dx", APISPEC_INT, 0, -32767, 32767,
+    "relative move right (sent in steps of at most 127)"};
+static const struct apispec_field f_dy = {"dy", APISPEC_INT, 0, -32767, 32767,
+    "relative move down (sent in steps of at most 127)"};
+static const struct apispec_field f_button = {
+    "button", APISPEC_STRING, 0, 1, 0, "left, right, middle, back or forward"};
 static const struct apispec_field f_button_req = {"button", APISPEC_STRING,
     APISPEC_REQUIRED, 1, 0, "left, right, middle, back or forward"};
-static const struct apispec_field f_wheel_dx = {"wheel_dx", APISPEC_INT, 0,
-    -127, 127, "wheel notches to the right"};
+static const struct apispec_field f_wheel_dx = {
+    "wheel_dx", APISPEC_INT, 0, -127, 127, "wheel notches to the right"};
 static const struct apispec_field f_wheel_dy = {"wheel_dy", APISPEC_INT, 0,
     -127, 127, "wheel notches down (the browser's sense)"};
-static const struct apispec_field f_text = {"text", APISPEC_STRING,
-    APISPEC_REQUIRED, 0, 0, "the text to type (UTF-8)"};
-static const struct apispec_field f_layout = {"layout", APISPEC_STRING, 0, 1,
-    0, "the target's XKB layout (GET /layouts); default the configured one"};
+static const struct apispec_field f_text = {
+    "text", APISPEC_STRING, APISPEC_REQUIRED, 0, 0, "the text to type (UTF-8)"};
+static const struct apispec_field f_layout = {"layout", APISPEC_STRING, 0, 1, 0,
+    "the target's XKB layout (GET /layouts); default the configured one"};
 static const struct apispec_field f_delay = {"delay_ms", APISPEC_INT, 0, 0,
     1000, "pause between keystrokes; default the configured one"};
 static const struct apispec_field f_id = {"id", APISPEC_INT, 0, 0,
@@ -47,10 +51,10 @@ const struct apispec_route hidd_api_routes[] = {
     [HIDD_API_STATE] = {"state", HTTP_GET | HTTP_HEAD, "/state", 0, NULL,
 	"Everything: backend, online, LEDs, held keys, mouse, paste, "
 	"layouts, devices."},
-    [HIDD_API_LAYOUTS] = {"layouts", HTTP_GET | HTTP_HEAD, "/layouts", 0,
-	NULL, "The XKB layouts paste accepts, and the default."},
-    [HIDD_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics", 0,
-	NULL, "Prometheus text."},
+    [HIDD_API_LAYOUTS] = {"layouts", HTTP_GET | HTTP_HEAD, "/layouts", 0, NULL,
+	"The XKB layouts paste accepts, and the default."},
+    [HIDD_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics", 0, NULL,
+	"Prometheus text."},
     [HIDD_API_WS] = {"ws", HTTP_GET, "/ws", 0, NULL,
 	"The live-input WebSocket (its messages below, and PROTOCOL.md)."},
     [HIDD_API_KEY] = {"key", HTTP_POST, "/key", 0, key_fields,
@@ -70,7 +74,7 @@ const struct apispec_route hidd_api_routes[] = {
 static const struct apispec_field *const ws_key_fields[] = {
     &f_code, &f_down, &f_id, NULL};
 static const struct apispec_field *const ws_abs_fields[] = {
-    &f_x, &f_y, &f_id, NULL};
+    &f_x_req, &f_y_req, &f_id, NULL};
 static const struct apispec_field *const ws_rel_fields[] = {
     &f_dx, &f_dy, &f_id, NULL};
 static const struct apispec_field *const ws_button_fields[] = {
@@ -78,20 +82,24 @@ static const struct apispec_field *const ws_button_fields[] = {
 static const struct apispec_field *const ws_wheel_fields[] = {
     &f_wheel_dx, &f_wheel_dy, &f_id, NULL};
 static const struct apispec_field *const ws_none_fields[] = {&f_id, NULL};
+const struct apispec_field *const hidd_api_id_fields[] = {&f_id, NULL};
 
 const struct apispec_route hidd_api_messages[] = {
-    {"key", 0, NULL, APISPEC_WS, ws_key_fields, "As POST /key."},
-    {"abs", 0, NULL, APISPEC_WS, ws_abs_fields,
+    [HIDD_API_MSG_KEY] = {"key", 0, NULL, APISPEC_WS, ws_key_fields,
+	"As POST /key."},
+    [HIDD_API_MSG_ABS] = {"abs", 0, NULL, APISPEC_WS, ws_abs_fields,
 	"Absolute pointer; both required."},
-    {"rel", 0, NULL, APISPEC_WS, ws_rel_fields, "Relative pointer."},
-    {"button", 0, NULL, APISPEC_WS, ws_button_fields,
+    [HIDD_API_MSG_REL] = {"rel", 0, NULL, APISPEC_WS, ws_rel_fields,
+	"Relative pointer."},
+    [HIDD_API_MSG_BUTTON] = {"button", 0, NULL, APISPEC_WS, ws_button_fields,
 	"A button, on the pointer last moved."},
-    {"wheel", 0, NULL, APISPEC_WS, ws_wheel_fields, "Wheel notches."},
-    {"release", 0, NULL, APISPEC_WS, ws_none_fields,
+    [HIDD_API_MSG_WHEEL] = {"wheel", 0, NULL, APISPEC_WS, ws_wheel_fields,
+	"Wheel notches, the same fields as POST /mouse's."},
+    [HIDD_API_MSG_RELEASE] = {"release", 0, NULL, APISPEC_WS, ws_none_fields,
 	"Every key and button up (cancels a paste)."},
-    {"ping", 0, NULL, APISPEC_WS, ws_none_fields,
+    [HIDD_API_MSG_PING] = {"ping", 0, NULL, APISPEC_WS, ws_none_fields,
 	"Keeps held keys alive; answered with {\"t\":\"pong\"}."},
-    {NULL, 0, NULL, 0, NULL, NULL},
+    [HIDD_API_NMSGS] = {NULL, 0, NULL, 0, NULL, NULL},
 };
 
 const struct apispec hidd_api = {"hidd",

@@ -23,9 +23,23 @@ enum {
 	HIDD_API_NROUTES
 };
 
+/* Indexes into hidd_api_messages[]. */
+enum {
+	HIDD_API_MSG_KEY,
+	HIDD_API_MSG_ABS,
+	HIDD_API_MSG_REL,
+	HIDD_API_MSG_BUTTON,
+	HIDD_API_MSG_WHEEL,
+	HIDD_API_MSG_RELEASE,
+	HIDD_API_MSG_PING,
+	HIDD_API_NMSGS
+};
+
 extern const struct apispec_route hidd_api_routes[];
 /* The WebSocket's JSON messages, by their "t" (every one may carry "id"). */
 extern const struct apispec_route hidd_api_messages[];
+/* Only the "id" every message may carry, to check it before the rest. */
+extern const struct apispec_field *const hidd_api_id_fields[];
 extern const struct apispec hidd_api, hidd_api_ws;
 
 #endif

@@ -143,7 +143,7 @@ SEEDS = {
         + ws_frame('{"t":"abs","x":16384,"y":16384}')
         + ws_frame('{"t":"rel","dx":-3,"dy":5}')
         + ws_frame('{"t":"button","button":"left","down":true}')
-        + ws_frame('{"t":"wheel","dx":0,"dy":1}')
+        + ws_frame('{"t":"wheel","wheel_dx":0,"wheel_dy":1}')
         + ws_frame('{"t":"ping"}') + ws_frame('{"t":"release"}')
         + ws_frame(b"\x03\xe8", opcode=8),
         "ws-bad": WS_HELLO + ws_frame('{"t":"nope"}') + ws_frame("not json")

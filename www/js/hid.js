@@ -296,7 +296,7 @@ export class Hid {
 			this.wheelAcc.x -= sx;
 			this.wheelAcc.y -= sy;
 			if (sx || sy)
-				this.send({t: 'wheel', dx: sx, dy: sy});
+				this.send({t: 'wheel', wheel_dx: sx, wheel_dy: sy});
 		}, {passive: false});
 		this.els.relative.addEventListener('change', () => {
 			if (!this.relative() && document.pointerLockElement)

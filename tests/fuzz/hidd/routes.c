@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "backend.h"
 #include "config.h"
 #include "daemon.h"
@@ -26,7 +27,6 @@
 #include "paste.h"
 #include "peer.h"
 #include "routes.h"
-#include "server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct paste *paste;
 	struct config_common common = {0};
 	struct http_server_config hc = {0};
-	struct hidd_server srv = {0};
+	struct routes_ctx ctx = {0};
+	struct http_route *routes = api_http_routes(routes_table);
 	struct hid_config hcfg = {0};
 	struct gadget_config gc = {0};
 	struct backend *b = NULL;
@@ -76,14 +77,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		peer_write_file(dev[i], NULL, 0);
 	common.socket_path = sock;
 	common.socket_mode = 0600;
-	srv.ws.max_message = HIDWS_MAX_MESSAGE;
+	ctx.ws.max_message = HIDWS_MAX_MESSAGE;
 	hc.max_body_bytes = 1024 * 1024;
-	if (daemon_start(&spec, &common, &hc, routes_table, &srv, &d) < 0) {
+	if (daemon_start(&spec, &common, &hc, routes, &ctx, &d) < 0) {
 		fprintf(stderr, "hidd-routes: %s\n", error_get());
 		abort();
 	}
-	srv.daemon = d;
-	srv.paste = paste;
+	ctx.daemon = d;
+	ctx.paste = paste;
 	gc.keyboard = dev[0];
 	gc.mouse = dev[1];
 	gc.mouse_rel = dev[2];
@@ -98,15 +99,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hcfg.paste_delay_ms = 1;
 	hcfg.paste_max_chars = 65536;
 	hcfg.default_layout = "us";
-	hid_new(daemon_base(d), b, srv.paste, &hcfg, &srv.hid);
-	hid_on_change(srv.hid, on_change, &srv);
+	hid_new(daemon_base(d), b, ctx.paste, &hcfg, &ctx.hid);
+	hid_on_change(ctx.hid, on_change, &ctx);
 	daemon_ready(d);
 	pd.base = daemon_base(d);
 	pd.path = sock;
 	peer_run(&pd, data, size);
 	/* as main() stops */
-	hidws_close_all(&srv);
-	hid_free(srv.hid);
+	hidws_close_all(&ctx);
+	hid_free(ctx.hid);
 	daemon_free(d);
+	free(routes);
 	return 0;
 }

@@ -77,7 +77,7 @@ class InputTest(unittest.TestCase):
             c.send({"t": "abs", "x": 1, "y": 2, "id": 3})
             self.assertEqual(c.recv_json("ack")["id"], 3)
             c.send({"t": "button", "button": "middle", "down": True})
-            c.send({"t": "wheel", "dx": 1})
+            c.send({"t": "wheel", "wheel_dx": 1})
             c.send({"t": "rel", "dx": -1, "dy": 1})
             c.send({"t": "button", "button": "middle", "down": False})
             self.assertEqual(g.abs.wait(3), [
@@ -113,6 +113,45 @@ class InputTest(unittest.TestCase):
             # Still alive and in order after all that.
             c.send({"t": "key", "code": "KeyZ"})
             self.assertEqual(g.kbd.wait(1), [kbd(0, 0x1d)])
+            c.close()
+
+    def test_same_fields_as_http(self):
+        # A message's fields are POST /key's and POST /mouse's: the same
+        # names, the same types.  The old forms are refused, naming the
+        # field, and nothing is sent.
+        with hiddtest.Gadget() as g:
+            c = WsClient(g.daemon.socket)
+            c.recv_json("state")
+            # (POST /mouse {"dx": 1} is a relative move, so the wheel's
+            # have no HTTP twin to refuse.)
+            for bad, field, http in (
+                    ({"t": "wheel", "dx": 1}, '"dx"', None),
+                    ({"t": "wheel", "wheel_dy": 1, "dy": 1}, '"dy"', None),
+                    ({"t": "key", "code": "KeyA", "down": 1}, '"down"',
+                     "/key"),
+                    ({"t": "button", "button": "left", "down": 0},
+                     '"down"', "/mouse")):
+                c.send(dict(bad, id=5))
+                err = c.recv_json("error")
+                self.assertEqual(err["id"], 5, bad)
+                self.assertEqual(err["error"]["code"], "invalid", bad)
+                self.assertIn(field, err["error"]["message"], bad)
+                if http is None:
+                    continue
+                st, body = g.daemon.json(
+                    "POST", http, {k: v for k, v in bad.items() if k != "t"})
+                self.assertEqual(st, 400, bad)
+                self.assertEqual(body["error"]["message"],
+                                 err["error"]["message"], bad)
+            self.assertEqual(g.kbd.quiet(0.2) + g.abs.new(), [])
+            # The names both ways agree: one notch down each (the wheel's
+            # HID sense is the browser's turned round), at the pointer's
+            # first place, the middle.
+            c.send({"t": "wheel", "wheel_dy": 1, "id": 6})
+            self.assertEqual(c.recv_json("ack")["id"], 6)
+            g.daemon.ok("POST", "/mouse", {"wheel_dy": 1})
+            self.assertEqual(g.abs.wait(2), [
+                struct.pack("<BHHbb", 0, 16384, 16384, -1, 0)] * 2)
             c.close()
 
     def test_release_when_pages_leave(self):
