@@ -47,6 +47,11 @@ apispec_check_one(const struct apispec_field *f, json_t *v)
 			return error_set(-EINVAL,
 			    "the field \"%s\" must be a string", f->name);
 		len = json_string_length(v);
+		if (strlen(json_string_value(v)) != len)
+			return error_set(-EINVAL,
+			    "the field \"%s\" contains a NUL character "
+			    "(\\u0000)",
+			    f->name);
 		if ((long long)len < f->min)
 			return error_set(-EINVAL,
 			    "the field \"%s\" must not be empty", f->name);

@@ -184,6 +184,17 @@ test_check(void)
 	    "an unknown field with a control character");
 	ok(error_get() != NULL && strchr(error_get(), '\001') == NULL,
 	    "  quoted, not copied: %s", error_get() ? error_get() : "");
+	{
+		json_t *o = json_pack("{s:i, s:s%}", "n", 3, "s", "a\0b", 3);
+
+		error_clear();
+		is_int(apispec_check(json_fields, o), -EINVAL,
+		    "a string holding a NUL is refused");
+		is_str(error_get(),
+		    "the field \"s\" contains a NUL character (\\u0000)",
+		    "  named");
+		json_decref(o);
+	}
 	is_int(check(json_fields, "{\"n\": \"3\"}"), -EINVAL,
 	    "a string for an integer");
 	is_str(error_get(),
