@@ -30,12 +30,10 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <jansson.h>
-
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 
-#include "api.h"
+#include "envelope.h"
 #include "error.h"
 #include "http.h"
 #include "httpparse.h"
@@ -128,84 +126,11 @@ static void http_conn_abort(struct http_conn *);
 static void http_conn_send_error(
     struct http_conn *, int status, const char *why, const char *allow);
 
-/* Status reason phrases. */
+/* Status reason phrases, from error.h's one table. */
 const char *
 http_status_text(int status)
 {
-	static const struct {
-		int status;
-		const char *text;
-	} texts[] = {
-	    {100, "Continue"},
-	    {101, "Switching Protocols"},
-	    {200, "OK"},
-	    {201, "Created"},
-	    {202, "Accepted"},
-	    {204, "No Content"},
-	    {206, "Partial Content"},
-	    {301, "Moved Permanently"},
-	    {302, "Found"},
-	    {304, "Not Modified"},
-	    {400, "Bad Request"},
-	    {401, "Unauthorized"},
-	    {403, "Forbidden"},
-	    {404, "Not Found"},
-	    {405, "Method Not Allowed"},
-	    {408, "Request Timeout"},
-	    {409, "Conflict"},
-	    {410, "Gone"},
-	    {411, "Length Required"},
-	    {412, "Precondition Failed"},
-	    {413, "Content Too Large"},
-	    {414, "URI Too Long"},
-	    {415, "Unsupported Media Type"},
-	    {416, "Range Not Satisfiable"},
-	    {417, "Expectation Failed"},
-	    {422, "Unprocessable Content"},
-	    {423, "Locked"},
-	    {429, "Too Many Requests"},
-	    {431, "Request Header Fields Too Large"},
-	    {500, "Internal Server Error"},
-	    {501, "Not Implemented"},
-	    {502, "Bad Gateway"},
-	    {503, "Service Unavailable"},
-	    {504, "Gateway Timeout"},
-	    {505, "HTTP Version Not Supported"},
-	    {507, "Insufficient Storage"},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		if (texts[i].status == status)
-			return texts[i].text;
-	return "Unknown";
-}
-
-/* The -errno whose envelope code fits a status the server sends itself. */
-static int
-http_status_errno(int status)
-{
-	switch (status) {
-	case 404:
-		return -ENOENT;
-	case 405:
-		return -EBADRQC;
-	case 408:
-		return -ETIMEDOUT;
-	case 413:
-	case 431:
-		return -EMSGSIZE;
-	case 414:
-		return -ENAMETOOLONG;
-	case 501:
-		return -ENOSYS;
-	case 505:
-		return -EPROTONOSUPPORT;
-	case 500:
-		return -EIO;
-	default:
-		return -EINVAL;
-	}
+	return error_status_text(status);
 }
 
 /* Frees a request (never the connection). */
@@ -357,18 +282,15 @@ http_conn_send_error(
 {
 	struct http_request *req = c->req;
 	const char *body;
-	char *s = NULL;
-	json_t *env;
-	int err;
+	char *s;
 
 	if (c->dead || (req != NULL && req->reply != RS_NONE))
 		return;
-	err = status < 0 ? status : http_status_errno(status);
-	if (status < 0)
+	if (status < 0) {
+		s = envelope_encode(envelope_error(status, why));
 		status = error_http_status(status);
-	if ((env = api_envelope_error(err, why)) != NULL)
-		s = json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(env);
+	} else
+		s = envelope_encode(envelope_error_status(status, why));
 	if (s == NULL) {
 		/* cannot happen for a valid message; never worth a crash */
 		log_warnx("%s: the %d error reply could not be encoded; sent "
@@ -376,7 +298,7 @@ http_conn_send_error(
 		    c->peer, status);
 		status = 500;
 	}
-	body = s != NULL ? s : API_REPLY_FAILED;
+	body = s != NULL ? s : ENVELOPE_REPLY_FAILED;
 	if (req == NULL || !req->body_done || status == 408 || status >= 500)
 		c->close = 1;
 	if (req != NULL && req->headers != NULL)

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
 #include "httpparse.h"
 #include "xmalloc.h"
 

@@ -16,6 +16,16 @@
 
 #define HTTPPARSE_MAX_FIELDS 100
 
+/* The methods served, as bits (http.h's routes name sets of them). */
+enum http_method {
+	HTTP_GET = 0x01,
+	HTTP_HEAD = 0x02,
+	HTTP_POST = 0x04,
+	HTTP_PUT = 0x08,
+	HTTP_DELETE = 0x10,
+	HTTP_OPTIONS = 0x20,
+};
+
 struct httpparse_field {
 	const char *name;
 	const char *value;

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
-#include "ws.h"
+#include "wsframe.h"
 #include "xmalloc.h"
 
 #define WS_GUID		   "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
