@@ -480,7 +480,7 @@ http_conn_dispatch(struct http_conn *c, struct http_request *req)
 	/* grows as the body arrives: a Content-Length alone reserves
 	 * nothing (256 connections announcing 1 MiB each cost nothing) */
 	if ((req->chunks = evbuffer_new()) == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("a request body buffer");
 	http_conn_continue(c, req);
 	c->state = CS_BODY;
 	http_conn_watermark(c, 65536);
@@ -981,7 +981,7 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->timer = evtimer_new(srv->base, http_conn_timer_cb, c);
 	c->work = event_new(srv->base, -1, 0, http_conn_work_cb, c);
 	if (c->timer == NULL || c->work == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("a connection's events");
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	bufferevent_setcb(c->bev, http_conn_read_cb, http_conn_write_cb,
@@ -1126,7 +1126,7 @@ http_server_new(struct event_base *base, const struct http_server_config *cfg,
 	TAILQ_INIT(&srv->conns);
 	if ((srv->resume = evtimer_new(base, http_resume_cb, srv)) == NULL ||
 	    (srv->drained = evtimer_new(base, http_drained_cb, srv)) == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("the server's events");
 	return srv;
 }
 
@@ -1348,8 +1348,8 @@ http_reply_header(struct http_request *req, const char *name, const char *value)
 			req->conn->close = 1;
 		return;
 	}
-	if (req->headers == NULL)
-		req->headers = evbuffer_new();
+	if (req->headers == NULL && (req->headers = evbuffer_new()) == NULL)
+		xmalloc_fatal("a reply's header buffer");
 	evbuffer_add_printf(req->headers, "%s: %s\r\n", name, value);
 }
 

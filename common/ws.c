@@ -454,7 +454,7 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 	conn->task_ev = event_new(base, -1, 0, ws_task_cb, conn);
 	if (conn->ping_ev == NULL || conn->close_ev == NULL ||
 	    conn->task_ev == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("a WebSocket connection's events");
 	conn->state = WS_STATE_OPEN;
 
 	bufferevent_setcb(bev, ws_read_cb, ws_write_cb, ws_event_cb, conn);
