@@ -9,7 +9,7 @@ cycle between modules.  The layers, lowest first:
   base      error, log, xmalloc: -errno messages, the status table, logging
   parsers   httpparse, wsframe, config, sock: pure code and system helpers
   envelope  the JSON envelope
-  http      the HTTP server (http.c and its http-*.c parts), client
+  http      the HTTP server (http.h, http-*.c), client
   api       api, apispec, metrics: routes described and checked, replies
   ws        the WebSocket connection on an upgraded HTTP request
   daemon    the daemon skeleton

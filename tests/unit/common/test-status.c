@@ -2,7 +2,7 @@
  * test-status.c -- every status the HTTP server sends comes out with the
  * reason phrase and the envelope code of error.c's one table.
  *
- * A real server (common/http.c) on a UNIX socket in this process: each
+ * A real server (common/http-*.c) on a UNIX socket in this process: each
  * case connects, sends one request and reads the reply to the end.  The
  * server's own refusals (400 ... 505) are provoked by what is sent; the
  * statuses a handler gives through a -errno come from a route that replies
