@@ -1,9 +1,9 @@
 /*
- * api.c -- the JSON envelope, and parse helpers whose errors name the field.
+ * api.c -- replies in the JSON envelope (envelope.c), and parse helpers
+ * whose errors name the field.
  *
- * No reply may end the daemon: jansson refuses strings that are not valid
- * UTF-8, so a message is quoted (utf8_quote()) when it is not, and a reply
- * that still cannot be encoded becomes a fixed 500 envelope, logged.
+ * No reply may end the daemon: a reply that cannot be encoded becomes a
+ * fixed 500 envelope, logged.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,52 +12,26 @@
 #include <string.h>
 
 #include "api.h"
+#include "envelope.h"
 #include "error.h"
 #include "http.h"
 #include "log.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
-/* {"ok": true, "result": result}; steals result. */
-json_t *
-api_envelope_ok(json_t *result)
-{
-	if (result == NULL)
-		result = json_object();
-	return json_pack("{s:b, s:o}", "ok", 1, "result", result);
-}
-
-/* {"ok": false, "error": {"code", "message"}}. */
-json_t *
-api_envelope_error(int err, const char *message)
-{
-	char quoted[1024];
-
-	if (message == NULL || *message == '\0')
-		message = "internal error: see the daemon's log";
-	else if (!utf8_valid(message, strlen(message)))
-		message = utf8_quote(
-		    message, strlen(message), quoted, sizeof(quoted));
-	return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code",
-	    error_code(err), "message", message);
-}
-
 /* Sends a JSON value (taking it) with a status. */
 static void
 api_reply_json(struct http_request *req, int status, json_t *v)
 {
-	char *s = NULL;
+	char *s = envelope_encode(v);
 
-	if (v != NULL)
-		s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(v);
 	if (s == NULL) {
 		log_warnx("%s %s: the %d reply could not be encoded (a string "
 			  "not valid UTF-8, or out of memory); sent 500",
 		    http_request_method_name(req), http_request_path(req),
 		    status);
-		http_reply(req, 500, "application/json", API_REPLY_FAILED,
-		    strlen(API_REPLY_FAILED));
+		http_reply(req, 500, "application/json", ENVELOPE_REPLY_FAILED,
+		    strlen(ENVELOPE_REPLY_FAILED));
 		return;
 	}
 	http_reply(req, status, "application/json", s, strlen(s));
@@ -68,7 +42,7 @@ api_reply_json(struct http_request *req, int status, json_t *v)
 void
 api_reply_ok(struct http_request *req, json_t *result)
 {
-	api_reply_json(req, 200, api_envelope_ok(result));
+	api_reply_json(req, 200, envelope_ok(result));
 }
 
 /* The error envelope for a -errno, with a message for a person. */
@@ -88,7 +62,7 @@ api_reply_error(struct http_request *req, int err, const char *message)
 		log_warnx("%s %s: %s", http_request_method_name(req),
 		    http_request_path(req), message);
 	api_reply_json(
-	    req, error_http_status(err), api_envelope_error(err, message));
+	    req, error_http_status(err), envelope_error(err, message));
 }
 
 /* api_reply_error with a formatted message. */

@@ -1,9 +1,6 @@
 /*
- * api.h -- the JSON envelope every daemon speaks.
- *
- * Success: 200 {"ok": true, "result": {...}}.  Failure: a 4xx/5xx status and
- * {"ok": false, "error": {"code": "...", "message": "..."}}, the status and
- * code from error.h's one mapping.
+ * api.h -- routes checked against their description, and replies in the
+ * JSON envelope (envelope.h) every daemon speaks.
  */
 #ifndef KVM_API_H
 #define KVM_API_H
@@ -11,6 +8,7 @@
 #include <jansson.h>
 
 #include "apispec.h"
+#include "envelope.h"
 
 struct http_request;
 struct http_route;
@@ -46,22 +44,16 @@ int api_read_nothing(struct http_request *);
 void api_reply_ok(struct http_request *, json_t *result);
 /* err is -errno; message NULL uses error_get(), else a generic text.  A
  * message that is not valid UTF-8 is quoted (utf8_quote()), and a reply
- * that cannot be encoded is sent as API_REPLY_FAILED, logged: a reply never
+ * that cannot be encoded is sent as ENVELOPE_REPLY_FAILED, logged: a reply never
  * ends the daemon. */
 void api_reply_error(struct http_request *, int err, const char *message);
 void api_reply_errorf(struct http_request *, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* What is sent, with status 500, when a reply cannot be encoded (which
- * api_envelope_error() makes impossible for a message, but never worth a
- * crash): valid, fixed, needing no allocation. */
-#define API_REPLY_FAILED                                                       \
-	"{\"ok\":false,\"error\":{\"code\":\"internal\",\"message\":"          \
-	"\"the reply could not be encoded: see the daemon's log\"}}"
-
-/* The envelopes as JSON, for tests and for WebSocket replies. Steal result. */
-json_t *api_envelope_ok(json_t *result);
-json_t *api_envelope_error(int err, const char *message);
+/* The envelope's old names, until every daemon calls envelope.h's. */
+#define API_REPLY_FAILED   ENVELOPE_REPLY_FAILED
+#define api_envelope_ok	   envelope_ok
+#define api_envelope_error envelope_error
 
 /*
  * Parse helpers that error_set() a message naming the field.  All return 0

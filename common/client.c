@@ -357,7 +357,7 @@ client_call_async(struct event_base *base, const char *socket_path,
 	ca->bev = bufferevent_socket_new(
 	    base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (ca->bev == NULL)
-		fatalx("cannot create a bufferevent");
+		xmalloc_fatal("a client connection's bufferevent");
 	bufferevent_setcb(
 	    ca->bev, client_async_read_cb, NULL, client_async_event_cb, ca);
 	tv.tv_sec = timeout_ms / 1000;

@@ -475,144 +475,186 @@ config_by_getopt(
 	return NULL;
 }
 
+/* One config_load(): the getopt tables and what the passes share. */
+struct config_args {
+	const struct config_spec *spec;
+	struct config_common *c;
+	struct config_option common[COMMON_N];
+	struct option *lo;
+	char *sh;
+	int argc;
+	char **argv;
+	int explicit_path; /* --config was given */
+	char **cleared;	   /* lists the command line has emptied */
+	size_t ncleared;
+};
+
+/* The defaults config_load() fills in before anything is read. */
+static void
+config_defaults(const struct config_spec *spec, struct config_common *c)
+{
+	config_cur_common = c;
+	if (c->socket_mode == 0)
+		c->socket_mode = 0660;
+	if (c->socket_path == NULL) {
+		xasprintf(
+		    &c->socket_path, "/run/kaputtkvm/%s.sock", spec->daemon);
+		config_own(c->socket_path);
+	}
+}
+
+/* Says on stderr what is wrong with the option getopt refused. */
+static void
+config_bad_option(const struct config_args *ca, int ch)
+{
+	const char *name = ca->spec->daemon;
+	const char *arg = ca->argv[optind - 1];
+
+	if (optopt >= 0x1000 || (optopt == 0 && ch == ':'))
+		fprintf(stderr, "%s: %s needs a value\n", name, arg);
+	else if (ch == ':')
+		fprintf(stderr, "%s: -%c needs a value\n", name, optopt);
+	else if (optopt)
+		fprintf(stderr, "%s: unknown option -%c (see --help)\n", name,
+		    optopt);
+	else
+		fprintf(
+		    stderr, "%s: unknown option %s (see --help)\n", name, arg);
+}
+
+/*
+ * The first pass over the command line: refuses what getopt refuses and
+ * stray arguments, answers --help and --version (1: exit 0), and takes
+ * --config, the one option needed before the file is read.
+ */
+static int
+config_args_first(struct config_args *ca)
+{
+	const struct config_option *o;
+	int ch;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(ca->argc, ca->argv, ca->sh, ca->lo, NULL)) !=
+	    -1) {
+		if (ch == '?' || ch == ':') {
+			config_bad_option(ca, ch);
+			return -EINVAL;
+		}
+		if ((o = config_by_getopt(ca->spec, ca->common, ch)) == NULL)
+			continue;
+		if (o == &ca->common[COMMON_HELP]) {
+			config_usage(ca->spec, stdout);
+			return 1;
+		}
+		if (o == &ca->common[COMMON_VERSION]) {
+			printf("%s (KaputtKVM) %s\n", ca->spec->daemon,
+			    KVM_VERSION);
+			return 1;
+		}
+		if (o == &ca->common[COMMON_CONFIG]) {
+			ca->explicit_path = 1;
+			config_apply(o, optarg);
+		}
+	}
+	if (optind < ca->argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\" (see --help)\n",
+		    ca->spec->daemon, ca->argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The config file: the default one may be missing, a --config one not. */
+static int
+config_args_file(struct config_args *ca)
+{
+	const char *path;
+	FILE *f;
+	int r;
+
+	path = ca->c->config_path ? ca->c->config_path : CONFIG_DEFAULT_PATH;
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !ca->explicit_path)
+			return 0;
+		fprintf(stderr, "%s: %s: %s\n", ca->spec->daemon, path,
+		    strerror(errno));
+		return -EINVAL;
+	}
+	r = config_load_ini(ca->spec, ca->common, path, f, NULL);
+	fclose(f);
+	if (r < 0)
+		fprintf(stderr, "%s: %s\n", ca->spec->daemon, error_get());
+	return r;
+}
+
+/* A list given on the command line replaces the file's: emptied once,
+ * before its first value. */
+static void
+config_args_clear_list(struct config_args *ca, const struct config_option *o)
+{
+	size_t i;
+
+	for (i = 0; i < ca->ncleared; i++)
+		if (ca->cleared[i] == (char *)o->ptr)
+			return;
+	config_list_clear(o->ptr);
+	ca->cleared =
+	    xreallocarray(ca->cleared, ca->ncleared + 1, sizeof(*ca->cleared));
+	ca->cleared[ca->ncleared++] = o->ptr;
+}
+
+/* The second pass: every option's value, over the file's. */
+static int
+config_args_apply(struct config_args *ca)
+{
+	const struct config_option *o;
+	int ch;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(ca->argc, ca->argv, ca->sh, ca->lo, NULL)) !=
+	    -1) {
+		if (ch == '?' || ch == ':')
+			break; /* the first pass refused it */
+		if ((o = config_by_getopt(ca->spec, ca->common, ch)) == NULL)
+			continue;
+		if (o == &ca->common[COMMON_HELP] ||
+		    o == &ca->common[COMMON_VERSION])
+			break; /* the first pass answered it */
+		if (o->type == CONFIG_LIST)
+			config_args_clear_list(ca, o);
+		error_clear();
+		if (config_apply(o,
+			o->type == CONFIG_FLAG || o->type == CONFIG_ACTION
+			    ? "1"
+			    : optarg) < 0) {
+			fprintf(stderr, "%s: --%s: %s\n", ca->spec->daemon,
+			    o->name, error_get());
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Command line, then file, then command line again. */
 int
 config_load(const struct config_spec *spec, struct config_common *c, int argc,
     char **argv)
 {
-	struct config_option common[COMMON_N];
-	const struct config_option *o;
-	struct option *lo;
-	char *sh, **cleared = NULL;
-	const char *path;
-	FILE *f;
-	size_t ncleared = 0, i;
-	int ch, pass, r = 0, explicit_path = 0;
+	struct config_args ca = {
+	    .spec = spec, .c = c, .argc = argc, .argv = argv};
+	int r;
 
-	config_cur_common = c;
-	if (c->socket_mode == 0)
-		c->socket_mode = 0660;
-	if (c->socket_path == NULL)
-		xasprintf(
-		    &c->socket_path, "/run/kaputtkvm/%s.sock", spec->daemon),
-		    config_own(c->socket_path);
-	config_common_options(c, common);
-	lo = config_getopt_table(spec, common, &sh);
-
-	for (pass = 0; pass < 2 && r == 0; pass++) {
-		optind = 0;
-		opterr = 0;
-		if (pass == 1) {
-			path = c->config_path ? c->config_path
-					      : CONFIG_DEFAULT_PATH;
-			if ((f = fopen(path, "re")) == NULL) {
-				if (errno != ENOENT || explicit_path) {
-					fprintf(stderr, "%s: %s: %s\n",
-					    spec->daemon, path,
-					    strerror(errno));
-					r = -EINVAL;
-					break;
-				}
-			} else {
-				r = config_load_ini(
-				    spec, common, path, f, NULL);
-				fclose(f);
-				if (r < 0) {
-					fprintf(stderr, "%s: %s\n",
-					    spec->daemon, error_get());
-					break;
-				}
-			}
-		}
-		while ((ch = getopt_long(argc, argv, sh, lo, NULL)) != -1) {
-			if (ch == '?' || ch == ':') {
-				if (pass == 0) {
-					if (optopt >= 0x1000 ||
-					    (optopt == 0 && ch == ':'))
-						fprintf(stderr,
-						    "%s: %s needs a "
-						    "value\n",
-						    spec->daemon,
-						    argv[optind - 1]);
-					else if (ch == ':')
-						fprintf(stderr,
-						    "%s: -%c needs a "
-						    "value\n",
-						    spec->daemon, optopt);
-					else if (optopt)
-						fprintf(stderr,
-						    "%s: unknown "
-						    "option -%c (see --help)\n",
-						    spec->daemon, optopt);
-					else
-						fprintf(stderr,
-						    "%s: unknown "
-						    "option %s (see --help)\n",
-						    spec->daemon,
-						    argv[optind - 1]);
-					r = -EINVAL;
-				}
-				break;
-			}
-			o = config_by_getopt(spec, common, ch);
-			if (o == NULL)
-				continue;
-			if (o == &common[COMMON_HELP]) {
-				if (pass == 0) {
-					config_usage(spec, stdout);
-					r = 1;
-				}
-				break;
-			}
-			if (o == &common[COMMON_VERSION]) {
-				if (pass == 0) {
-					printf("%s (KaputtKVM) %s\n",
-					    spec->daemon, KVM_VERSION);
-					r = 1;
-				}
-				break;
-			}
-			if (pass == 0) {
-				if (o == &common[COMMON_CONFIG]) {
-					explicit_path = 1;
-					config_apply(o, optarg);
-				}
-				continue;
-			}
-			if (o->type == CONFIG_LIST) {
-				for (i = 0; i < ncleared; i++)
-					if (cleared[i] == (char *)o->ptr)
-						break;
-				if (i == ncleared) {
-					config_list_clear(o->ptr);
-					cleared = xreallocarray(cleared,
-					    ncleared + 1, sizeof(*cleared));
-					cleared[ncleared++] = o->ptr;
-				}
-			}
-			error_clear();
-			if (config_apply(o,
-				o->type == CONFIG_FLAG ||
-					o->type == CONFIG_ACTION
-				    ? "1"
-				    : optarg) < 0) {
-				fprintf(stderr, "%s: --%s: %s\n", spec->daemon,
-				    o->name, error_get());
-				r = -EINVAL;
-				break;
-			}
-		}
-		if (r == 0 && pass == 0 && optind < argc) {
-			fprintf(stderr,
-			    "%s: unexpected argument \"%s\" (see "
-			    "--help)\n",
-			    spec->daemon, argv[optind]);
-			r = -EINVAL;
-		}
-	}
-	free(cleared);
-	free(lo);
-	free(sh);
+	config_defaults(spec, c);
+	config_common_options(c, ca.common);
+	ca.lo = config_getopt_table(spec, ca.common, &ca.sh);
+	if ((r = config_args_first(&ca)) == 0 &&
+	    (r = config_args_file(&ca)) == 0)
+		r = config_args_apply(&ca);
+	free(ca.cleared);
+	free(ca.lo);
+	free(ca.sh);
 	if (r == 0)
 		log_set_verbose(c->verbose);
 	return r;

@@ -138,7 +138,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	daemon_notify("STOPPING=1");
 	if (d->deadline == NULL &&
 	    (d->deadline = evtimer_new(d->base, daemon_deadline_cb, d)) == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("the stop deadline's timer");
 	evtimer_add(d->deadline, &tv);
 	http_server_drain(d->http, daemon_drained_cb, d);
 }
@@ -169,7 +169,9 @@ daemon_watchdog_start(struct daemon *d)
 	usec /= 2;
 	tv.tv_sec = usec / 1000000;
 	tv.tv_usec = usec % 1000000;
-	d->watchdog = event_new(d->base, -1, EV_PERSIST, daemon_watchdog_cb, d);
+	if ((d->watchdog = event_new(
+		 d->base, -1, EV_PERSIST, daemon_watchdog_cb, d)) == NULL)
+		xmalloc_fatal("the watchdog's timer");
 	event_add(d->watchdog, &tv);
 }
 

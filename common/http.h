@@ -30,20 +30,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "httpparse.h" /* enum http_method */
+
 struct event_base;
 struct bufferevent;
 struct evbuffer;
 struct http_server;
 struct http_request;
-
-enum http_method {
-	HTTP_GET = 0x01,
-	HTTP_HEAD = 0x02,
-	HTTP_POST = 0x04,
-	HTTP_PUT = 0x08,
-	HTTP_DELETE = 0x10,
-	HTTP_OPTIONS = 0x20,
-};
 
 typedef void http_handler(struct http_request *, void *arg);
 

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
 #include "httpparse.h"
 #include "xmalloc.h"
 
@@ -501,14 +500,109 @@ httpparse_chunked_size_end(struct httpparse_chunked *c)
 	c->line = 0;
 }
 
+/* What a framing byte can be: fine, malformed, or past a length limit. */
+enum { CH_OK, CH_BAD, CH_TOOLONG };
+
+/* A byte of a chunk-size line: the hex size, extensions, the line end. */
+static int
+httpparse_chunked_size_byte(struct httpparse_chunked *c, char ch)
+{
+	int d;
+
+	switch (c->state) {
+	case CH_SIZE:
+		if ((d = httpparse_hex((unsigned char)ch)) >= 0) {
+			if (++c->digits > 15)
+				return CH_TOOLONG;
+			c->left = c->left << 4 | (uint64_t)d;
+			return CH_OK;
+		}
+		if (c->digits == 0)
+			return CH_BAD;
+		if (ch == ';' || ch == ' ' || ch == '\t')
+			c->state = CH_EXT;
+		else if (ch == '\r')
+			c->state = CH_SIZE_LF;
+		else if (ch == '\n')
+			httpparse_chunked_size_end(c);
+		else
+			return CH_BAD;
+		return CH_OK;
+	case CH_EXT:
+		if (++c->line > CH_MAX_LINE)
+			return CH_TOOLONG;
+		if (ch == '\r')
+			c->state = CH_SIZE_LF;
+		else if (ch == '\n')
+			httpparse_chunked_size_end(c);
+		else if ((unsigned char)ch < 0x20 && ch != '\t')
+			return CH_BAD;
+		return CH_OK;
+	default: /* CH_SIZE_LF */
+		if (ch != '\n')
+			return CH_BAD;
+		httpparse_chunked_size_end(c);
+		return CH_OK;
+	}
+}
+
+/* A byte after a chunk's data (its CRLF) or of the trailer section. */
+static int
+httpparse_chunked_end_byte(struct httpparse_chunked *c, char ch)
+{
+	switch (c->state) {
+	case CH_DATA_CR:
+		if (ch == '\r')
+			c->state = CH_DATA_LF;
+		else if (ch != '\n')
+			return CH_BAD;
+		else {
+			c->state = CH_SIZE;
+			c->digits = 0;
+		}
+		return CH_OK;
+	case CH_DATA_LF:
+		if (ch != '\n')
+			return CH_BAD;
+		c->state = CH_SIZE;
+		c->digits = 0;
+		return CH_OK;
+	case CH_TRAILER:
+		if (ch == '\r')
+			c->state = CH_END_LF;
+		else if (ch == '\n')
+			c->state = CH_DONE;
+		else
+			c->state = CH_TRAILER_LINE;
+		return ++c->trailer > c->max_trailer ? CH_TOOLONG : CH_OK;
+	case CH_TRAILER_LINE:
+		if (++c->trailer > c->max_trailer)
+			return CH_TOOLONG;
+		if (ch == '\n')
+			c->state = CH_TRAILER;
+		else if (ch == '\r')
+			c->state = CH_TRAILER_LF;
+		return CH_OK;
+	case CH_TRAILER_LF:
+		if (ch != '\n')
+			return CH_BAD;
+		c->state = CH_TRAILER;
+		return CH_OK;
+	default: /* CH_END_LF */
+		if (ch != '\n')
+			return CH_BAD;
+		c->state = CH_DONE;
+		return CH_OK;
+	}
+}
+
 /* Consumes framing, or returns a span of data, from in. */
 int
 httpparse_chunked_feed(struct httpparse_chunked *c, const char *in, size_t len,
     size_t *ret_used, size_t *ret_data, const char **ret_why)
 {
 	size_t i;
-	int d;
-	char ch;
+	int r = CH_OK;
 
 	*ret_data = 0;
 	if (c->state == CH_DATA) {
@@ -519,94 +613,23 @@ httpparse_chunked_feed(struct httpparse_chunked *c, const char *in, size_t len,
 			c->state = CH_DATA_CR;
 		return 0;
 	}
-	for (i = 0; i < len && c->state != CH_DATA && c->state != CH_DONE;
+	for (i = 0; i < len && r == CH_OK && c->state != CH_DATA &&
+	     c->state != CH_DONE;
 	     i++) {
-		ch = in[i];
-		switch (c->state) {
-		case CH_SIZE:
-			if ((d = httpparse_hex((unsigned char)ch)) >= 0) {
-				if (++c->digits > 15)
-					goto toolong;
-				c->left = c->left << 4 | (uint64_t)d;
-				break;
-			}
-			if (c->digits == 0)
-				goto bad;
-			if (ch == ';' || ch == ' ' || ch == '\t')
-				c->state = CH_EXT;
-			else if (ch == '\r')
-				c->state = CH_SIZE_LF;
-			else if (ch == '\n')
-				httpparse_chunked_size_end(c);
-			else
-				goto bad;
-			break;
-		case CH_EXT:
-			if (++c->line > CH_MAX_LINE)
-				goto toolong;
-			if (ch == '\r')
-				c->state = CH_SIZE_LF;
-			else if (ch == '\n')
-				httpparse_chunked_size_end(c);
-			else if ((unsigned char)ch < 0x20 && ch != '\t')
-				goto bad;
-			break;
-		case CH_SIZE_LF:
-			if (ch != '\n')
-				goto bad;
-			httpparse_chunked_size_end(c);
-			break;
-		case CH_DATA_CR:
-			if (ch == '\n') {
-				c->state = CH_SIZE;
-				c->digits = 0;
-			} else if (ch == '\r')
-				c->state = CH_DATA_LF;
-			else
-				goto bad;
-			break;
-		case CH_DATA_LF:
-			if (ch != '\n')
-				goto bad;
-			c->state = CH_SIZE;
-			c->digits = 0;
-			break;
-		case CH_TRAILER:
-			if (ch == '\r')
-				c->state = CH_END_LF;
-			else if (ch == '\n')
-				c->state = CH_DONE;
-			else
-				c->state = CH_TRAILER_LINE;
-			if (++c->trailer > c->max_trailer)
-				goto toolong;
-			break;
-		case CH_TRAILER_LINE:
-			if (++c->trailer > c->max_trailer)
-				goto toolong;
-			if (ch == '\n')
-				c->state = CH_TRAILER;
-			else if (ch == '\r')
-				c->state = CH_TRAILER_LF;
-			break;
-		case CH_TRAILER_LF:
-			if (ch != '\n')
-				goto bad;
-			c->state = CH_TRAILER;
-			break;
-		case CH_END_LF:
-			if (ch != '\n')
-				goto bad;
-			c->state = CH_DONE;
-			break;
-		}
+		if (c->state == CH_SIZE || c->state == CH_EXT ||
+		    c->state == CH_SIZE_LF)
+			r = httpparse_chunked_size_byte(c, in[i]);
+		else
+			r = httpparse_chunked_end_byte(c, in[i]);
+	}
+	if (r == CH_BAD) {
+		*ret_why = "the chunked body's framing is malformed";
+		return -EINVAL;
+	}
+	if (r == CH_TOOLONG) {
+		*ret_why = "a chunk size, extension or trailer is too long";
+		return -EINVAL;
 	}
 	*ret_used = i;
 	return 0;
-bad:
-	*ret_why = "the chunked body's framing is malformed";
-	return -EINVAL;
-toolong:
-	*ret_why = "a chunk size, extension or trailer is too long";
-	return -EINVAL;
 }

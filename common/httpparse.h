@@ -1,11 +1,11 @@
 /*
  * httpparse.h -- pure parsing of HTTP/1.1 request heads and chunked bodies.
  *
- * No I/O and no global state: http.c feeds it the bytes a peer sent, and the
- * fuzz target http_head feeds it anything.  A head is parsed strictly (no
- * line folding, no duplicate Content-Length, no Transfer-Encoding beside a
- * Content-Length) because a lenient parser behind a proxy invites request
- * smuggling.  Failures carry the HTTP status to answer and a sentence for a
+ * No I/O and no global state: http-conn.c feeds it the bytes a peer sent,
+ * and the fuzz target http_head feeds it anything.  A head is parsed
+ * strictly (no line folding, no duplicate Content-Length, no
+ * Transfer-Encoding beside a Content-Length) because a lenient parser
+ * behind a proxy invites request smuggling.  Failures carry the HTTP status to answer and a sentence for a
  * person.
  */
 #ifndef KVM_HTTPPARSE_H
@@ -15,6 +15,16 @@
 #include <stdint.h>
 
 #define HTTPPARSE_MAX_FIELDS 100
+
+/* The methods served, as bits (http.h's routes name sets of them). */
+enum http_method {
+	HTTP_GET = 0x01,
+	HTTP_HEAD = 0x02,
+	HTTP_POST = 0x04,
+	HTTP_PUT = 0x08,
+	HTTP_DELETE = 0x10,
+	HTTP_OPTIONS = 0x20,
+};
 
 struct httpparse_field {
 	const char *name;

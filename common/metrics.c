@@ -32,7 +32,7 @@ metrics_new(const char *daemon)
 		if (*p == '-')
 			*p = '_';
 	if ((m->out = evbuffer_new()) == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("a metrics buffer");
 	return m;
 }
 

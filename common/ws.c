@@ -385,21 +385,12 @@ ws_refuse(struct http_request *req, int err, const char *message)
 	return error_set(err, "%s", message);
 }
 
-/* Checks the upgrade request and takes the connection; see ws.h. */
-int
-ws_accept(struct http_request *req, const struct ws_config *config,
-    const struct ws_callbacks *cbs, void *arg, struct ws_conn **ret_conn)
+/* The handshake's checks: 0, or the refusal sent (-EINVAL/-EPERM). */
+static int
+ws_check_handshake(struct http_request *req, const struct ws_config *config)
 {
-	static const struct ws_config defaults = {0};
-	struct bufferevent *bev;
-	struct event_base *base;
-	struct ws_conn *conn;
-	struct timeval tv;
-	const char *key, *origin, *version;
-	char accept[32], *peer, *origin_copy;
+	const char *version, *origin;
 
-	if (config == NULL)
-		config = &defaults;
 	if (http_request_method(req) != HTTP_GET)
 		return ws_refuse(
 		    req, -EINVAL, "a WebSocket handshake is a GET request");
@@ -416,8 +407,7 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 		return ws_refuse(req, -EINVAL,
 		    "only WebSocket version 13 is supported "
 		    "(Sec-WebSocket-Version: 13)");
-	key = http_request_header(req, "Sec-WebSocket-Key");
-	if (!ws_key_valid(key))
+	if (!ws_key_valid(http_request_header(req, "Sec-WebSocket-Key")))
 		return ws_refuse(req, -EINVAL,
 		    "Sec-WebSocket-Key must be 16 random bytes in base64");
 	origin = http_request_header(req, "Origin");
@@ -425,25 +415,23 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 		return ws_refuse(req, -EPERM,
 		    "WebSocket from a foreign Origin refused: open the page "
 		    "from this host");
+	return 0;
+}
 
-	ws_accept_key(key, accept);
-	peer = xstrdup(http_request_peer(req));
-	origin_copy = origin ? xstrdup(origin) : NULL;
-	if ((bev = http_request_upgrade(req)) == NULL) {
-		error_set(-EIO, "WebSocket %s: connection lost", peer);
-		free(peer);
-		free(origin_copy);
-		return -EIO;
-	}
-	base = bufferevent_get_base(bev);
+/* A connection on a taken-over bufferevent, its timers made. */
+static struct ws_conn *
+ws_conn_new(struct bufferevent *bev, const struct ws_config *config,
+    const struct ws_callbacks *cbs, void *arg)
+{
+	struct event_base *base = bufferevent_get_base(bev);
+	struct ws_conn *conn;
+
 	conn = xcalloc(1, sizeof(*conn));
 	conn->bev = bev;
 	conn->rd = ws_reader_new(1, config->max_message);
 	if (cbs != NULL)
 		conn->cb = *cbs;
 	conn->arg = arg;
-	conn->origin = origin_copy;
-	conn->peer = peer;
 	conn->max_pending =
 	    config->max_pending ? config->max_pending : WS_DEFAULT_PENDING;
 	conn->ping_sec = config->ping_interval_sec ? config->ping_interval_sec
@@ -454,9 +442,41 @@ ws_accept(struct http_request *req, const struct ws_config *config,
 	conn->task_ev = event_new(base, -1, 0, ws_task_cb, conn);
 	if (conn->ping_ev == NULL || conn->close_ev == NULL ||
 	    conn->task_ev == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("a WebSocket connection's events");
 	conn->state = WS_STATE_OPEN;
+	return conn;
+}
 
+/* Checks the upgrade request and takes the connection; see ws.h. */
+int
+ws_accept(struct http_request *req, const struct ws_config *config,
+    const struct ws_callbacks *cbs, void *arg, struct ws_conn **ret_conn)
+{
+	static const struct ws_config defaults = {0};
+	struct bufferevent *bev;
+	struct ws_conn *conn;
+	struct timeval tv;
+	const char *origin;
+	char accept[32], *peer, *origin_copy;
+	int r;
+
+	if (config == NULL)
+		config = &defaults;
+	if ((r = ws_check_handshake(req, config)) < 0)
+		return r;
+	ws_accept_key(http_request_header(req, "Sec-WebSocket-Key"), accept);
+	origin = http_request_header(req, "Origin");
+	peer = xstrdup(http_request_peer(req));
+	origin_copy = origin ? xstrdup(origin) : NULL;
+	if ((bev = http_request_upgrade(req)) == NULL) {
+		error_set(-EIO, "WebSocket %s: connection lost", peer);
+		free(peer);
+		free(origin_copy);
+		return -EIO;
+	}
+	conn = ws_conn_new(bev, config, cbs, arg);
+	conn->origin = origin_copy;
+	conn->peer = peer;
 	bufferevent_setcb(bev, ws_read_cb, ws_write_cb, ws_event_cb, conn);
 	bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
 	bufferevent_set_timeouts(bev, NULL, NULL);

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
-#include "ws.h"
+#include "wsframe.h"
 #include "xmalloc.h"
 
 #define WS_GUID		   "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -147,7 +147,7 @@ ws_accept_key(const char *client_key, char *out)
 	unsigned int mdlen = 0;
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		fatalx("out of memory");
+		xmalloc_fatal("a SHA-1 context");
 	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, client_key, strlen(client_key)) != 1 ||
 	    EVP_DigestUpdate(ctx, WS_GUID, strlen(WS_GUID)) != 1 ||

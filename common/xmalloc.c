@@ -9,6 +9,19 @@
 #include "log.h"
 #include "xmalloc.h"
 
+/* The one way out of memory ends: logged, exit 1; systemd restarts us. */
+void
+xmalloc_fatal(const char *what, ...)
+{
+	char buf[128];
+	va_list ap;
+
+	va_start(ap, what);
+	vsnprintf(buf, sizeof(buf), what, ap);
+	va_end(ap);
+	fatalx("out of memory allocating %s", buf);
+}
+
 /* malloc or die. */
 void *
 xmalloc(size_t size)
@@ -16,7 +29,7 @@ xmalloc(size_t size)
 	void *p;
 
 	if ((p = malloc(size ? size : 1)) == NULL)
-		fatalx("out of memory allocating %zu bytes", size);
+		xmalloc_fatal("%zu bytes", size);
 	return p;
 }
 
@@ -27,7 +40,7 @@ xcalloc(size_t n, size_t size)
 	void *p;
 
 	if ((p = calloc(n ? n : 1, size ? size : 1)) == NULL)
-		fatalx("out of memory allocating %zu x %zu bytes", n, size);
+		xmalloc_fatal("%zu x %zu bytes", n, size);
 	return p;
 }
 
@@ -38,7 +51,7 @@ xreallocarray(void *ptr, size_t n, size_t size)
 	void *p;
 
 	if ((p = reallocarray(ptr, n ? n : 1, size ? size : 1)) == NULL)
-		fatalx("out of memory reallocating %zu x %zu bytes", n, size);
+		xmalloc_fatal("%zu x %zu bytes (reallocating)", n, size);
 	return p;
 }
 
@@ -49,7 +62,7 @@ xstrdup(const char *s)
 	char *p;
 
 	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory copying a string");
+		xmalloc_fatal("a copy of a string");
 	return p;
 }
 
@@ -60,7 +73,7 @@ xstrndup(const char *s, size_t n)
 	char *p;
 
 	if ((p = strndup(s, n)) == NULL)
-		fatalx("out of memory copying a string");
+		xmalloc_fatal("a copy of a string");
 	return p;
 }
 
@@ -75,6 +88,6 @@ xasprintf(char **ret, const char *fmt, ...)
 	n = vasprintf(ret, fmt, ap);
 	va_end(ap);
 	if (n == -1)
-		fatalx("out of memory formatting a string");
+		xmalloc_fatal("a formatted string");
 	return n;
 }

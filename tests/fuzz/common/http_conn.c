@@ -1,5 +1,5 @@
 /*
- * http_conn.c -- libFuzzer target for common/http.c's connection handling.
+ * http_conn.c -- libFuzzer target for the HTTP server's connection handling.
  *
  * Each input is what one peer sends on one connection to a real server in
  * this process: small limits so that every refusal is reachable, routes that

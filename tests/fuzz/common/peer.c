@@ -129,8 +129,9 @@ peer_phase(const struct peer_daemon *pd, struct event *tick, int fd,
 	evtimer_del(tick);
 }
 
-/* Whether the envelope's code goes with the status (common/error.c, the
- * server's own replies in common/http.c, mediad's 416). */
+/* Whether the envelope's code goes with the status: written out again
+ * here, apart from common/error.c's table, so that a wrong row there is
+ * caught (mediad's 416 is its own). */
 static int
 peer_code_fits(int status, const char *code)
 {
@@ -154,7 +155,7 @@ peer_code_fits(int status, const char *code)
 	    {501, "not_supported"},
 	    {503, "unavailable"},
 	    {504, "timeout"},
-	    {505, "internal"},
+	    {505, "not_supported"},
 	    {507, "no_space"},
 	};
 	size_t i;

@@ -2,9 +2,13 @@
  * test-envelope.c -- the JSON envelope, errno -> HTTP mapping, error
  * messages, log escaping and the Prometheus text format.
  */
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -13,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "tap.h"
+#include "xmalloc.h"
 
 static void
 test_mapping(void)
@@ -53,20 +58,20 @@ test_envelopes(void)
 {
 	json_t *v, *e;
 
-	v = api_envelope_ok(json_pack("{s:i}", "fps", 30));
+	v = envelope_ok(json_pack("{s:i}", "fps", 30));
 	ok(json_is_true(json_object_get(v, "ok")), "ok envelope: ok true");
 	is_int(json_integer_value(
 		   json_object_get(json_object_get(v, "result"), "fps")),
 	    30, "ok envelope carries the result");
 	json_decref(v);
 
-	v = api_envelope_ok(NULL);
+	v = envelope_ok(NULL);
 	ok(json_is_object(json_object_get(v, "result")) &&
 		json_object_size(json_object_get(v, "result")) == 0,
 	    "NULL result becomes {}");
 	json_decref(v);
 
-	v = api_envelope_error(-EBUSY, "the medium is locked by the target");
+	v = envelope_error(-EBUSY, "the medium is locked by the target");
 	e = json_object_get(v, "error");
 	ok(json_is_false(json_object_get(v, "ok")), "error envelope: ok false");
 	is_str(json_string_value(json_object_get(e, "code")), "busy",
@@ -76,7 +81,7 @@ test_envelopes(void)
 	ok(json_object_get(v, "result") == NULL, "no result in an error");
 	json_decref(v);
 
-	v = api_envelope_error(-EIO, NULL);
+	v = envelope_error(-EIO, NULL);
 	e = json_object_get(v, "error");
 	ok(strlen(json_string_value(json_object_get(e, "message"))) > 0,
 	    "an error never has an empty message");
@@ -170,6 +175,37 @@ test_metrics(void)
 	metrics_free(m);
 }
 
+/* Out of memory ends one way: xmalloc_fatal() logs what ran out, exits 1. */
+static void
+test_oom(void)
+{
+	char buf[512];
+	ssize_t n;
+	size_t got = 0;
+	int fds[2], st;
+	pid_t pid;
+
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		ok(0, "fork for xmalloc_fatal()");
+		return;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		xmalloc_fatal("%d test events", 3);
+	}
+	close(fds[1]);
+	while (got < sizeof(buf) - 1 &&
+	    (n = read(fds[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 1,
+	    "xmalloc_fatal() exits 1 (status %d)", st);
+	ok(strstr(buf, "out of memory allocating 3 test events") != NULL,
+	    "xmalloc_fatal() logs what ran out");
+}
+
 int
 main(void)
 {
@@ -179,5 +215,6 @@ main(void)
 	test_get_helpers();
 	test_log_escape();
 	test_metrics();
+	test_oom();
 	return tap_done();
 }

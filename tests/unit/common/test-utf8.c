@@ -229,7 +229,7 @@ test_messages(void)
 	    "error_set longer than the format buffer: valid");
 	error_clear();
 
-	v = api_envelope_error(-EINVAL, "bad \xed\xa0\x80 \xc3");
+	v = envelope_error(-EINVAL, "bad \xed\xa0\x80 \xc3");
 	s = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
 	ok(s != NULL && strstr(s, "\\\\xed") != NULL,
 	    "an envelope from an invalid message encodes, escaped");
