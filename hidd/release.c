@@ -103,22 +103,21 @@ release_open(struct release_dev *d)
 	    strerror(errno));
 }
 
-int
-release_gadget(
-    const struct release_gadget *cfg, unsigned int timeout_ms, int *ret_done)
+/* The idle reports, and the first try on each device; *ret_done counts
+ * the reports written, *ret the first error. */
+static void
+release_gadget_start(const struct release_gadget *cfg,
+    struct release_dev dev[RELEASE_N], int *ret_done, int *ret)
 {
-	struct release_dev dev[RELEASE_N];
 	struct report_kbd kbd;
 	struct report_mouse centre = {0};
-	struct pollfd pfd[RELEASE_N];
 	const char *paths[RELEASE_N] = {
 	    cfg->keyboard, cfg->mouse, cfg->mouse_rel};
 	static const char *const names[RELEASE_N] = {
 	    "keyboard", "mouse-abs", "mouse-rel"};
-	long long deadline = release_now_ms() + timeout_ms, left;
-	int i, n, r, ret = 0, done = 0, waiting;
+	int i, r;
 
-	memset(dev, 0, sizeof(dev));
+	memset(dev, 0, sizeof(*dev) * RELEASE_N);
 	report_kbd_clear(&kbd);
 	report_kbd_encode(&kbd, dev[RELEASE_KBD].report);
 	dev[RELEASE_KBD].len = REPORT_KBD_LEN;
@@ -135,19 +134,30 @@ release_gadget(
 		if (paths[i] == NULL || paths[i][0] == '\0')
 			continue;
 		if ((r = release_open(&dev[i])) <= 0) {
-			if (r < 0 && ret == 0)
-				ret = r;
+			if (r < 0 && *ret == 0)
+				*ret = r;
 			continue;
 		}
 		if ((r = release_try(&dev[i])) == 0)
 			dev[i].pending = 1;
 		else if (r == 1)
-			done++;
-		else if (ret == 0)
-			ret = r;
+			(*ret_done)++;
+		else if (*ret == 0)
+			*ret = r;
 	}
+}
+
+/* Retries the devices that were not ready, as each becomes writable, until
+ * none is left or the deadline. */
+static void
+release_gadget_wait(struct release_dev dev[RELEASE_N], long long deadline,
+    int *ret_done, int *ret)
+{
+	struct pollfd pfd[RELEASE_N];
+	long long left;
+	int i, n, r;
+
 	for (;;) {
-		waiting = 0;
 		for (i = 0, n = 0; i < RELEASE_N; i++) {
 			if (!dev[i].pending)
 				continue;
@@ -155,13 +165,12 @@ release_gadget(
 			pfd[n].events = POLLOUT;
 			pfd[n].revents = 0;
 			n++;
-			waiting = 1;
 		}
 		left = deadline - release_now_ms();
-		if (!waiting || left <= 0)
-			break;
+		if (n == 0 || left <= 0)
+			return;
 		if (poll(pfd, (nfds_t)n, (int)left) < 0 && errno != EINTR)
-			break;
+			return;
 		for (i = 0, n = 0; i < RELEASE_N; i++) {
 			if (!dev[i].pending)
 				continue;
@@ -171,11 +180,23 @@ release_gadget(
 				continue;
 			dev[i].pending = 0;
 			if (r == 1)
-				done++;
-			else if (ret == 0)
-				ret = r;
+				(*ret_done)++;
+			else if (*ret == 0)
+				*ret = r;
 		}
 	}
+}
+
+int
+release_gadget(
+    const struct release_gadget *cfg, unsigned int timeout_ms, int *ret_done)
+{
+	struct release_dev dev[RELEASE_N];
+	long long deadline = release_now_ms() + timeout_ms;
+	int i, ret = 0, done = 0;
+
+	release_gadget_start(cfg, dev, &done, &ret);
+	release_gadget_wait(dev, deadline, &done, &ret);
 	for (i = 0; i < RELEASE_N; i++) {
 		if (dev[i].pending && ret == 0)
 			ret = error_set(-ETIMEDOUT,
