@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+from kvmtest import demostack
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "security"))
-import demostack  # noqa: E402
 
 CHROMIUM = os.environ.get("KVM_CHROMIUM", "/usr/bin/chromium")
 

@@ -124,8 +124,8 @@ def cmd_press(url, body, offset, want, ms, tol, check_state):
              " ; worst /state %.0f ms" % (worst * 1000) if check_state
              else ""))
     if held < ms - 80 or held > ms + tol:
-        fail("line %d held %.1f ms, want %d (-80/+%d)" % (offset, held, ms,
-                                                         tol))
+        fail("line %d held %.1f ms, want %d (-80/+%d)"
+             % (offset, held, ms, tol))
     if check_state and worst > 1.0:
         fail("/state took %.0f ms during the press" % (worst * 1000))
 
