@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """run.py SCENARIO -- one browser test: the demo stack (scripts/demo
---background, through tests/security/demostack.py) on a free port, then
+--background, through tests/lib/kvmtest/demostack.py) on a free port, then
 `node scenarios.mjs SCENARIO`, which drives Debian's Chromium with
 playwright-core against the console page through nginx (TLS, basic auth).
 
