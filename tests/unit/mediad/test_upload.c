@@ -148,7 +148,10 @@ round_trip(struct store *st, const char *mode, size_t len)
 	store_delete(st, name);
 }
 
-/* Sizes around the alignment (4 KiB) and buffer (1 MiB) edges, and more than the ring holds, with O_DIRECT and through the cache. */
+/*
+ * Sizes around the alignment (4 KiB) and buffer (1 MiB) edges, and more
+ * than the ring holds, with O_DIRECT and through the cache.
+ */
 static void
 test_sizes(struct store *st)
 {
@@ -210,7 +213,10 @@ test_abort_while_busy(struct store *st)
 	is_int(count_entries(), 0, "the aborted upload left nothing");
 }
 
-/* A write error in the writer (the file-size limit) reaches the caller with the reason, and leaves nothing. */
+/*
+ * A write error in the writer (the file-size limit) reaches the caller
+ * with the reason, and leaves nothing.
+ */
 static void
 test_write_error(struct store *st)
 {
