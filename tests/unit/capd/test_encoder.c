@@ -348,7 +348,10 @@ test_bt709_red(struct encoder_ctx *ctx)
 	}
 }
 
-/* The worker pool: capture order, the newest frame, drops counted.  Fails (1) when no pattern can be made. */
+/*
+ * The worker pool: capture order, the newest frame, drops counted.  Fails
+ * (1) when no pattern can be made.
+ */
 static int
 test_pool(void)
 {

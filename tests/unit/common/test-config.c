@@ -182,7 +182,10 @@ test_argv_over_file(void)
 	unlink(path);
 }
 
-/* Command-line errors: a missing explicit file, a bad value, an unknown option. */
+/*
+ * Command-line errors: a missing explicit file, a bad value, an unknown
+ * option.
+ */
 static void
 test_argv_errors(void)
 {

@@ -194,7 +194,7 @@ test_loop_never_waits(struct store *st)
 	is_int(count_entries(), 0, "nothing left");
 }
 
-/* An abort while the writer is busy returns at once; soon nothing is left. */
+/* An abort while the writer is busy returns at once, soon leaving nothing. */
 static void
 test_abort_while_busy(struct store *st)
 {
