@@ -10,7 +10,8 @@ import sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 files = subprocess.run(["git", "ls-files", "*.c", "*.h"], cwd=root,
-                       capture_output=True, text=True, check=True).stdout.split()
+                       capture_output=True, text=True,
+                       check=True).stdout.split()
 bad = []
 for f in files:
     path = os.path.join(root, f)

@@ -7,10 +7,11 @@ it over by socket activation (LISTEN_FDS), and restarts a daemon that dies
 (Restart=on-failure), so a connection that arrives meanwhile waits in the
 socket's queue -- kill -9 one and watch.  Besides the daemons: a reader on
 each FIFO that stands in for /dev/hidgN (it logs every report hidd writes,
-decoded, to STATE/logs/hid-reports.log), and a private nginx (its own config, logs and temporary files in STATE/nginx, run
-as the invoking user) with TLS and basic auth in front of them.  Every child
-gets SIGTERM if the supervisor dies (PR_SET_PDEATHSIG); on SIGINT/SIGTERM the
-supervisor stops nginx, then the daemons, and waits for each.
+decoded, to STATE/logs/hid-reports.log), and a private nginx (its own
+config, logs and temporary files in STATE/nginx, run as the invoking user)
+with TLS and basic auth in front of them.  Every child gets SIGTERM if the
+supervisor dies (PR_SET_PDEATHSIG); on SIGINT/SIGTERM the supervisor stops
+nginx, then the daemons, and waits for each.
 
 State directory layout:
   run/*.sock  logs/*.log  nginx/  tls/  htpasswd  nginx-secret.conf
@@ -34,6 +35,13 @@ import sys
 import threading
 import time
 
+try:
+    from kvmtest.standins import (ACTIVATE_SHIM, HID_FUNCTIONS, make_fifo,
+                                  make_lun, hardware_free_args)
+except ImportError:
+    sys.exit("demo: kvmtest (tests/lib) is not on PYTHONPATH: run "
+             "scripts/demo, or PYTHONPATH=tests/lib python3 scripts/demo.py")
+
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
 USER = "admin"
@@ -50,24 +58,6 @@ capture-reset = gpiochip0:5
 hid-reset    = gpiochip0:6
 """
 
-# Socket activation by hand: the listening socket (fd argv[1]) becomes fd 3,
-# LISTEN_PID is this very process (exec keeps the pid).
-ACTIVATE_SHIM = (
-    "import os, sys\n"
-    "fd = int(sys.argv[1])\n"
-    "if fd != 3:\n"
-    "    os.dup2(fd, 3)\n"
-    "    os.close(fd)\n"
-    "os.set_inheritable(3, True)\n"
-    "os.environ['LISTEN_FDS'] = '1'\n"
-    "os.environ['LISTEN_PID'] = str(os.getpid())\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n")
-
-# hidd's three gadget functions, as kaputtkvm-gadget creates them:
-# (FIFO name, what, report length)
-HID_FUNCTIONS = [("hidg0", "keyboard", 8), ("hidg1", "mouse", 7),
-                 ("hidg2", "relmouse", 4)]
-
 
 def log(msg):
     sys.stderr.write("demo: %s\n" % msg)
@@ -75,24 +65,16 @@ def log(msg):
 
 
 def daemon_args(name, st):
-    """Hardware-free command line of one daemon (socket, config added)."""
+    """Hardware-free command line of one daemon (socket, config added):
+    the tests' stand-ins (kvmtest.standins), wired to each other."""
+    args = hardware_free_args(name, st.root)
     if name == "capd":
-        return ["--source", "pattern", "--gpio-socket",
-                st.socket("gpiod-ctl")]
+        args += ["--gpio-socket", st.socket("gpiod-ctl")]
     if name == "hidd":
-        return ["--keyboard", st.path("hid", "hidg0"),
-                "--mouse", st.path("hid", "hidg1"),
-                "--mouse-rel", st.path("hid", "hidg2"),
-                "--leds", st.path("hid", "leds"),
-                "--gpiod-socket", st.socket("gpiod-ctl"),
-                "--log-reports"]
-    if name == "mediad":
-        return ["--images", st.path("media", "images"),
-                "--lun", st.path("media", "lun.0"),
-                "--state-file", st.path("media", "mediad-state.json")]
-    if name == "gpiod-ctl":
-        return ["--backend", "test"]
-    raise ValueError(name)
+        args += ["--leds", st.path("hid", "leds"),
+                 "--gpiod-socket", st.socket("gpiod-ctl"),
+                 "--log-reports"]
+    return args
 
 
 class State:
@@ -394,8 +376,8 @@ class Supervisor:
         missing = [n for n in DAEMONS if not os.access(binary(self.build, n),
                                                        os.X_OK)]
         if missing:
-            raise RuntimeError("not built in %s: %s" % (self.build,
-                                                       ", ".join(missing)))
+            raise RuntimeError("not built in %s: %s"
+                               % (self.build, ", ".join(missing)))
         if shutil.which("nginx") is None:
             raise RuntimeError("nginx is missing: apt-get install nginx "
                                "(scripts/deps does)")
@@ -405,27 +387,19 @@ class Supervisor:
         user, password = make_credentials(st, self.build)
 
         # The LUN: a plain directory with files named like the attributes.
-        for attr, value in (("file", ""), ("cdrom", "0"), ("ro", "0"),
-                            ("removable", "1")):
-            path = st.path("media", "lun.0", attr)
-            if not os.path.exists(path):
-                with open(path, "w") as f:
-                    f.write(value + "\n")
+        make_lun(st.root)
 
         lock = threading.Lock()
         self.hidlog = open(st.path("logs", "hid-reports.log"), "a")
         for fifo, what, size in HID_FUNCTIONS:
-            path = st.path("hid", fifo)
-            if not os.path.exists(path):
-                os.mkfifo(path, 0o600)
+            make_fifo(st.path("hid", fifo))
             r = HidReader(st, fifo, what, size, self.hidlog, lock)
             r.start()
             self.readers.append(r)
         # The keyboard's LED output report (hidd reads it): held open
         # read-write so hidd never sees end-of-file; nothing is written.
         leds = st.path("hid", "leds")
-        if not os.path.exists(leds):
-            os.mkfifo(leds, 0o600)
+        make_fifo(leds)
         self.leds_fd = os.open(leds, os.O_RDWR)
 
         for name in DAEMONS:

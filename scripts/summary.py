@@ -27,7 +27,7 @@ for path in sys.argv[1:]:
         elif res == "SKIP":
             skipped += 1
             out = (t.get("stdout") or "").strip().splitlines()
-            why = [l for l in out if "skip" in l.lower()] or out[-1:]
+            why = [ln for ln in out if "skip" in ln.lower()] or out[-1:]
             print("skipped: %s: %s" % (t["name"],
                                        why[-1] if why else "(no reason)"))
         else:

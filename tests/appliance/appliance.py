@@ -33,11 +33,10 @@ import tempfile
 import threading
 import time
 
+import image
+from kvmtest import vmrun
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "vm"))
-import image  # noqa: E402
-import vmrun  # noqa: E402
 
 SKIP = 77
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
@@ -249,8 +248,8 @@ class Suite:
             v = fn(*a)
         except (CheckFailed, OSError, TimeoutError, RuntimeError,
                 ValueError, KeyError, TypeError) as e:
-            print("not ok %d - %s (%.1fs)%s" % (self.n, name,
-                                                 time.monotonic() - t0, mark))
+            print("not ok %d - %s (%.1fs)%s"
+                  % (self.n, name, time.monotonic() - t0, mark))
             for line in str(e).splitlines() or [type(e).__name__]:
                 print("#   " + line)
             sys.stdout.flush()

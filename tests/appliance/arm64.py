@@ -35,14 +35,13 @@ import sys
 import tempfile
 import time
 
+import appliance
+import checks
+import image
+from kvmtest import vmrun
+from appliance import CheckFailed, Skip, say
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "vm"))
-import appliance  # noqa: E402
-import checks  # noqa: E402
-import image  # noqa: E402
-import vmrun  # noqa: E402
-from appliance import CheckFailed, Skip, say  # noqa: E402
 
 SKIP = 77
 ARCH = "arm64"

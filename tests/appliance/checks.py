@@ -6,14 +6,13 @@ failure where they can (the report then names every broken thing at once);
 the state they need (the password, the mounted image) is kept in `st`.
 """
 
-import hashlib
 import subprocess
 import os
 import re
 import threading
 import time
 
-from appliance import (BARS, DAEMONS, PREFIX, CheckFailed, say)
+from appliance import BARS, DAEMONS, CheckFailed, say
 
 # The units that must be there and active; any other kaputtkvm* unit the
 # package brings (its own nginx, ...) is checked as well (units()).

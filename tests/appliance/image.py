@@ -38,9 +38,9 @@ import sys
 import tempfile
 import time
 
+from kvmtest import vmrun
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "vm"))
-import vmrun  # noqa: E402  (the VM harness: kernel, modules, cpio)
 
 SUITE = "bookworm"
 # Size of the root file system; the overlay grows on it as needed.
@@ -332,8 +332,8 @@ def build(cache, ver, deb, busybox, arch=None):
     if os.path.exists(os.path.join(out, "done")):
         say("cached image %s (%s)" % (key, out))
         return paths
-    say("building image %s: %s %s, kernel %s" % (key, SUITE,
-                                                  arch or "(host)", ver))
+    say("building image %s: %s %s, kernel %s"
+        % (key, SUITE, arch or "(host)", ver))
     t0 = time.monotonic()
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)

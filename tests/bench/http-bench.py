@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """http-bench -- common/http.c (httptestd) beside libevent's evhttp.
 
-    meson compile -C build bench-http      (or: KVM_BUILD_ROOT=build ./http-bench.py)
+    meson compile -C build bench-http
+    (or: KVM_BUILD_ROOT=build tests/bench/http-bench.py)
 
 Same machine, same routes, same client: keep-alive request rate on one
 connection, with pipelining, and over 32 connections at once; then a
@@ -134,7 +135,8 @@ def upload(path, pid, size=256 << 20):
     w = threading.Thread(target=watch)
     w.start()
     t0 = time.perf_counter()
-    s.sendall(b"PUT /upload?hash=0 HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % size)
+    s.sendall(b"PUT /upload?hash=0 HTTP/1.1\r\n"
+              b"Content-Length: %d\r\n\r\n" % size)
     for _ in range(size // len(block)):
         s.sendall(block)
     read_replies(s, b"", 1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """run.py SCENARIO -- one browser test: the demo stack (scripts/demo
---background, through tests/security/demostack.py) on a free port, then
+--background, through tests/lib/kvmtest/demostack.py) on a free port, then
 `node scenarios.mjs SCENARIO`, which drives Debian's Chromium with
 playwright-core against the console page through nginx (TLS, basic auth).
 
@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+from kvmtest import demostack
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "security"))
-import demostack  # noqa: E402
 
 CHROMIUM = os.environ.get("KVM_CHROMIUM", "/usr/bin/chromium")
 

@@ -43,9 +43,9 @@ def main():
                            errors="replace")
     out = p.stdout
     # the daemons' own log lines are many; keep libFuzzer's and reports
-    keep = [l for l in out.splitlines()
-            if not re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+\[\d+\]: ",
-                            l)]
+    daemon_line = re.compile(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+\[\d+\]: ")
+    keep = [ln for ln in out.splitlines() if not daemon_line.match(ln)]
     print("\n".join(keep[-200:]))
     if p.returncode != 0:
         m = re.findall(r"Test unit written to (\S+)", out)

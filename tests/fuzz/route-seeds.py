@@ -79,7 +79,8 @@ SEEDS = {
         "stream-fps-big": req("GET", "/stream?fps=99999999999999999999"),
         "params-quality": post("/params", '{"quality": 50}'),
         "params-all": post("/params",
-                           '{"quality": 90, "fps": 15, "resolution": "320x240"}'),
+                           '{"quality": 90, "fps": 15, '
+                           '"resolution": "320x240"}'),
         "params-res-odd": post("/params", '{"resolution": "161x120"}'),
         "params-res-bad": post("/params", '{"resolution": "big"}'),
         "params-res-type": post("/params", '{"resolution": 640}'),
@@ -122,7 +123,8 @@ SEEDS = {
         "release": post("/release", ""),
         "release-body": post("/release", '{"x": 1}'),
         "paste": post("/paste", '{"text": "Hello, world!\\n", "delay_ms": 0}'),
-        "paste-de": post("/paste", '{"text": "Gr\\u00fc\\u00dfe", "layout": "de"}'),
+        "paste-de": post("/paste",
+                         '{"text": "Gr\\u00fc\\u00dfe", "layout": "de"}'),
         "paste-intl": post("/paste", '{"text": "d\\u00e9j\\u00e0", '
                            '"layout": "us(intl)"}'),
         "paste-untypable": post("/paste", '{"text": "\\u2603 snow", '
@@ -135,11 +137,14 @@ SEEDS = {
         + post("/paste", '{"text": "def"}'),
         "key-get": req("GET", "/key"),
         # issue 14: messages that carried invalid UTF-8
-        "utf8-paste-layout": post("/paste", '{"text": "x", "layout": "\u00e9"}'),
+        "utf8-paste-layout": post("/paste",
+                                  '{"text": "x", "layout": "\u00e9"}'),
         "utf8-mouse-button": post("/mouse", '{"button": "%s"}'
                                   % ("x" + "\u00e9" * 20)),
-        "utf8-key-code": post("/key", '{"code": "%s"}' % ("x" + "\u00e9" * 20)),
-        "ws": WS_HELLO + ws_frame('{"t":"key","code":"KeyA","down":true,"id":1}')
+        "utf8-key-code": post("/key",
+                              '{"code": "%s"}' % ("x" + "\u00e9" * 20)),
+        "ws": WS_HELLO + ws_frame(
+            '{"t":"key","code":"KeyA","down":true,"id":1}')
         + ws_frame('{"t":"abs","x":16384,"y":16384}')
         + ws_frame('{"t":"rel","dx":-3,"dy":5}')
         + ws_frame('{"t":"button","button":"left","down":true}')
@@ -208,13 +213,14 @@ SEEDS = {
         + post("/eject", '{"lun": -1, "force": 1}'),
         "mount-unknown": post("/mount", '{"image": "flash.img", "imag": 1}')
         + post("/mount", '{"cdrom": false}') + post("/mount", "[]"),
-        "upload-overwrite-bad": req("PUT", "/images/flash.img?overwrite=maybe",
-                                    b"y" * 10, ctype=None)
+        "upload-overwrite-bad": req(
+            "PUT", "/images/flash.img?overwrite=maybe", b"y" * 10, ctype=None)
         + req("PUT", "/images/flash.img?overwrite=true", b"y" * 10,
               ctype=None),
         "image-post": post("/images/flash.img", "{}")
         + req("OPTIONS", "/images/flash.img"),
-        "mount-delete-eject": post("/mount", '{"image": "flash.img", "cdrom": false}')
+        "mount-delete-eject": post(
+            "/mount", '{"image": "flash.img", "cdrom": false}')
         + req("DELETE", "/images/flash.img") + post("/eject", "{}")
         + req("DELETE", "/images/flash.img") + req("GET", "/state"),
         "upload-then-mount": req("PUT", "/images/u.iso", b"\0" * 8192,
@@ -240,7 +246,8 @@ SEEDS = {
         "atx-on-wait": post("/atx", '{"action": "on", "wait": true}'),
         "atx-off-led": post("/test/input", '{"line": "power-led", "value": 1}')
         + post("/atx", '{"action": "off", "wait": true}'),
-        "atx-off-hard": post("/test/input", '{"line": "power-led", "level": 0}')
+        "atx-off-hard": post("/test/input",
+                             '{"line": "power-led", "level": 0}')
         + post("/atx", '{"action": "off-hard", "wait": true}'),
         # a request read only once main() stops (after the held press)
         "atx-stop-then-state": post("/test/input", '{"line": "power-led", '
@@ -251,7 +258,8 @@ SEEDS = {
         "atx-bad": post("/atx", '{"action": "explode"}'),
         "atx-type": post("/atx", '{"action": true}'),
         # issue 14: a message that carried invalid UTF-8
-        "utf8-atx-action": post("/atx", '{"action": "%s"}' % ("x" + "\u00e9" * 40)),
+        "utf8-atx-action": post(
+            "/atx", '{"action": "%s"}' % ("x" + "\u00e9" * 40)),
         "input": post("/test/input", '{"line": "hdd-led", "value": 1}'),
         "input-output": post("/test/input", '{"line": "power-button", '
                              '"value": 1}'),

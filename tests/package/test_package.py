@@ -7,7 +7,6 @@ architecture) unless KVM_DEB names one already built.  Nothing is installed:
 installing and booting the package is the appliance suite's job."""
 
 import base64
-import glob
 import http.client
 import os
 import re
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 import unittest
+
+import kvmtest
 import urllib.parse
 
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
@@ -250,8 +251,8 @@ class Package(unittest.TestCase):
                                 "./usr/sbin/kaputtkvm-setup"],
                                stdin=p.stdout, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        code = "\n".join(l for l in r.stdout.splitlines()
-                         if not l.lstrip().startswith("#"))
+        code = "\n".join(ln for ln in r.stdout.splitlines()
+                         if not ln.lstrip().startswith("#"))
         steps = ["systemd-sysusers", 'touch "$rules"',
                  "udevadm control --reload", "udevadm trigger",
                  "systemd-tmpfiles --create", "first-install"]
@@ -266,8 +267,8 @@ class Package(unittest.TestCase):
                                 "./usr/lib/sysusers.d/kaputtkvm.conf"],
                                stdin=p.stdout, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        rules = [l for l in r.stdout.splitlines()
-                 if l.strip() and not l.startswith("#")]
+        rules = [ln for ln in r.stdout.splitlines()
+                 if ln.strip() and not ln.startswith("#")]
         self.assertNotIn("www-data", "\n".join(rules))
         self.assertIn("u kaputtkvm-www", "\n".join(rules))
 
@@ -326,8 +327,8 @@ class Package(unittest.TestCase):
             self.assertIn("SHA-256 fingerprint", out)
             etc = os.path.join(root, "etc", "kaputtkvm")
             # The chroot's groups, not this machine's.
-            groups = {l.split(":")[0]: l.rstrip("\n").split(":")
-                      for l in open(os.path.join(root, "etc", "group"))}
+            groups = {ln.split(":")[0]: ln.rstrip("\n").split(":")
+                      for ln in open(os.path.join(root, "etc", "group"))}
             gid = int(groups["kaputtkvm-www"][2])
             self.assertEqual(groups["kaputtkvm"][3], "kaputtkvm-www")
             self.assertEqual(groups["kaputtkvm-gpio"][3], "kaputtkvm-www")
@@ -378,8 +379,8 @@ class Package(unittest.TestCase):
                 nginx_pid = int(f.read())
             with open("/proc/%d/status" % nginx_pid) as f:
                 uid = re.search(r"\nUid:\s+(\d+)", f.read()).group(1)
-            users = {l.split(":")[0]: l.split(":")
-                     for l in open(os.path.join(root, "etc", "passwd"))}
+            users = {ln.split(":")[0]: ln.split(":")
+                     for ln in open(os.path.join(root, "etc", "passwd"))}
             self.assertEqual(uid, users["kaputtkvm-www"][2],
                              "nginx's master is not kaputtkvm-www")
             self.assertEqual(curl("https://127.0.0.1:%d/" % https_port), "401")
@@ -400,7 +401,8 @@ class Package(unittest.TestCase):
             r = chroot("dpkg", "--purge", "kaputtkvm")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             for path in ("etc/kaputtkvm", "var/lib/kaputtkvm",
-                         "var/log/kaputtkvm-nginx", "var/cache/kaputtkvm-nginx",
+                         "var/log/kaputtkvm-nginx",
+                         "var/cache/kaputtkvm-nginx",
                          "etc/systemd/system/kaputtkvm.target.wants",
                          "etc/systemd/system/multi-user.target.wants/"
                          "kaputtkvm.target", "usr/sbin/kaputtkvm-setup"):
@@ -422,7 +424,8 @@ class Package(unittest.TestCase):
     def test_lintian(self):
         if shutil.which("lintian") is None:
             self.skipTest("lintian is missing (scripts/deps deb)")
-        r = run(["lintian", "--fail-on", "error,warning", "--no-tag-display-limit",
+        r = run(["lintian", "--fail-on", "error,warning",
+                 "--no-tag-display-limit",
                  self.deb])
         print(r.stdout)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -430,7 +433,4 @@ class Package(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.join(os.path.dirname(
-        os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest  # exits 77 when all were skipped
-    kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

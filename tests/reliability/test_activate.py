@@ -12,9 +12,7 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
-import kvmtest  # noqa: E402
+import kvmtest
 
 TOOL = shutil.which("systemd-socket-activate")
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
@@ -109,8 +107,4 @@ class Activation(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

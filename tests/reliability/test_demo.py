@@ -14,8 +14,8 @@ import shutil
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "security"))
-import demostack  # noqa: E402
+import kvmtest
+from kvmtest import demostack
 
 
 def setUpModule():
@@ -151,8 +151,4 @@ class Lifecycle(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

@@ -31,12 +31,8 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
-import kvmtest  # noqa: E402
-
-sys.path.insert(0, os.path.join(kvmtest.SOURCE_ROOT, "scripts"))
-import demo  # noqa: E402
+import kvmtest
+from kvmtest import standins
 
 RESTARTS = 8          # per daemon
 CLIENTS = 6           # concurrent request loops
@@ -44,7 +40,7 @@ DRAIN_BOUND = 6.0     # DAEMON_DRAIN_SEC in common/daemon.c
 
 # What systemd does for a .socket unit, as the demo does it: the shim
 # makes the listening socket fd 3 and sets LISTEN_FDS/LISTEN_PID.
-ACTIVATE_SHIM = demo.ACTIVATE_SHIM
+ACTIVATE_SHIM = standins.ACTIVATE_SHIM
 
 
 class Holder:
@@ -316,8 +312,8 @@ class Drain(unittest.TestCase):
             data += idle.recv(65536)
         head, _, body = data.partition(b"\r\n\r\n")
         self.assertNotIn(b"connection: close", head.lower())
-        length = [int(l.split(b":", 1)[1]) for l in head.split(b"\r\n")
-                  if l.lower().startswith(b"content-length:")][0]
+        length = [int(ln.split(b":", 1)[1]) for ln in head.split(b"\r\n")
+                  if ln.lower().startswith(b"content-length:")][0]
         while len(body) < length:
             body += idle.recv(65536)
         late = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -402,7 +398,8 @@ class Drain(unittest.TestCase):
         self.assertIn("short.img", imgs)
         self.assertEqual(imgs["short.img"]["size"], 4 << 20)
         self.assertNotIn("long.img", imgs)
-        left = [f for f in os.listdir(os.path.join(self.tmp, "images"))
+        left = [f for f in os.listdir(os.path.join(self.tmp, "media",
+                                                   "images"))
                 if f != "short.img"]
         self.assertEqual(left, [], "a partial upload was left behind")
 

@@ -27,24 +27,15 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "security"))
-import demostack  # noqa: E402
+import kvmtest
+from kvmtest import demostack
 
 PREFIX = {"capd": "video", "hidd": "hid", "mediad": "media",
           "gpiod-ctl": "gpio"}
 stack = None
 
 
-def setUpModule():
-    global stack
-    demostack.require_stack()
-    stack = demostack.Stack().start()
-
-
-def tearDownModule():
-    if stack is not None:
-        stack.stop()
-        stack.cleanup()
+setUpModule, tearDownModule = demostack.module_fixtures(__name__)
 
 
 def pids():
@@ -84,7 +75,7 @@ class Stream(threading.Thread):
                 now = time.monotonic()
                 self.frames.extend([now] * n)
                 tail = buf[-(len(marker) - 1):]
-        except Exception as e:           # noqa: BLE001 -- noted, checked
+        except Exception as e:           # noted, checked
             self.error = e
         self.ended = time.monotonic()
 
@@ -92,7 +83,7 @@ class Stream(threading.Thread):
         if self.conn is not None:
             try:
                 self.conn.sock.close()
-            except Exception:            # noqa: BLE001
+            except Exception:            # closing is best effort
                 pass
 
     def max_gap(self, since):
@@ -201,7 +192,7 @@ class Upload(threading.Thread):
             self.status = resp.status
             self.reply = json.loads(resp.read() or b"null")
             conn.close()
-        except Exception as e:           # noqa: BLE001 -- noted, checked
+        except Exception as e:           # noted, checked
             self.error = e
 
 
@@ -395,8 +386,4 @@ class KillNine(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

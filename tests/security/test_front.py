@@ -13,27 +13,17 @@ The login rate limit and TLS versions are in test_login.py / test_tls.py.
 """
 
 import os
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import demostack  # noqa: E402
+import kvmtest
+from kvmtest import demostack
 
 FOREIGN = "https://evil.example"
 stack = None
 
 
-def setUpModule():
-    global stack
-    demostack.require_stack()
-    stack = demostack.Stack().start()
-
-
-def tearDownModule():
-    if stack is not None:
-        stack.stop()
-        stack.cleanup()
+setUpModule, tearDownModule = demostack.module_fixtures(__name__)
 
 
 class NoCredentials(unittest.TestCase):
@@ -64,7 +54,8 @@ class NoCredentials(unittest.TestCase):
                     method, path, b"{}" if method != "GET" else None,
                     {"X-KaputtKVM": "1"})
                 self.assertEqual(status, 401, (method, path, body))
-                self.assertIn("basic", hdrs.get("www-authenticate", "").lower())
+                self.assertIn("basic",
+                              hdrs.get("www-authenticate", "").lower())
                 if method != "HEAD":
                     self.assertIn(b'"unauthorized"', body)
                 self.assertNotIn("set-cookie", hdrs)
@@ -378,8 +369,4 @@ class Headers(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

@@ -44,6 +44,8 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler
 
+import kvmtest
+
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
 TEMPLATE = os.path.join(SOURCE_ROOT, "nginx", "kaputtkvm.conf.in")
@@ -404,8 +406,8 @@ class Limits(Door):
 
     def test_forged_and_stale_cookies_exempt_nothing(self):
         # Every cookie an attacker could make up: none is the secret.
-        cookies = "__Host-kvm=%s; __Host-kvm=; kvm=%s" % ("0" * 32,
-                                                           self.door.secret)
+        cookies = ("__Host-kvm=%s; __Host-kvm=; kvm=%s"
+                   % ("0" * 32, self.door.secret))
         n = tries_until_429(self.door, ["127.0.0.2"], auth=self.WRONG,
                             cookie=cookies)
         self.assert_burst(n, 20, 1)
@@ -583,7 +585,4 @@ class Redirect443(Door):
 
 if __name__ == "__main__":
     in_own_netns()
-    sys.path.insert(0, os.path.join(os.path.dirname(
-        os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest  # exits 77 when all were skipped
-    kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

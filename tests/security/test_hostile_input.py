@@ -27,18 +27,16 @@ corpora of the route fuzzers, tests/fuzz/corpus/<daemon>-routes/ -- can be
 replayed too: test_replay_corpora does so for every file it finds there.
 """
 
-import http.client
 import json
 import os
 import re
 import socket
-import sys
 import time
 import unittest
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(__file__))
-import demostack  # noqa: E402
+from kvmtest import demostack
+from kvmtest.http import read_reply
 
 HIDWS_MAX_MESSAGE = 1024  # hidd/hidws.h
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
@@ -99,15 +97,6 @@ def pct(b):
     if isinstance(b, str):
         b = b.encode("utf-8", "surrogatepass")
     return "".join("%%%02X" % c for c in b)
-
-
-def read_reply(sock, method, timeout):
-    """(status, lower-cased headers, body) of the reply on sock."""
-    sock.settimeout(timeout)
-    resp = http.client.HTTPResponse(sock, method=method.decode())
-    resp.begin()
-    body = resp.read()
-    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
 
 
 def send_raw(method, target, body=None, headers=None, timeout=10):
@@ -529,7 +518,6 @@ class WebSocket(Envelope, unittest.TestCase):
             finally:
                 ws.close()
         self.assert_alive()
-
 
     def test_too_big(self):
         """Past hidd's message limit: closed (1009, or the connection ends

@@ -7,27 +7,16 @@ stranger can collect without the password exempts from the limit.
 Many addresses and IPv6 networks: test_front_door.py."""
 
 import http.client
-import os
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import demostack  # noqa: E402
+import kvmtest
+from kvmtest import demostack
 
 stack = None
 
 
-def setUpModule():
-    global stack
-    demostack.require_stack()
-    stack = demostack.Stack().start()
-
-
-def tearDownModule():
-    if stack is not None:
-        stack.stop()
-        stack.cleanup()
+setUpModule, tearDownModule = demostack.module_fixtures(__name__)
 
 
 class BruteForce(unittest.TestCase):
@@ -133,8 +122,4 @@ class Harvest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

@@ -16,10 +16,11 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
+
+import kvmtest
 
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
@@ -263,7 +264,8 @@ class Passwd(Scratch):
         r = self.tool("--stdin", "--user", "other", stdin="battery staple\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = read(os.path.join(self.etc, "htpasswd")).splitlines()
-        self.assertEqual([l.split(":")[0] for l in lines], ["admin", "other"])
+        self.assertEqual([ln.split(":")[0] for ln in lines],
+                         ["admin", "other"])
         user, hashed = lines[0].split(":", 1)
         self.assertTrue(hashed.startswith("$6$"), hashed)
         salt = hashed.split("$")[2]
@@ -286,8 +288,8 @@ class Passwd(Scratch):
         self.tool("--stdin", stdin="a good password\n")
         before = read(os.path.join(self.etc, "htpasswd"))
         for args, stdin, why in ((["--stdin"], "short\n", "too short"),
-                                 (["--stdin", "--user", "a:b"], "long enough\n",
-                                  "user name"),
+                                 (["--stdin", "--user", "a:b"],
+                                  "long enough\n", "user name"),
                                  (["--stdin"], "", "no password"),
                                  (["--bogus"], None, "unknown option"),
                                  ([], "", "not a terminal")):
@@ -305,14 +307,14 @@ class Passwd(Scratch):
             r = self.tool("--stdin", "--user", name, stdin="long enough\n")
             self.assertEqual(r.returncode, 0, (name, r.stderr))
         lines = read(os.path.join(self.etc, "htpasswd")).splitlines()
-        self.assertEqual([l.split(":")[0] for l in lines],
+        self.assertEqual([ln.split(":")[0] for ln in lines],
                          ["admin", "a.min", "adm", "admin2", "_x", "a-b.c"])
         self.assertEqual(lines[0] + "\n", admin)
         # Setting a user again replaces its line only.
         r = self.tool("--stdin", "--user", "a.min", stdin="another one\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         again = read(os.path.join(self.etc, "htpasswd")).splitlines()
-        self.assertEqual([l.split(":")[0] for l in again],
+        self.assertEqual([ln.split(":")[0] for ln in again],
                          ["admin", "adm", "admin2", "_x", "a-b.c", "a.min"])
         self.assertEqual(again[0], lines[0])
         self.assertNotEqual(again[-1], lines[1])
@@ -336,8 +338,4 @@ class Passwd(Scratch):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

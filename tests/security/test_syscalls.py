@@ -10,7 +10,6 @@ GPIO ioctls, writes to /dev/hidgN) are ioctl/read/write like the ones seen
 here."""
 
 import base64
-import glob
 import os
 import re
 import shutil
@@ -22,9 +21,7 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
-import kvmtest  # noqa: E402
+import kvmtest
 
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 for prog in ("strace", "systemd-analyze", "systemd-socket-activate"):
@@ -257,8 +254,4 @@ class Syscalls(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

@@ -6,28 +6,17 @@ refusal: the test checks the client really offered the old version (the
 error is the server's "protocol version" alert or a version mismatch, not
 the client's own "no protocols available")."""
 
-import os
 import socket
 import ssl
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import demostack  # noqa: E402
+import kvmtest
+from kvmtest import demostack
 
 stack = None
 
 
-def setUpModule():
-    global stack
-    demostack.require_stack()
-    stack = demostack.Stack().start()
-
-
-def tearDownModule():
-    if stack is not None:
-        stack.stop()
-        stack.cleanup()
+setUpModule, tearDownModule = demostack.module_fixtures(__name__)
 
 
 def handshake(minimum, maximum, ciphers=None):
@@ -72,8 +61,4 @@ class Versions(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import unittest
 
+import kvmtest
+
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
@@ -50,8 +52,9 @@ class Units(unittest.TestCase):
                 text = re.sub(pattern, r"\g<1>%s/%s\3" % (cls.bin, prog), text)
                 link = os.path.join(cls.bin, prog)
                 if not os.path.exists(link):
-                    os.symlink(os.path.abspath(real) if os.access(real, os.X_OK)
-                               else "/bin/true", link)
+                    os.symlink(os.path.abspath(real)
+                               if os.access(real, os.X_OK) else "/bin/true",
+                               link)
             with open(os.path.join(cls.units, os.path.basename(path)),
                       "w") as f:
                 f.write(text)
@@ -143,8 +146,8 @@ class Units(unittest.TestCase):
         which other sites (PHP-FPM, fcgiwrap) share."""
         with open(os.path.join(SOURCE_ROOT, "systemd",
                                "sysusers-kaputtkvm.conf")) as f:
-            members = sorted(tuple(l.split()[1:3]) for l in f
-                             if l.startswith("m "))
+            members = sorted(tuple(ln.split()[1:3]) for ln in f
+                             if ln.startswith("m "))
         self.assertEqual(members, [("kaputtkvm-www", "kaputtkvm"),
                                    ("kaputtkvm-www", "kaputtkvm-gpio")])
 
@@ -155,8 +158,8 @@ class Units(unittest.TestCase):
         for d in DAEMONS:
             with open(os.path.join(self.units,
                                    "kaputtkvm-%s.service" % d)) as f:
-                groups = " ".join(l.split("=", 1)[1] for l in f
-                                  if l.startswith("SupplementaryGroups="))
+                groups = " ".join(ln.split("=", 1)[1] for ln in f
+                                  if ln.startswith("SupplementaryGroups="))
             self.assertNotIn("kaputtkvm", groups.replace(
                 "kaputtkvm-gpio", "").split(), d)
             if d in ("capd", "hidd"):
@@ -222,8 +225,4 @@ class Units(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

@@ -3,12 +3,14 @@
 # Sets up what every scenario shares (configfs, the environment), runs the
 # scenario under a hard time limit, prints the kernel log tail and the
 # daemon logs when it fails, and leaves its exit status in $VM_OUT/status
-# for vmrun.py.
+# for vmrun.py (tests/lib/kvmtest).
 
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin
 export HOME=/tmp LANG=C.UTF-8 TERM=dumb
 export VM_SRC=/run/vm/src VM_BUILD=/run/vm/build VM_OUT=/run/vm/out
 export VM_RUN=/run/vm VM_LIB=/run/vm/src/tests/vm/lib.sh
+# the tests' Python helpers (tests/lib/kvmtest), for gpiovm.py
+export PYTHONPATH=$VM_SRC/tests/lib
 VM_KVER=$(uname -r)
 export VM_KVER
 echo "@@vm stage2 $(cut -d' ' -f1 /proc/uptime)"

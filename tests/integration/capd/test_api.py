@@ -2,13 +2,11 @@
 
 import os
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kvmtest  # noqa: E402
-from capdtest import Stream, probe, wait_state  # noqa: E402
+import kvmtest
+from kvmtest.capdtest import Stream, probe, wait_state
 
 ARGS = ["--source", "pattern", "--resolution", "640x360", "--fps", "20"]
 
@@ -145,7 +143,8 @@ class ApiTest(unittest.TestCase):
             self.assertIn("resolution", out.stderr)
             out = subprocess.run(ctl + ["--json", "state"],
                                  capture_output=True, text=True, timeout=20)
-            self.assertIn('"ok": true', out.stdout.replace('":true', '": true'))
+            self.assertIn('"ok": true',
+                          out.stdout.replace('":true', '": true'))
             out = subprocess.run([kvmtest.binary("capctl"), "--socket",
                                   os.path.join(d.tmp, "nobody.sock"),
                                   "state"], capture_output=True, text=True,

@@ -3,14 +3,12 @@ counter, ?fps=, slow clients, many clients."""
 
 import os
 import selectors
-import socket
 import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kvmtest  # noqa: E402
-from capdtest import Stream, probe  # noqa: E402
+import kvmtest
+from kvmtest.capdtest import Stream, probe
 
 
 class StreamTest(unittest.TestCase):
@@ -117,8 +115,9 @@ class StreamTest(unittest.TestCase):
             stalled.close()
             frame_kib = len(jpeg) / 1024
             raw_kib = 1280 * 720 * 2 / 1024
-            sys.stderr.write("reader %.1f fps alone, %.1f fps beside a stalled "
-                             "client; RSS %d -> %d KiB; JPEG %.0f KiB\n"
+            sys.stderr.write("reader %.1f fps alone, %.1f fps beside a "
+                             "stalled client; RSS %d -> %d KiB; "
+                             "JPEG %.0f KiB\n"
                              % (fps0, fps, rss0, rss1, frame_kib))
             # the reader gets (nearly) every frame capd makes, however fast
             # this machine is today

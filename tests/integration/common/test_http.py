@@ -8,11 +8,11 @@ import hashlib
 import json
 import os
 import socket
-import threading
 import time
 import unittest
 
 import kvmtest
+from kvmtest.http import RawConn
 
 TESTD = os.path.join(kvmtest.BUILD_ROOT, "tests", "integration", "common",
                      "httptestd")
@@ -43,74 +43,8 @@ def testd(*args):
     return Testd(list(args))
 
 
-class Conn:
-    """A raw connection that reads replies one by one."""
-
-    def __init__(self, path, timeout=10):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)    # blocking: waits in the backlog if full
-        self.s.settimeout(timeout)
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def _fill(self):
-        chunk = self.s.recv(65536)
-        if not chunk:
-            raise EOFError("connection closed")
-        self.buf += chunk
-
-    def read_exact(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def reply(self, head_only=False):
-        """(status, headers lower-cased, body) of the next reply."""
-        while b"\r\n\r\n" not in self.buf:
-            self._fill()
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ")[1])
-        hdrs = {}
-        for line in lines[1:]:
-            k, v = line.split(":", 1)
-            hdrs[k.strip().lower()] = v.strip()
-        if head_only or status == 100:
-            return status, hdrs, b""
-        if "content-length" in hdrs:
-            body = self.read_exact(int(hdrs["content-length"]))
-        else:
-            body = self.read_to_close()
-        return status, hdrs, body
-
-    def read_to_close(self):
-        try:
-            while True:
-                self._fill()
-        except EOFError:
-            pass
-        out, self.buf = self.buf, b""
-        return out
-
-    def closed(self, timeout=5):
-        """True when the server closes without sending anything more."""
-        self.s.settimeout(timeout)
-        try:
-            data = self.s.recv(65536)
-        except socket.timeout:
-            return False
-        except ConnectionResetError:
-            return True
-        return data == b"" and self.buf == b""
-
-    def close(self):
-        self.s.close()
-
-    def __del__(self):
-        self.s.close()
+# A raw connection that reads replies one by one (kvmtest.http).
+Conn = RawConn
 
 
 def cpu_seconds(pid):
@@ -628,7 +562,6 @@ class Streaming(unittest.TestCase):
                     break
                 time.sleep(0.05)
             self.assertEqual(body["result"]["stream_closed"], 1)
-
 
     def test_reader_that_never_reads_is_closed(self):
         with testd("--timeout", "2") as d:

@@ -1,4 +1,5 @@
-"""What every daemon does the same way (docs/architecture.md, "The daemon contract").
+"""What every daemon does the same way (docs/architecture.md, "The daemon
+contract").
 
 Run once per daemon: `test_skeleton.py capd`.  The daemon runs with its
 hardware-free stand-ins (kvmtest.hardware_free_args).
@@ -10,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import kvmtest

@@ -1,7 +1,7 @@
 """WebSocket (common/ws.c) against wstestd, an echo server on common/http.c.
 
-A small RFC 6455 client written here (stdlib only) speaks to the server
-over its UNIX socket: the handshake and its refusals, echo, fragments with a
+The tests' RFC 6455 client (kvmtest.ws) speaks to the server over its
+UNIX socket: the handshake and its refusals, echo, fragments with a
 ping between them, ping/pong, the close codes for protocol errors, oversized
 messages and bad UTF-8, both closing handshakes, a silent peer, a peer that
 does not read, and stopping the server with a client connected.  /stats
@@ -10,7 +10,6 @@ once with the right code.
 """
 
 import base64
-import hashlib
 import json
 import os
 import socket
@@ -19,150 +18,13 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import kvmtest  # noqa: E402
+import kvmtest
+from kvmtest import ws
+from kvmtest.ws import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG,
+                        OP_TEXT, accept_for, frame)
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WSTESTD = os.path.join(kvmtest.BUILD_ROOT, "tests", "integration", "common",
                        "wstestd")
-
-OP_CONT, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
-OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
-
-
-def accept_for(key):
-    return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
-
-
-def frame(opcode, payload=b"", fin=True, mask=True, rsv=0, mask_key=None):
-    """One client frame, masked like a browser's unless told otherwise."""
-    b0 = (0x80 if fin else 0) | rsv | opcode
-    n = len(payload)
-    mbit = 0x80 if mask else 0
-    if n < 126:
-        head = bytes([b0, mbit | n])
-    elif n < 65536:
-        head = bytes([b0, mbit | 126]) + struct.pack(">H", n)
-    else:
-        head = bytes([b0, mbit | 127]) + struct.pack(">Q", n)
-    if not mask:
-        return head + payload
-    key = mask_key or os.urandom(4)
-    masked = bytes(b ^ key[i & 3] for i, b in enumerate(payload))
-    return head + key + masked
-
-
-class Closed(Exception):
-    pass
-
-
-class Client:
-    """A WebSocket client on a UNIX socket."""
-
-    def __init__(self, sock_path, headers=None, key=None, path="/ws",
-                 extra=b"", timeout=5):
-        self.key = key or base64.b64encode(os.urandom(16)).decode()
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(sock_path)
-        hdrs = {
-            "Host": "kvm.example",
-            "Upgrade": "websocket",
-            "Connection": "Upgrade",
-            "Sec-WebSocket-Key": self.key,
-            "Sec-WebSocket-Version": "13",
-        }
-        for k, v in (headers or {}).items():
-            if v is None:
-                hdrs.pop(k, None)
-            else:
-                hdrs[k] = v
-        req = "GET %s HTTP/1.1\r\n" % path
-        req += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
-        self.sock.sendall(req.encode() + extra)
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                break
-            self.buf += chunk
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        self.status = int(lines[0].split()[1]) if lines[0] else 0
-        self.headers = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            self.headers[k.strip().lower()] = v.strip()
-
-    def body(self):
-        """The rest of a refused handshake's reply (Content-Length)."""
-        n = int(self.headers.get("content-length", "0"))
-        return self._read(n)
-
-    def _read(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise Closed("connection closed after %d of %d bytes"
-                             % (len(self.buf), n))
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def send_msg(self, opcode, payload):
-        self.send(frame(opcode, payload))
-
-    def recv_frame(self):
-        """(fin, opcode, payload) of the next server frame."""
-        b0, b1 = self._read(2)
-        if b1 & 0x80:
-            raise AssertionError("server frames must not be masked")
-        if b0 & 0x70:
-            raise AssertionError("server set reserved bits")
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack(">H", self._read(2))[0]
-        elif n == 127:
-            n = struct.unpack(">Q", self._read(8))[0]
-        return bool(b0 & 0x80), b0 & 0x0F, self._read(n)
-
-    def recv_msg(self, skip_pings=True):
-        """The next whole message or control frame (opcode, payload)."""
-        while True:
-            fin, op, data = self.recv_frame()
-            if op == OP_PING and skip_pings:
-                continue
-            if not fin:
-                raise AssertionError("server fragmented a message")
-            return op, data
-
-    def recv_close(self):
-        """Reads until the server's close frame; returns (code, reason)."""
-        while True:
-            op, data = self.recv_msg()
-            if op == OP_CLOSE:
-                if not data:
-                    return 1005, ""
-                return struct.unpack(">H", data[:2])[0], data[2:].decode()
-
-    def at_eof(self, timeout=3):
-        """True when the server closes the TCP connection in time."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-        except socket.timeout:
-            return False
-        except ConnectionResetError:
-            return True
-
-    def close(self):
-        self.sock.close()
 
 
 class WSTest(unittest.TestCase):
@@ -189,7 +51,8 @@ class WSTest(unittest.TestCase):
         self.assertEqual(rc, 0, "wstestd exit status\n" + self.d.log())
 
     def client(self, **kw):
-        c = Client(self.d.socket, **kw)
+        c = ws.WebSocket(ws.unix(self.d.socket, kw.pop("timeout", 5)),
+                         **kw)
         self.clients.append(c)
         return c
 

@@ -33,7 +33,6 @@ line.long = gpiochip0:5 output
 TOLERANCE_MS = 100  # a loaded 2-core machine may stretch a pulse this much
 
 
-
 def poll_until(get, want, timeout=5.0):
     """get() until it returns want or the timeout passes; returns the
     last value (the caller asserts on it)."""
@@ -43,6 +42,7 @@ def poll_until(get, want, timeout=5.0):
         if got == want or time.monotonic() > deadline:
             return got
         time.sleep(0.02)
+
 
 class ApiTest(unittest.TestCase):
     @classmethod
@@ -74,8 +74,8 @@ class ApiTest(unittest.TestCase):
         while time.monotonic() < deadline:
             st = self.d.ok("GET", "/state")
             if not st["atx"]["busy"] and st["atx"]["lockout_ms"] == 0 and \
-                    all(not l.get("busy") and not l.get("lockout_ms")
-                        for l in st["lines"].values()):
+                    all(not ln.get("busy") and not ln.get("lockout_ms")
+                        for ln in st["lines"].values()):
                 return
             time.sleep(0.02)
         self.fail("lines stayed busy")

@@ -25,7 +25,6 @@ import unittest
 
 import kvmtest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "hidd"))
 
 CONFIG = """[gpiod-ctl]
 backend = test
@@ -55,7 +54,8 @@ s.connect(path)
 body = body.encode()
 head = "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % (method, target)
 if method == "POST":
-    head += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+    head += ("Content-Type: application/json\r\nContent-Length: %d\r\n"
+             % len(body))
 s.sendall(head.encode() + b"\r\n" + (body if method == "POST" else b""))
 data = b""
 while True:
@@ -131,7 +131,7 @@ class Rights(unittest.TestCase):
         self.assertEqual({n: len(self.history(n)) for n in before_hist},
                          before_hist)
         st = self.d.ok("GET", "/state")
-        self.assertFalse(any(l.get("busy") for l in st["lines"].values()))
+        self.assertFalse(any(ln.get("busy") for ln in st["lines"].values()))
         self.assertEqual(self.atx_last(st), self.last_action,
                          "no ATX action recorded")
 
@@ -280,7 +280,7 @@ class RealCallers(unittest.TestCase):
         self.assertNotIn("refused", self.g.log())
 
     def test_hidd_hid_reset(self):
-        from test_uart import McuSim
+        from kvmtest.uartsim import McuSim
         sim = McuSim()
         sim.silent_until = time.monotonic() + 3600   # never answers
         sim.start()

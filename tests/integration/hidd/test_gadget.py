@@ -6,14 +6,12 @@ import json
 import os
 import signal
 import struct
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import hiddtest  # noqa: E402
-import kvmtest  # noqa: E402
-from hiddtest import kbd  # noqa: E402
+from kvmtest import hiddtest
+import kvmtest
+from kvmtest.hiddtest import kbd
 
 
 def absrep(buttons, x, y, wheel=0, hwheel=0):
@@ -373,7 +371,6 @@ class StallTest(unittest.TestCase):
             os.close(keep)
             import shutil
             shutil.rmtree(tmp, ignore_errors=True)
-
 
     def test_release_at_stop_waits_for_host(self):
         # The pipe is full when hidd stops: the release must still reach

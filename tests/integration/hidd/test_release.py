@@ -16,15 +16,13 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import hiddtest  # noqa: E402
-import kvmtest  # noqa: E402
-from test_uart import ChSim, McuSim  # noqa: E402
+from kvmtest import hiddtest
+import kvmtest
+from kvmtest.uartsim import ChSim, McuSim
 
 UNIT = os.path.join(os.environ.get("KVM_BUILD_ROOT", "build"), "systemd",
                     "kaputtkvm-hidd.service")
@@ -35,8 +33,8 @@ BOUND = 1.0
 def stop_post_argv():
     """The unit's ExecStopPost= as argv for the build tree."""
     with open(UNIT) as f:
-        lines = [l.split("=", 1)[1].strip() for l in f
-                 if l.startswith("ExecStopPost=")]
+        lines = [ln.split("=", 1)[1].strip() for ln in f
+                 if ln.startswith("ExecStopPost=")]
     assert len(lines) == 1, "kaputtkvm-hidd.service: ExecStopPost= %r" % lines
     cmd = lines[0].lstrip("-@:+!")   # systemd's prefixes, not the command
     argv = shlex.split(cmd)
@@ -90,7 +88,10 @@ class GadgetRelease(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kvmtest-hidd-release-")
-        p = lambda n: os.path.join(self.tmp, n)  # noqa: E731
+
+        def p(n):
+            return os.path.join(self.tmp, n)
+
         self.kbd = Fifo(p("hidg0"), 8)
         self.abs = Fifo(p("hidg1"), 7)
         self.rel = Fifo(p("hidg2"), 4)

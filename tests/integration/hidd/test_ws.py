@@ -2,16 +2,12 @@
 (JSON and binary) with their exact reports, errors, acknowledgements,
 state pushes (LEDs, paste progress), and the releases when a page leaves."""
 
-import os
 import struct
-import sys
-import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import hiddtest  # noqa: E402
-import kvmtest  # noqa: E402
-from hiddtest import WsClient, kbd  # noqa: E402
+from kvmtest import hiddtest
+import kvmtest
+from kvmtest.hiddtest import WsClient, kbd
 
 
 class OriginTest(unittest.TestCase):

@@ -12,7 +12,7 @@ import time
 import unittest
 
 import kvmtest
-from mediadtest import Mediad, data_chunks
+from kvmtest.mediadtest import Mediad, data_chunks
 
 GiB = 1 << 30
 MiB = 1 << 20

@@ -10,7 +10,7 @@ import time
 import unittest
 
 import kvmtest
-from mediadtest import Inotify, Mediad
+from kvmtest.mediadtest import Inotify, Mediad
 
 CD_MIN = 300 * 2048    # the kernel refuses smaller CD images
 

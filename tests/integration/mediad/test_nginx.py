@@ -7,30 +7,21 @@ nginx or a daemon is missing."""
 import hashlib
 import os
 import socket
-import sys
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "security"))
+import kvmtest
+from kvmtest import demostack
+from kvmtest.http import parse_reply, read_all
+from kvmtest.mediadtest import data_chunks
 
-import demostack  # noqa: E402
-from mediadtest import data_chunks, parse_reply  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 MiB = 1 << 20
 stack = None
 
 
-def setUpModule():
-    global stack
-    demostack.require_stack()
-    stack = demostack.Stack().start()
-
-
-def tearDownModule():
-    if stack is not None:
-        stack.stop()
-        stack.cleanup()
+setUpModule, tearDownModule = demostack.module_fixtures(__name__)
 
 
 class ThroughNginx(unittest.TestCase):
@@ -54,18 +45,6 @@ class ThroughNginx(unittest.TestCase):
         lines += ["%s: %s" % kv for kv in h.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
-    def read_all(self, s):
-        out = b""
-        while True:
-            try:
-                c = s.recv(65536)
-            except (ConnectionResetError, ssl_errors()):
-                break
-            if not c:
-                break
-            out += c
-        return out
-
     def uploads(self):
         status, reply = self.c.json("GET", "/api/media/state")
         self.assertEqual(status, 200, reply)
@@ -79,7 +58,7 @@ class ThroughNginx(unittest.TestCase):
         for c in data_chunks(size, 11):
             h.update(c)
             s.sendall(c)
-        status, reply = parse_reply(self.read_all(s))
+        status, reply = parse_reply(read_all(s))
         s.close()
         self.assertEqual(status, 200, reply)
         self.assertEqual(reply["result"]["sha256"], h.hexdigest())
@@ -98,7 +77,7 @@ class ThroughNginx(unittest.TestCase):
             s = self.tls()
             s.sendall(self.put_head("huge.img", 1 << 50, expect))
             t = time.monotonic()
-            status, reply = parse_reply(self.read_all(s))
+            status, reply = parse_reply(read_all(s))
             s.close()
             self.assertEqual(status, 507, reply)
             self.assertEqual(reply["error"]["code"], "no_space")
@@ -123,14 +102,5 @@ class ThroughNginx(unittest.TestCase):
                           if n.startswith("cut")], [])
 
 
-def ssl_errors():
-    import ssl
-    return ssl.SSLError
-
-
 if __name__ == "__main__":
-    import os as _os, sys as _sys
-    _sys.path.insert(0, _os.path.join(_os.path.dirname(
-        _os.path.abspath(__file__)), "..", "integration"))
-    import kvmtest as _kvmtest  # exits 77 when all were skipped
-    _kvmtest.main()
+    kvmtest.main()     # exits 77 when all were skipped

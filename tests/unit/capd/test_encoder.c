@@ -169,25 +169,25 @@ noise_frame(enum frame_format fmt, unsigned int w, unsigned int h,
 	return f;
 }
 
-int
-main(void)
+/* Colours survive the encoder; a pattern of odd width is refused. */
+static void
+test_colours(struct encoder_ctx *ctx)
 {
-	struct encoder_ctx *ctx;
-	struct encoder *enc;
-	struct encoder_stats st;
 	struct pattern *p;
-	struct frame *raw, *jpg, *nv;
-	struct got g;
-	struct decoded d;
-	int i, px[3];
 
-	if (encoder_ctx_new(&ctx) != 0)
-		return 1;
 	check_colours(ctx, 640, 480, FRAME_YUYV, 90);
 	check_colours(ctx, 1280, 720, FRAME_YUYV, 80);
 	check_colours(ctx, 320, 240, FRAME_UYVY, 90);
 	check_colours(ctx, 160, 120, FRAME_YUYV, 95);
 	is_int(pattern_new(161, 120, &p), -EINVAL, "odd width refused");
+}
+
+/* Byte for byte what TurboJPEG makes, for every format and odd sizes. */
+static void
+test_same_as_turbojpeg(struct encoder_ctx *ctx)
+{
+	struct pattern *p;
+	struct frame *raw;
 
 	/* byte for byte what TurboJPEG makes, at every quality band */
 	if (pattern_new(1280, 720, &p) == 0) {
@@ -216,6 +216,15 @@ main(void)
 	raw->format = FRAME_BGR24;
 	check_same_as_turbojpeg(ctx, raw, 99, "37x19 BGR24");
 	frame_unref(raw);
+}
+
+/* NV12 grey, limited range, decodes as mid grey. */
+static void
+test_nv12_grey(struct encoder_ctx *ctx)
+{
+	struct frame *jpg, *nv;
+	struct decoded d;
+	int px[3];
 
 	/* NV12 grey, limited range: mid grey decodes as mid grey */
 	nv = frame_new(64 * 64 * 3 / 2);
@@ -237,6 +246,15 @@ main(void)
 	free(d.rgb);
 	frame_unref(nv);
 	frame_unref(jpg);
+}
+
+/* An RGB24 frame keeps its red; a JPEG frame is not encoded again. */
+static void
+test_rgb24(struct encoder_ctx *ctx)
+{
+	struct frame *jpg, *nv;
+	struct decoded d;
+	int i, px[3];
 
 	/* RGB24 frame: red stays red */
 	nv = frame_new(32 * 32 * 3);
@@ -259,6 +277,15 @@ main(void)
 	    "a JPEG frame is not encoded again");
 	frame_unref(jpg);
 	frame_unref(nv);
+}
+
+/* BT.709 red as YUYV and as NV12: red once converted, duller before. */
+static void
+test_bt709_red(struct encoder_ctx *ctx)
+{
+	struct frame *jpg, *nv;
+	struct decoded d;
+	int i, px[3];
 
 	/* BT.709 (HD) red, limited range: red once converted, not before */
 	for (i = 0; i < 2; i++) {
@@ -319,6 +346,21 @@ main(void)
 		frame_unref(nv);
 		frame_unref(jpg);
 	}
+}
+
+/*
+ * The worker pool: capture order, the newest frame, drops counted.  Fails
+ * (1) when no pattern can be made.
+ */
+static int
+test_pool(void)
+{
+	struct encoder *enc;
+	struct encoder_stats st;
+	struct pattern *p;
+	struct frame *raw;
+	struct got g;
+	int i;
 
 	/* the worker pool */
 	memset(&g, 0, sizeof(g));
@@ -357,6 +399,23 @@ main(void)
 	encoder_free(NULL);
 	pattern_free(p);
 	event_base_free(g.base);
+	return 0;
+}
+
+int
+main(void)
+{
+	struct encoder_ctx *ctx;
+
+	if (encoder_ctx_new(&ctx) != 0)
+		return 1;
+	test_colours(ctx);
+	test_same_as_turbojpeg(ctx);
+	test_nv12_grey(ctx);
+	test_rgb24(ctx);
+	test_bt709_red(ctx);
+	if (test_pool() != 0)
+		return 1;
 	encoder_ctx_free(ctx);
 	return tap_done();
 }

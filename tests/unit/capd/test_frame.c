@@ -35,14 +35,15 @@ lent_release(struct frame *f)
 	((struct lent *)f)->released++;
 }
 
-int
-main(void)
+/* The pool: references, reuse, growth, its size limit; frames outlive it. */
+static void
+test_pool(void)
 {
 	struct frame_pool *pool;
-	struct frame *a, *b, *c;
-	pthread_t th[NTHREADS];
+	struct frame *a;
+	struct frame *b;
+	struct frame *c;
 	uint8_t *buf_a;
-	int i;
 
 	pool = frame_pool_new(2);
 	a = frame_pool_get(pool, 1000);
@@ -79,8 +80,15 @@ main(void)
 	a->data[0] = 42;
 	ok(a->data[0] == 42, "a frame is usable after its pool is freed");
 	frame_unref(a); /* frees the pool too (ASan would complain) */
+}
 
-	/* concurrent unrefs from threads */
+/* Concurrent unrefs from threads; raw frame sizes. */
+static void
+test_concurrent_unrefs(void)
+{
+	pthread_t th[NTHREADS];
+	int i;
+
 	shared = frame_new(64);
 	for (i = 0; i < NTHREADS * NREFS; i++)
 		frame_ref(shared);
@@ -98,7 +106,15 @@ main(void)
 	    frame_raw_size(FRAME_YUYV, 640, 480), 640 * 480 * 2, "YUYV size");
 	is_int(frame_raw_size(FRAME_NV12, 640, 480), 640 * 480 * 3 / 2,
 	    "NV12 size");
-	/* a lent frame: released once, on the last unref, from any thread */
+}
+
+/* A lent frame: released once, on the last unref, from any thread. */
+static void
+test_lent_frame(void)
+{
+	pthread_t th[NTHREADS];
+	int i;
+
 	{
 		static uint8_t bytes[64];
 		struct lent l = {.released = 0};
@@ -118,5 +134,13 @@ main(void)
 		frame_unref(&l.f);
 		is_int(l.released, 1, "released once, on the last unref");
 	}
+}
+
+int
+main(void)
+{
+	test_pool();
+	test_concurrent_unrefs();
+	test_lent_frame();
 	return tap_done();
 }

@@ -9,6 +9,9 @@
 #include "planes.h"
 #include "tap.h"
 
+/* The planes every case splits into, grown as needed, as capd keeps one. */
+static struct planes p;
+
 /* A byte. */
 static int
 clamp255(int v)
@@ -70,14 +73,12 @@ bands_match_whole(struct frame *f)
 	return same;
 }
 
-int
-main(void)
+/* The tables that expand limited-range samples to full range. */
+static void
+test_expand(void)
 {
-	struct planes p;
-	struct frame *f;
-	int ok_all, x, y;
+	int ok_all, x;
 
-	memset(&p, 0, sizeof(p));
 	is_int(planes_expand_luma(16), 0, "luma 16 is black");
 	is_int(planes_expand_luma(235), 255, "luma 235 is white");
 	is_int(planes_expand_luma(0), 0, "luma below 16 clamps");
@@ -102,6 +103,14 @@ main(void)
 		}
 	}
 	ok(ok_all, "every value is expanded to the nearest full-range one");
+}
+
+/* The vector code against the tables, for YUYV, UYVY and NV12 rows. */
+static void
+test_vector_matches_tables(void)
+{
+	struct frame *f;
+	int ok_all, x, y;
 
 	/* the vector code and the tables agree: every byte value in every
 	 * position of a row wide enough for the vector steps and a tail */
@@ -169,6 +178,13 @@ main(void)
 	}
 	ok(ok_all, "NV12 limited range: every sample as the tables say");
 	frame_unref(f);
+}
+
+/* YUYV and UYVY split into planes: layout, padding, range, refusals. */
+static void
+test_packed_422(void)
+{
+	struct frame *f;
 
 	/* YUYV 4x2, full range: the bytes land where they belong */
 	f = frame_new(64);
@@ -220,6 +236,14 @@ main(void)
 	f->len = 10;
 	is_int(planes_from_frame(&p, f), -EINVAL, "a short frame is refused");
 	frame_unref(f);
+}
+
+/* NV12 split into planes, without the line padding. */
+static void
+test_nv12(void)
+{
+	struct frame *f;
+	int ok_all, x, y;
 
 	/* NV12 6x4 with stride 8 */
 	f = frame_new(256);
@@ -251,6 +275,14 @@ main(void)
 	f->format = FRAME_RGB24;
 	is_int(planes_from_frame(&p, f), -EINVAL, "RGB is not split");
 	frame_unref(f);
+}
+
+/* A band at a time gives the same planes as the whole frame. */
+static void
+test_bands(void)
+{
+	struct frame *f;
+	int x;
 
 	/* a band at a time gives the same planes as the whole frame, for
 	 * every format and conversion; 38x21 (38x22 for NV12) leaves partial
@@ -281,6 +313,17 @@ main(void)
 	is_int(
 	    planes_prepare(&p, f, 0), -EINVAL, "NV12 of odd height is refused");
 	frame_unref(f);
+}
+
+int
+main(void)
+{
+	memset(&p, 0, sizeof(p));
+	test_expand();
+	test_vector_matches_tables();
+	test_packed_422();
+	test_nv12();
+	test_bands();
 	planes_free(&p);
 	planes_free(NULL);
 	return tap_done();

@@ -154,8 +154,9 @@ test_file(void)
 	    "a NUL byte is refused");
 }
 
+/* The command line over the file; a list on it replaces the file's. */
 static void
-test_argv(void)
+test_argv_over_file(void)
 {
 	struct config_common c = {0};
 	char *path;
@@ -179,6 +180,17 @@ test_argv(void)
 	is_int(c.socket_mode, 0660, "socket mode default");
 	config_free(&spec, &c);
 	unlink(path);
+}
+
+/*
+ * Command-line errors: a missing explicit file, a bad value, an unknown
+ * option.
+ */
+static void
+test_argv_errors(void)
+{
+	struct config_common c = {0};
+	int r;
 
 	memset(&c, 0, sizeof(c));
 	reset();
@@ -212,6 +224,14 @@ test_argv(void)
 	}
 	is_int(r, -EINVAL, "an unknown option is an error");
 	config_free(&spec, &c);
+}
+
+/* The common flags every daemon takes. */
+static void
+test_argv_common_flags(void)
+{
+	struct config_common c = {0};
+	int r;
 
 	memset(&c, 0, sizeof(c));
 	reset();
@@ -226,6 +246,14 @@ test_argv(void)
 	is_int(c.socket_mode, 0600, "socket mode parsed as octal");
 	is_int(c.verbose, 1, "-v set");
 	config_free(&spec, &c);
+}
+
+/* Actions run from the command line only. */
+static void
+test_argv_actions(void)
+{
+	struct config_common c = {0};
+	int r;
 
 	/* An action (hidd --release) runs from the command line only: a
 	 * line in the file must not turn every start into it. */
@@ -247,6 +275,14 @@ test_argv(void)
 	    "an action in the file is refused, naming the line: %s",
 	    error_get() ? error_get() : "loaded");
 	is_int(once, 0, "and not set");
+}
+
+/* A socket mode that is not octal. */
+static void
+test_argv_bad_mode(void)
+{
+	struct config_common c = {0};
+	int r;
 
 	memset(&c, 0, sizeof(c));
 	reset();
@@ -264,7 +300,11 @@ int
 main(void)
 {
 	test_file();
-	test_argv();
+	test_argv_over_file();
+	test_argv_errors();
+	test_argv_common_flags();
+	test_argv_actions();
+	test_argv_bad_mode();
 	reset();
 	return tap_done();
 }

@@ -107,32 +107,11 @@ refused(struct atx *a, struct lines_backend *be, enum atx_action act, int err,
 	is_int(d.n, 0, "  no callback");
 }
 
-int
-main(void)
+/* The action names: one parsed, an unknown one refused with the list. */
+static void
+test_action_parse(void)
 {
-	static const char *kv[] = {"power-button", "gpiochip0:0",
-	    "reset-button", "gpiochip0:1 active-low", "power-led",
-	    "gpiochip0:2", "line.user", "gpiochip0:3 output", NULL};
-	struct event_base *base = event_base_new();
-	struct lines *ls = lines_new(), *bare;
-	struct lines_backend *be;
-	struct pulse *p, *bp;
-	struct atx *a, *ba;
-	struct done d = {0}, d2 = {0};
-	struct pulse_info pi;
 	enum atx_action act;
-	json_t *st;
-	size_t i;
-
-	for (i = 0; kv[i] != NULL; i += 2)
-		lines_add(ls, kv[i], kv[i + 1]);
-	if (lines_open(ls, base, &cfg) < 0) {
-		ok(0, "open: %s", error_get());
-		return tap_done();
-	}
-	be = lines_backend(ls);
-	p = pulse_new(base, ls, LOCKOUT);
-	a = atx_new(ls, p, &acfg);
 
 	is_int(atx_action_parse("off-hard", &act), 0, "off-hard parses");
 	is_int(act, ATX_OFF_HARD, "  as ATX_OFF_HARD");
@@ -140,8 +119,16 @@ main(void)
 	    "an unknown action is refused");
 	ok(strstr(error_get(), "on, off, off-hard or reset") != NULL,
 	    "  listing the actions");
+}
 
-	/* The target is off: only "on" is allowed. */
+/* The target is off: only "on" is allowed; other lines pulse meanwhile. */
+static void
+test_on_while_off(struct event_base *base, struct lines *ls,
+    struct lines_backend *be, struct pulse *p, struct atx *a)
+{
+	struct done d = {0};
+	struct done d2 = {0};
+
 	is_int(atx_power(a), 0, "the LED says off");
 	refused(a, be, ATX_OFF, -EBUSY, "the target is off");
 	refused(a, be, ATX_OFF_HARD, -EBUSY, "the target is off");
@@ -162,8 +149,14 @@ main(void)
 	check_press(be, 0, 1, PRESS, "on");
 	is_int(d2.n, 1, "the other line's pulse ended too");
 	is_int(atx_busy(a), 0, "not busy after the press");
+}
 
-	/* Lockout, then the LED comes on. */
+/* Lockout after a press, then the LED comes on. */
+static void
+test_lockout(struct event_base *base, struct lines_backend *be, struct atx *a)
+{
+	json_t *st;
+
 	testbackend_drive(be, "gpiochip0", 2, 1);
 	run_ms(base, 2);
 	is_int(atx_power(a), 1, "the LED says on");
@@ -174,8 +167,17 @@ main(void)
 	json_decref(st);
 	run_ms(base, LOCKOUT);
 	refused(a, be, ATX_ON, -EBUSY, "already on");
+}
 
-	/* Reset is active-low: pressed means level 0. */
+/* Reset (active-low) and off-hard while on; /state and the counters. */
+static void
+test_reset_and_off_hard(struct event_base *base, struct lines *ls,
+    struct lines_backend *be, struct pulse *p, struct atx *a)
+{
+	struct done d = {0};
+	struct pulse_info pi;
+	json_t *st;
+
 	memset(&d, 0, sizeof(d));
 	is_int(atx_start(a, ATX_RESET, done_cb, &d), 0, "reset while on");
 	run_ms(base, PRESS + SLACK + 10);
@@ -209,8 +211,16 @@ main(void)
 	is_int(atx_count(a, ATX_ON), 1, "one on counted");
 	ok(atx_refused(a) == 6, "six refusals counted (%llu)",
 	    (unsigned long long)atx_refused(a));
+}
 
-	/* A release that fails is retried until it works. */
+/* A release that fails is retried until it works. */
+static void
+test_release_retried(struct event_base *base, struct lines *ls,
+    struct lines_backend *be, struct pulse *p)
+{
+	struct done d = {0};
+	struct pulse_info pi;
+
 	memset(&d, 0, sizeof(d));
 	is_int(pulse_start(p, lines_find(ls, "user"), 20, done_cb, &d), 0,
 	    "a pulse whose release will fail");
@@ -229,8 +239,15 @@ main(void)
 	pulse_get_info(p, lines_find(ls, "user"), &pi);
 	is_int(pi.stuck, 0, "  and no longer stuck");
 	run_ms(base, LOCKOUT);
+}
 
-	/* Pulses: inputs refused; stopping mid-pulse releases the line. */
+/* Pulses: inputs refused; stopping mid-pulse releases the line. */
+static void
+test_stop_mid_pulse(
+    struct event_base *base, struct lines *ls, struct pulse *p, struct atx *a)
+{
+	struct done d = {0};
+
 	is_int(pulse_start(p, lines_find(ls, "power-led"), 10, NULL, NULL),
 	    -EINVAL, "an input cannot be pulsed");
 	memset(&d, 0, sizeof(d));
@@ -243,8 +260,17 @@ main(void)
 	is_int(d.result, -ECANCELED, "  as cancelled");
 	is_int(
 	    lines_value(lines_find(ls, "user")), 0, "  with the line inactive");
+}
 
-	/* Without a power LED, ATX refuses to guess. */
+/* Without a power LED, ATX refuses to guess. */
+static void
+test_no_power_led(struct event_base *base)
+{
+	json_t *st;
+	struct lines *bare;
+	struct pulse *bp;
+	struct atx *ba;
+
 	bare = lines_new();
 	lines_add(bare, "power-button", "gpiochip0:0");
 	lines_open(bare, base, &cfg);
@@ -263,7 +289,37 @@ main(void)
 	atx_free(ba);
 	pulse_free(bp);
 	lines_free(bare);
+}
 
+int
+main(void)
+{
+	static const char *kv[] = {"power-button", "gpiochip0:0",
+	    "reset-button", "gpiochip0:1 active-low", "power-led",
+	    "gpiochip0:2", "line.user", "gpiochip0:3 output", NULL};
+	struct event_base *base = event_base_new();
+	struct lines *ls = lines_new();
+	struct lines_backend *be;
+	struct pulse *p;
+	struct atx *a;
+	size_t i;
+
+	for (i = 0; kv[i] != NULL; i += 2)
+		lines_add(ls, kv[i], kv[i + 1]);
+	if (lines_open(ls, base, &cfg) < 0) {
+		ok(0, "open: %s", error_get());
+		return tap_done();
+	}
+	be = lines_backend(ls);
+	p = pulse_new(base, ls, LOCKOUT);
+	a = atx_new(ls, p, &acfg);
+	test_action_parse();
+	test_on_while_off(base, ls, be, p, a);
+	test_lockout(base, be, a);
+	test_reset_and_off_hard(base, ls, be, p, a);
+	test_release_retried(base, ls, be, p);
+	test_stop_mid_pulse(base, ls, p, a);
+	test_no_power_led(base);
 	lines_free(ls);
 	event_base_free(base);
 	return tap_done();

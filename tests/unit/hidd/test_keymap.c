@@ -93,14 +93,13 @@ static const struct {
     {"VolumeUp", 0x80},
 };
 
-int
-main(void)
+/* The codes a browser sends for the common keys. */
+static void
+test_known_codes(void)
 {
-	const struct keymap_entry *t;
-	size_t n, i, j;
+	size_t i;
 	uint8_t u;
-	int allok, r;
-	char name[8];
+	int r;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		u = 0;
@@ -109,9 +108,24 @@ main(void)
 		    "%s -> 0x%02x (got %d, 0x%02x)", want[i].code,
 		    want[i].usage, r, u);
 	}
+}
 
-	/* Every row of the table: a carried key resolves to its usage, and
-	 * the canonical row of a usage round-trips through evdev. */
+/*
+ * Every row of the table: a carried key resolves to its usage, and the
+ * canonical row of a usage round-trips through evdev; F1-F24, KeyA-KeyZ.
+ */
+static void
+test_table(void)
+{
+	const struct keymap_entry *t;
+	size_t n;
+	size_t i;
+	size_t j;
+	uint8_t u;
+	int allok;
+	int r;
+	char name[8];
+
 	t = keymap_table(&n);
 	ok(n > 150, "table has %zu rows", n);
 	allok = 1;
@@ -153,8 +167,15 @@ main(void)
 		snprintf(name, sizeof(name), "Key%c", (char)('A' + i));
 		ok(keymap_usage(name, &u) == 0 && u == 4 + i, "%s", name);
 	}
+}
 
-	/* Refusals name the code. */
+/* Refusals name the code. */
+static void
+test_refusals(void)
+{
+	uint8_t u;
+	int r;
+
 	r = keymap_usage("KeyÄ", &u);
 	ok(r == -EINVAL && strstr(error_get(), "Key") != NULL,
 	    "unknown name refused: %s", error_get());
@@ -167,12 +188,25 @@ main(void)
 	ok(r == -EINVAL && strstr(error_get(), "MediaPlayPause") &&
 		strstr(error_get(), "descriptor"),
 	    "consumer key refused with reason: %s", error_get());
+}
 
-	/* Serial firmware indices. */
+/* Serial firmware indices. */
+static void
+test_mcu_codes(void)
+{
 	is_int(keymap_mcu_code(0x04), 1, "mcu index of KeyA");
 	is_int(keymap_mcu_code(0x28), 37, "mcu index of Enter");
 	is_int(keymap_mcu_code(0xe1), 78, "mcu index of ShiftLeft");
 	is_int(keymap_mcu_code(0x64), 106, "mcu index of IntlBackslash");
 	is_int(keymap_mcu_code(0x90), 0, "Lang1 has no mcu index");
+}
+
+int
+main(void)
+{
+	test_known_codes();
+	test_table();
+	test_refusals();
+	test_mcu_codes();
 	return tap_done();
 }

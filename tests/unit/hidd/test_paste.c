@@ -128,34 +128,10 @@ all_chars(const char *layout, size_t *ret_len, size_t *ret_count)
 	return t;
 }
 
-int
-main(void)
+/* What each character types, layout by layout: Shift, AltGr, dead keys. */
+static void
+test_strokes(void)
 {
-	const struct paste_layout *l;
-	struct paste_stroke *s;
-	size_t n, len, count, nr = 0;
-	char *text;
-	const char *msg;
-	static const struct {
-		const char *name, *layout, *variant;
-		size_t min;
-	} layouts[] = {
-	    {"us", "us", "", 94},
-	    {"de", "de", "", 150},
-	    {"fr", "fr", "", 150},
-	    {"gb", "gb", "", 100},
-	    {"es", "es", "", 150},
-	    {"it", "it", "", 100},
-	    {"ch(fr)", "ch", "fr", 150},
-	    {"us(intl)", "us", "intl", 150},
-	};
-	size_t i;
-
-	if (paste_new(&p) < 0) {
-		printf("1..0 # SKIP no xkb context: %s\n", error_get());
-		return 0;
-	}
-
 	/* us */
 	expect("us", "a", 1, 0, 0x04, 0, 0);
 	expect("us", "A", 1, SH, 0x04, 0, 0);
@@ -203,8 +179,17 @@ main(void)
 	expect("us(intl)", "\xc3\xa3", 2, SH, 0x35, 0, 0x04); /* ã */
 	expect("us(intl)", "\xc3\xaa", 2, SH, 0x23, 0, 0x08); /* ê */
 	expect("us(intl)", "\xc3\xb5", 2, SH, 0x35, 0, 0x12); /* õ */
+}
 
-	/* Refusals: whole text, each character named with its position. */
+/* Refusals: the whole text, each character named with its position. */
+static void
+test_refusals(void)
+{
+	const struct paste_layout *l;
+	struct paste_stroke *s;
+	size_t n;
+	const char *msg;
+
 	paste_layout(p, "us", &l);
 	s = NULL;
 	ok(paste_map(l, "h\xc3\xa9llo \xe2\x82\xac!", 11, &s, &n) == -EINVAL &&
@@ -228,8 +213,14 @@ main(void)
 	free(s);
 	ok(paste_map(l, "", 0, &s, &n) == 0 && n == 0, "empty text");
 	free(s);
+}
 
-	/* Layout names. */
+/* Layout names: unknown, malformed, empty. */
+static void
+test_layout_names(void)
+{
+	const struct paste_layout *l;
+
 	ok(paste_layout(p, "zz", &l) == -EINVAL &&
 		strstr(error_get(), "\"zz\""),
 	    "unknown layout: %s", error_get());
@@ -239,8 +230,31 @@ main(void)
 	ok(paste_layout(p, "us;rm -rf", &l) == -EINVAL, "bad characters");
 	ok(paste_layout(p, "", &l) == -EINVAL, "empty");
 	ok(paste_layout(p, NULL, &l) == -EINVAL, "NULL");
+}
 
-	/* Round trips. */
+/* Round trips: every typeable character of each layout decodes back. */
+static void
+test_round_trips(void)
+{
+	static const struct {
+		const char *name, *layout, *variant;
+		size_t min;
+	} layouts[] = {
+	    {"us", "us", "", 94},
+	    {"de", "de", "", 150},
+	    {"fr", "fr", "", 150},
+	    {"gb", "gb", "", 100},
+	    {"es", "es", "", 150},
+	    {"it", "it", "", 100},
+	    {"ch(fr)", "ch", "fr", 150},
+	    {"us(intl)", "us", "intl", 150},
+	};
+	size_t len;
+	size_t count;
+	size_t nr = 0;
+	char *text;
+	size_t i;
+
 	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
 		text = all_chars(layouts[i].name, &len, &count);
 		ok(count >= layouts[i].min, "%s types %zu characters",
@@ -252,6 +266,19 @@ main(void)
 		    layouts[i].name, len, nr);
 		free(text);
 	}
+}
+
+int
+main(void)
+{
+	if (paste_new(&p) < 0) {
+		printf("1..0 # SKIP no xkb context: %s\n", error_get());
+		return 0;
+	}
+	test_strokes();
+	test_refusals();
+	test_layout_names();
+	test_round_trips();
 	paste_free(p);
 	return tap_done();
 }

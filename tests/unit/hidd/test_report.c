@@ -14,16 +14,12 @@ enc(const struct report_kbd *k, uint8_t *out)
 	report_kbd_encode(k, out);
 }
 
-int
-main(void)
+/* The keyboard report: modifiers, keys in press order, refusals. */
+static void
+test_keyboard(void)
 {
 	struct report_kbd k;
-	struct report_mouse m;
-	uint8_t r[8], a[REPORT_ABS_LEN], rel[REPORT_REL_LEN];
-	const uint8_t *d;
-	size_t len, in, out;
-	int i;
-	char line[256];
+	uint8_t r[8];
 
 	report_kbd_clear(&k);
 	enc(&k, r);
@@ -46,8 +42,16 @@ main(void)
 	ok(report_kbd_is_held(&k, 0xe6) && report_kbd_is_held(&k, 0x05) &&
 		!report_kbd_is_held(&k, 0x04),
 	    "is_held");
+}
 
-	/* Rollover: 7 keys -> ErrorRollOver, then back in press order. */
+/* Rollover: 7 keys -> ErrorRollOver, then back in press order. */
+static void
+test_rollover(void)
+{
+	struct report_kbd k;
+	uint8_t r[8] = {0};
+	int i;
+
 	report_kbd_clear(&k);
 	report_kbd_key(&k, 0xe0, 1);
 	for (i = 0; i < 6; i++)
@@ -73,6 +77,15 @@ main(void)
 	for (i = 0; i < REPORT_KBD_MAX_HELD; i++)
 		report_kbd_key(&k, (uint8_t)(0x04 + i), 1);
 	is_int(report_kbd_key(&k, 0x70, 1), -ENOSPC, "cap on held keys");
+}
+
+/* The absolute and the relative mouse reports, clamped. */
+static void
+test_mice(void)
+{
+	struct report_mouse m;
+	uint8_t a[REPORT_ABS_LEN];
+	uint8_t rel[REPORT_REL_LEN];
 
 	/* Absolute mouse. */
 	memset(&m, 0, sizeof(m));
@@ -89,8 +102,17 @@ main(void)
 	/* Relative mouse. */
 	report_rel_encode(REPORT_BTN_RIGHT, -5, 300, -300, rel);
 	is_mem(rel, "\x02\xfb\x7f\x81", 4, "relative report, clamped");
+}
 
-	/* Descriptors declare what we encode. */
+/* Descriptors declare what we encode. */
+static void
+test_descriptors(void)
+{
+	const uint8_t *d;
+	size_t len;
+	/* zero: the first message may read them before the call sets them */
+	size_t in = 0, out = 0;
+
 	d = report_desc_keyboard(&len);
 	ok(report_desc_sizes(d, len, &in, &out) == 0 && in == REPORT_KBD_LEN &&
 		out == 1,
@@ -108,8 +130,15 @@ main(void)
 	    "report IDs refused");
 	ok(report_desc_sizes((const uint8_t *)"\x75", 1, &in, &out) == -EINVAL,
 	    "truncated item refused");
+}
 
-	/* Readable lines for --log-reports. */
+/* Readable lines for --log-reports. */
+static void
+test_format(void)
+{
+	uint8_t r[8] = {0};
+	char line[256];
+
 	report_format(line, sizeof(line), "keyboard",
 	    (const uint8_t *)"\x42\0\x04\x05\0\0\0\0", 8);
 	is_str(line,
@@ -124,5 +153,15 @@ main(void)
 	    "mouse line");
 	report_format(line, 10, "keyboard", r, 8);
 	ok(strlen(line) == 9, "line truncated safely");
+}
+
+int
+main(void)
+{
+	test_keyboard();
+	test_rollover();
+	test_mice();
+	test_descriptors();
+	test_format();
 	return tap_done();
 }

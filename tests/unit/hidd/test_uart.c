@@ -11,16 +11,10 @@
 #include "report.h"
 #include "tap.h"
 
-int
-main(void)
+/* Modbus CRC-16 known vectors. */
+static void
+test_crc16(void)
 {
-	uint8_t f[MCU_FRAME_LEN], c[CH9329_MAX_FRAME];
-	struct mcu_reply rep;
-	struct ch9329_reply cr;
-	size_t used, n;
-	uint8_t buf[32];
-
-	/* Modbus CRC-16 known vectors. */
 	is_int(mcu_crc16((const uint8_t *)"123456789", 9), 0x4b37,
 	    "CRC-16/MODBUS check value of \"123456789\"");
 	is_int(mcu_crc16((const uint8_t *)"\x01\x03\x00\x00\x00\x0a", 6),
@@ -28,8 +22,14 @@ main(void)
 	is_int(mcu_crc16((const uint8_t *)"\x01\x03\x00\x00\x00\x01", 6),
 	    0x0a84, "Modbus read 1 register: CRC 84 0a on the wire");
 	is_int(mcu_crc16((const uint8_t *)"", 0), 0xffff, "empty: init");
+}
 
-	/* Requests: CRC big-endian after 6 bytes. */
+/* Requests: CRC big-endian after 6 bytes. */
+static void
+test_mcu_requests(void)
+{
+	uint8_t f[MCU_FRAME_LEN];
+
 	mcu_frame(f, MCU_CMD_PING, 0, 0, 0, 0);
 	is_mem(f, "\x33\x01\x00\x00\x00\x00\x18\x38", 8, "ping frame");
 	mcu_frame_key(f, 1, 1);
@@ -49,8 +49,16 @@ main(void)
 	ok(f[1] == 0x14 && f[2] == 0 && f[3] == 0xff, "wheel -1 in byte 3");
 	mcu_frame_relative(f, -200, 5);
 	ok(f[1] == 0x15 && f[2] == 0x81 && f[3] == 5, "relative clamped");
+}
 
-	/* Replies. */
+/* Replies: LEDs, short, bad CRC, garbage, the older 4-byte format. */
+static void
+test_mcu_replies(void)
+{
+	struct mcu_reply rep;
+	size_t used;
+	uint8_t buf[32];
+
 	memcpy(buf, "\x34\x82\x00\x00\x00\x00\x71\x7c", 8);
 	ok(mcu_reply_parse(buf, 8, &rep, &used) == 1 && used == 8 &&
 		rep.code == 0x82,
@@ -82,8 +90,18 @@ main(void)
 	ok(mcu_reply_parse(buf, 4, &rep, &used) == 1 && used == 4 &&
 		rep.code == MCU_REPLY_BAD_CRC,
 	    "short reply format");
+}
 
-	/* CH9329: press A, release, checksum, replies. */
+/* CH9329: press A, release, checksum, replies. */
+static void
+test_ch9329(void)
+{
+	uint8_t c[CH9329_MAX_FRAME];
+	struct ch9329_reply cr;
+	size_t used;
+	size_t n;
+	uint8_t buf[32];
+
 	memset(buf, 0, 8);
 	buf[2] = 0x04;
 	n = ch9329_frame_kbd(c, buf);
@@ -118,5 +136,14 @@ main(void)
 	    "garbage skipped");
 	ok(ch9329_reply_parse(buf + 1, 2, &cr, &used) == 0 && used == 1,
 	    "stray 0x57 skipped");
+}
+
+int
+main(void)
+{
+	test_crc16();
+	test_mcu_requests();
+	test_mcu_replies();
+	test_ch9329();
 	return tap_done();
 }

@@ -18,6 +18,8 @@
 
 static char root[] = "/tmp/test-store-XXXXXX";
 static char dir[PATH_MAX];
+/* What the uploads write: made once, checked byte for byte. */
+static char data[100000];
 
 /* The names in the store directory, dot-files included, joined by ','. */
 static const char *
@@ -57,34 +59,19 @@ slurp(const char *name, char *buf, size_t len)
 	return n;
 }
 
-int
-main(void)
+/* A complete upload: progress, SHA-256, content, listing. */
+static void
+test_complete_upload(struct store *st)
 {
-	struct store *st = NULL, *st2 = NULL;
-	struct store_upload *up = NULL, *up2 = NULL;
+	struct store_upload *up = NULL;
 	const struct store_upload *it;
 	struct store_entry *e;
-	struct store_space sp;
-	struct stat sb;
-	char data[100000], back[200000], list[1024];
-	char want[65], got[65], path[PATH_MAX + 32];
-	size_t n, i;
-	int fd;
+	char back[200000];
+	char list[1024];
+	char want[65];
+	char got[65];
+	size_t n;
 
-	if (mkdtemp(root) == NULL)
-		abort();
-	snprintf(dir, sizeof(dir), "%s/images", root);
-	for (i = 0; i < sizeof(data); i++)
-		data[i] = (char)(i * 7 + i / 251);
-
-	is_int(store_open(dir, 0, &st), 0, "store opens (and is created)");
-	ok(strcmp(store_path(st), dir) == 0, "path is absolute: %s",
-	    store_path(st));
-	is_int(store_list(st, &e, &n), 0, "list");
-	is_int(n, 0, "empty");
-	store_entries_free(e, n);
-
-	/* A complete upload. */
 	is_int(store_upload_begin(st, "a.img", sizeof(data), 0, "c1", &up), 0,
 	    "upload begins");
 	ok(store_uploading(st, "a.img"), "a.img is uploading");
@@ -110,8 +97,18 @@ main(void)
 		e[0].size == sizeof(data) && e[0].mtime > 0,
 	    "a.img listed with its size and mtime");
 	store_entries_free(e, n);
+}
 
-	/* Overwrite rules. */
+/* Overwrite rules: EEXIST, EBUSY, abort keeps the old image, replace. */
+static void
+test_overwrite(struct store *st)
+{
+	struct store_upload *up = NULL;
+	struct store_upload *up2 = NULL;
+	char back[200000];
+	char list[1024];
+	char got[65];
+
 	is_int(store_upload_begin(st, "a.img", 10, 0, NULL, &up), -EEXIST,
 	    "existing name without overwrite: EEXIST");
 	ok(strstr(error_get(), "overwrite=1") != NULL, "says: %s", error_get());
@@ -134,8 +131,16 @@ main(void)
 	is_int(slurp("a.img", back, sizeof(back)), 4, "new size");
 	is_mem(back, "new!", 4, "new content");
 	is_str(entries(list, sizeof(list)), "a.img", "no leftovers");
+}
 
-	/* Wrong byte counts. */
+/* Wrong byte counts: more than announced, a short upload; an empty one. */
+static void
+test_byte_counts(struct store *st)
+{
+	struct store_upload *up = NULL;
+	char list[1024];
+	char got[65];
+
 	is_int(store_upload_begin(st, "b.img", 10, 0, NULL, &up), 0, "b.img");
 	is_int(store_upload_write(up, data, 11), -EMSGSIZE,
 	    "more than announced: EMSGSIZE");
@@ -150,8 +155,17 @@ main(void)
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 	    "SHA-256 of nothing");
 	is_int(store_delete(st, "b.img"), 0, "delete b.img");
+}
 
-	/* Space. */
+/* Space: free space, the reserve, uploads running count. */
+static void
+test_space(struct store *st)
+{
+	struct store *st2 = NULL;
+	struct store_upload *up = NULL;
+	struct store_upload *up2 = NULL;
+	struct store_space sp;
+
 	is_int(store_space(st, &sp), 0, "space");
 	ok(sp.total > 0 && sp.avail > 0 && sp.pending == 0, "space figures");
 	is_int(store_upload_begin(st, "huge.img", sp.avail + 1, 0, NULL, &up),
@@ -171,8 +185,19 @@ main(void)
 	    store_upload_begin(st, "d.img", sp.avail / 2 + 4096, 0, NULL, &up2),
 	    -ENOSPC, "another half does not fit beside it");
 	store_upload_abort(up);
+}
 
-	/* Names and symlinks. */
+/* Names and symlinks: traversal, dot-names, links and directories. */
+static void
+test_names_and_symlinks(struct store *st)
+{
+	struct store_upload *up = NULL;
+	struct store_entry *e;
+	struct stat sb;
+	char path[PATH_MAX + 32];
+	size_t n;
+	int fd;
+
 	is_int(store_upload_begin(st, "../x", 1, 0, NULL, &up), -EINVAL,
 	    "traversal refused");
 	is_int(store_upload_begin(st, ".hidden", 1, 0, NULL, &up), -EINVAL,
@@ -199,8 +224,15 @@ main(void)
 	close(fd);
 	is_int(store_delete(st, "a.img"), 0, "delete");
 	is_int(store_delete(st, "a.img"), -ENOENT, "delete again: ENOENT");
+}
 
-	/* Stale upload files from a crash go at start. */
+/* Stale upload files from a crash go at start. */
+static void
+test_stale_uploads(struct store *st)
+{
+	char list[1024];
+	char path[PATH_MAX + 32];
+
 	snprintf(path, sizeof(path), "%s/.upload-0123456789ab", dir);
 	close(open(path, O_WRONLY | O_CREAT, 0600));
 	store_close(st);
@@ -208,7 +240,34 @@ main(void)
 	is_str(entries(list, sizeof(list)), "link.iso,sub",
 	    "stale upload file removed");
 	store_close(st);
+}
 
+int
+main(void)
+{
+	struct store *st = NULL;
+	struct store_entry *e;
+	char path[PATH_MAX + 32];
+	size_t n, i;
+
+	if (mkdtemp(root) == NULL)
+		abort();
+	snprintf(dir, sizeof(dir), "%s/images", root);
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7 + i / 251);
+
+	is_int(store_open(dir, 0, &st), 0, "store opens (and is created)");
+	ok(strcmp(store_path(st), dir) == 0, "path is absolute: %s",
+	    store_path(st));
+	is_int(store_list(st, &e, &n), 0, "list");
+	is_int(n, 0, "empty");
+	store_entries_free(e, n);
+	test_complete_upload(st);
+	test_overwrite(st);
+	test_byte_counts(st);
+	test_space(st);
+	test_names_and_symlinks(st);
+	test_stale_uploads(st);
 	snprintf(path, sizeof(path), "rm -rf '%s'", root);
 	if (system(path) != 0)
 		diag("could not remove %s", root);

@@ -148,39 +148,37 @@ round_trip(struct store *st, const char *mode, size_t len)
 	store_delete(st, name);
 }
 
-int
-main(void)
+/*
+ * Sizes around the alignment (4 KiB) and buffer (1 MiB) edges, and more
+ * than the ring holds, with O_DIRECT and through the cache.
+ */
+static void
+test_sizes(struct store *st)
 {
 	static const size_t sizes[] = {0, 1, 4095, 4096, 4097, MiB - 1, MiB,
 	    MiB + 1, 4 * MiB, 6 * MiB + 777};
-	struct store_upload *up;
-	struct store *st;
-	struct rlimit rl, old;
-	struct timespec t0, t1;
-	char got[65];
 	size_t i;
-	int full, r, mode, n;
-	double ms;
+	int mode;
 
-	if (mkdtemp(root) == NULL)
-		abort();
-	snprintf(dir, sizeof(dir), "%s/images", root);
-	data = malloc(data_len);
-	srand(7);
-	for (i = 0; i < data_len; i++)
-		data[i] = (unsigned char)rand();
-	is_int(store_open(dir, 0, &st), 0, "store opens");
-
-	/* Sizes around the alignment (4 KiB) and buffer (1 MiB) edges, and
-	 * more than the ring holds, with O_DIRECT and through the cache. */
 	for (mode = 1; mode >= 0; mode--) {
 		store_set_direct_io(st, mode);
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			round_trip(st, mode ? "direct" : "cached", sizes[i]);
 	}
 	store_set_direct_io(st, 1);
+}
 
-	/* The loop side never waits: a piece is only copied. */
+/* The loop side never waits: a piece is only copied. */
+static void
+test_loop_never_waits(struct store *st)
+{
+	struct store_upload *up;
+	struct timespec t0;
+	struct timespec t1;
+	char got[65];
+	int r;
+	double ms;
+
 	is_int(store_upload_begin(st, "w.img", 3 * MiB, 0, NULL, &up), 0,
 	    "begin 3 MiB");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -194,9 +192,17 @@ main(void)
 	ok(strstr(error_get(), "262144 of 3145728") != NULL, "says: %s",
 	    error_get());
 	is_int(count_entries(), 0, "nothing left");
+}
 
-	/* An abort while the writer is busy returns at once and, soon,
-	 * nothing is left. */
+/* An abort while the writer is busy returns at once, soon leaving nothing. */
+static void
+test_abort_while_busy(struct store *st)
+{
+	struct store_upload *up;
+	size_t i;
+	int full;
+	int n;
+
 	is_int(store_upload_begin(st, "a.img", 6 * MiB, 0, NULL, &up), 0,
 	    "begin 6 MiB");
 	is_int(feed(up, 5 * MiB, &full), 0, "5 MiB in");
@@ -205,9 +211,23 @@ main(void)
 	for (i = 0; i < 500 && (n = count_entries()) != 0; i++)
 		usleep(10000);
 	is_int(count_entries(), 0, "the aborted upload left nothing");
+}
 
-	/* A write error in the writer (here: the file-size limit) reaches
-	 * the caller with the reason, and leaves nothing. */
+/*
+ * A write error in the writer (the file-size limit) reaches the caller
+ * with the reason, and leaves nothing.
+ */
+static void
+test_write_error(struct store *st)
+{
+	struct store_upload *up;
+	struct rlimit rl;
+	struct rlimit old;
+	char got[65];
+	size_t i;
+	int full;
+	int r;
+
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	rl = old;
@@ -230,14 +250,42 @@ main(void)
 		is_int(count_entries(), 0, "nothing left");
 	} else
 		diag("setrlimit failed: write-error case not run");
+}
 
-	/* A finish that waits: all of it from one caller (mediactl-style). */
+/* A finish that waits: all of it from one caller (mediactl-style). */
+static void
+test_finish_waits(struct store *st)
+{
+	struct store_upload *up;
+	char got[65];
+	int full;
+
 	is_int(store_upload_begin(st, "f.img", 2 * MiB + 5, 0, NULL, &up), 0,
 	    "begin");
 	is_int(feed(up, 2 * MiB + 5, &full), 0, "all in");
 	is_int(store_upload_finish(up, got), 0, "finish waits for the writer");
 	ok(same_content("f.img", 2 * MiB + 5), "content");
+}
 
+int
+main(void)
+{
+	struct store *st;
+	size_t i;
+
+	if (mkdtemp(root) == NULL)
+		abort();
+	snprintf(dir, sizeof(dir), "%s/images", root);
+	data = malloc(data_len);
+	srand(7);
+	for (i = 0; i < data_len; i++)
+		data[i] = (unsigned char)rand();
+	is_int(store_open(dir, 0, &st), 0, "store opens");
+	test_sizes(st);
+	test_loop_never_waits(st);
+	test_abort_while_busy(st);
+	test_write_error(st);
+	test_finish_waits(st);
 	store_close(st);
 	free(data);
 	snprintf(dir, sizeof(dir), "rm -rf '%s'", root);

@@ -18,26 +18,20 @@ Environment: VM_RUN (socket dir), VM_GPIOSIM (the sim chip's sysfs dir).
 Exit 1 with a message on any failed check.
 """
 
-import http.client
 import json
 import os
-import socket
 import sys
 import time
+
+from kvmtest.http import UnixHTTPConnection
 
 SOCK = os.path.join(os.environ.get("VM_RUN", "/run/vm"), "gpiod-ctl.sock")
 SIM = os.environ.get("VM_GPIOSIM", "")
 
 
-class Conn(http.client.HTTPConnection):
-    def __init__(self, timeout=10):
-        super().__init__("kvm", timeout=timeout)
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(SOCK)
-        self.sock = s
+def Conn(timeout=10):
+    """http.client on gpiod-ctl's socket (kvmtest.http)."""
+    return UnixHTTPConnection(SOCK, timeout=timeout, host="kvm")
 
 
 def call(method, url, body=None, timeout=10):
@@ -124,8 +118,8 @@ def cmd_press(url, body, offset, want, ms, tol, check_state):
              " ; worst /state %.0f ms" % (worst * 1000) if check_state
              else ""))
     if held < ms - 80 or held > ms + tol:
-        fail("line %d held %.1f ms, want %d (-80/+%d)" % (offset, held, ms,
-                                                         tol))
+        fail("line %d held %.1f ms, want %d (-80/+%d)"
+             % (offset, held, ms, tol))
     if check_state and worst > 1.0:
         fail("/state took %.0f ms during the press" % (worst * 1000))
 

@@ -1,7 +1,20 @@
-"""kvmtest -- start our daemons on private sockets and talk to them.
+"""kvmtest -- the one package of Python helpers for every test suite.
 
-Used by every integration test (tests/integration/*/test_*.py) and by the
-benchmarks.  Standard library only.
+tests/lib is on PYTHONPATH for every meson test (tests/meson.build); run
+by hand: PYTHONPATH=tests/lib python3 tests/integration/capd/test_api.py.
+Standard library only.
+
+  kvmtest            Daemon: one of our daemons on a private socket; main(),
+                     assert_error(), skip(); re-exports the names below
+  kvmtest.paths      BUILD_ROOT, SOURCE_ROOT, binary()
+  kvmtest.http       HTTP/1.1 on a UNIX socket: request(), json_request(),
+                     raw_exchange(), RawConn, read_head/read_all/parse_reply
+  kvmtest.ws         the WebSocket client (frames, handshake, close codes)
+  kvmtest.standins   hardware_free_args(): the daemons without hardware
+                     (the demo uses it too)
+  kvmtest.demostack  the demo stack behind nginx, its HTTPS client
+  kvmtest.capdtest, hiddtest, mediadtest   one daemon's test helpers
+  kvmtest.vmrun      the QEMU harness of the vm and appliance suites
 
     with kvmtest.Daemon("capd", ["--source", "pattern"]) as d:
         status, body = d.json("GET", "/state")
@@ -12,8 +25,6 @@ temporary directory that is removed afterwards unless the test failed
 ($KVM_KEEP_TMP=1 keeps it always).
 """
 
-import http.client
-import json
 import os
 import shutil
 import signal
@@ -24,94 +35,16 @@ import tempfile
 import time
 import unittest
 
-BUILD_ROOT = os.environ.get(
-    "KVM_BUILD_ROOT",
-    os.path.join(os.path.dirname(__file__), "..", "..", "build"))
-SOURCE_ROOT = os.environ.get(
-    "KVM_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+from kvmtest.http import (UnixHTTPConnection, json_request, raw_exchange,
+                          request)
+from kvmtest.paths import BINARIES, BUILD_ROOT, SOURCE_ROOT, binary
+from kvmtest.standins import hardware_free_args
 
-BINARIES = {
-    "capd": "capd/capd",
-    "hidd": "hidd/hidd",
-    "mediad": "mediad/mediad",
-    "gpiod-ctl": "gpiod-ctl/gpiod-ctl",
-    "capctl": "capd/capctl",
-    "hidctl": "hidd/hidctl",
-    "mediactl": "mediad/mediactl",
-    "gpioctl": "gpiod-ctl/gpioctl",
-}
-
-
-def binary(name):
-    """Path of a built program by its name ("capd", "hidctl")."""
-    return os.path.join(BUILD_ROOT, BINARIES.get(name, name))
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """http.client over a UNIX stream socket."""
-
-    def __init__(self, path, timeout=10):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
-
-
-def request(sock_path, method, target, body=None, headers=None, timeout=10):
-    """One request; returns (status, headers dict lower-cased, body bytes)."""
-    conn = UnixHTTPConnection(sock_path, timeout=timeout)
-    hdrs = dict(headers or {})
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body).encode()
-        hdrs.setdefault("Content-Type", "application/json")
-    elif isinstance(body, str):
-        body = body.encode()
-    try:
-        conn.request(method, target, body=body, headers=hdrs)
-        resp = conn.getresponse()
-        data = resp.read()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
-    finally:
-        conn.close()
-
-
-def json_request(sock_path, method, target, body=None, headers=None,
-                 timeout=10):
-    """One request; returns (status, parsed JSON or None)."""
-    status, _, data = request(sock_path, method, target, body, headers,
-                              timeout)
-    try:
-        return status, json.loads(data)
-    except ValueError:
-        return status, None
-
-
-def raw_exchange(sock_path, data, timeout=5, read_until_close=True):
-    """Send raw bytes, return everything the daemon answers until it closes
-    (or until the timeout, then what arrived)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock_path)
-    try:
-        s.sendall(data)
-        out = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if not read_until_close and b"\r\n\r\n" in out:
-                break
-        return out
-    finally:
-        s.close()
+__all__ = [
+    "BINARIES", "BUILD_ROOT", "SOURCE_ROOT", "Daemon", "UnixHTTPConnection",
+    "assert_error", "binary", "hardware_free_args", "json_request", "main",
+    "raw_exchange", "request", "rss_kib", "skip", "wait_for_socket",
+]
 
 
 def wait_for_socket(path, timeout=10.0, proc=None):
@@ -247,8 +180,8 @@ class Daemon:
         """A request that must succeed; returns its result object."""
         status, reply = self.json(method, target, body)
         if status != 200 or not reply or reply.get("ok") is not True:
-            raise AssertionError("%s %s -> %d %r" % (method, target, status,
-                                                      reply))
+            raise AssertionError("%s %s -> %d %r"
+                                 % (method, target, status, reply))
         return reply["result"]
 
 
@@ -265,6 +198,12 @@ def assert_error(test, reply_pair, status, code=None):
         test.assertEqual(reply["error"].get("code"), code)
 
 
+def skip(reason):
+    """Exit 77 (meson: skipped) with the reason."""
+    print("SKIP: " + reason)
+    sys.exit(77)
+
+
 def main():
     """Run the calling module's unittest cases with verbose output.
 
@@ -278,34 +217,3 @@ def main():
             print("SKIP: %s: %s" % (case.id(), why))
         sys.exit(77)
     sys.exit(0 if res.wasSuccessful() else 1)
-
-
-def hardware_free_args(name, tmp):
-    """Command-line arguments that run a daemon without hardware, using
-    stand-ins in tmp: capd's test pattern, FIFOs for hidd's /dev/hidgN,
-    a directory for mediad's LUN, gpiod-ctl's test-only backend."""
-    if name == "capd":
-        return ["--source", "pattern", "--resolution", "640x360",
-                "--fps", "10"]
-    if name == "hidd":
-        paths = []
-        for dev in ("hidg0", "hidg1", "hidg2"):
-            p = os.path.join(tmp, dev)
-            if not os.path.exists(p):
-                os.mkfifo(p)
-            paths.append(p)
-        return ["--backend", "gadget", "--keyboard", paths[0],
-                "--mouse", paths[1], "--mouse-rel", paths[2]]
-    if name == "mediad":
-        images = os.path.join(tmp, "images")
-        lun = os.path.join(tmp, "lun.0")
-        for d in (images, lun):
-            os.makedirs(d, exist_ok=True)
-        for attr, val in (("file", ""), ("cdrom", "0"), ("ro", "0")):
-            with open(os.path.join(lun, attr), "w") as f:
-                f.write(val + "\n")
-        return ["--images", images, "--lun", lun,
-                "--state-file", os.path.join(tmp, "mediad.state")]
-    if name == "gpiod-ctl":
-        return ["--backend", "test"]
-    raise ValueError(name)

@@ -1,9 +1,14 @@
-"""demostack -- the demo stack (scripts/demo --background) for tests, and an
-HTTPS + WebSocket client for talking to it through nginx.
+"""kvmtest.demostack -- the demo stack (scripts/demo --background) for
+tests, and an HTTPS + WebSocket client for talking to it through nginx.
 
     with demostack.Stack() as s:
         c = s.client()                     # logged in (basic auth + cookie)
         status, hdrs, body = c.request("GET", "/api/video/state")
+
+A test module whose cases share one stack (the module's global "stack"):
+
+    stack = None
+    setUpModule, tearDownModule = demostack.module_fixtures(__name__)
 
 The stack runs from $KVM_BUILD_ROOT's binaries with its state in a temporary
 directory, on a free port.  Standard library only.
@@ -19,13 +24,10 @@ import subprocess
 import sys
 import tempfile
 import shutil
-import time
 
-BUILD_ROOT = os.environ.get(
-    "KVM_BUILD_ROOT",
-    os.path.join(os.path.dirname(__file__), "..", "..", "build"))
-SOURCE_ROOT = os.environ.get(
-    "KVM_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+from kvmtest import ws
+from kvmtest.paths import BUILD_ROOT, SOURCE_ROOT
+
 DEMO = os.path.join(SOURCE_ROOT, "scripts", "demo.py")
 DAEMON_BINARIES = ["capd/capd", "hidd/hidd", "mediad/mediad",
                    "gpiod-ctl/gpiod-ctl"]
@@ -46,6 +48,25 @@ def require_stack():
                if not os.access(os.path.join(BUILD_ROOT, b), os.X_OK)]
     if missing:
         skip("not built yet: %s" % ", ".join(missing))
+
+
+def module_fixtures(module_name):
+    """setUpModule and tearDownModule for the module module_name: skip
+    unless the stack can run, start one Stack as the module's global
+    "stack", stop it after the module's last case."""
+    module = sys.modules[module_name]
+
+    def setUpModule():
+        require_stack()
+        module.stack = Stack().start()
+
+    def tearDownModule():
+        stack = getattr(module, "stack", None)
+        if stack is not None:
+            stack.stop()
+            stack.cleanup()
+
+    return setUpModule, tearDownModule
 
 
 def free_port():
@@ -132,98 +153,32 @@ class Client:
             "X-KaputtKVM": "1", "Origin": self.stack.origin}, timeout)
 
     def websocket(self, path, origin=None, timeout=10):
-        """Opens a WebSocket; returns (status, headers, ssl socket or None).
-        The socket is left open on 101."""
+        """Opens a WebSocket; returns (status, headers, ws.WebSocket or
+        None).  The WebSocket is left open on 101."""
         raw = socket.create_connection(("127.0.0.1", self.stack.port),
                                        timeout=timeout)
-        s = tls_context().wrap_socket(raw)
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = ["GET %s HTTP/1.1" % path, "Upgrade: websocket",
-                 "Connection: Upgrade", "Sec-WebSocket-Key: " + key,
-                 "Sec-WebSocket-Version: 13"]
-        for k, v in self.headers().items():
-            lines.append("%s: %s" % (k, v))
+        h = self.headers()
         if origin is not None:
-            lines.append("Origin: " + origin)
-        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            head += chunk
-        text = head.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
-        first, *rest = text.split("\r\n")
-        status = int(first.split()[1]) if len(first.split()) > 1 else 0
-        hdrs = {}
-        for line in rest:
-            if ":" in line:
-                k, v = line.split(":", 1)
-                hdrs[k.strip().lower()] = v.strip()
-        if status != 101:
-            s.close()
-            return status, hdrs, None
-        # the server may send its first frame in the same read as the
-        # headers (hidd pushes its state at once): keep those bytes
-        return status, hdrs, Prefixed(s, head.split(b"\r\n\r\n", 1)[1])
+            h["Origin"] = origin
+        c = ws.WebSocket(tls_context().wrap_socket(raw), path, h)
+        if c.status != 101:
+            c.close()
+            return c.status, c.headers, None
+        return c.status, c.headers, c
 
 
-class Prefixed:
-    """A socket with bytes already read from it put back in front."""
-
-    def __init__(self, sock, pending):
-        self.sock, self.pending = sock, pending
-
-    def recv(self, n):
-        if self.pending:
-            out, self.pending = self.pending[:n], self.pending[n:]
-            return out
-        return self.sock.recv(n)
-
-    def __getattr__(self, name):
-        return getattr(self.sock, name)
+def ws_send(conn, payload, opcode=ws.OP_TEXT):
+    """One masked client frame on a WebSocket from Client.websocket()."""
+    conn.send_msg(opcode, payload)
 
 
-def ws_send(sock, payload, opcode=0x1):
-    """One masked client frame."""
-    if isinstance(payload, str):
-        payload = payload.encode()
-    mask = os.urandom(4)
-    n = len(payload)
-    if n < 126:
-        head = bytes([0x80 | opcode, 0x80 | n])
-    elif n < 65536:
-        head = bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
-    else:
-        head = bytes([0x80 | opcode, 0x80 | 127]) + n.to_bytes(8, "big")
-    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    sock.sendall(head + mask + body)
-
-
-def ws_recv(sock):
+def ws_recv(conn):
     """One server frame: (opcode, payload bytes); (None, b"") at EOF."""
-    def exactly(n):
-        out = b""
-        while len(out) < n:
-            chunk = sock.recv(n - len(out))
-            if not chunk:
-                raise EOFError("connection closed")
-            out += chunk
-        return out
     try:
-        b0, b1 = exactly(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = int.from_bytes(exactly(2), "big")
-        elif n == 127:
-            n = int.from_bytes(exactly(8), "big")
-        mask = exactly(4) if b1 & 0x80 else None
-        data = exactly(n)
-    except (EOFError, OSError):
+        _, op, data = conn.recv_frame()
+    except (ws.Closed, OSError):
         return None, b""
-    if mask:
-        data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-    return b0 & 0x0F, data
+    return op, data
 
 
 class Stack:

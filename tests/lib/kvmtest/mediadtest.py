@@ -2,16 +2,15 @@
 streamed uploads from a seeded generator, raw requests, inotify."""
 
 import ctypes
-import errno
 import hashlib
 import os
 import random
 import select
-import socket
 import struct
 import time
 
 import kvmtest
+from kvmtest.http import connect, parse_reply, read_all, read_head
 
 CHUNK = 1 << 20
 
@@ -76,10 +75,7 @@ class Mediad(kvmtest.Daemon):
             return f.read()
 
     def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
-        s.connect(self.socket)
-        return s
+        return connect(self.socket, 30)
 
     def upload(self, name, chunks, length, query="", expect=False,
                on_chunk=None):
@@ -109,44 +105,6 @@ class Mediad(kvmtest.Daemon):
 
     def put(self, name, data, query=""):
         return self.upload(name, [data], len(data), query)
-
-
-def read_head(s):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        c = s.recv(65536)
-        if not c:
-            break
-        buf += c
-    return buf
-
-
-def read_all(s):
-    buf = b""
-    while True:
-        try:
-            c = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not c:
-            break
-        buf += c
-    return buf
-
-
-def parse_reply(raw):
-    """(status, parsed JSON body or None) of a raw HTTP reply."""
-    import json
-    while raw.startswith(b"HTTP/1.1 100") and b"\r\n\r\n" in raw:
-        raw = raw.split(b"\r\n\r\n", 1)[1]     # interim "100 Continue"
-    if not raw.startswith(b"HTTP/1."):
-        return None, None
-    status = int(raw[9:12])
-    body = raw.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in raw else b""
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, None
 
 
 IN_CLOSE_WRITE = 0x8

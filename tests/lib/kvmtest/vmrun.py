@@ -31,7 +31,9 @@ import tempfile
 import time
 import zlib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+# The harness's shell parts (init.sh, gpio-sim.sh) are in tests/vm.
+HERE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(
+    __file__)), "..", "..", "vm"))
 SKIP = 77
 
 # What stage 1 (the initramfs) needs before it can reach the host root.
@@ -363,7 +365,8 @@ def qemu_command(qemu, accel, kernel, initrd, src, build, out):
               ("build", build, True), ("out", out, False)]
     for tag, path, ro in shares:
         cmd += ["-virtfs", "local,path=%s,mount_tag=%s,security_model=none,"
-                "multidevs=remap%s" % (path, tag, ",readonly=on" if ro else "")]
+                "multidevs=remap%s"
+                % (path, tag, ",readonly=on" if ro else "")]
     return cmd
 
 

@@ -3,19 +3,16 @@
 Gadget: hidd runs with regular files standing in for /dev/hidg0..2 (it
 appends each report), a FIFO for the LED output report and a plain file for
 the UDC state; Reports reads what was appended since the last look.
-WsClient is a small RFC 6455 client on hidd's UNIX socket.
+WsClient is kvmtest.ws's client on hidd's UNIX socket, with hidd's JSON
+messages.
 """
 
-import base64
 import json
 import os
-import socket
-import struct
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import kvmtest  # noqa: E402
+import kvmtest
+from kvmtest import ws
 
 
 class Reports:
@@ -68,7 +65,10 @@ class Gadget:
     def __init__(self, args=(), env=None):
         import tempfile
         self.tmp = tempfile.mkdtemp(prefix="kvmtest-hidd-")
-        p = lambda n: os.path.join(self.tmp, n)  # noqa: E731
+
+        def p(n):
+            return os.path.join(self.tmp, n)
+
         for n in ("hidg0", "hidg1", "hidg2"):
             open(p(n), "wb").close()
         os.mkfifo(p("leds"))
@@ -125,93 +125,45 @@ class Gadget:
         raise AssertionError("timed out waiting for %s: %r" % (what, st))
 
 
-class WsClosed(Exception):
-    pass
+WsClosed = ws.Closed
 
 
-class WsClient:
-    """A WebSocket client on a UNIX socket (masked frames, like a browser).
-    status is the handshake's HTTP status."""
+class WsClient(ws.WebSocket):
+    """A WebSocket to hidd, by default on its UNIX socket (or on sock, an
+    already connected one, e.g. TLS to nginx).  status is the handshake's
+    HTTP status."""
 
     def __init__(self, sock_path, origin="https://kvm.example",
-                 host="kvm.example", path="/ws", timeout=5):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(sock_path)
-        key = base64.b64encode(os.urandom(16)).decode()
-        hdrs = ["GET %s HTTP/1.1" % path, "Host: " + host,
-                "Upgrade: websocket", "Connection: Upgrade",
-                "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
+                 host="kvm.example", path="/ws", timeout=5, sock=None,
+                 headers=None):
+        hdrs = {"Host": host}
         if origin is not None:
-            hdrs.append("Origin: " + origin)
-        self.sock.sendall(("\r\n".join(hdrs) + "\r\n\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            self.buf += chunk
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        first = head.split(b"\r\n")[0].split()
-        self.status = int(first[1]) if len(first) > 1 else 0
-        self.head = head.decode("latin-1")
-
-    def _read(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise WsClosed()
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+            hdrs["Origin"] = origin
+        hdrs.update(headers or {})
+        super().__init__(sock or ws.unix(sock_path, timeout), path, hdrs)
 
     def send(self, payload, opcode=None):
+        """A dict as JSON text, a str as text, bytes as binary."""
         if isinstance(payload, dict):
             payload = json.dumps(payload)
         if isinstance(payload, str):
-            payload, op = payload.encode(), 1
+            payload, op = payload.encode(), ws.OP_TEXT
         else:
-            op = 2
-        op = opcode if opcode is not None else op
-        n = len(payload)
-        head = bytes([0x80 | op])
-        if n < 126:
-            head += bytes([0x80 | n])
-        else:
-            head += bytes([0x80 | 126]) + struct.pack(">H", n)
-        key = os.urandom(4)
-        self.sock.sendall(head + key + bytes(
-            b ^ key[i & 3] for i, b in enumerate(payload)))
+            op = ws.OP_BINARY
+        self.send_msg(opcode if opcode is not None else op, payload)
 
     def recv(self):
         """(opcode, payload) of the next data or close frame."""
-        while True:
-            b0, b1 = self._read(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack(">H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack(">Q", self._read(8))[0]
-            data = self._read(n)
-            op = b0 & 0x0F
-            if op == 9:
-                continue
-            return op, data
+        return self.recv_msg()
 
     def recv_json(self, want=None, timeout=5.0):
         """The next JSON message (whose "t" is want, skipping others)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             op, data = self.recv()
-            if op == 8:
+            if op == ws.OP_CLOSE:
                 raise WsClosed(data)
             msg = json.loads(data)
             if want is None or msg.get("t") == want:
                 return msg
         raise AssertionError("no %s message" % want)
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
