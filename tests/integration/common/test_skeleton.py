@@ -3,6 +3,7 @@
 Run once per daemon: `test_skeleton.py capd`.  The daemon runs with its
 hardware-free stand-ins (kvmtest.hardware_free_args).
 """
+import json
 import os
 import shutil
 import signal
@@ -241,7 +242,17 @@ class Skeleton(unittest.TestCase):
                                  "state"], capture_output=True, text=True,
                                 timeout=10)
             self.assertEqual(ok.returncode, 0, ok.stderr)
-            self.assertIn('"ok"', ok.stdout)
+            # --json: the result object, the same keys as GET /state
+            self.assertEqual(set(json.loads(ok.stdout)),
+                             set(d.ok("GET", "/state")))
+            bad = subprocess.run([tool, "--socket", d.socket, "no-such"],
+                                 capture_output=True, text=True, timeout=10)
+            self.assertEqual(bad.returncode, 64, bad.stderr)
+            self.assertIn("unknown command", bad.stderr)
+            helped = subprocess.run([tool, "--help"], capture_output=True,
+                                    text=True, timeout=10)
+            self.assertEqual(helped.returncode, 0)
+            self.assertIn("64 a usage error", helped.stdout)
 
 
 if __name__ == "__main__":
