@@ -175,107 +175,6 @@ client_format(
 	return req;
 }
 
-/* Milliseconds left until deadline. */
-static int
-client_left_ms(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (int)ms;
-}
-
-/* One blocking request with a timeout. */
-int
-client_call(const char *socket_path, const char *method, const char *target,
-    json_t *json_body, int timeout_ms, struct client_reply *ret)
-{
-	struct timespec deadline;
-	struct pollfd pfd;
-	char *req = NULL, *buf = NULL;
-	size_t reqlen, off = 0, len = 0, cap = 0;
-	ssize_t n;
-	int fd = -1, r, eof = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	if ((r = sock_connect(socket_path, timeout_ms, &fd)) < 0)
-		return r;
-	if ((req = client_format(method, target, json_body, &reqlen)) == NULL) {
-		r = error_set(-EINVAL, "cannot encode the request body");
-		goto out;
-	}
-	pfd.fd = fd;
-	while (off < reqlen) {
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, client_left_ms(&deadline)) <= 0) {
-			r = error_set(-ETIMEDOUT,
-			    "%s: no progress sending the "
-			    "request",
-			    socket_path);
-			goto out;
-		}
-		n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			r = error_set(
-			    -errno, "%s: %s", socket_path, strerror(errno));
-			goto out;
-		}
-		if (n > 0)
-			off += (size_t)n;
-	}
-	for (;;) {
-		if (len + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536 * 2;
-			if (cap > CLIENT_MAX_REPLY + 131072) {
-				r = error_set(-EPROTO, "%s: reply too large",
-				    socket_path);
-				goto out;
-			}
-			buf = xreallocarray(buf, cap, 1);
-		}
-		r = client_parse_reply(buf ? buf : "", len, eof, ret);
-		if (r != 0) {
-			if (r < 0)
-				error_set(r, "%s: the reply is not HTTP",
-				    socket_path);
-			else
-				r = 0;
-			goto out;
-		}
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, client_left_ms(&deadline)) <= 0) {
-			r = error_set(-ETIMEDOUT, "%s: no reply within %d ms",
-			    socket_path, timeout_ms);
-			goto out;
-		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			r = error_set(
-			    -errno, "%s: %s", socket_path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			eof = 1;
-		if (n > 0)
-			len += (size_t)n;
-	}
-out:
-	free(req);
-	free(buf);
-	if (fd != -1)
-		close(fd);
-	return r;
-}
-
 /*
  * Streamed calls (client_call_stream()).  Each wait is bounded by the
  * timeout (no progress), not the whole call: a gigabyte takes longer than
@@ -286,11 +185,27 @@ out:
 struct client_io {
 	int fd;
 	const char *path;
-	int timeout_ms;
-	char *buf; /* what was read and not yet used */
+	int timeout_ms;		  /* for each wait */
+	struct timespec deadline; /* for the whole call, when set */
+	char *buf;		  /* what was read and not yet used */
 	size_t len, cap;
 	int eof;
 };
+
+/* The wait allowed now: timeout_ms, or less before a deadline. */
+static int
+client_wait_ms(const struct client_io *io)
+{
+	struct timespec now;
+	long long ms;
+
+	if (io->deadline.tv_sec == 0)
+		return io->timeout_ms;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (io->deadline.tv_sec - now.tv_sec) * 1000LL +
+	    (io->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms < io->timeout_ms ? (int)ms : io->timeout_ms;
+}
 
 /* Waits until fd is ready for events, or -ETIMEDOUT. */
 static int
@@ -299,10 +214,10 @@ client_wait(struct client_io *io, short events)
 	struct pollfd pfd = {.fd = io->fd, .events = events};
 	int n;
 
-	while ((n = poll(&pfd, 1, io->timeout_ms)) == -1 && errno == EINTR)
+	while ((n = poll(&pfd, 1, client_wait_ms(io))) == -1 && errno == EINTR)
 		;
 	if (n <= 0)
-		return error_set(-ETIMEDOUT, "%s: no progress within %d ms",
+		return error_set(-ETIMEDOUT, "%s: no answer within %d ms",
 		    io->path, io->timeout_ms);
 	return 0;
 }
@@ -339,14 +254,19 @@ client_read_more(struct client_io *io, size_t max)
 
 	if (io->len >= max)
 		return error_set(-EPROTO, "%s: reply too large", io->path);
-	if (io->cap < max + 1) {
-		io->cap = max + 1;
+	if (io->cap < io->len + CLIENT_CHUNK + 1 && io->cap < max + 1) {
+		/* grow geometrically, up to max */
+		io->cap = io->len + CLIENT_CHUNK > 2 * io->cap
+		    ? io->len + CLIENT_CHUNK
+		    : 2 * io->cap;
+		if (io->cap > max + 1)
+			io->cap = max + 1;
 		io->buf = xreallocarray(io->buf, io->cap, 1);
 	}
 	for (;;) {
 		if ((r = client_wait(io, POLLIN)) < 0)
 			return r;
-		n = recv(io->fd, io->buf + io->len, max - io->len, 0);
+		n = recv(io->fd, io->buf + io->len, io->cap - 1 - io->len, 0);
 		if (n >= 0)
 			break;
 		if (errno != EAGAIN && errno != EINTR)
@@ -558,6 +478,40 @@ client_call_stream(const char *socket_path, const char *method,
 		client_reply_free(ret);
 	free(io.buf);
 	close(io.fd);
+	return r;
+}
+
+/* One blocking request with a timeout for the whole call. */
+int
+client_call(const char *socket_path, const char *method, const char *target,
+    json_t *json_body, int timeout_ms, struct client_reply *ret)
+{
+	struct client_stream st = {.body_fd = -1, .reply_fd = -1};
+	struct client_io io = {.fd = -1, .path = socket_path};
+	size_t reqlen;
+	char *req;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	io.timeout_ms = timeout_ms;
+	clock_gettime(CLOCK_MONOTONIC, &io.deadline);
+	io.deadline.tv_sec += timeout_ms / 1000;
+	io.deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (io.deadline.tv_nsec >= 1000000000L) {
+		io.deadline.tv_sec++;
+		io.deadline.tv_nsec -= 1000000000L;
+	}
+	if ((req = client_format(method, target, json_body, &reqlen)) == NULL)
+		return error_set(-EINVAL, "cannot encode the request body");
+	if ((r = sock_connect(socket_path, timeout_ms, &io.fd)) == 0 &&
+	    (r = client_send_all(&io, req, reqlen)) == 0)
+		r = client_read_reply(&io, &st, ret);
+	if (r < 0)
+		client_reply_free(ret);
+	free(req);
+	free(io.buf);
+	if (io.fd != -1)
+		close(io.fd);
 	return r;
 }
 
