@@ -60,7 +60,7 @@ run_snapshot(struct tool_call *c)
 	int r;
 
 	r = tool_download(c, target, file, &n);
-	if (r == TOOL_EXIT_OK && strcmp(file, "-") != 0)
+	if (r == TOOL_EXIT_OK && !c->json && strcmp(file, "-") != 0)
 		printf("%s: %llu bytes\n", file, (unsigned long long)n);
 	free(target);
 	return r;
