@@ -280,34 +280,45 @@ tool_option_field(struct tool_call *c, char **argv, int *i)
 	return tool_set_field(c, name, argv[++*i]);
 }
 
+/* --timeout, described like a field so it is read like one. */
+static const struct apispec_field tool_timeout = {
+    "timeout", APISPEC_INT, 0, 1, 3600, "seconds to wait for progress"};
+
+/* Is a the option name ("--socket", "--socket=PATH"), or short? */
+static int
+tool_is_option(const char *a, const char *name, const char *short_name)
+{
+	size_t n = strlen(name);
+
+	return (short_name != NULL && strcmp(a, short_name) == 0) ||
+	    (strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '='));
+}
+
 /* A common option at argv[*i]: 1 taken, 0 not one, or an exit status. */
 static int
 tool_common_option(struct tool_call *c, char **argv, int *i)
 {
 	const char *a = argv[*i], *v;
-	char *end;
-	long n;
+	int is_socket;
+	json_t *n;
 
 	if (strcmp(a, "-j") == 0 || strcmp(a, "--json") == 0)
 		return c->json = 1;
-	if (strcmp(a, "-s") != 0 && strcmp(a, "--socket") != 0 &&
-	    strcmp(a, "--timeout") != 0 && strncmp(a, "--socket=", 9) != 0 &&
-	    strncmp(a, "--timeout=", 10) != 0)
+	is_socket = tool_is_option(a, "--socket", "-s");
+	if (!is_socket && !tool_is_option(a, "--timeout", NULL))
 		return 0;
 	if ((v = strchr(a, '=')) != NULL)
 		v++;
 	else if ((v = argv[++*i]) == NULL)
 		return tool_usage_error(c, "%s needs a value", a);
-	if (a[2] == 's' || a[1] == 's') {
+	if (is_socket) {
 		c->socket = v;
 		return 1;
 	}
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n < 1 || n > 3600)
-		return tool_usage_error(
-		    c, "--timeout takes seconds from 1 to 3600, not \"%s\"", v);
-	c->timeout_ms = (int)n * 1000;
+	if (apispec_value(&tool_timeout, v, &n) < 0)
+		return tool_usage_error(c, "%s", error_get());
+	c->timeout_ms = (int)json_integer_value(n) * 1000;
+	json_decref(n);
 	return 1;
 }
 
@@ -402,7 +413,6 @@ tool_complete(struct tool_call *c)
 	const struct tool_cmd *cmd = c->cmd;
 	const struct tool_word *w;
 	const char *name;
-	json_t *v;
 	int i, r;
 
 	for (w = cmd->dflt; w != NULL && w->word != NULL; w++)
@@ -411,10 +421,9 @@ tool_complete(struct tool_call *c)
 			return r;
 	for (i = 0; i < cmd->min_args; i++) {
 		name = cmd->args[i];
-		v = isupper((unsigned char)name[0])
-		    ? (c->text[i] ? json_true() : NULL)
-		    : json_object_get(c->args, name);
-		if (v == NULL)
+		if (isupper((unsigned char)name[0])
+			? c->text[i] == NULL
+			: json_object_get(c->args, name) == NULL)
 			return tool_usage_error(
 			    c, "%s needs %s", cmd->name, name);
 	}

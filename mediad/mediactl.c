@@ -217,8 +217,10 @@ run_upload(struct tool_call *c)
 		fputc('\n', stderr);
 	if (r < 0 && st.local_error)
 		r = tool_fail(c, "%s: %s", c->text[0], error_get());
-	else if ((r = tool_reply(c, r, &rep, &res)) == TOOL_EXIT_OK)
+	else if ((r = tool_reply(c, r, &rep, &res)) == TOOL_EXIT_OK) {
+		u.sent = st.sent; /* what the daemon took, not what was read */
 		r = upload_check(c, &u, res, &t0);
+	}
 	EVP_MD_CTX_free(u.md);
 	client_reply_free(&rep);
 out:

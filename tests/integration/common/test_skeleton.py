@@ -237,6 +237,19 @@ class Skeleton(unittest.TestCase):
                               timeout=10)
         self.assertEqual(gone.returncode, 2, gone.stderr)
         self.assertTrue(gone.stderr.strip())
+        # a socket that takes the connection and never answers: 2 too,
+        # after --timeout
+        mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        mute.bind(os.path.join(self.tmp, "mute.sock"))
+        mute.listen(4)
+        t0 = time.monotonic()
+        silent = subprocess.run([tool, "--socket", mute.getsockname(),
+                                 "--timeout", "1", "state"],
+                                capture_output=True, text=True, timeout=10)
+        mute.close()
+        self.assertEqual(silent.returncode, 2, silent.stderr)
+        self.assertIn("no answer within 1000 ms", silent.stderr)
+        self.assertLess(time.monotonic() - t0, 5)
         with self.daemon() as d:
             ok = subprocess.run([tool, "--socket", d.socket, "--json",
                                  "state"], capture_output=True, text=True,
