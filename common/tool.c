@@ -29,16 +29,23 @@
 	"local file\nfailed); 2 the daemon cannot be reached or did not "      \
 	"answer; 64 a usage error.\n"
 
+/* The one printer of messages: "capctl: ..." on stderr. */
+static void
+tool_vwarn(const struct tool_call *c, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", c->tool->name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void
 tool_warn(const struct tool_call *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", c->tool->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	tool_vwarn(c, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int
@@ -46,13 +53,14 @@ tool_fail(const struct tool_call *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", c->tool->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	tool_vwarn(c, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return TOOL_EXIT_ERROR;
 }
+
+static int tool_usage_error(const struct tool_call *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* A usage error: the message, a pointer to --help, TOOL_EXIT_USAGE. */
 static int
@@ -60,11 +68,10 @@ tool_usage_error(const struct tool_call *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", c->tool->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	tool_vwarn(c, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s %s%s--help'.\n", c->tool->name,
+	fprintf(stderr, "Try '%s %s%s--help'.\n", c->tool->name,
 	    c->cmd ? c->cmd->name : "", c->cmd ? " " : "");
 	return TOOL_EXIT_USAGE;
 }
