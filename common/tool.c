@@ -7,7 +7,7 @@
  * next positional argument; "--" ends the options ("-5" is a number, not an
  * option).  Every value goes through the route's description, so a bad one
  * is a usage error before the daemon is asked.  Output and exit status come
- * from tool_reply() alone.
+ * from tool_reply() alone.  The --help texts are toolhelp.c's.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,11 +23,6 @@
 #include "error.h"
 #include "tool.h"
 #include "xmalloc.h"
-
-#define TOOL_EXIT_TEXT                                                         \
-	"Exit status: 0 done; 1 the daemon answered with an error (or a "      \
-	"local file\nfailed); 2 the daemon cannot be reached or did not "      \
-	"answer; 64 a usage error.\n"
 
 /* The one printer of messages: "capctl: ..." on stderr. */
 static void
@@ -74,141 +69,6 @@ tool_usage_error(const struct tool_call *c, const char *fmt, ...)
 	fprintf(stderr, "Try '%s %s%s--help'.\n", c->tool->name,
 	    c->cmd ? c->cmd->name : "", c->cmd ? " " : "");
 	return TOOL_EXIT_USAGE;
-}
-
-/* "CODE [down|up|press]": a command's arguments for its usage line. */
-static void
-tool_synopsis(const struct tool_cmd *cmd, char *buf, size_t len)
-{
-	const struct tool_word *w;
-	size_t o = 0;
-	int i, plain = 0;
-
-	buf[0] = '\0';
-	for (i = 0; cmd->args != NULL && cmd->args[i] != NULL; i++) {
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "",
-		    i >= cmd->min_args ? "[" : "");
-		for (const char *p = cmd->args[i]; *p != '\0' && o + 2 < len;
-		     p++)
-			buf[o++] = (char)toupper((unsigned char)*p);
-		if (i >= cmd->min_args)
-			buf[o++] = ']';
-		buf[o] = '\0';
-	}
-	for (w = cmd->words; w != NULL && w->word != NULL && o < len; w++)
-		if (w->word[0] != '-')
-			o += (size_t)snprintf(buf + o, len - o, "%s%s",
-			    plain++ ? "|" : (o ? " [" : "["), w->word);
-	if (plain && o < len)
-		o += (size_t)snprintf(buf + o, len - o, "]");
-	for (w = cmd->words; w != NULL && w->word != NULL && o < len; w++)
-		if (w->word[0] == '-')
-			o += (size_t)snprintf(
-			    buf + o, len - o, "%s[%s]", o ? " " : "", w->word);
-}
-
-/* text after a column of indent, its words wrapped before column 79. */
-static void
-tool_wrap(FILE *f, int col, int indent, const char *text)
-{
-	const char *w, *end;
-
-	for (w = text; *w != '\0'; w = end) {
-		while (*w == ' ')
-			w++;
-		if ((end = strchr(w, ' ')) == NULL)
-			end = w + strlen(w);
-		if (col > indent && col + 1 + (end - w) > 79) {
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-		}
-		col += fprintf(
-		    f, "%s%.*s", col > indent ? " " : "", (int)(end - w), w);
-	}
-	fputc('\n', f);
-}
-
-/* The commands, one a line. */
-static void
-tool_usage_cmds(const struct tool *t, FILE *f)
-{
-	const struct tool_cmd *cmd;
-	char syn[160], line[200];
-
-	for (cmd = t->cmds; cmd->name != NULL; cmd++) {
-		tool_synopsis(cmd, syn, sizeof(syn));
-		snprintf(line, sizeof(line), "%s%s%s", cmd->name,
-		    syn[0] ? " " : "", syn);
-		if (strlen(line) >= 28)
-			fprintf(f, "  %s\n%30s", line, "");
-		else
-			fprintf(f, "  %-28s", line);
-		tool_wrap(f, 30, 30,
-		    cmd->summary ? cmd->summary : cmd->route->summary);
-	}
-}
-
-/* tool --help */
-static void
-tool_usage(const struct tool *t, FILE *f)
-{
-	fprintf(f,
-	    "usage: %s [--socket PATH] [--json] [--timeout SEC] COMMAND "
-	    "[ARG...] [FIELD=VALUE...]\n%s\n\nCommands:\n",
-	    t->name, t->api->summary);
-	tool_usage_cmds(t, f);
-	fprintf(f,
-	    "\nOptions, before or after the command:\n"
-	    "  -s, --socket PATH   the daemon's socket (default %s)\n"
-	    "  -j, --json          print the daemon's result as JSON\n"
-	    "  --timeout SEC       wait at most SEC for progress (default "
-	    "%d)\n"
-	    "  -h, --help          this text; '%s COMMAND --help': a "
-	    "command's fields\n"
-	    "  --version           the version\n\n" TOOL_EXIT_TEXT,
-	    t->socket, t->timeout_s, t->name);
-}
-
-/* tool CMD --help: the command, its words and its route's fields. */
-static void
-tool_usage_cmd(const struct tool *t, const struct tool_cmd *cmd, FILE *f)
-{
-	const struct apispec_field *const *fp;
-	const struct tool_word *w;
-	char syn[160], type[64], name[48];
-	int col;
-
-	tool_synopsis(cmd, syn, sizeof(syn));
-	fprintf(f, "usage: %s %s%s%s [FIELD=VALUE...]\n", t->name, cmd->name,
-	    syn[0] ? " " : "", syn);
-	tool_wrap(f, 0, 0, cmd->summary ? cmd->summary : cmd->route->summary);
-	if (cmd->help != NULL)
-		fprintf(f, "%s\n", cmd->help);
-	fprintf(f, "\nFields (%s %s), as NAME=VALUE or --NAME VALUE:\n",
-	    apispec_method_name(cmd->route), cmd->route->path);
-	for (fp = cmd->route->fields; fp != NULL && *fp != NULL; fp++) {
-		apispec_type_text(*fp, type, sizeof(type));
-		snprintf(name, sizeof(name), "%s=", (*fp)->name);
-		col = fprintf(f, "  %-14s %s%s;", name,
-		    (*fp)->flags & APISPEC_REQUIRED ? "required, " : "", type);
-		tool_wrap(f, col, 17, (*fp)->help);
-	}
-	if (cmd->route->fields == NULL || cmd->route->fields[0] == NULL)
-		fprintf(f, "  (none)\n");
-	for (w = cmd->words; w != NULL && w->word != NULL; w++) {
-		if (w == cmd->words)
-			fprintf(f, "Words:\n");
-		if (w->field != NULL)
-			fprintf(
-			    f, "  %-14s %s=%s\n", w->word, w->field, w->value);
-		else
-			fprintf(f, "  %-14s the default\n", w->word);
-	}
-	for (w = cmd->dflt; w != NULL && w->word != NULL; w++)
-		fprintf(f, "Default: %s=%s\n", w->field, w->value);
-	if (cmd->flags & TOOL_PRESS)
-		fprintf(f, "Without down=: down, then up (a press).\n");
-	fprintf(f, "\n" TOOL_EXIT_TEXT);
 }
 
 /* Sets field name to the text value, checked by the description. */
@@ -403,9 +263,9 @@ tool_parse(struct tool_call *c, char **argv)
 	}
 	if (help) {
 		if (c->cmd != NULL)
-			tool_usage_cmd(c->tool, c->cmd, stdout);
+			tool_help_cmd(c->tool, c->cmd, stdout);
 		else
-			tool_usage(c->tool, stdout);
+			tool_help(c->tool, stdout);
 		return -1;
 	}
 	if (c->cmd == NULL)

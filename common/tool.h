@@ -27,6 +27,7 @@
 #define KVM_TOOL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "apispec.h"
@@ -95,6 +96,10 @@ struct tool {
 
 /* Parses argv, runs the command, prints; returns the exit status. */
 int tool_main(const struct tool *, int argc, char **argv);
+
+/* The --help texts (toolhelp.c): the tool's, and one command's. */
+void tool_help(const struct tool *, FILE *);
+void tool_help_cmd(const struct tool *, const struct tool_cmd *, FILE *);
 
 /* For run functions. */
 
