@@ -1,28 +1,18 @@
 /*
  * capctl.c -- capd from a shell: state, snapshot, params.
  *
- * Speaks to the daemon's socket with client_call().  Human-readable output
- * by default, --json for the raw reply.  Exit 0 on success, 1 on an error
- * reply (its message printed), 2 when the daemon cannot be reached.
+ * The commands over capd's API description (spec.c); common/tool.c does
+ * the options, arguments, --help, the call, --json and the exit status
+ * (docs/tools.md).
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "client.h"
-#include "error.h"
-
-static const char *usage_text =
-    "usage: capctl [--socket PATH] [--json] COMMAND\n"
-    "  state                          source, signal, fps, clients\n"
-    "  snapshot FILE                  save one JPEG ('-': stdout)\n"
-    "  params [--quality N] [--fps N] [--resolution WxH]\n"
-    "                                 change them at run time\n"
-    "Default socket: /run/kaputtkvm/capd.sock.\n";
+#include "spec.h"
+#include "tool.h"
 
 /* A number from a JSON object, or 0. */
 static double
@@ -31,11 +21,11 @@ num(json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
-/* /state as text. */
+/* /state (and the new state /params answers with) as text. */
 static void
-print_state(json_t *res)
+print_state(const struct tool_call *c, json_t *res)
 {
-	json_t *clients = json_object_get(res, "clients"), *c, *enc;
+	json_t *clients = json_object_get(res, "clients"), *cl, *enc;
 	const char *reason = json_string_value(json_object_get(res, "reason"));
 	size_t i;
 
@@ -55,140 +45,43 @@ print_state(json_t *res)
 	    num(enc, "workers"), num(enc, "avg_encode_ms"));
 	printf("dropped     %.0f frames\n", num(res, "dropped_frames"));
 	printf("clients     %zu\n", json_array_size(clients));
-	json_array_foreach(clients, i, c) printf("  %-8s %5.1f fps%s\n",
-	    json_string_value(json_object_get(c, "id")), num(c, "fps"),
-	    num(c, "fps_cap") > 0 ? " (capped)" : "");
+	json_array_foreach(clients, i, cl) printf("  %-8s %5.1f fps%s\n",
+	    json_string_value(json_object_get(cl, "id")), num(cl, "fps"),
+	    num(cl, "fps_cap") > 0 ? " (capped)" : "");
 }
 
-/* A whole number option. */
+/* capctl snapshot FILE: one JPEG into FILE, or stdout for "-". */
 static int
-int_arg(const char *name, const char *s, long min, long max, long *ret)
+run_snapshot(struct tool_call *c)
 {
-	char *end;
-	long v;
+	const char *file = c->text[0];
+	uint64_t n = 0;
+	char *target = tool_target(c, NULL);
+	int r;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-		fprintf(stderr, "capctl: --%s takes a number from %ld to %ld\n",
-		    name, min, max);
-		return -1;
-	}
-	*ret = v;
-	return 0;
+	r = tool_download(c, target, file, &n);
+	if (r == TOOL_EXIT_OK && !c->json && strcmp(file, "-") != 0)
+		printf("%s: %llu bytes\n", file, (unsigned long long)n);
+	free(target);
+	return r;
 }
+
+static const char *const snapshot_args[] = {"FILE", NULL};
+
+static const struct tool_cmd capctl_cmds[] = {
+    {"state", &capd_api_routes[CAPD_API_STATE], .print = print_state},
+    {"snapshot", &capd_api_routes[CAPD_API_SNAPSHOT], snapshot_args, 1,
+	.run = run_snapshot, .help = "FILE '-' writes it to stdout."},
+    {"params", &capd_api_routes[CAPD_API_PARAMS], .print = print_state,
+	.help = "For example: capctl params --quality 80 fps=15"},
+    {NULL, NULL},
+};
+
+static const struct tool capctl = {
+    "capctl", &capd_api, "/run/kaputtkvm/capd.sock", 10, capctl_cmds};
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"quality", required_argument, NULL, 'q'},
-	    {"fps", required_argument, NULL, 'f'},
-	    {"resolution", required_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *sock = "/run/kaputtkvm/capd.sock";
-	const char *cmd, *file = NULL, *method = "GET", *target;
-	struct client_reply reply;
-	json_t *body = NULL, *err;
-	FILE *out;
-	long v;
-	int ch, as_json = 0, r, rc = 1;
-
-	memset(&reply, 0, sizeof(reply));
-	body = json_object();
-	while ((ch = getopt_long(argc, argv, "s:jh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			sock = optarg;
-			break;
-		case 'j':
-			as_json = 1;
-			break;
-		case 'q':
-			if (int_arg("quality", optarg, 1, 100, &v) < 0)
-				goto out;
-			json_object_set_new(body, "quality", json_integer(v));
-			break;
-		case 'f':
-			if (int_arg("fps", optarg, 1, 120, &v) < 0)
-				goto out;
-			json_object_set_new(body, "fps", json_integer(v));
-			break;
-		case 'r':
-			json_object_set_new(
-			    body, "resolution", json_string(optarg));
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			rc = 0;
-			goto out;
-		default:
-			fputs(usage_text, stderr);
-			goto out;
-		}
-	}
-	if (optind >= argc) {
-		fputs(usage_text, stderr);
-		goto out;
-	}
-	cmd = argv[optind++];
-	if (strcmp(cmd, "state") == 0 && optind == argc)
-		target = "/state";
-	else if (strcmp(cmd, "snapshot") == 0 && optind + 1 == argc) {
-		target = "/snapshot";
-		file = argv[optind];
-	} else if (strcmp(cmd, "params") == 0 && optind == argc &&
-	    json_object_size(body) > 0) {
-		method = "POST";
-		target = "/params";
-	} else {
-		fputs(usage_text, stderr);
-		goto out;
-	}
-	if (json_object_size(body) > 0 && strcmp(cmd, "params") != 0) {
-		fputs(usage_text, stderr);
-		goto out;
-	}
-	r = client_call(sock, method, target,
-	    strcmp(method, "POST") == 0 ? body : NULL, 10000, &reply);
-	if (r < 0) {
-		fprintf(stderr, "capctl: cannot reach capd at %s: %s\n", sock,
-		    error_get() ? error_get() : strerror(-r));
-		rc = 2;
-		goto out;
-	}
-	if (reply.status != 200) {
-		err = json_object_get(
-		    json_object_get(reply.json, "error"), "message");
-		fprintf(stderr, "capctl: %s\n",
-		    json_is_string(err) ? json_string_value(err)
-			: reply.body	? reply.body
-					: "error");
-		goto out;
-	}
-	if (file != NULL) {
-		out = strcmp(file, "-") == 0 ? stdout : fopen(file, "wb");
-		if (out == NULL ||
-		    fwrite(reply.body, 1, reply.body_len, out) !=
-			reply.body_len ||
-		    (out != stdout && fclose(out) != 0)) {
-			fprintf(stderr, "capctl: cannot write %s: %s\n", file,
-			    strerror(errno));
-			goto out;
-		}
-		if (out != stdout)
-			printf("%s: %zu bytes\n", file, reply.body_len);
-	} else if (as_json || reply.json == NULL)
-		printf("%s\n", reply.body);
-	else
-		print_state(json_object_get(reply.json, "result"));
-	rc = 0;
-out:
-	client_reply_free(&reply);
-	json_decref(body);
-	return rc;
+	return tool_main(&capctl, argc, argv);
 }

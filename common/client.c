@@ -42,30 +42,31 @@ client_reply_free(struct client_reply *r)
 }
 
 /*
- * Parses a reply from buf.  Returns 1 with *ret filled when complete, 0 when
- * more is needed (eof == 0), -EPROTO when it is not a valid reply.
+ * Parses the status line and headers in buf.  Returns 1 with ret->status
+ * and ret->content_type set, *ret_hlen the head's length and *ret_clen the
+ * Content-Length (-1 when absent); 0 when more is needed (eof == 0);
+ * -EPROTO when it is not a valid reply head.
  */
 int
-client_parse_reply(
-    const char *buf, size_t len, int eof, struct client_reply *ret)
+client_parse_head(const char *buf, size_t len, int eof,
+    struct client_reply *ret, size_t *ret_hlen, long long *ret_clen)
 {
 	const char *end, *line, *next, *colon, *v;
 	long long clen = -1;
-	size_t hlen, blen, n;
-	char *ep;
-	int status;
+	char tmp[24], *ep;
+	size_t n, vl;
 
 	end = memmem(buf, len, "\r\n\r\n", 4);
 	if (end == NULL)
 		return eof || len > 65536 ? -EPROTO : 0;
-	hlen = (size_t)(end - buf) + 4;
 	if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' ||
 	    buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' ||
 	    buf[11] < '0' || buf[11] > '9')
 		return -EPROTO;
-	status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + buf[11] - '0';
 	memset(ret, 0, sizeof(*ret));
-	line = memchr(buf, '\n', hlen);
+	ret->status =
+	    (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + buf[11] - '0';
+	line = memchr(buf, '\n', (size_t)(end - buf) + 4);
 	for (line = line + 1; line < end; line = next) {
 		next = memchr(line, '\n', (size_t)(end + 2 - line));
 		if (next == NULL)
@@ -75,39 +76,68 @@ client_parse_reply(
 		n = (size_t)(next - line) - 1;
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
-		colon = n > 0 ? memchr(line, ':', n) : NULL;
-		if (colon == NULL) {
-			client_reply_free(ret);
-			return -EPROTO;
-		}
+		if ((colon = n > 0 ? memchr(line, ':', n) : NULL) == NULL)
+			goto bad;
 		v = colon + 1;
 		while (v < line + n && (*v == ' ' || *v == '\t'))
 			v++;
+		vl = (size_t)(line + n - v);
 		if ((size_t)(colon - line) == 14 &&
 		    strncasecmp(line, "Content-Length", 14) == 0) {
-			char tmp[24];
-			size_t vl = (size_t)(line + n - v);
-
-			if (vl == 0 || vl >= sizeof(tmp)) {
-				client_reply_free(ret);
-				return -EPROTO;
-			}
+			if (vl == 0 || vl >= sizeof(tmp))
+				goto bad;
 			memcpy(tmp, v, vl);
 			tmp[vl] = '\0';
 			errno = 0;
 			clen = strtoll(tmp, &ep, 10);
-			if (*ep != '\0' || errno != 0 || clen < 0 ||
-			    clen > (long long)CLIENT_MAX_REPLY) {
-				client_reply_free(ret);
-				return -EPROTO;
-			}
+			if (*ep != '\0' || errno != 0 || clen < 0)
+				goto bad;
 		} else if ((size_t)(colon - line) == 12 &&
 		    strncasecmp(line, "Content-Type", 12) == 0) {
 			free(ret->content_type);
-			ret->content_type = xstrndup(v, (size_t)(line + n - v));
+			ret->content_type = xstrndup(v, vl);
 		}
 	}
+	*ret_hlen = (size_t)(end - buf) + 4;
+	*ret_clen = clen;
+	return 1;
+bad:
+	client_reply_free(ret);
+	return -EPROTO;
+}
+
+/* Sets a reply's body (a copy of buf) and parses it when it is JSON. */
+static void
+client_set_body(struct client_reply *ret, const char *buf, size_t blen)
+{
+	ret->body = xmalloc(blen + 1);
+	memcpy(ret->body, buf, blen);
+	ret->body[blen] = '\0';
+	ret->body_len = blen;
+	if (ret->content_type != NULL &&
+	    strncasecmp(ret->content_type, "application/json", 16) == 0)
+		ret->json = json_loadb(ret->body, blen, 0, NULL);
+}
+
+/*
+ * Parses a reply from buf.  Returns 1 with *ret filled when complete, 0 when
+ * more is needed (eof == 0), -EPROTO when it is not a valid reply.
+ */
+int
+client_parse_reply(
+    const char *buf, size_t len, int eof, struct client_reply *ret)
+{
+	long long clen;
+	size_t hlen, blen;
+	int r;
+
+	if ((r = client_parse_head(buf, len, eof, ret, &hlen, &clen)) <= 0)
+		return r;
 	blen = len - hlen;
+	if (clen > (long long)CLIENT_MAX_REPLY) {
+		client_reply_free(ret);
+		return -EPROTO;
+	}
 	if (clen >= 0) {
 		if (blen < (size_t)clen) {
 			client_reply_free(ret);
@@ -118,14 +148,7 @@ client_parse_reply(
 		client_reply_free(ret);
 		return blen > CLIENT_MAX_REPLY ? -EPROTO : 0;
 	}
-	ret->status = status;
-	ret->body = xmalloc(blen + 1);
-	memcpy(ret->body, buf + hlen, blen);
-	ret->body[blen] = '\0';
-	ret->body_len = blen;
-	if (ret->content_type != NULL &&
-	    strncasecmp(ret->content_type, "application/json", 16) == 0)
-		ret->json = json_loadb(ret->body, blen, 0, NULL);
+	client_set_body(ret, buf + hlen, blen);
 	return 1;
 }
 
@@ -152,104 +175,343 @@ client_format(
 	return req;
 }
 
-/* Milliseconds left until deadline. */
+/*
+ * Streamed calls (client_call_stream()).  Each wait is bounded by the
+ * timeout (no progress), not the whole call: a gigabyte takes longer than
+ * any fixed deadline.  Memory is bounded by the chunk and the head.
+ */
+#define CLIENT_CHUNK (256u << 10)
+
+struct client_io {
+	int fd;
+	const char *path;
+	int timeout_ms;		  /* for each wait */
+	struct timespec deadline; /* for the whole call, when set */
+	char *buf;		  /* what was read and not yet used */
+	size_t len, cap;
+	int eof;
+};
+
+/* The wait allowed now: timeout_ms, or less before a deadline. */
 static int
-client_left_ms(const struct timespec *deadline)
+client_wait_ms(const struct client_io *io)
 {
 	struct timespec now;
 	long long ms;
 
+	if (io->deadline.tv_sec == 0)
+		return io->timeout_ms;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (int)ms;
+	ms = (io->deadline.tv_sec - now.tv_sec) * 1000LL +
+	    (io->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms < io->timeout_ms ? (int)ms : io->timeout_ms;
 }
 
-/* One blocking request with a timeout. */
+/* Waits until fd is ready for events, or -ETIMEDOUT. */
+static int
+client_wait(struct client_io *io, short events)
+{
+	struct pollfd pfd = {.fd = io->fd, .events = events};
+	int n;
+
+	while ((n = poll(&pfd, 1, client_wait_ms(io))) == -1 && errno == EINTR)
+		;
+	if (n <= 0)
+		return error_set(-ETIMEDOUT, "%s: no answer within %d ms",
+		    io->path, io->timeout_ms);
+	return 0;
+}
+
+/* Sends all of buf; -EPIPE or -ECONNRESET when the daemon closed. */
+static int
+client_send_all(struct client_io *io, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+	int r;
+
+	while (len > 0) {
+		if ((r = client_wait(io, POLLOUT)) < 0)
+			return r;
+		n = send(io->fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return error_set(
+			    -errno, "%s: %s", io->path, strerror(errno));
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* Reads more into io->buf (at most max bytes held); sets io->eof. */
+static int
+client_read_more(struct client_io *io, size_t max)
+{
+	ssize_t n;
+	int r;
+
+	if (io->len >= max)
+		return error_set(-EPROTO, "%s: reply too large", io->path);
+	if (io->cap < io->len + CLIENT_CHUNK + 1 && io->cap < max + 1) {
+		/* grow geometrically, up to max */
+		io->cap = io->len + CLIENT_CHUNK > 2 * io->cap
+		    ? io->len + CLIENT_CHUNK
+		    : 2 * io->cap;
+		if (io->cap > max + 1)
+			io->cap = max + 1;
+		io->buf = xreallocarray(io->buf, io->cap, 1);
+	}
+	for (;;) {
+		if ((r = client_wait(io, POLLIN)) < 0)
+			return r;
+		n = recv(io->fd, io->buf + io->len, io->cap - 1 - io->len, 0);
+		if (n >= 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR)
+			return error_set(
+			    -errno, "%s: %s", io->path, strerror(errno));
+	}
+	if (n == 0)
+		io->eof = 1;
+	io->len += (size_t)n;
+	return 0;
+}
+
+/* Drops the first n bytes of io->buf. */
+static void
+client_consume(struct client_io *io, size_t n)
+{
+	memmove(io->buf, io->buf + n, io->len - n);
+	io->len -= n;
+}
+
+/* Reads a reply head (skipping interim 1xx ones unless want_interim). */
+static int
+client_read_head(struct client_io *io, int want_interim,
+    struct client_reply *ret, size_t *ret_hlen, long long *ret_clen)
+{
+	int r;
+
+	for (;;) {
+		r = client_parse_head(io->buf ? io->buf : "", io->len, io->eof,
+		    ret, ret_hlen, ret_clen);
+		if (r < 0)
+			return error_set(
+			    r, "%s: the reply is not HTTP", io->path);
+		if (r == 1 && (ret->status >= 200 || want_interim))
+			return 0;
+		if (r == 1) {
+			client_consume(io, *ret_hlen);
+			client_reply_free(ret);
+			continue;
+		}
+		if ((r = client_read_more(io, 65536 + CLIENT_CHUNK)) < 0)
+			return r;
+	}
+}
+
+/* Sends the request body from st->body_fd, chunk by chunk. */
+static int
+client_send_body(struct client_io *io, struct client_stream *st)
+{
+	unsigned long long sent = 0;
+	char *chunk = xmalloc(CLIENT_CHUNK);
+	ssize_t n;
+	int r = 0;
+
+	while (sent < st->body_len) {
+		n = read(st->body_fd, chunk,
+		    st->body_len - sent < CLIENT_CHUNK ? st->body_len - sent
+						       : CLIENT_CHUNK);
+		if (n <= 0) {
+			st->local_error = 1;
+			r = error_set(n ? -errno : -EIO, "%s",
+			    n ? strerror(errno)
+			      : "the file shrank while it was sent");
+			break;
+		}
+		if (st->sent_cb != NULL)
+			st->sent_cb(chunk, (size_t)n, st->arg);
+		r = client_send_all(io, chunk, (size_t)n);
+		if (r == -EPIPE || r == -ECONNRESET) {
+			r = 0; /* refused midway: its answer says why */
+			break;
+		}
+		if (r < 0)
+			break;
+		sent += (unsigned long long)n;
+	}
+	st->sent = sent;
+	free(chunk);
+	return r;
+}
+
+/* Writes a 2xx reply's body to st->reply_fd as it arrives. */
+static int
+client_recv_to_fd(struct client_io *io, struct client_stream *st,
+    long long clen, struct client_reply *ret)
+{
+	unsigned long long got = 0;
+	size_t n;
+	int r;
+
+	for (;;) {
+		n = io->len;
+		if (clen >= 0 && (unsigned long long)clen - got < n)
+			n = (size_t)((unsigned long long)clen - got);
+		if (n > 0 && write(st->reply_fd, io->buf, n) != (ssize_t)n) {
+			st->local_error = 1;
+			return error_set(-errno, "%s", strerror(errno));
+		}
+		got += n;
+		io->len = 0;
+		if ((clen >= 0 && got == (unsigned long long)clen) ||
+		    (clen < 0 && io->eof))
+			break;
+		if (io->eof)
+			return error_set(-EPROTO,
+			    "%s: the reply broke off after %llu of %lld bytes",
+			    io->path, got, clen);
+		if ((r = client_read_more(io, CLIENT_CHUNK)) < 0)
+			return r;
+	}
+	ret->body = xstrdup("");
+	ret->body_len = (size_t)got;
+	return 0;
+}
+
+/* The reply after the request: to st->reply_fd, or whole into ret. */
+static int
+client_read_reply(
+    struct client_io *io, struct client_stream *st, struct client_reply *ret)
+{
+	long long clen;
+	size_t hlen;
+	int r;
+
+	if ((r = client_read_head(io, 0, ret, &hlen, &clen)) < 0)
+		return r;
+	if (st->reply_fd >= 0 && ret->status / 100 == 2) {
+		client_consume(io, hlen);
+		return client_recv_to_fd(io, st, clen, ret);
+	}
+	client_reply_free(ret);
+	while ((r = client_parse_reply(io->buf, io->len, io->eof, ret)) == 0)
+		if ((r = client_read_more(io, CLIENT_MAX_REPLY + 65536)) < 0)
+			return r;
+	return r < 0 ? error_set(r, "%s: the reply is not HTTP", io->path) : 0;
+}
+
+/* The request head of a streamed call. */
+static char *
+client_stream_head(
+    const char *method, const char *target, const struct client_stream *st)
+{
+	char *head;
+
+	if (st->body_fd < 0)
+		xasprintf(&head,
+		    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+		    "User-Agent: kaputtkvm-client\r\n\r\n",
+		    method, target);
+	else
+		xasprintf(&head,
+		    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+		    "User-Agent: kaputtkvm-client\r\nX-KaputtKVM: 1\r\n"
+		    "Content-Type: %s\r\nContent-Length: %llu\r\n"
+		    "Expect: 100-continue\r\n\r\n",
+		    method, target,
+		    st->content_type ? st->content_type
+				     : "application/octet-stream",
+		    st->body_len);
+	return head;
+}
+
+/* Sends the body once the daemon said "100 Continue". */
+static int
+client_stream_body(struct client_io *io, struct client_stream *st)
+{
+	struct client_reply interim = {0};
+	long long clen;
+	size_t hlen;
+	int r;
+
+	if ((r = client_read_head(io, 1, &interim, &hlen, &clen)) < 0)
+		return r;
+	if (interim.status == 100) {
+		client_consume(io, hlen);
+		r = client_send_body(io, st);
+		shutdown(io->fd, SHUT_WR);
+	} /* else refused before the body: the answer is in io->buf */
+	client_reply_free(&interim);
+	if (st->reply_timeout_ms > 0)
+		io->timeout_ms = st->reply_timeout_ms;
+	return r;
+}
+
+/* One streamed request (client.h). */
+int
+client_call_stream(const char *socket_path, const char *method,
+    const char *target, struct client_stream *st, int timeout_ms,
+    struct client_reply *ret)
+{
+	struct client_io io = {.fd = -1, .path = socket_path};
+	char *head;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	st->sent = 0;
+	st->local_error = 0;
+	io.timeout_ms = timeout_ms;
+	if ((r = sock_connect(socket_path, timeout_ms, &io.fd)) < 0)
+		return r;
+	head = client_stream_head(method, target, st);
+	r = client_send_all(&io, head, strlen(head));
+	free(head);
+	if (r == 0 && st->body_fd >= 0)
+		r = client_stream_body(&io, st);
+	if (r == 0)
+		r = client_read_reply(&io, st, ret);
+	if (r < 0)
+		client_reply_free(ret);
+	free(io.buf);
+	close(io.fd);
+	return r;
+}
+
+/* One blocking request with a timeout for the whole call. */
 int
 client_call(const char *socket_path, const char *method, const char *target,
     json_t *json_body, int timeout_ms, struct client_reply *ret)
 {
-	struct timespec deadline;
-	struct pollfd pfd;
-	char *req = NULL, *buf = NULL;
-	size_t reqlen, off = 0, len = 0, cap = 0;
-	ssize_t n;
-	int fd = -1, r, eof = 0;
+	struct client_stream st = {.body_fd = -1, .reply_fd = -1};
+	struct client_io io = {.fd = -1, .path = socket_path};
+	size_t reqlen;
+	char *req;
+	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
+	memset(ret, 0, sizeof(*ret));
+	io.timeout_ms = timeout_ms;
+	clock_gettime(CLOCK_MONOTONIC, &io.deadline);
+	io.deadline.tv_sec += timeout_ms / 1000;
+	io.deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (io.deadline.tv_nsec >= 1000000000L) {
+		io.deadline.tv_sec++;
+		io.deadline.tv_nsec -= 1000000000L;
 	}
-	if ((r = sock_connect(socket_path, timeout_ms, &fd)) < 0)
-		return r;
-	if ((req = client_format(method, target, json_body, &reqlen)) == NULL) {
-		r = error_set(-EINVAL, "cannot encode the request body");
-		goto out;
-	}
-	pfd.fd = fd;
-	while (off < reqlen) {
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, client_left_ms(&deadline)) <= 0) {
-			r = error_set(-ETIMEDOUT,
-			    "%s: no progress sending the "
-			    "request",
-			    socket_path);
-			goto out;
-		}
-		n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			r = error_set(
-			    -errno, "%s: %s", socket_path, strerror(errno));
-			goto out;
-		}
-		if (n > 0)
-			off += (size_t)n;
-	}
-	for (;;) {
-		if (len + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536 * 2;
-			if (cap > CLIENT_MAX_REPLY + 131072) {
-				r = error_set(-EPROTO, "%s: reply too large",
-				    socket_path);
-				goto out;
-			}
-			buf = xreallocarray(buf, cap, 1);
-		}
-		r = client_parse_reply(buf ? buf : "", len, eof, ret);
-		if (r != 0) {
-			if (r < 0)
-				error_set(r, "%s: the reply is not HTTP",
-				    socket_path);
-			else
-				r = 0;
-			goto out;
-		}
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, client_left_ms(&deadline)) <= 0) {
-			r = error_set(-ETIMEDOUT, "%s: no reply within %d ms",
-			    socket_path, timeout_ms);
-			goto out;
-		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			r = error_set(
-			    -errno, "%s: %s", socket_path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			eof = 1;
-		if (n > 0)
-			len += (size_t)n;
-	}
-out:
+	if ((req = client_format(method, target, json_body, &reqlen)) == NULL)
+		return error_set(-EINVAL, "cannot encode the request body");
+	if ((r = sock_connect(socket_path, timeout_ms, &io.fd)) == 0 &&
+	    (r = client_send_all(&io, req, reqlen)) == 0)
+		r = client_read_reply(&io, &st, ret);
+	if (r < 0)
+		client_reply_free(ret);
 	free(req);
-	free(buf);
-	if (fd != -1)
-		close(fd);
+	free(io.buf);
+	if (io.fd != -1)
+		close(io.fd);
 	return r;
 }
 

@@ -1,30 +1,17 @@
 /*
  * gpioctl.c -- gpiod-ctl from a shell: state, pulse, atx.
  *
- * Speaks to the daemon's socket with client_call().  Human-readable output
- * by default, --json for the raw reply.  Exit 0 on success, 1 on an error
- * reply (its message printed), 2 when the daemon cannot be reached.
+ * The commands over gpiod-ctl's API description (spec.c); common/tool.c
+ * does the options, arguments, --help, the call, --json and the exit
+ * status (docs/tools.md).  A press is waited for unless --no-wait, so the
+ * default --timeout is a minute.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <jansson.h>
 
-#include "client.h"
-#include "error.h"
-
-static const char *usage_text =
-    "usage: gpioctl [--socket PATH] [--json] [--timeout SEC] COMMAND\n"
-    "  state                        every line, and the ATX state\n"
-    "  pulse LINE [MS] [--no-wait]  one pulse on an output line\n"
-    "  atx on|off|off-hard|reset [--no-wait]\n"
-    "                               press power or reset, if the power\n"
-    "                               LED allows it\n"
-    "Default socket: /run/kaputtkvm/gpiod-ctl.sock.  A press is waited\n"
-    "for unless --no-wait.\n";
+#include "spec.h"
+#include "tool.h"
 
 /* Prints a value of a line object as text. */
 static void
@@ -55,7 +42,7 @@ print_lines(json_t *lines)
 
 /* Prints /state as text. */
 static void
-print_state(json_t *res)
+print_state(const struct tool_call *c, json_t *res)
 {
 	json_t *atx = json_object_get(res, "atx"), *last;
 
@@ -74,7 +61,7 @@ print_state(json_t *res)
 
 /* Prints the result of a press. */
 static void
-print_press(json_t *res)
+print_press(const struct tool_call *c, json_t *res)
 {
 	json_t *held = json_object_get(res, "held_ms");
 
@@ -91,122 +78,28 @@ print_press(json_t *res)
 		    (long long)json_integer_value(json_object_get(res, "ms")));
 }
 
+static const struct tool_word wait_words[] = {
+    {"--no-wait", "wait", "false"},
+    {NULL, NULL, NULL},
+};
+static const char *const pulse_args[] = {"line", "ms", NULL};
+static const char *const atx_args[] = {"action", NULL};
+
+#define GPIOD(r) (&gpiod_ctl_api_routes[GPIOD_CTL_API_##r])
+
+static const struct tool_cmd gpioctl_cmds[] = {
+    {"state", GPIOD(STATE), .print = print_state},
+    {"pulse", GPIOD(PULSE), pulse_args, 1, wait_words, .print = print_press},
+    {"atx", GPIOD(ATX), atx_args, 1, wait_words, .print = print_press,
+	.help = "Refused when the power LED says the press makes no sense."},
+    {NULL, NULL},
+};
+
+static const struct tool gpioctl = {"gpioctl", &gpiod_ctl_api,
+    "/run/kaputtkvm/gpiod-ctl.sock", 60, gpioctl_cmds};
+
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"no-wait", no_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *sock = "/run/kaputtkvm/gpiod-ctl.sock";
-	const char *method = "GET", *target = NULL, *cmd;
-	struct client_reply reply = {0};
-	json_t *body = NULL, *err;
-	char *end;
-	long ms;
-	int ch, as_json = 0, nowait = 0, timeout = 60;
-	int r, rc = 1;
-
-	while (
-	    (ch = getopt_long(argc, argv, "s:jt:nh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			sock = optarg;
-			break;
-		case 'j':
-			as_json = 1;
-			break;
-		case 't':
-			timeout = atoi(optarg);
-			if (timeout <= 0 || timeout > 3600) {
-				fprintf(stderr,
-				    "gpioctl: --timeout takes "
-				    "seconds, 1-3600\n");
-				return 1;
-			}
-			break;
-		case 'n':
-			nowait = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fputs(usage_text, stderr);
-			return 1;
-		}
-	}
-	if (optind >= argc) {
-		fputs(usage_text, stderr);
-		return 1;
-	}
-	cmd = argv[optind++];
-	if (strcmp(cmd, "state") == 0 && optind == argc) {
-		target = "/state";
-	} else if (strcmp(cmd, "pulse") == 0 && optind < argc &&
-	    argc - optind <= 2) {
-		method = "POST";
-		target = "/pulse";
-		body = json_pack("{s:s}", "line", argv[optind]);
-		if (optind + 1 < argc) {
-			errno = 0;
-			ms = strtol(argv[optind + 1], &end, 10);
-			if (errno || *end != '\0' || ms <= 0) {
-				fprintf(stderr,
-				    "gpioctl: pulse: '%s' is not a "
-				    "length in ms\n",
-				    argv[optind + 1]);
-				goto out;
-			}
-			json_object_set_new(body, "ms", json_integer(ms));
-		}
-	} else if (strcmp(cmd, "atx") == 0 && argc - optind == 1) {
-		method = "POST";
-		target = "/atx";
-		body = json_pack("{s:s}", "action", argv[optind]);
-	} else {
-		fputs(usage_text, stderr);
-		goto out;
-	}
-	if (body != NULL && nowait)
-		json_object_set_new(body, "wait", json_false());
-	r = client_call(sock, method, target, body, timeout * 1000, &reply);
-	if (r < 0) {
-		fprintf(stderr, "gpioctl: cannot reach gpiod-ctl: %s\n",
-		    error_get() ? error_get() : strerror(-r));
-		rc = 2;
-		goto out;
-	}
-	if (reply.json == NULL) {
-		fprintf(stderr, "gpioctl: HTTP %d without a JSON reply\n",
-		    reply.status);
-		goto out;
-	}
-	if (as_json) {
-		json_dumpf(reply.json, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	}
-	if (!json_is_true(json_object_get(reply.json, "ok"))) {
-		err = json_object_get(reply.json, "error");
-		if (!as_json)
-			fprintf(stderr, "gpioctl: %s\n",
-			    json_string_value(json_object_get(err, "message"))
-				?: "error without a message");
-		goto out;
-	}
-	if (!as_json) {
-		if (strcmp(cmd, "state") == 0)
-			print_state(json_object_get(reply.json, "result"));
-		else
-			print_press(json_object_get(reply.json, "result"));
-	}
-	rc = 0;
-out:
-	json_decref(body);
-	client_reply_free(&reply);
-	return rc;
+	return tool_main(&gpioctl, argc, argv);
 }

@@ -1,5 +1,6 @@
 """capd's snapshot, state, metrics and params, and capctl."""
 
+import json
 import os
 import subprocess
 import time
@@ -143,8 +144,23 @@ class ApiTest(unittest.TestCase):
             self.assertIn("resolution", out.stderr)
             out = subprocess.run(ctl + ["--json", "state"],
                                  capture_output=True, text=True, timeout=20)
-            self.assertIn('"ok": true',
-                          out.stdout.replace('":true', '": true'))
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout)["quality"], 55)
+            # fields by name, range-checked before the request
+            out = subprocess.run(ctl + ["params", "quality=60", "--fps=7"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual((d.ok("GET", "/state")["quality"],
+                              d.ok("GET", "/state")["fps"]), (60, 7))
+            out = subprocess.run(ctl + ["params", "--quality", "500"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 64)
+            self.assertIn("from 1 to 100", out.stderr)
+            self.assertEqual(d.ok("GET", "/state")["quality"], 60)
+            out = subprocess.run(ctl + ["snapshot", "-"],
+                                 capture_output=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(probe(out.stdout)["width"], 640)
             out = subprocess.run([kvmtest.binary("capctl"), "--socket",
                                   os.path.join(d.tmp, "nobody.sock"),
                                   "state"], capture_output=True, text=True,

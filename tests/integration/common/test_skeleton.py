@@ -4,6 +4,7 @@ contract").
 Run once per daemon: `test_skeleton.py capd`.  The daemon runs with its
 hardware-free stand-ins (kvmtest.hardware_free_args).
 """
+import json
 import os
 import shutil
 import signal
@@ -236,12 +237,35 @@ class Skeleton(unittest.TestCase):
                               timeout=10)
         self.assertEqual(gone.returncode, 2, gone.stderr)
         self.assertTrue(gone.stderr.strip())
+        # a socket that takes the connection and never answers: 2 too,
+        # after --timeout
+        mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        mute.bind(os.path.join(self.tmp, "mute.sock"))
+        mute.listen(4)
+        t0 = time.monotonic()
+        silent = subprocess.run([tool, "--socket", mute.getsockname(),
+                                 "--timeout", "1", "state"],
+                                capture_output=True, text=True, timeout=10)
+        mute.close()
+        self.assertEqual(silent.returncode, 2, silent.stderr)
+        self.assertIn("no answer within 1000 ms", silent.stderr)
+        self.assertLess(time.monotonic() - t0, 5)
         with self.daemon() as d:
             ok = subprocess.run([tool, "--socket", d.socket, "--json",
                                  "state"], capture_output=True, text=True,
                                 timeout=10)
             self.assertEqual(ok.returncode, 0, ok.stderr)
-            self.assertIn('"ok"', ok.stdout)
+            # --json: the result object, the same keys as GET /state
+            self.assertEqual(set(json.loads(ok.stdout)),
+                             set(d.ok("GET", "/state")))
+            bad = subprocess.run([tool, "--socket", d.socket, "no-such"],
+                                 capture_output=True, text=True, timeout=10)
+            self.assertEqual(bad.returncode, 64, bad.stderr)
+            self.assertIn("unknown command", bad.stderr)
+            helped = subprocess.run([tool, "--help"], capture_output=True,
+                                    text=True, timeout=10)
+            self.assertEqual(helped.returncode, 0)
+            self.assertIn("64 a usage error", helped.stdout)
 
 
 if __name__ == "__main__":

@@ -442,11 +442,29 @@ class HidctlTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("backend gadget, online", r.stdout)
             r = self.run_ctl(s, "--json", "state")
-            self.assertTrue(json.loads(r.stdout)["ok"])
+            self.assertEqual(json.loads(r.stdout)["backend"], "gadget")
             r = self.run_ctl(s + ".nope", "state")
             self.assertEqual(r.returncode, 2)
             r = self.run_ctl(s, "frobnicate")
-            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.returncode, 64)
+            self.assertIn("unknown command", r.stderr)
+            g.kbd.new()  # the paste's keystrokes
+            # the fields by name; out of range is refused before sending
+            r = self.run_ctl(s, "mouse", "dx=7", "dy=-2")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(g.rel.wait(1), [relrep(0, 7, -2)])
+            r = self.run_ctl(s, "move", "1", "40000")
+            self.assertEqual(r.returncode, 64)
+            self.assertIn("from 0 to 32767", r.stderr)
+            r = self.run_ctl(s, "key", "KeyA", "down=maybe")
+            self.assertEqual(r.returncode, 64)
+            self.assertEqual(g.kbd.new(), [])
+            r = self.run_ctl(s, "key", "KeyB", "down")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(g.kbd.wait(1), [kbd(0, 5)])
+            r = self.run_ctl(s, "key", "code=KeyB", "up")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(g.kbd.wait(1), [kbd()])
 
 
 if __name__ == "__main__":

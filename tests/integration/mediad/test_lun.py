@@ -288,7 +288,9 @@ class Lun(unittest.TestCase):
         r = run("state")
         self.assertIn("local image.iso as CD, read-only", r.stdout)
         r = run("--json", "state")
-        self.assertIs(json.loads(r.stdout)["ok"], True)
+        st = json.loads(r.stdout)  # the result object, as GET /state's
+        self.assertEqual(set(st), set(self.d.ok("GET", "/state")))
+        self.assertEqual(st["luns"], self.d.ok("GET", "/state")["luns"])
         r = run("delete", "local image.iso")
         self.assertEqual(r.returncode, 1)
         self.assertIn("eject it first", r.stderr)
@@ -312,6 +314,26 @@ class Lun(unittest.TestCase):
                             "state"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 2)
         self.assertIn("cannot reach", r.stderr)
+        # a usage error is 64, not 2 ("unreachable"); nothing is sent
+        r = run("mount")
+        self.assertEqual(r.returncode, 64)
+        self.assertIn("mount needs image", r.stderr)
+        r = run("eject", "--lun", "99")
+        self.assertEqual(r.returncode, 64)
+        self.assertIn("from 0 to", r.stderr)
+        r = run("upload", src, "--overwrite=perhaps")
+        self.assertEqual(r.returncode, 64)
+        # with --json an error is the envelope
+        r = run("--json", "delete", "none.iso")
+        self.assertEqual(r.returncode, 1)
+        self.assertIs(json.loads(r.stdout)["ok"], False)
+        # the fields by name; a download to stdout
+        self.assertEqual(run("eject", "lun=0", "force=true").returncode, 0)
+        r = subprocess.run(ctl + ["download", "other.iso", "-"],
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(src, "rb") as a:
+            self.assertEqual(r.stdout, a.read())
 
 
 if __name__ == "__main__":
