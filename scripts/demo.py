@@ -77,7 +77,7 @@ def log(msg):
 def daemon_args(name, st):
     """Hardware-free command line of one daemon (socket, config added)."""
     if name == "capd":
-        return ["--source", "pattern", "--gpio-socket",
+        return ["--source", "pattern", "--gpiod-socket",
                 st.socket("gpiod-ctl")]
     if name == "hidd":
         return ["--keyboard", st.path("hid", "hidg0"),
