@@ -1,5 +1,9 @@
 /*
- * capd.c -- main(): options, then the video core on the daemon's loop.
+ * capd.c -- capd: the target's screen as MJPEG over HTTP.
+ *
+ * This file is the table of contents: the options, the video core set up
+ * from them on the daemon's loop, the loop, the stop.  The work is in
+ * video.c (source, encoders, clients) and routes.c (the HTTP handlers).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -7,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "config.h"
 #include "daemon.h"
 #include "error.h"
@@ -14,37 +19,47 @@
 #include "routes.h"
 #include "video.h"
 
-static char *source, *resolution, *format, *standard;
-static char *gpio_socket;
-static long long fps = 30, quality = 80, workers = 0, input = -1;
-static long long reset_after = 0;
-static int drop_same;
+struct capd_options {
+	char *source, *resolution, *format, *standard;
+	char *gpiod_socket;
+	long long fps, quality, workers, input;
+	long long reset_after;
+	int drop_same;
+};
+
+static struct capd_options opts = {
+    .fps = 30,
+    .quality = 80,
+    .workers = 0, /* cores, at most 4 */
+    .input = -1,
+    .reset_after = 0,
+};
 
 static const struct config_option options[] = {
-    {"source", 0, CONFIG_STRING, &source, 0, 0, "DEV",
+    {"source", 0, CONFIG_STRING, &opts.source, 0, 0, "DEV",
 	"V4L2 device (default /dev/video0), 'pattern' for the built-in "
 	"test pattern, 'pattern:static' for a still one",
 	NULL},
-    {"resolution", 0, CONFIG_STRING, &resolution, 0, 0, "WxH",
+    {"resolution", 0, CONFIG_STRING, &opts.resolution, 0, 0, "WxH",
 	"capture size (default: the device's; the pattern: 1280x720)", NULL},
-    {"fps", 0, CONFIG_INT, &fps, 1, 120, "N", "frames per second", NULL},
-    {"format", 0, CONFIG_STRING, &format, 0, 0, "FMT",
+    {"fps", 0, CONFIG_INT, &opts.fps, 1, 120, "N", "frames per second", NULL},
+    {"format", 0, CONFIG_STRING, &opts.format, 0, 0, "FMT",
 	"auto (MJPEG first), mjpeg, yuyv, uyvy, nv12, rgb24, bgr24", NULL},
-    {"input", 0, CONFIG_INT, &input, -1, 255, "N",
+    {"input", 0, CONFIG_INT, &opts.input, -1, 255, "N",
 	"device input to select (default: leave as is)", NULL},
-    {"standard", 0, CONFIG_STRING, &standard, 0, 0, "STD",
+    {"standard", 0, CONFIG_STRING, &opts.standard, 0, 0, "STD",
 	"TV standard for composite/S-Video: pal, ntsc, secam, ...", NULL},
-    {"quality", 0, CONFIG_INT, &quality, 1, 100, "N",
+    {"quality", 0, CONFIG_INT, &opts.quality, 1, 100, "N",
 	"JPEG quality for raw sources", NULL},
-    {"workers", 0, CONFIG_INT, &workers, 1, 64, "N",
+    {"workers", 0, CONFIG_INT, &opts.workers, 1, 64, "N",
 	"encoder threads (default: cores, at most 4)", NULL},
-    {"drop-same-frames", 0, CONFIG_FLAG, &drop_same, 0, 0, NULL,
+    {"drop-same-frames", 0, CONFIG_FLAG, &opts.drop_same, 0, 0, NULL,
 	"do not send a frame identical to the previous one", NULL},
-    {"reset-after", 0, CONFIG_INT, &reset_after, 0, 86400, "SECONDS",
+    {"reset-after", 0, CONFIG_INT, &opts.reset_after, 0, 86400, "SECONDS",
 	"with no picture this long, pulse gpiod-ctl's capture-reset line "
 	"(0: never); backs off while it stays dark",
 	NULL},
-    {"gpio-socket", 0, CONFIG_STRING, &gpio_socket, 0, 0, "PATH",
+    {"gpiod-socket", 0, CONFIG_STRING, &opts.gpiod_socket, 0, 0, "PATH",
 	"gpiod-ctl's socket (default /run/kaputtkvm/gpiod-ctl.sock)", NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -52,40 +67,49 @@ static const struct config_option options[] = {
 static const struct config_spec spec = {
     "capd", "video capture to multipart MJPEG", options, NULL, NULL};
 
+/* The video core's configuration from the options; -EINVAL with
+ * error_set() for a bad one. */
+static int
+video_config_from_opts(struct video_config *vc)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(vc, 0, sizeof(*vc));
+	vc->source = opts.source ? opts.source : "/dev/video0";
+	vc->fps = (unsigned int)opts.fps;
+	vc->format = opts.format ? opts.format : "auto";
+	vc->input = (int)opts.input;
+	vc->standard = opts.standard;
+	vc->quality = (int)opts.quality;
+	vc->workers = opts.workers > 0 ? (unsigned int)opts.workers
+	    : cores < 1		       ? 1
+	    : cores > 4		       ? 4
+				       : (unsigned int)cores;
+	vc->drop_same = opts.drop_same;
+	vc->reset_after = (unsigned int)opts.reset_after;
+	vc->gpiod_socket = opts.gpiod_socket ? opts.gpiod_socket
+					     : "/run/kaputtkvm/gpiod-ctl.sock";
+	if (opts.resolution != NULL &&
+	    video_parse_resolution(opts.resolution, &vc->width, &vc->height) <
+		0)
+		return -EINVAL;
+	return video_check_config(vc);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct config_common common;
+	struct config_common common = {0};
 	struct video_config vc;
-	struct capd_http ctx = {NULL};
+	struct routes_ctx ctx = {NULL};
+	struct http_route *routes = NULL;
 	struct daemon *d = NULL;
-	long cores;
 	int r, ret = 1;
 
-	memset(&common, 0, sizeof(common));
 	log_init("capd");
 	if ((r = config_load(&spec, &common, argc, argv)) != 0)
 		return r > 0 ? 0 : 1;
-	memset(&vc, 0, sizeof(vc));
-	vc.source = source ? source : "/dev/video0";
-	vc.fps = (unsigned int)fps;
-	vc.format = format ? format : "auto";
-	vc.input = (int)input;
-	vc.standard = standard;
-	vc.quality = (int)quality;
-	cores = sysconf(_SC_NPROCESSORS_ONLN);
-	vc.workers = workers > 0 ? (unsigned int)workers
-	    : cores < 1		 ? 1
-	    : cores > 4		 ? 4
-				 : (unsigned int)cores;
-	vc.drop_same = drop_same;
-	vc.reset_after = (unsigned int)reset_after;
-	vc.gpio_socket =
-	    gpio_socket ? gpio_socket : "/run/kaputtkvm/gpiod-ctl.sock";
-	if ((resolution != NULL &&
-		video_parse_resolution(resolution, &vc.width, &vc.height) <
-		    0) ||
-	    video_check_config(&vc) < 0) {
+	if (video_config_from_opts(&vc) < 0) {
 		fprintf(stderr, "capd: %s\n", error_get());
 		goto out;
 	}
@@ -94,12 +118,10 @@ main(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (daemon_start(&spec, &common, NULL, capd_http_routes, &ctx, &d) <
-	    0) {
-		log_warnx("%s", error_get());
-		goto out;
-	}
-	if (video_new(daemon_base(d), &vc, &ctx.video) < 0) {
+
+	routes = api_http_routes(routes_table);
+	if (daemon_start(&spec, &common, NULL, routes, &ctx, &d) < 0 ||
+	    video_new(daemon_base(d), &vc, &ctx.video) < 0) {
 		log_warnx("%s", error_get());
 		goto out;
 	}
@@ -108,8 +130,9 @@ main(int argc, char **argv)
 	daemon_run(d);
 	ret = 0;
 out:
-	video_free(ctx.video);
+	video_free(ctx.video); /* ends streams and waiting snapshots */
 	daemon_free(d);
+	free(routes);
 	config_free(&spec, &common);
 	return ret;
 }

@@ -1,27 +1,27 @@
 /*
- * routes.h -- capd's routes: thin handlers over video.c.
- *
- * (Implemented in http.c, as the house layout has it; the symbols carry "capd_http"
- * because "http_" belongs to the common server.)
+ * routes.h -- capd's routes (spec.c describes them): thin handlers over
+ * video.c.
  *
  *	GET  /stream[?fps=N]   multipart MJPEG
  *	GET  /snapshot         one JPEG
  *	GET  /state            everything, JSON
  *	GET  /metrics          Prometheus
  *	POST /params           {"quality", "fps", "resolution"}
+ *
+ * Hand the table to the server as api_http_routes(routes_table).
  */
 #ifndef CAPD_ROUTES_H
 #define CAPD_ROUTES_H
 
-#include "http.h"
+#include "api.h"
 
 struct video;
 
 /* The handlers' argument: set video before the loop runs. */
-struct capd_http {
+struct routes_ctx {
 	struct video *video;
 };
 
-extern const struct http_route capd_http_routes[];
+extern const struct api_route routes_table[];
 
 #endif

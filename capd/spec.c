@@ -3,15 +3,14 @@
  */
 #include "spec.h"
 
-static const struct apispec_field f_stream_fps = {"fps", APISPEC_INT, 0, 1,
-    120, "frames a second at most for this client; default the capture's"};
-static const struct apispec_field f_quality = {"quality", APISPEC_INT, 0, 1,
-    100, "JPEG quality"};
-static const struct apispec_field f_fps = {"fps", APISPEC_INT, 0, 1, 120,
-    "frames a second to capture"};
-static const struct apispec_field f_resolution = {"resolution",
-    APISPEC_STRING, 0, 3, 0,
-    "\"WxH\", one the device offers (GET /state)"};
+static const struct apispec_field f_stream_fps = {"fps", APISPEC_INT, 0, 1, 120,
+    "frames a second at most for this client; default the capture's"};
+static const struct apispec_field f_quality = {
+    "quality", APISPEC_INT, 0, 1, 100, "JPEG quality"};
+static const struct apispec_field f_fps = {
+    "fps", APISPEC_INT, 0, 1, 120, "frames a second to capture"};
+static const struct apispec_field f_resolution = {"resolution", APISPEC_STRING,
+    0, 3, 0, "\"WxH\", one the device offers (GET /state)"};
 
 static const struct apispec_field *const stream_fields[] = {
     &f_stream_fps, NULL};
@@ -20,14 +19,15 @@ static const struct apispec_field *const params_fields[] = {
 
 const struct apispec_route capd_api_routes[] = {
     [CAPD_API_STREAM] = {"stream", HTTP_GET, "/stream", APISPEC_QUERY,
-	stream_fields, "MJPEG (multipart/x-mixed-replace), until the "
-		       "client goes."},
+	stream_fields,
+	"MJPEG (multipart/x-mixed-replace), until the "
+	"client goes."},
     [CAPD_API_SNAPSHOT] = {"snapshot", HTTP_GET | HTTP_HEAD, "/snapshot", 0,
 	NULL, "The newest frame as one JPEG."},
     [CAPD_API_STATE] = {"state", HTTP_GET | HTTP_HEAD, "/state", 0, NULL,
 	"Device, signal, resolution, rate, quality, clients."},
-    [CAPD_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics", 0,
-	NULL, "Prometheus text."},
+    [CAPD_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics", 0, NULL,
+	"Prometheus text."},
     [CAPD_API_PARAMS] = {"params", HTTP_POST, "/params", 0, params_fields,
 	"Change quality, rate or resolution: all checked before any is "
 	"applied; answers with the new state."},

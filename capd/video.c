@@ -594,7 +594,7 @@ video_reset_cb(int result, struct client_reply *reply, void *arg)
 	if (reply != NULL && reply->json != NULL)
 		msg = json_object_get(
 		    json_object_get(reply->json, "error"), "message");
-	log_warnx("capture-reset via %s failed: %s", v->cfg.gpio_socket,
+	log_warnx("capture-reset via %s failed: %s", v->cfg.gpiod_socket,
 	    result < 0		      ? strerror(-result)
 		: json_is_string(msg) ? json_string_value(msg)
 				      : "no JSON reply");
@@ -637,7 +637,7 @@ video_maybe_reset(struct video *v, int64_t now)
 	    v->cfg.reset_after);
 	body = json_pack(
 	    "{s:s, s:i}", "line", "capture-reset", "ms", VIDEO_RESET_MS);
-	r = client_call_async(v->base, v->cfg.gpio_socket, "POST", "/pulse",
+	r = client_call_async(v->base, v->cfg.gpiod_socket, "POST", "/pulse",
 	    body, VIDEO_RESET_MS + 2500, video_reset_cb, v);
 	json_decref(body);
 	if (r < 0) {
@@ -715,9 +715,9 @@ video_new(
 	v->cfg.source = xstrdup(cfg->source);
 	v->cfg.format = xstrdup(cfg->format ? cfg->format : "auto");
 	v->cfg.standard = cfg->standard ? xstrdup(cfg->standard) : NULL;
-	v->cfg.gpio_socket =
-	    xstrdup(cfg->gpio_socket ? cfg->gpio_socket
-				     : "/run/kaputtkvm/gpiod-ctl.sock");
+	v->cfg.gpiod_socket =
+	    xstrdup(cfg->gpiod_socket ? cfg->gpiod_socket
+				      : "/run/kaputtkvm/gpiod-ctl.sock");
 	TAILQ_INIT(&v->waiters);
 	v->is_pattern = strcmp(cfg->source, "pattern") == 0 ||
 	    strcmp(cfg->source, "pattern:static") == 0;
@@ -783,7 +783,7 @@ video_free(struct video *v)
 	free((char *)v->cfg.source);
 	free((char *)v->cfg.format);
 	free((char *)v->cfg.standard);
-	free((char *)v->cfg.gpio_socket);
+	free((char *)v->cfg.gpiod_socket);
 	free(v);
 }
 

@@ -31,7 +31,7 @@ struct video_config {
 	unsigned int workers;
 	int drop_same;
 	unsigned int reset_after; /* seconds; 0: never */
-	const char *gpio_socket;
+	const char *gpiod_socket;
 };
 
 /* Parse "1280x720"; -EINVAL with a message. */

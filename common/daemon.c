@@ -7,8 +7,12 @@
  * accepted finish (at most DAEMON_DRAIN_SEC): under systemd the listening
  * socket stays open in systemd, so a connection that arrives meanwhile waits
  * in its queue for our successor instead of being refused or reset.  A
- * second signal, or the deadline, stops at once; whatever is still open is
- * then aborted (an upload's partial file removed).  Under
+ * second signal, or the deadline, ends the rest: the stop callbacks
+ * (daemon_on_stop()) run then, on the running loop, and a reply one of them
+ * gives -- a press or an upload cut short, saying why -- still reaches its
+ * peer, the loop running at most DAEMON_FLUSH_MSEC longer to send it;
+ * whatever is still open after that is aborted (an upload's partial file
+ * removed).  A third signal leaves at once.  Under
  * systemd with WatchdogSec= a timer on the loop pings the watchdog at half
  * the interval: a loop that hangs stops pinging and systemd restarts us.
  */
@@ -43,6 +47,8 @@
  * power-off) to finish rather than be cut into a short press; well within
  * the units' TimeoutStopSec=. */
 #define DAEMON_DRAIN_SEC 6
+/* How long the replies the stop callbacks give may take to go out. */
+#define DAEMON_FLUSH_MSEC 200
 
 struct daemon_stop_cb {
 	void (*cb)(void *);
@@ -61,6 +67,7 @@ struct daemon {
 	size_t nstops;
 	struct timespec started;
 	int stopping;
+	int finishing; /* the stop callbacks ran: the loop ends shortly */
 };
 
 /* sd_notify: with libsystemd if we have it, else by hand. */
@@ -105,7 +112,39 @@ daemon_drained_cb(void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
-/* The drain took too long: leave the loop, aborting what is left. */
+/* Runs the stop callbacks, last registered first, once. */
+static void
+daemon_run_stops(struct daemon *d)
+{
+	size_t i;
+
+	for (i = d->nstops; i > 0; i--)
+		d->stops[i - 1].cb(d->stops[i - 1].arg);
+	d->nstops = 0;
+}
+
+/* Ends what still runs: the stop callbacks now, the loop once their
+ * replies are out (the server drains: each reply closes its connection,
+ * and daemon_drained_cb leaves when none is left) or after
+ * DAEMON_FLUSH_MSEC.  Called again, it leaves at once. */
+static void
+daemon_finish(struct daemon *d)
+{
+	struct timeval tv = {0, DAEMON_FLUSH_MSEC * 1000};
+
+	if (d->finishing) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->finishing = 1;
+	daemon_run_stops(d);
+	if (http_server_connections(d->http) == 0)
+		event_base_loopexit(d->base, NULL);
+	else
+		event_base_loopexit(d->base, &tv);
+}
+
+/* The drain took too long: end the rest. */
 static void
 daemon_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -114,11 +153,11 @@ daemon_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	log_warnx("%u connection%s still open after %d s, closing them",
 	    http_server_connections(d->http),
 	    http_server_connections(d->http) == 1 ? "" : "s", DAEMON_DRAIN_SEC);
-	event_base_loopexit(d->base, NULL);
+	daemon_finish(d);
 }
 
 /* SIGTERM or SIGINT: drain, then leave the loop; the daemon's main()
- * cleans up.  A second one leaves at once. */
+ * cleans up.  A second one ends the rest now (daemon_finish()). */
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -128,7 +167,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (d->stopping) {
 		log_info(
 		    "%s received again, stopping now", strsignal((int)sig));
-		daemon_stop(d);
+		daemon_finish(d);
 		return;
 	}
 	log_info("%s received, finishing %u connection%s and stopping",
@@ -267,7 +306,8 @@ daemon_uptime(const struct daemon *d)
 	    (double)(now.tv_nsec - d->started.tv_nsec) / 1e9;
 }
 
-/* Registers shutdown work; run in reverse order by daemon_free(). */
+/* Registers shutdown work; run in reverse order at the drain's deadline
+ * or a second signal, on the loop, else by daemon_free(). */
 void
 daemon_on_stop(struct daemon *d, void (*cb)(void *), void *arg)
 {
@@ -307,20 +347,19 @@ daemon_stop(struct daemon *d)
 	event_base_loopexit(d->base, NULL);
 }
 
-/* Runs the stop callbacks, closes the server and removes our socket. */
+/* Runs the stop callbacks (those that have not run), closes the server and
+ * removes our socket. */
 void
 daemon_free(struct daemon *d)
 {
 	struct stat st;
-	size_t i;
 
 	if (d == NULL)
 		return;
 	if (!d->stopping)
 		daemon_notify("STOPPING=1");
 	client_cancel_all(d->base);
-	for (i = d->nstops; i > 0; i--)
-		d->stops[i - 1].cb(d->stops[i - 1].arg);
+	daemon_run_stops(d);
 	free(d->stops);
 	http_server_free(d->http);
 	/* only the socket we made: a successor may have bound a new one */

@@ -23,6 +23,7 @@
 #include "error.h"
 #include "lines.h"
 #include "log.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 struct line {
@@ -192,6 +193,38 @@ lines_put(struct lines *ls, const char *key, const char *value)
 		return error_set(-EBUSY, "%s is open; cannot replace it", key);
 	l->spec = spec;
 	ls->checked = 0;
+	return 0;
+}
+
+/* A --line option, "KEY=VALUE" as a config line would say it: lines_put()
+ * of the two halves.  The messages start with "--line", for stderr. */
+int
+lines_put_arg(struct lines *ls, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char key[64], q[80], msg[512];
+	int r;
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(key)) {
+		utf8_quote(arg, strlen(arg), q, sizeof(q));
+		return error_set(-EINVAL,
+		    "--line \"%s\": write KEY=VALUE, e.g. --line "
+		    "power-button=gpiochip0:23",
+		    q);
+	}
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+	if ((r = lines_put(ls, key, eq + 1)) == -ENOENT) {
+		utf8_quote(key, strlen(key), q, sizeof(q));
+		return error_set(-EINVAL,
+		    "--line %s: not a line key (power-button, reset-button, "
+		    "power-led, hdd-led, capture-reset, hid-reset or "
+		    "line.NAME)",
+		    q);
+	}
+	if (r < 0)
+		return error_set(r, "--line %s: %s",
+		    utf8_quote(key, strlen(key), q, sizeof(q)),
+		    why(r, msg, sizeof(msg)));
 	return 0;
 }
 

@@ -85,6 +85,10 @@ int lines_add_spec(struct lines *, const struct linespec *);
 int lines_config_key(const char *key, const char *value, void *arg);
 /* Like lines_add(), but a line of the same name is replaced. */
 int lines_put(struct lines *, const char *key, const char *value);
+/* A --line option, "KEY=VALUE": lines_put() of the two halves; -EINVAL
+ * (error_set(), the message starting "--line") when it is not KEY=VALUE,
+ * KEY is not a line key or VALUE is not a line. */
+int lines_put_arg(struct lines *, const char *arg);
 /* Opens the backend and resolves every line: -ENODEV for a missing chip or
  * line, -EINVAL for a line used twice; messages name the keys.  For
  * --check-config, and the first half of lines_open(). */

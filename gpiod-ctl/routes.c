@@ -7,6 +7,17 @@
  * the pulse runs to its end all the same (a button must never stay pressed
  * because a browser tab was closed).  The /test/ routes exist only with the
  * test backend; with real hardware they are 404.
+ *
+ * Each route is described in spec.c, and api_dispatch() has checked a
+ * request against it before a handler here runs: the handlers read fields
+ * that are present only when valid.  What stays here is what needs the
+ * running daemon: the line exists, the caller may drive it, "ms" is within
+ * the configured max-pulse-ms (spec.c's range is the outer bound), and
+ * the cross-field rules of /test/input.
+ *
+ * routes_start() creates the pulses and the ATX logic and registers
+ * routes_stop() with the daemon, so a stop (common/daemon.c) ends running
+ * presses and the requests waiting for them hear why.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +36,7 @@
 #include "pulse.h"
 #include "rights.h"
 #include "routes.h"
+#include "spec.h"
 #include "testbackend.h"
 #include "xmalloc.h"
 
@@ -90,7 +102,7 @@ caller_may(struct routes_ctx *ctx, struct http_request *req, const char *line)
 	return r;
 }
 
-/* After routes_stop() (main()'s last moments) nothing is left to ask. */
+/* After routes_stop() (the daemon's last moments) nothing is left to ask. */
 static int
 stopping(struct routes_ctx *ctx, struct http_request *req)
 {
@@ -137,7 +149,7 @@ line_state(struct routes_ctx *ctx, struct line *l)
 
 /* GET /state: every line, the ATX state and the limits. */
 static void
-state_cb(struct http_request *req, void *arg)
+state_cb(struct http_request *req, json_t *args, void *arg)
 {
 	struct routes_ctx *ctx = arg;
 	json_t *lines, *o;
@@ -164,7 +176,7 @@ state_cb(struct http_request *req, void *arg)
 
 /* GET /metrics. */
 static void
-metrics_cb(struct http_request *req, void *arg)
+metrics_cb(struct http_request *req, json_t *args, void *arg)
 {
 	static const enum atx_action acts[] = {
 	    ATX_ON, ATX_OFF, ATX_OFF_HARD, ATX_RESET};
@@ -332,29 +344,36 @@ reply_press(struct http_request *req, struct routes_waiter *w, int r, int wait)
 	waiter_free(w);
 }
 
+/* "ms" within the configured bound (spec.c's range is the outer one). */
+static int
+check_ms(struct routes_ctx *ctx, long long ms)
+{
+	if (ms > ctx->max_pulse_ms)
+		return error_set(-EINVAL,
+		    "the field \"ms\" is %lld; it must be from 1 to %lld "
+		    "(max-pulse-ms)",
+		    ms, ctx->max_pulse_ms);
+	return 0;
+}
+
 /* POST /pulse {"line", "ms", "wait"}: one pulse on an output line. */
 static void
-pulse_cb(struct http_request *req, void *arg)
+pulse_cb(struct http_request *req, json_t *args, void *arg)
 {
-	static const char *const keys[] = {"line", "ms", "wait", NULL};
 	struct routes_ctx *ctx = arg;
 	struct routes_waiter *w;
 	struct line *line;
-	const char *name;
-	json_t *body = NULL;
-	long long ms = ctx->press_ms;
-	int wait = 1, r;
+	long long ms = apispec_int(args, "ms", ctx->press_ms);
+	int wait = apispec_bool(args, "wait", 1), r;
 
 	if (stopping(ctx, req))
 		return;
-	if ((r = api_read_json(req, &body)) < 0 ||
-	    (r = api_check_keys(body, keys)) < 0 ||
-	    (r = api_get_string(body, "line", &name)) < 0 ||
-	    (r = api_get_int_opt(body, "ms", 1, ctx->max_pulse_ms, &ms)) < 0 ||
-	    (r = api_get_bool_opt(body, "wait", &wait)) < 0 ||
-	    (r = find_line(ctx, name, &line)) < 0 ||
-	    (r = caller_may(ctx, req, lines_spec(line)->name)) < 0)
-		goto out;
+	if ((r = check_ms(ctx, ms)) < 0 ||
+	    (r = find_line(ctx, apispec_string(args, "line", ""), &line)) < 0 ||
+	    (r = caller_may(ctx, req, lines_spec(line)->name)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	w = waiter_new(ctx, req, line, NULL, ms);
 	r = pulse_start(ctx->pulse, line, ms, wait ? waiter_done_cb : NULL, w);
 	if (r == -EBUSY)
@@ -362,38 +381,31 @@ pulse_cb(struct http_request *req, void *arg)
 	if (r == 0)
 		ctx->pulses++;
 	reply_press(req, w, r, wait);
-	r = 0;
-out:
-	if (r < 0)
-		api_reply_error(req, r, NULL);
-	json_decref(body);
 }
 
 /* POST /atx {"action", "wait"}: a power or reset press the LED allows. */
 static void
-atx_cb(struct http_request *req, void *arg)
+atx_cb(struct http_request *req, json_t *args, void *arg)
 {
-	static const char *const keys[] = {"action", "wait", NULL};
 	struct routes_ctx *ctx = arg;
 	struct routes_waiter *w;
 	enum atx_action act;
 	enum linespec_role role;
 	struct pulse_info pi;
-	const char *name;
-	json_t *body = NULL;
-	int wait = 1, r;
+	int wait = apispec_bool(args, "wait", 1), r;
 
 	if (stopping(ctx, req))
 		return;
-	if ((r = api_read_json(req, &body)) < 0 ||
-	    (r = api_check_keys(body, keys)) < 0 ||
-	    (r = api_get_string(body, "action", &name)) < 0 ||
-	    (r = atx_action_parse(name, &act)) < 0 ||
-	    (r = api_get_bool_opt(body, "wait", &wait)) < 0)
-		goto out;
+	if ((r = atx_action_parse(apispec_string(args, "action", ""), &act)) <
+	    0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	role = act == ATX_RESET ? LINESPEC_RESET_BUTTON : LINESPEC_POWER_BUTTON;
-	if ((r = caller_may(ctx, req, linespec_role_name(role))) < 0)
-		goto out;
+	if ((r = caller_may(ctx, req, linespec_role_name(role))) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	w = waiter_new(
 	    ctx, req, lines_role(ctx->lines, role), atx_action_name(act), 0);
 	r = atx_start(ctx->atx, act, wait ? waiter_done_cb : NULL, w);
@@ -402,11 +414,6 @@ atx_cb(struct http_request *req, void *arg)
 		w->ms = pi.ms;
 	}
 	reply_press(req, w, r, wait);
-	r = 0;
-out:
-	if (r < 0)
-		api_reply_error(req, r, NULL);
-	json_decref(body);
 }
 
 /* The test backend behind the lines, or 404 with real hardware. */
@@ -424,23 +431,17 @@ test_backend(struct routes_ctx *ctx, struct lines_backend **ret)
 /* POST /test/input {"line", "value" | "level"}: sets a simulated input
  * (value is logical, level physical, like gpio-sim's pull). */
 static void
-test_input_cb(struct http_request *req, void *arg)
+test_input_cb(struct http_request *req, json_t *args, void *arg)
 {
-	static const char *const keys[] = {"line", "value", "level", NULL};
 	struct routes_ctx *ctx = arg;
 	struct lines_backend *be = NULL;
 	struct line *line;
-	const char *name;
-	json_t *body = NULL;
-	long long value = -1, level = -1;
+	const char *name = apispec_string(args, "line", "");
+	long long value = apispec_int(args, "value", -1);
+	long long level = apispec_int(args, "level", -1);
 	int r;
 
 	if ((r = test_backend(ctx, &be)) < 0 ||
-	    (r = api_read_json(req, &body)) < 0 ||
-	    (r = api_check_keys(body, keys)) < 0 ||
-	    (r = api_get_string(body, "line", &name)) < 0 ||
-	    (r = api_get_int_opt(body, "value", 0, 1, &value)) < 0 ||
-	    (r = api_get_int_opt(body, "level", 0, 1, &level)) < 0 ||
 	    (r = find_line(ctx, name, &line)) < 0 ||
 	    (r = caller_may(ctx, req, lines_spec(line)->name)) < 0)
 		goto out;
@@ -454,7 +455,7 @@ test_input_cb(struct http_request *req, void *arg)
 		r = error_set(-EINVAL,
 		    "%s is an output; only inputs can be "
 		    "driven from outside",
-		    name);
+		    lines_spec(line)->name);
 		goto out;
 	}
 	if (level < 0)
@@ -466,32 +467,25 @@ out:
 		api_reply_error(req, r, NULL);
 	else
 		api_reply_ok(req,
-		    json_pack("{s:s, s:I}", "line", name, "level",
-			(json_int_t)level));
-	json_decref(body);
+		    json_pack("{s:s, s:I}", "line", lines_spec(line)->name,
+			"level", (json_int_t)level));
 }
 
 /* GET /test/history?line=NAME: the levels an output was driven to. */
 static void
-test_history_cb(struct http_request *req, void *arg)
+test_history_cb(struct http_request *req, json_t *args, void *arg)
 {
 	struct routes_ctx *ctx = arg;
 	const struct testbackend_sample *h;
 	struct lines_backend *be = NULL;
 	struct line *line;
-	const char *name;
+	const char *name = apispec_string(args, "line", "");
 	json_t *samples;
 	size_t n, i;
 	int r;
 
-	if ((r = test_backend(ctx, &be)) < 0)
-		goto out;
-	if ((name = http_request_query(req, "line")) == NULL) {
-		r = error_set(
-		    -EINVAL, "give the line: /test/history?line=NAME");
-		goto out;
-	}
-	if ((r = find_line(ctx, name, &line)) < 0 ||
+	if ((r = test_backend(ctx, &be)) < 0 ||
+	    (r = find_line(ctx, name, &line)) < 0 ||
 	    (r = testbackend_history(
 		 be, lines_chip(line), lines_spec(line)->offset, &h, &n)) < 0)
 		goto out;
@@ -508,23 +502,38 @@ out:
 	api_reply_error(req, r, NULL);
 }
 
-const struct http_route routes_table[] = {
-    {"/state", HTTP_GET | HTTP_HEAD, state_cb, 0},
-    {"/metrics", HTTP_GET | HTTP_HEAD, metrics_cb, 0},
-    {"/pulse", HTTP_POST, pulse_cb, 0},
-    {"/atx", HTTP_POST, atx_cb, 0},
-    {"/test/input", HTTP_POST, test_input_cb, 0},
-    {"/test/history", HTTP_GET, test_history_cb, 0},
-    {NULL, 0, NULL, 0},
+const struct api_route routes_table[] = {
+    {&gpiod_ctl_api_routes[GPIOD_CTL_API_STATE], state_cb},
+    {&gpiod_ctl_api_routes[GPIOD_CTL_API_METRICS], metrics_cb},
+    {&gpiod_ctl_api_routes[GPIOD_CTL_API_PULSE], pulse_cb},
+    {&gpiod_ctl_api_routes[GPIOD_CTL_API_ATX], atx_cb},
+    {&gpiod_ctl_api_routes[GPIOD_CTL_API_TEST_INPUT], test_input_cb},
+    {&gpiod_ctl_api_routes[GPIOD_CTL_API_TEST_HISTORY], test_history_cb},
+    {NULL, NULL},
 };
 
-/* Ends running presses (waiting requests hear why) and frees pulses and
- * ATX logic: pulse_free() first, as ending a press calls back into the ATX
- * logic and the waiters' replies read its state.  Requests that come after
- * this are answered 503. */
+/* Creates the pulses and the ATX logic on the daemon's loop, follows the
+ * inputs' changes, and registers routes_stop() for the daemon's stop. */
 void
-routes_stop(struct routes_ctx *ctx)
+routes_start(struct routes_ctx *ctx, const struct atx_config *acfg)
 {
+	ctx->pulse =
+	    pulse_new(daemon_base(ctx->daemon), ctx->lines, acfg->lockout_ms);
+	ctx->atx = atx_new(ctx->lines, ctx->pulse, acfg);
+	lines_on_change(ctx->lines, routes_line_changed, ctx);
+	daemon_on_stop(ctx->daemon, routes_stop, ctx);
+}
+
+/* Ends running presses (waiting requests hear why: the daemon sends those
+ * replies before it closes the connections) and frees pulses and ATX
+ * logic: pulse_free() first, as ending a press calls back into the ATX
+ * logic and the waiters' replies read its state.  Requests that come after
+ * this are answered 503.  Running it twice is harmless. */
+void
+routes_stop(void *arg)
+{
+	struct routes_ctx *ctx = arg;
+
 	pulse_free(ctx->pulse);
 	atx_free(ctx->atx);
 	ctx->pulse = NULL;

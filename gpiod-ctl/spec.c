@@ -10,10 +10,9 @@ static const struct apispec_field f_ms = {"ms", APISPEC_INT, 0, 1, 600000,
 static const struct apispec_field f_wait = {"wait", APISPEC_BOOL, 0, 0, 0,
     "answer when the pulse has ended (default true) or at once"};
 static const struct apispec_field f_action = {"action", APISPEC_STRING,
-    APISPEC_REQUIRED, 1, 0,
-    "on, off, off-hard or reset"};
-static const struct apispec_field f_value = {"value", APISPEC_INT, 0, 0, 1,
-    "the logical value to read (test backend)"};
+    APISPEC_REQUIRED, 1, 0, "on, off, off-hard or reset"};
+static const struct apispec_field f_value = {
+    "value", APISPEC_INT, 0, 0, 1, "the logical value to read (test backend)"};
 static const struct apispec_field f_level = {"level", APISPEC_INT, 0, 0, 1,
     "the electrical level to read (test backend)"};
 
@@ -26,18 +25,18 @@ static const struct apispec_field *const input_fields[] = {
 static const struct apispec_field *const history_fields[] = {&f_line, NULL};
 
 const struct apispec_route gpiod_ctl_api_routes[] = {
-    [GPIOD_CTL_API_STATE] = {"state", HTTP_GET | HTTP_HEAD, "/state", 0,
-	NULL, "Every line: name, role, value; the ATX state."},
-    [GPIOD_CTL_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics",
-	0, NULL, "Prometheus text."},
+    [GPIOD_CTL_API_STATE] = {"state", HTTP_GET | HTTP_HEAD, "/state", 0, NULL,
+	"Every line: name, role, value; the ATX state."},
+    [GPIOD_CTL_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics", 0,
+	NULL, "Prometheus text."},
     [GPIOD_CTL_API_PULSE] = {"pulse", HTTP_POST, "/pulse", 0, pulse_fields,
 	"Drive an output line active for ms, then back."},
     [GPIOD_CTL_API_ATX] = {"atx", HTTP_POST, "/atx", 0, atx_fields,
 	"Press the power or reset button the way the action needs."},
     [GPIOD_CTL_API_TEST_INPUT] = {"test-input", HTTP_POST, "/test/input", 0,
 	input_fields, "Set an input line (test backend only)."},
-    [GPIOD_CTL_API_TEST_HISTORY] = {"test-history", HTTP_GET,
-	"/test/history", APISPEC_QUERY, history_fields,
+    [GPIOD_CTL_API_TEST_HISTORY] = {"test-history", HTTP_GET, "/test/history",
+	APISPEC_QUERY, history_fields,
 	"The levels an output was driven to (test backend only)."},
     [GPIOD_CTL_API_NROUTES] = {NULL, 0, NULL, 0, NULL, NULL},
 };

@@ -69,7 +69,7 @@ def daemon_args(name, st):
     the tests' stand-ins (kvmtest.standins), wired to each other."""
     args = hardware_free_args(name, st.root)
     if name == "capd":
-        args += ["--gpio-socket", st.socket("gpiod-ctl")]
+        args += ["--gpiod-socket", st.socket("gpiod-ctl")]
     if name == "hidd":
         args += ["--leds", st.path("hid", "leds"),
                  "--gpiod-socket", st.socket("gpiod-ctl"),

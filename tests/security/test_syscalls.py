@@ -178,7 +178,7 @@ class Syscalls(unittest.TestCase):
             kvmtest.request(sock, "POST", "/params", {"quality": 60})
             kvmtest.request(sock, "GET", "/metrics")
         self.run_traced("capd", ["--source", "pattern", "--fps", "10",
-                                 "--gpio-socket", self.path("none.sock")],
+                                 "--gpiod-socket", self.path("none.sock")],
                         exercise)
 
     def test_hidd(self):

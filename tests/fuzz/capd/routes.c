@@ -1,8 +1,8 @@
 /*
- * routes.c -- fuzz target capd-routes: capd's real route table and video
- * core, as capd.c's main() sets them up with --source pattern (small and
- * fast, one encoder thread), behind the real HTTP server on a socket of its
- * own.  Each input is what one client sends on one connection (see
+ * routes.c -- fuzz target capd-routes: capd's real route table (each
+ * request checked against spec.c by api_dispatch()) and video core, as
+ * capd.c's main() sets them up with --source pattern (small and fast, one
+ * encoder thread), behind the real HTTP server on a socket of its own.  Each input is what one client sends on one connection (see
  * tests/fuzz/common/peer.h); the daemon is set up anew for each, so inputs
  * do not depend on each other.  /stream and waiting /snapshot requests are
  * cut off by the peer's time bound and ended by video_free() as at a stop.
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "config.h"
 #include "daemon.h"
 #include "error.h"
@@ -35,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char sock[128];
 	struct config_common common = {0};
 	struct video_config vc = {0};
-	struct capd_http ctx = {NULL};
+	static struct http_route *routes;
+	struct routes_ctx ctx = {NULL};
 	struct daemon *d = NULL;
 
 	if (size > 65536)
@@ -43,6 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sock[0] == '\0') {
 		log_init("capd");
 		snprintf(sock, sizeof(sock), "%s/capd.sock", peer_tmpdir());
+		routes = api_http_routes(routes_table); /* kept: as main()'s */
 	}
 	common.socket_path = sock;
 	common.socket_mode = 0600;
@@ -54,9 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vc.input = -1;
 	vc.quality = 80;
 	vc.workers = 1;
-	vc.gpio_socket = "/nonexistent/gpiod-ctl.sock";
-	if (daemon_start(&spec, &common, NULL, capd_http_routes, &ctx, &d) <
-		0 ||
+	vc.gpiod_socket = "/nonexistent/gpiod-ctl.sock";
+	if (daemon_start(&spec, &common, NULL, routes, &ctx, &d) < 0 ||
 	    video_new(daemon_base(d), &vc, &ctx.video) < 0) {
 		fprintf(stderr, "capd-routes: %s\n", error_get());
 		abort();

@@ -3,11 +3,13 @@
  * caller.USER keys to rights.c and the line keys to lines.c, which then
  * resolves them on the test backend (chips, offsets, lines used twice);
  * the callers are checked against the lines and asked about each line.
- * Nothing is requested.
+ * The same text, each of its lines taken as a --line argument, goes to
+ * lines_put_arg().  Nothing is requested.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "error.h"
@@ -22,7 +24,7 @@ struct fuzz_ctx {
 	struct rights *rs;
 };
 
-/* As gpiod-ctl's main.c: callers first, then lines. */
+/* As gpiod-ctl.c: callers first, then lines. */
 static int
 fuzz_key(const char *key, const char *value, void *arg)
 {
@@ -32,6 +34,32 @@ fuzz_key(const char *key, const char *value, void *arg)
 	if ((r = rights_config_key(c->rs, key, value)) != -ENOENT)
 		return r;
 	return lines_config_key(key, value, c->ls);
+}
+
+/* Each line of data as a --line argument: refused with a message that
+ * says it is about --line, or taken. */
+static void
+fuzz_line_args(const uint8_t *data, size_t len)
+{
+	struct lines *ls = lines_new();
+	char *text = malloc(len + 1), *arg, *next;
+	const char *msg;
+
+	if (text == NULL)
+		abort();
+	memcpy(text, data, len);
+	text[len] = '\0';
+	for (arg = text; arg != NULL; arg = next) {
+		if ((next = strchr(arg, '\n')) != NULL)
+			*next++ = '\0';
+		error_clear();
+		if (lines_put_arg(ls, arg) < 0 &&
+		    ((msg = error_get()) == NULL ||
+			strncmp(msg, "--line ", 7) != 0))
+			abort();
+	}
+	free(text);
+	lines_free(ls);
 }
 
 int
@@ -75,5 +103,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	rights_free(c.rs);
 	lines_free(c.ls);
+	fuzz_line_args(data, len);
 	return 0;
 }

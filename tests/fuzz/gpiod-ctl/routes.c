@@ -1,13 +1,14 @@
 /*
- * routes.c -- fuzz target gpiod-ctl-routes: gpiod-ctl's real route table,
- * lines, pulses and ATX logic, as main.c sets them up, on the test backend
+ * routes.c -- fuzz target gpiod-ctl-routes: gpiod-ctl's real route table
+ * (each request checked against spec.c by api_dispatch()), lines, pulses
+ * and ATX logic, as gpiod-ctl.c sets them up, on the test backend
  * (simulated lines, which also brings the /test/ routes) with the demo's
  * lines, behind the real HTTP server on a socket of its own.  Each input is
  * what one client sends on one connection (see tests/fuzz/common/peer.h).
  * Times are short (10 ms presses, pulses of at most 50 ms) so that a
  * request that waits for its pulse gets its reply within the peer's time
  * bound; what still waits then (an off-hard holds a second) is answered as
- * main() stops: routes_stop() with the connection still open.
+ * the daemon stops: routes_stop() with the connection still open.
  * Everything is set up anew for each input.
  */
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "atx.h"
 #include "config.h"
 #include "daemon.h"
@@ -22,7 +24,6 @@
 #include "lines.h"
 #include "log.h"
 #include "peer.h"
-#include "pulse.h"
 #include "rights.h"
 #include "routes.h"
 
@@ -42,6 +43,13 @@ static const char *const demo_lines[][2] = {
     {"hid-reset", "gpiochip0:6"},
 };
 
+/* daemon_on_stop(), as in gpiod-ctl.c. */
+static void
+close_lines(void *arg)
+{
+	lines_close(arg);
+}
+
 /* A request waits for its pulse. */
 static int
 busy(void *arg)
@@ -51,24 +59,18 @@ busy(void *arg)
 	return ctx->waiters != NULL;
 }
 
-/* As main() stops: presses end, the waiting hear why. */
-static void
-stop(void *arg)
-{
-	routes_stop(arg);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char sock[128];
-	struct peer_daemon pd = {NULL, NULL, 3, 60, busy, stop, NULL};
+	struct peer_daemon pd = {NULL, NULL, 3, 60, busy, routes_stop, NULL};
 	struct config_common common = {0};
 	struct config_spec spec = {"gpiod-ctl",
 	    "power and reset buttons, LEDs and device resets over GPIO",
 	    options, lines_config_key, NULL};
 	struct lines_config lcfg;
 	struct atx_config acfg;
+	static struct http_route *routes;
 	struct routes_ctx ctx = {0};
 	struct daemon *d = NULL;
 	size_t i;
@@ -79,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_init("gpiod-ctl");
 		snprintf(
 		    sock, sizeof(sock), "%s/gpiod-ctl.sock", peer_tmpdir());
+		routes = api_http_routes(routes_table); /* kept: as main()'s */
 	}
 	ctx.lines = lines_new();
 	ctx.rights = rights_new(); /* the fuzzer runs as root: may drive all */
@@ -95,25 +98,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	common.socket_mode = 0600;
 	if (lines_check(ctx.lines, &lcfg) < 0 ||
 	    rights_check(ctx.rights, ctx.lines) < 0 ||
-	    daemon_start(&spec, &common, NULL, routes_table, &ctx, &d) < 0 ||
+	    daemon_start(&spec, &common, NULL, routes, &ctx, &d) < 0 ||
 	    lines_open(ctx.lines, daemon_base(d), &lcfg) < 0)
 		goto fail;
+	ctx.daemon = d;
+	daemon_on_stop(d, close_lines, ctx.lines);
 	acfg.press_ms = 10;
 	acfg.hold_ms = 1000;
 	acfg.lockout_ms = 20;
-	ctx.daemon = d;
 	ctx.press_ms = 10;
 	ctx.max_pulse_ms = 50;
-	ctx.pulse = pulse_new(daemon_base(d), ctx.lines, acfg.lockout_ms);
-	ctx.atx = atx_new(ctx.lines, ctx.pulse, &acfg);
-	lines_on_change(ctx.lines, routes_line_changed, &ctx);
+	routes_start(&ctx, &acfg);
 	daemon_ready(d);
 	pd.base = daemon_base(d);
 	pd.path = sock;
 	pd.arg = &ctx;
 	peer_run(&pd, data, size);
-	/* the rest of main()'s stop */
-	lines_close(ctx.lines);
+	/* the rest of the stop: close_lines(), as gpiod-ctl.c registers it */
 	daemon_free(d);
 	lines_free(ctx.lines);
 	rights_free(ctx.rights);

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -196,6 +197,32 @@ class ApiTest(unittest.TestCase):
                               "--source", "pattern", "--check-config"],
                              capture_output=True, text=True, timeout=20)
         self.assertEqual(out.returncode, 0, out.stderr)
+
+    def test_gpiod_socket_option(self):
+        """gpiod-ctl's socket is --gpiod-socket, as in the other daemons;
+        the old --gpio-socket is refused, on the command line and in the
+        file, so a config that still has it is noticed."""
+        base = [kvmtest.binary("capd"), "--source", "pattern",
+                "--check-config"]
+        out = subprocess.run(base + ["--config", "/dev/null",
+                                     "--gpiod-socket", "/run/x.sock"],
+                             capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        out = subprocess.run(base + ["--config", "/dev/null",
+                                     "--gpio-socket", "/run/x.sock"],
+                             capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("unknown option --gpio-socket", out.stderr)
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "kvm.conf")
+            for key, rc in (("gpiod-socket", 0), ("gpio-socket", 1)):
+                with open(conf, "w") as f:
+                    f.write("[capd]\n%s = /run/x.sock\n" % key)
+                out = subprocess.run(base + ["--config", conf],
+                                     capture_output=True, text=True,
+                                     timeout=20)
+                self.assertEqual(out.returncode, rc, out.stderr)
+            self.assertIn('unknown key "gpio-socket"', out.stderr)
 
 
 if __name__ == "__main__":

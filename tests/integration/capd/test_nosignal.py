@@ -140,7 +140,7 @@ class NoSignalTest(unittest.TestCase):
         try:
             with kvmtest.Daemon("capd", ["--source", "/nonexistent/video7",
                                          "--reset-after", "2",
-                                         "--gpio-socket", fake.path]) as d:
+                                         "--gpiod-socket", fake.path]) as d:
                 deadline = time.monotonic() + 8
                 while not fake.requests and time.monotonic() < deadline:
                     time.sleep(0.1)
@@ -173,7 +173,7 @@ class NoSignalTest(unittest.TestCase):
         try:
             with kvmtest.Daemon("capd", ["--source", "/nonexistent/video7",
                                          "--reset-after", "1",
-                                         "--gpio-socket", fake.path]) as d:
+                                         "--gpiod-socket", fake.path]) as d:
                 st = wait_state(d, lambda r: r["capture_resets"]["disabled"])
                 self.assertEqual(st["capture_resets"]["failed"], 1)
                 time.sleep(3.5)
@@ -185,7 +185,7 @@ class NoSignalTest(unittest.TestCase):
 
     def test_reset_with_gpiod_down(self):
         with kvmtest.Daemon("capd", ["--source", "/nonexistent/video7",
-                                     "--reset-after", "1", "--gpio-socket",
+                                     "--reset-after", "1", "--gpiod-socket",
                                      "/nonexistent/gpiod-ctl.sock"]) as d:
             st = wait_state(d, lambda r: r["capture_resets"]["failed"] >= 1)
             self.assertGreaterEqual(st["capture_resets"]["requested"], 1)

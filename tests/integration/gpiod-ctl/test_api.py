@@ -8,6 +8,7 @@ press), active-low, and gpioctl.
 """
 
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -415,6 +416,37 @@ class StopAndDisconnect(unittest.TestCase):
         self.assertLess(took, 8, log)
         kvmtest.assert_error(self, (status, reply), 503)
         self.assertIn("stopping", reply["error"]["message"])
+
+    def test_second_sigterm_mid_press(self):
+        """A second SIGTERM during a press ends it at once: the line is
+        released and the waiting request still hears why (common/daemon.c
+        runs the stop on the loop), the daemon exits 0 right after."""
+        d = kvmtest.Daemon("gpiod-ctl", config=CONFIG).start()
+        try:
+            result = {}
+
+            def hold():
+                result["r"] = d.json("POST", "/pulse",
+                                     {"line": "long", "ms": 5000},
+                                     timeout=20)
+
+            t = threading.Thread(target=hold)
+            t.start()
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            d.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            self.assertEqual(d.stop(timeout=15), 0, d.log())
+            took = time.monotonic() - t0
+            t.join(5)
+            self.assertIn("r", result, "no reply:\n" + d.log())
+            status, reply = result["r"]
+            kvmtest.assert_error(self, (status, reply), 503)
+            self.assertIn("stopping", reply["error"]["message"])
+            self.assertIn("released after", reply["error"]["message"])
+            self.assertLess(took, 2, d.log())
+        finally:
+            d.cleanup()
 
 
 class NoTestRoutesOnRealBackend(unittest.TestCase):

@@ -271,7 +271,7 @@ class RealCallers(unittest.TestCase):
     def test_capd_capture_reset(self):
         d = self.as_user(kvmtest.Daemon(
             "capd", ["--source", "/dev/kvmtest-no-such-video",
-                     "--reset-after", "1", "--gpio-socket", self.g.socket],
+                     "--reset-after", "1", "--gpiod-socket", self.g.socket],
             tmpdir=self.tmp, socket_name="capd.sock"), "daemon")
         with d:
             self.wait_pulses("capture-reset", 1)
@@ -302,7 +302,7 @@ class RealCallers(unittest.TestCase):
         # capd running as hidd's stand-in: refused, and capd says why.
         d = self.as_user(kvmtest.Daemon(
             "capd", ["--source", "/dev/kvmtest-no-such-video",
-                     "--reset-after", "1", "--gpio-socket", self.g.socket],
+                     "--reset-after", "1", "--gpiod-socket", self.g.socket],
             tmpdir=self.tmp, socket_name="capd.sock"), "bin")
         with d:
             deadline = time.monotonic() + 10

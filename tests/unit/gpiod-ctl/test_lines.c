@@ -133,6 +133,44 @@ test_config_checks(void)
 	lines_free(ls);
 }
 
+/* --line KEY=VALUE: split, put (replacing), and refused saying how. */
+static void
+test_put_arg(void)
+{
+	static const struct {
+		const char *arg, *want;
+	} bad[] = {
+	    {"power-led", "write KEY=VALUE"},
+	    {"=gpiochip0:3", "write KEY=VALUE"},
+	    {"press-ms=100", "--line press-ms: not a line key"},
+	    {"power-led=gpiochip0:", "--line power-led: "},
+	    {"line.x=gpiochip0:3", "--line line.x: "},
+	};
+	struct lines *ls = lines_new();
+	size_t i;
+
+	is_int(lines_put_arg(ls, "power-led=gpiochip0:3 active-low"), 0,
+	    "--line power-led=... is taken");
+	is_int(lines_put_arg(ls, "power-led=gpiochip0:4"), 0,
+	    "a second --line power-led replaces the first");
+	ok(lines_count(ls) == 1 && lines_spec(lines_at(ls, 0))->offset == 4 &&
+		!lines_spec(lines_at(ls, 0))->active_low,
+	    "  one power-led, the second's");
+	is_int(lines_put_arg(ls, "line.fan=gpiochip1:2 output"), 0,
+	    "--line line.fan=... is taken");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		error_clear();
+		is_int(lines_put_arg(ls, bad[i].arg), -EINVAL,
+		    "--line \"%s\" is refused", bad[i].arg);
+		ok(error_get() != NULL && strstr(error_get(), bad[i].want),
+		    "  saying \"%s\"", bad[i].want);
+		if (error_get() != NULL && !strstr(error_get(), bad[i].want))
+			diag("  message: %s", error_get());
+	}
+	is_int((int)lines_count(ls), 2, "nothing refused was added");
+	lines_free(ls);
+}
+
 static void
 test_outputs(struct event_base *base)
 {
@@ -249,6 +287,7 @@ main(void)
 	struct event_base *base = event_base_new();
 
 	test_config_checks();
+	test_put_arg();
 	test_outputs(base);
 	test_inputs(base);
 	event_base_free(base);

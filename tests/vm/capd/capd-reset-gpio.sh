@@ -17,7 +17,7 @@ vm_daemon_start gpiod-ctl --config "$VM_RUN/g.conf"
 
 # no such device: no picture from the start
 vm_daemon_start capd --config /dev/null --source /dev/video7 \
-	--reset-after 2 --gpio-socket "$VM_RUN/gpiod-ctl.sock"
+	--reset-after 2 --gpiod-socket "$VM_RUN/gpiod-ctl.sock"
 vm_gpiosim_wait 4 1 20
 vm_log "capture-reset pulsed"
 vm_gpiosim_wait 4 0 10
