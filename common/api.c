@@ -123,7 +123,6 @@ api_body_empty(struct http_request *req)
 int
 api_read_nothing(struct http_request *req)
 {
-	static const char *const none[] = {NULL};
 	json_t *v;
 	int r;
 
@@ -131,120 +130,9 @@ api_read_nothing(struct http_request *req)
 		return 0;
 	if ((r = api_read_json(req, &v)) < 0)
 		return r;
-	r = api_check_keys(v, none);
+	r = apispec_check(NULL, v);
 	json_decref(v);
 	return r;
-}
-
-/* A required string field. */
-int
-api_get_string(json_t *obj, const char *key, const char **ret)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (v == NULL)
-		return error_set(-EINVAL, "the field \"%s\" is missing", key);
-	if (!json_is_string(v))
-		return error_set(
-		    -EINVAL, "the field \"%s\" must be a string", key);
-	*ret = json_string_value(v);
-	return 0;
-}
-
-/* An optional string field. */
-int
-api_get_string_opt(json_t *obj, const char *key, const char **ret)
-{
-	if (json_object_get(obj, key) == NULL)
-		return 0;
-	return api_get_string(obj, key, ret);
-}
-
-/* An optional boolean field. */
-int
-api_get_bool_opt(json_t *obj, const char *key, int *ret)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_boolean(v))
-		return error_set(
-		    -EINVAL, "the field \"%s\" must be true or false", key);
-	*ret = json_is_true(v);
-	return 0;
-}
-
-/* An optional integer field within [min, max]. */
-int
-api_get_int_opt(
-    json_t *obj, const char *key, long long min, long long max, long long *ret)
-{
-	json_t *v = json_object_get(obj, key);
-	long long n;
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v))
-		return error_set(-EINVAL,
-		    "the field \"%s\" must be a whole number from %lld to %lld",
-		    key, min, max);
-	n = json_integer_value(v);
-	if (n < min || n > max)
-		return error_set(-EINVAL,
-		    "the field \"%s\" is %lld; it must be from %lld to %lld",
-		    key, n, min, max);
-	*ret = n;
-	return 0;
-}
-
-/* Refuses any field not in the NULL-terminated allowed list. */
-int
-api_check_keys(json_t *obj, const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach(obj, key, v)
-	{
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			char esc[128];
-
-			log_escape(key, strlen(key), esc, sizeof(esc));
-			return error_set(-EINVAL, "unknown field \"%s\"", esc);
-		}
-	}
-	return 0;
-}
-
-/* A query parameter as an integer in [min, max]. */
-int
-api_query_int(struct http_request *req, const char *key, long long min,
-    long long max, long long *ret)
-{
-	const char *s = http_request_query(req, key);
-	char *end;
-	long long n;
-
-	if (s == NULL)
-		return 0;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
-		char esc[64];
-
-		log_escape(s, strlen(s), esc, sizeof(esc));
-		return error_set(-EINVAL,
-		    "the parameter \"%s\" is \"%s\"; it must be a whole number "
-		    "from %lld to %lld",
-		    key, esc, min, max);
-	}
-	*ret = n;
-	return 0;
 }
 
 /* The request's fields as a JSON object, read the way its route says. */

@@ -50,24 +50,4 @@ void api_reply_error(struct http_request *, int err, const char *message);
 void api_reply_errorf(struct http_request *, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The envelope's old names, until every daemon calls envelope.h's. */
-#define API_REPLY_FAILED   ENVELOPE_REPLY_FAILED
-#define api_envelope_ok	   envelope_ok
-#define api_envelope_error envelope_error
-
-/*
- * Parse helpers that error_set() a message naming the field.  All return 0
- * or -EINVAL.  *_opt leave *ret untouched when the field is absent.
- */
-int api_get_string(json_t *obj, const char *key, const char **ret);
-int api_get_string_opt(json_t *obj, const char *key, const char **ret);
-int api_get_bool_opt(json_t *obj, const char *key, int *ret);
-int api_get_int_opt(
-    json_t *obj, const char *key, long long min, long long max, long long *ret);
-/* Refuse fields not in the NULL-terminated list: nothing silently ignored. */
-int api_check_keys(json_t *obj, const char *const *allowed);
-/* A query parameter as an integer in [min, max]; absent leaves *ret. */
-int api_query_int(struct http_request *, const char *key, long long min,
-    long long max, long long *ret);
-
 #endif

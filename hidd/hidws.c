@@ -271,7 +271,7 @@ hidws_on_message(
 	if (r == 0 && m.type != HIDWS_PING)
 		hid_latency_add(c->ctx->hid, hid_now_ns() - t0);
 	if (r < 0) {
-		reply = api_envelope_error(r, error_get());
+		reply = envelope_error(r, error_get());
 		json_object_set_new(reply, "t", json_string("error"));
 	} else if (m.id >= 0 || m.type == HIDWS_PING)
 		reply = json_pack(

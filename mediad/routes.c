@@ -507,7 +507,7 @@ routes_download(struct http_request *req, json_t *args, void *arg)
 		snprintf(
 		    hdr, sizeof(hdr), "bytes */%lld", (long long)st.st_size);
 		http_reply_header(req, "Content-Range", hdr);
-		e = api_envelope_error(-ERANGE,
+		e = envelope_error(-ERANGE,
 		    "the requested range is "
 		    "outside the image");
 		env = json_dumps(e, JSON_COMPACT);

@@ -31,6 +31,33 @@
 #include "sock.h"
 #include "xmalloc.h"
 
+/* A query parameter as an integer in [min, max]; absent leaves *ret.  (A
+ * test server's own reading: the daemons describe their fields in spec.c.) */
+static int
+query_int(struct http_request *req, const char *key, long long min,
+    long long max, long long *ret)
+{
+	const char *s = http_request_query(req, key);
+	char *end;
+	long long n;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
+		char esc[64];
+
+		log_escape(s, strlen(s), esc, sizeof(esc));
+		return error_set(-EINVAL,
+		    "the parameter \"%s\" is \"%s\"; it must be a whole number "
+		    "from %lld to %lld",
+		    key, esc, min, max);
+	}
+	*ret = n;
+	return 0;
+}
+
 struct testd {
 	struct event_base *base;
 	struct http_server *srv;
@@ -115,7 +142,7 @@ slow_cb(struct http_request *req, void *arg)
 	struct timeval tv;
 	int r;
 
-	if ((r = api_query_int(req, "ms", 0, 10000, &ms)) < 0) {
+	if ((r = query_int(req, "ms", 0, 10000, &ms)) < 0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -177,9 +204,9 @@ stream_cb(struct http_request *req, void *arg)
 	long long n = 16, limit = 256 * 1024, length = 0;
 	int r;
 
-	if ((r = api_query_int(req, "n", 0, 1000000, &n)) < 0 ||
-	    (r = api_query_int(req, "limit", 1, 1 << 30, &limit)) < 0 ||
-	    (r = api_query_int(req, "length", 0, 1, &length)) < 0) {
+	if ((r = query_int(req, "n", 0, 1000000, &n)) < 0 ||
+	    (r = query_int(req, "limit", 1, 1 << 30, &limit)) < 0 ||
+	    (r = query_int(req, "length", 0, 1, &length)) < 0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -283,10 +310,9 @@ upload_cb(struct http_request *req, void *arg)
 	long long pause_ms = 0, hash = 1, fail_after = -1;
 	int r;
 
-	if ((r = api_query_int(req, "pause", 0, 1000, &pause_ms)) < 0 ||
-	    (r = api_query_int(req, "hash", 0, 1, &hash)) < 0 ||
-	    (r = api_query_int(req, "fail_after", 0, 1LL << 40, &fail_after)) <
-		0) {
+	if ((r = query_int(req, "pause", 0, 1000, &pause_ms)) < 0 ||
+	    (r = query_int(req, "hash", 0, 1, &hash)) < 0 ||
+	    (r = query_int(req, "fail_after", 0, 1LL << 40, &fail_after)) < 0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}

@@ -101,42 +101,6 @@ test_error_set(void)
 }
 
 static void
-test_get_helpers(void)
-{
-	json_t *o = json_pack("{s:s, s:i, s:b, s:s}", "code", "KeyA", "ms", 150,
-	    "down", 1, "x", "y");
-	const char *s = NULL;
-	long long n = -1;
-	int b = 0;
-	static const char *const allowed[] = {"code", "ms", "down", NULL};
-
-	ok(api_get_string(o, "code", &s) == 0 && strcmp(s, "KeyA") == 0,
-	    "get a string");
-	ok(api_get_string(o, "nope", &s) == -EINVAL &&
-		strstr(error_get(), "\"nope\" is missing") != NULL,
-	    "a missing field is named");
-	ok(api_get_string(o, "ms", &s) == -EINVAL &&
-		strstr(error_get(), "must be a string") != NULL,
-	    "a wrong type is named");
-	ok(api_get_int_opt(o, "ms", 1, 10000, &n) == 0 && n == 150,
-	    "get an int in range");
-	ok(api_get_int_opt(o, "ms", 1, 100, &n) == -EINVAL &&
-		strstr(error_get(), "from 1 to 100") != NULL,
-	    "an int out of range says the range");
-	n = 42;
-	ok(api_get_int_opt(o, "absent", 1, 100, &n) == 0 && n == 42,
-	    "an absent optional int leaves the default");
-	ok(api_get_bool_opt(o, "down", &b) == 0 && b == 1, "get a bool");
-	ok(api_get_bool_opt(o, "code", &b) == -EINVAL, "a string is no bool");
-	ok(api_check_keys(o, allowed) == -EINVAL &&
-		strstr(error_get(), "unknown field \"x\"") != NULL,
-	    "an unknown field is refused by name");
-	json_object_del(o, "x");
-	ok(api_check_keys(o, allowed) == 0, "known fields pass");
-	json_decref(o);
-}
-
-static void
 test_log_escape(void)
 {
 	char out[64];
@@ -212,7 +176,6 @@ main(void)
 	test_mapping();
 	test_envelopes();
 	test_error_set();
-	test_get_helpers();
 	test_log_escape();
 	test_metrics();
 	test_oom();
