@@ -53,11 +53,14 @@ def wait_for(what, timeout, fn, interval=0.5):
         time.sleep(interval)
 
 
-def boot(vm, agent):
-    if not agent.sync(300):
-        raise CheckFailed("the guest agent did not answer within 300 s of "
-                          "QEMU's start; console:\n" + vm.console_tail())
-    out = agent.run("systemctl is-system-running --wait", 300)[1].strip()
+def boot(vm, agent, budget=300):
+    """budget: seconds for the agent to answer, and again for systemd to
+    finish starting."""
+    if not agent.sync(budget):
+        raise CheckFailed("the guest agent did not answer within %d s of "
+                          "QEMU's start; console:\n%s" %
+                          (budget, vm.console_tail()))
+    out = agent.run("systemctl is-system-running --wait", budget)[1].strip()
     agent.ok(SHARE_MOUNT)
     if out not in ("running", "degraded"):
         raise CheckFailed("systemd says the system is %r" % out)
