@@ -776,8 +776,24 @@ def run(suite, vm, agent, front, deb, share, src, upgrade=None):
                         none_failed, agent)
             suite.check("upgrade: no error logged", no_errors, agent,
                         "--since " + mark)
+    browser(suite, agent, front, st, share)
     suite.check("apt purge kaputtkvm leaves nothing behind", purge, agent)
     return 0
+
+
+def browser(suite, agent, front, st, share):
+    """The browser suite's scenarios against the appliance, once
+    (tests/browser/appliance_target.py): Chromium through nginx, the
+    target side of the VM answering what the scenarios ask."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "..", "browser"))
+    import appliance_target
+    took = appliance_target.run(suite, agent, front, front.port, st, share,
+                                os.path.abspath(suite.args.build_dir))
+    if took is not None:
+        suite.figure("browser scenarios (one run, Chromium through nginx)",
+                     "%.0f s" % took)
 
 
 def _install(agent, deb):
