@@ -5,11 +5,13 @@
 playwright-core against the console page through nginx (TLS, basic auth).
 
 Skips (exit 77, saying why) when node or /usr/bin/chromium is missing or
-the daemons are not built.  The appliance suite runs the same scenarios
-against the booted appliance with appliance_target.py, which uses the
-helpers here (missing_tools, npm_ci, scenario_env, node_scenario).  Installs playwright-core from package-lock.json
+the daemons are not built.  Installs playwright-core from package-lock.json
 into tests/browser/node_modules (npm ci) when it is not there yet; never
 downloads a browser.  Screenshots go to $KVM_BROWSER_ARTIFACTS.
+
+The appliance suite runs the same scenarios against the booted appliance
+with appliance_target.py, which uses the helpers here (missing_tools,
+npm_ci, scenario_env, node_scenario).
 """
 
 import fcntl
