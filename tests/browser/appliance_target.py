@@ -200,7 +200,10 @@ def prepare(agent, front):
     and capd capturing 1280x720 (the demo pattern's size, which the video
     scenario reads back; vivid's webcam input offers it)."""
     from checks import CheckFailed, wait_for
-    front.json("POST", "/api/media/eject", {"force": True})
+    front.request("POST", "/api/media/eject", {"force": True})
+    luns = front.json("GET", "/api/media/state").get("luns") or []
+    if any(lun.get("mounted") for lun in luns):
+        raise CheckFailed("still mounted after a forced eject: %s" % luns)
     s, _, body = front.request("DELETE", "/api/media/images/test.iso")
     if s not in (200, 204, 404):
         raise CheckFailed("DELETE test.iso: HTTP %d: %s" % (s, body[:300]))
