@@ -260,10 +260,11 @@ def run(suite, agent, front, port, st, share, build):
         return None
     state = os.path.join(share, "state")
     os.makedirs(os.path.join(state, "logs"), exist_ok=True)
+    def record():
+        agent.ok(GUEST + " hid-record /mnt/kvmtest/state/logs/"
+                 "hid-reports.log")
     if not suite.check("browser: the target's HID reports recorded "
-                       "(/dev/hidraw*)", agent.ok,
-                       GUEST + " hid-record /mnt/kvmtest/state/logs/"
-                       "hid-reports.log"):
+                       "(/dev/hidraw*)", record):
         return None
     artifacts = os.path.join(build, "tests", "browser", "artifacts",
                              "appliance")
