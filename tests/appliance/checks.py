@@ -52,11 +52,14 @@ def wait_for(what, timeout, fn, interval=0.5):
         time.sleep(interval)
 
 
-def boot(vm, agent):
-    if not agent.sync(300):
-        raise CheckFailed("the guest agent did not answer within 300 s of "
-                          "QEMU's start; console:\n" + vm.console_tail())
-    out = agent.run("systemctl is-system-running --wait", 300)[1].strip()
+def boot(vm, agent, budget=300):
+    """budget: seconds for the agent to answer, and again for systemd to
+    finish starting."""
+    if not agent.sync(budget):
+        raise CheckFailed("the guest agent did not answer within %d s of "
+                          "QEMU's start; console:\n%s" %
+                          (budget, vm.console_tail()))
+    out = agent.run("systemctl is-system-running --wait", budget)[1].strip()
     agent.ok(SHARE_MOUNT)
     if out not in ("running", "degraded"):
         raise CheckFailed("systemd says the system is %r" % out)
@@ -772,8 +775,26 @@ def run(suite, vm, agent, front, deb, share, src, upgrade=None):
                         none_failed, agent)
             suite.check("upgrade: no error logged", no_errors, agent,
                         "--since " + mark)
+    if os.environ.get("KAPUTTKVM_APPLIANCE_BROWSER") == "1":
+        browser(suite, agent, front, st, share)
     suite.check("apt purge kaputtkvm leaves nothing behind", purge, agent)
     return 0
+
+
+def browser(suite, agent, front, st, share):
+    """The browser suite's scenarios against the appliance, once
+    (tests/browser/appliance_target.py): Chromium through nginx, the
+    target side of the VM answering what the scenarios ask.  Opt-in
+    (KAPUTTKVM_APPLIANCE_BROWSER=1) until it passes: see README.md."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "..", "browser"))
+    import appliance_target
+    took = appliance_target.run(suite, agent, front, front.port, st, share,
+                                os.path.abspath(suite.args.build_dir))
+    if took is not None:
+        suite.figure("browser scenarios (one run, Chromium through nginx)",
+                     "%.0f s" % took)
 
 
 def _install(agent, deb):

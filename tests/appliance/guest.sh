@@ -19,6 +19,52 @@ gpiosim() {
 	echo "/sys/devices/platform/$(cat "$_cfg/dev_name")/$(cat "$_cfg/bank0/chip_name")"
 }
 
+# The hidraw node of the HID device behind an input device (the target's
+# view of one gadget function, reports as received).
+hidraw_of() {
+	for _h in "/sys/class/input/${1##*/}/device/device/hidraw/"hidraw*; do
+		if [ -e "$_h" ]; then
+			echo "/dev/${_h##*/}"
+			return 0
+		fi
+	done
+	vm_fail "no hidraw device beside $1"
+}
+
+# Appends each report read from the hidraw nodes to LOG as "UPTIME LABEL:
+# xx xx ..." (one read is one report), and touches READY once they are
+# open.  Perl is perl-base (essential): no tool to add to the image.
+# shellcheck disable=SC2016
+HID_DUMP='
+use strict;
+my ($log, $ready, @devs) = @ARGV;
+open(my $out, ">>", $log) or die "$log: $!\n";
+my (@fh, @label);
+for (@devs) {
+	my ($d, $l) = split /,/;
+	$l =~ s{/}{ };
+	open(my $h, "<", $d) or die "$d: $!\n";
+	push @fh, $h;
+	push @label, $l;
+}
+open(my $r, ">", $ready) or die "$ready: $!\n";
+close $r;
+my $rin = "";
+vec($rin, fileno($_), 1) = 1 for @fh;
+for (;;) {
+	next unless select(my $rout = $rin, undef, undef, undef) > 0;
+	for my $i (0 .. $#fh) {
+		next unless vec($rout, fileno($fh[$i]), 1);
+		my $n = sysread($fh[$i], my $buf, 64);
+		die "$devs[$i]: " . (defined $n ? "gone" : $!) . "\n" unless $n;
+		open(my $u, "<", "/proc/uptime") or die "/proc/uptime: $!\n";
+		my ($up) = split / /, <$u>;
+		close $u;
+		syswrite($out, sprintf("%s %s: %s\n", $up, $label[$i],
+		    join(" ", unpack("(H2)*", $buf))));
+	}
+}'
+
 cmd=$1
 shift
 case $cmd in
@@ -54,6 +100,42 @@ led)
 		printf "$z8$z8\\021\\0\\001\\0$v\\0\\0\\0"
 		printf "$z8$z8$z8"
 	} >"$1" || vm_fail "cannot write the LED event to $1"
+	;;
+leds)
+	# leds DEV BYTE: the target sets its keyboard LEDs as an LED output
+	# report's byte says (1 Num Lock, 2 Caps Lock, 4 Scroll Lock): EV_LED
+	# LED_NUML, LED_CAPSL, LED_SCROLLL, then EV_SYN, as struct input_event
+	{
+		for _c in 0 1 2; do
+			_v=$((($2 >> _c) & 1))
+			# shellcheck disable=SC2059
+			printf '\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\021\0'"\\00$_c"'\0'"\\00$_v"'\0\0\0'
+		done
+		printf '\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0'
+	} >"$1" || vm_fail "cannot write the LED events to $1"
+	;;
+hid-record)
+	# hid-record LOG: every report the target receives from the gadget's
+	# keyboard, absolute and relative mouse (their /dev/hidraw*), appended
+	# to LOG in the demo's hid-reports.log format ("UPTIME hidg0 keyboard:
+	# 02 00 0b 00 00 00 00 00"; hidg0-2 are the demo's names of these
+	# three functions), in the background until "record-stop hid"
+	_args=
+	for _k in keyboard:hidg0/keyboard mouse-abs:hidg1/mouse \
+		mouse-rel:hidg2/relmouse; do
+		_ev=$(vm_input_find "${_k%%:*}" KaputtKVM 60) || exit 1
+		_raw=$(hidraw_of "$_ev") || exit 1
+		_args="$_args $_raw,${_k#*:}"
+	done
+	mkdir -p "$(dirname "$1")"
+	: >>"$1"
+	rm -f "$VM_RUN/hid.ready"
+	# shellcheck disable=SC2086
+	setsid perl -e "$HID_DUMP" "$1" "$VM_RUN/hid.ready" $_args \
+		</dev/null >"$VM_RUN/hid.err" 2>&1 &
+	echo $! >"$VM_RUN/hid.pid"
+	vm_wait 30 "the hidraw reader ($(cat "$VM_RUN/hid.err"))" \
+		test -e "$VM_RUN/hid.ready"
 	;;
 cdrom)
 	vm_cdrom_find "${1:-60}"

@@ -8,6 +8,10 @@ Skips (exit 77, saying why) when node or /usr/bin/chromium is missing or
 the daemons are not built.  Installs playwright-core from package-lock.json
 into tests/browser/node_modules (npm ci) when it is not there yet; never
 downloads a browser.  Screenshots go to $KVM_BROWSER_ARTIFACTS.
+
+The appliance suite runs the same scenarios against the booted appliance
+with appliance_target.py, which uses the helpers here (missing_tools,
+npm_ci, scenario_env, node_scenario).
 """
 
 import fcntl
@@ -24,21 +28,30 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHROMIUM = os.environ.get("KVM_CHROMIUM", "/usr/bin/chromium")
 
 
-def need_tools():
+def missing_tools():
+    """Why the scenarios cannot run here, or None."""
     if shutil.which("node") is None:
-        demostack.skip("node is not installed (apt-get install nodejs; "
-                       "scripts/packages/browser.txt)")
+        return ("node is not installed (apt-get install nodejs; "
+                "scripts/packages/browser.txt)")
     if not os.access(CHROMIUM, os.X_OK):
-        demostack.skip("%s is missing (apt-get install chromium; "
-                       "scripts/packages/browser.txt)" % CHROMIUM)
+        return ("%s is missing (apt-get install chromium; "
+                "scripts/packages/browser.txt)" % CHROMIUM)
     if shutil.which("npm") is None and not os.path.isdir(
             os.path.join(HERE, "node_modules", "playwright-core")):
-        demostack.skip("npm is missing and playwright-core is not installed "
-                       "in tests/browser/node_modules")
+        return ("npm is missing and playwright-core is not installed in "
+                "tests/browser/node_modules")
+    return None
+
+
+def need_tools():
+    why = missing_tools()
+    if why:
+        demostack.skip(why)
 
 
 def npm_ci():
-    """npm ci once, even when several tests start at the same time."""
+    """npm ci once, even when several tests start at the same time.
+    Exits 1 when it fails."""
     marker = os.path.join(HERE, "node_modules", "playwright-core",
                           "package.json")
     lock = open(os.path.join(tempfile.gettempdir(),
@@ -60,6 +73,21 @@ def npm_ci():
         lock.close()
 
 
+def scenario_env(url, user, password, state, artifacts):
+    """The environment scenarios.mjs reads (see its header)."""
+    return dict(os.environ, KVM_URL=url, KVM_USER=user,
+                KVM_PASSWORD=password, KVM_STATE=state,
+                KVM_ARTIFACTS=artifacts, KVM_CHROMIUM=CHROMIUM)
+
+
+def node_scenario(scenario, env, preload=None, timeout=150, **kw):
+    """node [--require PRELOAD] scenarios.mjs SCENARIO: its exit status
+    (subprocess.run's other keywords pass through)."""
+    cmd = ["node"] + (["--require", preload] if preload else []) + \
+        [os.path.join(HERE, "scenarios.mjs"), scenario]
+    return subprocess.run(cmd, env=env, timeout=timeout, **kw)
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: run.py SCENARIO")
@@ -75,14 +103,9 @@ def main():
     status = 1
     try:
         stack.start()
-        env = dict(os.environ,
-                   KVM_URL=stack.info["url"], KVM_USER=stack.info["user"],
-                   KVM_PASSWORD=stack.info["password"],
-                   KVM_STATE=stack.state, KVM_ARTIFACTS=artifacts,
-                   KVM_CHROMIUM=CHROMIUM)
-        status = subprocess.run(
-            ["node", os.path.join(HERE, "scenarios.mjs"), scenario],
-            env=env, timeout=150).returncode
+        env = scenario_env(stack.info["url"], stack.info["user"],
+                           stack.info["password"], stack.state, artifacts)
+        status = node_scenario(scenario, env).returncode
         if status != 0:
             stack.failed = True
             stack.dump_logs()
