@@ -47,6 +47,12 @@ export class Osk {
 			if (e.pointerType === 'touch' && els.root.hidden && this.auto())
 				this.show(true);
 		});
+		// A tap keeps the focus where it is: the console does not lose it
+		// (which would release every key) and a real keyboard still types.
+		els.root.addEventListener('pointerdown', (e) => {
+			if (e.target.closest('button'))
+				e.preventDefault();
+		});
 		els.layout.addEventListener('change', () => this.build());
 		// The paste box fills its list (and picks the saved layout) later.
 		new MutationObserver(() => this.build()).observe(els.layout, {childList: true});
@@ -102,6 +108,8 @@ export class Osk {
 		b.dataset.code = code;
 		b.title = code;
 		b.textContent = label;
+		if (label && !/\w/.test(label))
+			b.setAttribute('aria-label', code.replace(/([a-z])([A-Z])/g, '$1 $2'));
 		return b;
 	}
 
@@ -159,7 +167,7 @@ export class Osk {
 			main.append(this.key(code, '', 'legend'));
 		});
 		main.append(Object.assign(document.createElement('span'), {className: 'br'}),
-			this.key('Backspace', '⌫ Backspace', 'wide'), this.key('Space', 'Space', 'space'),
+			this.key('Backspace', '⌫', 'wide'), this.key('Space', 'Space', 'space'),
 			this.key('Enter', 'Enter ⏎', 'wide'));
 
 		const fn = this.grid('osk-fn', 'Function and navigation keys');
