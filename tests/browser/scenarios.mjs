@@ -689,6 +689,129 @@ scenarios['restart-capd'] = async (ctx) => {
 	assert.notEqual(pids().capd, old);
 };
 
+// The on-screen keyboard at a phone's size, with touch: taps become the
+// exact reports of a keyboard.  It runs in a browser context of its own
+// (360x740, hasTouch, isMobile); screenshots osk-desktop.png (from the
+// test's usual 1366x768 context) and osk-phone.png.
+scenarios['osk'] = async (ctx) => {
+	// Desktop: the button opens it; a screenshot of the whole page, on de.
+	const desk = await open(ctx);
+	await desk.locator('#osk-button').click();
+	await until('the keyboard', () => desk.locator('#osk [data-code="KeyQ"]').isVisible());
+	await until('the layout list', async () =>
+		(await desk.locator('#paste-layout option').count()) > 10);
+	await desk.locator('#paste-layout').selectOption('de');
+	await until('the de legends', async () =>
+		(await desk.locator('#osk [data-code="KeyY"]').textContent()) === 'z');
+	await shot(desk, 'osk-desktop');
+	await desk.close();
+
+	const browser = await chromium.launch({executablePath: env.KVM_CHROMIUM || '/usr/bin/chromium',
+		headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic']});
+	const phone = await browser.newContext({viewport: {width: 360, height: 740},
+		hasTouch: true, isMobile: true, deviceScaleFactor: 2, ignoreHTTPSErrors: true,
+		httpCredentials: {username: env.KVM_USER, password: env.KVM_PASSWORD}});
+	let page;
+	try {
+		page = await open(phone);
+		const osk = page.locator('#osk');
+		assert.ok(await osk.isHidden(), 'the keyboard is open before any tap');
+		// A tap on the picture opens it (and clicks there on the target).
+		const box = await page.locator('#console').boundingBox();
+		await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+		await until('the keyboard after a tap on the picture', () => osk.isVisible(), 5000);
+		const key = (code) => page.locator(`#osk [data-code="${code}"]`);
+		// Every key a finger can hit is at least 40 px a side.
+		const small = await page.locator('#osk button').evaluateAll((bs) => bs
+			.filter((b) => b.offsetParent !== null)
+			.map((b) => [b.dataset.code || b.textContent, b.getBoundingClientRect()])
+			.filter(([, r]) => r.width < 40 || r.height < 40)
+			.map(([n, r]) => `${n} ${r.width}x${r.height}`));
+		assert.deepEqual(small, [], 'keys smaller than 40 px at 360x740');
+		const right = await page.locator('#osk').evaluate((e) => e.getBoundingClientRect().right);
+		assert.ok(right <= 360, `the keyboard is wider than the phone: right edge ${right}`);
+		await sleep(500);
+
+		// A letter: KeyA is 04, down and up.
+		let from = keyboardReports().length;
+		await key('KeyA').tap();
+		assert.deepEqual(await settledReports(from, 2), [report(0, 0x04), report(0)]);
+
+		// Ctrl, Alt (latched), Del on the second panel: Ctrl+Alt+Del's reports.
+		await key('ControlLeft').tap();
+		await sleep(DOUBLE_TAP_GAP);
+		await key('AltLeft').tap();
+		assert.equal(await key('ControlLeft').getAttribute('data-state'), 'latched');
+		await page.locator('#osk .osk-tab[data-panel=fn]').tap();
+		from = keyboardReports().length;
+		await key('Delete').tap();
+		assert.deepEqual(await settledReports(from, 6), [report(0x01), report(0x05),
+			report(0x05, 0x4c), report(0x05), report(0x01), report(0)]);
+		// Latched: released after one key; the next key is alone.
+		assert.equal(await key('ControlLeft').getAttribute('data-state'), 'off');
+		from = keyboardReports().length;
+		await key('F5').tap();
+		assert.deepEqual(await settledReports(from, 2), [report(0, 0x3e), report(0)]);
+
+		// Shift latched: the legends turn to the shifted ones, one capital.
+		await page.locator('#osk .osk-tab[data-panel=main]').tap();
+		await key('ShiftLeft').tap();
+		assert.equal(await key('KeyB').textContent(), 'B');
+		from = keyboardReports().length;
+		await key('KeyB').tap();
+		await key('KeyC').tap();
+		assert.deepEqual(await settledReports(from, 6), [report(0x02), report(0x02, 0x05),
+			report(0x02), report(0), report(0, 0x06), report(0)]);
+		assert.equal(await key('KeyB').textContent(), 'b');
+
+		// Shift locked (a double tap): it stays for every key until tapped.
+		await key('ShiftLeft').tap();
+		await key('ShiftLeft').tap();
+		assert.equal(await key('ShiftLeft').getAttribute('data-state'), 'locked');
+		from = keyboardReports().length;
+		await key('KeyD').tap();
+		await key('KeyE').tap();
+		assert.deepEqual(await settledReports(from, 8), [report(0x02), report(0x02, 0x07),
+			report(0x02), report(0), report(0x02), report(0x02, 0x08), report(0x02), report(0)]);
+		assert.equal(await key('ShiftLeft').getAttribute('data-state'), 'locked');
+		await key('ShiftLeft').tap();
+		assert.equal(await key('ShiftLeft').getAttribute('data-state'), 'off');
+
+		// The target's layout: on "de" Z and Y swap places; the key sent
+		// is the physical one (KeyY, 1c) under the legend "z".
+		await until('the layout list', async () =>
+			(await page.locator('#paste-layout option').count()) > 10);
+		await page.locator('#paste-layout').selectOption('de');
+		await until('the de legends', async () => (await key('KeyY').textContent()) === 'z');
+		assert.equal(await key('KeyZ').textContent(), 'y');
+		assert.equal(await page.locator('#osk [aria-label="z"]').getAttribute('data-code'), 'KeyY');
+		from = keyboardReports().length;
+		await page.locator('#osk [aria-label="z"]').tap();
+		assert.deepEqual(await settledReports(from, 2), [report(0, 0x1c), report(0)]);
+		await page.locator('#paste-layout').selectOption('us');
+		await until('the us legends', async () => (await key('KeyY').textContent()) === 'y');
+
+		// The picture and the keyboard under it, as a phone shows them.
+		await page.locator('#console').evaluate((e) => e.scrollIntoView({block: 'start'}));
+		await sleep(300);
+		await shot(page, 'osk-phone');
+		// Closed by its button, a tap on the picture no longer opens it.
+		await page.locator('#osk .osk-close').tap();
+		assert.ok(await osk.isHidden());
+		await page.touchscreen.tap(box.x + box.width / 2, box.y + 20);
+		await sleep(500);
+		assert.ok(await osk.isHidden(), 'a closed keyboard came back on a tap');
+		assert.deepEqual(page.errors, []);
+	} catch (e) {
+		if (page)
+			await page.screenshot({path: path.join(ARTIFACTS, 'osk-phone-failure.png')}).catch(() => {});
+		throw e;
+	} finally {
+		await browser.close();
+	}
+};
+const DOUBLE_TAP_GAP = 600;     // more than osk.js's DOUBLE_TAP_MS
+
 // ------------------------------------------------------------------- main
 
 async function main() {

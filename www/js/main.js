@@ -1,12 +1,13 @@
 // main.js -- the console page: finds its elements and starts the parts
-// (video, keyboard/mouse, paste, media, power) with a shared confirmation
-// dialog and a place for errors nothing else shows.
+// (video, keyboard/mouse, on-screen keyboard, paste, media, power) with a
+// shared confirmation dialog and a place for errors nothing else shows.
 
 import {Video} from './video.js';
 import {Hid} from './hid.js';
 import {Paste} from './paste.js';
 import {Media} from './media.js';
 import {Power} from './power.js';
+import {Osk} from './osk.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -44,6 +45,10 @@ const hid = new Hid({
 	leaveTo: $('keys-button'), onError: consoleError,
 	leds: {num: $('led-num'), caps: $('led-caps'), scroll: $('led-scroll')},
 }, video);
+const osk = new Osk({
+	root: $('osk'), toggle: $('osk-button'), console: $('console'), layout: $('paste-layout'),
+	onError: consoleError,
+}, hid);
 new Paste({
 	form: $('paste-form'), text: $('paste-text'), layout: $('paste-layout'),
 	send: $('paste-send'), cancel: $('paste-cancel'), bar: $('paste-progress'),
@@ -63,4 +68,4 @@ new Power({
 }, confirmDialog);
 
 // For the browser tests and the curious: the parts, from the console.
-window.kvm = {video, hid};
+window.kvm = {video, hid, osk};
