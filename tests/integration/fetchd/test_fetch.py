@@ -297,6 +297,12 @@ class Fetch(unittest.TestCase):
         self.assertEqual(fe["state"], "done", fe)
         self.assertEqual(self.image(), IMAGE)
 
+    def test_no_space_refused_before_a_byte_is_kept(self):
+        self.m.__exit__(None, None, None)
+        self.m = Mediad(extra=["--reserve-mb", str(1 << 30)]).start()
+        fe = self.fetch("/img")
+        self.assert_nothing_kept(fe, "507")
+
     def test_credentials_not_shown(self):
         self.fetchd()
         url = self.url("/img").replace("//", "//user:secret@")
