@@ -18,6 +18,12 @@
 #include "log.h"
 #include "routes.h"
 
+/*
+ * A resume must be under way before mediad drops the silent upload (its
+ * timeout, 60 s by default): libcurl notices a stall some 5 s late, so
+ * about stall-timeout + 5 + retry delay + connect-timeout, 46 s with the
+ * defaults.
+ */
 struct fetchd_options {
 	char *mediad_socket;
 	char *ca_file;
@@ -31,8 +37,8 @@ struct fetchd_options {
 static struct fetchd_options opts = {
     .mediad_socket = "/run/kaputtkvm/mediad.sock",
     .max_redirects = 5,
-    .connect_timeout = 30,
-    .stall_timeout = 60,
+    .connect_timeout = 20,
+    .stall_timeout = 20,
     .retries = 5,
     .retry_delay_ms = 1000,
 };
@@ -47,10 +53,10 @@ static const struct config_option options[] = {
     {"max-redirects", 0, CONFIG_INT, &opts.max_redirects, 0, 50, "N",
 	"redirects followed (default 5)", NULL},
     {"connect-timeout", 0, CONFIG_INT, &opts.connect_timeout, 1, 600, "SEC",
-	"seconds to connect (default 30)", NULL},
+	"seconds to connect (default 20)", NULL},
     {"stall-timeout", 0, CONFIG_INT, &opts.stall_timeout, 1, 3600, "SEC",
 	"seconds a server may send nothing before the connection counts as "
-	"dropped (default 60)",
+	"dropped (default 20)",
 	NULL},
     {"retries", 0, CONFIG_INT, &opts.retries, 0, 100, "N",
 	"resumes (with Range) after a dropped connection (default 5)", NULL},
