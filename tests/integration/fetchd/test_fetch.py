@@ -258,6 +258,14 @@ class Fetch(unittest.TestCase):
         self.fetchd()
         self.f.ok("POST", "/fetch", dict(url=self.url("/stall"), name="c"))
         time.sleep(0.5)
+        # the fetch in progress, in fetchd's /state and as an upload in
+        # mediad's
+        fe = self.f.ok("GET", "/state")["fetches"][-1]
+        self.assertEqual((fe["name"], fe["state"], fe["received"],
+                          fe["length"]), ("c", "fetching", 1000, len(IMAGE)))
+        up = self.m.ok("GET", "/state")["uploads"]
+        self.assertEqual([(u["name"], u["length"]) for u in up],
+                         [("c", len(IMAGE))])
         self.f.ok("POST", "/cancel", dict(name="c"))
         fe = self.wait("c")
         self.assertEqual(fe["state"], "cancelled")
