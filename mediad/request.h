@@ -1,5 +1,6 @@
 /*
- * request.h -- the rules of POST /mount that no single field says.
+ * request.h -- the rules of POST /mount (and the upload's sha256) that no
+ * single field says.
  *
  * The server has checked the body against the route's fields (spec.c):
  * no unknown field, each of its type and range, "image" present.  What is
@@ -26,5 +27,9 @@ struct request_mount {
 /* args: the checked fields.  0, or -EINVAL with error_set() saying what to
  * change. */
 int request_mount_parse(json_t *args, struct request_mount *ret);
+
+/* An expected SHA-256 (PUT /images/NAME?sha256=): 64 hex digits, either
+ * case.  ret (65 bytes) gets them lowercase.  0, or -EINVAL saying so. */
+int request_sha256(const char *text, char *ret);
 
 #endif

@@ -374,14 +374,16 @@ routes_upload_start(struct http_request *req, struct routes_ctx *ctx,
 	}
 }
 
-/* PUT /images/NAME[?overwrite=true]: name, size, space and overwrite rules
- * are checked first, then the body streams to the store. */
+/* PUT /images/NAME[?overwrite=true&sha256=HEX]: name, size, space and
+ * overwrite rules are checked first, then the body streams to the store;
+ * with sha256 the file is named only when the data hashes to it. */
 static void
 routes_upload(struct http_request *req, json_t *args, void *arg)
 {
 	struct routes_ctx *ctx = arg;
 	struct store_upload *up;
-	const char *name;
+	const char *name, *sha;
+	char expect[65] = "";
 	int64_t len = http_request_content_length(req);
 	int r, overwrite;
 
@@ -393,6 +395,12 @@ routes_upload(struct http_request *req, json_t *args, void *arg)
 		return;
 	}
 	overwrite = apispec_bool(args, "overwrite", 0);
+	if ((sha = apispec_string(args, "sha256", NULL)) != NULL &&
+	    (r = request_sha256(sha, expect)) < 0) {
+		json_decref(args);
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	json_decref(args);
 	if (len < 0) {
 		api_reply_error(req, -EINVAL,
@@ -406,6 +414,8 @@ routes_upload(struct http_request *req, json_t *args, void *arg)
 		api_reply_error(req, r, NULL);
 		return;
 	}
+	if (expect[0] != '\0')
+		store_upload_expect(up, expect);
 	routes_upload_start(req, ctx, up, name, overwrite);
 }
 

@@ -7,6 +7,8 @@
 
 static const struct apispec_field f_overwrite = {"overwrite", APISPEC_BOOL, 0,
     0, 0, "replace an image of that name; default false"};
+static const struct apispec_field f_sha256 = {"sha256", APISPEC_STRING, 0, 64,
+    64, "the SHA-256 expected (hex): a mismatch keeps nothing"};
 static const struct apispec_field f_image = {"image", APISPEC_STRING,
     APISPEC_REQUIRED, 1, NAME_MAX_BYTES, "the image's name (GET /images)"};
 static const struct apispec_field f_cdrom = {
@@ -18,7 +20,8 @@ static const struct apispec_field f_lun = {"lun", APISPEC_INT, 0, 0,
 static const struct apispec_field f_force = {"force", APISPEC_BOOL, 0, 0, 0,
     "eject even if the target locked the tray; default false"};
 
-static const struct apispec_field *const upload_fields[] = {&f_overwrite, NULL};
+static const struct apispec_field *const upload_fields[] = {
+    &f_overwrite, &f_sha256, NULL};
 static const struct apispec_field *const mount_fields[] = {
     &f_image, &f_cdrom, &f_readonly, &f_lun, &f_force, NULL};
 static const struct apispec_field *const eject_fields[] = {
@@ -35,7 +38,7 @@ const struct apispec_route mediad_api_routes[] = {
 	APISPEC_RAW | APISPEC_QUERY, upload_fields,
 	"Store the body as the image NAME: name, size, free space and "
 	"overwrite are checked before a byte is read; the reply has the "
-	"SHA-256."},
+	"SHA-256, and with sha256 the image is kept only when it matches."},
     [MEDIAD_API_DOWNLOAD] = {"download", HTTP_GET | HTTP_HEAD,
 	MEDIAD_API_IMAGES, APISPEC_RAW, NULL,
 	"The image's bytes (Range supported)."},

@@ -82,6 +82,7 @@ struct store_upload {
 	uint64_t flushed; /* buffered: written back up to here */
 	EVP_MD_CTX *md;
 	char sha256[65];
+	char expect[65]; /* the SHA-256 the caller expects; "" for any */
 
 	/* shared, under lock.  Counts of buffers, ever: buffer i % NBUF is
 	 * the writer's for written <= i < hashed, the hasher's for
@@ -601,6 +602,14 @@ store_upload_begin(struct store *st, const char *name, uint64_t length,
 	return 0;
 }
 
+/* Expect the data to hash to sha256 (64 lowercase hex digits, checked by
+ * the caller); called before the first byte is written. */
+void
+store_upload_expect(struct store_upload *up, const char *sha256)
+{
+	snprintf(up->expect, sizeof(up->expect), "%s", sha256);
+}
+
 /* Give the finished file its name. */
 static int
 store_upload_link(struct store_upload *up)
@@ -768,6 +777,20 @@ store_finish_file(struct store_upload *up)
 		pthread_mutex_unlock(&up->lock);
 		return;
 	}
+	EVP_DigestFinal_ex(up->md, md, &mdlen);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(up->sha256 + 2 * i, 3, "%02x", md[i]);
+	up->sha256[2 * i] = '\0';
+	if (up->expect[0] != '\0' && strcmp(up->expect, up->sha256) != 0) {
+		pthread_mutex_lock(&up->lock);
+		store_fail_locked(up, -EINVAL,
+		    "the data received for '%s' has SHA-256 %s, not the "
+		    "expected %s: nothing was kept (a damaged or different "
+		    "file at the source?)",
+		    up->name, up->sha256, up->expect);
+		pthread_mutex_unlock(&up->lock);
+		return;
+	}
 	if ((r = store_upload_link(up)) < 0) {
 		pthread_mutex_lock(&up->lock);
 		if (r == -EEXIST)
@@ -783,10 +806,6 @@ store_finish_file(struct store_upload *up)
 		return;
 	}
 	fsync(up->dirfd);
-	EVP_DigestFinal_ex(up->md, md, &mdlen);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(up->sha256 + 2 * i, 3, "%02x", md[i]);
-	up->sha256[2 * i] = '\0';
 	pthread_mutex_lock(&up->lock);
 	up->done = 1;
 	pthread_mutex_unlock(&up->lock);

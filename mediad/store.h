@@ -66,6 +66,11 @@ int store_delete(struct store *, const char *name);
 int store_upload_begin(struct store *, const char *name, uint64_t length,
     int overwrite, const char *peer, struct store_upload **ret_up);
 
+/* Name the file only when its SHA-256 is sha256 (64 lowercase hex
+ * digits): a mismatch fails the upload with -EINVAL (400) and keeps nothing.
+ * Call before the first store_upload_write(). */
+void store_upload_expect(struct store_upload *, const char *sha256);
+
 /* What store_upload_write() and store_upload_poll() return when all is
  * well.  FULL: stop feeding data until store_upload_fd() turns readable,
  * then poll again. */

@@ -231,6 +231,30 @@ SEEDS = {
         + req("GET", "/images/flash.img", headers=["Range: bytes=0-0"])
         + req("GET", "/metrics"),
     },
+    "fetchd": {
+        "state": req("GET", "/state"),
+        "fetch": post("/fetch", '{"url": "http://127.0.0.1:9/a.iso", '
+                      '"name": "a.iso"}'),
+        "fetch-all": post("/fetch", '{"url": "https://u:p@127.0.0.1:9/a%%20b'
+                          '.iso?x=1", "name": "b.iso", "sha256": "%s", '
+                          '"overwrite": true}' % ("ab" * 32)),
+        "fetch-file": post("/fetch", '{"url": "file:///etc/passwd", '
+                           '"name": "p"}'),
+        "fetch-gopher": post("/fetch", '{"url": "gopher://127.0.0.1/1", '
+                             '"name": "g"}'),
+        "fetch-noname": post("/fetch", '{"url": "http://127.0.0.1:9/"}'),
+        "fetch-badname": post("/fetch", '{"url": "http://127.0.0.1:9/x", '
+                              '"name": "../x"}'),
+        "fetch-badsha": post("/fetch", '{"url": "http://127.0.0.1:9/x", '
+                             '"name": "x", "sha256": "%s"}' % ("z" * 64)),
+        "fetch-then-cancel": post("/fetch", '{"url": "http://127.0.0.1:9/'
+                                  'x", "name": "x"}')
+        + post("/cancel", '{"name": "x"}') + req("GET", "/state"),
+        "cancel-none": post("/cancel", '{"name": "none"}'),
+        "many": b"".join(post("/fetch", '{"url": "http://127.0.0.1:9/%d", '
+                              '"name": "n%d"}' % (i, i)) for i in range(6))
+        + req("GET", "/state"),
+    },
     "gpiod-ctl": {
         "test-history": req("GET", "/test/history?line=power-button"),
         "test-history-no-line": req("GET", "/test/history"),

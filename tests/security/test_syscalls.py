@@ -239,6 +239,90 @@ class Syscalls(unittest.TestCase):
                                    self.path("lun.0"), "--reserve-mb", "0"],
                         exercise)
 
+    def test_fetchd(self):
+        """A fetch over http into a real mediad, a resume after a dropped
+        connection, and a refused https (TLS handshake, certificate check):
+        curl's resolver and TLS run under the same filter."""
+        import http.server
+        import ssl
+        import threading
+        kvmtest.BINARIES.setdefault("fetchd", "fetchd/fetchd")
+        data = os.urandom(2 << 20)
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            served = []
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                start = int(rng.split("=")[1].rstrip("-")) if rng else 0
+                self.send_response(206 if rng else 200)
+                if rng:
+                    self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                        start, len(data) - 1, len(data)))
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                first = not H.served
+                H.served.append(rng)
+                self.wfile.write(data[start:(1 << 20) if first else None])
+                self.close_connection = first
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        key, cert = self.path("key.pem"), self.path("cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=127.0.0.1"], check=True,
+                       capture_output=True)
+        tls = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
+        os.makedirs(self.path("m", "lun"))
+        for attr, v in (("file", ""), ("cdrom", "0"), ("ro", "0")):
+            with open(self.path("m", "lun", attr), "w") as f:
+                f.write(v + "\n")
+        mediad = kvmtest.Daemon("mediad", [
+            "--images", self.path("m", "images"), "--lun",
+            self.path("m", "lun"),
+            "--reserve-mb", "0"], tmpdir=self.path("m")).start()
+
+        def wait(sock, name):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                _, reply = kvmtest.json_request(sock, "GET", "/state")
+                fe = [f for f in reply["result"]["fetches"]
+                      if f["name"] == name][-1]
+                if fe["state"] in ("done", "failed"):
+                    return fe
+                time.sleep(0.1)
+            self.fail("the fetch of %s did not end" % name)
+
+        def exercise(sock):
+            url = "http://127.0.0.1:%d/a.img" % srv.server_address[1]
+            st, body = kvmtest.json_request(sock, "POST", "/fetch",
+                                            {"url": url, "name": "a.img"})
+            self.assertEqual(st, 200, body)
+            self.assertEqual(wait(sock, "a.img")["state"], "done")
+            self.assertEqual(H.served, [None, "bytes=%d-" % (1 << 20)])
+            url = "https://127.0.0.1:%d/b.img" % tls.server_address[1]
+            kvmtest.json_request(sock, "POST", "/fetch",
+                                 {"url": url, "name": "b.img"})
+            self.assertEqual(wait(sock, "b.img")["state"], "failed")
+        try:
+            self.run_traced("fetchd", ["--mediad-socket", mediad.socket,
+                                       "--retry-delay-ms", "10"], exercise)
+        finally:
+            mediad.__exit__(None, None, None)
+            srv.shutdown()
+            tls.shutdown()
+        with open(self.path("m", "images", "a.img"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
     def test_gpiod_ctl(self):
         def exercise(sock):
             kvmtest.request(sock, "POST", "/pulse", {"line": "power-button",

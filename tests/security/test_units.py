@@ -21,7 +21,7 @@ import kvmtest
 
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
-DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
+DAEMONS = ["capd", "hidd", "mediad", "fetchd", "gpiod-ctl"]
 MAX_EXPOSURE = 2.0
 MAX_NGINX_EXPOSURE = 2.0
 
@@ -138,6 +138,7 @@ class Units(unittest.TestCase):
         out = r.stdout + r.stderr
         self.assertIn("Creating group 'kaputtkvm'", out)
         self.assertIn("Creating group 'kaputtkvm-gpio'", out)
+        self.assertIn("Creating group 'kaputtkvm-media'", out)
         for d in DAEMONS + ["www"]:
             self.assertIn("Creating user 'kaputtkvm-%s'" % d, out)
 
@@ -149,21 +150,27 @@ class Units(unittest.TestCase):
             members = sorted(tuple(ln.split()[1:3]) for ln in f
                              if ln.startswith("m "))
         self.assertEqual(members, [("kaputtkvm-www", "kaputtkvm"),
-                                   ("kaputtkvm-www", "kaputtkvm-gpio")])
+                                   ("kaputtkvm-www", "kaputtkvm-gpio"),
+                                   ("kaputtkvm-www", "kaputtkvm-media")])
 
     def test_only_nginx_reaches_every_socket(self):
-        """capd and hidd may call gpiod-ctl, and no other daemon."""
+        """capd and hidd may call gpiod-ctl, fetchd mediad, and no other
+        daemon: fetchd, the one with network access, reaches mediad's
+        socket and no other."""
         with open(os.path.join(self.units, "kaputtkvm-gpiod-ctl.socket")) as f:
             self.assertIn("SocketGroup=kaputtkvm-gpio\n", f.read())
+        with open(os.path.join(self.units, "kaputtkvm-mediad.socket")) as f:
+            self.assertIn("SocketGroup=kaputtkvm-media\n", f.read())
         for d in DAEMONS:
             with open(os.path.join(self.units,
                                    "kaputtkvm-%s.service" % d)) as f:
                 groups = " ".join(ln.split("=", 1)[1] for ln in f
                                   if ln.startswith("SupplementaryGroups="))
-            self.assertNotIn("kaputtkvm", groups.replace(
-                "kaputtkvm-gpio", "").split(), d)
-            if d in ("capd", "hidd"):
-                self.assertIn("kaputtkvm-gpio", groups.split(), d)
+            self.assertNotIn("kaputtkvm", groups.split(), d)
+            self.assertEqual("kaputtkvm-gpio" in groups.split(),
+                             d in ("capd", "hidd"), d)
+            self.assertEqual("kaputtkvm-media" in groups.split(),
+                             d == "fetchd", d)
 
     def test_daemons_socket_activated_and_notify(self):
         for d in DAEMONS:

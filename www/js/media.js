@@ -2,7 +2,8 @@
 // raw request body (XMLHttpRequest for upload progress; no multipart) with
 // a progress bar and speed, mount as CD or flash drive with a read-only
 // switch, eject (force offered after a "locked by the target" refusal) and
-// delete.
+// delete; images fetched from a URL by fetchd (/api/fetch/), with its
+// progress polled from fetchd's /state and a cancel.
 
 import {get, post, del, bytes, say, parseReply, CSRF_HEADER} from './api.js';
 
@@ -27,6 +28,7 @@ export class Media {
 			els.readonly.disabled = els.cdrom.checked;
 		});
 		els.readonly.disabled = els.cdrom.checked;
+		this.fetchInit();
 		this.refresh();
 		setInterval(() => this.refresh(), 3000);
 	}
@@ -40,6 +42,8 @@ export class Media {
 			if (this.els.state.dataset.kind === 'error')
 				say(this.els.state, '');
 			this.showLun(st);
+			if (this.fe)
+				await this.fetchRefresh();
 		} catch (e) {
 			say(this.els.state, e.message, 'error');
 		}
@@ -235,5 +239,101 @@ export class Media {
 		this.els.uploadCancel.disabled = false;
 		say(this.els.uploadMsg, `Uploading ${file.name}…`);
 		xhr.send(file);
+	}
+
+	// The "from URL" form: its elements by id, so the page may lack it.
+	fetchInit() {
+		const $ = (id) => document.getElementById(id);
+		if (!$('fetch-form'))
+			return;
+		this.fe = {form: $('fetch-form'), url: $('fetch-url'), name: $('fetch-name'),
+		    sha256: $('fetch-sha256'), overwrite: $('fetch-overwrite'), send: $('fetch-send'),
+		    cancel: $('fetch-cancel'), bar: $('fetch-progress'), msg: $('fetch-msg')};
+		this.fetching = null;
+		this.fe.form.addEventListener('submit', (e) => {
+			e.preventDefault();
+			this.fetchStart();
+		});
+		this.fe.cancel.addEventListener('click', () => this.fetchCancel());
+	}
+
+	async fetchStart() {
+		const fe = this.fe;
+		const url = fe.url.value.trim();
+		let name = fe.name.value.trim();
+		if (!name) {
+			try {
+				name = decodeURIComponent(new URL(url).pathname.split('/').pop());
+			} catch (e) {
+				name = '';
+			}
+		}
+		if (!name) {
+			say(fe.msg, 'Give a name: the URL ends in no file name.', 'error');
+			return;
+		}
+		const body = {url, name};
+		if (fe.sha256.value.trim())
+			body.sha256 = fe.sha256.value.trim();
+		if (fe.overwrite.checked)
+			body.overwrite = true;
+		try {
+			await post('/api/fetch/fetch', body, `fetch ${name}`);
+			this.fetching = name;
+			fe.send.disabled = true;
+			fe.cancel.disabled = false;
+			fe.bar.value = 0;
+			say(fe.msg, `Fetching ${name}…`);
+		} catch (e) {
+			say(fe.msg, e.message, 'error');
+		}
+		this.fetchRefresh();
+	}
+
+	async fetchCancel() {
+		if (!this.fetching)
+			return;
+		try {
+			await post('/api/fetch/cancel', {name: this.fetching}, `cancel ${this.fetching}`);
+		} catch (e) {
+			say(this.fe.msg, e.message, 'error');
+		}
+		this.fetchRefresh();
+	}
+
+	// Progress and the outcome of the fetch this page started (refresh()
+	// calls it every 3 s).
+	async fetchRefresh() {
+		const fe = this.fe;
+		if (!this.fetching)
+			return;
+		let st;
+		try {
+			st = await get('/api/fetch/state', 'fetch state');
+		} catch (e) {
+			say(fe.msg, e.message, 'error');
+			return;
+		}
+		const mine = (st.fetches || []).filter((f) => f.name === this.fetching).pop();
+		if (!mine)
+			return;
+		if (mine.length) {
+			fe.bar.max = mine.length;
+			fe.bar.value = mine.received;
+		}
+		const ended = ['done', 'failed', 'cancelled'].includes(mine.state);
+		if (mine.state === 'done')
+			say(fe.msg, `Fetched ${mine.name} (${bytes(mine.received)} in ${mine.seconds.toFixed(1)} s, SHA-256 ${mine.sha256}).`, 'ok');
+		else if (ended)
+			say(fe.msg, `${mine.name}: ${mine.error}`, 'error');
+		else
+			say(fe.msg, `${mine.name}: ${mine.state}, ${bytes(mine.received)}` +
+			    (mine.length != null ? ` of ${bytes(mine.length)} (${Math.floor(mine.percent)} %)` : '') +
+			    (mine.attempts > 1 ? `, attempt ${mine.attempts}` : ''));
+		if (ended) {
+			this.fetching = null;
+			fe.send.disabled = false;
+			fe.cancel.disabled = true;
+		}
 	}
 }

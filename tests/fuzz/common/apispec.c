@@ -1,7 +1,7 @@
 /*
- * apispec.c -- fuzz target apispec: common/apispec.c against the four
+ * apispec.c -- fuzz target apispec: common/apispec.c against the five
  * daemons' real descriptions (capd, hidd and its WebSocket messages,
- * mediad, gpiod-ctl).
+ * mediad, fetchd, gpiod-ctl).
  *
  * The first byte picks what the rest is:
  *
@@ -31,10 +31,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 extern const struct apispec capd_api, hidd_api, hidd_api_ws, mediad_api,
-    gpiod_ctl_api;
+    fetchd_api, gpiod_ctl_api;
 
-static const struct apispec *const apis[] = {
-    &capd_api, &hidd_api, &hidd_api_ws, &mediad_api, &gpiod_ctl_api, NULL};
+static const struct apispec *const apis[] = {&capd_api, &hidd_api, &hidd_api_ws,
+    &mediad_api, &fetchd_api, &gpiod_ctl_api, NULL};
 
 /* A refusal: -EINVAL with a message that can go into JSON. */
 static void

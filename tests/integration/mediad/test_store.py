@@ -84,6 +84,32 @@ class Store(unittest.TestCase):
                          "e3b0c44298fc1c149afbf4c8996fb924"
                          "27ae41e4649b934ca495991b7852b855")
 
+    def test_expected_sha256(self):
+        size = 2 * MiB + 5
+        good = sha256_of(size, 7)
+        status, reply = self.d.upload("ok.img", data_chunks(size, 7), size,
+                                      "?sha256=" + good.upper())
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(reply["result"]["sha256"], good)
+        bad = sha256_of(size, 8)
+        status, reply = self.d.upload("bad.img", data_chunks(size, 7), size,
+                                      "?sha256=" + bad)
+        self.assertEqual(status, 400, reply)
+        self.assertIn("not the expected " + bad, reply["error"]["message"])
+        self.assertEqual(self.images(), ["ok.img"])
+        # an overwrite that does not match keeps the old image
+        status, reply = self.d.upload("ok.img", data_chunks(size, 8), size,
+                                      "?overwrite=1&sha256=" + good)
+        self.assertEqual(status, 400, reply)
+        with open(os.path.join(self.d.images, "ok.img"), "rb") as f:
+            self.assertEqual(f.read(), data_bytes(size, 7))
+        for q in ("?sha256=12", "?sha256=" + "g" * 64):
+            status, reply = self.d.put("x.img", b"abc", q)
+            self.assertEqual(status, 400, reply)
+            self.assertIn("sha256", reply["error"]["message"])
+        self.wait_idle()
+        self.assertEqual(self.images(), ["ok.img"])
+
     def test_progress_in_state(self):
         size = 8 * MiB
         seen = []

@@ -18,6 +18,7 @@ BINARIES = {
     "hidd": "hidd/hidd",
     "mediad": "mediad/mediad",
     "gpiod-ctl": "gpiod-ctl/gpiod-ctl",
+    "fetchd": "fetchd/fetchd",
     "capctl": "capd/capctl",
     "hidctl": "hidd/hidctl",
     "mediactl": "mediad/mediactl",
