@@ -236,8 +236,6 @@ def prepare(agent, front):
 def run(suite, agent, front, port, st, share, build):
     """The scenarios as TAP lines of the appliance suite; returns the wall
     time of the browser part (None when it could not run)."""
-    sys.path.insert(0, HERE)
-    sys.path.insert(0, os.path.join(HERE, "..", "security"))
     import run as browser   # tests/browser/run.py
     from checks import CheckFailed
     why = browser.missing_tools()
@@ -260,6 +258,7 @@ def run(suite, agent, front, port, st, share, build):
         return None
     state = os.path.join(share, "state")
     os.makedirs(os.path.join(state, "logs"), exist_ok=True)
+
     def record():
         agent.ok(GUEST + " hid-record /mnt/kvmtest/state/logs/"
                  "hid-reports.log")

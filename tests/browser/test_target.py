@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+import appliance_target  # beside this file: on sys.path as the script's own
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import appliance_target  # noqa: E402
 
 
 class FakeAgent:
@@ -63,9 +63,12 @@ out.lun = fs.readFileSync(S + '/media/lun.0/file', 'utf8');
 out.exists = fs.existsSync(S + '/media/images/test.iso');
 out.missing = fs.existsSync(S + '/media/images/gone.iso');
 out.image = [...fs.readFileSync(S + '/media/images/test.iso')];
-try { fs.readFileSync(S + '/media/images/gone.iso'); } catch (e) { out.enoent = e.code; }
-try { fs.readFileSync(S + '/media/images/..'); } catch (e) { out.dots = e.message; }
-try { fs.readFileSync(S + '/etc/passwd'); } catch (e) { out.other = e.message; }
+try { fs.readFileSync(S + '/media/images/gone.iso'); }
+catch (e) { out.enoent = e.code; }
+try { fs.readFileSync(S + '/media/images/..'); }
+catch (e) { out.dots = e.message; }
+try { fs.readFileSync(S + '/etc/passwd'); }
+catch (e) { out.other = e.message; }
 fs.writeFileSync(S + '/hid/leds', Buffer.from([0x05]));
 out.kill = process.kill(out.pids.hidd, 'SIGKILL');
 try { process.kill(2147483000, 0); } catch (e) { out.unread = e.message; }

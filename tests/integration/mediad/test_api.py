@@ -48,7 +48,8 @@ class Api(unittest.TestCase):
                      "CD mode is read-only")
         self.refused("POST", "/mount", {"image": ".hidden"},
                      "must not start with '.'")
-        self.refused("POST", "/mount", {"image": "a/b"}, "must not contain '/'")
+        self.refused("POST", "/mount", {"image": "a/b"},
+                     "must not contain '/'")
         lun = self.d.ok("POST", "/mount", {"image": "a.img", "cdrom": False})
         self.assertTrue(lun["mounted"])
         self.assertTrue(self.d.lun_attr("file").endswith("/a.img\n"))
