@@ -938,15 +938,62 @@ video_metrics(struct video *v, struct metrics *m)
 	stream_metrics(v->stream, m);
 }
 
+/* The pattern's new settings, already checked (p: its new size, or NULL). */
+static void
+video_set_pattern_params(struct video *v, int quality, int fps,
+    struct pattern *p, unsigned int w, unsigned int h)
+{
+	if (quality != -1)
+		v->cfg.quality = quality;
+	if (p != NULL) {
+		pattern_free(v->pattern);
+		v->pattern = p;
+		v->width = v->cfg.width = w;
+		v->height = v->cfg.height = h;
+	}
+	if (fps != -1 && (unsigned int)fps != v->cfg.fps) {
+		v->cfg.fps = (unsigned int)fps;
+		event_del(v->pattern_ev);
+		video_update_running(v);
+	}
+}
+
+/* Reopens the device with a new rate and size; when it refuses, reopens it
+ * with the old ones, which stay. */
+static int
+video_reopen_with(
+    struct video *v, unsigned int fps, unsigned int w, unsigned int h)
+{
+	unsigned int old_fps = v->cfg.fps, old_w = v->cfg.width;
+	unsigned int old_h = v->cfg.height;
+	int r, r2;
+
+	v->cfg.fps = fps;
+	v->cfg.width = w;
+	v->cfg.height = h;
+	video_close_device(v);
+	if ((r = video_open_device(v)) >= 0)
+		return 0;
+	v->cfg.fps = old_fps;
+	v->cfg.width = old_w;
+	v->cfg.height = old_h;
+	error_clear();
+	if ((r2 = video_open_device(v)) < 0)
+		return error_set(r == -EINVAL ? -EIO : r,
+		    "the device refused the change, and reopening "
+		    "it with the old settings failed too: %s",
+		    error_get() ? error_get() : strerror(-r2));
+	return error_set(r == -ENODEV || r == -EBUSY ? r : -EINVAL,
+	    "the device refused the change; the old settings stay");
+}
+
 /* Change quality, fps and resolution: all checked first. */
 int
 video_set_params(struct video *v, int quality, int fps, const char *resolution)
 {
 	unsigned int w = v->width, h = v->height;
-	unsigned int old_fps = v->cfg.fps, old_w = v->cfg.width;
-	unsigned int old_h = v->cfg.height;
 	struct pattern *p = NULL;
-	int r, r2, change_size = 0;
+	int r, change_size = 0;
 
 	if (quality != -1 && (quality < 1 || quality > 100))
 		return error_set(-EINVAL, "quality must be 1 to 100");
@@ -978,19 +1025,7 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 	}
 	/* from here on nothing can fail for the pattern */
 	if (v->is_pattern) {
-		if (quality != -1)
-			v->cfg.quality = quality;
-		if (p != NULL) {
-			pattern_free(v->pattern);
-			v->pattern = p;
-			v->width = v->cfg.width = w;
-			v->height = v->cfg.height = h;
-		}
-		if (fps != -1 && (unsigned int)fps != v->cfg.fps) {
-			v->cfg.fps = (unsigned int)fps;
-			event_del(v->pattern_ev);
-			video_update_running(v);
-		}
+		video_set_pattern_params(v, quality, fps, p, w, h);
 		return 0;
 	}
 	if (!change_size && (fps == -1 || (unsigned int)fps == v->cfg.fps)) {
@@ -998,28 +1033,11 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 			v->cfg.quality = quality;
 		return 0;
 	}
-	if (fps != -1)
-		v->cfg.fps = (unsigned int)fps;
-	if (change_size) {
-		v->cfg.width = w;
-		v->cfg.height = h;
-	}
-	video_close_device(v);
-	if ((r = video_open_device(v)) < 0) {
-		/* put the old settings back */
-		v->cfg.fps = old_fps;
-		v->cfg.width = old_w;
-		v->cfg.height = old_h;
-		error_clear();
-		if ((r2 = video_open_device(v)) < 0)
-			return error_set(r == -EINVAL ? -EIO : r,
-			    "the device refused the change, and reopening "
-			    "it with the old settings failed too: %s",
-			    error_get() ? error_get() : strerror(-r2));
-		/* nothing changed, quality included */
-		return error_set(r == -ENODEV || r == -EBUSY ? r : -EINVAL,
-		    "the device refused the change; the old settings stay");
-	}
+	if ((r = video_reopen_with(v,
+		 fps != -1 ? (unsigned int)fps : v->cfg.fps,
+		 change_size ? w : v->cfg.width,
+		 change_size ? h : v->cfg.height)) < 0)
+		return r; /* nothing changed, quality included */
 	if (quality != -1)
 		v->cfg.quality = quality;
 	return 0;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fail when a C file differs from what clang-format makes of it.
+"""Fail when a C file differs from what clang-format makes of it, or when
+a message string is split across lines (scripts/join-messages.py).
 
 Run through `meson compile -C build check-format` (CI does).  Prints the
 files that differ and how to fix them.
@@ -21,9 +22,17 @@ for f in files:
                            cwd=root, capture_output=True, check=True).stdout
     if before != after:
         bad.append(f)
+split = subprocess.run(
+    [sys.executable, os.path.join(root, "scripts", "join-messages.py"),
+     "--check"] + files, cwd=root, capture_output=True, text=True)
 if bad:
     print("not formatted (run: clang-format -i FILE):")
     for f in bad:
         print("  " + f)
+if split.returncode != 0:
+    print("messages split across lines (run: scripts/join-messages.py FILE,"
+          " then clang-format -i FILE):")
+    print(split.stdout, end="")
+if bad or split.returncode != 0:
     sys.exit(1)
-print("%d files formatted" % len(files))
+print("%d files formatted, every message on one line" % len(files))

@@ -7,7 +7,7 @@ itself.  The image routes share /images/ and are told apart by method."""
 import unittest
 
 import kvmtest
-from mediadtest import Mediad
+from kvmtest.mediadtest import Mediad
 
 
 class Api(unittest.TestCase):

@@ -33,6 +33,7 @@ LAYERS = [
     ("api", ["api", "apispec", "metrics"]),
     ("ws", ["ws"]),
     ("daemon", ["daemon"]),
+    ("tool", ["tool", "toolhelp"]),  # the tools: a client, not a daemon
 ]
 
 LAYER = {mod: i for i, (_, mods) in enumerate(LAYERS) for mod in mods}
