@@ -151,8 +151,7 @@ capture_check_format(const char *format)
 		if (strcasecmp(format, fmts[i].name) == 0)
 			return 0;
 	return error_set(-EINVAL,
-	    "unknown format \"%s\": use auto, mjpeg, "
-	    "yuyv, uyvy, nv12, rgb24 or bgr24",
+	    "unknown format \"%s\": use auto, mjpeg, yuyv, uyvy, nv12, rgb24 or bgr24",
 	    format);
 }
 
@@ -168,8 +167,7 @@ capture_check_standard(const char *standard)
 		if (strcasecmp(standard, stds[i].name) == 0)
 			return 0;
 	return error_set(-EINVAL,
-	    "unknown TV standard \"%s\": use pal, "
-	    "pal-m, pal-n, pal-60, ntsc, ntsc-jp, secam, ...",
+	    "unknown TV standard \"%s\": use pal, pal-m, pal-n, pal-60, ntsc, ntsc-jp, secam, ...",
 	    standard);
 }
 
@@ -212,9 +210,8 @@ capture_setup_input(struct capture *c, const struct capture_config *cfg)
 		if (!(in.capabilities & V4L2_IN_CAP_STD) ||
 		    xioctl(c->fd, VIDIOC_S_STD, &std) == -1)
 			return error_set(-EINVAL,
-			    "input %d does not take the "
-			    "TV standard %s",
-			    idx, cfg->standard);
+			    "input %d does not take the TV standard %s", idx,
+			    cfg->standard);
 	}
 	if (in.capabilities & V4L2_IN_CAP_DV_TIMINGS) {
 		c->dv = 1;
@@ -278,9 +275,7 @@ capture_pick_format(struct capture *c, const char *want)
 		best = best_emu;
 	if (best < 0)
 		return error_set(-EINVAL,
-		    "unsupported format: the device "
-		    "offers %s; capd takes MJPEG, YUYV, UYVY, NV12, RGB24, "
-		    "BGR24",
+		    "unsupported format: the device offers %s; capd takes MJPEG, YUYV, UYVY, NV12, RGB24, BGR24",
 		    *offered ? offered : "nothing");
 	c->pixfmt = fmts[best].pixfmt;
 	c->format = fmts[best].format;
@@ -311,20 +306,16 @@ capture_set_format(struct capture *c, const struct capture_config *cfg)
 		    "cannot set the format: %s", strerror(errno));
 	if (f.fmt.pix.pixelformat != c->pixfmt)
 		return error_set(-EINVAL,
-		    "unsupported format: the device "
-		    "did not take %.4s",
+		    "unsupported format: the device did not take %.4s",
 		    (const char *)&c->pixfmt);
 	if (cfg->width > 0 && cfg->height > 0 &&
 	    (f.fmt.pix.width != cfg->width || f.fmt.pix.height != cfg->height))
 		return error_set(-EINVAL,
-		    "unsupported resolution %ux%u: the "
-		    "device offers %ux%u nearby",
+		    "unsupported resolution %ux%u: the device offers %ux%u nearby",
 		    cfg->width, cfg->height, f.fmt.pix.width, f.fmt.pix.height);
 	if (c->format != FRAME_JPEG && f.fmt.pix.width % 2 != 0)
 		return error_set(-EINVAL,
-		    "unsupported resolution: odd width "
-		    "%u",
-		    f.fmt.pix.width);
+		    "unsupported resolution: odd width %u", f.fmt.pix.width);
 	c->width = f.fmt.pix.width;
 	c->height = f.fmt.pix.height;
 	c->stride = f.fmt.pix.bytesperline;
@@ -488,8 +479,7 @@ capture_open_mode(
 						       : cap.capabilities;
 	if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
 		r = error_set(-ENODEV,
-		    "no device: %s cannot capture video "
-		    "with streaming I/O",
+		    "no device: %s cannot capture video with streaming I/O",
 		    cfg->device);
 		goto fail;
 	}
@@ -701,9 +691,8 @@ capture_grab(
 			if (have)
 				(void)capture_requeue(c, &newest);
 			if (errno == ENODEV)
-				return error_set(-ENODEV,
-				    "no device: the "
-				    "device is gone");
+				return error_set(
+				    -ENODEV, "no device: the device is gone");
 			return error_set(
 			    -EIO, "cannot dequeue: %s", strerror(errno));
 		}
@@ -755,9 +744,8 @@ capture_check(struct capture *c)
 	if (poll(&pfd, 1, 0) > 0) {
 		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL) &&
 		    !(pfd.revents & POLLPRI))
-			return error_set(-ENODEV,
-			    "no device: the device is "
-			    "gone");
+			return error_set(
+			    -ENODEV, "no device: the device is gone");
 		while (xioctl(c->fd, VIDIOC_DQEVENT, &ev) == 0)
 			if (ev.type == V4L2_EVENT_SOURCE_CHANGE)
 				changed = 1;
@@ -768,9 +756,8 @@ capture_check(struct capture *c)
 	in.index = (uint32_t)c->input;
 	if (xioctl(c->fd, VIDIOC_ENUMINPUT, &in) == -1) {
 		if (errno == ENODEV)
-			return error_set(-ENODEV,
-			    "no device: the device is "
-			    "gone");
+			return error_set(
+			    -ENODEV, "no device: the device is gone");
 		return 0;
 	}
 	if (in.status & V4L2_IN_ST_NO_SIGNAL)
@@ -824,15 +811,13 @@ capture_check_size(struct capture *c, unsigned int w, unsigned int h)
 			0)
 			return 0;
 		return error_set(-EINVAL,
-		    "unsupported resolution %ux%u: the "
-		    "device takes %ux%u to %ux%u",
+		    "unsupported resolution %ux%u: the device takes %ux%u to %ux%u",
 		    w, h, fs.stepwise.min_width, fs.stepwise.min_height,
 		    fs.stepwise.max_width, fs.stepwise.max_height);
 	}
 	if (fs.index == 0)
 		return 0; /* the device does not say: let S_FMT decide */
 	return error_set(-EINVAL,
-	    "unsupported resolution %ux%u: the device "
-	    "offers %s",
-	    w, h, offered);
+	    "unsupported resolution %ux%u: the device offers %s", w, h,
+	    offered);
 }

@@ -157,9 +157,8 @@ jpeg_check(const uint8_t *p, size_t len, struct jpeg_info *ret)
 	for (;;) {
 		q = memchr(p + i, 0xff, len - i);
 		if (q == NULL || (size_t)(q - p) + 1 >= len)
-			return error_set(-EINVAL,
-			    "truncated frame: no EOI "
-			    "after the scan");
+			return error_set(
+			    -EINVAL, "truncated frame: no EOI after the scan");
 		i = (size_t)(q - p) + 1;
 		if (p[i] == 0xd9)
 			break;

@@ -122,8 +122,7 @@ video_parse_resolution(const char *s, unsigned int *ret_w, unsigned int *ret_h)
 	if (s == NULL || sscanf(s, "%5ux%5u%c", &w, &h, &tail) != 2 || w < 16 ||
 	    h < 16 || w > 8192 || h > 8192)
 		return error_set(-EINVAL,
-		    "resolution \"%s\" is not WIDTHx"
-		    "HEIGHT (16x16 to 8192x8192), like 1280x720",
+		    "resolution \"%s\" is not WIDTHxHEIGHT (16x16 to 8192x8192), like 1280x720",
 		    s ? utf8_quote(s, strlen(s), q, sizeof(q)) : "");
 	*ret_w = w;
 	*ret_h = h;
@@ -138,8 +137,7 @@ video_check_pattern_size(unsigned int w, unsigned int h)
 
 	if (pattern_layout_for(w, h, &l) < 0)
 		return error_set(-EINVAL,
-		    "unsupported resolution %ux%u: the "
-		    "test pattern takes an even width, %ux%u to %ux%u",
+		    "unsupported resolution %ux%u: the test pattern takes an even width, %ux%u to %ux%u",
 		    w, h, PATTERN_MIN_WIDTH, PATTERN_MIN_HEIGHT,
 		    PATTERN_MAX_WIDTH, PATTERN_MAX_HEIGHT);
 	return 0;
@@ -153,8 +151,7 @@ video_check_config(const struct video_config *cfg)
 
 	if (cfg->source == NULL || *cfg->source == '\0')
 		return error_set(-EINVAL,
-		    "--source is empty: give a device "
-		    "like /dev/video0 or 'pattern'");
+		    "--source is empty: give a device like /dev/video0 or 'pattern'");
 	if (strncmp(cfg->source, "pattern", 7) == 0 && cfg->width > 0 &&
 	    (r = video_check_pattern_size(cfg->width, cfg->height)) < 0)
 		return r;
@@ -552,8 +549,8 @@ video_open_device_async(struct video *v)
 	if (r != 0) {
 		v->opener = NULL;
 		video_opener_free(o);
-		log_warnx("cannot start the device opener: %s; opening on the "
-			  "loop thread",
+		log_warnx(
+		    "cannot start the device opener: %s; opening on the loop thread",
 		    strerror(r));
 		(void)video_open_device(v);
 	}
@@ -632,8 +629,8 @@ video_maybe_reset(struct video *v, int64_t now)
 	v->last_reset_us = now;
 	v->reset_streak++;
 	v->resets++;
-	log_warnx("no picture for %u s: asking gpiod-ctl to pulse "
-		  "capture-reset",
+	log_warnx(
+	    "no picture for %u s: asking gpiod-ctl to pulse capture-reset",
 	    v->cfg.reset_after);
 	body = json_pack(
 	    "{s:s, s:i}", "line", "capture-reset", "ms", VIDEO_RESET_MS);
@@ -826,8 +823,7 @@ video_snapshot(struct video *v, struct http_request *req)
 		if (nosignal_frame(v->ns, v->width, v->height, v->reason, &f) <
 		    0) {
 			api_reply_error(req, -EAGAIN,
-			    "no picture and no "
-			    "\"no signal\" frame either: try again");
+			    "no picture and no \"no signal\" frame either: try again");
 			return;
 		}
 		video_reply_frame(req, f);
@@ -980,8 +976,7 @@ video_reopen_with(
 	error_clear();
 	if ((r2 = video_open_device(v)) < 0)
 		return error_set(r == -EINVAL ? -EIO : r,
-		    "the device refused the change, and reopening "
-		    "it with the old settings failed too: %s",
+		    "the device refused the change, and reopening it with the old settings failed too: %s",
 		    error_get() ? error_get() : strerror(-r2));
 	return error_set(r == -ENODEV || r == -EBUSY ? r : -EINVAL,
 	    "the device refused the change; the old settings stay");
@@ -1011,12 +1006,10 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 		/* these need the device, and never wait for it to open */
 		if (v->opener != NULL)
 			return error_set(-EBUSY,
-			    "the device is being opened; try again in a "
-			    "moment");
+			    "the device is being opened; try again in a moment");
 		if (v->cap == NULL)
 			return error_set(-ENODEV,
-			    "the device is not open (%s); "
-			    "try again when it is",
+			    "the device is not open (%s); try again when it is",
 			    v->reason);
 	}
 	if (change_size && !v->is_pattern) {

@@ -26,8 +26,8 @@ api_reply_json(struct http_request *req, int status, json_t *v)
 	char *s = envelope_encode(v);
 
 	if (s == NULL) {
-		log_warnx("%s %s: the %d reply could not be encoded (a string "
-			  "not valid UTF-8, or out of memory); sent 500",
+		log_warnx(
+		    "%s %s: the %d reply could not be encoded (a string not valid UTF-8, or out of memory); sent 500",
 		    http_request_method_name(req), http_request_path(req),
 		    status);
 		http_reply(req, 500, "application/json", ENVELOPE_REPLY_FAILED,

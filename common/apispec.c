@@ -49,8 +49,7 @@ apispec_check_one(const struct apispec_field *f, json_t *v)
 		len = json_string_length(v);
 		if (strlen(json_string_value(v)) != len)
 			return error_set(-EINVAL,
-			    "the field \"%s\" contains a NUL character "
-			    "(\\u0000)",
+			    "the field \"%s\" contains a NUL character (\\u0000)",
 			    f->name);
 		if ((long long)len < f->min)
 			return error_set(-EINVAL,
@@ -68,14 +67,12 @@ apispec_check_one(const struct apispec_field *f, json_t *v)
 	case APISPEC_INT:
 		if (!json_is_integer(v))
 			return error_set(-EINVAL,
-			    "the field \"%s\" must be a whole number from "
-			    "%lld to %lld",
+			    "the field \"%s\" must be a whole number from %lld to %lld",
 			    f->name, f->min, f->max);
 		n = json_integer_value(v);
 		if (n < f->min || n > f->max)
 			return error_set(-EINVAL,
-			    "the field \"%s\" is %lld; it must be from %lld "
-			    "to %lld",
+			    "the field \"%s\" is %lld; it must be from %lld to %lld",
 			    f->name, n, f->min, f->max);
 		return 0;
 	}
@@ -126,8 +123,7 @@ apispec_value(const struct apispec_field *f, const char *text, json_t **ret)
 			v = json_false();
 		else
 			return error_set(-EINVAL,
-			    "the parameter \"%s\" is \"%s\"; it must be true "
-			    "or false (or 1 or 0)",
+			    "the parameter \"%s\" is \"%s\"; it must be true or false (or 1 or 0)",
 			    f->name,
 			    utf8_quote(text, strlen(text), q, sizeof(q)));
 		break;
@@ -137,9 +133,7 @@ apispec_value(const struct apispec_field *f, const char *text, json_t **ret)
 		if (*text == '\0' || *end != '\0' || errno != 0 || n < f->min ||
 		    n > f->max)
 			return error_set(-EINVAL,
-			    "the parameter \"%s\" is \"%s\"; it must be a "
-			    "whole "
-			    "number from %lld to %lld",
+			    "the parameter \"%s\" is \"%s\"; it must be a whole number from %lld to %lld",
 			    f->name,
 			    utf8_quote(text, strlen(text), q, sizeof(q)),
 			    f->min, f->max);
@@ -286,8 +280,7 @@ apispec_md_body(FILE *f, const struct apispec_route *r)
 		fprintf(f, "NAME is the rest of the path.\n\n");
 	if ((r->flags & APISPEC_RAW) && (r->methods & (HTTP_PUT | HTTP_POST)))
 		fprintf(f,
-		    "The body is raw bytes, not JSON; `Content-Length` "
-		    "is required.\n\n");
+		    "The body is raw bytes, not JSON; `Content-Length` is required.\n\n");
 	else if (!fields)
 		fprintf(f, "Takes no fields.\n\n");
 	else if (r->flags & APISPEC_EMPTY_OK)

@@ -133,10 +133,8 @@ config_parse_bool(const char *value, int *ret)
 			return 0;
 		}
 	}
-	return error_set(-EINVAL,
-	    "\"%s\" is not yes/no, true/false, on/off "
-	    "or 1/0",
-	    value);
+	return error_set(
+	    -EINVAL, "\"%s\" is not yes/no, true/false, on/off or 1/0", value);
 }
 
 /* Stores one value into an option; error_set() says what is wrong. */
@@ -264,8 +262,7 @@ config_ini_handler(
 	if (config_sections[i] == NULL) {
 		snprintf(ctx->err, sizeof(ctx->err),
 		    *section == '\0'
-			? "\"%s\" is outside any section; put it "
-			  "under [%s]"
+			? "\"%s\" is outside any section; put it under [%s]"
 			: "unknown section [%s]; sections are "
 			  "[capd], [hidd], [mediad], [gpiod-ctl] and "
 			  "[gadget]",
@@ -277,8 +274,7 @@ config_ini_handler(
 	o = config_find(ctx->spec, ctx->common, name, 1);
 	if (o != NULL && o->type == CONFIG_ACTION) {
 		snprintf(ctx->err, sizeof(ctx->err),
-		    "\"%s\" is an action for the command line (%s --%s), "
-		    "not a setting",
+		    "\"%s\" is an action for the command line (%s --%s), not a setting",
 		    name, ctx->spec->daemon, name);
 		goto fail;
 	}

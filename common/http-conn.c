@@ -180,8 +180,8 @@ http_conn_send_error(
 		s = envelope_encode(envelope_error_status(status, why));
 	if (s == NULL) {
 		/* cannot happen for a valid message; never worth a crash */
-		log_warnx("%s: the %d error reply could not be encoded; sent "
-			  "500",
+		log_warnx(
+		    "%s: the %d error reply could not be encoded; sent 500",
 		    c->peer, status);
 		status = 500;
 	}

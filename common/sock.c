@@ -28,8 +28,7 @@ sock_addr(const char *path, struct sockaddr_un *sun, size_t *ret_len)
 		return error_set(-EINVAL, "the socket path is empty");
 	if (len >= sizeof(sun->sun_path))
 		return error_set(-ENAMETOOLONG,
-		    "the socket path \"%.40s...\" is %zu bytes long; a UNIX "
-		    "socket path can have at most %zu: choose a shorter one",
+		    "the socket path \"%.40s...\" is %zu bytes long; a UNIX socket path can have at most %zu: choose a shorter one",
 		    path, len, sizeof(sun->sun_path) - 1);
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
@@ -67,25 +66,21 @@ sock_listen(const struct sock_listen_config *cfg, int *ret_fd)
 		return r;
 	if (cfg->group != NULL && (gr = getgrnam(cfg->group)) == NULL)
 		return error_set(-EINVAL,
-		    "there is no group \"%s\" for the "
-		    "socket: create it or change --socket-group",
+		    "there is no group \"%s\" for the socket: create it or change --socket-group",
 		    cfg->group);
 	if (lstat(cfg->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return error_set(-EEXIST,
-			    "%s exists and is not a "
-			    "socket: remove it or choose another --socket",
+			    "%s exists and is not a socket: remove it or choose another --socket",
 			    cfg->path);
 		if (sock_is_live(&sun, len))
 			return error_set(-EADDRINUSE,
-			    "another process "
-			    "listens on %s already: stop it first",
+			    "another process listens on %s already: stop it first",
 			    cfg->path);
 		if (unlink(cfg->path) == -1 && errno != ENOENT)
 			return error_set(-errno,
-			    "cannot remove the stale "
-			    "socket %s: %s",
-			    cfg->path, strerror(errno));
+			    "cannot remove the stale socket %s: %s", cfg->path,
+			    strerror(errno));
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -146,9 +141,8 @@ sock_activation_fds(int *ret_first_fd)
 
 		if ((flags = fcntl(fd, F_GETFL)) == -1)
 			return error_set(-EBADF,
-			    "LISTEN_FDS says %ld, but "
-			    "fd %d is not open",
-			    n, fd);
+			    "LISTEN_FDS says %ld, but fd %d is not open", n,
+			    fd);
 		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
@@ -190,9 +184,7 @@ sock_connect(const char *path, int timeout_ms, int *ret_fd)
 		close(fd);
 		if (r == 0)
 			return error_set(-ETIMEDOUT,
-			    "%s did not accept within "
-			    "%d ms",
-			    path, timeout_ms);
+			    "%s did not accept within %d ms", path, timeout_ms);
 		return error_set(
 		    -err, "cannot connect to %s: %s", path, strerror(err));
 	}

@@ -95,18 +95,15 @@ void
 tool_help(const struct tool *t, FILE *f)
 {
 	fprintf(f,
-	    "usage: %s [--socket PATH] [--json] [--timeout SEC] COMMAND "
-	    "[ARG...] [FIELD=VALUE...]\n%s\n\nCommands:\n",
+	    "usage: %s [--socket PATH] [--json] [--timeout SEC] COMMAND [ARG...] [FIELD=VALUE...]\n%s\n\nCommands:\n",
 	    t->name, t->api->summary);
 	tool_usage_cmds(t, f);
 	fprintf(f,
 	    "\nOptions, before or after the command:\n"
 	    "  -s, --socket PATH   the daemon's socket (default %s)\n"
 	    "  -j, --json          print the daemon's result as JSON\n"
-	    "  --timeout SEC       wait at most SEC for progress (default "
-	    "%d)\n"
-	    "  -h, --help          this text; '%s COMMAND --help': a "
-	    "command's fields\n"
+	    "  --timeout SEC       wait at most SEC for progress (default %d)\n"
+	    "  -h, --help          this text; '%s COMMAND --help': a command's fields\n"
 	    "  --version           the version\n\n" TOOL_EXIT_TEXT,
 	    t->socket, t->timeout_s, t->name);
 }

@@ -508,8 +508,8 @@ ws_send(struct ws_conn *conn, int opcode, const void *data, size_t len)
 		/* a peer must close on invalid text (RFC 6455 8.1): refuse
 		 * to send it rather than lose the page */
 		if (!ws_utf8_valid(data, len)) {
-			log_warnx("WebSocket %s: a text message that is not "
-				  "valid UTF-8 was not sent",
+			log_warnx(
+			    "WebSocket %s: a text message that is not valid UTF-8 was not sent",
 			    conn->peer);
 			return error_set(-EILSEQ,
 			    "a WebSocket text message must be valid UTF-8");
@@ -521,13 +521,11 @@ ws_send(struct ws_conn *conn, int opcode, const void *data, size_t len)
 	case WS_OP_PONG:
 		if (len > WS_CONTROL_MAX)
 			return error_set(-EINVAL,
-			    "a WebSocket ping or pong carries at most 125 "
-			    "bytes");
+			    "a WebSocket ping or pong carries at most 125 bytes");
 		break;
 	default:
 		return error_set(-EINVAL,
-		    "WebSocket opcode %d cannot be sent "
-		    "with ws_send()",
+		    "WebSocket opcode %d cannot be sent with ws_send()",
 		    opcode);
 	}
 	return ws_queue(conn, opcode, data, len);

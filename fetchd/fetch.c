@@ -118,16 +118,14 @@ fetch_url_check(const char *url, char **ret_shown)
 		xmalloc_fatal("fetch");
 	if ((uc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
 		r = error_set(-EINVAL,
-		    "\"%.200s\" is not a URL this KVM can fetch: %s (give "
-		    "http://HOST/PATH or https://HOST/PATH)",
+		    "\"%.200s\" is not a URL this KVM can fetch: %s (give http://HOST/PATH or https://HOST/PATH)",
 		    url, curl_url_strerror(uc));
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
 		r = error_set(-EINVAL,
-		    "only http:// and https:// URLs are fetched, not %s:// "
-		    "(\"%.200s\")",
+		    "only http:// and https:// URLs are fetched, not %s:// (\"%.200s\")",
 		    scheme != NULL ? scheme : "?", url);
 		goto out;
 	}
@@ -420,9 +418,7 @@ fetch_body_begins(struct fetch *fe)
 		}
 		if (cl < 0) {
 			snprintf(fe->error, sizeof(fe->error),
-			    "the server did not send the image's length (no "
-			    "Content-Length): the store needs it up front to "
-			    "check the space");
+			    "the server did not send the image's length (no Content-Length): the store needs it up front to check the space");
 			return -1;
 		}
 		fe->length = cl;
@@ -432,9 +428,7 @@ fetch_body_begins(struct fetch *fe)
 	if (code != 206 || fe->cr_first != fe->from ||
 	    fe->cr_total != fe->length) {
 		snprintf(fe->error, sizeof(fe->error),
-		    "the connection dropped after %lld of %lld bytes and the "
-		    "server did not resume at that byte (it answered %ld, "
-		    "Content-Range start %lld of %lld)",
+		    "the connection dropped after %lld of %lld bytes and the server did not resume at that byte (it answered %ld, Content-Range start %lld of %lld)",
 		    fe->from, fe->length, code, fe->cr_first, fe->cr_total);
 		return -1;
 	}
@@ -750,8 +744,7 @@ fetcher_start(struct fetcher *f, const char *url, const char *name,
 		free(shown);
 		if (n >= FETCH_MAX_RUNNING)
 			return error_set(-EAGAIN,
-			    "%d fetches run already: wait for one to end or "
-			    "cancel one",
+			    "%d fetches run already: wait for one to end or cancel one",
 			    n);
 		return error_set(-EBUSY,
 		    "'%s' is being fetched already: cancel that first", name);

@@ -143,22 +143,18 @@ atx_check(struct atx *a, enum atx_action action, struct line **ret_button)
 	    action == ATX_RESET ? LINESPEC_RESET_BUTTON : LINESPEC_POWER_BUTTON;
 	if ((button = lines_role(a->ls, role)) == NULL)
 		return error_set(-ENOENT,
-		    "no %s line is configured; add %s = CHIP:OFFSET to "
-		    "[gpiod-ctl]",
+		    "no %s line is configured; add %s = CHIP:OFFSET to [gpiod-ctl]",
 		    linespec_role_name(role), linespec_role_name(role));
 	if (lines_role(a->ls, LINESPEC_POWER_LED) == NULL)
 		return error_set(-ENOENT,
-		    "no power-led line is configured; ATX actions look at "
-		    "the power LED first: add power-led = CHIP:OFFSET");
+		    "no power-led line is configured; ATX actions look at the power LED first: add power-led = CHIP:OFFSET");
 	if (a->running)
 		return error_set(-EBUSY,
-		    "busy: ATX action \"%s\" is still running; one action "
-		    "at a time",
+		    "busy: ATX action \"%s\" is still running; one action at a time",
 		    action_names[a->last]);
 	if (now < a->last_end + (double)a->cfg.lockout_ms)
 		return error_set(-EBUSY,
-		    "busy: the last ATX action ended %.0f ms ago; wait %.0f "
-		    "ms more (lockout after each action)",
+		    "busy: the last ATX action ended %.0f ms ago; wait %.0f ms more (lockout after each action)",
 		    now - a->last_end,
 		    a->last_end + (double)a->cfg.lockout_ms - now);
 	other = lines_role(a->ls,
@@ -173,12 +169,10 @@ atx_check(struct atx *a, enum atx_action action, struct line **ret_button)
 		    -EAGAIN, "the power LED has not been read yet; try again");
 	if (action == ATX_ON && power)
 		return error_set(-EBUSY,
-		    "the target is already on (power LED lit); \"on\" "
-		    "presses power only when it is off");
+		    "the target is already on (power LED lit); \"on\" presses power only when it is off");
 	if (action != ATX_ON && !power)
 		return error_set(-EBUSY,
-		    "the target is off (power LED dark); \"%s\" acts only "
-		    "on a running target",
+		    "the target is off (power LED dark); \"%s\" acts only on a running target",
 		    action_names[action]);
 	*ret_button = button;
 	return 0;

@@ -97,8 +97,7 @@ configure(
 			return r;
 	if (opts.press_ms > opts.max_pulse_ms)
 		return error_set(-EINVAL,
-		    "press-ms (%lld) is longer than max-pulse-ms (%lld); "
-		    "raise max-pulse-ms or shorten press-ms",
+		    "press-ms (%lld) is longer than max-pulse-ms (%lld); raise max-pulse-ms or shorten press-ms",
 		    opts.press_ms, opts.max_pulse_ms);
 	lcfg->backend = opts.backend ? opts.backend : "gpiod";
 	lcfg->debounce_ms = (int)opts.debounce_ms;
@@ -113,8 +112,8 @@ configure(
 	    (r = rights_check(ctx->rights, ctx->lines)) < 0)
 		return r;
 	if (lines_count(ctx->lines) == 0)
-		log_warnx("no lines configured: add power-button, power-led, "
-			  "... to [gpiod-ctl] (see gpiod-ctl --help)");
+		log_warnx(
+		    "no lines configured: add power-button, power-led, ... to [gpiod-ctl] (see gpiod-ctl --help)");
 	return 0;
 }
 

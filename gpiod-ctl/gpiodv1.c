@@ -65,8 +65,7 @@ v1_lookup(struct lines_backend *be, const char *descr, struct gpiod_chip **ret)
 		e = errno ? errno : ENOENT;
 		if (e == ENOENT || e == ENODEV || e == ENOTTY)
 			return error_set(-ENODEV,
-			    "no GPIO chip '%s' (gpiodetect lists the chips "
-			    "by name and label)",
+			    "no GPIO chip '%s' (gpiodetect lists the chips by name and label)",
 			    descr);
 		return error_set(
 		    -e, "cannot open GPIO chip '%s': %s", descr, strerror(e));
@@ -139,8 +138,7 @@ v1_request_error(
 		who = gpiod_line_update(line) == 0 ? gpiod_line_consumer(line)
 						   : NULL;
 		return error_set(-EBUSY,
-		    "line %s:%u is in use by \"%s\"; stop that program or "
-		    "pick another line",
+		    "line %s:%u is in use by \"%s\"; stop that program or pick another line",
 		    req->chip, req->offset, who ? who : "another consumer");
 	}
 	return error_set(-e, "cannot request line %s:%u as %s: %s", req->chip,

@@ -208,17 +208,14 @@ lines_put_arg(struct lines *ls, const char *arg)
 	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(key)) {
 		utf8_quote(arg, strlen(arg), q, sizeof(q));
 		return error_set(-EINVAL,
-		    "--line \"%s\": write KEY=VALUE, e.g. --line "
-		    "power-button=gpiochip0:23",
+		    "--line \"%s\": write KEY=VALUE, e.g. --line power-button=gpiochip0:23",
 		    q);
 	}
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
 	if ((r = lines_put(ls, key, eq + 1)) == -ENOENT) {
 		utf8_quote(key, strlen(key), q, sizeof(q));
 		return error_set(-EINVAL,
-		    "--line %s: not a line key (power-button, reset-button, "
-		    "power-led, hdd-led, capture-reset, hid-reset or "
-		    "line.NAME)",
+		    "--line %s: not a line key (power-button, reset-button, power-led, hdd-led, capture-reset, hid-reset or line.NAME)",
 		    q);
 	}
 	if (r < 0)
@@ -253,13 +250,10 @@ lines_check(struct lines *ls, const struct lines_config *cfg)
 		if ((ls->ops = lines_backend_find(cfg->backend)) == NULL &&
 		    strcmp(cfg->backend, "gpiod") == 0)
 			return error_set(-EINVAL,
-			    "this gpiod-ctl was built for libgpiod 2.x, whose "
-			    "backend is not written yet (gpiod-ctl/README.md); "
-			    "only the 'test' backend is available");
+			    "this gpiod-ctl was built for libgpiod 2.x, whose backend is not written yet (gpiod-ctl/README.md); only the 'test' backend is available");
 		if (ls->ops == NULL)
 			return error_set(-EINVAL,
-			    "backend '%s' is unknown; use 'gpiod' (or 'test' "
-			    "for tests and demos)",
+			    "backend '%s' is unknown; use 'gpiod' (or 'test' for tests and demos)",
 			    cfg->backend);
 		if ((r = ls->ops->open(&ls->be)) < 0)
 			return r;
@@ -274,8 +268,7 @@ lines_check(struct lines *ls, const struct lines_config *cfg)
 			    l->spec.offset, why(r, w, sizeof(w)));
 		if (l->spec.offset >= nlines)
 			return error_set(-ENODEV,
-			    "%s = %s:%u: chip %s has %u lines (offsets 0-%u); "
-			    "there is no line %u",
+			    "%s = %s:%u: chip %s has %u lines (offsets 0-%u); there is no line %u",
 			    line_key(l, k1, sizeof(k1)), l->spec.chip,
 			    l->spec.offset, l->chip, nlines,
 			    nlines ? nlines - 1 : 0, l->spec.offset);
@@ -284,8 +277,7 @@ lines_check(struct lines *ls, const struct lines_config *cfg)
 			if (strcmp(o->chip, l->chip) == 0 &&
 			    o->spec.offset == l->spec.offset)
 				return error_set(-EINVAL,
-				    "%s and %s both use %s:%u; a line can "
-				    "have one role only",
+				    "%s and %s both use %s:%u; a line can have one role only",
 				    line_key(o, k1, sizeof(k1)),
 				    line_key(l, k2, sizeof(k2)), l->chip,
 				    l->spec.offset);

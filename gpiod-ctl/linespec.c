@@ -156,15 +156,12 @@ linespec_key(const char *key, enum linespec_role *ret_role)
 	name = key + 5;
 	if (!name_valid(name))
 		return error_set(-EINVAL,
-		    "%.*s: a user line is written line.NAME, NAME being 1-%d "
-		    "lower-case letters, digits, '-' or '_', starting with a "
-		    "letter",
+		    "%.*s: a user line is written line.NAME, NAME being 1-%d lower-case letters, digits, '-' or '_', starting with a letter",
 		    LINESPEC_VALUE_MAX, key, LINESPEC_NAME_MAX);
 	for (i = 0; i < LINESPEC_USER; i++)
 		if (strcmp(name, role_names[i]) == 0)
 			return error_set(-EINVAL,
-			    "%s: '%s' is a role; write %s = "
-			    "CHIP:OFFSET instead",
+			    "%s: '%s' is a role; write %s = CHIP:OFFSET instead",
 			    key, name, name);
 	*ret_role = LINESPEC_USER;
 	return 0;
@@ -345,9 +342,7 @@ linespec_parse(const char *key, const char *value, struct linespec *ret)
 	if ((r = linespec_key(key, &spec.role)) < 0) {
 		if (r == -ENOENT)
 			return error_set(-EINVAL,
-			    "%.*s: not a line; lines are power-button, "
-			    "reset-button, power-led, hdd-led, capture-reset, "
-			    "hid-reset or line.NAME",
+			    "%.*s: not a line; lines are power-button, reset-button, power-led, hdd-led, capture-reset, hid-reset or line.NAME",
 			    LINESPEC_VALUE_MAX, key);
 		return r;
 	}

@@ -164,18 +164,15 @@ pulse_check(const struct pulse *p, const struct line *line)
 	s = &p->slots[lines_index(line)];
 	if (s->stuck)
 		return error_set(-EIO,
-		    "%s could not be released after its last pulse and may "
-		    "still be active; gpiod-ctl keeps retrying (see its log)",
+		    "%s could not be released after its last pulse and may still be active; gpiod-ctl keeps retrying (see its log)",
 		    name);
 	if (s->active)
 		return error_set(-EBUSY,
-		    "%s is busy: a %lld ms pulse is running for another "
-		    "%.0f ms; one action at a time",
+		    "%s is busy: a %lld ms pulse is running for another %.0f ms; one action at a time",
 		    name, s->ms, s->start_ms + (double)s->ms - now);
 	if (now < s->lockout_until)
 		return error_set(-EBUSY,
-		    "%s was released %.0f ms ago; wait %.0f ms more "
-		    "(lockout after each action)",
+		    "%s was released %.0f ms ago; wait %.0f ms more (lockout after each action)",
 		    name, now - (s->lockout_until - (double)p->lockout_ms),
 		    s->lockout_until - now);
 	return 0;

@@ -81,8 +81,7 @@ rights_parse(struct rights_caller *c, const char *value)
 			free(copy);
 			rights_caller_clear(c);
 			return error_set(-EINVAL,
-			    "write \"all\", \"none\" or the names of lines, "
-			    "such as \"capture-reset\"");
+			    "write \"all\", \"none\" or the names of lines, such as \"capture-reset\"");
 		}
 		c->lines =
 		    xreallocarray(c->lines, c->nlines + 1, sizeof(*c->lines));
@@ -91,8 +90,7 @@ rights_parse(struct rights_caller *c, const char *value)
 	free(copy);
 	if (c->nlines == 0)
 		return error_set(-EINVAL,
-		    "write \"all\", \"none\" or the names of lines, such as "
-		    "\"capture-reset\"");
+		    "write \"all\", \"none\" or the names of lines, such as \"capture-reset\"");
 	return 0;
 }
 
@@ -154,8 +152,7 @@ rights_config_key(struct rights *rs, const char *key, const char *value)
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		"0123456789._-") != strlen(user))
 		return error_set(-EINVAL,
-		    "write caller.USER with a user name, such as "
-		    "caller.kaputtkvm-capd");
+		    "write caller.USER with a user name, such as caller.kaputtkvm-capd");
 	c = rights_caller(rs, user);
 	c->configured = 1;
 	return rights_parse(c, value);
@@ -174,8 +171,7 @@ rights_check(struct rights *rs, struct lines *ls)
 		for (j = 0; c->configured && j < c->nlines; j++)
 			if (lines_find(ls, c->lines[j]) == NULL)
 				return error_set(-EINVAL,
-				    "caller.%s: no line named \"%s\" is "
-				    "configured",
+				    "caller.%s: no line named \"%s\" is configured",
 				    c->user, c->lines[j]);
 		res = NULL;
 		if (getpwnam_r(c->user, &pw, buf, sizeof(buf), &res) == 0 &&
@@ -236,8 +232,6 @@ rights_allow(const struct rights *rs, uid_t uid, const char *line)
 		snprintf(who, sizeof(who), "uid %u", (unsigned int)uid);
 	rights_describe(c, may, sizeof(may));
 	return error_set(-EPERM,
-	    "%s may not drive %s; this caller may use: %s. A person's "
-	    "presses come through the web console; caller.USER in "
-	    "[gpiod-ctl] grants more",
+	    "%s may not drive %s; this caller may use: %s. A person's presses come through the web console; caller.USER in [gpiod-ctl] grants more",
 	    who, line, may);
 }

@@ -232,9 +232,7 @@ metrics_cb(struct http_request *req, json_t *args, void *arg)
 	    (double)atx_refused(ctx->atx));
 	p = atx_power(ctx->atx);
 	metrics_gauge(m, "atx_power",
-	    "Target power from the LED: 1 on, 0 off, "
-	    "-1 unknown.",
-	    p);
+	    "Target power from the LED: 1 on, 0 off, -1 unknown.", p);
 	metrics_gauge(
 	    m, "atx_busy", "1 while an ATX press runs.", atx_busy(ctx->atx));
 	metrics_counter(m, "pulse_requests_total",
@@ -299,8 +297,7 @@ waiter_done_cb(int result, double held_ms, void *arg)
 			api_reply_ok(w->req, press_result(w, held_ms, 1));
 		else if (result == -ECANCELED)
 			api_reply_errorf(w->req, -ESHUTDOWN,
-			    "gpiod-ctl is stopping; %s was released after "
-			    "%.0f ms",
+			    "gpiod-ctl is stopping; %s was released after %.0f ms",
 			    lines_spec(w->line)->name, held_ms);
 		else
 			api_reply_errorf(w->req, result,
@@ -350,8 +347,7 @@ check_ms(struct routes_ctx *ctx, long long ms)
 {
 	if (ms > ctx->max_pulse_ms)
 		return error_set(-EINVAL,
-		    "the field \"ms\" is %lld; it must be from 1 to %lld "
-		    "(max-pulse-ms)",
+		    "the field \"ms\" is %lld; it must be from 1 to %lld (max-pulse-ms)",
 		    ms, ctx->max_pulse_ms);
 	return 0;
 }
@@ -422,8 +418,7 @@ test_backend(struct routes_ctx *ctx, struct lines_backend **ret)
 {
 	if (strcmp(lines_backend_name(ctx->lines), "test") != 0)
 		return error_set(-ENOENT,
-		    "/test/ exists only with --backend test; this daemon "
-		    "drives real lines");
+		    "/test/ exists only with --backend test; this daemon drives real lines");
 	*ret = lines_backend(ctx->lines);
 	return 0;
 }
@@ -447,14 +442,12 @@ test_input_cb(struct http_request *req, json_t *args, void *arg)
 		goto out;
 	if ((value < 0) == (level < 0)) {
 		r = error_set(-EINVAL,
-		    "give either \"value\" (logical) or "
-		    "\"level\" (physical), 0 or 1");
+		    "give either \"value\" (logical) or \"level\" (physical), 0 or 1");
 		goto out;
 	}
 	if (lines_spec(line)->dir != LINESPEC_INPUT) {
 		r = error_set(-EINVAL,
-		    "%s is an output; only inputs can be "
-		    "driven from outside",
+		    "%s is an output; only inputs can be driven from outside",
 		    lines_spec(line)->name);
 		goto out;
 	}

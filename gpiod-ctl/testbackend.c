@@ -119,9 +119,7 @@ tb_chip(struct lines_backend *be, const char *chip, char *ret_name, size_t len,
 
 	if ((c = tb_find(be, chip)) == NULL)
 		return error_set(-ENODEV,
-		    "no GPIO chip '%s' (the test backend has gpiochip0 "
-		    "\"kvmtest0\" with 32 lines and gpiochip1 \"kvmtest1\" "
-		    "with 8)",
+		    "no GPIO chip '%s' (the test backend has gpiochip0 \"kvmtest0\" with 32 lines and gpiochip1 \"kvmtest1\" with 8)",
 		    chip);
 	snprintf(ret_name, len, "%s", c->name);
 	*ret_nlines = c->nlines;
@@ -279,8 +277,7 @@ testbackend_drive(
 		return error_set(-ENODEV, "no line %s:%u", chip, offset);
 	if (tl->requested && tl->dir == LINESPEC_OUTPUT)
 		return error_set(-EINVAL,
-		    "%s:%u is an output; only inputs can be driven from "
-		    "outside",
+		    "%s:%u is an output; only inputs can be driven from outside",
 		    chip, offset);
 	level = level ? 1 : 0;
 	tl->set_by_test = 1;

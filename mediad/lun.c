@@ -141,8 +141,7 @@ lun_dir_open(struct lun *lun)
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!lun_dir_exists(lun, need[i]))
 			return error_set(-ENOENT,
-			    "%s has no '%s': give the "
-			    "lun.N directory of a mass_storage function",
+			    "%s has no '%s': give the lun.N directory of a mass_storage function",
 			    lun->name, need[i]);
 	return 0;
 }
@@ -247,14 +246,10 @@ lun_remove(struct lun *lun, int force)
 	lun->locked = 1;
 	if (!force)
 		return error_set(-EBUSY,
-		    "locked by the target: it keeps the "
-		    "drive's door closed (a program has the drive open); "
-		    "eject it on the target, or eject with force");
+		    "locked by the target: it keeps the drive's door closed (a program has the drive open); eject it on the target, or eject with force");
 	if (!lun->ops->exists(lun->arg, "forced_eject"))
 		return error_set(-EBUSY,
-		    "locked by the target, and this "
-		    "kernel has no forced_eject (Linux 6.1 and later have "
-		    "it): eject the medium on the target");
+		    "locked by the target, and this kernel has no forced_eject (Linux 6.1 and later have it): eject the medium on the target");
 	if ((r = lun->ops->write(lun->arg, "forced_eject", "1")) < 0)
 		return error_set(r, "forced eject failed: %s", strerror(-r));
 	lun->locked = 0;
@@ -318,9 +313,7 @@ lun_mount(struct lun *lun, const char *path, int cdrom, int ro, int force)
 
 	if (cdrom && !ro)
 		return error_set(-EINVAL,
-		    "CD mode is read-only: mount with "
-		    "readonly true, or as a flash drive (cdrom false) to "
-		    "let the target write");
+		    "CD mode is read-only: mount with readonly true, or as a flash drive (cdrom false) to let the target write");
 	if (path == NULL || path[0] == '\0' || strchr(path, '\n') != NULL)
 		return error_set(-EINVAL, "no image path to mount");
 	if ((r = lun_status(lun, &old)) < 0)
@@ -332,8 +325,7 @@ lun_mount(struct lun *lun, const char *path, int cdrom, int ro, int force)
 	if ((r = lun->ops->write(lun->arg, "file", path)) < 0) {
 		if (r == -LUN_ETOOSMALL)
 			r = error_set(-EINVAL,
-			    "the gadget refused %s: the image "
-			    "is too small (a CD needs at least %d bytes)",
+			    "the gadget refused %s: the image is too small (a CD needs at least %d bytes)",
 			    path, LUN_CD_MIN_BYTES);
 		else
 			r = error_set(r, "the gadget could not open %s: %s",

@@ -302,8 +302,7 @@ media_open(const struct media_config *cfg, struct media **ret_media)
 
 	if (cfg->nluns == 0)
 		return error_set(-EINVAL,
-		    "no LUN: give --lun DIR (the "
-		    "mass-storage lun.0 directory in configfs)");
+		    "no LUN: give --lun DIR (the mass-storage lun.0 directory in configfs)");
 	m = xcalloc(1, sizeof(*m));
 	m->allow_large_cd = cfg->allow_large_cd;
 	if ((r = store_open(cfg->images, cfg->reserve, &m->store)) < 0)
@@ -348,8 +347,8 @@ media_poll(struct media *m)
 			    lun_name(ml->lun));
 			continue;
 		}
-		log_info("LUN %s was made again (gadget rebuilt): mounting "
-			 "'%s' again",
+		log_info(
+		    "LUN %s was made again (gadget rebuilt): mounting '%s' again",
 		    lun_name(ml->lun), ml->image);
 		image = xstrdup(ml->image);
 		media_setstr(&ml->problem, NULL);
@@ -408,9 +407,8 @@ media_check_lun(const struct media *m, size_t lun)
 {
 	if (lun >= m->nluns)
 		return error_set(-EINVAL,
-		    "there is no LUN %zu: this mediad "
-		    "has %zu (0 to %zu)",
-		    lun, m->nluns, m->nluns - 1);
+		    "there is no LUN %zu: this mediad has %zu (0 to %zu)", lun,
+		    m->nluns, m->nluns - 1);
 	return 0;
 }
 
@@ -468,36 +466,25 @@ media_mount(
 		return r;
 	if (store_uploading(m->store, name))
 		return error_set(-EBUSY,
-		    "'%s' is being uploaded: mount it "
-		    "when the upload is complete",
+		    "'%s' is being uploaded: mount it when the upload is complete",
 		    name);
 	if (cdrom && !ro)
 		return error_set(-EINVAL,
-		    "CD mode is read-only: mount with "
-		    "readonly true, or as a flash drive (cdrom false) to let "
-		    "the target write");
+		    "CD mode is read-only: mount with readonly true, or as a flash drive (cdrom false) to let the target write");
 	if (cdrom && sb.st_size < LUN_CD_MIN_BYTES)
 		return error_set(-EINVAL,
-		    "'%s' is %lld bytes, too small for "
-		    "CD mode: the kernel needs at least %d (300 blocks of 2048 "
-		    "bytes). Pad the image, or mount it as a flash drive "
-		    "(cdrom false)",
+		    "'%s' is %lld bytes, too small for CD mode: the kernel needs at least %d (300 blocks of 2048 bytes). Pad the image, or mount it as a flash drive (cdrom false)",
 		    name, (long long)sb.st_size, LUN_CD_MIN_BYTES);
 	if (cdrom && (uint64_t)sb.st_size > LUN_CD_MAX_BYTES &&
 	    !m->allow_large_cd)
 		return error_set(-EINVAL,
-		    "'%s' is %.2f GiB, too large for CD "
-		    "mode: a stock kernel's CD-ROM emulation handles at most "
-		    "%.2f GiB. Mount it as a flash drive (cdrom false), which "
-		    "most installers boot from, or start mediad with "
-		    "--allow-large-cd on a kernel patched for large CDs",
+		    "'%s' is %.2f GiB, too large for CD mode: a stock kernel's CD-ROM emulation handles at most %.2f GiB. Mount it as a flash drive (cdrom false), which most installers boot from, or start mediad with --allow-large-cd on a kernel patched for large CDs",
 		    name, sb.st_size / 1073741824.0,
 		    LUN_CD_MAX_BYTES / 1073741824.0);
 	other = media_find(m, name, lun, &other_ro);
 	if (other >= 0 && (!ro || !other_ro))
 		return error_set(-EBUSY,
-		    "'%s' is mounted on LUN %d: an "
-		    "image can be on two LUNs only when both are read-only",
+		    "'%s' is mounted on LUN %d: an image can be on two LUNs only when both are read-only",
 		    name, other);
 	if (lun_status(ml->lun, &st) < 0)
 		st.cdrom = cdrom;
@@ -552,9 +539,7 @@ media_delete(struct media *m, const char *name)
 		return r;
 	if ((lun = media_mounted(m, name)) >= 0)
 		return error_set(-EBUSY,
-		    "'%s' is mounted on LUN %d: eject it "
-		    "first",
-		    name, lun);
+		    "'%s' is mounted on LUN %d: eject it first", name, lun);
 	return store_delete(m->store, name);
 }
 
@@ -569,8 +554,7 @@ media_upload_begin(struct media *m, const char *name, uint64_t length,
 		return r;
 	if (overwrite && (lun = media_mounted(m, name)) >= 0)
 		return error_set(-EBUSY,
-		    "'%s' is mounted on LUN %d: eject it "
-		    "before overwriting it",
+		    "'%s' is mounted on LUN %d: eject it before overwriting it",
 		    name, lun);
 	if ((r = store_upload_begin(
 		 m->store, name, length, overwrite, peer, ret_up)) < 0)

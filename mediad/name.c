@@ -61,31 +61,25 @@ name_check(const char *name, size_t len)
 
 	if (name == NULL || len == 0)
 		return error_set(-EINVAL,
-		    "the image name is empty: give a "
-		    "file name such as debian.iso");
+		    "the image name is empty: give a file name such as debian.iso");
 	if (len > NAME_MAX_BYTES)
 		return error_set(-EINVAL,
-		    "the image name is %zu bytes long; "
-		    "at most %d bytes are allowed",
+		    "the image name is %zu bytes long; at most %d bytes are allowed",
 		    len, NAME_MAX_BYTES);
 	if (s[0] == '.')
 		return error_set(-EINVAL,
-		    "the image name must not start with "
-		    "'.': such names are reserved (hidden files, '..')");
+		    "the image name must not start with '.': such names are reserved (hidden files, '..')");
 	for (i = 0; i < len; i += n) {
 		if ((n = name_utf8(s + i, len - i, &cp)) == 0)
 			return error_set(-EINVAL,
-			    "the image name is not valid "
-			    "UTF-8 (at byte %zu)",
+			    "the image name is not valid UTF-8 (at byte %zu)",
 			    i);
 		if (cp == '/')
 			return error_set(-EINVAL,
-			    "the image name must not "
-			    "contain '/': give a plain file name, not a path");
+			    "the image name must not contain '/': give a plain file name, not a path");
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 			return error_set(-EINVAL,
-			    "the image name contains a "
-			    "control character (U+%04X at byte %zu)",
+			    "the image name contains a control character (U+%04X at byte %zu)",
 			    (unsigned int)cp, i);
 	}
 	return 0;

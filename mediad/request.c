@@ -27,8 +27,7 @@ request_mount_parse(json_t *args, struct request_mount *ret)
 	rq.force = apispec_bool(args, "force", 0);
 	if (rq.cdrom && !rq.readonly)
 		return error_set(-EINVAL,
-		    "CD mode is read-only: set readonly "
-		    "true, or cdrom false to mount a writable flash drive");
+		    "CD mode is read-only: set readonly true, or cdrom false to mount a writable flash drive");
 	memcpy(rq.image, json_string_value(image), json_string_length(image));
 	rq.image[json_string_length(image)] = '\0';
 	*ret = rq;
@@ -44,8 +43,7 @@ request_sha256(const char *text, char *ret)
 
 	if (n != 64 || strspn(text, "0123456789abcdefABCDEF") != 64)
 		return error_set(-EINVAL,
-		    "sha256 must be 64 hexadecimal digits (as sha256sum "
-		    "prints), not %zu characters of \"%.80s\"",
+		    "sha256 must be 64 hexadecimal digits (as sha256sum prints), not %zu characters of \"%.80s\"",
 		    n, text);
 	for (i = 0; i < 64; i++)
 		ret[i] = (char)tolower((unsigned char)text[i]);

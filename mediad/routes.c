@@ -305,8 +305,7 @@ routes_stop(void *arg)
 	while ((hu = TAILQ_FIRST(&ctx->finishing)) != NULL) {
 		media_upload_abort(ctx->media, hu->up);
 		api_reply_errorf(hu->req, -ESHUTDOWN,
-		    "mediad is stopping while it stored '%s'; list the images "
-		    "when it is back, and upload again if it is missing",
+		    "mediad is stopping while it stored '%s'; list the images when it is back, and upload again if it is missing",
 		    hu->name);
 		routes_upload_free(hu);
 	}
@@ -404,9 +403,7 @@ routes_upload(struct http_request *req, json_t *args, void *arg)
 	json_decref(args);
 	if (len < 0) {
 		api_reply_error(req, -EINVAL,
-		    "send Content-Length: the size "
-		    "must be known up front to check free space (chunked "
-		    "uploads are not accepted)");
+		    "send Content-Length: the size must be known up front to check free space (chunked uploads are not accepted)");
 		return;
 	}
 	if ((r = media_upload_begin(ctx->media, name, (uint64_t)len, overwrite,

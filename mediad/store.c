@@ -179,15 +179,12 @@ store_open(const char *dir, uint64_t reserve_bytes, struct store **ret_store)
 	int r;
 
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		return error_set(-errno,
-		    "cannot create the image store %s: "
-		    "%s",
+		return error_set(-errno, "cannot create the image store %s: %s",
 		    dir, strerror(errno));
 	if ((real = realpath(dir, NULL)) == NULL)
 		return error_set(-errno,
-		    "cannot resolve the image store %s: "
-		    "%s",
-		    dir, strerror(errno));
+		    "cannot resolve the image store %s: %s", dir,
+		    strerror(errno));
 	st = xcalloc(1, sizeof(*st));
 	st->path = real;
 	st->reserve = reserve_bytes;
@@ -330,17 +327,14 @@ store_stat(struct store *st, const char *name, struct stat *ret_st)
 		return r;
 	if (fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
-			return error_set(-ENOENT,
-			    "no image named '%s' in the "
-			    "store",
-			    name);
+			return error_set(
+			    -ENOENT, "no image named '%s' in the store", name);
 		return error_set(
 		    -errno, "cannot stat '%s': %s", name, strerror(errno));
 	}
 	if (!S_ISREG(sb.st_mode))
 		return error_set(-EINVAL,
-		    "'%s' is not a regular file (the "
-		    "store never follows symlinks)",
+		    "'%s' is not a regular file (the store never follows symlinks)",
 		    name);
 	*ret_st = sb;
 	return 0;
@@ -474,14 +468,12 @@ store_upload_check(
 		return r;
 	if (store_uploading(st, name))
 		return error_set(-EBUSY,
-		    "an upload to '%s' is already "
-		    "running: wait for it or abort it",
+		    "an upload to '%s' is already running: wait for it or abort it",
 		    name);
 	r = store_stat(st, name, &sb);
 	if (r == 0 && !overwrite)
 		return error_set(-EEXIST,
-		    "'%s' already exists: delete it "
-		    "first or upload with ?overwrite=1",
+		    "'%s' already exists: delete it first or upload with ?overwrite=1",
 		    name);
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -491,9 +483,7 @@ store_upload_check(
 	if (sp.avail < sp.reserve || sp.avail - sp.reserve < sp.pending ||
 	    sp.avail - sp.reserve - sp.pending < length)
 		return error_set(-ENOSPC,
-		    "'%s' needs %s but the store has "
-		    "only %s free (%s kept in reserve, %s promised to running "
-		    "uploads): delete images or free space first",
+		    "'%s' needs %s but the store has only %s free (%s kept in reserve, %s promised to running uploads): delete images or free space first",
 		    name, store_size(length, a, sizeof(a)),
 		    store_size(sp.avail, b, sizeof(b)),
 		    store_size(sp.reserve, c, sizeof(c)),
@@ -530,8 +520,7 @@ store_upload_new(struct store *st, const char *name, uint64_t length,
 	    fallocate(up->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)length) == -1 &&
 	    errno == ENOSPC) {
 		r = error_set(-ENOSPC,
-		    "'%s' does not fit in the image store "
-		    "(%s): delete images or free space first",
+		    "'%s' does not fit in the image store (%s): delete images or free space first",
 		    name, store_size(length, a, sizeof(a)));
 		goto fail;
 	}
@@ -969,8 +958,7 @@ store_upload_write(struct store_upload *up, const void *data, size_t len)
 
 	if (up->completing || len > up->length - up->received)
 		return error_set(-EMSGSIZE,
-		    "more data than the %llu bytes "
-		    "announced",
+		    "more data than the %llu bytes announced",
 		    (unsigned long long)up->length);
 	pthread_mutex_lock(&up->lock);
 	while (len > 0 && up->err == 0) {
@@ -1046,8 +1034,7 @@ store_upload_complete(struct store_upload *up)
 		return 0;
 	if (up->received != up->length)
 		return error_set(-EIO,
-		    "the upload of '%s' ended after %llu of "
-		    "%llu bytes",
+		    "the upload of '%s' ended after %llu of %llu bytes",
 		    up->name, (unsigned long long)up->received,
 		    (unsigned long long)up->length);
 	pthread_mutex_lock(&up->lock);

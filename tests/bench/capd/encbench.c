@@ -230,9 +230,8 @@ pool_run(struct frame *raw, int quality, unsigned int workers, double secs,
 	event_free(tick);
 	encoder_get_stats(pr.enc, &st);
 	n = st.encoded + st.dropped_stale;
-	printf("%sworkers=%u %spool_fps=%.1f %spool_mpix=%.1f "
-	       "%sdelivered_fps=%.1f %scpu_ms_per_frame=%.2f "
-	       "%sproc_cores=%.2f %sworker_cores=%.2f\n",
+	printf(
+	    "%sworkers=%u %spool_fps=%.1f %spool_mpix=%.1f %sdelivered_fps=%.1f %scpu_ms_per_frame=%.2f %sproc_cores=%.2f %sworker_cores=%.2f\n",
 	    pre, workers, pre, n / (t - t0), pre, n * mpix / (t - t0), pre,
 	    st.encoded / (t - t0), pre, n ? st.encode_us / 1000.0 / n : 0.0,
 	    pre, (c - c0) / (t - t0), pre, st.encode_us / 1e6 / (t - t0));
@@ -291,8 +290,7 @@ main(int argc, char **argv)
 
 	if (argc < 6) {
 		fprintf(stderr,
-		    "usage: capd-encbench WIDTH HEIGHT QUALITY "
-		    "SECONDS WORKERS [PPM]\n");
+		    "usage: capd-encbench WIDTH HEIGHT QUALITY SECONDS WORKERS [PPM]\n");
 		return 2;
 	}
 	w = (unsigned int)atoi(argv[1]);

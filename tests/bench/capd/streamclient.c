@@ -127,8 +127,7 @@ main(int argc, char **argv)
 
 	if (argc != 4) {
 		fprintf(stderr,
-		    "usage: capd-streamclient SOCKET CLIENTS "
-		    "SECONDS\n");
+		    "usage: capd-streamclient SOCKET CLIENTS SECONDS\n");
 		return 2;
 	}
 	n = atoi(argv[2]);
@@ -191,8 +190,8 @@ main(int argc, char **argv)
 		close(cs[i].fd);
 	}
 	qsort(lat, nlat, sizeof(*lat), cmp);
-	printf("clients=%d fps_avg=%.1f fps_min=%.1f p50_ms=%.2f p99_ms=%.2f "
-	       "max_ms=%.2f\n",
+	printf(
+	    "clients=%d fps_avg=%.1f fps_min=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
 	    n, sum / secs / n, minf / secs, nlat ? lat[nlat / 2] : -1,
 	    nlat ? lat[nlat * 99 / 100] : -1, nlat ? lat[nlat - 1] : -1);
 	return 0;

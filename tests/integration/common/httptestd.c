@@ -50,8 +50,7 @@ query_int(struct http_request *req, const char *key, long long min,
 
 		log_escape(s, strlen(s), esc, sizeof(esc));
 		return error_set(-EINVAL,
-		    "the parameter \"%s\" is \"%s\"; it must be a whole number "
-		    "from %lld to %lld",
+		    "the parameter \"%s\" is \"%s\"; it must be a whole number from %lld to %lld",
 		    key, esc, min, max);
 	}
 	*ret = n;

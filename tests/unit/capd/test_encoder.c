@@ -240,9 +240,8 @@ test_nv12_grey(struct encoder_ctx *ctx)
 	decoded_sample(&d, 32, 32, 2, px);
 	ok(abs(px[0] - 128) <= 2 && abs(px[1] - 128) <= 2 &&
 		abs(px[2] - 128) <= 2,
-	    "limited-range grey 126 decodes as 128 "
-	    "(%d,%d,%d)",
-	    px[0], px[1], px[2]);
+	    "limited-range grey 126 decodes as 128 (%d,%d,%d)", px[0], px[1],
+	    px[2]);
 	free(d.rgb);
 	frame_unref(nv);
 	frame_unref(jpg);
@@ -308,8 +307,7 @@ test_bt709_red(struct encoder_ctx *ctx)
 			    px[0], px[1], px[2]);
 		else
 			ok(px[0] < 240,
-			    "read as BT.601 it is a duller red "
-			    "(%d,%d,%d): the conversion matters",
+			    "read as BT.601 it is a duller red (%d,%d,%d): the conversion matters",
 			    px[0], px[1], px[2]);
 		free(d.rgb);
 		frame_unref(nv);
@@ -335,8 +333,7 @@ test_bt709_red(struct encoder_ctx *ctx)
 		decoded_sample(&d, 32, 16, 2, px);
 		if (i == 1)
 			ok(px[0] >= 247 && px[1] <= 8 && px[2] <= 8,
-			    "NV12 BT.709 red converted decodes as red "
-			    "(%d,%d,%d)",
+			    "NV12 BT.709 red converted decodes as red (%d,%d,%d)",
 			    px[0], px[1], px[2]);
 		else
 			ok(px[0] < 240,
@@ -366,7 +363,9 @@ test_pool(void)
 	memset(&g, 0, sizeof(g));
 	g.base = event_base_new();
 	g.ordered = 1;
-	if (pattern_new(640, 480, &p) != 0)
+	/* 1080p: a frame takes the workers milliseconds, the burst of 20 takes
+	 * microseconds, so frames must wait even on a loaded machine */
+	if (pattern_new(1920, 1080, &p) != 0)
 		return 1;
 	is_int(encoder_new(g.base, 2, done_cb, &g, &enc), 0, "2 workers start");
 	for (i = 1; i <= 20; i++) {
@@ -393,8 +392,7 @@ test_pool(void)
 	    (unsigned long long)st.encoded, (unsigned long long)st.dropped_busy,
 	    (unsigned long long)st.dropped_stale);
 	ok(st.dropped_busy > 0,
-	    "a burst drops waiting frames, never queues "
-	    "them");
+	    "a burst drops waiting frames, never queues them");
 	encoder_free(enc);
 	encoder_free(NULL);
 	pattern_free(p);

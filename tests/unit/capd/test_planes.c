@@ -146,8 +146,8 @@ test_vector_matches_tables(void)
 			if (p.y[x] != l0 || p.y[x + 1] != l1 ||
 			    p.cb[x / 2] != cb || p.cr[x / 2] != cr) {
 				if (ok_all)
-					diag("pixel %d: %d %d %d %d, want %d "
-					     "%d %d %d",
+					diag(
+					    "pixel %d: %d %d %d %d, want %d %d %d %d",
 					    x, p.y[x], p.y[x + 1], p.cb[x / 2],
 					    p.cr[x / 2], l0, l1, cb, cr);
 				ok_all = 0;

@@ -58,8 +58,7 @@ main(void)
 	part = f->buf + f->part_off;
 	is_mem(part, want_hdr, hl, "part headers, X-Timestamp in seconds");
 	ok(part + hl == f->data,
-	    "the frame follows its headers in place "
-	    "(no copy)");
+	    "the frame follows its headers in place (no copy)");
 	is_mem(part + hl + 1000, trailer, tl,
 	    "the next boundary follows the frame at once");
 	is_int(stream_part_prepare(f), n, "preparing again changes nothing");

@@ -72,8 +72,7 @@ serve(int fd, enum script s)
 	switch (s) {
 	case REFUSE:
 		snprintf(reply, sizeof(reply),
-		    "{\"ok\":false,\"error\":"
-		    "{\"code\":\"busy\",\"message\":\"taken\"}}");
+		    "{\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":\"taken\"}}");
 		dprintf(fd,
 		    "HTTP/1.1 409 Conflict\r\nContent-Type: application/json"
 		    "\r\nContent-Length: %zu\r\n\r\n%s",
@@ -84,9 +83,7 @@ serve(int fd, enum script s)
 		for (got = extra; (n = read(fd, chunk, sizeof(chunk))) > 0;)
 			got += (size_t)n;
 		n = snprintf(reply, sizeof(reply),
-		    "{\"ok\":true,\"result\":"
-		    "{\"got\":%zu}}",
-		    got);
+		    "{\"ok\":true,\"result\":{\"got\":%zu}}", got);
 		dprintf(fd,
 		    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 		    "Content-Length: %zd\r\n\r\n%s",

@@ -124,8 +124,7 @@ test_file(void)
 	ok(load("[capd]\nfps = 12\n\n[gadgets]\nkeyboard = yes\n") == -EINVAL &&
 		strstr(error_get(), "test.conf:5:") &&
 		strstr(error_get(), "unknown section [gadgets]"),
-	    "a section near [gadget] is still a typo naming file and line: "
-	    "%s",
+	    "a section near [gadget] is still a typo naming file and line: %s",
 	    error_get());
 
 	reset();

@@ -195,9 +195,7 @@ test_format(void)
 	n = utf8_format(big, sizeof(big), "[%.2s]", "a\xc3\xa9");
 	is_str(big, "[a\\xc3]", "half a character becomes an escape");
 	n = utf8_format(out, sizeof(out), "%s",
-	    "\xe2\x82\xac\xe2\x82\xac"
-	    "\xe2\x82\xac\xe2\x82\xac"
-	    "\xe2\x82\xac\xe2\x82\xac");
+	    "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac");
 	ok(n < sizeof(out) && utf8_valid(out, n), "a full buffer stays valid");
 	ok(strcmp(out + n - 3, UTF8_ELLIPSIS) == 0, "and shows it was cut");
 	n = utf8_format(out, sizeof(out), "%s", "fits");
@@ -257,8 +255,7 @@ test_metrics_label(void)
 	    "a bad byte is U+FFFD, a quote escaped");
 	for (len = 1; len <= sizeof(buf); len++) {
 		metrics_label(buf, len, "k",
-		    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac"
-		    "\xf0\x9f\x98\x80");
+		    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
 		if (strlen(buf) >= len || !utf8_valid(buf, strlen(buf)) ||
 		    (buf[0] != '\0' && buf[strlen(buf) - 1] != '"'))
 			first = first ? first : len;

@@ -351,8 +351,7 @@ test_reader_basic(void)
 			break;
 	}
 	ok(good,
-	    "ping between fragments, binary, pong, close: in pieces "
-	    "of 1..%zu bytes",
+	    "ping between fragments, binary, pong, close: in pieces of 1..%zu bytes",
 	    len);
 
 	rd = ws_reader_new(1, 0);

@@ -139,8 +139,8 @@ compare(const char *what, const uint8_t *ours, size_t olen,
 		    a[i].flags == b[i].flags && a[i].lmin == b[i].lmin &&
 		    a[i].lmax == b[i].lmax;
 		if (!same)
-			diag("%s: field %zu differs: page %x/%x size %u/%u "
-			     "count %u/%u flags %x/%x range %ld..%ld/%ld..%ld",
+			diag(
+			    "%s: field %zu differs: page %x/%x size %u/%u count %u/%u flags %x/%x range %ld..%ld/%ld..%ld",
 			    what, i, a[i].page, b[i].page, a[i].size, b[i].size,
 			    a[i].count, b[i].count, a[i].flags, b[i].flags,
 			    a[i].lmin, a[i].lmax, b[i].lmin, b[i].lmax);

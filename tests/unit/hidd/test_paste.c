@@ -261,8 +261,7 @@ test_round_trips(void)
 		    layouts[i].name, count);
 		ok(roundtrip(layouts[i].name, layouts[i].layout,
 		       layouts[i].variant, text, len, &nr),
-		    "%s: every typeable character decodes back (%zu bytes, "
-		    "%zu reports)",
+		    "%s: every typeable character decodes back (%zu bytes, %zu reports)",
 		    layouts[i].name, len, nr);
 		free(text);
 	}

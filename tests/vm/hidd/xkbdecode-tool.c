@@ -123,9 +123,7 @@ decode(const char *dev, const char *layout, const char *expected_path,
 				/* Not hidd's doing: this reader fell behind
 				 * and the kernel dropped events for it. */
 				fprintf(stderr,
-				    "hidd-xkbdecode: the kernel "
-				    "dropped events (SYN_DROPPED): "
-				    "the decoder was too slow\n");
+				    "hidd-xkbdecode: the kernel dropped events (SYN_DROPPED): the decoder was too slow\n");
 				return 3;
 			}
 			if (ev[k].type == EV_KEY && ev[k].value != 2)
@@ -141,8 +139,7 @@ decode(const char *dev, const char *layout, const char *expected_path,
 	for (i = 0; i < glen && i < wlen && got[i] == want[i]; i++)
 		;
 	fprintf(stderr,
-	    "hidd-xkbdecode: %s: %zu bytes decoded, %zu expected; first "
-	    "difference at byte %zu: want \"%.16s\" got \"%.16s\"\n",
+	    "hidd-xkbdecode: %s: %zu bytes decoded, %zu expected; first difference at byte %zu: want \"%.16s\" got \"%.16s\"\n",
 	    layout, glen, wlen, i, want + i, got + (i < glen ? i : glen));
 	return 1;
 }
@@ -156,7 +153,6 @@ main(int argc, char **argv)
 		return decode(argv[2], argv[3], argv[4], atol(argv[5]));
 	fprintf(stderr,
 	    "usage: hidd-xkbdecode sample LAYOUT N\n"
-	    "       hidd-xkbdecode decode DEVICE LAYOUT EXPECTED "
-	    "TIMEOUT_S\n");
+	    "       hidd-xkbdecode decode DEVICE LAYOUT EXPECTED TIMEOUT_S\n");
 	return 2;
 }
