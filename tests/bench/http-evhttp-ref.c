@@ -1,7 +1,7 @@
 /*
  * http-evhttp-ref.c -- the reference for http-bench.py: libevent's evhttp
  * serving the routes of httptestd that the bench uses (/hello, /upload), on a UNIX
- * socket.  It shows what common/http.c replaced: evhttp reads a whole
+ * socket.  It shows what common/http-*.c (the HTTP server) replaced: evhttp reads a whole
  * request body into memory before the handler runs.
  *
  *	http-evhttp-ref SOCKET

@@ -1,5 +1,5 @@
 /*
- * httptestd.c -- a tiny server on common/http.c for its integration tests.
+ * httptestd.c -- a tiny server on common/http-*.c (the HTTP server) for its integration tests.
  *
  *	httptestd --socket PATH [--config F] [--max-header N] [--max-body N]
  *	    [--timeout SEC] [--max-connections N]

@@ -1,5 +1,5 @@
 /*
- * wstestd.c -- an echo WebSocket on common/http.c and common/ws.c, for the
+ * wstestd.c -- an echo WebSocket on common/http-*.c (the HTTP server) and common/ws.c, for the
  * integration tests of ws.c (test_ws.py).
  *
  *	wstestd --socket PATH [--config F] [--max-message N]
