@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""http-bench -- common/http-*.c (the HTTP server) (httptestd) beside libevent's evhttp.
+"""http-bench -- common/http-*.c (httptestd) beside libevent's evhttp.
 
     meson compile -C build bench-http
     (or: KVM_BUILD_ROOT=build tests/bench/http-bench.py)

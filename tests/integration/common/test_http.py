@@ -1,4 +1,4 @@
-"""Integration tests of common/http-*.c (the HTTP server) through httptestd on a private socket.
+"""Integration tests of common/http-*.c through httptestd on a private socket.
 
 Raw sockets, so that the tests see exactly the bytes the server sends and
 can misbehave the way peers do (slowloris, huge heads, disconnects).

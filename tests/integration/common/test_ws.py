@@ -1,4 +1,4 @@
-"""WebSocket (common/ws.c) against wstestd, an echo server on common/http-*.c (the HTTP server).
+"""WebSocket (common/ws.c) against wstestd, an echo server on common/http-*.c.
 
 The tests' RFC 6455 client (kvmtest.ws) speaks to the server over its
 UNIX socket: the handshake and its refusals, echo, fragments with a
