@@ -7,6 +7,7 @@ import {Hid} from './hid.js';
 import {Paste} from './paste.js';
 import {Media} from './media.js';
 import {Power} from './power.js';
+import {Macros} from './macros.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -44,6 +45,10 @@ const hid = new Hid({
 	leaveTo: $('keys-button'), onError: consoleError,
 	leds: {num: $('led-num'), caps: $('led-caps'), scroll: $('led-scroll')},
 }, video);
+new Macros({
+	record: $('macro-record'), jiggler: $('jiggler'), menu: $('keys-menu'),
+	menuButton: $('keys-button'), onError: consoleError,
+}, hid);
 new Paste({
 	form: $('paste-form'), text: $('paste-text'), layout: $('paste-layout'),
 	send: $('paste-send'), cancel: $('paste-cancel'), bar: $('paste-progress'),
