@@ -84,6 +84,7 @@ def daemon_args(name, st):
                 "--mouse", st.path("hid", "hidg1"),
                 "--mouse-rel", st.path("hid", "hidg2"),
                 "--leds", st.path("hid", "leds"),
+                "--macros", st.path("hid", "macros.json"),
                 "--gpiod-socket", st.socket("gpiod-ctl"),
                 "--log-reports"]
     if name == "mediad":
