@@ -38,8 +38,8 @@ macro_name_check(const char *name)
 
 	if (name == NULL || *name == '\0')
 		return error_set(-EINVAL,
-		    "a macro needs a name: 1 to %d letters, digits, spaces "
-		    "or \"-_.+\"",
+		    "a macro needs a name: 1 to %d letters, digits, spaces or "
+		    "\"-_.+\"",
 		    MACRO_NAME_MAX);
 	len = strlen(name);
 	if (len > MACRO_NAME_MAX)
@@ -48,8 +48,8 @@ macro_name_check(const char *name)
 		    len, MACRO_NAME_MAX);
 	if (name[0] == ' ' || name[0] == '.')
 		return error_set(-EINVAL,
-		    "the macro name \"%s\" starts with a space or a dot; "
-		    "start it with a letter or digit",
+		    "the macro name \"%s\" starts with a space or a dot; start "
+		    "it with a letter or digit",
 		    utf8_quote(name, len, q, sizeof(q)));
 	for (i = 0; i < len; i++) {
 		char c = name[i];
@@ -289,8 +289,8 @@ macro_step(struct macro_build *mb, json_t *step)
 	if (!json_is_object(step))
 		return error_set(-EINVAL,
 		    "step %zu: a step is an object like {\"key\": \"KeyA\"}, "
-		    "{\"keys\": [...]}, {\"text\": \"...\"} or "
-		    "{\"delay_ms\": 100}",
+		    "{\"keys\": [...]}, {\"text\": \"...\"} or {\"delay_ms\": "
+		    "100}",
 		    mb->step);
 	if ((r = macro_action(mb, step, &a)) < 0)
 		return r;

@@ -80,13 +80,13 @@ macrostore_open(const char *path, struct macrostore **ret)
 	xasprintf(&bad, "%s.bad", path);
 	if (rename(path, bad) < 0)
 		r = error_set(-errno,
-		    "%s is not a macro store (%s), and it "
-		    "cannot be moved aside: %s",
+		    "%s is not a macro store (%s), and it cannot be moved "
+		    "aside: %s",
 		    path, error_get(), strerror(errno));
 	else
 		r = error_set(-EINVAL,
-		    "%s was not a macro store (%s): kept as "
-		    "%s, starting with no macros",
+		    "%s was not a macro store (%s): kept as %s, starting with "
+		    "no macros",
 		    path, error_get(), bad);
 	free(bad);
 	return r;
@@ -197,8 +197,7 @@ macrostore_save(struct macrostore *ms, json_t *macros)
 	free(tmp);
 	if (r < 0)
 		return error_set(r,
-		    "cannot write the macro store %s: %s; "
-		    "nothing was changed",
+		    "cannot write the macro store %s: %s; nothing was changed",
 		    ms->path, strerror(-r));
 	return 0;
 }
