@@ -123,6 +123,16 @@ def relrep(buttons, dx, dy, wheel=0):
     return struct.pack("<Bbbb", buttons, dx, dy, wheel)
 
 
+class NoRelGadget(hiddtest.Gadget):
+    """The gadget without a relative mouse (nothing written on hidg2)."""
+
+    def __enter__(self):
+        self.daemon.__enter__()
+        assert self.kbd.wait(1) == [kbd()], "no release at start"
+        self.abs.wait(1)
+        return self
+
+
 class JigglerTest(unittest.TestCase):
     def test_jiggler(self):
         with hiddtest.Gadget(["--macros", "none"]) as g:
@@ -151,6 +161,19 @@ class JigglerTest(unittest.TestCase):
             d.ok("POST", "/jiggler", {"enabled": False})
             self.assertEqual(g.rel.quiet(1.6), [])
             self.assertEqual(g.state()["jiggler"]["nudges"], 2)
+
+
+    def test_jiggler_absolute(self):
+        # No relative mouse: one step on the absolute one, and back.
+        with NoRelGadget(["--macros", "none", "--mouse-rel", "none"]) as g:
+            d = g.daemon
+            d.ok("POST", "/mouse", {"x": 1000, "y": 2000})
+            g.abs.wait(1)
+            d.ok("POST", "/jiggler", {"enabled": True, "interval": 1})
+            self.assertEqual(g.abs.wait(2, timeout=3), [
+                struct.pack("<BHHbb", 0, 1001, 2000, 0, 0),
+                struct.pack("<BHHbb", 0, 1000, 2000, 0, 0)])
+            self.assertEqual(g.state()["mouse"]["x"], 1000)
 
 
 if __name__ == "__main__":
