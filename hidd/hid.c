@@ -7,7 +7,14 @@
  * API can say the input was dropped; the state still follows the user, and
  * a release sends it back to all-up.  A paste is typed one report per
  * timer tick, and only when the backend has nothing pending, so a slow
- * host delays the paste instead of losing keystrokes.
+ * host delays the paste instead of losing keystrokes.  A macro is the same
+ * job with a list of operations instead of keystrokes (macro.h), so a
+ * paste and a macro never run together and both refuse live keys.
+ *
+ * The jiggler is a timer that runs while it is enabled: each tick (a
+ * quarter second) it nudges the mouse when nothing arrived for the
+ * interval, no job runs and nothing is held, so a nudge never lands in
+ * the middle of the user's own input.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +27,7 @@
 #include "hid.h"
 #include "keymap.h"
 #include "log.h"
+#include "macro.h"
 #include "paste.h"
 #include "report.h"
 #include "xmalloc.h"
@@ -35,8 +43,14 @@ struct hid_owned {
 	uint64_t refreshed; /* ns, last event of its client */
 };
 
+enum hid_job_kind {
+	HID_JOB_PASTE,
+	HID_JOB_MACRO,
+};
+
 struct hid_paste_job {
 	int active;
+	enum hid_job_kind kind;
 	struct paste_stroke *strokes;
 	size_t n, chars;
 	struct paste_cursor cur;
@@ -47,6 +61,20 @@ struct hid_paste_job {
 	/* The last paste's outcome, for /state. */
 	const char *result; /* "done", "cancelled", ... */
 	char error[160];
+	/* A macro: its operations, and the last one's outcome. */
+	struct macro_op *ops;
+	size_t nops, op_i;
+	char name[MACRO_NAME_MAX + 1];
+	const char *macro_result;
+	char macro_error[160];
+};
+
+struct hid_jiggler {
+	int enabled;
+	unsigned int interval; /* seconds */
+	uint64_t last_input;   /* ns */
+	uint64_t nudges;
+	struct event *timer;
 };
 
 struct hid {
@@ -64,6 +92,7 @@ struct hid {
 	int was_online;
 	struct event *stuck_timer;
 	struct hid_paste_job job;
+	struct hid_jiggler jig;
 	void (*on_change)(struct hid *, void *);
 	void *on_change_arg;
 	uint32_t lat[HID_LAT_N]; /* ns, saturated */
@@ -73,6 +102,7 @@ struct hid {
 };
 
 static int hid_send_kbd(struct hid *, const struct report_kbd *);
+static void hid_job_keys_up(struct hid *);
 
 /* Monotonic nanoseconds. */
 uint64_t
@@ -158,6 +188,7 @@ hid_refresh(struct hid *hd, unsigned int client)
 	uint64_t now = hid_now_ns();
 	size_t i;
 
+	hd->jig.last_input = now;
 	for (i = 0; i < hd->nowned; i++)
 		if (hd->owned[i].client == client)
 			hd->owned[i].refreshed = now;
@@ -214,14 +245,30 @@ hid_key_apply(struct hid *hd, unsigned int client, uint8_t usage, int down)
 	return r;
 }
 
+/* -EBUSY saying which job runs, or 0. */
+static int
+hid_job_busy(struct hid *hd)
+{
+	if (hd->job.active && hd->job.kind == HID_JOB_MACRO)
+		return error_set(-EBUSY,
+		    "the macro \"%s\" is being played: wait for it or POST "
+		    "/macro/cancel",
+		    hd->job.name);
+	if (hd->job.active)
+		return error_set(-EBUSY,
+		    "a paste is being typed: wait for it or POST "
+		    "/paste/cancel");
+	return 0;
+}
+
 /* A live key event. */
 int
 hid_key(struct hid *hd, unsigned int client, uint8_t usage, int down)
 {
-	if (hd->job.active)
-		return error_set(-EBUSY,
-		    "a paste is being typed: wait for it "
-		    "or POST /paste/cancel");
+	int r;
+
+	if ((r = hid_job_busy(hd)) < 0)
+		return r;
 	return hid_key_apply(hd, client, usage, down);
 }
 
@@ -383,6 +430,19 @@ hid_paste_end(struct hid *hd, const char *result, const char *error)
 		return;
 	j->active = 0;
 	event_del(j->timer);
+	hd->jig.last_input = hid_now_ns();
+	if (j->kind == HID_JOB_MACRO) {
+		free(j->ops);
+		j->ops = NULL;
+		j->macro_result = result;
+		utf8_format(j->macro_error, sizeof(j->macro_error), "%s",
+		    error ? error : "");
+		log_info("macro \"%s\" %s after %zu of %zu steps%s%s", j->name,
+		    result, j->op_i, j->nops, error ? ": " : "",
+		    error ? error : "");
+		hid_changed(hd);
+		return;
+	}
 	free(j->strokes);
 	j->strokes = NULL;
 	j->result = result;
@@ -466,6 +526,66 @@ hid_clients(const struct hid *hd)
 	return hd->clients;
 }
 
+/* Schedules the job's next tick in ms. */
+static void
+hid_job_next(struct hid *hd, unsigned int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(hd->job.timer, &tv);
+}
+
+/* One macro operation that changes the keyboard, or a pause; operations
+ * that change nothing (a key already up) are skipped at once. */
+static void
+hid_macro_tick(struct hid *hd)
+{
+	struct hid_paste_job *j = &hd->job;
+	struct report_kbd old = hd->kbd;
+	const struct macro_op *op;
+	int changed = 0;
+
+	while (!changed && j->op_i < j->nops) {
+		op = &j->ops[j->op_i++];
+		if (op->kind == MACRO_OP_DELAY) {
+			hid_job_next(hd, op->ms);
+			return;
+		}
+		if (op->kind == MACRO_OP_KEY)
+			changed = report_kbd_key(
+				      &hd->kbd, op->usage, op->down_mods) > 0;
+		else {
+			report_kbd_clear(&hd->kbd);
+			hd->kbd.mods = op->down_mods;
+			if (op->usage != 0)
+				report_kbd_key(&hd->kbd, op->usage, 1);
+			changed = old.mods != hd->kbd.mods ||
+			    old.n != hd->kbd.n ||
+			    memcmp(old.keys, hd->kbd.keys, old.n) != 0;
+		}
+	}
+	if (!changed && (hd->kbd.n != 0 || hd->kbd.mods != 0)) {
+		report_kbd_clear(&hd->kbd); /* the end: nothing stays held */
+		changed = 1;
+	}
+	if (!changed) {
+		hid_paste_end(hd, "done", NULL);
+		return;
+	}
+	if (hid_send_kbd(hd, &old) < 0) {
+		report_kbd_clear(&hd->kbd);
+		hid_paste_end(hd, "failed", error_get());
+		return;
+	}
+	if (hid_now_ns() - j->last_push > 250000000u) {
+		j->last_push = hid_now_ns();
+		hid_changed(hd);
+	}
+	hid_job_next(hd, j->delay_ms);
+}
+
 /* One paste report per tick, once the backend has taken the last. */
 static void
 hid_paste_tick(evutil_socket_t fd, short what, void *arg)
@@ -483,6 +603,10 @@ hid_paste_tick(evutil_socket_t fd, short what, void *arg)
 	if (hd->b->ops->pending != NULL && hd->b->ops->pending(hd->b) > 0) {
 		tv.tv_usec = 2000;
 		event_add(j->timer, &tv);
+		return;
+	}
+	if (j->kind == HID_JOB_MACRO) {
+		hid_macro_tick(hd);
 		return;
 	}
 	if (!paste_next_report(j->strokes, j->n, &j->cur, r)) {
@@ -534,10 +658,8 @@ hid_paste(struct hid *hd, const char *text, size_t len, const char *layout,
 	struct backend_status bst;
 	int r;
 
-	if (j->active)
-		return error_set(-EBUSY,
-		    "a paste is already being typed: wait "
-		    "for it or POST /paste/cancel");
+	if ((r = hid_job_busy(hd)) < 0)
+		return r;
 	if (hd->p == NULL)
 		return error_set(-EOPNOTSUPP,
 		    "paste is not available (no xkb "
@@ -572,21 +694,14 @@ hid_paste(struct hid *hd, const char *text, size_t len, const char *layout,
 		    "type",
 		    chars, hd->cfg.paste_max_chars);
 	}
-	/* Live keys up first; the mouse is left alone. */
-	{
-		struct report_kbd old = hd->kbd;
-
-		report_kbd_clear(&hd->kbd);
-		hd->nowned = 0;
-		if (old.mods != 0 || old.n != 0)
-			hid_send_kbd(hd, &old);
-	}
+	hid_job_keys_up(hd);
 	memset(&j->cur, 0, sizeof(j->cur));
 	j->strokes = s;
 	j->n = n;
 	j->chars = chars;
 	j->delay_ms = (unsigned int)delay_ms;
 	snprintf(j->layout, sizeof(j->layout), "%s", layout);
+	j->kind = HID_JOB_PASTE;
 	j->active = 1;
 	j->result = "typing";
 	j->error[0] = '\0';
@@ -613,6 +728,171 @@ hid_paste_cancel(struct hid *hd)
 	return 1;
 }
 
+/* Live keys up for a job; the mouse is left alone. */
+static void
+hid_job_keys_up(struct hid *hd)
+{
+	struct report_kbd old = hd->kbd;
+
+	report_kbd_clear(&hd->kbd);
+	hd->nowned = 0;
+	if (old.mods != 0 || old.n != 0)
+		hid_send_kbd(hd, &old);
+}
+
+/* Starts playing a macro; see hid.h. */
+int
+hid_macro_run(struct hid *hd, const char *name, struct macro_op *ops, size_t n,
+    long long delay_ms)
+{
+	struct hid_paste_job *j = &hd->job;
+	struct backend_status bst;
+	int r;
+
+	if (delay_ms < 0)
+		delay_ms = hd->cfg.paste_delay_ms;
+	if (delay_ms > 1000)
+		r = error_set(-EINVAL, "delay_ms %lld is above 1000", delay_ms);
+	else
+		r = hid_job_busy(hd);
+	if (r < 0) {
+		free(ops);
+		return r;
+	}
+	/* Caps Lock on would invert letters: off for the macro, on after. */
+	hd->b->ops->status(hd->b, &bst);
+	if (bst.leds_known && (bst.leds & REPORT_LED_CAPS) && n > 0) {
+		ops = xreallocarray(ops, n + 4, sizeof(*ops));
+		memmove(ops + 2, ops, n * sizeof(*ops));
+		memset(ops, 0, 2 * sizeof(*ops));
+		ops[0].usage = ops[1].usage = 0x39;
+		ops[0].down_mods = 1;
+		ops[n + 2] = ops[0];
+		ops[n + 3] = ops[1];
+		n += 4;
+	}
+	hid_job_keys_up(hd);
+	j->ops = ops;
+	j->nops = n;
+	j->op_i = 0;
+	j->delay_ms = (unsigned int)delay_ms;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->kind = HID_JOB_MACRO;
+	j->active = 1;
+	j->macro_result = "playing";
+	j->macro_error[0] = '\0';
+	j->last_push = hid_now_ns();
+	log_info("macro \"%s\": %zu steps, %lld ms", name, n, delay_ms);
+	hid_job_next(hd, 0);
+	hid_changed(hd);
+	return 0;
+}
+
+/* Stops a macro, not a paste. */
+int
+hid_macro_cancel(struct hid *hd)
+{
+	if (!hd->job.active || hd->job.kind != HID_JOB_MACRO)
+		return 0;
+	return hid_paste_cancel(hd);
+}
+
+/* One unit out and back on the relative mouse, else the absolute one. */
+static void
+hid_jiggle(struct hid *hd)
+{
+	uint16_t x = hd->mouse.x;
+	int r;
+
+	hd->jig.nudges++;
+	if ((r = hid_send_mouse(hd, BACKEND_MOUSE_REL, 0, 1, 0, 0, 0)) !=
+	    -EOPNOTSUPP) {
+		if (r == 0)
+			hid_send_mouse(hd, BACKEND_MOUSE_REL, 0, -1, 0, 0, 0);
+		return;
+	}
+	hd->mouse.x = x < REPORT_ABS_MAX ? x + 1 : x - 1;
+	r = hid_send_mouse(hd, BACKEND_MOUSE_ABS, 0, 0, 0, 0, 0);
+	hd->mouse.x = x;
+	if (r == 0)
+		hid_send_mouse(hd, BACKEND_MOUSE_ABS, 0, 0, 0, 0, 0);
+}
+
+/* The jiggler's tick: a nudge only after a quiet interval with nothing
+ * held and no job running. */
+static void
+hid_jiggler_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hid *hd = arg;
+	uint64_t now = hid_now_ns();
+
+	if (!hd->jig.enabled || hd->job.active || hd->kbd.n != 0 ||
+	    hd->kbd.mods != 0 || hd->mouse.buttons != 0 ||
+	    now - hd->jig.last_input < hd->jig.interval * 1000000000ull)
+		return;
+	hid_jiggle(hd);
+	hd->jig.last_input = now;
+}
+
+/* Switches the jiggler on or off, sets its interval. */
+int
+hid_jiggler_set(struct hid *hd, int enabled, long long interval)
+{
+	struct timeval tick = {0, 250000};
+
+	if (interval != 0 &&
+	    (interval < HID_JIGGLER_MIN || interval > HID_JIGGLER_MAX))
+		return error_set(-EINVAL,
+		    "the jiggler's interval %lld s is outside %d..%d", interval,
+		    HID_JIGGLER_MIN, HID_JIGGLER_MAX);
+	if (interval != 0)
+		hd->jig.interval = (unsigned int)interval;
+	if (enabled >= 0 && enabled != hd->jig.enabled) {
+		hd->jig.enabled = enabled;
+		/* the interval counts from now */
+		hd->jig.last_input = hid_now_ns();
+		if (enabled)
+			event_add(hd->jig.timer, &tick);
+		else
+			event_del(hd->jig.timer);
+		log_info("jiggler %s, every %u s without input",
+		    enabled ? "on" : "off", hd->jig.interval);
+	}
+	hid_changed(hd);
+	return 0;
+}
+
+/* The jiggler for /state and pushes. */
+static json_t *
+hid_jiggler_json(struct hid *hd)
+{
+	return json_pack("{s:b, s:i, s:I}", "enabled", hd->jig.enabled,
+	    "interval", (int)hd->jig.interval, "nudges",
+	    (json_int_t)hd->jig.nudges);
+}
+
+/* Macro progress for /state and pushes. */
+static json_t *
+hid_macro_json(struct hid *hd)
+{
+	struct hid_paste_job *j = &hd->job;
+	int active = j->active && j->kind == HID_JOB_MACRO;
+	json_t *o;
+
+	o = json_pack(
+	    "{s:b, s:s?}", "active", active, "result", j->macro_result);
+	if (j->macro_result != NULL) {
+		json_object_set_new(o, "name", json_string(j->name));
+		json_object_set_new(
+		    o, "steps", json_integer((json_int_t)j->nops));
+		json_object_set_new(
+		    o, "done", json_integer((json_int_t)j->op_i));
+	}
+	if (j->macro_error[0] != '\0')
+		json_object_set_new(o, "error", json_string(j->macro_error));
+	return o;
+}
+
 /* Paste progress for /state and pushes. */
 static json_t *
 hid_paste_json(struct hid *hd)
@@ -620,8 +900,9 @@ hid_paste_json(struct hid *hd)
 	struct hid_paste_job *j = &hd->job;
 	json_t *o;
 
-	o = json_pack("{s:b, s:s?}", "active", j->active, "result", j->result);
-	if (j->active || j->result != NULL) {
+	o = json_pack("{s:b, s:s?}", "active",
+	    j->active && j->kind == HID_JOB_PASTE, "result", j->result);
+	if ((j->active && j->kind == HID_JOB_PASTE) || j->result != NULL) {
 		json_object_set_new(o, "layout", json_string(j->layout));
 		json_object_set_new(
 		    o, "keystrokes", json_integer((json_int_t)j->n));
@@ -655,9 +936,10 @@ hid_push_state(struct hid *hd)
 	struct backend_status st;
 
 	hd->b->ops->status(hd->b, &st);
-	return json_pack("{s:s, s:b, s:s?, s:o, s:o}", "t", "state", "online",
-	    st.online, "reason", st.reason, "leds", hid_leds_json(&st), "paste",
-	    hid_paste_json(hd));
+	return json_pack("{s:s, s:b, s:s?, s:o, s:o, s:o, s:o}", "t", "state",
+	    "online", st.online, "reason", st.reason, "leds",
+	    hid_leds_json(&st), "paste", hid_paste_json(hd), "macro",
+	    hid_macro_json(hd), "jiggler", hid_jiggler_json(hd));
 }
 
 /* Everything for GET /state. */
@@ -688,7 +970,7 @@ hid_state(struct hid *hd)
 			json_array_append_new(buttons, json_string(bnames[i]));
 	return json_pack("{s:s, s:b, s:s?, s:o, s:{s:o, s:o, s:b}, "
 			 "s:{s:s, s:i, s:i, s:o}, s:o, s:{s:s, s:o}, s:i, s:i, "
-			 "s:o, s:o}",
+			 "s:o, s:o, s:o, s:o}",
 	    "backend", hd->b->ops->name, "online", st.online, "reason",
 	    st.reason, "leds", hid_leds_json(&st), "held", "keys", keys,
 	    "modifiers", mods, "rollover", hd->kbd.n > REPORT_KBD_SLOTS,
@@ -700,7 +982,8 @@ hid_state(struct hid *hd)
 	    "clients", (int)hd->clients, "stuck_key_timeout",
 	    (int)hd->cfg.stuck_key_timeout, "devices",
 	    hd->b->ops->details ? hd->b->ops->details(hd->b) : json_object(),
-	    "counters", hid_counters(hd));
+	    "counters", hid_counters(hd), "macro", hid_macro_json(hd),
+	    "jiggler", hid_jiggler_json(hd));
 }
 
 /* Counters for /state and /metrics. */
@@ -781,6 +1064,8 @@ hid_new(struct event_base *base, struct backend *b, struct paste *p,
 	b->changed_arg = hd;
 	hd->job.timer = evtimer_new(base, hid_paste_tick, hd);
 	hd->stuck_timer = event_new(base, -1, EV_PERSIST, hid_stuck_cb, hd);
+	hd->jig.timer = event_new(base, -1, EV_PERSIST, hid_jiggler_cb, hd);
+	hd->jig.interval = cfg->jiggler_interval ? cfg->jiggler_interval : 60;
 	if (cfg->stuck_key_timeout > 0)
 		event_add(hd->stuck_timer, &sec);
 	{
@@ -806,6 +1091,7 @@ hid_free(struct hid *hd)
 		log_warnx("release at stop: %s", error_get());
 	event_free(hd->job.timer);
 	event_free(hd->stuck_timer);
+	event_free(hd->jig.timer);
 	hd->b->ops->free(hd->b);
 	free(hd->default_layout);
 	free(hd);

@@ -17,6 +17,7 @@
 
 struct event_base;
 struct backend;
+struct macro_op;
 struct paste;
 struct hid;
 
@@ -25,7 +26,11 @@ struct hid_config {
 	unsigned int paste_delay_ms;	/* default between reports */
 	size_t paste_max_chars;
 	const char *default_layout;
+	unsigned int jiggler_interval; /* seconds, HID_JIGGLER_MIN..MAX */
 };
+
+#define HID_JIGGLER_MIN 1
+#define HID_JIGGLER_MAX 3600
 
 /* A client owns the keys it pressed: HID_CLIENT_HTTP for the HTTP API,
  * hid_client_new() for each WebSocket. */
@@ -62,7 +67,23 @@ int hid_release(struct hid *, const char *why);
 /* Maps the whole text first (refusing it whole), then types it. */
 int hid_paste(struct hid *, const char *text, size_t len, const char *layout,
     long long delay_ms);
+/* Stops the paste or macro running: 1 if one ran, 0 if not. */
 int hid_paste_cancel(struct hid *);
+
+/*
+ * Plays a compiled macro (macro.h) through the paste job: refused -EBUSY
+ * while a paste or macro runs; live keys are let up first.  Takes ops
+ * (xmalloc'ed) in every case.  delay_ms < 0: the configured paste delay,
+ * between reports.
+ */
+int hid_macro_run(struct hid *, const char *name, struct macro_op *ops,
+    size_t n, long long delay_ms);
+/* Stops a running macro only: 1 if one ran. */
+int hid_macro_cancel(struct hid *);
+
+/* The jiggler: enabled (0/1, -1 unchanged), interval in seconds (0
+ * unchanged; else HID_JIGGLER_MIN..MAX, -EINVAL otherwise). */
+int hid_jiggler_set(struct hid *, int enabled, long long interval);
 
 /* The whole observable state, and the parts the page wants pushed. */
 json_t *hid_state(struct hid *);

@@ -24,6 +24,7 @@
 #include "hid.h"
 #include "hidws.h"
 #include "log.h"
+#include "macrostore.h"
 #include "paste.h"
 #include "release.h"
 #include "routes.h"
@@ -41,6 +42,8 @@ struct hidd_options {
 	long long stuck_key_timeout;
 	long long paste_delay_ms, paste_max_chars;
 	char *layout;
+	char *macros;
+	long long jiggler_interval;
 	int log_reports;
 	struct config_list origins;
 	int release;
@@ -67,6 +70,8 @@ static struct hidd_options opts = {
     .paste_delay_ms = 10,
     .paste_max_chars = 65536,
     .layout = "us",
+    .macros = "/var/lib/kaputtkvm/hidd/macros.json",
+    .jiggler_interval = 60,
 };
 
 static const struct config_option options[] = {
@@ -128,6 +133,15 @@ static const struct config_option options[] = {
 	"longest text one paste types (default 65536)", NULL},
     {"layout", 0, CONFIG_STRING, &opts.layout, 0, 0, "XKB",
 	"default paste layout (default us)", NULL},
+    {"macros", 0, CONFIG_STRING, &opts.macros, 0, 0, "PATH",
+	"the macro store, one JSON file (default "
+	"/var/lib/kaputtkvm/hidd/macros.json; \"none\" keeps no macros)",
+	NULL},
+    {"jiggler-interval", 0, CONFIG_INT, &opts.jiggler_interval, HID_JIGGLER_MIN,
+	HID_JIGGLER_MAX, "SEC",
+	"the jiggler (off until switched on) nudges the mouse after SEC "
+	"seconds without input (default 60)",
+	NULL},
     {"log-reports", 0, CONFIG_FLAG, &opts.log_reports, 0, 0, NULL,
 	"log every report written, readably (the hardware-free demo)", NULL},
     {"allow-origin", 0, CONFIG_LIST, &opts.origins, 0, 0, "ORIGIN",
@@ -292,10 +306,14 @@ hidd_start(const struct config_common *common, struct daemon **ret)
 	ctx.daemon = d;
 	if (paste_new(&ctx.paste) < 0)
 		log_warnx("paste disabled: %s", error_get());
+	if (macrostore_open(path_or_none(opts.macros), &ctx.macros) < 0)
+		log_warnx("macros: %s", error_get());
+	ctx.layout = opts.layout;
 	if (open_backend(daemon_base(d), &b) < 0) {
 		log_warnx("%s", error_get());
 		daemon_free(d);
 		paste_free(ctx.paste);
+		macrostore_free(ctx.macros);
 		return -1;
 	}
 	b->log_reports = opts.log_reports;
@@ -303,6 +321,7 @@ hidd_start(const struct config_common *common, struct daemon **ret)
 	hcfg.paste_delay_ms = (unsigned int)opts.paste_delay_ms;
 	hcfg.paste_max_chars = (size_t)opts.paste_max_chars;
 	hcfg.default_layout = opts.layout;
+	hcfg.jiggler_interval = (unsigned int)opts.jiggler_interval;
 	hid_new(daemon_base(d), b, ctx.paste, &hcfg, &ctx.hid);
 	hid_on_change(ctx.hid, on_change, &ctx);
 	log_info("backend %s ready", b->ops->name);
@@ -318,6 +337,7 @@ hidd_stop(struct daemon *d)
 	hidws_close_all(&ctx);
 	hid_free(ctx.hid);
 	paste_free(ctx.paste);
+	macrostore_free(ctx.macros);
 	daemon_free(d);
 }
 

@@ -7,8 +7,14 @@
  * friends and keeps only the rules that join two fields (an absolute move
  * needs both x and y, "down" needs a "button").  The WebSocket's messages
  * share the same field descriptions (hidws.c).
+ *
+ * The macros are the exception: a macro's steps are a list, which a
+ * field description does not hold, so /macros/NAME is a raw route and its
+ * handlers read the name from the path and the body themselves; the
+ * checks are macro.c's, each naming the step at fault.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 
@@ -17,10 +23,15 @@
 #include "error.h"
 #include "hid.h"
 #include "hidws.h"
+#include "http.h"
+#include "log.h"
+#include "macro.h"
+#include "macrostore.h"
 #include "metrics.h"
 #include "paste.h"
 #include "routes.h"
 #include "spec.h"
+#include "xmalloc.h"
 
 /* Replies with the result of a core call. */
 static void
@@ -168,6 +179,245 @@ routes_paste_cancel(struct http_request *req, json_t *args, void *arg)
 	    req, json_pack("{s:b}", "cancelled", hid_paste_cancel(ctx->hid)));
 }
 
+/* The checked NAME of /macros/NAME, or NULL having replied. */
+static const char *
+routes_macro_name(struct http_request *req)
+{
+	const char *name =
+	    http_request_path(req) + strlen(HIDD_API_MACRO_PREFIX);
+
+	if (macro_name_check(name) < 0) {
+		api_reply_error(req, -EINVAL, NULL);
+		return NULL;
+	}
+	return name;
+}
+
+/* GET /macros. */
+static void
+routes_macros(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+
+	api_reply_ok(req,
+	    json_pack("{s:o, s:i, s:s?}", "macros",
+		macrostore_list(ctx->macros), "max", MACROSTORE_MAX, "store",
+		macrostore_path(ctx->macros)));
+}
+
+/* GET /macros/NAME. */
+static void
+routes_macro_get(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	const char *name;
+	json_t *m, *out;
+
+	if ((name = routes_macro_name(req)) == NULL)
+		return;
+	if ((m = macrostore_get(ctx->macros, name)) == NULL) {
+		api_reply_error(req, -ENOENT, NULL);
+		return;
+	}
+	out = json_copy(m);
+	json_object_set_new(out, "name", json_string(name));
+	api_reply_ok(req, out);
+}
+
+/* DELETE /macros/NAME. */
+static void
+routes_macro_delete(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	const char *name;
+
+	if ((name = routes_macro_name(req)) == NULL)
+		return;
+	routes_reply(req, macrostore_delete(ctx->macros, name),
+	    json_pack("{s:s}", "deleted", name));
+}
+
+/* A PUT /macros/NAME body being read. */
+struct routes_put {
+	struct routes_ctx *ctx;
+	char name[MACRO_NAME_MAX + 1];
+	char *buf;
+	size_t len;
+};
+
+static int
+routes_put_data(
+    struct http_request *req, const void *data, size_t len, void *arg)
+{
+	struct routes_put *p = arg;
+
+	if (p->len + len > MACRO_MAX_BYTES)
+		return error_set(-EMSGSIZE,
+		    "a macro is at most %d bytes of JSON", MACRO_MAX_BYTES);
+	p->buf = xreallocarray(p->buf, p->len + len + 1, 1);
+	memcpy(p->buf + p->len, data, len);
+	p->len += len;
+	return 0;
+}
+
+static void
+routes_put_abort(struct http_request *req, void *arg)
+{
+	struct routes_put *p = arg;
+
+	free(p->buf);
+	free(p);
+}
+
+/* The body, parsed and checked whole: *ret is the macro to store (a new
+ * reference, without "name"). */
+static int
+routes_put_parse(struct routes_put *p, json_t **ret)
+{
+	json_error_t jerr;
+	json_t *m, *name;
+	int r;
+
+	m = json_loadb(
+	    p->buf ? p->buf : "", p->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (m == NULL)
+		return error_set(-EINVAL,
+		    "the macro is not JSON: %s (line %d, column %d)", jerr.text,
+		    jerr.line, jerr.column);
+	name = json_object_get(m, "name");
+	if (name != NULL &&
+	    (!json_is_string(name) ||
+		strcmp(json_string_value(name), p->name))) {
+		json_decref(m);
+		return error_set(-EINVAL,
+		    "the body's \"name\" differs from the URL's \"%s\": leave "
+		    "it out or make them equal",
+		    p->name);
+	}
+	if ((r = macro_compile(m, p->ctx->paste, p->ctx->layout, NULL, NULL)) <
+	    0) {
+		json_decref(m);
+		return r;
+	}
+	json_object_del(m, "name");
+	*ret = m;
+	return 0;
+}
+
+static void
+routes_put_end(struct http_request *req, void *arg)
+{
+	struct routes_put *p = arg;
+	json_t *m = NULL, *res = NULL;
+	size_t steps;
+	int r;
+
+	if ((r = routes_put_parse(p, &m)) == 0)
+		r = macrostore_put(p->ctx->macros, p->name, m);
+	if (r >= 0) {
+		steps = json_array_size(json_object_get(m, "steps"));
+		log_info("macro \"%s\" %s (%zu steps)", p->name,
+		    r ? "replaced" : "stored", steps);
+		res = json_pack("{s:s, s:b, s:I}", "name", p->name, "replaced",
+		    r, "steps", (json_int_t)steps);
+	}
+	routes_reply(req, r, res);
+	json_decref(m);
+	routes_put_abort(req, p);
+}
+
+static const struct http_body_callbacks routes_put_cbs = {
+    routes_put_data, routes_put_end, routes_put_abort};
+
+/* PUT /macros/NAME: the body is read (bounded), then checked whole. */
+static void
+routes_macro_put(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	struct routes_put *p;
+	const char *name;
+	int r;
+
+	if ((name = routes_macro_name(req)) == NULL)
+		return;
+	if (http_request_content_length(req) > MACRO_MAX_BYTES) {
+		api_reply_errorf(req, -EMSGSIZE,
+		    "a macro is at most %d bytes of JSON", MACRO_MAX_BYTES);
+		return;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->ctx = ctx;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if ((r = http_request_read_body(req, &routes_put_cbs, p)) < 0) {
+		free(p);
+		if (r != -ECONNRESET)
+			api_reply_error(req, r, NULL);
+	}
+}
+
+/* POST /macro/run: compiled now, against the layouts of now. */
+static void
+routes_macro_run(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	const char *name = apispec_string(args, "name", NULL);
+	struct macro_op *ops;
+	json_t *m, *all, *st = NULL;
+	size_t n;
+	int r;
+
+	if ((r = macro_name_check(name)) < 0)
+		goto out;
+	if ((m = macrostore_get(ctx->macros, name)) == NULL) {
+		r = -ENOENT;
+		goto out;
+	}
+	if ((r = macro_compile(m, ctx->paste,
+		 apispec_string(args, "layout", ctx->layout), &ops, &n)) < 0)
+		goto out;
+	if ((r = hid_macro_run(ctx->hid, name, ops, n,
+		 apispec_int(args, "delay_ms", -1))) == 0) {
+		all = hid_state(ctx->hid);
+		st = json_incref(json_object_get(all, "macro"));
+		json_decref(all);
+	}
+out:
+	routes_reply(req, r, st);
+}
+
+/* POST /macro/cancel. */
+static void
+routes_macro_cancel(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+
+	api_reply_ok(
+	    req, json_pack("{s:b}", "cancelled", hid_macro_cancel(ctx->hid)));
+}
+
+/* POST /jiggler. */
+static void
+routes_jiggler(struct http_request *req, json_t *args, void *arg)
+{
+	struct routes_ctx *ctx = arg;
+	json_t *all, *st = NULL;
+	int r;
+
+	if (json_object_size(args) == 0)
+		r = error_set(-EINVAL,
+		    "nothing to do: give \"enabled\" (true or false), "
+		    "\"interval\" (seconds) or both");
+	else
+		r = hid_jiggler_set(ctx->hid, apispec_bool(args, "enabled", -1),
+		    apispec_int(args, "interval", 0));
+	if (r == 0) {
+		all = hid_state(ctx->hid);
+		st = json_incref(json_object_get(all, "jiggler"));
+		json_decref(all);
+	}
+	routes_reply(req, r, st);
+}
+
 /* GET /metrics. */
 static void
 routes_metrics(struct http_request *req, json_t *args, void *arg)
@@ -227,5 +477,12 @@ const struct api_route routes_table[] = {
     {&hidd_api_routes[HIDD_API_RELEASE], routes_release},
     {&hidd_api_routes[HIDD_API_PASTE], routes_paste},
     {&hidd_api_routes[HIDD_API_PASTE_CANCEL], routes_paste_cancel},
+    {&hidd_api_routes[HIDD_API_MACROS], routes_macros},
+    {&hidd_api_routes[HIDD_API_MACRO_GET], routes_macro_get},
+    {&hidd_api_routes[HIDD_API_MACRO_PUT], routes_macro_put},
+    {&hidd_api_routes[HIDD_API_MACRO_DELETE], routes_macro_delete},
+    {&hidd_api_routes[HIDD_API_MACRO_RUN], routes_macro_run},
+    {&hidd_api_routes[HIDD_API_MACRO_CANCEL], routes_macro_cancel},
+    {&hidd_api_routes[HIDD_API_JIGGLER], routes_jiggler},
     {NULL, NULL},
 };

@@ -11,6 +11,7 @@
 
 struct hid;
 struct paste;
+struct macrostore;
 struct hidws_client;
 struct daemon;
 
@@ -18,6 +19,8 @@ struct daemon;
 struct routes_ctx {
 	struct hid *hid;
 	struct paste *paste; /* NULL: paste disabled */
+	struct macrostore *macros;
+	const char *layout; /* the configured default */
 	struct daemon *daemon;
 	struct ws_config ws;
 	struct hidws_client *clients; /* connected pages */

@@ -4,6 +4,8 @@
  * "x" has one type and one range however it arrives.
  */
 #include "spec.h"
+#include "hid.h"
+#include "macro.h"
 #include "report.h"
 
 static const struct apispec_field f_code = {"code", APISPEC_STRING,
@@ -40,6 +42,23 @@ static const struct apispec_field f_delay = {"delay_ms", APISPEC_INT, 0, 0,
 static const struct apispec_field f_id = {"id", APISPEC_INT, 0, 0,
     9007199254740991LL, "answered with {\"t\":\"ack\",\"id\":N} when done"};
 
+static const struct apispec_field f_macro = {"name", APISPEC_STRING,
+    APISPEC_REQUIRED, 1, MACRO_NAME_MAX, "the macro's name (GET /macros)"};
+static const struct apispec_field f_macro_layout = {"layout", APISPEC_STRING, 0,
+    1, 0,
+    "the text steps' XKB layout when neither step nor macro names one; "
+    "default the configured one"};
+static const struct apispec_field f_macro_delay = {"delay_ms", APISPEC_INT, 0,
+    0, 1000, "pause between reports; default the configured paste delay"};
+static const struct apispec_field f_jig_enabled = {
+    "enabled", APISPEC_BOOL, 0, 0, 0, "true switches the jiggler on"};
+static const struct apispec_field f_jig_interval = {"interval", APISPEC_INT, 0,
+    HID_JIGGLER_MIN, HID_JIGGLER_MAX, "seconds without input before a nudge"};
+
+static const struct apispec_field *const macro_run_fields[] = {
+    &f_macro, &f_macro_layout, &f_macro_delay, NULL};
+static const struct apispec_field *const jiggler_fields[] = {
+    &f_jig_enabled, &f_jig_interval, NULL};
 static const struct apispec_field *const key_fields[] = {
     &f_code, &f_down, NULL};
 static const struct apispec_field *const mouse_fields[] = {&f_x, &f_y, &f_dx,
@@ -67,7 +86,25 @@ const struct apispec_route hidd_api_routes[] = {
     [HIDD_API_PASTE] = {"paste", HTTP_POST, "/paste", 0, paste_fields,
 	"Type text on the target in its keyboard layout."},
     [HIDD_API_PASTE_CANCEL] = {"paste-cancel", HTTP_POST, "/paste/cancel", 0,
-	NULL, "Stop the paste being typed."},
+	NULL, "Stop the paste being typed (or the macro being played)."},
+    [HIDD_API_MACROS] = {"macros", HTTP_GET | HTTP_HEAD, "/macros", 0, NULL,
+	"The stored macros: name and number of steps."},
+    [HIDD_API_MACRO_GET] = {"macro", HTTP_GET | HTTP_HEAD,
+	HIDD_API_MACRO_PREFIX, APISPEC_RAW, NULL,
+	"The macro NAME as JSON: {\"steps\": [...]}."},
+    [HIDD_API_MACRO_PUT] = {"macro-put", HTTP_PUT, HIDD_API_MACRO_PREFIX,
+	APISPEC_RAW, NULL,
+	"Store the body (JSON: {\"steps\": [...]}, see PROTOCOL.md) as the "
+	"macro NAME, checked whole first; replaces one of that name."},
+    [HIDD_API_MACRO_DELETE] = {"macro-delete", HTTP_DELETE,
+	HIDD_API_MACRO_PREFIX, APISPEC_RAW, NULL, "Remove the macro NAME."},
+    [HIDD_API_MACRO_RUN] = {"macro-run", HTTP_POST, "/macro/run", 0,
+	macro_run_fields,
+	"Play a stored macro through the paste queue (live keys wait)."},
+    [HIDD_API_MACRO_CANCEL] = {"macro-cancel", HTTP_POST, "/macro/cancel", 0,
+	NULL, "Stop the macro being played; every key goes up."},
+    [HIDD_API_JIGGLER] = {"jiggler", HTTP_POST, "/jiggler", 0, jiggler_fields,
+	"Switch the jiggler on or off, set its interval (either or both)."},
     [HIDD_API_NROUTES] = {NULL, 0, NULL, 0, NULL, NULL},
 };
 

@@ -20,6 +20,13 @@ enum {
 	HIDD_API_RELEASE,
 	HIDD_API_PASTE,
 	HIDD_API_PASTE_CANCEL,
+	HIDD_API_MACROS,
+	HIDD_API_MACRO_GET,
+	HIDD_API_MACRO_PUT,
+	HIDD_API_MACRO_DELETE,
+	HIDD_API_MACRO_RUN,
+	HIDD_API_MACRO_CANCEL,
+	HIDD_API_JIGGLER,
 	HIDD_API_NROUTES
 };
 
@@ -34,6 +41,9 @@ enum {
 	HIDD_API_MSG_PING,
 	HIDD_API_NMSGS
 };
+
+/* GET, PUT and DELETE /macros/NAME. */
+#define HIDD_API_MACRO_PREFIX "/macros/"
 
 extern const struct apispec_route hidd_api_routes[];
 /* The WebSocket's JSON messages, by their "t" (every one may carry "id"). */

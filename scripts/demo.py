@@ -72,6 +72,7 @@ def daemon_args(name, st):
         args += ["--gpiod-socket", st.socket("gpiod-ctl")]
     if name == "hidd":
         args += ["--leds", st.path("hid", "leds"),
+                 "--macros", st.path("hid", "macros.json"),
                  "--gpiod-socket", st.socket("gpiod-ctl"),
                  "--log-reports"]
     return args

@@ -812,6 +812,46 @@ scenarios['osk'] = async (ctx) => {
 };
 const DOUBLE_TAP_GAP = 600;     // more than osk.js's DOUBLE_TAP_MS
 
+// A macro recorded from the page's key events, saved under a name, played
+// from the Send keys menu: hidd types exactly what was recorded.
+scenarios['macro-record'] = async (ctx) => {
+	const page = await open(ctx);
+	page.on('dialog', (d) => d.accept('ab test'));
+	await page.locator('#macro-record').click();
+	await focusConsole(page);
+	await page.keyboard.down('KeyA');
+	await page.keyboard.up('KeyA');
+	await page.keyboard.down('KeyB');
+	await page.keyboard.up('KeyB');
+	await page.locator('#macro-record').click();
+	await until('the macro in the menu', async () =>
+	    (await page.locator('[data-macro="ab test"]').count()) === 1);
+	await page.locator('#keys-button').click();
+	await sleep(500);
+	const from = keyboardReports().length;
+	await page.getByRole('menuitem', {name: 'Macro: ab test'}).click();
+	const want = [report(0, 0x04), report(0), report(0, 0x05), report(0)];
+	assert.deepEqual(await settledReports(from, want.length), want);
+	const m = await api(ctx, 'GET', '/api/hid/macros/ab%20test');
+	assert.deepEqual(m.steps.filter((x) => x.key),
+	    [{key: 'KeyA', down: true}, {key: 'KeyA', down: false},
+		{key: 'KeyB', down: true}, {key: 'KeyB', down: false}]);
+	assert.deepEqual(page.errors, []);
+};
+
+// The jiggler switch is hidd's jiggler.
+scenarios['jiggler'] = async (ctx) => {
+	const page = await open(ctx);
+	assert.equal(await page.locator('#jiggler').isChecked(), false, 'off by default');
+	await page.locator('#jiggler').check();
+	await until('the jiggler on', async () =>
+	    (await api(ctx, 'GET', '/api/hid/state')).jiggler.enabled === true);
+	await page.locator('#jiggler').uncheck();
+	await until('the jiggler off', async () =>
+	    (await api(ctx, 'GET', '/api/hid/state')).jiggler.enabled === false);
+	assert.deepEqual(page.errors, []);
+};
+
 // ------------------------------------------------------------------- main
 
 async function main() {

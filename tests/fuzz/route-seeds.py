@@ -135,6 +135,20 @@ SEEDS = {
                              '"delay_ms": 5}') + post("/paste/cancel", ""),
         "paste-twice": post("/paste", '{"text": "abc"}')
         + post("/paste", '{"text": "def"}'),
+        # issue 19: macros (the fuzzer's hidd keeps none: parsing and the
+        # checks run, the store says so) and the jiggler
+        "macros": req("GET", "/macros"),
+        "macro-put": req("PUT", "/macros/cad", b'{"steps": [{"keys": '
+                         b'["ControlLeft", "AltLeft", "Delete"]}, {"text": '
+                         b'"Hi"}, {"delay_ms": 5}, {"key": "KeyA", '
+                         b'"down": true}]}'),
+        "macro-put-bad": req("PUT", "/macros/x", b'{"steps": [{"key": "Nope"}]}'),
+        "macro-get": req("GET", "/macros/cad"),
+        "macro-delete": req("DELETE", "/macros/cad"),
+        "macro-run": post("/macro/run", '{"name": "cad", "delay_ms": 0}'),
+        "macro-cancel": post("/macro/cancel", ""),
+        "jiggler": post("/jiggler", '{"enabled": true, "interval": 1}'),
+        "jiggler-empty": post("/jiggler", '{}'),
         "key-get": req("GET", "/key"),
         # issue 14: messages that carried invalid UTF-8
         "utf8-paste-layout": post("/paste",

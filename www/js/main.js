@@ -8,6 +8,7 @@ import {Paste} from './paste.js';
 import {Media} from './media.js';
 import {Power} from './power.js';
 import {Osk} from './osk.js';
+import {Macros} from './macros.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,6 +49,10 @@ const hid = new Hid({
 const osk = new Osk({
 	root: $('osk'), toggle: $('osk-button'), console: $('console'), layout: $('paste-layout'),
 	onError: consoleError,
+}, hid);
+new Macros({
+	record: $('macro-record'), jiggler: $('jiggler'), menu: $('keys-menu'),
+	menuButton: $('keys-button'), onError: consoleError,
 }, hid);
 new Paste({
 	form: $('paste-form'), text: $('paste-text'), layout: $('paste-layout'),

@@ -24,6 +24,7 @@
 #include "hid.h"
 #include "hidws.h"
 #include "log.h"
+#include "macrostore.h"
 #include "paste.h"
 #include "peer.h"
 #include "routes.h"
@@ -85,6 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ctx.daemon = d;
 	ctx.paste = paste;
+	ctx.layout = "us";
+	macrostore_open(NULL, &ctx.macros); /* no store: nothing on disk */
 	gc.keyboard = dev[0];
 	gc.mouse = dev[1];
 	gc.mouse_rel = dev[2];
@@ -108,6 +111,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* as main() stops */
 	hidws_close_all(&ctx);
 	hid_free(ctx.hid);
+	macrostore_free(ctx.macros);
 	daemon_free(d);
 	free(routes);
 	return 0;
