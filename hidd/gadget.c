@@ -265,8 +265,8 @@ gadget_write_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_TIMEOUT) {
 		/* The host is not polling: keep only the newest report. */
 		if (!d->stalled)
-			log_warnx("%s: host is not reading reports; dropping "
-				  "all but the newest",
+			log_warnx(
+			    "%s: host is not reading reports; dropping all but the newest",
 			    d->what);
 		d->stalled = 1;
 		if (d->qn > 1) {
@@ -298,8 +298,7 @@ gadget_send(struct gadget *g, int which, const uint8_t *r)
 	    strcmp(g->udc_state, "suspended") != 0) {
 		d->dropped++;
 		return error_set(-ENODEV,
-		    "target not attached (UDC %s): input "
-		    "dropped",
+		    "target not attached (UDC %s): input dropped",
 		    g->udc_state);
 	}
 	if (d->fd < 0)
@@ -307,9 +306,8 @@ gadget_send(struct gadget *g, int which, const uint8_t *r)
 	if (d->fd < 0) {
 		d->dropped++;
 		return error_set(-ENODEV,
-		    "%s: %s is not open (%s): input "
-		    "dropped",
-		    d->what, d->path, strerror(d->err));
+		    "%s: %s is not open (%s): input dropped", d->what, d->path,
+		    strerror(d->err));
 	}
 	if (d->qn > 0) {
 		gadget_enqueue(d, r);
@@ -333,8 +331,7 @@ gadget_send(struct gadget *g, int which, const uint8_t *r)
 	if (res == -ENODEV) {
 		d->dropped++;
 		return error_set(-ENODEV,
-		    "target not attached (USB cable out or UDC unbound): input "
-		    "dropped");
+		    "target not attached (USB cable out or UDC unbound): input dropped");
 	}
 	if (res < 0) {
 		d->dropped++;
@@ -471,8 +468,8 @@ gadget_final_flush(struct gadget_dev *d, const struct timeval *tv)
 	    write(d->fd, d->queue[d->qn - 1], d->len) == (ssize_t)d->len)
 		gadget_log(d, d->queue[d->qn - 1]);
 	else
-		log_warnx("%s: the host took no report at stop; the target may "
-			  "still see keys held",
+		log_warnx(
+		    "%s: the host took no report at stop; the target may still see keys held",
 		    d->what);
 	d->qn = 0;
 }
@@ -723,9 +720,7 @@ gadget_open(struct event_base *base, const struct gadget_config *cfg,
 	if (!any) {
 		free(g);
 		return error_set(-EINVAL,
-		    "the gadget backend needs at least "
-		    "one of --keyboard, --mouse, "
-		    "--mouse-rel");
+		    "the gadget backend needs at least one of --keyboard, --mouse, --mouse-rel");
 	}
 	if (cfg->leds != NULL && cfg->leds[0] != '\0')
 		g->leds_path = xstrdup(cfg->leds);

@@ -251,13 +251,11 @@ hid_job_busy(struct hid *hd)
 {
 	if (hd->job.active && hd->job.kind == HID_JOB_MACRO)
 		return error_set(-EBUSY,
-		    "the macro \"%s\" is being played: wait for it or POST "
-		    "/macro/cancel",
+		    "the macro \"%s\" is being played: wait for it or POST /macro/cancel",
 		    hd->job.name);
 	if (hd->job.active)
 		return error_set(-EBUSY,
-		    "a paste is being typed: wait for it or POST "
-		    "/paste/cancel");
+		    "a paste is being typed: wait for it or POST /paste/cancel");
 	return 0;
 }
 
@@ -348,8 +346,7 @@ hid_button_bit(const char *name, uint8_t *ret_bit)
 			return 0;
 		}
 	return error_set(-EINVAL,
-	    "unknown mouse button \"%s\": use left, right, middle, back "
-	    "or forward",
+	    "unknown mouse button \"%s\": use left, right, middle, back or forward",
 	    name ? utf8_quote(name, strlen(name), q, sizeof(q)) : "");
 }
 
@@ -661,9 +658,8 @@ hid_paste(struct hid *hd, const char *text, size_t len, const char *layout,
 	if ((r = hid_job_busy(hd)) < 0)
 		return r;
 	if (hd->p == NULL)
-		return error_set(-EOPNOTSUPP,
-		    "paste is not available (no xkb "
-		    "context)");
+		return error_set(
+		    -EOPNOTSUPP, "paste is not available (no xkb context)");
 	if (layout == NULL)
 		layout = hd->default_layout;
 	if (delay_ms < 0)
@@ -690,8 +686,7 @@ hid_paste(struct hid *hd, const char *text, size_t len, const char *layout,
 	if (chars > hd->cfg.paste_max_chars) {
 		free(s);
 		return error_set(-EMSGSIZE,
-		    "text has %zu characters, more than the %zu one paste may "
-		    "type",
+		    "text has %zu characters, more than the %zu one paste may type",
 		    chars, hd->cfg.paste_max_chars);
 	}
 	hid_job_keys_up(hd);

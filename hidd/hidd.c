@@ -218,8 +218,7 @@ check_config(void)
 	}
 	if (opts.uart_baud != 0 && uart_baud_supported(opts.uart_baud) < 0) {
 		fprintf(stderr,
-		    "hidd: --uart-baud %lld is not a standard rate (9600, "
-		    "19200, 38400, 57600, 115200, ...)\n",
+		    "hidd: --uart-baud %lld is not a standard rate (9600, 19200, 38400, 57600, 115200, ...)\n",
 		    opts.uart_baud);
 		return -1;
 	}

@@ -239,14 +239,12 @@ keymap_usage(const char *code, uint8_t *ret_usage)
 			    code[i] >= 0x20 && code[i] < 0x7f ? code[i] : '?';
 		strcpy(shown + i, code[i] != '\0' ? "..." : "");
 		return error_set(-EINVAL,
-		    "unknown key code \"%s\": use a KeyboardEvent.code name "
-		    "such as \"KeyA\", \"ShiftLeft\" or \"IntlBackslash\"",
+		    "unknown key code \"%s\": use a KeyboardEvent.code name such as \"KeyA\", \"ShiftLeft\" or \"IntlBackslash\"",
 		    shown);
 	}
 	if (e->usage == 0)
 		return error_set(-EINVAL,
-		    "key \"%s\" is a consumer-control key (usage 0x%x) that "
-		    "the keyboard's report descriptor does not carry",
+		    "key \"%s\" is a consumer-control key (usage 0x%x) that the keyboard's report descriptor does not carry",
 		    e->code, e->consumer);
 	*ret_usage = (uint8_t)e->usage;
 	return 0;

@@ -38,8 +38,7 @@ macro_name_check(const char *name)
 
 	if (name == NULL || *name == '\0')
 		return error_set(-EINVAL,
-		    "a macro needs a name: 1 to %d letters, digits, spaces or "
-		    "\"-_.+\"",
+		    "a macro needs a name: 1 to %d letters, digits, spaces or \"-_.+\"",
 		    MACRO_NAME_MAX);
 	len = strlen(name);
 	if (len > MACRO_NAME_MAX)
@@ -48,8 +47,7 @@ macro_name_check(const char *name)
 		    len, MACRO_NAME_MAX);
 	if (name[0] == ' ' || name[0] == '.')
 		return error_set(-EINVAL,
-		    "the macro name \"%s\" starts with a space or a dot; start "
-		    "it with a letter or digit",
+		    "the macro name \"%s\" starts with a space or a dot; start it with a letter or digit",
 		    utf8_quote(name, len, q, sizeof(q)));
 	for (i = 0; i < len; i++) {
 		char c = name[i];
@@ -59,8 +57,7 @@ macro_name_check(const char *name)
 		    c == '_' || c == '.' || c == '+')
 			continue;
 		return error_set(-EINVAL,
-		    "the macro name \"%s\" holds a character other than "
-		    "letters, digits, spaces and \"-_.+\"",
+		    "the macro name \"%s\" holds a character other than letters, digits, spaces and \"-_.+\"",
 		    utf8_quote(name, len, q, sizeof(q)));
 	}
 	return 0;
@@ -73,8 +70,7 @@ macro_add(struct macro_build *mb, uint8_t kind, uint8_t usage, uint8_t dm,
 {
 	if (mb->n == MACRO_MAX_OPS)
 		return error_set(-EMSGSIZE,
-		    "step %zu: the macro is longer than %d reports and pauses "
-		    "in all; split it",
+		    "step %zu: the macro is longer than %d reports and pauses in all; split it",
 		    mb->step, MACRO_MAX_OPS);
 	if (mb->n == mb->cap) {
 		mb->cap = mb->cap ? mb->cap * 2 : 64;
@@ -124,8 +120,7 @@ macro_usage(struct macro_build *mb, json_t *v, const char *field, uint8_t *ret)
 {
 	if (!json_is_string(v))
 		return error_set(-EINVAL,
-		    "step %zu: \"%s\" must be a key name (a KeyboardEvent.code "
-		    "like \"KeyA\")",
+		    "step %zu: \"%s\" must be a key name (a KeyboardEvent.code like \"KeyA\")",
 		    mb->step, field);
 	if (keymap_usage(json_string_value(v), ret) < 0)
 		return error_set(
@@ -145,8 +140,7 @@ macro_step_key(struct macro_build *mb, json_t *step)
 		return r;
 	if (down != NULL && !json_is_boolean(down))
 		return error_set(-EINVAL,
-		    "step %zu: \"down\" must be true (press) or false "
-		    "(release)",
+		    "step %zu: \"down\" must be true (press) or false (release)",
 		    mb->step);
 	if (down != NULL)
 		return macro_key(mb, u, json_is_true(down));
@@ -167,8 +161,7 @@ macro_step_keys(struct macro_build *mb, json_t *step)
 	n = json_array_size(keys);
 	if (!json_is_array(keys) || n == 0 || n > MACRO_MAX_COMBO)
 		return error_set(-EINVAL,
-		    "step %zu: \"keys\" must be a list of 1 to %d key names, "
-		    "e.g. [\"ControlLeft\", \"AltLeft\", \"Delete\"]",
+		    "step %zu: \"keys\" must be a list of 1 to %d key names, e.g. [\"ControlLeft\", \"AltLeft\", \"Delete\"]",
 		    mb->step, MACRO_MAX_COMBO);
 	for (i = 0; i < n; i++)
 		if ((r = macro_usage(
@@ -215,13 +208,11 @@ macro_step_text(struct macro_build *mb, json_t *step)
 		    mb->step, MACRO_MAX_TEXT);
 	if (layout != NULL && !json_is_string(layout))
 		return error_set(-EINVAL,
-		    "step %zu: \"layout\" must be an XKB layout name like "
-		    "\"de\"",
+		    "step %zu: \"layout\" must be an XKB layout name like \"de\"",
 		    mb->step);
 	if (mb->p == NULL)
 		return error_set(-EINVAL,
-		    "step %zu: text cannot be typed: paste is not available "
-		    "(no xkb context)",
+		    "step %zu: text cannot be typed: paste is not available (no xkb context)",
 		    mb->step);
 	if ((r = paste_layout(mb->p,
 		 layout ? json_string_value(layout) : mb->layout, &l)) < 0 ||
@@ -243,8 +234,7 @@ macro_step_delay(struct macro_build *mb, json_t *step)
 
 	if (!json_is_integer(v) || ms < 0 || ms > MACRO_MAX_DELAY)
 		return error_set(-EINVAL,
-		    "step %zu: \"delay_ms\" must be a whole number of "
-		    "milliseconds from 0 to %d",
+		    "step %zu: \"delay_ms\" must be a whole number of milliseconds from 0 to %d",
 		    mb->step, MACRO_MAX_DELAY);
 	return macro_add(mb, MACRO_OP_DELAY, 0, 0, (uint32_t)ms);
 }
@@ -261,15 +251,13 @@ macro_action(struct macro_build *mb, json_t *step, size_t *ret)
 		if (json_object_get(step, actions[i]) != NULL) {
 			if (n++ > 0)
 				return error_set(-EINVAL,
-				    "step %zu: holds both \"%s\" and \"%s\"; "
-				    "give one action per step",
+				    "step %zu: holds both \"%s\" and \"%s\"; give one action per step",
 				    mb->step, actions[*ret], actions[i]);
 			*ret = i;
 		}
 	if (n == 0)
 		return error_set(-EINVAL,
-		    "step %zu: holds no action: give \"key\", \"keys\", "
-		    "\"text\" or \"delay_ms\"",
+		    "step %zu: holds no action: give \"key\", \"keys\", \"text\" or \"delay_ms\"",
 		    mb->step);
 	return 0;
 }
@@ -288,9 +276,7 @@ macro_step(struct macro_build *mb, json_t *step)
 
 	if (!json_is_object(step))
 		return error_set(-EINVAL,
-		    "step %zu: a step is an object like {\"key\": \"KeyA\"}, "
-		    "{\"keys\": [...]}, {\"text\": \"...\"} or {\"delay_ms\": "
-		    "100}",
+		    "step %zu: a step is an object like {\"key\": \"KeyA\"}, {\"keys\": [...]}, {\"text\": \"...\"} or {\"delay_ms\": 100}",
 		    mb->step);
 	if ((r = macro_action(mb, step, &a)) < 0)
 		return r;
@@ -332,8 +318,7 @@ macro_check_top(json_t *macro, json_t **ret_steps, const char **ret_layout)
 		    strcmp(key, "name") == 0)
 			continue;
 		return error_set(-EINVAL,
-		    "unknown field \"%s\": a macro holds \"steps\" and "
-		    "optionally \"layout\" and \"name\"",
+		    "unknown field \"%s\": a macro holds \"steps\" and optionally \"layout\" and \"name\"",
 		    utf8_quote(key, strlen(key), q, sizeof(q)));
 	}
 	steps = json_object_get(macro, "steps");

@@ -80,13 +80,11 @@ macrostore_open(const char *path, struct macrostore **ret)
 	xasprintf(&bad, "%s.bad", path);
 	if (rename(path, bad) < 0)
 		r = error_set(-errno,
-		    "%s is not a macro store (%s), and it cannot be moved "
-		    "aside: %s",
+		    "%s is not a macro store (%s), and it cannot be moved aside: %s",
 		    path, error_get(), strerror(errno));
 	else
 		r = error_set(-EINVAL,
-		    "%s was not a macro store (%s): kept as %s, starting with "
-		    "no macros",
+		    "%s was not a macro store (%s): kept as %s, starting with no macros",
 		    path, error_get(), bad);
 	free(bad);
 	return r;
@@ -215,8 +213,7 @@ macrostore_put(struct macrostore *ms, const char *name, json_t *macro)
 	replaced = json_object_get(ms->macros, name) != NULL;
 	if (!replaced && json_object_size(ms->macros) >= MACROSTORE_MAX)
 		return error_set(-ENOSPC,
-		    "%d macros are stored, the most hidd keeps: delete one "
-		    "first",
+		    "%d macros are stored, the most hidd keeps: delete one first",
 		    MACROSTORE_MAX);
 	copy = json_copy(ms->macros);
 	json_object_set(copy, name, macro);

@@ -112,9 +112,7 @@ paste_parse_name(const char *name, char *layout, char *variant)
 			size_t n = utf8_char(name + i, len - i);
 
 			return error_set(-EINVAL,
-			    "layout \"%s\" has a character that no XKB "
-			    "layout name has; write it like \"de\" or "
-			    "\"ch(fr)\"",
+			    "layout \"%s\" has a character that no XKB layout name has; write it like \"de\" or \"ch(fr)\"",
 			    utf8_quote(name, i + (n ? n : 1), q, sizeof(q)));
 		}
 	}
@@ -137,8 +135,7 @@ paste_parse_name(const char *name, char *layout, char *variant)
 	return 0;
 bad:
 	return error_set(-EINVAL,
-	    "layout \"%s\" is malformed: write LAYOUT or LAYOUT(VARIANT), "
-	    "e.g. \"us(intl)\"",
+	    "layout \"%s\" is malformed: write LAYOUT or LAYOUT(VARIANT), e.g. \"us(intl)\"",
 	    name);
 }
 
@@ -371,9 +368,7 @@ paste_compile(struct paste *p, const char *name, struct paste_layout **ret)
 	    p->ctx, &rmlvo, XKB_KEYMAP_COMPILE_NO_FLAGS);
 	if (km == NULL)
 		return error_set(-EINVAL,
-		    "layout \"%s\" is not in the system's XKB data: use a name "
-		    "listed by GET /layouts, e.g. \"us\", \"de\", \"fr\", "
-		    "\"ch(fr)\", \"us(intl)\"",
+		    "layout \"%s\" is not in the system's XKB data: use a name listed by GET /layouts, e.g. \"us\", \"de\", \"fr\", \"ch(fr)\", \"us(intl)\"",
 		    name);
 	l = xcalloc(1, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
@@ -550,9 +545,7 @@ paste_map(const struct paste_layout *l, const char *text, size_t len,
 	if (bad > 0) {
 		free(out);
 		return error_set(-EINVAL,
-		    "layout \"%s\" cannot type %zu character%s of this text, "
-		    "so nothing was typed: %s%s; check the target's layout or "
-		    "remove them",
+		    "layout \"%s\" cannot type %zu character%s of this text, so nothing was typed: %s%s; check the target's layout or remove them",
 		    l->name, bad, bad == 1 ? "" : "s", list,
 		    bad > 10 ? ", ..." : "");
 	}

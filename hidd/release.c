@@ -73,8 +73,8 @@ release_try(struct release_dev *d)
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return 0;
 	if (release_absent(errno)) {
-		log_info("%s: %s is not attached to a host (%s); nothing is "
-			 "held",
+		log_info(
+		    "%s: %s is not attached to a host (%s); nothing is held",
 		    d->what, d->path, strerror(errno));
 		return 2;
 	}
@@ -94,8 +94,8 @@ release_open(struct release_dev *d)
 	if ((d->fd = open(d->path, flags)) >= 0)
 		return 1;
 	if (release_absent(errno)) {
-		log_info("%s: %s is absent or not attached (%s); nothing "
-			 "is held",
+		log_info(
+		    "%s: %s is absent or not attached (%s); nothing is held",
 		    d->what, d->path, strerror(errno));
 		return 0;
 	}
@@ -200,10 +200,7 @@ release_gadget(
 	for (i = 0; i < RELEASE_N; i++) {
 		if (dev[i].pending && ret == 0)
 			ret = error_set(-ETIMEDOUT,
-			    "%s: the host took no report from %s within %u "
-			    "ms (it has not polled the device since hidd's "
-			    "last report); the target may still see keys or "
-			    "buttons held",
+			    "%s: the host took no report from %s within %u ms (it has not polled the device since hidd's last report); the target may still see keys or buttons held",
 			    dev[i].what, dev[i].path, timeout_ms);
 		if (dev[i].fd >= 0)
 			close(dev[i].fd);

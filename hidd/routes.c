@@ -107,8 +107,7 @@ routes_mouse_check(json_t *args, uint8_t *ret_bit)
 	if (!has_x && !has_rel && apispec_int(args, "wheel_dx", 0) == 0 &&
 	    apispec_int(args, "wheel_dy", 0) == 0)
 		return error_set(-EINVAL,
-		    "nothing to do: give x/y, dx/dy, button or "
-		    "wheel_dx/wheel_dy");
+		    "nothing to do: give x/y, dx/dy, button or wheel_dx/wheel_dy");
 	return 0;
 }
 
@@ -290,8 +289,7 @@ routes_put_parse(struct routes_put *p, json_t **ret)
 		strcmp(json_string_value(name), p->name))) {
 		json_decref(m);
 		return error_set(-EINVAL,
-		    "the body's \"name\" differs from the URL's \"%s\": leave "
-		    "it out or make them equal",
+		    "the body's \"name\" differs from the URL's \"%s\": leave it out or make them equal",
 		    p->name);
 	}
 	if ((r = macro_compile(m, p->ctx->paste, p->ctx->layout, NULL, NULL)) <
@@ -405,8 +403,7 @@ routes_jiggler(struct http_request *req, json_t *args, void *arg)
 
 	if (json_object_size(args) == 0)
 		r = error_set(-EINVAL,
-		    "nothing to do: give \"enabled\" (true or false), "
-		    "\"interval\" (seconds) or both");
+		    "nothing to do: give \"enabled\" (true or false), \"interval\" (seconds) or both");
 	else
 		r = hid_jiggler_set(ctx->hid, apispec_bool(args, "enabled", -1),
 		    apispec_int(args, "interval", 0));
@@ -432,8 +429,7 @@ routes_metrics(struct http_request *req, json_t *args, void *arg)
 	size_t i;
 
 	metrics_gauge(m, "online",
-	    "1 when the target is attached and "
-	    "reading reports.",
+	    "1 when the target is attached and reading reports.",
 	    json_is_true(json_object_get(st, "online")));
 	metrics_gauge(m, "clients", "Connected WebSocket pages.",
 	    (double)hid_clients(ctx->hid));

@@ -166,16 +166,13 @@ uart_enqueue(struct uart *u, const uint8_t *b, size_t len)
 	if (u->offline || u->fd < 0) {
 		u->n_dropped++;
 		return error_set(-ENODEV,
-		    "the HID microcontroller on %s is not "
-		    "answering: input dropped",
+		    "the HID microcontroller on %s is not answering: input dropped",
 		    u->path);
 	}
 	if (u->qn == UART_QUEUE) {
 		u->n_dropped++;
 		return error_set(-EAGAIN,
-		    "the serial line to the HID "
-		    "microcontroller is backed up: input "
-		    "dropped");
+		    "the serial line to the HID microcontroller is backed up: input dropped");
 	}
 	f = &u->q[(u->qhead + u->qn++) % UART_QUEUE];
 	f->len = (uint8_t)len;
@@ -213,8 +210,8 @@ static void
 uart_reset_cb(int result, struct client_reply *rep, void *arg)
 {
 	if (result < 0)
-		log_warnx("uart: cannot reach gpiod-ctl to reset the HID "
-			  "microcontroller (%s)",
+		log_warnx(
+		    "uart: cannot reach gpiod-ctl to reset the HID microcontroller (%s)",
 		    strerror(-result));
 	else if (rep->status != 200)
 		log_warnx("uart: gpiod-ctl refused the reset pulse (HTTP %d)",
@@ -252,8 +249,8 @@ uart_fail(struct uart *u, const char *why)
 	if (u->cfg.reset_after > 0 && u->failures >= u->cfg.reset_after)
 		uart_pulse_reset(u);
 	if (u->failures >= UART_FAIL_OFFLINE && !u->offline) {
-		log_warnx("uart: microcontroller on %s not answering (%s); "
-			  "input is dropped until it is back",
+		log_warnx(
+		    "uart: microcontroller on %s not answering (%s); input is dropped until it is back",
 		    u->path, why);
 		u->offline = 1;
 		u->n_dropped += u->qn;
@@ -294,8 +291,8 @@ uart_reply_crc16(struct uart *u, const struct mcu_reply *r)
 	u->n_replies++;
 	if (r->code == MCU_REPLY_NONE) {
 		/* "Nothing to repeat": it rebooted and lost our state. */
-		log_warnx("uart: microcontroller rebooted; sending the state "
-			  "again");
+		log_warnx(
+		    "uart: microcontroller rebooted; sending the state again");
 		u->n_reboots++;
 		u->failures = 0;
 		u->need_resync = 1;
@@ -325,8 +322,7 @@ uart_reply_crc16(struct uart *u, const struct mcu_reply *r)
 		return;
 	}
 	log_once_warnx(&u->lo,
-	    "uart: microcontroller refused command 0x%02x "
-	    "(code 0x%02x)",
+	    "uart: microcontroller refused command 0x%02x (code 0x%02x)",
 	    u->cur.b[1], r->code);
 	u->failures = 0;
 	uart_done(u);
@@ -545,8 +541,7 @@ uart_keys(
 				    keymap_by_usage(a->keys[i]);
 
 				res = error_set(-EINVAL,
-				    "key %s is not supported by the serial "
-				    "HID firmware",
+				    "key %s is not supported by the serial HID firmware",
 				    e ? e->code : "?");
 				break;
 			}
@@ -580,13 +575,11 @@ uart_mouse(struct backend *b, const struct backend_mouse *m)
 
 	if (m->hwheel != 0)
 		return error_set(-EOPNOTSUPP,
-		    "the serial HID firmware has no "
-		    "horizontal wheel");
+		    "the serial HID firmware has no horizontal wheel");
 	if (u->cfg.protocol == UART_CH9329 &&
 	    (m->changed & (REPORT_BTN_BACK | REPORT_BTN_FORWARD)))
 		return error_set(-EOPNOTSUPP,
-		    "the CH9329 mouse has only "
-		    "left, right and middle buttons");
+		    "the CH9329 mouse has only left, right and middle buttons");
 	moved = m->kind == BACKEND_MOUSE_ABS &&
 	    (!u->mouse_known || m->x != u->mouse.x || m->y != u->mouse.y);
 	if (m->kind == BACKEND_MOUSE_ABS) {
