@@ -1,5 +1,6 @@
 /*
- * hidctl.c -- hidd from a shell: state, keys, mouse, paste, release.
+ * hidctl.c -- hidd from a shell: state, keys, mouse, paste, release,
+ * macros, the jiggler.
  *
  * The commands over hidd's API description (spec.c); common/tool.c does
  * the options, arguments, --help, the call, --json and the exit status
@@ -75,6 +76,13 @@ static const struct tool_word click_dflt[] = {
     {NULL, NULL, NULL},
 };
 static const char *const wheel_args[] = {"wheel_dy", "wheel_dx", NULL};
+static const char *const macro_args[] = {"name", NULL};
+static const struct tool_word jiggler_words[] = {
+    {"on", "enabled", "true"},
+    {"off", "enabled", "false"},
+    {NULL, NULL, NULL},
+};
+static const char *const jiggler_args[] = {"interval", NULL};
 
 #define HIDD(r) (&hidd_api_routes[HIDD_API_##r])
 
@@ -97,6 +105,13 @@ static const struct tool_cmd hidctl_cmds[] = {
     {"wheel", HIDD(MOUSE), wheel_args, 1,
 	.summary = "Wheel notches; WHEEL_DY > 0 scrolls down."},
     {"mouse", HIDD(MOUSE)},
+    {"macros", HIDD(MACROS), .print = tool_print_members},
+    {"macro", HIDD(MACRO_RUN), macro_args, 1, .print = tool_print_members,
+	.help = "Plays the stored macro NAME (POST /macro/run)."},
+    {"macro-cancel", HIDD(MACRO_CANCEL), .print = tool_print_members},
+    {"jiggler", HIDD(JIGGLER), jiggler_args, 0, jiggler_words,
+	.print = tool_print_members,
+	.summary = "The jiggler on or off, and its interval in seconds."},
     {NULL, NULL},
 };
 

@@ -7,15 +7,14 @@ import json
 import os
 import shutil
 import struct
-import sys
+import subprocess
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import hiddtest  # noqa: E402
-import kvmtest  # noqa: E402
-from hiddtest import kbd  # noqa: E402
+import kvmtest
+from kvmtest import hiddtest
+from kvmtest.hiddtest import kbd
 
 CAD_HI = {"steps": [
     {"keys": ["ControlLeft", "AltLeft", "Delete"]},
@@ -118,6 +117,34 @@ class MacroTest(unittest.TestCase):
             d.ok("POST", "/macro/run", {"name": "cad"})
             self.assertEqual(g.kbd.wait(len(CAD_HI_REPORTS)), CAD_HI_REPORTS)
 
+    def test_hidctl(self):
+        """hidctl's commands for macros, built from the routes' description."""
+        with self.gadget() as g:
+            d = g.daemon
+            self.assertEqual(put(d, "cad", CAD_HI)[0], 200)
+
+            def ctl(*args):
+                return subprocess.run(
+                    [kvmtest.binary("hidctl"), "--socket", d.socket, "--json"]
+                    + list(args), capture_output=True, text=True, timeout=20)
+            out = ctl("macros")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout)["macros"],
+                             [{"name": "cad", "steps": 4}])
+            out = ctl("macro", "cad")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            g.wait_state(lambda s: s["macro"]["result"] == "done")
+            self.assertEqual(g.kbd.wait(len(CAD_HI_REPORTS)), CAD_HI_REPORTS)
+            out = ctl("macro", "nosuch")
+            self.assertEqual(out.returncode, 1, out.stderr)
+            out = ctl("jiggler", "on", "5")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(d.ok("GET", "/state")["jiggler"]["interval"], 5)
+            self.assertTrue(d.ok("GET", "/state")["jiggler"]["enabled"])
+            out = ctl("jiggler", "interval=0")
+            self.assertEqual(out.returncode, 64, out.stderr)
+            self.assertEqual(d.ok("GET", "/state")["jiggler"]["interval"], 5)
+
 
 def relrep(buttons, dx, dy, wheel=0):
     return struct.pack("<Bbbb", buttons, dx, dy, wheel)
@@ -161,7 +188,6 @@ class JigglerTest(unittest.TestCase):
             d.ok("POST", "/jiggler", {"enabled": False})
             self.assertEqual(g.rel.quiet(1.6), [])
             self.assertEqual(g.state()["jiggler"]["nudges"], 2)
-
 
     def test_jiggler_absolute(self):
         # No relative mouse: one step on the absolute one, and back.
