@@ -142,7 +142,8 @@ SEEDS = {
                          b'["ControlLeft", "AltLeft", "Delete"]}, {"text": '
                          b'"Hi"}, {"delay_ms": 5}, {"key": "KeyA", '
                          b'"down": true}]}'),
-        "macro-put-bad": req("PUT", "/macros/x", b'{"steps": [{"key": "Nope"}]}'),
+        "macro-put-bad": req("PUT", "/macros/x",
+                             b'{"steps": [{"key": "Nope"}]}'),
         "macro-get": req("GET", "/macros/cad"),
         "macro-delete": req("DELETE", "/macros/cad"),
         "macro-run": post("/macro/run", '{"name": "cad", "delay_ms": 0}'),
