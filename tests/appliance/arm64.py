@@ -19,10 +19,10 @@ nginx arriving on the target's input devices.  The amd64 suite
 guest agent, the HTTPS client, the checks themselves) and only brings its
 own machine.
 
-Output is TAP with `# figure:` lines (the timings).  Exit 77 (SKIP) with
-the reason when qemu-system-aarch64, the arm64 cross compiler,
-qemu-user-static's binfmt_misc entry or the image's tools are missing;
-KAPUTTKVM_VM_REQUIRED=1 (-Dvm_tests=enabled) makes that a failure.
+Output is TAP with `# figure:` lines (the timings); the plan
+"1..0 # SKIP reason" (meson: SKIP) when qemu-system-aarch64, the arm64
+cross compiler, qemu-user-static's binfmt_misc entry or the image's tools
+are missing; KAPUTTKVM_VM_REQUIRED=1 (-Dvm_tests=enabled) makes that a failure.
 """
 
 import base64
@@ -43,7 +43,9 @@ from appliance import CheckFailed, Skip, say
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-SKIP = 77
+# Under meson's TAP protocol the skip is the plan "1..0 # SKIP reason"
+# with exit 0; an exit of 77 would be counted as an error there.
+SKIP = 0
 ARCH = "arm64"
 QEMU = "qemu-system-aarch64"
 CC = "aarch64-linux-gnu-gcc"
