@@ -43,7 +43,7 @@ except ImportError:
              "scripts/demo, or PYTHONPATH=tests/lib python3 scripts/demo.py")
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
+DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl", "fetchd"]
 USER = "admin"
 
 # The daemons' config: gpiod-ctl's named lines on its test backend.
@@ -75,6 +75,8 @@ def daemon_args(name, st):
                  "--macros", st.path("hid", "macros.json"),
                  "--gpiod-socket", st.socket("gpiod-ctl"),
                  "--log-reports"]
+    if name == "fetchd":
+        args += ["--mediad-socket", st.socket("mediad")]
     return args
 
 

@@ -64,7 +64,8 @@ class Lifecycle(unittest.TestCase):
         with open(os.path.join(self.state, "pids.json")) as f:
             pids = json.load(f)
         self.assertEqual(sorted(pids), sorted(["capd", "hidd", "mediad",
-                                               "gpiod-ctl", "nginx"]))
+                                               "gpiod-ctl", "fetchd",
+                                               "nginx"]))
         self.assertTrue(port_open(self.port))
         return proc, pids
 
@@ -94,7 +95,7 @@ class Lifecycle(unittest.TestCase):
         self.assertFalse(port_open(self.port), "the port is still open")
         if not sockets_removed:
             return      # stale socket files are replaced by the next run
-        for name in ("capd", "hidd", "mediad", "gpiod-ctl"):
+        for name in ("capd", "hidd", "mediad", "gpiod-ctl", "fetchd"):
             self.assertFalse(os.path.exists(os.path.join(
                 self.state, "run", name + ".sock")), name)
 
