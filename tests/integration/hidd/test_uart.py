@@ -13,6 +13,7 @@ import time
 import unittest
 
 import kvmtest
+from kvmtest import hiddtest
 from kvmtest.uartsim import ChSim, FakeGpiod, McuSim
 
 
@@ -44,14 +45,7 @@ class UartCase(unittest.TestCase):
         return self.d.ok("GET", "/state")
 
     def wait_state(self, pred, timeout=5.0, what="state"):
-        deadline = time.monotonic() + timeout
-        st = None
-        while time.monotonic() < deadline:
-            st = self.state()
-            if pred(st):
-                return st
-            time.sleep(0.02)
-        raise AssertionError("timed out waiting for %s: %r" % (what, st))
+        return hiddtest.wait_state(self.state, pred, timeout, what)
 
 
 class Crc16Test(UartCase):

@@ -15,6 +15,19 @@ import kvmtest
 from kvmtest import ws
 
 
+def wait_state(get_state, pred, timeout=5.0, what="state"):
+    """Poll get_state() until pred(state) holds; the state, or an
+    AssertionError naming what was awaited and the last state seen."""
+    deadline = time.monotonic() + timeout
+    st = None
+    while time.monotonic() < deadline:
+        st = get_state()
+        if pred(st):
+            return st
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for %s: %r" % (what, st))
+
+
 class Reports:
     """Reports appended to a file, n bytes each."""
 
@@ -115,14 +128,7 @@ class Gadget:
         return self.daemon.ok("GET", "/state")
 
     def wait_state(self, pred, timeout=5.0, what="state"):
-        deadline = time.monotonic() + timeout
-        st = None
-        while time.monotonic() < deadline:
-            st = self.state()
-            if pred(st):
-                return st
-            time.sleep(0.02)
-        raise AssertionError("timed out waiting for %s: %r" % (what, st))
+        return wait_state(self.state, pred, timeout, what)
 
 
 WsClosed = ws.Closed
