@@ -198,35 +198,33 @@ apispec_type_text(const struct apispec_field *f, char *buf, size_t len)
 	}
 }
 
+/* The methods, in the order an Allow header and the docs list them. */
+static const struct {
+	unsigned int bit;
+	const char *name;
+} apispec_methods[] = {{HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"},
+    {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"}, {HTTP_DELETE, "DELETE"},
+    {HTTP_OPTIONS, "OPTIONS"}};
+
 const char *
 apispec_method_name(const struct apispec_route *r)
 {
-	static const struct {
-		unsigned int bit;
-		const char *name;
-	} names[] = {{HTTP_POST, "POST"}, {HTTP_PUT, "PUT"},
-	    {HTTP_DELETE, "DELETE"}, {HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"},
-	    {HTTP_OPTIONS, "OPTIONS"}};
+	/* the main one: a method that changes something before GET, HEAD */
+	static const size_t order[] = {2, 3, 4, 0, 1, 5};
 	size_t i;
 
 	if (r->flags & APISPEC_WS)
 		return "WS";
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (r->methods & names[i].bit)
-			return names[i].name;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (r->methods & apispec_methods[order[i]].bit)
+			return apispec_methods[order[i]].name;
 	return "?";
 }
 
-/* The route's methods as "GET, HEAD" or "PUT, GET, DELETE". */
+/* The route's methods as "GET, HEAD" or "GET, PUT, DELETE". */
 static void
 apispec_methods_text(const struct apispec_route *r, char *buf, size_t len)
 {
-	static const struct {
-		unsigned int bit;
-		const char *name;
-	} names[] = {{HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"},
-	    {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"}, {HTTP_DELETE, "DELETE"},
-	    {HTTP_OPTIONS, "OPTIONS"}};
 	size_t i, off = 0;
 
 	buf[0] = '\0';
@@ -234,10 +232,11 @@ apispec_methods_text(const struct apispec_route *r, char *buf, size_t len)
 		snprintf(buf, len, "message");
 		return;
 	}
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((r->methods & names[i].bit) && off < len)
+	for (i = 0; i < sizeof(apispec_methods) / sizeof(apispec_methods[0]);
+	     i++)
+		if ((r->methods & apispec_methods[i].bit) && off < len)
 			off += snprintf(buf + off, len - off, "%s%s",
-			    off ? ", " : "", names[i].name);
+			    off ? ", " : "", apispec_methods[i].name);
 }
 
 /* Text for a Markdown table cell: a '|' would end the cell. */
