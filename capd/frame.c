@@ -252,6 +252,8 @@ frame_format_name(enum frame_format fmt)
 		return "RGB24";
 	case FRAME_BGR24:
 		return "BGR24";
+	case FRAME_H264:
+		return "H.264";
 	}
 	return "?";
 }
@@ -270,6 +272,7 @@ frame_raw_size(enum frame_format fmt, unsigned int w, unsigned int h)
 	case FRAME_BGR24:
 		return (size_t)w * h * 3;
 	case FRAME_JPEG:
+	case FRAME_H264:
 		break;
 	}
 	return 0;

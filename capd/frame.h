@@ -26,6 +26,7 @@ enum frame_format {
 	FRAME_NV12,
 	FRAME_RGB24,
 	FRAME_BGR24,
+	FRAME_H264, /* one Annex-B access unit (h264.h) */
 };
 
 struct frame_pool;
@@ -47,6 +48,7 @@ struct frame {
 	int64_t ts_us;	     /* capture time, CLOCK_REALTIME */
 	int64_t mono_us;     /* capture time, CLOCK_MONOTONIC */
 	uint64_t hash;	     /* content hash, 0 when unset */
+	int keyframe;	     /* H.264: an IDR access unit with SPS and PPS */
 	/* set by the stream when it publishes a JPEG: one multipart part */
 	size_t part_off; /* offset into buf */
 	size_t part_len;
