@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "api.h"
+#include "h264ws.h"
 #include "metrics.h"
 #include "routes.h"
 #include "spec.h"
@@ -50,15 +51,47 @@ metrics_cb(struct http_request *req, json_t *args, void *arg)
 	metrics_reply(req, m);
 }
 
-/* POST /params {"quality", "fps", "resolution"}: absent ones stay. */
+/* GET /h264: the H.264 WebSocket. */
+static void
+h264_cb(struct http_request *req, json_t *args, void *arg)
+{
+	video_h264(VIDEO(arg), req);
+}
+
+/* The H.264 fields of POST /params over the current ones. */
+static void
+params_h264(json_t *args, struct h264_params *p)
+{
+	p->bitrate_kbps = (unsigned int)apispec_int(
+	    args, "h264_bitrate", (long long)p->bitrate_kbps);
+	p->keyint = (unsigned int)apispec_int(
+	    args, "h264_keyint", (long long)p->keyint);
+	p->fps = (unsigned int)apispec_int(args, "h264_fps", (long long)p->fps);
+}
+
+/*
+ * POST /params {"quality", "fps", "resolution", "h264_*"}: absent ones
+ * stay.  The H.264 ones are checked by their ranges alone, so they are
+ * applied after the others succeeded.
+ */
 static void
 params_cb(struct http_request *req, json_t *args, void *arg)
 {
+	struct h264ws *hw = video_h264ws(VIDEO(arg));
+	struct h264_params hp;
 	int r;
 
+	h264ws_get_params(hw, &hp);
+	params_h264(args, &hp);
+	if ((r = h264_params_check(&hp)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	r = video_set_params(VIDEO(arg), (int)apispec_int(args, "quality", -1),
 	    (int)apispec_int(args, "fps", -1),
 	    apispec_string(args, "resolution", NULL));
+	if (r == 0)
+		r = h264ws_set_params(hw, &hp);
 	if (r < 0)
 		api_reply_error(req, r, NULL);
 	else
@@ -71,5 +104,6 @@ const struct api_route routes_table[] = {
     {&capd_api_routes[CAPD_API_STATE], state_cb},
     {&capd_api_routes[CAPD_API_METRICS], metrics_cb},
     {&capd_api_routes[CAPD_API_PARAMS], params_cb},
+    {&capd_api_routes[CAPD_API_H264], h264_cb},
     {NULL, NULL},
 };

@@ -12,10 +12,17 @@ static const struct apispec_field f_fps = {
 static const struct apispec_field f_resolution = {"resolution", APISPEC_STRING,
     0, 3, 0, "\"WxH\", one the device offers (GET /state)"};
 
+static const struct apispec_field f_h264_bitrate = {
+    "h264_bitrate", APISPEC_INT, 0, 100, 50000, "H.264 target bitrate, kbit/s"};
+static const struct apispec_field f_h264_keyint = {"h264_keyint", APISPEC_INT,
+    0, 1, 600, "H.264 frames from one keyframe to the next"};
+static const struct apispec_field f_h264_fps = {
+    "h264_fps", APISPEC_INT, 0, 1, 60, "frame rate H.264 rate control assumes"};
+
 static const struct apispec_field *const stream_fields[] = {
     &f_stream_fps, NULL};
-static const struct apispec_field *const params_fields[] = {
-    &f_quality, &f_fps, &f_resolution, NULL};
+static const struct apispec_field *const params_fields[] = {&f_quality, &f_fps,
+    &f_resolution, &f_h264_bitrate, &f_h264_keyint, &f_h264_fps, NULL};
 
 const struct apispec_route capd_api_routes[] = {
     [CAPD_API_STREAM] = {"stream", HTTP_GET, "/stream", APISPEC_QUERY,
@@ -29,8 +36,11 @@ const struct apispec_route capd_api_routes[] = {
     [CAPD_API_METRICS] = {"metrics", HTTP_GET | HTTP_HEAD, "/metrics", 0, NULL,
 	"Prometheus text."},
     [CAPD_API_PARAMS] = {"params", HTTP_POST, "/params", 0, params_fields,
-	"Change quality, rate or resolution: all checked before any is "
+	"Change quality, rate, resolution or H.264's bitrate, keyframe "
+	"interval and frame rate: all checked before any is "
 	"applied; answers with the new state."},
+    [CAPD_API_H264] = {"h264", HTTP_GET, "/h264", 0, NULL,
+	"H.264 over a WebSocket: one access unit a message (PROTOCOL.md)."},
     [CAPD_API_NROUTES] = {NULL, 0, NULL, 0, NULL, NULL},
 };
 

@@ -30,6 +30,7 @@
 #include "encoder.h"
 #include "error.h"
 #include "frame.h"
+#include "h264ws.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -108,6 +109,7 @@ struct video {
 	int64_t win_start_us;
 	double captured_fps, published_fps, encoded_fps;
 	uint64_t encoded_mark;
+	struct h264ws *h264ws; /* H.264 clients and their encoder */
 };
 
 static void video_update_running(struct video *);
@@ -169,7 +171,8 @@ video_check_config(const struct video_config *cfg)
 static unsigned int
 video_watchers(const struct video *v)
 {
-	return stream_clients(v->stream) + v->nwaiters;
+	return stream_clients(v->stream) + v->nwaiters +
+	    h264ws_clients(v->h264ws);
 }
 
 /* evbuffer cleanup: a snapshot has been sent. */
@@ -276,6 +279,7 @@ video_captured(struct video *v, struct frame *f)
 		frame_unref(f);
 		return;
 	}
+	h264ws_frame(v->h264ws, f); /* raw ones, while H.264 clients watch */
 	if (f->format == FRAME_JPEG)
 		video_publish_good(v, f);
 	else
@@ -327,6 +331,13 @@ video_update_running(struct video *v)
 		event_active(v->pattern_ev, EV_TIMEOUT, 0);
 	} else if (video_watchers(v) == 0)
 		event_del(v->pattern_ev);
+}
+
+/* H.264 clients came or went. */
+static void
+video_h264_clients_cb(void *arg)
+{
+	video_update_running(arg);
 }
 
 /* Stream clients came or went. */
@@ -723,6 +734,10 @@ video_new(
 	v->height = cfg->height ? cfg->height : VIDEO_DEFAULT_HEIGHT;
 	v->raw_pool = frame_pool_new(4);
 	v->stream = stream_new(base, video_clients_cb, v);
+	v->h264ws = h264ws_new(base,
+	    &(struct h264_params){VIDEO_H264_BITRATE, VIDEO_H264_KEYINT,
+		cfg->fps > H264_FPS_MAX ? H264_FPS_MAX : cfg->fps},
+	    video_h264_clients_cb, v);
 	v->win_start_us = v->last_frame_us = frame_mono_us();
 	v->last_reset_us = v->last_frame_us;
 	if ((r = nosignal_new(&v->ns)) < 0 ||
@@ -763,6 +778,7 @@ video_free(struct video *v)
 		api_reply_error(w->req, -ESHUTDOWN, "capd is stopping");
 		video_waiter_free(w);
 	}
+	h264ws_free(v->h264ws);
 	stream_free(v->stream);
 	if (v->pattern_ev != NULL)
 		event_free(v->pattern_ev);
@@ -782,6 +798,21 @@ video_free(struct video *v)
 	free((char *)v->cfg.standard);
 	free((char *)v->cfg.gpiod_socket);
 	free(v);
+}
+
+/* A new H.264 client (GET /h264, a WebSocket). */
+void
+video_h264(struct video *v, struct http_request *req)
+{
+	h264ws_accept(v->h264ws, req);
+	video_update_running(v);
+}
+
+/* H.264 parameters for POST /params. */
+struct h264ws *
+video_h264ws(struct video *v)
+{
+	return v->h264ws;
 }
 
 /* A new stream client. */
@@ -880,6 +911,7 @@ video_state(struct video *v)
 			(double)(st.encoded + st.dropped_stale)
 					      : 0.0));
 	json_object_set_new(o, "clients", stream_state(v->stream));
+	json_object_set_new(o, "h264", h264ws_state(v->h264ws));
 	json_object_set_new(o, "send_latency", stream_send_latency());
 	video_raw_counts(v, &lent, &copied);
 	json_object_set_new(o, "frames",
@@ -932,6 +964,7 @@ video_metrics(struct video *v, struct metrics *m)
 	metrics_counter(m, "capture_resets_total",
 	    "capture-reset pulses requested.", (double)v->resets);
 	stream_metrics(v->stream, m);
+	h264ws_metrics(v->h264ws, m);
 }
 
 /* The pattern's new settings, already checked (p: its new size, or NULL). */

@@ -16,9 +16,12 @@ struct event_base;
 struct http_request;
 struct metrics;
 struct video;
+struct h264ws;
 
 #define VIDEO_DEFAULT_WIDTH  1280
 #define VIDEO_DEFAULT_HEIGHT 720
+#define VIDEO_H264_BITRATE   2000 /* kbit/s, until POST /params */
+#define VIDEO_H264_KEYINT    300  /* frames */
 
 struct video_config {
 	const char *source;	    /* "pattern" or a device path */
@@ -47,6 +50,8 @@ void video_free(struct video *); /* NULL ok */
 void video_stream(struct video *, struct http_request *, unsigned int fps_cap);
 /* GET /snapshot: replies now or after the next frame. */
 void video_snapshot(struct video *, struct http_request *);
+void video_h264(struct video *, struct http_request *);
+struct h264ws *video_h264ws(struct video *);
 json_t *video_state(struct video *);
 void video_metrics(struct video *, struct metrics *);
 /*

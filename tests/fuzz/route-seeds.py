@@ -104,6 +104,14 @@ SEEDS = {
         "utf8-stream-fps": req("GET", "/stream?fps=%ED%A0%80"),
         "utf8-params-resolution": post("/params", '{"resolution": "%s"}'
                                        % ("x" + "\u00e9" * 40)),
+        # issue 17: H.264 over a WebSocket, its parameters
+        "h264": WS_HELLO.replace(b"GET /ws ", b"GET /h264 "),
+        "h264-message": WS_HELLO.replace(b"GET /ws ", b"GET /h264 ")
+        + ws_frame('{"t":"ping"}'),
+        "h264-no-upgrade": req("GET", "/h264"),
+        "params-h264": post("/params", '{"h264_bitrate": 500, '
+                            '"h264_keyint": 30, "h264_fps": 25}'),
+        "params-h264-bad": post("/params", '{"h264_bitrate": 99}'),
     },
     "hidd": {
         "layouts": req("GET", "/layouts"),

@@ -5,10 +5,12 @@ jpegprobe.c, built by meson), since Python has no JPEG decoder."""
 import json
 import os
 import socket
+import struct
 import subprocess
 import time
 
 import kvmtest
+from kvmtest import ws
 
 PROBE = os.path.join(kvmtest.BUILD_ROOT, "tests", "integration", "capd",
                      "capd-jpegprobe")
@@ -117,3 +119,44 @@ def wait_state(d, pred, timeout=10.0):
         if time.monotonic() > deadline:
             raise AssertionError("state never matched: %r" % st)
         time.sleep(0.1)
+
+
+H264_HEADER = struct.Struct(">BBHHHIQ")  # capd/PROTOCOL.md
+
+
+class H264Stream:
+    """capd's H.264 WebSocket (GET /h264) on a raw UNIX socket: messages
+    come back as (header dict, Annex-B bytes, arrival time)."""
+
+    def __init__(self, sock_path, rcvbuf=None, timeout=10):
+        s = ws.unix(sock_path, timeout)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.ws = ws.WebSocket(s, path="/h264")
+        self.status = self.ws.status
+
+    def message(self):
+        op, data = self.ws.recv_msg()
+        if op != ws.OP_BINARY:
+            raise StreamError("H.264 message of opcode %d" % op)
+        v, flags, hlen, w, h, seq, ts = H264_HEADER.unpack_from(data)
+        if v != 1 or hlen < H264_HEADER.size:
+            raise StreamError("H.264 header version %d length %d"
+                              % (v, hlen))
+        return ({"keyframe": bool(flags & 1), "width": w, "height": h,
+                 "seq": seq, "ts_us": ts}, data[hlen:], time.time())
+
+    def close(self):
+        self.ws.close()
+
+
+def h264_decode(annexb, width, height):
+    """Decode an Annex-B stream with ffmpeg (libavcodec, a decoder we did
+    not write); returns the frames as RGB24 bytes, one per picture."""
+    out = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "h264", "-i", "-", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"],
+        input=annexb, capture_output=True, check=True, timeout=60)
+    size = width * height * 3
+    return [out.stdout[i:i + size]
+            for i in range(0, len(out.stdout) - size + 1, size)]

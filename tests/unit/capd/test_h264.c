@@ -16,6 +16,7 @@
 #include "annexb.h"
 #include "frame.h"
 #include "h264.h"
+#include "h264ws.h"
 #include "pattern.h"
 #include "tap.h"
 
@@ -331,9 +332,32 @@ test_stage(void)
 	pattern_free(pat);
 }
 
+/* The slow-client rule, step by step for one client. */
+static void
+test_slow_rule(void)
+{
+	int waiting = 1;
+
+	ok(h264ws_decide(0, 100, 0, &waiting) == H264WS_SKIP && waiting,
+	    "new client: a P frame is skipped");
+	ok(h264ws_decide(0, 100, 1, &waiting) == H264WS_SEND && !waiting,
+	    "the keyframe is sent, waiting over");
+	ok(h264ws_decide(100, 100, 0, &waiting) == H264WS_SEND,
+	    "at the bound: still sent");
+	ok(h264ws_decide(101, 100, 0, &waiting) == H264WS_SKIP_KEY && waiting,
+	    "past the bound: skipped, a keyframe asked for");
+	ok(h264ws_decide(101, 100, 1, &waiting) == H264WS_SKIP_KEY,
+	    "still past it: even a keyframe is skipped");
+	ok(h264ws_decide(10, 100, 0, &waiting) == H264WS_SKIP,
+	    "drained: P frames still skipped");
+	ok(h264ws_decide(10, 100, 1, &waiting) == H264WS_SEND && !waiting,
+	    "the next keyframe is sent");
+}
+
 int
 main(void)
 {
+	test_slow_rule();
 	test_i420();
 	test_backend();
 	test_stage();
