@@ -21,8 +21,9 @@ walk(const uint8_t *data, size_t len)
 	unsigned int count = 0;
 
 	while (annexb_next(data, len, &pos, &n)) {
-		if (n.data < data || n.len == 0 || n.data + n.len > data + len ||
-		    pos > len || pos < last || n.type != (n.data[0] & 0x1fu))
+		if (n.data < data || n.len == 0 ||
+		    n.data + n.len > data + len || pos > len || pos < last ||
+		    n.type != (n.data[0] & 0x1fu))
 			abort();
 		last = pos;
 		count++;
