@@ -69,12 +69,12 @@ class NoCredentials(unittest.TestCase):
     def test_websocket_401(self):
         # Even from a foreign origin: the Origin check comes after the
         # password check, so its 403 tells a stranger nothing.
-        for origin in (stack.origin, FOREIGN):
-            status, hdrs, sock = stack.anonymous().websocket("/api/hid/ws",
-                                                             origin)
-            self.assertEqual(status, 401, origin)
-            self.assertIsNone(sock)
-            self.assertNotIn("set-cookie", hdrs)
+        for path in ("/api/hid/ws", "/api/video/h264"):
+            for origin in (stack.origin, FOREIGN):
+                status, hdrs, sock = stack.anonymous().websocket(path, origin)
+                self.assertEqual(status, 401, (path, origin))
+                self.assertIsNone(sock)
+                self.assertNotIn("set-cookie", hdrs)
 
 
 class NothingBeforeThePassword(unittest.TestCase):
@@ -87,6 +87,7 @@ class NothingBeforeThePassword(unittest.TestCase):
     PATHS = ["/", "/index.html", "/nothing-here", "/js", "/api", "/api/",
              "/api/nothing", "/api/video", "/api/video/", "/api/video/state",
              "/api/video/stream", "/api/video?x=1", "/api/hid", "/api/hid/",
+             "/api/video/h264",
              "/api/hid/ws", "/api/hid/key", "/api/media", "/api/media/",
              "/api/media/images", "/api/media/images/",
              "/api/media/images/x.iso", "/api/gpio", "/api/gpio/",
@@ -269,19 +270,23 @@ class CrossSite(unittest.TestCase):
 
 
 class WebSocketOrigin(unittest.TestCase):
+    # hidd's input and capd's H.264 (issue 17): the same rules
+    PATHS = ("/api/hid/ws", "/api/video/h264")
+
     def test_foreign_origin_refused(self):
         c = stack.client()
-        for origin in (FOREIGN, "null", "http://" + stack.host,
-                       "https://localhost.evil.example"):
-            status, _, sock = c.websocket("/api/hid/ws", origin)
-            self.assertEqual(status, 403, origin)
-            self.assertIsNone(sock)
+        for path in self.PATHS:
+            for origin in (FOREIGN, "null", "http://" + stack.host,
+                           "https://localhost.evil.example"):
+                status, _, sock = c.websocket(path, origin)
+                self.assertEqual(status, 403, (path, origin))
+                self.assertIsNone(sock)
 
     def test_own_origin_accepted(self):
-        status, hdrs, sock = stack.client().websocket("/api/hid/ws",
-                                                      stack.origin)
-        self.assertEqual(status, 101, hdrs)
-        sock.close()
+        for path in self.PATHS:
+            status, hdrs, sock = stack.client().websocket(path, stack.origin)
+            self.assertEqual(status, 101, (path, hdrs))
+            sock.close()
 
 
 class Traversal(unittest.TestCase):
