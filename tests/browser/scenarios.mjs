@@ -201,6 +201,80 @@ scenarios['video'] = async (ctx) => {
 	assert.deepEqual(page.errors, []);
 };
 
+// The pattern's bars (pattern.h), full-range RGB.
+const BARS = [[255, 255, 255], [255, 255, 0], [0, 255, 255], [0, 255, 0],
+	[255, 0, 255], [255, 0, 0], [0, 0, 255], [0, 0, 0]];
+
+// The canvas's pixels at the eight bars' centres, a third down, and a
+// fingerprint of the lower part (the counter strip and moving square).
+async function canvasBars(page) {
+	return page.evaluate(() => {
+		const c = document.getElementById('video-h264');
+		const g = c.getContext('2d');
+		const bars = [];
+		for (let i = 0; i < 8; i++)
+			bars.push([...g.getImageData(Math.floor((2 * i + 1) * c.width / 16), Math.floor(c.height / 3), 1, 1).data].slice(0, 3));
+		const low = g.getImageData(0, Math.floor(c.height * 0.7), c.width, Math.floor(c.height * 0.3)).data;
+		let sum = 0;
+		for (let i = 0; i < low.length; i += 97)
+			sum = (sum * 31 + low[i]) >>> 0;
+		return {bars, sum, w: c.width, h: c.height};
+	});
+}
+
+// H.264 through WebCodecs: the switch, the canvas shows the bars in their
+// colours and changes, the readout says H.264 with bitrate and decode
+// time, the choice is remembered across a reload, the mouse maps the canvas.
+scenarios['video-h264'] = async (ctx) => {
+	const page = await open(ctx);
+	const support = await page.evaluate(async () => typeof VideoDecoder === 'undefined' ? 'none' :
+		(await VideoDecoder.isConfigSupported({codec: 'avc1.42C01F', avc: {format: 'annexb'}})).supported);
+	assert.equal(support, true, `this Chromium cannot decode H.264 with WebCodecs: ${support}`);
+	await page.locator('#video-mode').click();
+	const canvas = page.locator('#video-h264');
+	await until('H.264 frames', async () => Number(await canvas.getAttribute('data-frames')) > 10);
+	assert.ok(await page.locator('#video').isHidden(), 'the MJPEG <img> still shows');
+	const a = await canvasBars(page);
+	assert.deepEqual([a.w, a.h], [1280, 720]);
+	a.bars.forEach((px, i) => px.forEach((v, ch) => assert.ok(Math.abs(v - BARS[i][ch]) <= 24,
+		`bar ${i} is ${px}, want ${BARS[i]}`)));
+	await shot(page, 'video-h264', canvas);
+	await sleep(1000);
+	const b = await canvasBars(page);
+	assert.notEqual(a.sum, b.sum, 'the H.264 picture does not change');
+	const ro = await until('the H.264 readout', async () => {
+		const t = await page.locator('#video-readout').textContent();
+		return /^H\.264 · 1280x720 · \d+ fps · [\d.]+ Mbit\/s · decode [\d.]+ ms/.test(t) ? t : null;
+	});
+	console.log(`readout: ${ro}`);
+	const r = await page.evaluate(() => window.kvm.video.rect());
+	assert.ok(Math.abs(r.width / r.height - 1280 / 720) < 0.01, `picture rect ${JSON.stringify(r)}`);
+	await page.reload();
+	await until('H.264 again after a reload', async () =>
+		Number(await page.locator('#video-h264').getAttribute('data-frames')) > 3);
+	assert.equal(await page.locator('#video-mode').getAttribute('aria-pressed'), 'true');
+	await page.locator('#video-mode').click();
+	await until('MJPEG again', async () => !(await page.locator('#video').isHidden()) &&
+		/^MJPEG/.test(await page.locator('#video-readout').textContent()));
+	assert.deepEqual(page.errors, []);
+};
+
+// Without WebCodecs the H.264 choice falls back to MJPEG and says so.
+scenarios['video-h264-fallback'] = async (ctx) => {
+	await ctx.addInitScript(() => {
+		localStorage.setItem('kvm.video.mode', 'h264');
+		delete window.VideoDecoder;
+	});
+	const page = await open(ctx);
+	assert.ok(await page.locator('#video-h264').isHidden(), 'the canvas shows without a decoder');
+	const t = await until('the fallback readout', async () => {
+		const text = await page.locator('#video-readout').textContent();
+		return /H\.264 unavailable \(this browser has no WebCodecs VideoDecoder\): showing MJPEG/.test(text) ? text : null;
+	});
+	console.log(`readout: ${t}`);
+	assert.deepEqual(page.errors, []);
+};
+
 // Every absolute-mouse report hidd wrote: [buttons, x, y, wheel, hwheel].
 function mouseReports() {
 	const text = fs.readFileSync(path.join(STATE, 'logs', 'hid-reports.log'), 'utf8');

@@ -38,7 +38,7 @@ function consoleError(text) {
 const video = new Video({
 	img: $('video'), overlay: $('video-overlay'), readout: $('video-readout'),
 	console: $('console'), snapshot: $('snapshot'), fullscreen: $('fullscreen'),
-	onError: consoleError,
+	canvas: $('video-h264'), mode: $('video-mode'), onError: consoleError,
 });
 const hid = new Hid({
 	console: $('console'), status: $('hid-status'), relative: $('mouse-relative'),

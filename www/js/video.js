@@ -2,13 +2,19 @@
 // fetch() and shown frame by frame in an <img> (so the page knows each
 // frame's arrival for the fps readout, sees a stalled or closed stream at
 // once and reconnects with backoff), the "no signal" and "reconnecting"
-// states with their reason, the snapshot button and fullscreen.
+// states with their reason, the snapshot button and fullscreen.  Or, when
+// chosen with the mode switch (remembered in localStorage), capd's H.264
+// stream decoded into a <canvas> (h264.js); without WebCodecs' H.264, with
+// no H.264 encoder in capd, or when that stream fails, the page falls back
+// to MJPEG by itself and says why.
 
 import {get} from './api.js';
+import {H264View, h264Unsupported} from './h264.js';
 
 const STREAM = '/api/video/stream';
 const STALL_MS = 5000;            // no frame this long: reconnect
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
+const MODE_KEY = 'kvm.video.mode';
 
 const enc = new TextEncoder();
 const HEADER_END = enc.encode('\r\n\r\n');
@@ -98,6 +104,12 @@ export class Video {
 		this.width = 0;            // of the last frame shown
 		this.height = 0;
 		this.problem = null;       // why the stream is down, or null
+		this.canvas = els.canvas;
+		this.modeButton = els.mode;
+		this.mode = localStorage.getItem(MODE_KEY) === 'h264' ? 'h264' : 'mjpeg';
+		this.fallback = null;      // why H.264 is not shown, or null
+		this.h264 = null;          // the H264View while H.264 runs
+		this.modeButton.addEventListener('click', () => this.setMode(this.mode === 'h264' ? 'mjpeg' : 'h264'));
 		this.img.addEventListener('load', () => this.shown());
 		this.img.addEventListener('error', () => this.shown());
 		els.snapshot.addEventListener('click', () => this.snapshot(els.onError));
@@ -106,6 +118,7 @@ export class Video {
 		document.addEventListener('visibilitychange', () => {
 			if (document.hidden) {
 				this.paused = true;
+				this.stopH264();
 				if (this.abort)
 					this.abort.abort(new Error('paused while the tab is hidden'));
 			} else if (this.paused) {
@@ -122,7 +135,7 @@ export class Video {
 
 	// The rectangle the picture occupies on screen (letterboxing removed).
 	rect() {
-		const b = this.img.getBoundingClientRect();
+		const b = (this.h264 ? this.canvas : this.img).getBoundingClientRect();
 		// The last decoded frame's size: naturalWidth is 0 while the next
 		// frame loads.
 		const nw = this.width, nh = this.height;
@@ -133,7 +146,74 @@ export class Video {
 		return {left: b.left + (b.width - w) / 2, top: b.top + (b.height - h) / 2, width: w, height: h};
 	}
 
+	// MJPEG or H.264, chosen on the switch and remembered.
+	setMode(mode) {
+		localStorage.setItem(MODE_KEY, mode);
+		this.mode = mode;
+		this.fallback = null;
+		this.stopH264();
+		if (this.abort)
+			this.abort.abort(new Error(`switched to ${mode === 'h264' ? 'H.264' : 'MJPEG'}`));
+		if (!this.running)
+			this.connect();
+		this.showMode();
+	}
+
+	showMode() {
+		const h = this.h264 !== null;
+		this.canvas.hidden = !h;
+		this.img.hidden = h;
+		this.modeButton.setAttribute('aria-pressed', String(this.mode === 'h264'));
+		this.modeButton.textContent = this.mode === 'h264' ? 'H.264' : 'MJPEG';
+		this.updateReadout();
+	}
+
+	stopH264() {
+		if (this.h264) {
+			this.h264.stop();
+			this.h264 = null;
+		}
+	}
+
+	// H.264 falls back to MJPEG for this visit; the choice stays stored.
+	fallBack(reason) {
+		this.h264 = null;
+		this.fallback = `H.264 unavailable (${reason}): showing MJPEG`;
+		this.showMode();
+		this.connect();
+	}
+
+	async startH264() {
+		let why = await h264Unsupported();
+		if (!why) {
+			try {
+				const st = await get('/api/video/state', 'video state');
+				if (!st.h264)
+					why = 'capd has no H.264 encoder';
+			} catch (e) {
+				why = e.message;
+			}
+		}
+		if (why)
+			return this.fallBack(why);
+		this.h264 = new H264View(this.canvas, {
+			onFrame: (w, h) => {
+				this.width = w;
+				this.height = h;
+				this.lastFrame = performance.now();
+				this.frames++;
+				this.total++;
+				this.canvas.dataset.frames = String(this.total);
+			},
+			onFail: (reason) => this.fallBack(reason),
+		});
+		this.h264.start();
+		this.showMode();
+	}
+
 	async connect() {
+		if (this.mode === 'h264' && this.fallback === null && !this.paused)
+			return this.startH264();
 		this.running = true;
 		this.abort = new AbortController();
 		const signal = this.abort.signal;
@@ -171,6 +251,10 @@ export class Video {
 		}
 		clearInterval(this.watchdog);
 		this.running = false;
+		if (this.mode === 'h264' && this.fallback === null) {
+			this.connect();       // switched: the H.264 stream takes over
+			return;
+		}
 		if (this.paused) {
 			this.problem = 'paused while the tab is hidden';
 			this.showState('Paused while the tab is hidden', 'paused');
@@ -266,6 +350,13 @@ export class Video {
 
 	updateReadout() {
 		let t;
+		if (this.h264) {
+			const rate = this.h264.rate();
+			t = `H.264 · ${this.width || '?'}x${this.height || '?'} · ${this.fps} fps · ` +
+			    `${(rate / 1e6).toFixed(2)} Mbit/s · decode ${this.h264.decodeMs.toFixed(1)} ms`;
+			this.readout.textContent = t;
+			return;
+		}
 		if (this.problem !== null)
 			t = 'video: reconnecting';
 		else if (this.capd) {
@@ -274,6 +365,9 @@ export class Video {
 		} else
 			t = `${this.width || '?'}x${this.height || '?'} · ${this.fps} fps` +
 			    (this.capdError ? ` · ${this.capdError}` : '');
+		t = 'MJPEG · ' + t;
+		if (this.fallback)
+			t += ` · ${this.fallback}`;
 		this.readout.textContent = t;
 	}
 
