@@ -302,16 +302,6 @@ encoder_compress(struct encoder_ctx *c, const struct frame *raw, int quality,
 	return 0;
 }
 
-/* Thread CPU time in microseconds. */
-static int64_t
-thread_cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* A worker: take the waiting job, encode, hand the result over. */
 static void *
 encoder_worker_main(void *arg)
@@ -335,7 +325,7 @@ encoder_worker_main(void *arg)
 		e->running++;
 		pthread_mutex_unlock(&e->lock);
 
-		t0 = thread_cpu_us();
+		t0 = frame_cpu_us();
 		out = frame_pool_get(e->pool, encoder_max_size(job.raw));
 		r = encoder_compress(w->ctx, job.raw, job.quality, out);
 		frame_unref(job.raw);
@@ -346,7 +336,7 @@ encoder_worker_main(void *arg)
 
 		pthread_mutex_lock(&e->lock);
 		e->running--;
-		e->st.encode_us += (uint64_t)(thread_cpu_us() - t0);
+		e->st.encode_us += (uint64_t)(frame_cpu_us() - t0);
 		if (out == NULL) {
 			e->st.errors++;
 			continue;

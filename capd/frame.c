@@ -298,6 +298,16 @@ frame_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* This thread's CPU time in microseconds. */
+int64_t
+frame_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* FNV-1a, 8 bytes at a time for speed; never 0. */
 uint64_t
 frame_hash(const struct frame *f)

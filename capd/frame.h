@@ -77,6 +77,7 @@ const char *frame_format_name(enum frame_format);
 size_t frame_raw_size(enum frame_format, unsigned int w, unsigned int h);
 int64_t frame_now_us(void);  /* CLOCK_REALTIME */
 int64_t frame_mono_us(void); /* CLOCK_MONOTONIC */
+int64_t frame_cpu_us(void);  /* the calling thread's CPU time */
 /* FNV-1a over the data, for --drop-same-frames. */
 uint64_t frame_hash(const struct frame *);
 

@@ -147,16 +147,6 @@ h264_to_i420(const struct frame *f, uint8_t *dst)
 	return 0;
 }
 
-/* Thread CPU time in microseconds. */
-static int64_t
-h264_cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* (Re)open the backend when raw differs from what it was opened for. */
 static int
 h264_reopen(
@@ -252,10 +242,10 @@ h264_worker_main(void *arg)
 		h->params_dirty = h->want_key = 0;
 		pthread_mutex_unlock(&h->lock);
 
-		t0 = h264_cpu_us();
+		t0 = frame_cpu_us();
 		out = h264_encode_one(h, raw, dirty, key, &p);
 		frame_unref(raw);
-		dt = (uint64_t)(h264_cpu_us() - t0);
+		dt = (uint64_t)(frame_cpu_us() - t0);
 
 		pthread_mutex_lock(&h->lock);
 		if (out == NULL) {
