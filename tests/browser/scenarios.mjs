@@ -275,6 +275,32 @@ scenarios['video-h264-fallback'] = async (ctx) => {
 	assert.deepEqual(page.errors, []);
 };
 
+// An H.264 stream that never brings a picture (a WebSocket that opens and
+// stays silent, played by the test): MJPEG after 5 s, and the reason.
+scenarios['video-h264-stall'] = async (ctx) => {
+	await ctx.addInitScript(() => {
+		localStorage.setItem('kvm.video.mode', 'h264');
+		const Real = window.WebSocket;
+		window.WebSocket = class extends EventTarget {
+			constructor(url) {
+				if (!url.endsWith('/api/video/h264'))
+					return new Real(url);
+				super();
+				this.readyState = 1;
+			}
+			close() { this.readyState = 3; }
+		};
+	});
+	const page = await open(ctx);
+	const t = await until('the stall readout', async () => {
+		const text = await page.locator('#video-readout').textContent();
+		return /H\.264 unavailable \(no H\.264 frame for 5 s\): showing MJPEG/.test(text) ? text : null;
+	});
+	console.log(`readout: ${t}`);
+	assert.ok(await page.locator('#video-h264').isHidden());
+	assert.deepEqual(page.errors, []);
+};
+
 // Every absolute-mouse report hidd wrote: [buttons, x, y, wheel, hwheel].
 function mouseReports() {
 	const text = fs.readFileSync(path.join(STATE, 'logs', 'hid-reports.log'), 'utf8');

@@ -7,6 +7,7 @@
 // back to MJPEG (video.js).
 
 export const H264_URL = '/api/video/h264';
+const STALL_MS = 5000;
 
 // The codec string from the first SPS in an Annex-B access unit, or null.
 export function codecFromAnnexB(b) {
@@ -48,6 +49,13 @@ export class H264View {
 	}
 
 	start() {
+		// No picture for STALL_MS (an MJPEG-only capture device gives the
+		// encoder nothing, a stream that hangs): give up.
+		this.lastFrame = performance.now();
+		this.watchdog = setInterval(() => {
+			if (performance.now() - this.lastFrame > STALL_MS)
+				this.fail(`no H.264 frame for ${STALL_MS / 1000} s`);
+		}, 1000);
 		const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
 		this.ws = new WebSocket(`${proto}//${location.host}${H264_URL}`);
 		this.ws.binaryType = 'arraybuffer';
@@ -58,6 +66,7 @@ export class H264View {
 
 	stop() {
 		this.failed = true;       // no report for a close we asked for
+		clearInterval(this.watchdog);
 		if (this.ws)
 			this.ws.close();
 		if (this.decoder && this.decoder.state !== 'closed')
@@ -124,6 +133,7 @@ export class H264View {
 			this.canvas.height = f.displayHeight;
 		}
 		this.ctx.drawImage(f, 0, 0);
+		this.lastFrame = performance.now();
 		const w = f.displayWidth, h = f.displayHeight;
 		f.close();
 		this.onFrame(w, h);
