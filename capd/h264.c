@@ -121,9 +121,8 @@ h264_to_i420(const struct frame *f, uint8_t *dst)
 
 	if ((f->width | f->height) & 1 || f->width == 0 || f->height == 0)
 		return error_set(-EINVAL,
-		    "H.264 needs an even frame size, "
-		    "not %ux%u",
-		    f->width, f->height);
+		    "H.264 needs an even frame size, not %ux%u", f->width,
+		    f->height);
 	switch (f->format) {
 	case FRAME_YUYV:
 	case FRAME_UYVY:
