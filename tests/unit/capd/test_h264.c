@@ -45,13 +45,15 @@ add_noise(struct frame *f, uint64_t n)
 static struct frame *
 pattern_frame(struct pattern *p, uint64_t n)
 {
-	struct frame *f = frame_new(frame_raw_size(FRAME_YUYV, W, H));
+	const struct pattern_layout *l = pattern_layout(p);
+	struct frame *f =
+	    frame_new(frame_raw_size(FRAME_YUYV, l->width, l->height));
 
 	f->format = FRAME_YUYV;
-	f->width = W;
-	f->height = H;
-	f->stride = W * 2;
-	f->len = frame_raw_size(FRAME_YUYV, W, H);
+	f->width = l->width;
+	f->height = l->height;
+	f->stride = l->width * 2;
+	f->len = frame_raw_size(FRAME_YUYV, l->width, l->height);
 	f->seq = n;
 	f->mono_us = (int64_t)n * 33333;
 	f->ts_us = 1700000000000000 + f->mono_us;
@@ -266,6 +268,8 @@ struct got {
 	struct event_base *base;
 	int n, keys;
 	uint64_t last_seq;
+	unsigned int want_w;	    /* 0: any */
+	int resized, resized_entry; /* an access unit of want_w came */
 };
 
 /* The stage's callback: count, stop after 10. */
@@ -277,7 +281,16 @@ got_au(struct frame *au, void *arg)
 	g->n++;
 	g->keys += au->keyframe;
 	g->last_seq = au->seq;
-	if (au->format != FRAME_H264 || au->width != W)
+	if (g->want_w != 0 && au->width == g->want_w && !g->resized) {
+		struct annexb_info info;
+
+		g->resized = 1;
+		g->resized_entry = au->keyframe &&
+		    annexb_scan(au->data, au->len, &info) == 0 &&
+		    annexb_is_entry(&info);
+		event_base_loopbreak(g->base);
+	}
+	if (au->format != FRAME_H264 || (g->want_w == 0 && au->width != W))
 		g->n = -1000;
 	frame_unref(au);
 	if (g->n >= 10)
@@ -290,7 +303,6 @@ test_stage(void)
 {
 	struct h264_params bad = defaults;
 	struct got g = {.base = event_base_new()};
-	struct timeval tv = {5, 0};
 	struct h264_stats st;
 	struct pattern *pat;
 	struct h264 *h;
@@ -309,7 +321,6 @@ test_stage(void)
 		event_base_loopexit(g.base, &(struct timeval){0, 20000});
 		event_base_dispatch(g.base);
 	}
-	(void)tv;
 	ok(g.n == 10, "10 access units delivered on the loop");
 	ok(g.keys >= 2, "the first and a forced keyframe: %d", g.keys);
 	bad.bitrate_kbps = 50;
@@ -354,6 +365,36 @@ test_slow_rule(void)
 	    "the next keyframe is sent");
 }
 
+/* A new frame size reopens the encoder: the next access unit is a key. */
+static void
+test_resize(void)
+{
+	struct got g = {.base = event_base_new(), .want_w = 160};
+	struct pattern *big, *small;
+	struct frame *raw;
+	struct h264 *h;
+	uint64_t i;
+
+	pattern_new(W, H, &big);
+	pattern_new(160, 120, &small);
+	h264_new(g.base, &h264_openh264, &defaults, got_au, &g, &h);
+	for (i = 0; !g.resized && i < 200; i++) {
+		raw = pattern_frame(i < 5 ? big : small, i);
+		h264_submit(h, raw);
+		frame_unref(raw);
+		event_base_loopexit(g.base, &(struct timeval){0, 20000});
+		event_base_dispatch(g.base);
+	}
+	ok(g.resized && g.resized_entry,
+	    "%dx%d to 160x120: the first 160-wide access unit is a keyframe "
+	    "with SPS and PPS",
+	    W, H);
+	h264_free(h);
+	event_base_free(g.base);
+	pattern_free(big);
+	pattern_free(small);
+}
+
 int
 main(void)
 {
@@ -361,5 +402,6 @@ main(void)
 	test_i420();
 	test_backend();
 	test_stage();
+	test_resize();
 	return tap_done();
 }
