@@ -386,8 +386,7 @@ test_resize(void)
 		event_base_dispatch(g.base);
 	}
 	ok(g.resized && g.resized_entry,
-	    "%dx%d to 160x120: the first 160-wide access unit is a keyframe "
-	    "with SPS and PPS",
+	    "%dx%d to 160x120: the first 160-wide access unit is a keyframe with SPS and PPS",
 	    W, H);
 	h264_free(h);
 	event_base_free(g.base);
