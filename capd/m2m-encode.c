@@ -2,16 +2,20 @@
  * m2m-encode.c -- drive m2m.c end to end, for the VM tests against vicodec.
  *
  *   m2m-encode --probe                 list the FWHT encoders m2m_probe finds
- *   m2m-encode CAPTURE-DEV W H W2 H2 N FEED
+ *   m2m-encode CAPTURE-DEV W H W2 H2 N FEED [decode]
+ *   m2m-encode --lose CAPTURE-DEV W H CMD   CMD takes the encoder away
  *
  * The second form captures YUYV frames of W x H from CAPTURE-DEV (vivid in
  * the VM), exports its buffers with VIDIOC_EXPBUF and feeds them to the
  * FWHT encoder m2m_probe finds (FEED dmabuf, copy or auto); checks each
  * coded buffer (FWHT header: magic, size, keyframe flag as the buffer's),
  * that the stream varies, that a forced keyframe comes at once, then
- * resizes both to W2 x H2 and encodes N more.  It writes one line per frame
+ * resizes both to W2 x H2 and encodes N more.  With "decode" each coded
+ * buffer goes through vicodec's decoder (m2m-fwhtdec.c) and the decoded
+ * luma must match the source frame (PSNR >= MIN_PSNR).  It writes one line per frame
  * and "ok ..." at the end; exit 1 with "FAIL: why" on the first error.
  */
+#include "m2m-fwhtdec.h"
 #include "m2m.h"
 
 #include <arpa/inet.h>
@@ -29,6 +33,7 @@
 
 #define NCAP	   4
 #define FWHT_MAGIC 0x4f4f4f4fu
+#define MIN_PSNR   28.0 /* dB; vicodec at its default QP gives ~35+ */
 
 struct cap {
 	int fd;
@@ -172,8 +177,9 @@ fnv(const uint8_t *p, size_t n)
 /* Encode n frames at w x h; returns how many distinct coded buffers. */
 static int
 run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
-    int force_at)
+    int force_at, int decode)
 {
+	struct fwhtdec *dec = decode ? fwhtdec_open(w, h) : NULL;
 	uint64_t hashes[64];
 	int distinct = 0;
 
@@ -182,6 +188,7 @@ run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
 		struct m2m_frame fr;
 		struct m2m_packet pk;
 		int r, seen = 0;
+		double psnr;
 
 		cap_next(c, &b);
 		fr = (struct m2m_frame){.data = c->p[b.index],
@@ -194,9 +201,16 @@ run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
 			die("force keyframe: %s", m2m_error(m));
 		if ((r = m2m_encode(m, &fr, &pk)) < 0)
 			die("encode: %s", m2m_error(m));
+		check_fwht(&pk, w, h);
+		psnr = dec ? fwhtdec_psnr(dec, pk.data, pk.size, fr.data) : 0;
 		if (xioctl(c->fd, VIDIOC_QBUF, &b) < 0)
 			die("capture QBUF: %s", strerror(errno));
-		check_fwht(&pk, w, h);
+		if (dec && psnr < MIN_PSNR) {
+			printf(
+			    "frame %d: decoded luma PSNR %.1f dB\n", i, psnr);
+			die("the decoded frame does not match the source%s",
+			    "");
+		}
 		if (pk.ts_us != fr.ts_us)
 			die("the timestamp did not come through%s", "");
 		if (i == 0 && !pk.keyframe)
@@ -209,9 +223,11 @@ run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
 		for (int j = 0; j < i; j++)
 			seen |= hashes[j] == hashes[i];
 		distinct += !seen;
-		printf("frame %d %ux%u bytes %zu key %d\n", i, w, h, pk.size,
-		    pk.keyframe);
+		printf("frame %d %ux%u bytes %zu key %d psnr %.1f\n", i, w, h,
+		    pk.size, pk.keyframe, psnr);
 	}
+	if (dec)
+		fwhtdec_free(dec);
 	return distinct;
 }
 
@@ -240,6 +256,49 @@ feed_of(const char *s)
 	return M2M_FEED_AUTO;
 }
 
+/* --lose DEV W H CMD: encode, run CMD (which takes the encoder away),
+ * then the next frame must fail with -ENODEV and the free must not hang. */
+static int
+lose(char **argv)
+{
+	struct cap c = {0};
+	struct m2m_config cfg = {.coded = V4L2_PIX_FMT_FWHT,
+	    .raw = V4L2_PIX_FMT_YUYV,
+	    .width = (unsigned int)atoi(argv[3]),
+	    .height = (unsigned int)atoi(argv[4]),
+	    .timeout_ms = 3000};
+	struct v4l2_buffer b;
+	struct m2m_frame fr;
+	struct m2m_packet pk;
+	struct m2m *m;
+	char err[160];
+	int r;
+
+	if ((c.fd = open(argv[2], O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+		die("%s: cannot open", argv[2]);
+	cap_start(&c, cfg.width, cfg.height);
+	if (m2m_open(&cfg, &m, err, sizeof(err)) < 0)
+		die("m2m_open: %s", err);
+	run(m, &c, cfg.width, cfg.height, 2, -1, 0);
+	if (system(argv[5]) != 0)
+		die("'%s' failed", argv[5]);
+	cap_next(&c, &b);
+	fr = (struct m2m_frame){.data = c.p[b.index],
+	    .dmabuf_fd = c.dmabuf[b.index],
+	    .size = b.bytesused,
+	    .length = c.len[b.index],
+	    .slot = b.index};
+	r = m2m_encode(m, &fr, &pk);
+	printf("after the loss: %d (%s)\n", r, r < 0 ? m2m_error(m) : "");
+	if (r != -ENODEV)
+		die("the lost encoder was not reported as -ENODEV%s", "");
+	m2m_free(m);
+	cap_stop(&c);
+	close(c.fd);
+	printf("ok lost\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -251,12 +310,17 @@ main(int argc, char **argv)
 	struct m2m_info info;
 	struct m2m *m;
 	char err[160];
-	int n, d1, d2;
+	int n, d1, d2, decode;
 
 	if (argc == 2 && !strcmp(argv[1], "--probe"))
 		return probe();
-	if (argc != 8)
-		die("usage: m2m-encode --probe | DEV W H W2 H2 N FEED%s", "");
+	if (argc == 6 && !strcmp(argv[1], "--lose"))
+		return lose(argv);
+	if (argc != 8 && !(argc == 9 && !strcmp(argv[8], "decode")))
+		die("usage: m2m-encode --probe | DEV W H W2 H2 N FEED "
+		    "[decode]%s",
+		    "");
+	decode = argc == 9;
 	cfg.width = (unsigned int)atoi(argv[2]);
 	cfg.height = (unsigned int)atoi(argv[3]);
 	n = atoi(argv[6]);
@@ -271,14 +335,14 @@ main(int argc, char **argv)
 	    info.dev.path, info.dev.driver,
 	    info.dev.mplane ? "mplane" : "single", info.dmabuf, info.has_gop,
 	    info.has_bitrate, info.has_force_key);
-	d1 = run(m, &c, cfg.width, cfg.height, n, n / 2);
+	d1 = run(m, &c, cfg.width, cfg.height, n, n / 2, decode);
 	cap_stop(&c);
 	cap_start(&c, (unsigned int)atoi(argv[4]), (unsigned int)atoi(argv[5]));
 	if (m2m_resize(m, (unsigned int)atoi(argv[4]),
 		(unsigned int)atoi(argv[5])) < 0)
 		die("resize: %s", m2m_error(m));
 	d2 = run(m, &c, (unsigned int)atoi(argv[4]),
-	    (unsigned int)atoi(argv[5]), n, -1);
+	    (unsigned int)atoi(argv[5]), n, -1, decode);
 	m2m_get_info(m, &info);
 	cap_stop(&c);
 	m2m_free(m);

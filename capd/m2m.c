@@ -423,8 +423,11 @@ m2m_reclaim_out(struct m2m *m)
 		int r;
 
 		m2m_buf_init(m, &m->out, 0, &b, &pl);
-		if ((r = xioctl(m->fd, VIDIOC_DQBUF, &b)) < 0)
-			return r == -EAGAIN ? 0 : r;
+		if ((r = xioctl(m->fd, VIDIOC_DQBUF, &b)) == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return fail(m, r, "%s: DQBUF on OUTPUT: %s",
+			    m->info.dev.path, strerror(-r));
 		if (b.index < M2M_NBUF)
 			m->out.b[b.index].busy = 0;
 	}
