@@ -52,17 +52,6 @@ die(const char *fmt, const char *arg)
 	exit(1);
 }
 
-static int
-xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
 static void
 cap_stop(struct cap *c)
 {
@@ -70,13 +59,13 @@ cap_stop(struct cap *c)
 	struct v4l2_requestbuffers rb = {
 	    .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
 
-	(void)xioctl(c->fd, VIDIOC_STREAMOFF, &t);
+	(void)fwhtdec_ioctl(c->fd, VIDIOC_STREAMOFF, &t);
 	for (unsigned int i = 0; i < c->n; i++) {
 		munmap(c->p[i], c->len[i]);
 		close(c->dmabuf[i]);
 	}
 	c->n = 0;
-	(void)xioctl(c->fd, VIDIOC_REQBUFS, &rb);
+	(void)fwhtdec_ioctl(c->fd, VIDIOC_REQBUFS, &rb);
 }
 
 /* YUYV at w x h, mmap buffers exported as dmabufs, streaming. */
@@ -93,11 +82,11 @@ cap_start(struct cap *c, unsigned int w, unsigned int h)
 	f.fmt.pix.height = h;
 	f.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
 	f.fmt.pix.field = V4L2_FIELD_NONE;
-	if (xioctl(c->fd, VIDIOC_S_FMT, &f) < 0 || f.fmt.pix.width != w ||
-	    f.fmt.pix.height != h)
+	if (fwhtdec_ioctl(c->fd, VIDIOC_S_FMT, &f) < 0 ||
+	    f.fmt.pix.width != w || f.fmt.pix.height != h)
 		die("capture device does not give YUYV at this size (%s)",
 		    strerror(errno));
-	if (xioctl(c->fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 2)
+	if (fwhtdec_ioctl(c->fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 2)
 		die("capture REQBUFS: %s", strerror(errno));
 	c->n = rb.count < NCAP ? rb.count : NCAP;
 	for (unsigned int i = 0; i < c->n; i++) {
@@ -109,20 +98,20 @@ cap_start(struct cap *c, unsigned int w, unsigned int h)
 		    .index = i,
 		    .flags = O_RDONLY | O_CLOEXEC};
 
-		if (xioctl(c->fd, VIDIOC_QUERYBUF, &b) < 0)
+		if (fwhtdec_ioctl(c->fd, VIDIOC_QUERYBUF, &b) < 0)
 			die("capture QUERYBUF: %s", strerror(errno));
 		c->len[i] = b.length;
 		c->p[i] = mmap(
 		    NULL, b.length, PROT_READ, MAP_SHARED, c->fd, b.m.offset);
 		if (c->p[i] == MAP_FAILED)
 			die("capture mmap: %s", strerror(errno));
-		if (xioctl(c->fd, VIDIOC_EXPBUF, &e) < 0)
+		if (fwhtdec_ioctl(c->fd, VIDIOC_EXPBUF, &e) < 0)
 			die("capture EXPBUF: %s", strerror(errno));
 		c->dmabuf[i] = e.fd;
-		if (xioctl(c->fd, VIDIOC_QBUF, &b) < 0)
+		if (fwhtdec_ioctl(c->fd, VIDIOC_QBUF, &b) < 0)
 			die("capture QBUF: %s", strerror(errno));
 	}
-	if (xioctl(c->fd, VIDIOC_STREAMON, &t) < 0)
+	if (fwhtdec_ioctl(c->fd, VIDIOC_STREAMON, &t) < 0)
 		die("capture STREAMON: %s", strerror(errno));
 }
 
@@ -135,7 +124,7 @@ cap_next(struct cap *c, struct v4l2_buffer *b)
 		memset(b, 0, sizeof(*b));
 		b->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		b->memory = V4L2_MEMORY_MMAP;
-		if (xioctl(c->fd, VIDIOC_DQBUF, b) == 0)
+		if (fwhtdec_ioctl(c->fd, VIDIOC_DQBUF, b) == 0)
 			return;
 		if (errno != EAGAIN)
 			die("capture DQBUF: %s", strerror(errno));
@@ -203,7 +192,7 @@ run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
 			die("encode: %s", m2m_error(m));
 		check_fwht(&pk, w, h);
 		psnr = dec ? fwhtdec_psnr(dec, pk.data, pk.size, fr.data) : 0;
-		if (xioctl(c->fd, VIDIOC_QBUF, &b) < 0)
+		if (fwhtdec_ioctl(c->fd, VIDIOC_QBUF, &b) < 0)
 			die("capture QBUF: %s", strerror(errno));
 		if (dec && psnr < MIN_PSNR) {
 			printf(

@@ -37,8 +37,8 @@ dec_die(const char *what)
 	exit(1);
 }
 
-static int
-xioctl(int fd, unsigned long req, void *arg)
+int
+fwhtdec_ioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 
@@ -55,10 +55,10 @@ is_decoder(int fd)
 	struct v4l2_capability cap = {0};
 	struct v4l2_fmtdesc f = {.type = V4L2_BUF_TYPE_VIDEO_OUTPUT};
 
-	if (xioctl(fd, VIDIOC_QUERYCAP, &cap) < 0 ||
+	if (fwhtdec_ioctl(fd, VIDIOC_QUERYCAP, &cap) < 0 ||
 	    !(cap.device_caps & V4L2_CAP_VIDEO_M2M))
 		return 0;
-	for (; xioctl(fd, VIDIOC_ENUM_FMT, &f) == 0; f.index++)
+	for (; fwhtdec_ioctl(fd, VIDIOC_ENUM_FMT, &f) == 0; f.index++)
 		if (f.pixelformat == V4L2_PIX_FMT_FWHT)
 			return 1;
 	return 0;
@@ -100,7 +100,7 @@ dec_map(int fd, uint32_t type, void **p, size_t *len)
 	struct v4l2_requestbuffers rb = {
 	    .count = DEC_NBUF, .type = type, .memory = V4L2_MEMORY_MMAP};
 
-	if (xioctl(fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count == 0)
+	if (fwhtdec_ioctl(fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count == 0)
 		dec_die("REQBUFS");
 	if (rb.count > DEC_NBUF)
 		rb.count = DEC_NBUF;
@@ -108,7 +108,7 @@ dec_map(int fd, uint32_t type, void **p, size_t *len)
 		struct v4l2_buffer b = {
 		    .index = i, .type = type, .memory = V4L2_MEMORY_MMAP};
 
-		if (xioctl(fd, VIDIOC_QUERYBUF, &b) < 0)
+		if (fwhtdec_ioctl(fd, VIDIOC_QUERYBUF, &b) < 0)
 			dec_die("QUERYBUF");
 		len[i] = b.length;
 		p[i] = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -132,16 +132,16 @@ fwhtdec_open(unsigned int w, unsigned int h)
 	d->fd = find_decoder();
 	d->w = w;
 	d->h = h;
-	if (xioctl(d->fd, VIDIOC_SUBSCRIBE_EVENT, &sub) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_SUBSCRIBE_EVENT, &sub) < 0)
 		dec_die("SUBSCRIBE_EVENT");
 	f.fmt.pix.pixelformat = V4L2_PIX_FMT_FWHT;
 	f.fmt.pix.width = w;
 	f.fmt.pix.height = h;
-	if (xioctl(d->fd, VIDIOC_S_FMT, &f) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_S_FMT, &f) < 0)
 		dec_die("S_FMT OUTPUT");
 	d->nout =
 	    dec_map(d->fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, d->out, d->out_len);
-	if (xioctl(d->fd, VIDIOC_STREAMON, &t) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_STREAMON, &t) < 0)
 		dec_die("STREAMON OUTPUT");
 	return d;
 }
@@ -166,12 +166,12 @@ dec_capture_start(struct fwhtdec *d)
 	int t = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 
 	dec_wait(d, POLLPRI, "SOURCE_CHANGE event");
-	if (xioctl(d->fd, VIDIOC_DQEVENT, &ev) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_DQEVENT, &ev) < 0)
 		dec_die("DQEVENT");
 	f.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
 	f.fmt.pix.width = d->w;
 	f.fmt.pix.height = d->h;
-	if (xioctl(d->fd, VIDIOC_S_FMT, &f) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_S_FMT, &f) < 0)
 		dec_die("S_FMT CAPTURE");
 	if (f.fmt.pix.pixelformat != V4L2_PIX_FMT_YUYV ||
 	    f.fmt.pix.width != d->w || f.fmt.pix.height != d->h) {
@@ -184,10 +184,10 @@ dec_capture_start(struct fwhtdec *d)
 		struct v4l2_buffer b = {
 		    .index = i, .type = t, .memory = V4L2_MEMORY_MMAP};
 
-		if (xioctl(d->fd, VIDIOC_QBUF, &b) < 0)
+		if (fwhtdec_ioctl(d->fd, VIDIOC_QBUF, &b) < 0)
 			dec_die("QBUF CAPTURE");
 	}
-	if (xioctl(d->fd, VIDIOC_STREAMON, &t) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_STREAMON, &t) < 0)
 		dec_die("STREAMON CAPTURE");
 	d->capturing = 1;
 }
@@ -199,7 +199,7 @@ dec_queue(struct fwhtdec *d, const uint8_t *coded, size_t n)
 	    .type = V4L2_BUF_TYPE_VIDEO_OUTPUT, .memory = V4L2_MEMORY_MMAP};
 
 	while (d->queued_out == d->nout) {
-		if (xioctl(d->fd, VIDIOC_DQBUF, &b) == 0)
+		if (fwhtdec_ioctl(d->fd, VIDIOC_DQBUF, &b) == 0)
 			d->queued_out--;
 		else if (errno == EAGAIN)
 			dec_wait(d, POLLOUT, "OUTPUT buffer back");
@@ -214,7 +214,7 @@ dec_queue(struct fwhtdec *d, const uint8_t *coded, size_t n)
 	}
 	memcpy(d->out[b.index], coded, n);
 	b.bytesused = n;
-	if (xioctl(d->fd, VIDIOC_QBUF, &b) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_QBUF, &b) < 0)
 		dec_die("QBUF OUTPUT");
 	d->queued_out++;
 }
@@ -231,7 +231,7 @@ fwhtdec_psnr(
 	dec_queue(d, coded, n);
 	if (!d->capturing)
 		dec_capture_start(d);
-	while (xioctl(d->fd, VIDIOC_DQBUF, &b) < 0) {
+	while (fwhtdec_ioctl(d->fd, VIDIOC_DQBUF, &b) < 0) {
 		if (errno != EAGAIN)
 			dec_die("DQBUF CAPTURE");
 		dec_wait(d, POLLIN, "decoded frame");
@@ -242,7 +242,7 @@ fwhtdec_psnr(
 
 		se += e * e;
 	}
-	if (xioctl(d->fd, VIDIOC_QBUF, &b) < 0)
+	if (fwhtdec_ioctl(d->fd, VIDIOC_QBUF, &b) < 0)
 		dec_die("QBUF CAPTURE");
 	se /= (double)d->w * d->h;
 	return se == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / se);

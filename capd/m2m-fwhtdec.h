@@ -18,5 +18,7 @@ struct fwhtdec *fwhtdec_open(unsigned int w, unsigned int h);
 double fwhtdec_psnr(
     struct fwhtdec *, const uint8_t *coded, size_t n, const uint8_t *yuyv);
 void fwhtdec_free(struct fwhtdec *);
+/* ioctl retried on EINTR (-1 and errno on failure), for m2m-encode too. */
+int fwhtdec_ioctl(int fd, unsigned long req, void *arg);
 
 #endif

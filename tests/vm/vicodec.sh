@@ -11,29 +11,12 @@ set -eu
 ver=$1
 out=$2
 
-skip() {
-	echo "$*"
-	exit 77
-}
-
-kbuild=/lib/modules/$ver/build
-[ -f "$kbuild/Makefile" ] ||
-	skip "vicodec: no headers for $ver: install linux-headers-amd64" \
-		"(scripts/packages/vm.txt)"
-series=$(echo "$ver" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')
-tarball=
-for t in /usr/src/linux-source-"$series".tar.xz \
-	/usr/src/linux-source-"$series".tar.bz2; do
-	[ -f "$t" ] && tarball=$t && break
-done
-[ -n "$tarball" ] ||
-	skip "vicodec: /usr/src/linux-source-$series.tar.xz missing:" \
-		"install linux-source-$series (scripts/packages/vm.txt)"
-command -v make >/dev/null || skip "vicodec: make not installed"
+kbuild='' tarball='' top='' # set by kbuild_find
+. "$(dirname "$0")/kbuild.sh"
+kbuild_find vicodec "$ver"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-top=linux-source-$series
 src=$top/drivers/media/test-drivers/vicodec
 tar -xf "$tarball" -C "$work" "$src" \
 	"$top/drivers/media/v4l2-core/v4l2-mem2mem.c"

@@ -289,14 +289,16 @@ def kernel_image(ver, cache):
 
 def build_initramfs(ver, cache, busybox):
     """The cached initramfs for this kernel, rebuilt when its inputs change."""
-    gpio_ko, gpio_why = build_gpio_sim(ver, cache)
-    vic_ko, vic_why = build_module("vicodec", "vicodecx.ko", ver, cache)
+    # out-of-tree modules: (name, .ko in lib/ or None, why not)
+    mods = [("gpio-sim", "gpio-simx.ko") + build_gpio_sim(ver, cache),
+            ("vicodec", "vicodecx.ko") +
+            build_module("vicodec", "vicodecx.ko", ver, cache)]
     init = open(os.path.join(HERE, "init.sh"), "rb").read()
     h = hashlib.sha256()
     h.update(INITRAMFS_FORMAT.encode() + init)
-    h.update(("gpio-sim: %s" % gpio_why).encode())
-    h.update(("vicodec: %s" % vic_why).encode())
-    for path in [busybox] + [k for k in (gpio_ko, vic_ko) if k]:
+    for name, _, ko, why in mods:
+        h.update(("%s: %s" % (name, why)).encode())
+    for path in [busybox] + [m[2] for m in mods if m[2]]:
         st = os.stat(path)
         h.update(("%s %d %d" % (path, st.st_size, st.st_mtime)).encode())
     stamp = h.hexdigest()
@@ -320,18 +322,13 @@ def build_initramfs(ver, cache, busybox):
         c.add("modules/%s.ko" % n, stat.S_IFREG | 0o644, idx.read(n))
     c.add("modules/order", stat.S_IFREG | 0o644,
           "".join(n + "\n" for n in order).encode())
-    if gpio_ko:
-        c.add("lib/gpio-simx.ko", stat.S_IFREG | 0o644,
-              open(gpio_ko, "rb").read())
-    else:
-        c.add("lib/gpio-sim.skip", stat.S_IFREG | 0o644,
-              (gpio_why + "\n").encode())
-    if vic_ko:
-        c.add("lib/vicodecx.ko", stat.S_IFREG | 0o644,
-              open(vic_ko, "rb").read())
-    else:
-        c.add("lib/vicodec.skip", stat.S_IFREG | 0o644,
-              (vic_why + "\n").encode())
+    for name, ko_name, ko, why in mods:
+        if ko:
+            c.add("lib/" + ko_name, stat.S_IFREG | 0o644,
+                  open(ko, "rb").read())
+        else:
+            c.add("lib/%s.skip" % name, stat.S_IFREG | 0o644,
+                  (why + "\n").encode())
     tmp = out + ".tmp.%d" % os.getpid()
     with open(tmp, "wb") as f:
         f.write(c.finish())
