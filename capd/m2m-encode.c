@@ -4,6 +4,7 @@
  *   m2m-encode --probe                 list the FWHT encoders m2m_probe finds
  *   m2m-encode CAPTURE-DEV W H W2 H2 N FEED [decode]
  *   m2m-encode --lose CAPTURE-DEV W H CMD   CMD takes the encoder away
+ *   m2m-encode --capd CAPTURE-DEV W H N     frames from capd's capture.c
  *
  * The second form captures YUYV frames of W x H from CAPTURE-DEV (vivid in
  * the VM), exports its buffers with VIDIOC_EXPBUF and feeds them to the
@@ -15,6 +16,8 @@
  * luma must match the source frame (PSNR >= MIN_PSNR).  It writes one line per frame
  * and "ok ..." at the end; exit 1 with "FAIL: why" on the first error.
  */
+#include "capture.h"
+#include "frame.h"
 #include "m2m-fwhtdec.h"
 #include "m2m.h"
 
@@ -288,6 +291,76 @@ lose(char **argv)
 	return 0;
 }
 
+/* The next frame from capd's capture.c (lent, not copied). */
+static struct frame *
+capd_next(struct capture *cap, struct frame_pool *pool)
+{
+	struct pollfd p = {.fd = capture_fd(cap), .events = POLLIN};
+	struct frame *f = NULL;
+	int r;
+
+	while ((r = capture_grab(cap, pool, 1, &f)) == -EAGAIN || !f)
+		if (r != -EAGAIN && r < 0)
+			die("capture_grab: %s", strerror(-r));
+		else if (poll(&p, 1, 5000) <= 0)
+			die("no frame from capture.c in 5 s%s", "");
+	return f;
+}
+
+/* --capd DEV W H N: frames from capd's own capture.c, imported by DMABUF
+ * from the buffers it exports (capture_frame_dmabuf), decoded back. */
+static int
+from_capd(char **argv)
+{
+	struct capture_config cc = {.device = argv[2],
+	    .width = (unsigned int)atoi(argv[3]),
+	    .height = (unsigned int)atoi(argv[4]),
+	    .format = "yuyv",
+	    .input = -1};
+	struct m2m_config cfg = {.coded = V4L2_PIX_FMT_FWHT,
+	    .raw = V4L2_PIX_FMT_YUYV,
+	    .width = cc.width,
+	    .height = cc.height,
+	    .feed = M2M_FEED_DMABUF};
+	struct frame_pool *pool = frame_pool_new(2);
+	struct fwhtdec *dec = fwhtdec_open(cc.width, cc.height);
+	struct capture *cap;
+	struct m2m *m;
+	char err[160];
+	int n = atoi(argv[5]);
+
+	if (capture_open(&cc, &cap) < 0)
+		die("capture_open %s failed", argv[2]);
+	if (m2m_open(&cfg, &m, err, sizeof(err)) < 0)
+		die("m2m_open: %s", err);
+	for (int i = 0; i < n; i++) {
+		struct frame *f = capd_next(cap, pool);
+		struct m2m_frame fr = {.data = f->data, .size = f->len};
+		struct m2m_packet pk;
+		double psnr;
+
+		fr.dmabuf_fd = capture_frame_dmabuf(f, &fr.slot);
+		if (fr.dmabuf_fd < 0)
+			die("capture.c exported no dmabuf for its frame%s", "");
+		if (m2m_encode(m, &fr, &pk) < 0)
+			die("encode: %s", m2m_error(m));
+		check_fwht(&pk, cc.width, cc.height);
+		psnr = fwhtdec_psnr(dec, pk.data, pk.size, f->data);
+		printf("capd frame %d slot %u bytes %zu psnr %.1f\n", i,
+		    fr.slot, pk.size, psnr);
+		if (psnr < MIN_PSNR)
+			die("the decoded frame does not match the source%s",
+			    "");
+		frame_unref(f);
+	}
+	m2m_free(m);
+	fwhtdec_free(dec);
+	capture_close(cap);
+	frame_pool_free(pool);
+	printf("ok capd %d\n", n);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -305,6 +378,8 @@ main(int argc, char **argv)
 		return probe();
 	if (argc == 6 && !strcmp(argv[1], "--lose"))
 		return lose(argv);
+	if (argc == 6 && !strcmp(argv[1], "--capd"))
+		return from_capd(argv);
 	if (argc != 8 && !(argc == 9 && !strcmp(argv[8], "decode")))
 		die("usage: m2m-encode --probe | DEV W H W2 H2 N FEED "
 		    "[decode]%s",

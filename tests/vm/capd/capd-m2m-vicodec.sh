@@ -6,7 +6,8 @@
 # from vivid go in by DMABUF import of vivid's buffers, then by copy; every
 # coded buffer carries a valid FWHT header of the right size, the stream
 # varies, a forced keyframe comes at once; a resize to 1280x720 drains and
-# restarts; the handle drains and stops.
+# restarts; the handle drains and stops; frames lent by capd's capture.c
+# go in by DMABUF import of the buffers it exports.
 # vm-timeout: 300
 . "$VM_LIB"
 
@@ -41,4 +42,14 @@ for feed in dmabuf copy; do
 	echo "$out" | grep -q "^frame 7 1280x720 " ||
 		vm_fail "no 1280x720 frames after the resize ($feed)"
 done
-vm_pass "vicodec encodes vivid's frames by DMABUF and by copy, resizes"
+# capd's own capture.c exports its buffers (VIDIOC_EXPBUF): its lent frames
+# go in by DMABUF import, and decode back to what it captured
+out=$("$enc" --capd "$VM_VIDEO" 640 360 6 2>&1) || {
+	echo "$out"
+	vm_fail "m2m-encode from capture.c's exported buffers failed"
+}
+echo "$out"
+[ "$(echo "$out" | tail -n 1)" = "ok capd 6" ] ||
+	vm_fail "capture.c run ended with: $(echo "$out" | tail -n 1)"
+vm_pass "vicodec encodes vivid's frames by DMABUF (capture.c's too) and" \
+	"by copy, resizes"
