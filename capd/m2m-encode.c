@@ -11,7 +11,8 @@
  * FWHT encoder m2m_probe finds (FEED dmabuf, copy or auto); checks each
  * coded buffer (FWHT header: magic, size, keyframe flag as the buffer's),
  * that the stream varies, that a forced keyframe comes at once, then
- * resizes both to W2 x H2 and encodes N more.  With "decode" each coded
+ * resizes both to W2 x H2 and encodes N more (FEED auto: frame N/2 of those
+ * comes without its dmabuf, as a frame capture.c copied would).  With "decode" each coded
  * buffer goes through vicodec's decoder (m2m-fwhtdec.c) and the decoded
  * luma must match the source frame (PSNR >= MIN_PSNR).  It writes one line per frame
  * and "ok ..." at the end; exit 1 with "FAIL: why" on the first error.
@@ -169,7 +170,7 @@ fnv(const uint8_t *p, size_t n)
 /* Encode n frames at w x h; returns how many distinct coded buffers. */
 static int
 run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
-    int force_at, int decode)
+    int force_at, int decode, int auto_copy_at)
 {
 	struct fwhtdec *dec = decode ? fwhtdec_open(w, h) : NULL;
 	uint64_t hashes[64];
@@ -189,6 +190,8 @@ run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
 		    .length = c->len[b.index],
 		    .slot = b.index,
 		    .ts_us = 1000000ull + (uint64_t)i * 33333};
+		if (auto_copy_at == i)
+			fr.dmabuf_fd = -1; /* as capture.c's copied frames */
 		if (i == force_at && m2m_force_keyframe(m) < 0)
 			die("force keyframe: %s", m2m_error(m));
 		if ((r = m2m_encode(m, &fr, &pk)) < 0)
@@ -209,7 +212,7 @@ run(struct m2m *m, struct cap *c, unsigned int w, unsigned int h, int n,
 			die("the first frame is no keyframe%s", "");
 		if (i == force_at && !pk.keyframe)
 			die("the forced keyframe did not come at once%s", "");
-		if (i > 0 && i != force_at && pk.keyframe)
+		if (i > 0 && i != force_at && i != auto_copy_at && pk.keyframe)
 			die("a keyframe where none was asked (gop 1000)%s", "");
 		hashes[i] = fnv(pk.data, pk.size);
 		for (int j = 0; j < i; j++)
@@ -271,7 +274,7 @@ lose(char **argv)
 	cap_start(&c, cfg.width, cfg.height);
 	if (m2m_open(&cfg, &m, err, sizeof(err)) < 0)
 		die("m2m_open: %s", err);
-	run(m, &c, cfg.width, cfg.height, 2, -1, 0);
+	run(m, &c, cfg.width, cfg.height, 2, -1, 0, -1);
 	if (system(argv[5]) != 0)
 		die("'%s' failed", argv[5]);
 	cap_next(&c, &b);
@@ -399,14 +402,15 @@ main(int argc, char **argv)
 	    info.dev.path, info.dev.driver,
 	    info.dev.mplane ? "mplane" : "single", info.dmabuf, info.has_gop,
 	    info.has_bitrate, info.has_force_key);
-	d1 = run(m, &c, cfg.width, cfg.height, n, n / 2, decode);
+	d1 = run(m, &c, cfg.width, cfg.height, n, n / 2, decode, -1);
 	cap_stop(&c);
 	cap_start(&c, (unsigned int)atoi(argv[4]), (unsigned int)atoi(argv[5]));
 	if (m2m_resize(m, (unsigned int)atoi(argv[4]),
 		(unsigned int)atoi(argv[5])) < 0)
 		die("resize: %s", m2m_error(m));
-	d2 = run(m, &c, (unsigned int)atoi(argv[4]),
-	    (unsigned int)atoi(argv[5]), n, -1, decode);
+	d2 =
+	    run(m, &c, (unsigned int)atoi(argv[4]), (unsigned int)atoi(argv[5]),
+		n, -1, decode, cfg.feed == M2M_FEED_AUTO ? n / 2 : -1);
 	m2m_get_info(m, &info);
 	cap_stop(&c);
 	m2m_free(m);

@@ -658,6 +658,13 @@ m2m_encode(struct m2m *m, const struct m2m_frame *in, struct m2m_packet *ret)
 
 	if (m->fd < 0)
 		return -ENODEV;
+	/* feed auto: a frame without a dmabuf (one capture.c copied) moves
+	 * the OUTPUT queue to copies for good */
+	if (m->info.dmabuf && in->dmabuf_fd < 0 && in->data &&
+	    m->cfg.feed == M2M_FEED_AUTO) {
+		m->cfg.feed = M2M_FEED_COPY;
+		m->restart = 1;
+	}
 	if (m->restart && (r = m2m_resize(m, m->cfg.width, m->cfg.height)) < 0)
 		return r;
 	if ((i = m2m_free_out(m, in)) < 0)

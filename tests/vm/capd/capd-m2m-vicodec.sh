@@ -24,7 +24,9 @@ vm_log "probe: $found"
 [ "${found%% *}" = "$VM_M2M_ENC" ] ||
 	vm_fail "the probe found ${found%% *}, vicodec's encoder is $VM_M2M_ENC"
 
-for feed in dmabuf copy; do
+# auto: DMABUF until a frame comes without its dmabuf, then copies (one
+# restart more)
+for feed in dmabuf copy auto; do
 	out=$("$enc" "$VM_VIDEO" 640 360 1280 720 8 "$feed" decode 2>&1) || {
 		echo "$out"
 		vm_fail "m2m-encode with $feed feed failed"
@@ -35,10 +37,11 @@ for feed in dmabuf copy; do
 	"ok frames 16 "*) ;;
 	*) vm_fail "m2m-encode ($feed) ended with: $last" ;;
 	esac
-	want=1
-	[ "$feed" = dmabuf ] || want=0
-	[ "${last##*dmabuf }" = "$want" ] ||
-		vm_fail "$feed feed: dmabuf is ${last##*dmabuf }, want $want"
+	want="restarts 2 distinct 8 8 dmabuf 1"
+	[ "$feed" = copy ] && want="restarts 2 distinct 8 8 dmabuf 0"
+	[ "$feed" = auto ] && want="restarts 3 distinct 8 8 dmabuf 0"
+	[ "${last#ok frames 16 }" = "$want" ] ||
+		vm_fail "$feed feed: '$last', want '$want'"
 	echo "$out" | grep -q "^frame 7 1280x720 " ||
 		vm_fail "no 1280x720 frames after the resize ($feed)"
 done
