@@ -384,8 +384,7 @@ main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "--capd"))
 		return from_capd(argv);
 	if (argc != 8 && !(argc == 9 && !strcmp(argv[8], "decode")))
-		die("usage: m2m-encode --probe | DEV W H W2 H2 N FEED "
-		    "[decode]%s",
+		die("usage: m2m-encode --probe | DEV W H W2 H2 N FEED [decode]%s",
 		    "");
 	decode = argc == 9;
 	cfg.width = (unsigned int)atoi(argv[2]);

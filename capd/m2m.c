@@ -6,54 +6,27 @@
  * driver did not take the whole frame, the frame rate; then buffers on both
  * queues and STREAMON.  Encoding is synchronous: queue one OUTPUT buffer,
  * wait for its CAPTURE buffer, copy the coded bytes out and queue the
- * CAPTURE buffer again at once.  A new size drains with V4L2_ENC_CMD_STOP
- * until the buffer flagged LAST, then stops both queues and starts over.
+ * CAPTURE buffer again at once (the buffers: m2m-queue.c).  A new size
+ * drains with V4L2_ENC_CMD_STOP until the buffer flagged LAST, then stops
+ * both queues and starts over.
  */
 #include "m2m.h"
+#include "m2m-int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/videodev2.h>
 
-#define M2M_NBUF 4
-
-struct m2m_buf {
-	void *p;
-	size_t len;
-	int busy; /* queued to the driver */
-};
-
-struct m2m_queue {
-	uint32_t type;
-	uint32_t memory;
-	unsigned int n;
-	struct m2m_buf b[M2M_NBUF];
-};
-
-struct m2m {
-	struct m2m_config cfg;
-	struct m2m_info info;
-	int fd;
-	int streaming;
-	int restart; /* restart before the next frame (keyframe) */
-	struct m2m_queue out, cap;
-	uint8_t *coded;
-	size_t coded_cap;
-	char err[160];
-};
-
-static int
-xioctl(int fd, unsigned long req, void *arg)
+int
+m2m_ioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 
@@ -63,17 +36,15 @@ xioctl(int fd, unsigned long req, void *arg)
 	return r < 0 ? -errno : 0;
 }
 
-static int
-fail(struct m2m *m, int err, const char *fmt, ...)
+int
+m2m_fail(struct m2m *m, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(m->err, sizeof(m->err), fmt, ap);
 	va_end(ap);
-	if (err == -ENXIO || err == -EPIPE)
-		return err == -ENXIO ? -ENODEV : err;
-	return err;
+	return err == -ENXIO ? -ENODEV : err;
 }
 
 /* Whether fd is an encoder with coded on CAPTURE: 1 yes (mplane set). */
@@ -85,7 +56,7 @@ m2m_is_encoder(int fd, uint32_t coded, struct m2m_device *d)
 	uint32_t caps;
 
 	memset(&cap, 0, sizeof(cap));
-	if (xioctl(fd, VIDIOC_QUERYCAP, &cap) < 0)
+	if (m2m_ioctl(fd, VIDIOC_QUERYCAP, &cap) < 0)
 		return 0;
 	caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps
 						       : cap.capabilities;
@@ -100,7 +71,7 @@ m2m_is_encoder(int fd, uint32_t coded, struct m2m_device *d)
 		fd_.index = i;
 		fd_.type = d->mplane ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE
 				     : V4L2_BUF_TYPE_VIDEO_CAPTURE;
-		if (xioctl(fd, VIDIOC_ENUM_FMT, &fd_) < 0)
+		if (m2m_ioctl(fd, VIDIOC_ENUM_FMT, &fd_) < 0)
 			return 0;
 		if (fd_.pixelformat == coded)
 			return 1;
@@ -156,22 +127,6 @@ m2m_probe(uint32_t coded, struct m2m_device *ret, int max)
 	return n;
 }
 
-/* Fill b (and its one plane) for buffer i of q. */
-static void
-m2m_buf_init(struct m2m *m, struct m2m_queue *q, unsigned int i,
-    struct v4l2_buffer *b, struct v4l2_plane *pl)
-{
-	memset(b, 0, sizeof(*b));
-	memset(pl, 0, sizeof(*pl));
-	b->type = q->type;
-	b->memory = q->memory;
-	b->index = i;
-	if (m->info.dev.mplane) {
-		b->m.planes = pl;
-		b->length = 1;
-	}
-}
-
 /* S_FMT on one queue; w/h 0 for the coded side. */
 static int
 m2m_set_fmt(struct m2m *m, uint32_t type, uint32_t pixfmt, unsigned int w,
@@ -193,7 +148,7 @@ m2m_set_fmt(struct m2m *m, uint32_t type, uint32_t pixfmt, unsigned int w,
 		f->fmt.pix.height = h;
 		f->fmt.pix.field = V4L2_FIELD_NONE;
 	}
-	if ((r = xioctl(m->fd, VIDIOC_S_FMT, f)) < 0)
+	if ((r = m2m_ioctl(m->fd, VIDIOC_S_FMT, f)) < 0)
 		return r;
 	if ((m->info.dev.mplane ? f->fmt.pix_mp.pixelformat
 				: f->fmt.pix.pixelformat) != pixfmt)
@@ -210,14 +165,14 @@ m2m_set_crop(struct m2m *m, unsigned int w, unsigned int h)
 	memset(&s, 0, sizeof(s));
 	s.type = V4L2_BUF_TYPE_VIDEO_OUTPUT; /* the API takes the plain type */
 	s.target = V4L2_SEL_TGT_CROP;
-	if (xioctl(m->fd, VIDIOC_G_SELECTION, &s) < 0)
+	if (m2m_ioctl(m->fd, VIDIOC_G_SELECTION, &s) < 0)
 		return;
 	if (s.r.left == 0 && s.r.top == 0 && s.r.width == w && s.r.height == h)
 		return;
 	s.r.left = s.r.top = 0;
 	s.r.width = w;
 	s.r.height = h;
-	(void)xioctl(m->fd, VIDIOC_S_SELECTION, &s);
+	(void)m2m_ioctl(m->fd, VIDIOC_S_SELECTION, &s);
 }
 
 static void
@@ -231,7 +186,7 @@ m2m_set_fps(struct m2m *m, unsigned int fps)
 	p.type = m->out.type;
 	p.parm.output.timeperframe.numerator = 1;
 	p.parm.output.timeperframe.denominator = fps;
-	(void)xioctl(m->fd, VIDIOC_S_PARM, &p);
+	(void)m2m_ioctl(m->fd, VIDIOC_S_PARM, &p);
 }
 
 /* Formats on both queues (coded first), crop and rate. */
@@ -244,17 +199,17 @@ m2m_negotiate(struct m2m *m, unsigned int w, unsigned int h)
 
 	r = m2m_set_fmt(m, m->cap.type, m->cfg.coded, w, h, &f);
 	if (r < 0)
-		return fail(m, r,
+		return m2m_fail(m, r,
 		    "%s does not take the coded format on CAPTURE",
 		    m->info.dev.path);
 	r = m2m_set_fmt(m, m->out.type, m->cfg.raw, w, h, &f);
 	if (r < 0)
-		return fail(m, r, "%s does not take the raw format %.4s",
+		return m2m_fail(m, r, "%s does not take the raw format %.4s",
 		    m->info.dev.path, (const char *)&m->cfg.raw);
 	gw = m->info.dev.mplane ? f.fmt.pix_mp.width : f.fmt.pix.width;
 	gh = m->info.dev.mplane ? f.fmt.pix_mp.height : f.fmt.pix.height;
 	if (gw != w || gh != h)
-		return fail(m, -EINVAL, "%s takes %ux%u, not %ux%u",
+		return m2m_fail(m, -EINVAL, "%s takes %ux%u, not %ux%u",
 		    m->info.dev.path, gw, gh, w, h);
 	m->info.width = w;
 	m->info.height = h;
@@ -269,98 +224,6 @@ m2m_negotiate(struct m2m *m, unsigned int w, unsigned int h)
 	return 0;
 }
 
-static int
-m2m_reqbufs(struct m2m *m, struct m2m_queue *q, unsigned int n)
-{
-	struct v4l2_requestbuffers rb;
-	int r;
-
-	memset(&rb, 0, sizeof(rb));
-	rb.type = q->type;
-	rb.memory = q->memory;
-	rb.count = n;
-	if ((r = xioctl(m->fd, VIDIOC_REQBUFS, &rb)) < 0)
-		return r;
-	if (n && rb.count == 0)
-		return -ENOMEM;
-	q->n = rb.count < M2M_NBUF ? rb.count : M2M_NBUF;
-	return 0;
-}
-
-/* mmap the buffers of q. */
-static int
-m2m_map(struct m2m *m, struct m2m_queue *q)
-{
-	for (unsigned int i = 0; i < q->n; i++) {
-		struct v4l2_buffer b;
-		struct v4l2_plane pl;
-		uint32_t off;
-		int r;
-
-		m2m_buf_init(m, q, i, &b, &pl);
-		if ((r = xioctl(m->fd, VIDIOC_QUERYBUF, &b)) < 0)
-			return r;
-		q->b[i].len = m->info.dev.mplane ? pl.length : b.length;
-		off = m->info.dev.mplane ? pl.m.mem_offset : b.m.offset;
-		q->b[i].p = mmap(NULL, q->b[i].len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, m->fd, off);
-		if (q->b[i].p == MAP_FAILED) {
-			q->b[i].p = NULL;
-			return -errno;
-		}
-	}
-	return 0;
-}
-
-static void
-m2m_unmap(struct m2m_queue *q)
-{
-	for (unsigned int i = 0; i < M2M_NBUF; i++) {
-		if (q->b[i].p)
-			munmap(q->b[i].p, q->b[i].len);
-		q->b[i].p = NULL;
-		q->b[i].busy = 0;
-	}
-	q->n = 0;
-}
-
-static int
-m2m_queue_cap(struct m2m *m, unsigned int i)
-{
-	struct v4l2_buffer b;
-	struct v4l2_plane pl;
-	int r;
-
-	m2m_buf_init(m, &m->cap, i, &b, &pl);
-	if ((r = xioctl(m->fd, VIDIOC_QBUF, &b)) < 0)
-		return r;
-	m->cap.b[i].busy = 1;
-	return 0;
-}
-
-/* OUTPUT buffers: DMABUF if wanted and taken, else MMAP. */
-static int
-m2m_alloc_out(struct m2m *m)
-{
-	int r = -EINVAL;
-
-	m->out.memory = V4L2_MEMORY_DMABUF;
-	if (m->cfg.feed != M2M_FEED_COPY)
-		r = m2m_reqbufs(m, &m->out, M2M_NBUF);
-	if (r < 0 && m->cfg.feed == M2M_FEED_DMABUF)
-		return fail(m, r, "%s does not import DMABUF on OUTPUT",
-		    m->info.dev.path);
-	m->info.dmabuf = r == 0;
-	if (r == 0)
-		return 0;
-	m->out.memory = V4L2_MEMORY_MMAP;
-	if ((r = m2m_reqbufs(m, &m->out, M2M_NBUF)) < 0 ||
-	    (r = m2m_map(m, &m->out)) < 0)
-		return fail(m, r, "%s: no OUTPUT buffers: %s", m->info.dev.path,
-		    strerror(-r));
-	return 0;
-}
-
 /* Negotiate, allocate, queue the CAPTURE buffers and STREAMON both. */
 static int
 m2m_start(struct m2m *m, unsigned int w, unsigned int h)
@@ -370,133 +233,21 @@ m2m_start(struct m2m *m, unsigned int w, unsigned int h)
 	if ((r = m2m_negotiate(m, w, h)) < 0)
 		return r;
 	m->cap.memory = V4L2_MEMORY_MMAP;
-	if ((r = m2m_reqbufs(m, &m->cap, M2M_NBUF)) < 0 ||
-	    (r = m2m_map(m, &m->cap)) < 0)
-		return fail(m, r, "%s: no CAPTURE buffers: %s",
+	if ((r = m2m_queue_reqbufs(m, &m->cap, M2M_NBUF)) < 0 ||
+	    (r = m2m_queue_map(m, &m->cap)) < 0)
+		return m2m_fail(m, r, "%s: no CAPTURE buffers: %s",
 		    m->info.dev.path, strerror(-r));
-	if ((r = m2m_alloc_out(m)) < 0)
+	if ((r = m2m_queue_alloc_out(m)) < 0)
 		return r;
 	for (unsigned int i = 0; i < m->cap.n; i++)
 		if ((r = m2m_queue_cap(m, i)) < 0)
-			return fail(m, r, "%s: QBUF: %s", m->info.dev.path,
+			return m2m_fail(m, r, "%s: QBUF: %s", m->info.dev.path,
 			    strerror(-r));
-	if ((r = xioctl(m->fd, VIDIOC_STREAMON, &m->out.type)) < 0 ||
-	    (r = xioctl(m->fd, VIDIOC_STREAMON, &m->cap.type)) < 0)
-		return fail(
+	if ((r = m2m_ioctl(m->fd, VIDIOC_STREAMON, &m->out.type)) < 0 ||
+	    (r = m2m_ioctl(m->fd, VIDIOC_STREAMON, &m->cap.type)) < 0)
+		return m2m_fail(
 		    m, r, "%s: STREAMON: %s", m->info.dev.path, strerror(-r));
 	m->streaming = 1;
-	return 0;
-}
-
-/* Wait for events on the fd; -ETIMEDOUT, -ENODEV or 0. */
-static int
-m2m_wait(struct m2m *m, short events)
-{
-	struct pollfd p = {.fd = m->fd, .events = events};
-	int r;
-
-	do
-		r = poll(&p, 1, m->cfg.timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return fail(m, -ETIMEDOUT, "%s did not answer within %d ms",
-		    m->info.dev.path, m->cfg.timeout_ms);
-	if (p.revents & (POLLERR | POLLHUP) && !(p.revents & events)) {
-		struct v4l2_capability cap;
-
-		if (xioctl(m->fd, VIDIOC_QUERYCAP, &cap) < 0)
-			return fail(m, -ENODEV, "%s is gone", m->info.dev.path);
-		return fail(m, -EIO, "%s: poll error", m->info.dev.path);
-	}
-	return 0;
-}
-
-/* Take back the OUTPUT buffers the driver is done with (non-blocking). */
-static int
-m2m_reclaim_out(struct m2m *m)
-{
-	for (;;) {
-		struct v4l2_buffer b;
-		struct v4l2_plane pl;
-		int r;
-
-		m2m_buf_init(m, &m->out, 0, &b, &pl);
-		if ((r = xioctl(m->fd, VIDIOC_DQBUF, &b)) == -EAGAIN)
-			return 0;
-		if (r < 0)
-			return fail(m, r, "%s: DQBUF on OUTPUT: %s",
-			    m->info.dev.path, strerror(-r));
-		if (b.index < M2M_NBUF)
-			m->out.b[b.index].busy = 0;
-	}
-}
-
-/* A free OUTPUT buffer index, waiting for one if all are queued. */
-static int
-m2m_free_out(struct m2m *m, const struct m2m_frame *in)
-{
-	unsigned int want = m->info.dmabuf ? in->slot % m->out.n : 0;
-	int r;
-
-	for (int tries = 0; tries < 2; tries++) {
-		if ((r = m2m_reclaim_out(m)) < 0)
-			return r;
-		/* DMABUF: the same capture buffer in the same slot, so the
-		 * driver keeps its import; copy: any free one */
-		for (unsigned int i = 0; i < m->out.n; i++) {
-			unsigned int j = (want + i) % m->out.n;
-
-			if (!m->out.b[j].busy)
-				return (int)j;
-		}
-		if ((r = m2m_wait(m, POLLOUT)) < 0)
-			return r;
-	}
-	return fail(
-	    m, -EIO, "%s holds all its OUTPUT buffers", m->info.dev.path);
-}
-
-/* Queue frame in on OUTPUT buffer i. */
-static int
-m2m_queue_out(struct m2m *m, unsigned int i, const struct m2m_frame *in)
-{
-	struct v4l2_buffer b;
-	struct v4l2_plane pl;
-	size_t len = in->length ? in->length : in->size;
-
-	m2m_buf_init(m, &m->out, i, &b, &pl);
-	if (m->info.dmabuf) {
-		if (in->dmabuf_fd < 0)
-			return fail(m, -EINVAL, "DMABUF feed without a dmabuf");
-		if (m->info.dev.mplane) {
-			pl.m.fd = in->dmabuf_fd;
-			pl.length = len;
-		} else {
-			b.m.fd = in->dmabuf_fd;
-			b.length = len;
-		}
-	} else {
-		if (!in->data || in->size > m->out.b[i].len)
-			return fail(m, -EINVAL,
-			    "frame of %zu bytes, buffers "
-			    "hold %zu",
-			    in->size, m->out.b[i].len);
-		memcpy(m->out.b[i].p, in->data, in->size);
-	}
-	if (m->info.dev.mplane)
-		pl.bytesused = in->size;
-	else
-		b.bytesused = in->size;
-	b.timestamp.tv_sec = in->ts_us / 1000000;
-	b.timestamp.tv_usec = in->ts_us % 1000000;
-	b.flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
-	int r = xioctl(m->fd, VIDIOC_QBUF, &b);
-	if (r < 0)
-		return fail(m, r, "%s: QBUF on OUTPUT: %s", m->info.dev.path,
-		    strerror(-r));
-	m->out.b[i].busy = 1;
 	return 0;
 }
 
@@ -528,71 +279,6 @@ m2m_coded_keyframe(uint32_t coded, const uint8_t *p, size_t n)
 	}
 }
 
-/* Copy a dequeued CAPTURE buffer out and queue it again. */
-static int
-m2m_take_cap(struct m2m *m, const struct v4l2_buffer *b,
-    const struct v4l2_plane *pl, struct m2m_packet *ret)
-{
-	size_t off = m->info.dev.mplane ? pl->data_offset : 0;
-	size_t used = m->info.dev.mplane ? pl->bytesused : b->bytesused;
-	int r;
-
-	if (b->index >= m->cap.n || used > m->cap.b[b->index].len || off > used)
-		return fail(m, -EIO, "%s returned a bad CAPTURE buffer",
-		    m->info.dev.path);
-	used -= off;
-	if (used > m->coded_cap) {
-		uint8_t *p = realloc(m->coded, used);
-
-		if (!p)
-			return -ENOMEM;
-		m->coded = p;
-		m->coded_cap = used;
-	}
-	memcpy(m->coded, (uint8_t *)m->cap.b[b->index].p + off, used);
-	m->cap.b[b->index].busy = 0;
-	if (!(b->flags & V4L2_BUF_FLAG_LAST) &&
-	    (r = m2m_queue_cap(m, b->index)) < 0)
-		return fail(m, r, "%s: QBUF on CAPTURE: %s", m->info.dev.path,
-		    strerror(-r));
-	ret->data = m->coded;
-	ret->size = used;
-	if (b->flags &
-	    (V4L2_BUF_FLAG_KEYFRAME | V4L2_BUF_FLAG_PFRAME |
-		V4L2_BUF_FLAG_BFRAME))
-		ret->keyframe = !!(b->flags & V4L2_BUF_FLAG_KEYFRAME);
-	else /* vicodec's encoder flags neither: read the bitstream */
-		ret->keyframe =
-		    m2m_coded_keyframe(m->cfg.coded, m->coded, used);
-	ret->ts_us = (uint64_t)b->timestamp.tv_sec * 1000000 +
-	    (uint64_t)b->timestamp.tv_usec;
-	return (b->flags & V4L2_BUF_FLAG_LAST) ? 1 : 0;
-}
-
-/* Wait for and take the next CAPTURE buffer: 0, 1 if it was the LAST. */
-static int
-m2m_next_cap(struct m2m *m, struct m2m_packet *ret)
-{
-	for (;;) {
-		struct v4l2_buffer b;
-		struct v4l2_plane pl;
-		int r;
-
-		m2m_buf_init(m, &m->cap, 0, &b, &pl);
-		r = xioctl(m->fd, VIDIOC_DQBUF, &b);
-		if (r == 0)
-			return m2m_take_cap(m, &b, &pl, ret);
-		if (r == -EPIPE)
-			return fail(
-			    m, r, "%s: already drained", m->info.dev.path);
-		if (r != -EAGAIN)
-			return fail(m, r, "%s: DQBUF on CAPTURE: %s",
-			    m->info.dev.path, strerror(-r));
-		if ((r = m2m_wait(m, POLLIN)) < 0)
-			return r;
-	}
-}
-
 /* Drain: ENC_CMD_STOP, then CAPTURE buffers up to the LAST one. */
 static int
 m2m_drain(struct m2m *m)
@@ -605,14 +291,15 @@ m2m_drain(struct m2m *m)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	c.cmd = V4L2_ENC_CMD_STOP;
-	if ((r = xioctl(m->fd, VIDIOC_ENCODER_CMD, &c)) < 0)
+	if ((r = m2m_ioctl(m->fd, VIDIOC_ENCODER_CMD, &c)) < 0)
 		return r == -ENOTTY ? 0
-				    : fail(m, r, "%s: ENC_CMD_STOP: %s",
+				    : m2m_fail(m, r, "%s: ENC_CMD_STOP: %s",
 					  m->info.dev.path, strerror(-r));
 	for (int i = 0; i < 64; i++)
-		if ((r = m2m_next_cap(m, &p)) != 0)
+		if ((r = m2m_queue_next_cap(m, &p)) != 0)
 			return r == 1 ? 0 : r;
-	return fail(m, -EIO, "%s: no LAST buffer after 64", m->info.dev.path);
+	return m2m_fail(
+	    m, -EIO, "%s: no LAST buffer after 64", m->info.dev.path);
 }
 
 /* Stop both queues and free their buffers. */
@@ -620,15 +307,15 @@ static void
 m2m_stop(struct m2m *m)
 {
 	if (m->streaming) {
-		(void)xioctl(m->fd, VIDIOC_STREAMOFF, &m->out.type);
-		(void)xioctl(m->fd, VIDIOC_STREAMOFF, &m->cap.type);
+		(void)m2m_ioctl(m->fd, VIDIOC_STREAMOFF, &m->out.type);
+		(void)m2m_ioctl(m->fd, VIDIOC_STREAMOFF, &m->cap.type);
 		m->streaming = 0;
 	}
-	m2m_unmap(&m->out);
-	m2m_unmap(&m->cap);
+	m2m_queue_unmap(&m->out);
+	m2m_queue_unmap(&m->cap);
 	if (m->fd >= 0) {
-		(void)m2m_reqbufs(m, &m->out, 0);
-		(void)m2m_reqbufs(m, &m->cap, 0);
+		(void)m2m_queue_reqbufs(m, &m->out, 0);
+		(void)m2m_queue_reqbufs(m, &m->cap, 0);
 	}
 }
 
@@ -667,16 +354,16 @@ m2m_encode(struct m2m *m, const struct m2m_frame *in, struct m2m_packet *ret)
 	}
 	if (m->restart && (r = m2m_resize(m, m->cfg.width, m->cfg.height)) < 0)
 		return r;
-	if ((i = m2m_free_out(m, in)) < 0)
+	if ((i = m2m_queue_free_out(m, in)) < 0)
 		return i;
 	if ((r = m2m_queue_out(m, (unsigned int)i, in)) < 0)
 		return r;
-	if ((r = m2m_next_cap(m, ret)) < 0)
+	if ((r = m2m_queue_next_cap(m, ret)) < 0)
 		return r;
 	if (r == 1)
-		return fail(
+		return m2m_fail(
 		    m, -EIO, "%s ended the stream unasked", m->info.dev.path);
-	if ((r = m2m_reclaim_out(m)) < 0)
+	if ((r = m2m_queue_reclaim_out(m)) < 0)
 		return r;
 	m->info.frames++;
 	return 0;
@@ -690,7 +377,7 @@ m2m_has_ctrl(struct m2m *m, uint32_t id)
 
 	memset(&q, 0, sizeof(q));
 	q.id = id;
-	return xioctl(m->fd, VIDIOC_QUERYCTRL, &q) == 0 &&
+	return m2m_ioctl(m->fd, VIDIOC_QUERYCTRL, &q) == 0 &&
 	    !(q.flags & V4L2_CTRL_FLAG_DISABLED);
 }
 
@@ -700,11 +387,11 @@ m2m_set_ctrl(struct m2m *m, uint32_t id, int32_t v)
 	struct v4l2_ext_control c = {.id = id, .value = v};
 	struct v4l2_ext_controls cs = {
 	    .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &c};
-	int r = xioctl(m->fd, VIDIOC_S_EXT_CTRLS, &cs);
+	int r = m2m_ioctl(m->fd, VIDIOC_S_EXT_CTRLS, &cs);
 
 	if (r < 0)
-		return fail(m, r, "%s: control %#x = %d: %s", m->info.dev.path,
-		    id, v, strerror(-r));
+		return m2m_fail(m, r, "%s: control %#x = %d: %s",
+		    m->info.dev.path, id, v, strerror(-r));
 	return 0;
 }
 
@@ -717,7 +404,7 @@ m2m_set_params(
 	if (m->fd < 0)
 		return -ENODEV;
 	if (bitrate > INT32_MAX || gop > INT32_MAX)
-		return fail(m, -EINVAL, "bitrate or gop out of range");
+		return m2m_fail(m, -EINVAL, "bitrate or gop out of range");
 	if (bitrate)
 		m->cfg.bitrate = bitrate;
 	if (gop)
@@ -756,7 +443,7 @@ m2m_find(struct m2m *m)
 
 	if (!path) {
 		if ((n = m2m_probe(m->cfg.coded, d, 8)) == 0)
-			return fail(m, -ENOENT,
+			return m2m_fail(m, -ENOENT,
 			    "no V4L2 memory-to-memory "
 			    "encoder for %.4s",
 			    (const char *)&m->cfg.coded);
@@ -765,10 +452,10 @@ m2m_find(struct m2m *m)
 	snprintf(m->info.dev.path, sizeof(m->info.dev.path), "%s", path);
 	m->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (m->fd < 0)
-		return fail(m, errno == ENXIO ? -ENODEV : -errno, "%s: %s",
+		return m2m_fail(m, errno == ENXIO ? -ENODEV : -errno, "%s: %s",
 		    path, strerror(errno));
 	if (!m2m_is_encoder(m->fd, m->cfg.coded, &m->info.dev))
-		return fail(m, -EINVAL,
+		return m2m_fail(m, -EINVAL,
 		    "%s is no memory-to-memory encoder "
 		    "for %.4s",
 		    path, (const char *)&m->cfg.coded);

@@ -25,7 +25,8 @@
 struct m2m;
 
 enum m2m_feed {
-	M2M_FEED_AUTO,	 /* DMABUF import when possible, else copy */
+	M2M_FEED_AUTO,	 /* DMABUF import when possible, else copy; copies
+			  * from the first frame without a dmabuf */
 	M2M_FEED_DMABUF, /* DMABUF import only */
 	M2M_FEED_COPY,	 /* copy into the encoder's own buffers */
 };
