@@ -415,11 +415,41 @@ m2m_set_params(
 	if (gop && m->info.has_gop &&
 	    (r = m2m_set_ctrl(m, V4L2_CID_MPEG_VIDEO_GOP_SIZE, gop)) < 0)
 		return r;
+	if (gop && m->info.has_iperiod &&
+	    (r = m2m_set_ctrl(m, V4L2_CID_MPEG_VIDEO_H264_I_PERIOD, gop)) < 0)
+		return r;
 	if (fps) {
 		m->cfg.fps = fps;
 		m2m_set_fps(m, fps);
 	}
 	return 0;
+}
+
+/* H.264 as the stream needs it, where the driver has the controls (none
+ * is required; a refused value is left as the driver has it): constrained
+ * baseline (else baseline), no B-frames, SPS/PPS before every IDR so a new
+ * client can start at any keyframe. */
+static void
+m2m_h264_setup(struct m2m *m)
+{
+	struct v4l2_ext_control c = {.id = V4L2_CID_MPEG_VIDEO_H264_PROFILE};
+	struct v4l2_ext_controls cs = {
+	    .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &c};
+
+	m->info.has_iperiod =
+	    m2m_has_ctrl(m, V4L2_CID_MPEG_VIDEO_H264_I_PERIOD);
+	if (m2m_has_ctrl(m, V4L2_CID_MPEG_VIDEO_H264_PROFILE)) {
+		c.value = V4L2_MPEG_VIDEO_H264_PROFILE_CONSTRAINED_BASELINE;
+		if (m2m_ioctl(m->fd, VIDIOC_S_EXT_CTRLS, &cs) < 0) {
+			c.value = V4L2_MPEG_VIDEO_H264_PROFILE_BASELINE;
+			(void)m2m_ioctl(m->fd, VIDIOC_S_EXT_CTRLS, &cs);
+		}
+	}
+	if (m2m_has_ctrl(m, V4L2_CID_MPEG_VIDEO_B_FRAMES))
+		(void)m2m_set_ctrl(m, V4L2_CID_MPEG_VIDEO_B_FRAMES, 0);
+	if (m2m_has_ctrl(m, V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER))
+		(void)m2m_set_ctrl(m, V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER, 1);
+	m->err[0] = '\0'; /* what was refused is no error */
 }
 
 int
@@ -485,6 +515,8 @@ m2m_open(
 	m->info.has_gop = m2m_has_ctrl(m, V4L2_CID_MPEG_VIDEO_GOP_SIZE);
 	m->info.has_force_key =
 	    m2m_has_ctrl(m, V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME);
+	if (cfg->coded == V4L2_PIX_FMT_H264)
+		m2m_h264_setup(m);
 	if ((r = m2m_start(m, cfg->width, cfg->height)) < 0 ||
 	    (r = m2m_set_params(m, cfg->bitrate, cfg->gop, 0)) < 0)
 		goto out;

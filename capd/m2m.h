@@ -76,6 +76,7 @@ struct m2m_info {
 	unsigned int bytesperline;
 	int dmabuf; /* frames are imported, not copied */
 	int has_bitrate, has_gop, has_force_key;
+	int has_iperiod; /* H.264: V4L2_CID_MPEG_VIDEO_H264_I_PERIOD */
 	uint64_t frames, restarts; /* encoded; full restarts done */
 };
 
