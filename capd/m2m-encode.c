@@ -416,6 +416,8 @@ main(int argc, char **argv)
 	close(c.fd);
 	if (d1 < 2 || d2 < 2)
 		die("the coded stream does not vary%s", "");
+	printf("encode time: %.2f ms a frame on average\n",
+	    info.frames ? info.total_us / 1000.0 / (double)info.frames : 0.0);
 	printf("ok frames %llu restarts %llu distinct %d %d dmabuf %d\n",
 	    (unsigned long long)info.frames, (unsigned long long)info.restarts,
 	    d1, d2, info.dmabuf);

@@ -21,9 +21,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/videodev2.h>
+
+static uint64_t
+m2m_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 int
 m2m_ioctl(int fd, unsigned long req, void *arg)
@@ -341,6 +351,7 @@ m2m_resize(struct m2m *m, unsigned int w, unsigned int h)
 int
 m2m_encode(struct m2m *m, const struct m2m_frame *in, struct m2m_packet *ret)
 {
+	uint64_t t0;
 	int i, r;
 
 	if (m->fd < 0)
@@ -354,6 +365,7 @@ m2m_encode(struct m2m *m, const struct m2m_frame *in, struct m2m_packet *ret)
 	}
 	if (m->restart && (r = m2m_resize(m, m->cfg.width, m->cfg.height)) < 0)
 		return r;
+	t0 = m2m_now_us();
 	if ((i = m2m_queue_free_out(m, in)) < 0)
 		return i;
 	if ((r = m2m_queue_out(m, (unsigned int)i, in)) < 0)
@@ -366,6 +378,8 @@ m2m_encode(struct m2m *m, const struct m2m_frame *in, struct m2m_packet *ret)
 	if ((r = m2m_queue_reclaim_out(m)) < 0)
 		return r;
 	m->info.frames++;
+	m->info.last_us = m2m_now_us() - t0;
+	m->info.total_us += m->info.last_us;
 	return 0;
 }
 

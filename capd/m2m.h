@@ -77,7 +77,8 @@ struct m2m_info {
 	int dmabuf; /* frames are imported, not copied */
 	int has_bitrate, has_gop, has_force_key;
 	int has_iperiod; /* H.264: V4L2_CID_MPEG_VIDEO_H264_I_PERIOD */
-	uint64_t frames, restarts; /* encoded; full restarts done */
+	uint64_t frames, restarts;  /* encoded; full restarts done */
+	uint64_t last_us, total_us; /* m2m_encode's time: last, sum */
 };
 
 /* List up to max encoders of coded; returns how many were found (>= 0). */
