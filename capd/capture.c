@@ -49,6 +49,7 @@
 struct capture_buf {
 	void *start;
 	size_t length;
+	int dmabuf; /* VIDIOC_EXPBUF's fd, -1: none */
 };
 
 /* The mapped buffers, shared by the capture and the frames it lends. */
@@ -355,6 +356,8 @@ capture_mem_new(void)
 	atomic_init(&m->refs, 1);
 	pthread_mutex_init(&m->lock, NULL);
 	m->fd = -1;
+	for (unsigned int i = 0; i < NBUFS; i++)
+		m->bufs[i].dmabuf = -1;
 	return m;
 }
 
@@ -366,9 +369,12 @@ capture_mem_unref(struct capture_mem *m)
 
 	if (atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
-	for (i = 0; i < m->nbufs; i++)
+	for (i = 0; i < m->nbufs; i++) {
 		if (m->bufs[i].start != NULL)
 			v4l2_munmap(m->bufs[i].start, m->bufs[i].length);
+		if (m->bufs[i].dmabuf != -1)
+			close(m->bufs[i].dmabuf);
+	}
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -392,6 +398,23 @@ capture_loan_release(struct frame *f)
 	pthread_mutex_unlock(&m->lock);
 	free(l);
 	capture_mem_unref(m);
+}
+
+/* Export buffer i as a dmabuf for an encoder to import, where the driver
+ * can (not libv4l2's converted buffers: those are not the device's). */
+static void
+capture_export(struct capture *c, unsigned int i)
+{
+	struct v4l2_exportbuffer e;
+
+	if (c->convert)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	e.index = i;
+	e.flags = O_RDONLY | O_CLOEXEC;
+	if (xioctl(c->fd, VIDIOC_EXPBUF, &e) == 0)
+		c->mem->bufs[i].dmabuf = e.fd;
 }
 
 /* Request, map and queue the buffers; start streaming. */
@@ -430,6 +453,7 @@ capture_start(struct capture *c)
 			return error_set(-EIO, "cannot map buffer %u: %s", i,
 			    strerror(errno));
 		}
+		capture_export(c, i);
 		if (xioctl(c->fd, VIDIOC_QBUF, &b) == -1)
 			return error_set(-EIO, "cannot queue buffer %u: %s", i,
 			    strerror(errno));
@@ -820,4 +844,17 @@ capture_check_size(struct capture *c, unsigned int w, unsigned int h)
 	return error_set(-EINVAL,
 	    "unsupported resolution %ux%u: the device offers %s", w, h,
 	    offered);
+}
+
+int
+capture_frame_dmabuf(const struct frame *f, unsigned int *ret_slot)
+{
+	const struct capture_loan *l = (const struct capture_loan *)f;
+
+	if (f->release != capture_loan_release ||
+	    l->mem->bufs[l->index].dmabuf == -1)
+		return -1;
+	if (ret_slot != NULL)
+		*ret_slot = l->index;
+	return l->mem->bufs[l->index].dmabuf;
 }

@@ -67,6 +67,10 @@ int capture_check(struct capture *);
  * with a message listing what it offers). */
 int capture_check_size(struct capture *, unsigned int w, unsigned int h);
 uint64_t capture_dropped(const struct capture *); /* broken frames */
+/* The dmabuf fd (VIDIOC_EXPBUF) of the buffer a lent frame holds, for an
+ * encoder to import (capd/m2m.c), and which buffer it is in ret_slot; -1
+ * for a copied frame or a driver that exports none.  Valid while f is. */
+int capture_frame_dmabuf(const struct frame *f, unsigned int *ret_slot);
 /* Raw frames lent and copied since the open. */
 void capture_get_counts(
     const struct capture *, uint64_t *lent, uint64_t *copied);

@@ -10,29 +10,12 @@ set -eu
 ver=$1
 out=$2
 
-skip() {
-	echo "$*"
-	exit 77
-}
-
-kbuild=/lib/modules/$ver/build
-[ -f "$kbuild/Makefile" ] ||
-	skip "gpio-sim: no headers for $ver: install linux-headers-amd64" \
-		"(scripts/packages/vm.txt)"
-series=$(echo "$ver" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')
-tarball=
-for t in /usr/src/linux-source-"$series".tar.xz \
-	/usr/src/linux-source-"$series".tar.bz2; do
-	[ -f "$t" ] && tarball=$t && break
-done
-[ -n "$tarball" ] ||
-	skip "gpio-sim: /usr/src/linux-source-$series.tar.xz missing:" \
-		"install linux-source-$series (scripts/packages/vm.txt)"
-command -v make >/dev/null || skip "gpio-sim: make not installed"
+kbuild='' tarball='' top='' # set by kbuild_find
+. "$(dirname "$0")/kbuild.sh"
+kbuild_find gpio-sim "$ver"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-top=linux-source-$series
 tar -xf "$tarball" -C "$work" "$top/drivers/gpio/gpio-sim.c" \
 	"$top/drivers/gpio/gpiolib.h" "$top/kernel/irq/irq_sim.c"
 cp "$work/$top/drivers/gpio/gpio-sim.c" "$work/$top/drivers/gpio/gpiolib.h" \

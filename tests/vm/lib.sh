@@ -95,8 +95,12 @@ vm_need() {
 	gpio)
 		_vm_need_gpio
 		;;
+	m2m)
+		shift
+		_vm_need_m2m "$@"
+		;;
 	*)
-		vm_fail "vm_need: unknown '$1' (capture, gadget or gpio)"
+		vm_fail "vm_need: unknown '$1' (capture, gadget, gpio or m2m)"
 		;;
 	esac
 }
@@ -127,6 +131,44 @@ _vm_need_gpio() {
 	VM_GPIOSIM=/sys/devices/platform/$(cat "$_cfg/dev_name")/$VM_GPIOCHIP
 	vm_wait 60 "/dev/$VM_GPIOCHIP" test -c "/dev/$VM_GPIOCHIP"
 	export VM_GPIOCHIP VM_GPIOSIM
+}
+
+# vicodec (built out of tree, cached): the kernel's virtual stateful FWHT
+# codec, a memory-to-memory encoder and decoder.  Args go to insmod
+# (multiplanar=1).  Sets VM_M2M_ENC and VM_M2M_DEC to its /dev/videoN.
+_vm_need_m2m() {
+	if [ -f /run/vm/lib/vicodec.skip ]; then
+		vm_skip "$(cat /run/vm/lib/vicodec.skip)"
+	fi
+	[ -f /run/vm/lib/vicodecx.ko ] ||
+		vm_skip "vicodec module missing from the initramfs"
+	modprobe -a videodev mc videobuf2_v4l2 videobuf2_vmalloc ||
+		vm_fail "cannot load vicodec's dependencies (videodev, videobuf2)"
+	[ -d /sys/module/vicodecx ] || insmod /run/vm/lib/vicodecx.ko "$@" ||
+		vm_fail "insmod vicodecx.ko $* failed"
+	vm_wait 60 "vicodec's stateful encoder node" _vm_m2m_node \
+		stateful-encoder
+	VM_M2M_ENC=$(_vm_m2m_node stateful-encoder)
+	vm_wait 60 "vicodec's stateful decoder node" _vm_m2m_node \
+		stateful-decoder
+	VM_M2M_DEC=$(_vm_m2m_node stateful-decoder)
+	export VM_M2M_ENC VM_M2M_DEC
+}
+
+# The /dev/videoN whose sysfs name ends in SUFFIX (with a device node).
+_vm_m2m_node() {
+	for _n in /sys/class/video4linux/video*; do
+		[ -f "$_n/name" ] || continue
+		read -r _nm <"$_n/name"
+		case $_nm in
+		*"$1")
+			[ -c "/dev/${_n##*/}" ] || return 1
+			echo "/dev/${_n##*/}"
+			return 0
+			;;
+		esac
+	done
+	return 1
 }
 
 # The gpiochip name of the simulated chip.

@@ -220,19 +220,25 @@ def build_gpio_sim(ver, cache):
     A missing package is checked again on every run (that costs nothing),
     so installing it later is enough; scenarios that need GPIO skip with the
     reason and the others go on."""
-    ko = os.path.join(cache, "gpio-simx.ko")
+    return build_module("gpio-sim", "gpio-simx.ko", ver, cache)
+
+
+def build_module(name, ko_name, ver, cache):
+    """Build out-of-tree module NAME with tests/vm/NAME.sh once per kernel:
+    (path of the .ko, None) or (None, why not), as build_gpio_sim."""
+    ko = os.path.join(cache, ko_name)
     if os.path.exists(ko):
         return ko, None
-    say("building gpio-sim for %s (once per kernel version)" % ver)
-    r = subprocess.run(["sh", os.path.join(HERE, "gpio-sim.sh"), ver, cache],
+    say("building %s for %s (once per kernel version)" % (name, ver))
+    r = subprocess.run(["sh", os.path.join(HERE, name + ".sh"), ver, cache],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
     if r.returncode == 0 and os.path.exists(ko):
         return ko, None
-    lines = r.stdout.strip().splitlines() or ["gpio-sim.sh failed"]
+    lines = r.stdout.strip().splitlines() or [name + ".sh failed"]
     if r.returncode != SKIP:
-        say("gpio-sim build failed:\n" + r.stdout)
-        return None, "gpio-sim failed to build (see the harness output)"
+        say("%s build failed:\n%s" % (name, r.stdout))
+        return None, "%s failed to build (see the harness output)" % name
     return None, lines[-1]
 
 
@@ -283,12 +289,16 @@ def kernel_image(ver, cache):
 
 def build_initramfs(ver, cache, busybox):
     """The cached initramfs for this kernel, rebuilt when its inputs change."""
-    gpio_ko, gpio_why = build_gpio_sim(ver, cache)
+    # out-of-tree modules: (name, .ko in lib/ or None, why not)
+    mods = [("gpio-sim", "gpio-simx.ko") + build_gpio_sim(ver, cache),
+            ("vicodec", "vicodecx.ko") +
+            build_module("vicodec", "vicodecx.ko", ver, cache)]
     init = open(os.path.join(HERE, "init.sh"), "rb").read()
     h = hashlib.sha256()
     h.update(INITRAMFS_FORMAT.encode() + init)
-    h.update(("gpio-sim: %s" % gpio_why).encode())
-    for path in [busybox] + ([gpio_ko] if gpio_ko else []):
+    for name, _, ko, why in mods:
+        h.update(("%s: %s" % (name, why)).encode())
+    for path in [busybox] + [m[2] for m in mods if m[2]]:
         st = os.stat(path)
         h.update(("%s %d %d" % (path, st.st_size, st.st_mtime)).encode())
     stamp = h.hexdigest()
@@ -312,12 +322,13 @@ def build_initramfs(ver, cache, busybox):
         c.add("modules/%s.ko" % n, stat.S_IFREG | 0o644, idx.read(n))
     c.add("modules/order", stat.S_IFREG | 0o644,
           "".join(n + "\n" for n in order).encode())
-    if gpio_ko:
-        c.add("lib/gpio-simx.ko", stat.S_IFREG | 0o644,
-              open(gpio_ko, "rb").read())
-    else:
-        c.add("lib/gpio-sim.skip", stat.S_IFREG | 0o644,
-              (gpio_why + "\n").encode())
+    for name, ko_name, ko, why in mods:
+        if ko:
+            c.add("lib/" + ko_name, stat.S_IFREG | 0o644,
+                  open(ko, "rb").read())
+        else:
+            c.add("lib/%s.skip" % name, stat.S_IFREG | 0o644,
+                  (why + "\n").encode())
     tmp = out + ".tmp.%d" % os.getpid()
     with open(tmp, "wb") as f:
         f.write(c.finish())
