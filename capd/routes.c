@@ -50,19 +50,27 @@ metrics_cb(struct http_request *req, json_t *args, void *arg)
 	metrics_reply(req, m);
 }
 
-/* POST /params {"quality", "fps", "resolution"}: absent ones stay. */
+/* POST /params {"quality", "fps", "resolution", "subsampling"}: absent
+ * ones stay; subsampling is checked first and applied last. */
 static void
 params_cb(struct http_request *req, json_t *args, void *arg)
 {
-	int r;
+	int r, sub = (int)apispec_int(args, "subsampling", -1);
 
+	if (sub != -1 && (r = video_check_subsampling(sub)) < 0) {
+		api_reply_error(req, r, NULL);
+		return;
+	}
 	r = video_set_params(VIDEO(arg), (int)apispec_int(args, "quality", -1),
 	    (int)apispec_int(args, "fps", -1),
 	    apispec_string(args, "resolution", NULL));
-	if (r < 0)
+	if (r < 0) {
 		api_reply_error(req, r, NULL);
-	else
-		api_reply_ok(req, video_state(VIDEO(arg)));
+		return;
+	}
+	if (sub != -1)
+		video_set_subsampling(VIDEO(arg), sub);
+	api_reply_ok(req, video_state(VIDEO(arg)));
 }
 
 const struct api_route routes_table[] = {

@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "nosignal.h"
 #include "pattern.h"
+#include "planes.h"
 #include "stream.h"
 #include "video.h"
 #include "xmalloc.h"
@@ -162,7 +163,25 @@ video_check_config(const struct video_config *cfg)
 		return error_set(-EINVAL, "quality must be 1 to 100");
 	if (cfg->fps < 1 || cfg->fps > 120)
 		return error_set(-EINVAL, "fps must be 1 to 120");
+	return video_check_subsampling(cfg->subsampling);
+}
+
+/* 4:2:2 or 4:2:0, nothing else. */
+int
+video_check_subsampling(int s)
+{
+	if (s != 422 && s != 420)
+		return error_set(-EINVAL,
+		    "subsampling must be 422 (chroma halved across) or 420 (halved across and down)");
 	return 0;
+}
+
+/* The encoder compresses packed frames in that subsampling from now on. */
+void
+video_set_subsampling(struct video *v, int s)
+{
+	v->cfg.subsampling = s;
+	encoder_set_subsamp(v->enc, s == 420 ? PLANES_420 : PLANES_422);
 }
 
 /* Stream clients plus snapshot waiters. */
@@ -729,6 +748,7 @@ video_new(
 	    (r = encoder_new(
 		 base, cfg->workers, video_encoded_cb, v, &v->enc)) < 0)
 		goto fail;
+	video_set_subsampling(v, cfg->subsampling);
 	v->tick_ev = event_new(base, -1, EV_PERSIST, video_tick_cb, v);
 	event_add(v->tick_ev, &tv);
 	if (v->is_pattern) {
@@ -867,6 +887,7 @@ video_state(struct video *v)
 	    "captured_fps", v->captured_fps, "encoded_fps", v->encoded_fps,
 	    "published_fps", v->published_fps, "quality", v->cfg.quality,
 	    "drop_same_frames", v->cfg.drop_same);
+	json_object_set_new(o, "subsampling", json_integer(v->cfg.subsampling));
 	json_object_set_new(o, "encoder",
 	    json_pack("{s:s, s:i, s:I, s:I, "
 		      "s:I, s:I, s:I, s:f}",

@@ -28,6 +28,7 @@ struct video_config {
 	int input;	      /* -1: leave */
 	const char *standard; /* NULL: leave */
 	int quality;
+	int subsampling; /* 422 or 420: JPEG chroma for raw sources */
 	unsigned int workers;
 	int drop_same;
 	unsigned int reset_after; /* seconds; 0: never */
@@ -55,5 +56,9 @@ void video_metrics(struct video *, struct metrics *);
  */
 int video_set_params(
     struct video *, int quality, int fps, const char *resolution);
+/* Chroma subsampling: -EINVAL with a message unless 422 or 420. */
+int video_check_subsampling(int);
+/* Apply a checked one from the next frame on. */
+void video_set_subsampling(struct video *, int);
 
 #endif

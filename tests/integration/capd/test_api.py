@@ -8,7 +8,7 @@ import time
 import unittest
 
 import kvmtest
-from kvmtest.capdtest import Stream, probe, wait_state
+from kvmtest.capdtest import Stream, probe, sampling, wait_state
 
 ARGS = ["--source", "pattern", "--resolution", "640x360", "--fps", "20"]
 
@@ -109,6 +109,40 @@ class ApiTest(unittest.TestCase):
             p = probe(jpeg)
             self.assertEqual((p["width"], p["height"]), (320, 240))
             self.assertLessEqual(p["bar_error"], 16)
+
+    def test_subsampling(self):
+        yuv422, yuv420 = [(2, 1), (1, 1), (1, 1)], [(2, 2), (1, 1), (1, 1)]
+        with kvmtest.Daemon("capd", ARGS) as d:
+            self.assertEqual(d.ok("GET", "/state")["subsampling"], 422)
+            _, _, jpeg = d.request("GET", "/snapshot")
+            self.assertEqual(sampling(jpeg), yuv422)
+            for bad in (421, 444, "420", None):
+                reply = d.json("POST", "/params",
+                               {"subsampling": bad, "quality": 30})
+                kvmtest.assert_error(self, reply, 400, "invalid")
+                self.assertIn("subsampling", reply[1]["error"]["message"])
+            state = d.ok("GET", "/state")
+            self.assertEqual((state["subsampling"], state["quality"]),
+                             (422, 80), "a refused request changed them")
+            res = d.ok("POST", "/params", {"subsampling": 420})
+            self.assertEqual(res["subsampling"], 420)
+            for _ in range(50):
+                _, _, jpeg = d.request("GET", "/snapshot")
+                if sampling(jpeg) == yuv420:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(sampling(jpeg), yuv420)
+            p = probe(jpeg)
+            self.assertEqual((p["width"], p["height"]), (640, 360))
+            self.assertLessEqual(p["bar_error"], 12)
+        with kvmtest.Daemon("capd", ARGS + ["--subsampling", "420"]) as d:
+            self.assertEqual(d.ok("GET", "/state")["subsampling"], 420)
+            _, _, jpeg = d.request("GET", "/snapshot")
+            self.assertEqual(sampling(jpeg), yuv420)
+            s = Stream(d.socket)
+            _, jpeg, _ = s.part()
+            self.assertEqual(sampling(jpeg), yuv420)
+            s.close()
 
     def test_resolution_change_reaches_open_stream(self):
         with kvmtest.Daemon("capd", ARGS) as d:
