@@ -50,14 +50,18 @@ metrics_cb(struct http_request *req, json_t *args, void *arg)
 	metrics_reply(req, m);
 }
 
-/* POST /params {"quality", "fps", "resolution", "subsampling"}: absent
- * ones stay; subsampling is checked first and applied last. */
+/* POST /params {"quality", "fps", "resolution", "subsampling", "pattern"}:
+ * absent ones stay; subsampling and pattern are checked first and applied
+ * last. */
 static void
 params_cb(struct http_request *req, json_t *args, void *arg)
 {
-	int r, sub = (int)apispec_int(args, "subsampling", -1);
+	int r, sub = (int)apispec_int(args, "subsampling", -1), mode = -1;
+	const char *pattern = apispec_string(args, "pattern", NULL);
 
-	if (sub != -1 && (r = video_check_subsampling(sub)) < 0) {
+	if ((sub != -1 && (r = video_check_subsampling(sub)) < 0) ||
+	    (pattern != NULL &&
+		(r = video_check_pattern_mode(pattern, &mode)) < 0)) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -70,6 +74,8 @@ params_cb(struct http_request *req, json_t *args, void *arg)
 	}
 	if (sub != -1)
 		video_set_subsampling(VIDEO(arg), sub);
+	if (mode != -1)
+		video_set_pattern_mode(VIDEO(arg), mode);
 	api_reply_ok(req, video_state(VIDEO(arg)));
 }
 

@@ -16,10 +16,13 @@ static const struct apispec_field f_subsampling = {"subsampling", APISPEC_INT,
     0, 420, 422,
     "JPEG chroma subsampling for raw sources: 422 or 420 (fewer bytes)"};
 
+static const struct apispec_field f_pattern = {"pattern", APISPEC_STRING, 0, 1,
+    16, "what the test pattern shows: \"bars\" or \"console\""};
+
 static const struct apispec_field *const stream_fields[] = {
     &f_stream_fps, NULL};
 static const struct apispec_field *const params_fields[] = {
-    &f_quality, &f_fps, &f_resolution, &f_subsampling, NULL};
+    &f_quality, &f_fps, &f_resolution, &f_subsampling, &f_pattern, NULL};
 
 const struct apispec_route capd_api_routes[] = {
     [CAPD_API_STREAM] = {"stream", HTTP_GET, "/stream", APISPEC_QUERY,

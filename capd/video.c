@@ -176,6 +176,28 @@ video_check_subsampling(int s)
 	return 0;
 }
 
+/* A pattern mode by name. */
+int
+video_check_pattern_mode(const char *name, int *ret_mode)
+{
+	char q[40];
+
+	if (pattern_mode_parse(name, ret_mode) < 0)
+		return error_set(-EINVAL,
+		    "pattern \"%s\" is not one capd draws: bars (colour bars) or console (a text console and a setup menu)",
+		    name ? utf8_quote(name, strlen(name), q, sizeof(q)) : "");
+	return 0;
+}
+
+/* The pattern shows that from the next frame on. */
+void
+video_set_pattern_mode(struct video *v, int mode)
+{
+	v->cfg.pattern_mode = mode;
+	if (v->pattern != NULL)
+		pattern_set_mode(v->pattern, mode);
+}
+
 /* The encoder compresses packed frames in that subsampling from now on. */
 void
 video_set_subsampling(struct video *v, int s)
@@ -756,6 +778,7 @@ video_new(
 			r = video_check_pattern_size(v->width, v->height);
 			goto fail;
 		}
+		pattern_set_mode(v->pattern, cfg->pattern_mode);
 		v->format = "YUYV (pattern)";
 		v->online = 1;
 		v->pattern_ev =
@@ -888,6 +911,8 @@ video_state(struct video *v)
 	    "published_fps", v->published_fps, "quality", v->cfg.quality,
 	    "drop_same_frames", v->cfg.drop_same);
 	json_object_set_new(o, "subsampling", json_integer(v->cfg.subsampling));
+	json_object_set_new(
+	    o, "pattern", json_string(pattern_mode_name(v->cfg.pattern_mode)));
 	json_object_set_new(o, "encoder",
 	    json_pack("{s:s, s:i, s:I, s:I, "
 		      "s:I, s:I, s:I, s:f}",
@@ -965,6 +990,7 @@ video_set_pattern_params(struct video *v, int quality, int fps,
 	if (p != NULL) {
 		pattern_free(v->pattern);
 		v->pattern = p;
+		pattern_set_mode(p, v->cfg.pattern_mode);
 		v->width = v->cfg.width = w;
 		v->height = v->cfg.height = h;
 	}

@@ -144,6 +144,36 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(sampling(jpeg), yuv420)
             s.close()
 
+    def test_pattern_mode(self):
+        with kvmtest.Daemon("capd", ARGS) as d:
+            self.assertEqual(d.ok("GET", "/state")["pattern"], "bars")
+            for bad in ("Console", "snow", "", 1):
+                reply = d.json("POST", "/params",
+                               {"pattern": bad, "quality": 30})
+                kvmtest.assert_error(self, reply, 400, "invalid")
+                self.assertIn("pattern", reply[1]["error"]["message"])
+            state = d.ok("GET", "/state")
+            self.assertEqual((state["pattern"], state["quality"]),
+                             ("bars", 80), "a refused request changed them")
+            _, _, jpeg = d.request("GET", "/snapshot")
+            self.assertLessEqual(probe(jpeg)["bar_error"], 12)
+            res = d.ok("POST", "/params", {"pattern": "console"})
+            self.assertEqual(res["pattern"], "console")
+            for _ in range(50):
+                _, _, jpeg = d.request("GET", "/snapshot")
+                if probe(jpeg)["bar_error"] > 40:
+                    break
+                time.sleep(0.1)
+            self.assertGreater(probe(jpeg)["bar_error"], 40,
+                               "the console, not the bars")
+            s = Stream(d.socket)
+            parts = [s.part()[1] for _ in range(20)]
+            s.close()
+            self.assertGreater(len(set(parts)), 1,
+                               "the console moves (20 frames all the same)")
+        with kvmtest.Daemon("capd", ARGS + ["--pattern", "console"]) as d:
+            self.assertEqual(d.ok("GET", "/state")["pattern"], "console")
+
     def test_resolution_change_reaches_open_stream(self):
         with kvmtest.Daemon("capd", ARGS) as d:
             s = Stream(d.socket)
