@@ -110,20 +110,26 @@ class ApiTest(unittest.TestCase):
             self.assertEqual((p["width"], p["height"]), (320, 240))
             self.assertLessEqual(p["bar_error"], 16)
 
+    def refused_unchanged(self, d, field, bad_values):
+        """Each bad value of field (with a good quality beside it) is a
+        400 naming the field, and neither changes."""
+        before = d.ok("GET", "/state")
+        for bad in bad_values:
+            reply = d.json("POST", "/params", {field: bad, "quality": 30})
+            kvmtest.assert_error(self, reply, 400, "invalid")
+            self.assertIn(field, reply[1]["error"]["message"])
+        after = d.ok("GET", "/state")
+        self.assertEqual((after[field], after["quality"]),
+                         (before[field], before["quality"]),
+                         "a refused request changed them")
+
     def test_subsampling(self):
         yuv422, yuv420 = [(2, 1), (1, 1), (1, 1)], [(2, 2), (1, 1), (1, 1)]
         with kvmtest.Daemon("capd", ARGS) as d:
             self.assertEqual(d.ok("GET", "/state")["subsampling"], 422)
             _, _, jpeg = d.request("GET", "/snapshot")
             self.assertEqual(sampling(jpeg), yuv422)
-            for bad in (421, 444, "420", None):
-                reply = d.json("POST", "/params",
-                               {"subsampling": bad, "quality": 30})
-                kvmtest.assert_error(self, reply, 400, "invalid")
-                self.assertIn("subsampling", reply[1]["error"]["message"])
-            state = d.ok("GET", "/state")
-            self.assertEqual((state["subsampling"], state["quality"]),
-                             (422, 80), "a refused request changed them")
+            self.refused_unchanged(d, "subsampling", (421, 444, "420", None))
             res = d.ok("POST", "/params", {"subsampling": 420})
             self.assertEqual(res["subsampling"], 420)
             for _ in range(50):
@@ -147,14 +153,7 @@ class ApiTest(unittest.TestCase):
     def test_pattern_mode(self):
         with kvmtest.Daemon("capd", ARGS) as d:
             self.assertEqual(d.ok("GET", "/state")["pattern"], "bars")
-            for bad in ("Console", "snow", "", 1):
-                reply = d.json("POST", "/params",
-                               {"pattern": bad, "quality": 30})
-                kvmtest.assert_error(self, reply, 400, "invalid")
-                self.assertIn("pattern", reply[1]["error"]["message"])
-            state = d.ok("GET", "/state")
-            self.assertEqual((state["pattern"], state["quality"]),
-                             ("bars", 80), "a refused request changed them")
+            self.refused_unchanged(d, "pattern", ("Console", "snow", "", 1))
             _, _, jpeg = d.request("GET", "/snapshot")
             self.assertLessEqual(probe(jpeg)["bar_error"], 12)
             res = d.ok("POST", "/params", {"pattern": "console"})

@@ -180,14 +180,12 @@ test_vector_matches_tables(void)
 	frame_unref(f);
 }
 
-/* YUYV and UYVY split into planes: layout, padding, range, refusals. */
-static void
-test_packed_422(void)
+/* YUYV 4x2 on padded lines, full range: bytes easy to follow. */
+static struct frame *
+yuyv_4x2(void)
 {
-	struct frame *f;
+	struct frame *f = frame_new(64);
 
-	/* YUYV 4x2, full range: the bytes land where they belong */
-	f = frame_new(64);
 	f->format = FRAME_YUYV;
 	f->width = 4;
 	f->height = 2;
@@ -196,6 +194,17 @@ test_packed_422(void)
 	memcpy(f->data, "\x01\x02\x03\x04\x05\x06\x07\x08..", 10);
 	memcpy(f->data + 10, "\x11\x12\x13\x14\x15\x16\x17\x18", 8);
 	f->len = 18;
+	return f;
+}
+
+/* YUYV and UYVY split into planes: layout, padding, range, refusals. */
+static void
+test_packed_422(void)
+{
+	struct frame *f;
+
+	/* YUYV 4x2, full range: the bytes land where they belong */
+	f = yuyv_4x2();
 	is_int(planes_from_frame(&p, f), 0, "YUYV splits");
 	is_int(p.subsamp, PLANES_422, "YUYV is 4:2:2");
 	is_int(p.y_stride, 16, "luma rows padded to a whole MCU");
@@ -244,15 +253,7 @@ test_packed_to_420(void)
 {
 	struct frame *f;
 
-	f = frame_new(64);
-	f->format = FRAME_YUYV;
-	f->width = 4;
-	f->height = 2;
-	f->stride = 10;
-	f->full_range = 1;
-	memcpy(f->data, "\x01\x02\x03\x04\x05\x06\x07\x08..", 10);
-	memcpy(f->data + 10, "\x11\x12\x13\x14\x15\x16\x17\x18", 8);
-	f->len = 18;
+	f = yuyv_4x2();
 	is_int(planes_prepare_as(&p, f, 1, PLANES_420), 0, "YUYV as 4:2:0");
 	planes_split(&p, f, 0);
 	is_int(p.subsamp, PLANES_420, "the planes are 4:2:0");
