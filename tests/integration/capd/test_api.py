@@ -192,6 +192,14 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("640x360", out.stdout)
             self.assertIn("online", out.stdout)
+            self.assertIn("chroma 422", out.stdout)
+            out = subprocess.run(
+                ctl + ["params", "--subsampling", "420", "pattern=console"],
+                capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("chroma 420", out.stdout)
+            self.assertIn("pattern     console", out.stdout)
+            d.ok("POST", "/params", {"subsampling": 422, "pattern": "bars"})
             path = os.path.join(d.tmp, "snap.jpg")
             out = subprocess.run(ctl + ["snapshot", path],
                                  capture_output=True, text=True, timeout=20)
