@@ -40,7 +40,10 @@ print_state(const struct tool_call *c, json_t *res)
 	    json_string_value(json_object_get(res, "format")));
 	printf("fps         %.0f set, %.1f captured, %.1f encoded\n",
 	    num(res, "fps"), num(res, "captured_fps"), num(res, "encoded_fps"));
-	printf("quality     %.0f\n", num(res, "quality"));
+	printf("quality     %.0f, chroma %.0f\n", num(res, "quality"),
+	    num(res, "subsampling"));
+	printf("pattern     %s\n",
+	    json_string_value(json_object_get(res, "pattern")));
 	printf("encoder     %.0f workers, %.2f ms per frame\n",
 	    num(enc, "workers"), num(enc, "avg_encode_ms"));
 	printf("dropped     %.0f frames\n", num(res, "dropped_frames"));

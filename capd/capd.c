@@ -25,6 +25,8 @@ struct capd_options {
 	long long fps, quality, workers, input;
 	long long reset_after;
 	int drop_same;
+	long long subsampling;
+	char *pattern;
 };
 
 static struct capd_options opts = {
@@ -33,6 +35,7 @@ static struct capd_options opts = {
     .workers = 0, /* cores, at most 4 */
     .input = -1,
     .reset_after = 0,
+    .subsampling = 422,
 };
 
 static const struct config_option options[] = {
@@ -61,6 +64,12 @@ static const struct config_option options[] = {
 	NULL},
     {"gpiod-socket", 0, CONFIG_STRING, &opts.gpiod_socket, 0, 0, "PATH",
 	"gpiod-ctl's socket (default /run/kaputtkvm/gpiod-ctl.sock)", NULL},
+    {"subsampling", 0, CONFIG_INT, &opts.subsampling, 420, 422, "N",
+	"JPEG chroma subsampling for raw sources: 422 (default) or 420", NULL},
+    {"pattern", 0, CONFIG_STRING, &opts.pattern, 0, 0, "MODE",
+	"what the test pattern shows: bars (default) or console (a text "
+	"console scrolling boot messages, then a setup menu)",
+	NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -81,6 +90,10 @@ video_config_from_opts(struct video_config *vc)
 	vc->input = (int)opts.input;
 	vc->standard = opts.standard;
 	vc->quality = (int)opts.quality;
+	vc->subsampling = (int)opts.subsampling;
+	if (video_check_pattern_mode(
+		opts.pattern ? opts.pattern : "bars", &vc->pattern_mode) < 0)
+		return -EINVAL;
 	vc->workers = opts.workers > 0 ? (unsigned int)opts.workers
 	    : cores < 1		       ? 1
 	    : cores > 4		       ? 4

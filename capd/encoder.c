@@ -44,11 +44,13 @@ struct encoder_ctx {
 	struct planes band;
 	JSAMPROW rows[3][16];
 	JSAMPARRAY img[3];
+	int subsamp; /* PLANES_422 or PLANES_420, for packed frames */
 };
 
 struct encoder_job {
 	struct frame *raw;
 	int quality;
+	int subsamp;
 };
 
 struct encoder_worker {
@@ -77,6 +79,7 @@ struct encoder {
 	struct encoder_stats st; /* under lock */
 	uint64_t last_seq;	 /* loop thread only */
 	int delivered;		 /* loop thread only */
+	int subsamp;		 /* under lock */
 };
 
 /* libjpeg failed: keep its message and unwind to encoder_compress(). */
@@ -162,6 +165,13 @@ encoder_ctx_free(struct encoder_ctx *c)
 	jpeg_destroy_compress(&c->cinfo);
 	planes_free(&c->band);
 	free(c);
+}
+
+/* Chroma subsampling of packed frames from now on. */
+void
+encoder_ctx_set_subsamp(struct encoder_ctx *c, int subsamp)
+{
+	c->subsamp = subsamp;
 }
 
 /* Worst-case JPEG size. */
@@ -264,7 +274,7 @@ encoder_compress(struct encoder_ctx *c, const struct frame *raw, int quality,
 	case FRAME_YUYV:
 	case FRAME_UYVY:
 	case FRAME_NV12:
-		if ((r = planes_prepare(&c->band, raw, 0)) < 0)
+		if ((r = planes_prepare_as(&c->band, raw, 0, c->subsamp)) < 0)
 			return error_set(r, "cannot split a %ux%u %s frame",
 			    raw->width, raw->height,
 			    frame_format_name(raw->format));
@@ -327,6 +337,7 @@ encoder_worker_main(void *arg)
 
 		t0 = frame_cpu_us();
 		out = frame_pool_get(e->pool, encoder_max_size(job.raw));
+		encoder_ctx_set_subsamp(w->ctx, job.subsamp);
 		r = encoder_compress(w->ctx, job.raw, job.quality, out);
 		frame_unref(job.raw);
 		if (r < 0) {
@@ -476,6 +487,15 @@ encoder_free(struct encoder *e)
 	free(e);
 }
 
+/* Chroma subsampling for frames submitted from now on. */
+void
+encoder_set_subsamp(struct encoder *e, int subsamp)
+{
+	pthread_mutex_lock(&e->lock);
+	e->subsamp = subsamp;
+	pthread_mutex_unlock(&e->lock);
+}
+
 /* Queue a frame; a frame still waiting is replaced. */
 void
 encoder_submit(struct encoder *e, struct frame *raw, int quality)
@@ -487,6 +507,7 @@ encoder_submit(struct encoder *e, struct frame *raw, int quality)
 	old = e->waiting.raw;
 	e->waiting.raw = raw;
 	e->waiting.quality = quality;
+	e->waiting.subsamp = e->subsamp;
 	e->st.submitted++;
 	if (old != NULL)
 		e->st.dropped_busy++;

@@ -38,6 +38,9 @@ struct encoder_stats {
 
 int encoder_ctx_new(struct encoder_ctx **ret);
 void encoder_ctx_free(struct encoder_ctx *); /* NULL ok */
+/* PLANES_422 (the default) or PLANES_420: how packed 4:2:2 frames
+ * (YUYV, UYVY) are compressed; NV12 is 4:2:0 and RGB 4:2:2 whatever. */
+void encoder_ctx_set_subsamp(struct encoder_ctx *, int subsamp);
 /* Room a JPEG of that raw frame may need. */
 size_t encoder_max_size(const struct frame *raw);
 /*
@@ -52,6 +55,8 @@ int encoder_new(struct event_base *, unsigned int workers, encoder_done_cb *,
     void *arg, struct encoder **ret);
 /* Stops and joins the workers; undelivered results are dropped. */
 void encoder_free(struct encoder *); /* NULL ok */
+/* The same for every worker, from the next frame submitted on. */
+void encoder_set_subsamp(struct encoder *, int subsamp);
 /* Queue raw for compression; takes a reference of its own. */
 void encoder_submit(struct encoder *, struct frame *raw, int quality);
 /* Frames queued or being encoded. */

@@ -21,6 +21,16 @@
 #define PATTERN_MAX_WIDTH  4096
 #define PATTERN_MAX_HEIGHT 2160
 
+/*
+ * What the pattern shows.  PATTERN_MODE_BARS: the bars above.  PATTERN_MODE_CONSOLE:
+ * what a KVM mostly shows, for measuring bandwidth on it: an 80x25 text
+ * console scrolling boot-log lines (one every 4 frames) with a blinking
+ * cursor for 450 frames, then a BIOS-like setup menu (blue, a highlighted
+ * row moving every 30 frames) for 240, over and over.  It depends on the
+ * frame number only: the same number gives the same bytes.
+ */
+enum pattern_mode { PATTERN_MODE_BARS, PATTERN_MODE_CONSOLE };
+
 struct pattern;
 
 /* Where things are, so tests can read a decoded frame back. */
@@ -38,6 +48,10 @@ int pattern_layout_for(
     unsigned int w, unsigned int h, struct pattern_layout *ret);
 int pattern_new(unsigned int w, unsigned int h, struct pattern **ret);
 void pattern_free(struct pattern *); /* NULL ok */
+/* "bars" or "console"; -EINVAL for another name. */
+int pattern_mode_parse(const char *, int *ret_mode);
+const char *pattern_mode_name(int);
+void pattern_set_mode(struct pattern *, int); /* default PATTERN_MODE_BARS */
 const struct pattern_layout *pattern_layout(const struct pattern *);
 /* Draw frame number counter at wall-clock time_us into a YUYV buffer. */
 void pattern_render(struct pattern *, uint64_t counter, int64_t time_us,

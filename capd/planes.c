@@ -568,8 +568,16 @@ row_chroma_709(const uint8_t *s, uint8_t *d0, uint8_t *d1, uint8_t *du,
 int
 planes_prepare(struct planes *p, const struct frame *f, int whole)
 {
+	return planes_prepare_as(p, f, whole, -1);
+}
+
+/* Check f and lay p out, in 4:2:0 if asked. */
+int
+planes_prepare_as(
+    struct planes *p, const struct frame *f, int whole, int subsamp)
+{
 	unsigned int mcu_h, crows;
-	size_t ysize, csize, need;
+	size_t ysize, csize, tsize, need;
 
 	pthread_once(&lut_once, planes_init_luts);
 	if (f->width == 0 || f->height == 0 || f->width % 2 != 0 ||
@@ -581,13 +589,15 @@ planes_prepare(struct planes *p, const struct frame *f, int whole)
 		if (f->stride < f->width * 2 ||
 		    f->len < (size_t)f->stride * (f->height - 1) + f->width * 2)
 			return -EINVAL;
-		p->subsamp = PLANES_422;
-		mcu_h = 8;
+		p->packed_420 = subsamp == PLANES_420;
+		p->subsamp = p->packed_420 ? PLANES_420 : PLANES_422;
+		mcu_h = p->packed_420 ? 16 : 8;
 		break;
 	case FRAME_NV12:
 		if (f->height % 2 != 0 || f->stride < f->width ||
 		    f->len < (size_t)f->stride * f->height * 3 / 2)
 			return -EINVAL;
+		p->packed_420 = 0;
 		p->subsamp = PLANES_420;
 		mcu_h = 16;
 		break;
@@ -602,7 +612,8 @@ planes_prepare(struct planes *p, const struct frame *f, int whole)
 	crows = p->subsamp == PLANES_420 ? p->rows / 2 : p->rows;
 	ysize = (size_t)p->y_stride * p->rows;
 	csize = (size_t)p->c_stride * crows;
-	need = ysize + 2 * csize;
+	tsize = p->packed_420 ? (size_t)p->c_stride * 4 : 0;
+	need = ysize + 2 * csize + tsize;
 	if (p->mem_size < need) {
 		free(p->mem);
 		p->mem = xmalloc(need);
@@ -611,7 +622,52 @@ planes_prepare(struct planes *p, const struct frame *f, int whole)
 	p->y = p->mem;
 	p->cb = p->mem + ysize;
 	p->cr = p->cb + csize;
+	p->tmp = p->packed_420 ? p->cr + csize : NULL;
 	return 0;
+}
+
+/* Average two chroma rows of n samples into d. */
+static void
+mean_rows(const uint8_t *a, const uint8_t *b, uint8_t *d, unsigned int n)
+{
+	unsigned int x;
+
+	for (x = 0; x < n; x++)
+		d[x] = (uint8_t)((a[x] + b[x] + 1) >> 1);
+}
+
+/* A band of packed 4:2:2 into 4:2:0 planes: two rows split as 4:2:2 into
+ * p->tmp, their chroma averaged. */
+static void
+split_packed_420(struct planes *p, const struct frame *f, unsigned int y0,
+    const uint8_t *ly, const uint8_t *lc)
+{
+	unsigned int r, i, sy, w = f->width, cw = f->width / 2;
+	uint8_t *dy, *du, *dv, *t[2][2];
+	int yo = f->format == FRAME_UYVY;
+
+	for (i = 0; i < 2; i++) {
+		t[i][0] = p->tmp + (size_t)(2 * i) * p->c_stride;
+		t[i][1] = t[i][0] + p->c_stride;
+	}
+	for (r = 0; r < p->rows / 2; r++) {
+		for (i = 0; i < 2; i++) {
+			sy = y0 + 2 * r + i;
+			if (sy >= f->height)
+				sy = f->height - 1;
+			dy = p->y + (size_t)(2 * r + i) * p->y_stride;
+			(f->bt709 ? row_packed_709 : row_packed)(
+			    f->data + (size_t)sy * f->stride, dy, t[i][0],
+			    t[i][1], w, yo, ly, lc);
+			pad_row(dy, w, p->y_stride);
+		}
+		du = p->cb + (size_t)r * p->c_stride;
+		dv = p->cr + (size_t)r * p->c_stride;
+		mean_rows(t[0][0], t[1][0], du, cw);
+		mean_rows(t[0][1], t[1][1], dv, cw);
+		pad_row(du, cw, p->c_stride);
+		pad_row(dv, cw, p->c_stride);
+	}
 }
 
 /* Split a band of rows of f into p. */
@@ -625,6 +681,10 @@ planes_split(struct planes *p, const struct frame *f, unsigned int y0)
 	uint8_t *dy[2], *du, *dv;
 	int yo = f->format == FRAME_UYVY;
 
+	if (p->packed_420) {
+		split_packed_420(p, f, y0, ly, lc);
+		return;
+	}
 	if (p->subsamp == PLANES_422) {
 		for (r = 0; r < p->rows; r++) {
 			sy = y0 + r < f->height ? y0 + r : f->height - 1;

@@ -33,6 +33,8 @@ struct planes {
 	unsigned int width, height; /* of the frame */
 	unsigned int rows;	    /* luma rows a split fills */
 	int subsamp;		    /* PLANES_422 or PLANES_420 */
+	int packed_420;		    /* packed 4:2:2 in, 4:2:0 planes out */
+	uint8_t *tmp;		    /* then: 2 rows each of Cb and Cr */
 	/* the buffer behind the planes, grown on demand */
 	uint8_t *mem;
 	size_t mem_size;
@@ -44,6 +46,13 @@ struct planes {
  * when whole is set.  -EINVAL for another format or a bad size.
  */
 int planes_prepare(struct planes *p, const struct frame *f, int whole);
+/*
+ * The same, into 4:2:0 planes when subsamp is PLANES_420 even for packed
+ * 4:2:2 frames (each Cb Cr sample the mean of the two rows it covers);
+ * NV12 is 4:2:0 whatever is asked.
+ */
+int planes_prepare_as(
+    struct planes *p, const struct frame *f, int whole, int subsamp);
 /*
  * Split luma rows y0 .. y0 + p->rows - 1 of f (prepared for p; y0 a
  * multiple of p->rows) into p.

@@ -70,20 +70,24 @@ params_h264(json_t *args, struct h264_params *p)
 }
 
 /*
- * POST /params {"quality", "fps", "resolution", "h264_*"}: absent ones
- * stay.  The H.264 ones are checked by their ranges alone, so they are
- * applied after the others succeeded.
+ * POST /params {"quality", "fps", "resolution", "subsampling", "pattern",
+ * "h264_*"}: absent ones stay.  Subsampling, pattern and the H.264 ones
+ * are checked first and applied after the others succeeded.
  */
 static void
 params_cb(struct http_request *req, json_t *args, void *arg)
 {
 	struct h264ws *hw = video_h264ws(VIDEO(arg));
 	struct h264_params hp;
-	int r;
+	int r, sub = (int)apispec_int(args, "subsampling", -1), mode = -1;
+	const char *pattern = apispec_string(args, "pattern", NULL);
 
 	h264ws_get_params(hw, &hp);
 	params_h264(args, &hp);
-	if ((r = h264_params_check(&hp)) < 0) {
+	if ((r = h264_params_check(&hp)) < 0 ||
+	    (sub != -1 && (r = video_check_subsampling(sub)) < 0) ||
+	    (pattern != NULL &&
+		(r = video_check_pattern_mode(pattern, &mode)) < 0)) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
@@ -92,10 +96,15 @@ params_cb(struct http_request *req, json_t *args, void *arg)
 	    apispec_string(args, "resolution", NULL));
 	if (r == 0)
 		r = h264ws_set_params(hw, &hp);
-	if (r < 0)
+	if (r < 0) {
 		api_reply_error(req, r, NULL);
-	else
-		api_reply_ok(req, video_state(VIDEO(arg)));
+		return;
+	}
+	if (sub != -1)
+		video_set_subsampling(VIDEO(arg), sub);
+	if (mode != -1)
+		video_set_pattern_mode(VIDEO(arg), mode);
+	api_reply_ok(req, video_state(VIDEO(arg)));
 }
 
 const struct api_route routes_table[] = {

@@ -19,10 +19,18 @@ static const struct apispec_field f_h264_keyint = {"h264_keyint", APISPEC_INT,
 static const struct apispec_field f_h264_fps = {
     "h264_fps", APISPEC_INT, 0, 1, 60, "frame rate H.264 rate control assumes"};
 
+static const struct apispec_field f_subsampling = {"subsampling", APISPEC_INT,
+    0, 420, 422,
+    "JPEG chroma subsampling for raw sources: 422 or 420 (fewer bytes)"};
+
+static const struct apispec_field f_pattern = {"pattern", APISPEC_STRING, 0, 1,
+    16, "what the test pattern shows: \"bars\" or \"console\""};
+
 static const struct apispec_field *const stream_fields[] = {
     &f_stream_fps, NULL};
 static const struct apispec_field *const params_fields[] = {&f_quality, &f_fps,
-    &f_resolution, &f_h264_bitrate, &f_h264_keyint, &f_h264_fps, NULL};
+    &f_resolution, &f_subsampling, &f_pattern, &f_h264_bitrate, &f_h264_keyint,
+    &f_h264_fps, NULL};
 
 const struct apispec_route capd_api_routes[] = {
     [CAPD_API_STREAM] = {"stream", HTTP_GET, "/stream", APISPEC_QUERY,

@@ -36,6 +36,7 @@
 #include "metrics.h"
 #include "nosignal.h"
 #include "pattern.h"
+#include "planes.h"
 #include "stream.h"
 #include "video.h"
 #include "xmalloc.h"
@@ -164,7 +165,47 @@ video_check_config(const struct video_config *cfg)
 		return error_set(-EINVAL, "quality must be 1 to 100");
 	if (cfg->fps < 1 || cfg->fps > 120)
 		return error_set(-EINVAL, "fps must be 1 to 120");
+	return video_check_subsampling(cfg->subsampling);
+}
+
+/* 4:2:2 or 4:2:0, nothing else. */
+int
+video_check_subsampling(int s)
+{
+	if (s != 422 && s != 420)
+		return error_set(-EINVAL,
+		    "subsampling must be 422 (chroma halved across) or 420 (halved across and down)");
 	return 0;
+}
+
+/* A pattern mode by name. */
+int
+video_check_pattern_mode(const char *name, int *ret_mode)
+{
+	char q[40];
+
+	if (pattern_mode_parse(name, ret_mode) < 0)
+		return error_set(-EINVAL,
+		    "pattern \"%s\" is not one capd draws: bars (colour bars) or console (a text console and a setup menu)",
+		    name ? utf8_quote(name, strlen(name), q, sizeof(q)) : "");
+	return 0;
+}
+
+/* The pattern shows that from the next frame on. */
+void
+video_set_pattern_mode(struct video *v, int mode)
+{
+	v->cfg.pattern_mode = mode;
+	if (v->pattern != NULL)
+		pattern_set_mode(v->pattern, mode);
+}
+
+/* The encoder compresses packed frames in that subsampling from now on. */
+void
+video_set_subsampling(struct video *v, int s)
+{
+	v->cfg.subsampling = s;
+	encoder_set_subsamp(v->enc, s == 420 ? PLANES_420 : PLANES_422);
 }
 
 /* Stream clients plus snapshot waiters. */
@@ -744,6 +785,7 @@ video_new(
 	    (r = encoder_new(
 		 base, cfg->workers, video_encoded_cb, v, &v->enc)) < 0)
 		goto fail;
+	video_set_subsampling(v, cfg->subsampling);
 	v->tick_ev = event_new(base, -1, EV_PERSIST, video_tick_cb, v);
 	event_add(v->tick_ev, &tv);
 	if (v->is_pattern) {
@@ -751,6 +793,7 @@ video_new(
 			r = video_check_pattern_size(v->width, v->height);
 			goto fail;
 		}
+		pattern_set_mode(v->pattern, cfg->pattern_mode);
 		v->format = "YUYV (pattern)";
 		v->online = 1;
 		v->pattern_ev =
@@ -898,6 +941,9 @@ video_state(struct video *v)
 	    "captured_fps", v->captured_fps, "encoded_fps", v->encoded_fps,
 	    "published_fps", v->published_fps, "quality", v->cfg.quality,
 	    "drop_same_frames", v->cfg.drop_same);
+	json_object_set_new(o, "subsampling", json_integer(v->cfg.subsampling));
+	json_object_set_new(
+	    o, "pattern", json_string(pattern_mode_name(v->cfg.pattern_mode)));
 	json_object_set_new(o, "encoder",
 	    json_pack("{s:s, s:i, s:I, s:I, "
 		      "s:I, s:I, s:I, s:f}",
@@ -977,6 +1023,7 @@ video_set_pattern_params(struct video *v, int quality, int fps,
 	if (p != NULL) {
 		pattern_free(v->pattern);
 		v->pattern = p;
+		pattern_set_mode(p, v->cfg.pattern_mode);
 		v->width = v->cfg.width = w;
 		v->height = v->cfg.height = h;
 	}

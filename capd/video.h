@@ -31,6 +31,8 @@ struct video_config {
 	int input;	      /* -1: leave */
 	const char *standard; /* NULL: leave */
 	int quality;
+	int subsampling;  /* 422 or 420: JPEG chroma for raw sources */
+	int pattern_mode; /* PATTERN_MODE_BARS or _CONSOLE */
 	unsigned int workers;
 	int drop_same;
 	unsigned int reset_after; /* seconds; 0: never */
@@ -60,5 +62,15 @@ void video_metrics(struct video *, struct metrics *);
  */
 int video_set_params(
     struct video *, int quality, int fps, const char *resolution);
+/* Chroma subsampling: -EINVAL with a message unless 422 or 420. */
+int video_check_subsampling(int);
+/* Apply a checked one from the next frame on. */
+void video_set_subsampling(struct video *, int);
+/* What the pattern shows, by name ("bars", "console"): -EINVAL with a
+ * message for another. */
+int video_check_pattern_mode(const char *, int *ret_mode);
+/* Apply a checked one (kept for a device source, shown when it is the
+ * pattern). */
+void video_set_pattern_mode(struct video *, int);
 
 #endif

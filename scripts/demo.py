@@ -352,6 +352,8 @@ class Supervisor:
             daemon_args(name, self.st)
         if self.args.verbose:
             argv.append("--verbose")
+        if name == "capd" and self.args.pattern:
+            argv += ["--pattern", self.args.pattern]
         return argv
 
     def start_daemon(self, name):
@@ -551,7 +553,9 @@ def cmd_background(args):
     argv = [sys.executable, os.path.abspath(__file__), "--run",
             "--quiet", "--state-dir", st.root, "--build-dir",
             os.path.abspath(args.build_dir), "--port", str(args.port),
-            "--listen", args.listen] + (["--verbose"] if args.verbose else [])
+            "--listen", args.listen] + \
+        (["--verbose"] if args.verbose else []) + \
+        (["--pattern", args.pattern] if args.pattern else [])
     with open(st.path("demo.log"), "ab") as logf:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
                                 stderr=logf, start_new_session=True)
@@ -642,6 +646,10 @@ def main():
                     help="stop the background demo of DIR")
     ap.add_argument("--verbose", action="store_true",
                     help="daemons log at debug level")
+    ap.add_argument("--pattern", choices=["bars", "console"],
+                    help="what the test-pattern video shows: bars (default) "
+                    "or console (boot messages scrolling, then a BIOS-like "
+                    "setup menu)")
     ap.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()

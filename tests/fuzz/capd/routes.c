@@ -56,6 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vc.format = "auto";
 	vc.input = -1;
 	vc.quality = 80;
+	vc.subsampling = 422;
 	vc.workers = 1;
 	vc.gpiod_socket = "/nonexistent/gpiod-ctl.sock";
 	if (daemon_start(&spec, &common, NULL, routes, &ctx, &d) < 0 ||

@@ -8,7 +8,7 @@ import time
 import unittest
 
 import kvmtest
-from kvmtest.capdtest import Stream, probe, wait_state
+from kvmtest.capdtest import Stream, probe, sampling, wait_state
 
 ARGS = ["--source", "pattern", "--resolution", "640x360", "--fps", "20"]
 
@@ -110,6 +110,69 @@ class ApiTest(unittest.TestCase):
             self.assertEqual((p["width"], p["height"]), (320, 240))
             self.assertLessEqual(p["bar_error"], 16)
 
+    def refused_unchanged(self, d, field, bad_values):
+        """Each bad value of field (with a good quality beside it) is a
+        400 naming the field, and neither changes."""
+        before = d.ok("GET", "/state")
+        for bad in bad_values:
+            reply = d.json("POST", "/params", {field: bad, "quality": 30})
+            kvmtest.assert_error(self, reply, 400, "invalid")
+            self.assertIn(field, reply[1]["error"]["message"])
+        after = d.ok("GET", "/state")
+        self.assertEqual((after[field], after["quality"]),
+                         (before[field], before["quality"]),
+                         "a refused request changed them")
+
+    def test_subsampling(self):
+        yuv422, yuv420 = [(2, 1), (1, 1), (1, 1)], [(2, 2), (1, 1), (1, 1)]
+        with kvmtest.Daemon("capd", ARGS) as d:
+            self.assertEqual(d.ok("GET", "/state")["subsampling"], 422)
+            _, _, jpeg = d.request("GET", "/snapshot")
+            self.assertEqual(sampling(jpeg), yuv422)
+            self.refused_unchanged(d, "subsampling", (421, 444, "420", None))
+            res = d.ok("POST", "/params", {"subsampling": 420})
+            self.assertEqual(res["subsampling"], 420)
+            for _ in range(50):
+                _, _, jpeg = d.request("GET", "/snapshot")
+                if sampling(jpeg) == yuv420:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(sampling(jpeg), yuv420)
+            p = probe(jpeg)
+            self.assertEqual((p["width"], p["height"]), (640, 360))
+            self.assertLessEqual(p["bar_error"], 12)
+        with kvmtest.Daemon("capd", ARGS + ["--subsampling", "420"]) as d:
+            self.assertEqual(d.ok("GET", "/state")["subsampling"], 420)
+            _, _, jpeg = d.request("GET", "/snapshot")
+            self.assertEqual(sampling(jpeg), yuv420)
+            s = Stream(d.socket)
+            _, jpeg, _ = s.part()
+            self.assertEqual(sampling(jpeg), yuv420)
+            s.close()
+
+    def test_pattern_mode(self):
+        with kvmtest.Daemon("capd", ARGS) as d:
+            self.assertEqual(d.ok("GET", "/state")["pattern"], "bars")
+            self.refused_unchanged(d, "pattern", ("Console", "snow", "", 1))
+            _, _, jpeg = d.request("GET", "/snapshot")
+            self.assertLessEqual(probe(jpeg)["bar_error"], 12)
+            res = d.ok("POST", "/params", {"pattern": "console"})
+            self.assertEqual(res["pattern"], "console")
+            for _ in range(50):
+                _, _, jpeg = d.request("GET", "/snapshot")
+                if probe(jpeg)["bar_error"] > 40:
+                    break
+                time.sleep(0.1)
+            self.assertGreater(probe(jpeg)["bar_error"], 40,
+                               "the console, not the bars")
+            s = Stream(d.socket)
+            parts = [s.part()[1] for _ in range(20)]
+            s.close()
+            self.assertGreater(len(set(parts)), 1,
+                               "the console moves (20 frames all the same)")
+        with kvmtest.Daemon("capd", ARGS + ["--pattern", "console"]) as d:
+            self.assertEqual(d.ok("GET", "/state")["pattern"], "console")
+
     def test_resolution_change_reaches_open_stream(self):
         with kvmtest.Daemon("capd", ARGS) as d:
             s = Stream(d.socket)
@@ -129,6 +192,14 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("640x360", out.stdout)
             self.assertIn("online", out.stdout)
+            self.assertIn("chroma 422", out.stdout)
+            out = subprocess.run(
+                ctl + ["params", "--subsampling", "420", "pattern=console"],
+                capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("chroma 420", out.stdout)
+            self.assertIn("pattern     console", out.stdout)
+            d.ok("POST", "/params", {"subsampling": 422, "pattern": "bars"})
             path = os.path.join(d.tmp, "snap.jpg")
             out = subprocess.run(ctl + ["snapshot", path],
                                  capture_output=True, text=True, timeout=20)

@@ -24,6 +24,25 @@ def probe(jpeg):
     return json.loads(out.stdout)
 
 
+def sampling(jpeg):
+    """The sampling factors (h, v) of each component in a JPEG's SOF, in
+    order: [(2, 1), (1, 1), (1, 1)] is 4:2:2, [(2, 2), ...] 4:2:0."""
+    i = 2
+    while i + 4 <= len(jpeg):
+        if jpeg[i] != 0xFF:
+            raise ValueError("no marker at offset %d" % i)
+        m = jpeg[i + 1]
+        seglen = jpeg[i + 2] << 8 | jpeg[i + 3]
+        if 0xC0 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC):
+            n = jpeg[i + 9]
+            comps = jpeg[i + 10:i + 10 + 3 * n]
+            return [(c >> 4, c & 15) for c in comps[1::3]]
+        if m == 0xDA:
+            break
+        i += 2 + seglen
+    raise ValueError("no SOF before the scan")
+
+
 class StreamError(Exception):
     pass
 

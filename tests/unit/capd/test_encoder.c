@@ -105,6 +105,10 @@ check_colours(struct encoder_ctx *ctx, unsigned int w, unsigned int h,
 	pattern_free(p);
 }
 
+/* What check_same_as_turbojpeg() asks of packed frames, as the ctx is
+ * set. */
+static int ref_subsamp = PLANES_422;
+
 /*
  * The banded encoder gives the very bytes TurboJPEG gives from the
  * whole-frame planes (YUV) or from the pixels (RGB): same header, tables,
@@ -129,7 +133,8 @@ check_same_as_turbojpeg(
 		    (int)raw->stride, (int)raw->height,
 		    raw->format == FRAME_RGB24 ? TJPF_RGB : TJPF_BGR, &dst,
 		    &size, TJSAMP_422, quality, TJFLAG_NOREALLOC);
-	} else if ((r = planes_from_frame(&p, raw)) == 0) {
+	} else if ((r = planes_prepare_as(&p, raw, 1, ref_subsamp)) == 0) {
+		planes_split(&p, raw, 0);
 		pl[0] = p.y;
 		pl[1] = p.cb;
 		pl[2] = p.cr;
@@ -216,6 +221,17 @@ test_same_as_turbojpeg(struct encoder_ctx *ctx)
 	raw->format = FRAME_BGR24;
 	check_same_as_turbojpeg(ctx, raw, 99, "37x19 BGR24");
 	frame_unref(raw);
+	/* packed 4:2:2 compressed as 4:2:0 (subsampling 420) */
+	ref_subsamp = PLANES_420;
+	encoder_ctx_set_subsamp(ctx, PLANES_420);
+	raw = noise_frame(FRAME_YUYV, 38, 37, 80, 80 * 37);
+	check_same_as_turbojpeg(ctx, raw, 75, "38x37 YUYV as 4:2:0");
+	raw->format = FRAME_UYVY;
+	raw->bt709 = 1;
+	check_same_as_turbojpeg(ctx, raw, 90, "38x37 UYVY BT.709 as 4:2:0");
+	frame_unref(raw);
+	encoder_ctx_set_subsamp(ctx, PLANES_422);
+	ref_subsamp = PLANES_422;
 }
 
 /* NV12 grey, limited range, decodes as mid grey. */

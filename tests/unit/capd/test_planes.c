@@ -180,14 +180,12 @@ test_vector_matches_tables(void)
 	frame_unref(f);
 }
 
-/* YUYV and UYVY split into planes: layout, padding, range, refusals. */
-static void
-test_packed_422(void)
+/* YUYV 4x2 on padded lines, full range: bytes easy to follow. */
+static struct frame *
+yuyv_4x2(void)
 {
-	struct frame *f;
+	struct frame *f = frame_new(64);
 
-	/* YUYV 4x2, full range: the bytes land where they belong */
-	f = frame_new(64);
 	f->format = FRAME_YUYV;
 	f->width = 4;
 	f->height = 2;
@@ -196,6 +194,17 @@ test_packed_422(void)
 	memcpy(f->data, "\x01\x02\x03\x04\x05\x06\x07\x08..", 10);
 	memcpy(f->data + 10, "\x11\x12\x13\x14\x15\x16\x17\x18", 8);
 	f->len = 18;
+	return f;
+}
+
+/* YUYV and UYVY split into planes: layout, padding, range, refusals. */
+static void
+test_packed_422(void)
+{
+	struct frame *f;
+
+	/* YUYV 4x2, full range: the bytes land where they belong */
+	f = yuyv_4x2();
 	is_int(planes_from_frame(&p, f), 0, "YUYV splits");
 	is_int(p.subsamp, PLANES_422, "YUYV is 4:2:2");
 	is_int(p.y_stride, 16, "luma rows padded to a whole MCU");
@@ -235,6 +244,35 @@ test_packed_422(void)
 	f->width = 4;
 	f->len = 10;
 	is_int(planes_from_frame(&p, f), -EINVAL, "a short frame is refused");
+	frame_unref(f);
+}
+
+/* Packed 4:2:2 into 4:2:0 planes: chroma of two rows averaged. */
+static void
+test_packed_to_420(void)
+{
+	struct frame *f;
+
+	f = yuyv_4x2();
+	is_int(planes_prepare_as(&p, f, 1, PLANES_420), 0, "YUYV as 4:2:0");
+	planes_split(&p, f, 0);
+	is_int(p.subsamp, PLANES_420, "the planes are 4:2:0");
+	is_int(p.rows, 16, "whole MCU rows of 4:2:0");
+	is_mem(p.y, "\x01\x03\x05\x07\x07", 5, "luma as in 4:2:2");
+	is_mem(p.y + 16, "\x11\x13\x15\x17", 4, "second luma row");
+	is_mem(p.y + 15 * 16, "\x11\x13\x15\x17", 4, "last padded row");
+	/* (0x02 + 0x12 + 1) / 2 = 0x0a, (0x06 + 0x16 + 1) / 2 = 0x0e */
+	is_mem(p.cb, "\x0a\x0e\x0e", 3, "Cb the mean of two rows, padded");
+	is_mem(p.cr, "\x0c\x10\x10", 3, "Cr the mean of two rows, padded");
+	is_mem(p.cb + 7 * 8, "\x12\x16", 2, "chroma past the bottom repeats");
+	f->format = FRAME_UYVY;
+	is_int(planes_prepare_as(&p, f, 0, PLANES_420), 0, "UYVY bands");
+	planes_split(&p, f, 0);
+	/* UYVY reads Cb 0x01 0x05 0x11 0x15: means 0x09 0x0d */
+	is_mem(p.cb, "\x09\x0d", 2, "UYVY Cb averaged");
+	is_mem(p.y, "\x02\x04\x06\x08", 4, "UYVY luma");
+	is_int(planes_prepare_as(&p, f, 0, PLANES_422), 0, "asked 4:2:2");
+	is_int(p.subsamp, PLANES_422, "stays 4:2:2");
 	frame_unref(f);
 }
 
@@ -323,6 +361,7 @@ main(void)
 	test_vector_matches_tables();
 	test_packed_422();
 	test_nv12();
+	test_packed_to_420();
 	test_bands();
 	planes_free(&p);
 	planes_free(NULL);
