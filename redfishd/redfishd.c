@@ -1,0 +1,88 @@
+/*
+ * redfishd.c -- main(): a Redfish service (DMTF DSP0266) at /redfish/v1.
+ *
+ * redfishd answers the Redfish URLs from its resource table (resource.h)
+ * behind nginx; it will translate into calls on gpiod-ctl's, mediad's and
+ * fetchd's sockets.  This first part serves the service root, the OData
+ * service document and the Systems, Managers and Chassis resources, with
+ * Redfish's error format, 404 and 405 with Allow.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "error.h"
+#include "http.h"
+#include "log.h"
+#include "resource.h"
+
+#define ALL_METHODS                                                            \
+	(HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_DELETE |           \
+	    HTTP_OPTIONS)
+
+static const struct config_option options[] = {
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct config_spec spec = {
+    "redfishd", "a Redfish service at /redfish/v1", options, NULL, NULL};
+
+/* Every /redfish URL: the answer comes from the resource table. */
+static void
+redfishd_handle(struct http_request *req, void *arg)
+{
+	struct redfish_reply rr;
+	char *s;
+
+	(void)arg;
+	redfish_resolve(http_request_method(req), http_request_path(req), &rr);
+	s = json_dumps(rr.body, JSON_INDENT(2));
+	json_decref(rr.body);
+	http_reply_header(req, "OData-Version", "4.0");
+	if (rr.allow != NULL)
+		http_reply_header(req, "Allow", rr.allow);
+	if (rr.etag[0] != '\0')
+		http_reply_header(req, "ETag", rr.etag);
+	http_reply(req, rr.status, "application/json; charset=utf-8",
+	    s ? s : "{}", s ? strlen(s) : 2);
+	free(s);
+}
+
+static const struct http_route routes[] = {
+    {"/redfish", ALL_METHODS, redfishd_handle, 0, NULL},
+    {"/redfish/", ALL_METHODS, redfishd_handle, 0, NULL},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+int
+main(int argc, char **argv)
+{
+	struct config_common common = {0};
+	struct http_server_config hc = {0};
+	struct daemon *d = NULL;
+	int r, rc = 1;
+
+	log_init("redfishd");
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = config_load(&spec, &common, argc, argv)) != 0)
+		return r > 0 ? 0 : 1;
+	if (common.check_config) {
+		printf("redfishd: configuration OK\n");
+		rc = 0;
+		goto out;
+	}
+	if (daemon_start(&spec, &common, &hc, routes, NULL, &d) < 0) {
+		log_warnx("%s", error_get());
+		goto out;
+	}
+	daemon_ready(d);
+	daemon_run(d);
+	rc = 0;
+out:
+	daemon_free(d);
+	config_free(&spec, &common);
+	return rc;
+}

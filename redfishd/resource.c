@@ -1,0 +1,210 @@
+/*
+ * resource.c -- the Redfish resources (resource.h).  The URLs and JSON
+ * are the DMTF's (Redfish DSP0266, the schemas in DSP8010); the table
+ * below is ours.  Only what this daemon can answer truthfully is listed:
+ * properties that need gpiod-ctl or mediad are not served yet.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resource.h"
+
+#define BASE_REGISTRY "Base.1.8."
+#define ROOT	      "/redfish/v1"
+
+struct redfish_resource {
+	const char *path;
+	unsigned int methods;
+	const char *allow; /* the Allow header for methods */
+	json_t *(*build)(void);
+};
+
+static json_t *
+link_to(const char *id)
+{
+	return json_pack("{s:s}", "@odata.id", id);
+}
+
+static json_t *
+collection(
+    const char *type, const char *id, const char *name, const char *member)
+{
+	return json_pack("{s:s, s:s, s:s, s:[o], s:i}", "@odata.type", type,
+	    "@odata.id", id, "Name", name, "Members", link_to(member),
+	    "Members@odata.count", 1);
+}
+
+static json_t *
+build_redfish(void)
+{
+	return json_pack("{s:s}", "v1", ROOT "/");
+}
+
+static json_t *
+build_root(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
+	    "@odata.type", "#ServiceRoot.v1_5_0.ServiceRoot", "@odata.id", ROOT,
+	    "Id", "RootService", "Name", "KaputtKVM Redfish service",
+	    "RedfishVersion", "1.6.0", "Vendor", "KaputtKVM", "Systems",
+	    link_to(ROOT "/Systems"), "Managers", link_to(ROOT "/Managers"),
+	    "Chassis", link_to(ROOT "/Chassis"));
+}
+
+static json_t *
+build_odata(void)
+{
+	return json_pack("{s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}, "
+			 "{s:s, s:s, s:s}, {s:s, s:s, s:s}]}",
+	    "@odata.context", ROOT "/$metadata", "value", "name", "Service",
+	    "kind", "Singleton", "url", ROOT, "name", "Systems", "kind",
+	    "Singleton", "url", ROOT "/Systems", "name", "Managers", "kind",
+	    "Singleton", "url", ROOT "/Managers", "name", "Chassis", "kind",
+	    "Singleton", "url", ROOT "/Chassis");
+}
+
+static json_t *
+build_systems(void)
+{
+	return collection("#ComputerSystemCollection.ComputerSystemCollection",
+	    ROOT "/Systems", "Computer System Collection", ROOT "/Systems/1");
+}
+
+static json_t *
+build_managers(void)
+{
+	return collection("#ManagerCollection.ManagerCollection",
+	    ROOT "/Managers", "Manager Collection", ROOT "/Managers/1");
+}
+
+static json_t *
+build_chassis_collection(void)
+{
+	return collection("#ChassisCollection.ChassisCollection",
+	    ROOT "/Chassis", "Chassis Collection", ROOT "/Chassis/1");
+}
+
+/* The target machine: KaputtKVM sits outside it (its power and reset
+ * buttons, its screen, its USB). */
+static json_t *
+build_system(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
+	    "@odata.type", "#ComputerSystem.v1_10_0.ComputerSystem",
+	    "@odata.id", ROOT "/Systems/1", "Id", "1", "Name", "Target machine",
+	    "SystemType", "Physical", "Links", "ManagedBy",
+	    link_to(ROOT "/Managers/1"), "Chassis", link_to(ROOT "/Chassis/1"));
+}
+
+static json_t *
+build_manager(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
+	    "@odata.type", "#Manager.v1_10_0.Manager", "@odata.id",
+	    ROOT "/Managers/1", "Id", "1", "Name", "KaputtKVM", "ManagerType",
+	    "BMC", "Links", "ManagerForServers", link_to(ROOT "/Systems/1"),
+	    "ManagerForChassis", link_to(ROOT "/Chassis/1"));
+}
+
+static json_t *
+build_chassis(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
+	    "@odata.type", "#Chassis.v1_10_0.Chassis", "@odata.id",
+	    ROOT "/Chassis/1", "Id", "1", "Name", "Target chassis",
+	    "ChassisType", "Other", "Links", "ComputerSystems",
+	    link_to(ROOT "/Systems/1"), "ManagedBy",
+	    link_to(ROOT "/Managers/1"));
+}
+
+static const struct redfish_resource resources[] = {
+    {"/redfish", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_redfish},
+    {ROOT, HTTP_GET | HTTP_HEAD, "GET, HEAD", build_root},
+    {ROOT "/odata", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_odata},
+    {ROOT "/Systems", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_systems},
+    {ROOT "/Systems/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_system},
+    {ROOT "/Managers", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_managers},
+    {ROOT "/Managers/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_manager},
+    {ROOT "/Chassis", HTTP_GET | HTTP_HEAD, "GET, HEAD",
+	build_chassis_collection},
+    {ROOT "/Chassis/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_chassis},
+    {NULL, 0, NULL, NULL},
+};
+
+json_t *
+redfish_error(
+    const char *message_id, const char *message, const char *resolution)
+{
+	char id[64];
+
+	snprintf(id, sizeof(id), "%s%s", BASE_REGISTRY, message_id);
+	return json_pack("{s:{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s}]}}",
+	    "error", "code", id, "message", message, "@Message.ExtendedInfo",
+	    "@odata.type", "#Message.v1_0_0.Message", "MessageId", id,
+	    "Message", message, "Severity", "Critical", "Resolution",
+	    resolution);
+}
+
+/* FNV-1a of the compact JSON: changes whenever the resource does. */
+static void
+set_etag(struct redfish_reply *out)
+{
+	char *s = json_dumps(out->body, JSON_COMPACT | JSON_SORT_KEYS);
+	unsigned int h = 2166136261u;
+
+	for (const char *p = s ? s : ""; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	free(s);
+	snprintf(out->etag, sizeof(out->etag), "W/\"%08x\"", h);
+	json_object_set_new(out->body, "@odata.etag", json_string(out->etag));
+}
+
+/* path without trailing slashes, in buf; 0, or -1 when too long. */
+static int
+normalize(const char *path, char *buf, size_t len)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n >= len)
+		return -1;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+void
+redfish_resolve(
+    enum http_method method, const char *path, struct redfish_reply *out)
+{
+	const struct redfish_resource *r = NULL;
+	char p[256];
+
+	memset(out, 0, sizeof(*out));
+	if (normalize(path, p, sizeof(p)) == 0)
+		for (r = resources; r->path != NULL; r++)
+			if (strcmp(r->path, p) == 0)
+				break;
+	if (r == NULL || r->path == NULL) {
+		out->status = 404;
+		out->body = redfish_error("ResourceMissingAtURI",
+		    "The resource at the URI is not served here.",
+		    "Place a valid resource at the URI or correct the URI and "
+		    "resubmit the request.");
+		return;
+	}
+	if ((r->methods & method) == 0) {
+		out->status = 405;
+		out->allow = r->allow;
+		out->body = redfish_error("GeneralError",
+		    "This method is not allowed on this resource; the Allow "
+		    "header lists the ones that are.",
+		    "Resubmit the request with one of the methods in Allow.");
+		return;
+	}
+	out->status = 200;
+	out->body = r->build();
+	set_etag(out);
+}

@@ -1,0 +1,35 @@
+/*
+ * resource.h -- redfishd's resources as data: each Redfish URL the daemon
+ * serves, the methods it takes and the function that builds its JSON.
+ * redfish_resolve() is pure (no I/O, no libevent) so that the whole table
+ * is fuzzed (tests/fuzz/redfishd/fuzz_resolve.c).
+ */
+#ifndef REDFISHD_RESOURCE_H
+#define REDFISHD_RESOURCE_H
+
+#include <jansson.h>
+
+#include "httpparse.h"
+
+/* What to answer: status, body (a new reference, never NULL), and for a
+ * 405 the Allow header's value. */
+struct redfish_reply {
+	int status;
+	json_t *body;
+	const char *allow;
+	char etag[24]; /* W/"xxxxxxxx" for a resource, "" for an error */
+};
+
+/*
+ * The answer to method on path (without the query; a trailing '/' is
+ * ignored).  Fills *out; always succeeds.
+ */
+void redfish_resolve(
+    enum http_method method, const char *path, struct redfish_reply *out);
+
+/* A Redfish error (the Base registry's message id, e.g. "GeneralError")
+ * with @Message.ExtendedInfo; a new reference. */
+json_t *redfish_error(
+    const char *message_id, const char *message, const char *resolution);
+
+#endif

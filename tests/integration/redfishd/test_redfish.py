@@ -1,0 +1,92 @@
+"""redfishd: the Redfish resources served so far (service root, OData
+service document, Systems, Managers, Chassis), Redfish's error format,
+404 and 405 with Allow, and weak ETags that match @odata.etag."""
+
+import json
+import unittest
+
+import kvmtest
+from kvmtest.http import request
+
+ROOT = "/redfish/v1"
+RESOURCES = {
+    ROOT: "#ServiceRoot.",
+    ROOT + "/Systems": "#ComputerSystemCollection.",
+    ROOT + "/Systems/1": "#ComputerSystem.",
+    ROOT + "/Managers": "#ManagerCollection.",
+    ROOT + "/Managers/1": "#Manager.",
+    ROOT + "/Chassis": "#ChassisCollection.",
+    ROOT + "/Chassis/1": "#Chassis.",
+}
+
+
+class RedfishTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = kvmtest.Daemon("redfishd").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.d.cleanup()
+
+    def get(self, path, method="GET"):
+        status, headers, body = request(self.d.socket, method, path)
+        return status, headers, json.loads(body) if body else None
+
+    def assert_redfish_error(self, body, message_id):
+        err = body["error"]
+        self.assertEqual(err["code"], "Base.1.8." + message_id)
+        info = err["@Message.ExtendedInfo"]
+        self.assertEqual(info[0]["MessageId"], "Base.1.8." + message_id)
+        self.assertTrue(info[0]["Message"])
+
+    def test_resources(self):
+        for path, odata_type in RESOURCES.items():
+            with self.subTest(path=path):
+                status, headers, body = self.get(path)
+                self.assertEqual(status, 200)
+                self.assertEqual(body["@odata.id"], path)
+                self.assertTrue(body["@odata.type"].startswith(odata_type))
+                self.assertEqual(headers["etag"], body["@odata.etag"])
+                self.assertTrue(headers["etag"].startswith('W/"'))
+                self.assertEqual(headers["odata-version"], "4.0")
+
+    def test_members_resolve(self):
+        """Every link in a collection or in Links is served."""
+        for coll in ("/Systems", "/Managers", "/Chassis"):
+            _, _, body = self.get(ROOT + coll)
+            self.assertEqual(body["Members@odata.count"],
+                             len(body["Members"]))
+            for m in body["Members"]:
+                self.assertEqual(self.get(m["@odata.id"])[0], 200)
+        _, _, system = self.get(ROOT + "/Systems/1")
+        self.assertEqual(system["Links"]["ManagedBy"],
+                         [{"@odata.id": ROOT + "/Managers/1"}])
+
+    def test_trailing_slash_and_version_root(self):
+        self.assertEqual(self.get(ROOT + "/")[2]["@odata.id"], ROOT)
+        self.assertEqual(self.get("/redfish")[2]["v1"], ROOT + "/")
+
+    def test_odata_service_document(self):
+        status, _, body = self.get(ROOT + "/odata")
+        self.assertEqual(status, 200)
+        urls = [v["url"] for v in body["value"]]
+        self.assertIn(ROOT + "/Systems", urls)
+
+    def test_not_found(self):
+        for path in (ROOT + "/Systems/2", ROOT + "/Nope", "/redfish/v2"):
+            status, _, body = self.get(path)
+            self.assertEqual(status, 404, path)
+            self.assert_redfish_error(body, "ResourceMissingAtURI")
+
+    def test_method_not_allowed(self):
+        for method in ("POST", "DELETE", "PUT"):
+            status, headers, body = self.get(ROOT + "/Systems/1", method)
+            self.assertEqual(status, 405, method)
+            self.assertEqual(headers["allow"], "GET, HEAD")
+            self.assert_redfish_error(body, "GeneralError")
+
+
+if __name__ == "__main__":
+    kvmtest.main()
