@@ -39,9 +39,14 @@ redfishd_handle(struct http_request *req, void *arg)
 
 	(void)arg;
 	redfish_resolve(http_request_method(req), http_request_path(req), &rr);
+	http_reply_header(req, "OData-Version", "4.0");
+	if (rr.xml != NULL) {
+		http_reply(req, rr.status, "application/xml; charset=utf-8",
+		    rr.xml, strlen(rr.xml));
+		return;
+	}
 	s = json_dumps(rr.body, JSON_INDENT(2));
 	json_decref(rr.body);
-	http_reply_header(req, "OData-Version", "4.0");
 	if (rr.allow != NULL)
 		http_reply_header(req, "Allow", rr.allow);
 	if (rr.etag[0] != '\0')

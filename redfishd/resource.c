@@ -18,7 +18,38 @@ struct redfish_resource {
 	unsigned int methods;
 	const char *allow; /* the Allow header for methods */
 	json_t *(*build)(void);
+	const char *xml; /* a static document instead of build */
 };
+
+/* One reference per schema whose @odata.type is served (CSDL, OData 4.0
+ * part 3); the test checks that each type served is declared here. */
+#define CSDL_REF(file, ns, version)                                            \
+	"  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/" file     \
+	"_v1.xml\">\n    <edmx:Include Namespace=\"" ns "\"/>\n"               \
+	"    <edmx:Include Namespace=\"" ns "." version "\"/>\n"               \
+	"  </edmx:Reference>\n"
+#define CSDL_COLL(ns)                                                          \
+	"  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/" ns       \
+	"_v1.xml\">\n    <edmx:Include Namespace=\"" ns "\"/>\n"               \
+	"  </edmx:Reference>\n"
+
+static const char metadata[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" "
+    "Version=\"4.0\">\n" CSDL_REF("ServiceRoot", "ServiceRoot",
+	"v1_5_0") CSDL_COLL("ComputerSystemCollection") CSDL_REF("ComputerSystem",
+	"ComputerSystem",
+	"v1_10_0") CSDL_COLL("ManagerCollection") CSDL_REF("Manager", "Manager",
+	"v1_10_0") CSDL_COLL("ChassisCollection") CSDL_REF("Chassis", "Chassis",
+	"v1_10_0") CSDL_REF("Message", "Message",
+	"v1_0_0") "  <edmx:DataServices>\n"
+		  "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" "
+		  "Namespace=\"Service\">\n"
+		  "      <EntityContainer Name=\"Service\" "
+		  "Extends=\"ServiceRoot.v1_5_0.ServiceContainer\"/>\n"
+		  "    </Schema>\n"
+		  "  </edmx:DataServices>\n"
+		  "</edmx:Edmx>\n";
 
 static json_t *
 link_to(const char *id)
@@ -129,7 +160,8 @@ static const struct redfish_resource resources[] = {
     {ROOT "/Chassis", HTTP_GET | HTTP_HEAD, "GET, HEAD",
 	build_chassis_collection},
     {ROOT "/Chassis/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_chassis},
-    {NULL, 0, NULL, NULL},
+    {ROOT "/$metadata", HTTP_GET | HTTP_HEAD, "GET, HEAD", NULL, metadata},
+    {NULL, 0, NULL, NULL, NULL},
 };
 
 json_t *
@@ -205,6 +237,10 @@ redfish_resolve(
 		return;
 	}
 	out->status = 200;
+	if (r->xml != NULL) {
+		out->xml = r->xml;
+		return;
+	}
 	out->body = r->build();
 	set_etag(out);
 }

@@ -11,13 +11,14 @@
 
 #include "httpparse.h"
 
-/* What to answer: status, body (a new reference, never NULL), and for a
- * 405 the Allow header's value. */
+/* What to answer: status, body (a new reference, NULL only when xml is
+ * set), and for a 405 the Allow header's value. */
 struct redfish_reply {
 	int status;
 	json_t *body;
 	const char *allow;
-	char etag[24]; /* W/"xxxxxxxx" for a resource, "" for an error */
+	char etag[24];	 /* W/"xxxxxxxx" for a resource, "" for an error */
+	const char *xml; /* instead of body ($metadata): static text */
 };
 
 /*

@@ -2,7 +2,7 @@
  * fuzz_resolve.c -- fuzz target redfishd-resolve: redfishd's resource
  * table (redfish_resolve()) with any method and any path.  The first byte
  * picks the method, the rest is the path.  Every answer is 200 with an
- * @odata.id and @odata.etag, 404, or 405 with an Allow header, and every
+ * @odata.etag (or $metadata's XML), 404, or 405 with an Allow header, and every
  * error carries @Message.ExtendedInfo.
  */
 #include <stdint.h>
@@ -38,9 +38,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(path, data + 1, size - 1);
 	path[size - 1] = '\0';
 	redfish_resolve(1u << (data[0] % 6), path, &rr);
-	if (rr.body == NULL)
+	if ((rr.body == NULL) == (rr.xml == NULL))
 		abort();
-	if (rr.status == 200) {
+	if (rr.xml != NULL) {
+		if (rr.status != 200)
+			abort();
+	} else if (rr.status == 200) {
 		if (!json_is_string(json_object_get(rr.body, "@odata.etag")) ||
 		    rr.etag[0] == '\0')
 			abort();

@@ -4,6 +4,7 @@ service document, Systems, Managers, Chassis), Redfish's error format,
 
 import json
 import unittest
+import xml.etree.ElementTree as ET
 
 import kvmtest
 from kvmtest.http import request
@@ -73,6 +74,22 @@ class RedfishTest(unittest.TestCase):
         self.assertEqual(status, 200)
         urls = [v["url"] for v in body["value"]]
         self.assertIn(ROOT + "/Systems", urls)
+
+    def test_metadata(self):
+        """$metadata is CSDL XML that declares every @odata.type served."""
+        status, headers, body = request(self.d.socket, "GET",
+                                        ROOT + "/$metadata")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("application/xml"))
+        edmx = "{http://docs.oasis-open.org/odata/ns/edmx}"
+        doc = ET.fromstring(body)
+        self.assertEqual(doc.tag, edmx + "Edmx")
+        declared = {i.get("Namespace")
+                    for i in doc.iter(edmx + "Include")}
+        for path in RESOURCES:
+            odata_type = self.get(path)[2]["@odata.type"]
+            ns = odata_type[1:].rsplit(".", 1)[0]
+            self.assertIn(ns, declared, path)
 
     def test_not_found(self):
         for path in (ROOT + "/Systems/2", ROOT + "/Nope", "/redfish/v2"):
