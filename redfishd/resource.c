@@ -17,8 +17,9 @@ struct redfish_resource {
 	const char *path;
 	unsigned int methods;
 	const char *allow; /* the Allow header for methods */
-	json_t *(*build)(void);
+	json_t *(*build)(const struct redfish_state *);
 	const char *xml; /* a static document instead of build */
+	int needs_state; /* build shows another daemon's state */
 };
 
 /* One reference per schema whose @odata.type is served (CSDL, OData 4.0
@@ -67,13 +68,13 @@ collection(
 }
 
 static json_t *
-build_redfish(void)
+build_redfish(const struct redfish_state *st)
 {
 	return json_pack("{s:s}", "v1", ROOT "/");
 }
 
 static json_t *
-build_root(void)
+build_root(const struct redfish_state *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
 	    "@odata.type", "#ServiceRoot.v1_5_0.ServiceRoot", "@odata.id", ROOT,
@@ -84,7 +85,7 @@ build_root(void)
 }
 
 static json_t *
-build_odata(void)
+build_odata(const struct redfish_state *st)
 {
 	return json_pack("{s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}, "
 			 "{s:s, s:s, s:s}, {s:s, s:s, s:s}]}",
@@ -96,21 +97,21 @@ build_odata(void)
 }
 
 static json_t *
-build_systems(void)
+build_systems(const struct redfish_state *st)
 {
 	return collection("#ComputerSystemCollection.ComputerSystemCollection",
 	    ROOT "/Systems", "Computer System Collection", ROOT "/Systems/1");
 }
 
 static json_t *
-build_managers(void)
+build_managers(const struct redfish_state *st)
 {
 	return collection("#ManagerCollection.ManagerCollection",
 	    ROOT "/Managers", "Manager Collection", ROOT "/Managers/1");
 }
 
 static json_t *
-build_chassis_collection(void)
+build_chassis_collection(const struct redfish_state *st)
 {
 	return collection("#ChassisCollection.ChassisCollection",
 	    ROOT "/Chassis", "Chassis Collection", ROOT "/Chassis/1");
@@ -119,17 +120,25 @@ build_chassis_collection(void)
 /* The target machine: KaputtKVM sits outside it (its power and reset
  * buttons, its screen, its USB). */
 static json_t *
-build_system(void)
+build_system(const struct redfish_state *st)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
+	const char *p = st->power;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
 	    "@odata.type", "#ComputerSystem.v1_10_0.ComputerSystem",
 	    "@odata.id", ROOT "/Systems/1", "Id", "1", "Name", "Target machine",
 	    "SystemType", "Physical", "Links", "ManagedBy",
 	    link_to(ROOT "/Managers/1"), "Chassis", link_to(ROOT "/Chassis/1"));
+
+	/* From the power LED, through gpiod-ctl; null when it is not known. */
+	json_object_set_new(o, "PowerState",
+	    strcmp(p, "on") == 0	? json_string("On")
+		: strcmp(p, "off") == 0 ? json_string("Off")
+					: json_null());
+	return o;
 }
 
 static json_t *
-build_manager(void)
+build_manager(const struct redfish_state *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
 	    "@odata.type", "#Manager.v1_10_0.Manager", "@odata.id",
@@ -139,7 +148,7 @@ build_manager(void)
 }
 
 static json_t *
-build_chassis(void)
+build_chassis(const struct redfish_state *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
 	    "@odata.type", "#Chassis.v1_10_0.Chassis", "@odata.id",
@@ -154,7 +163,8 @@ static const struct redfish_resource resources[] = {
     {ROOT, HTTP_GET | HTTP_HEAD, "GET, HEAD", build_root},
     {ROOT "/odata", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_odata},
     {ROOT "/Systems", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_systems},
-    {ROOT "/Systems/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_system},
+    {ROOT "/Systems/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_system, NULL,
+	1},
     {ROOT "/Managers", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_managers},
     {ROOT "/Managers/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_manager},
     {ROOT "/Chassis", HTTP_GET | HTTP_HEAD, "GET, HEAD",
@@ -208,8 +218,8 @@ normalize(const char *path, char *buf, size_t len)
 }
 
 void
-redfish_resolve(
-    enum http_method method, const char *path, struct redfish_reply *out)
+redfish_resolve(enum http_method method, const char *path,
+    const struct redfish_state *st, struct redfish_reply *out)
 {
 	const struct redfish_resource *r = NULL;
 	char p[256];
@@ -241,6 +251,10 @@ redfish_resolve(
 		out->xml = r->xml;
 		return;
 	}
-	out->body = r->build();
+	if (r->needs_state && st == NULL) {
+		out->needs_state = 1;
+		return;
+	}
+	out->body = r->build(st);
 	set_etag(out);
 }

@@ -11,6 +11,11 @@
 
 #include "httpparse.h"
 
+/* What the daemon learnt from the other daemons for one request. */
+struct redfish_state {
+	const char *power; /* gpiod-ctl's atx.power: "on", "off", "unknown" */
+};
+
 /* What to answer: status, body (a new reference, NULL only when xml is
  * set), and for a 405 the Allow header's value. */
 struct redfish_reply {
@@ -19,14 +24,17 @@ struct redfish_reply {
 	const char *allow;
 	char etag[24];	 /* W/"xxxxxxxx" for a resource, "" for an error */
 	const char *xml; /* instead of body ($metadata): static text */
+	int needs_state; /* resolve again with a struct redfish_state */
 };
 
 /*
  * The answer to method on path (without the query; a trailing '/' is
- * ignored).  Fills *out; always succeeds.
+ * ignored).  Fills *out; always succeeds.  With st NULL, a resource that
+ * shows another daemon's state sets needs_state (and no body): the caller
+ * asks that daemon and resolves again with st.
  */
-void redfish_resolve(
-    enum http_method method, const char *path, struct redfish_reply *out);
+void redfish_resolve(enum http_method method, const char *path,
+    const struct redfish_state *st, struct redfish_reply *out);
 
 /* A Redfish error (the Base registry's message id, e.g. "GeneralError")
  * with @Message.ExtendedInfo; a new reference. */

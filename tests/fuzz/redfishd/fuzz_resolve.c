@@ -1,7 +1,8 @@
 /*
  * fuzz_resolve.c -- fuzz target redfishd-resolve: redfishd's resource
  * table (redfish_resolve()) with any method and any path.  The first byte
- * picks the method, the rest is the path.  Every answer is 200 with an
+ * picks the method (and the power state gpiod-ctl reports), the rest is
+ * the path.  Every answer is 200 with an
  * @odata.etag (or $metadata's XML), 404, or 405 with an Allow header, and every
  * error carries @Message.ExtendedInfo.
  */
@@ -28,6 +29,8 @@ check_error(json_t *body)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const char *const powers[] = {"on", "off", "unknown"};
+	struct redfish_state st;
 	struct redfish_reply rr;
 	char *path;
 
@@ -37,7 +40,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(path, data + 1, size - 1);
 	path[size - 1] = '\0';
-	redfish_resolve(1u << (data[0] % 6), path, &rr);
+	st.power = powers[(data[0] >> 3) % 3];
+	redfish_resolve(1u << (data[0] % 6), path, NULL, &rr);
+	if (rr.needs_state) {
+		if (rr.body != NULL || rr.xml != NULL)
+			abort();
+		redfish_resolve(1u << (data[0] % 6), path, &st, &rr);
+		if (rr.needs_state)
+			abort();
+	}
 	if ((rr.body == NULL) == (rr.xml == NULL))
 		abort();
 	if (rr.xml != NULL) {

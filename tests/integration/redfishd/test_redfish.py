@@ -1,8 +1,12 @@
-"""redfishd: the Redfish resources served so far (service root, OData
-service document, Systems, Managers, Chassis), Redfish's error format,
-404 and 405 with Allow, and weak ETags that match @odata.etag."""
+"""redfishd: the Redfish resources served so far (service root, $metadata,
+OData service document, Systems, Managers, Chassis), Redfish's error format,
+404 and 405 with Allow, weak ETags that match @odata.etag, and PowerState
+from the power LED of gpiod-ctl's test backend (a stand-in for the GPIO
+chip: the LED's level is set through its /test/input)."""
 
 import json
+import os
+import time
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -21,15 +25,52 @@ RESOURCES = {
 }
 
 
+GPIOD_CONFIG = """[gpiod-ctl]
+backend = test
+power-button = gpiochip0:0
+reset-button = gpiochip0:1
+power-led = gpiochip0:2
+"""
+
+
 class RedfishTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.d = kvmtest.Daemon("redfishd").start()
+        cls.gpiod = kvmtest.Daemon("gpiod-ctl", config=GPIOD_CONFIG).start()
+        cls.d = kvmtest.Daemon("redfishd", args=[
+            "--gpiod-socket", cls.gpiod.socket]).start()
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
-        cls.d.cleanup()
+        for d in (cls.d, cls.gpiod):
+            d.stop()
+            d.cleanup()
+
+    def power_state_after(self, led):
+        """PowerState once gpiod-ctl has seen the LED at led (0/1)."""
+        self.gpiod.ok("POST", "/test/input", {"line": "power-led",
+                                              "value": led})
+        want = "On" if led else "Off"
+        deadline = time.monotonic() + 3
+        while True:
+            got = self.get(ROOT + "/Systems/1")[2]["PowerState"]
+            if got == want or time.monotonic() > deadline:
+                return got
+            time.sleep(0.02)
+
+    def test_power_state_from_led(self):
+        self.assertEqual(self.power_state_after(1), "On")
+        self.assertEqual(self.power_state_after(0), "Off")
+        self.assertEqual(self.power_state_after(1), "On")
+
+    def test_power_state_unknown_without_gpiod(self):
+        """gpiod-ctl not there: PowerState null, the resource still 200."""
+        with kvmtest.Daemon("redfishd", args=[
+                "--gpiod-socket",
+                os.path.join(self.d.tmp, "nobody.sock")]) as d:
+            status, _, body = request(d.socket, "GET", ROOT + "/Systems/1")
+            self.assertEqual(status, 200)
+            self.assertIsNone(json.loads(body)["PowerState"])
 
     def get(self, path, method="GET"):
         status, headers, body = request(self.d.socket, method, path)
