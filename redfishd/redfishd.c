@@ -19,6 +19,7 @@
 #include "error.h"
 #include "http.h"
 #include "log.h"
+#include "reset.h"
 #include "resource.h"
 
 #define ALL_METHODS                                                            \
@@ -85,6 +86,55 @@ redfishd_state_cb(int result, struct client_reply *cr, void *arg)
 	redfishd_send(req, &rr);
 }
 
+/* gpiod-ctl answered the Reset: 204 when done, its reason otherwise. */
+static void
+redfishd_reset_cb(int result, struct client_reply *cr, void *arg)
+{
+	struct http_request *req = arg;
+	struct redfish_reply rr = {0};
+	const char *msg = NULL;
+
+	if (result == 0 && cr->status == 200) {
+		http_reply(req, 204, NULL, "", 0);
+		return;
+	}
+	if (result == 0)
+		msg = json_string_value(json_object_get(
+		    json_object_get(cr->json, "error"), "message"));
+	rr.status = result < 0 ? 503 : cr->status == 409 ? 409 : 502;
+	rr.body = redfish_error("GeneralError",
+	    msg		     ? msg
+		: result < 0 ? "gpiod-ctl does not answer."
+			     : "gpiod-ctl "
+			       "failed.",
+	    rr.status == 409 ? "Check PowerState: the power LED decides which "
+			       "ResetType applies."
+			     : "Check gpiod-ctl.");
+	redfishd_send(req, &rr);
+}
+
+/* POST of the Reset action: the body checked, then gpiod-ctl does it. */
+static void
+redfishd_reset(struct http_request *req, struct event_base *base)
+{
+	struct redfish_reply rr = {0};
+	const char *body, *target;
+	json_t *call;
+	size_t len;
+
+	body = http_request_body(req, &len);
+	if (redfish_reset_parse(body ? body : "", body ? len : 0, &target,
+		&call, &rr.body) < 0) {
+		rr.status = 400;
+		redfishd_send(req, &rr);
+		return;
+	}
+	if (client_call_async(base, gpiod_socket, "POST", target, call, 10000,
+		redfishd_reset_cb, req) < 0)
+		redfishd_reset_cb(-1, NULL, req);
+	json_decref(call);
+}
+
 /* Every /redfish URL: the answer comes from the resource table, after a
  * question to gpiod-ctl for a resource that shows its state.  The request
  * stays valid until it is answered (http.h), even if the peer leaves. */
@@ -96,6 +146,10 @@ redfishd_handle(struct http_request *req, void *arg)
 
 	redfish_resolve(
 	    http_request_method(req), http_request_path(req), NULL, &rr);
+	if (rr.reset) {
+		redfishd_reset(req, *base);
+		return;
+	}
 	if (!rr.needs_state) {
 		redfishd_send(req, &rr);
 		return;

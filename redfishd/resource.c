@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reset.h"
 #include "resource.h"
 
 #define BASE_REGISTRY "Base.1.8."
@@ -20,6 +21,7 @@ struct redfish_resource {
 	json_t *(*build)(const struct redfish_state *);
 	const char *xml; /* a static document instead of build */
 	int needs_state; /* build shows another daemon's state */
+	int reset;	 /* the Reset action */
 };
 
 /* One reference per schema whose @odata.type is served (CSDL, OData 4.0
@@ -129,6 +131,15 @@ build_system(const struct redfish_state *st)
 	    "SystemType", "Physical", "Links", "ManagedBy",
 	    link_to(ROOT "/Managers/1"), "Chassis", link_to(ROOT "/Chassis/1"));
 
+	json_t *types = json_array();
+
+	for (size_t i = 0; redfish_reset_types[i] != NULL; i++)
+		json_array_append_new(
+		    types, json_string(redfish_reset_types[i]));
+	json_object_set_new(o, "Actions",
+	    json_pack("{s:{s:s, s:o}}", "#ComputerSystem.Reset", "target",
+		REDFISH_RESET_TARGET, "ResetType@Redfish.AllowableValues",
+		types));
 	/* From the power LED, through gpiod-ctl; null when it is not known. */
 	json_object_set_new(o, "PowerState",
 	    strcmp(p, "on") == 0	? json_string("On")
@@ -170,6 +181,7 @@ static const struct redfish_resource resources[] = {
     {ROOT "/Chassis", HTTP_GET | HTTP_HEAD, "GET, HEAD",
 	build_chassis_collection},
     {ROOT "/Chassis/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_chassis},
+    {REDFISH_RESET_TARGET, HTTP_POST, "POST", NULL, NULL, 0, 1},
     {ROOT "/$metadata", HTTP_GET | HTTP_HEAD, "GET, HEAD", NULL, metadata},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -247,6 +259,10 @@ redfish_resolve(enum http_method method, const char *path,
 		return;
 	}
 	out->status = 200;
+	if (r->reset) {
+		out->reset = 1;
+		return;
+	}
 	if (r->xml != NULL) {
 		out->xml = r->xml;
 		return;

@@ -25,7 +25,11 @@ struct redfish_reply {
 	char etag[24];	 /* W/"xxxxxxxx" for a resource, "" for an error */
 	const char *xml; /* instead of body ($metadata): static text */
 	int needs_state; /* resolve again with a struct redfish_state */
+	int reset;	 /* a POST of ComputerSystem.Reset: reset.h does it */
 };
+
+#define REDFISH_RESET_TARGET                                                   \
+	"/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
 
 /*
  * The answer to method on path (without the query; a trailing '/' is

@@ -3,7 +3,7 @@
  * table (redfish_resolve()) with any method and any path.  The first byte
  * picks the method (and the power state gpiod-ctl reports), the rest is
  * the path.  Every answer is 200 with an
- * @odata.etag (or $metadata's XML), 404, or 405 with an Allow header, and every
+ * @odata.etag (or $metadata's XML, or the Reset action for a POST), 404, or 405 with an Allow header, and every
  * error carries @Message.ExtendedInfo.
  */
 #include <stdint.h>
@@ -32,6 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const powers[] = {"on", "off", "unknown"};
 	struct redfish_state st;
 	struct redfish_reply rr;
+	enum http_method method;
 	char *path;
 
 	if (size < 1)
@@ -40,14 +41,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(path, data + 1, size - 1);
 	path[size - 1] = '\0';
+	method = 1u << (data[0] % 6);
 	st.power = powers[(data[0] >> 3) % 3];
-	redfish_resolve(1u << (data[0] % 6), path, NULL, &rr);
+	redfish_resolve(method, path, NULL, &rr);
 	if (rr.needs_state) {
 		if (rr.body != NULL || rr.xml != NULL)
 			abort();
-		redfish_resolve(1u << (data[0] % 6), path, &st, &rr);
+		redfish_resolve(method, path, &st, &rr);
 		if (rr.needs_state)
 			abort();
+	}
+	if (rr.reset) { /* the handler parses the body (fuzz_reset.c) */
+		if (rr.body != NULL || rr.xml != NULL || method != HTTP_POST)
+			abort();
+		goto out;
 	}
 	if ((rr.body == NULL) == (rr.xml == NULL))
 		abort();
@@ -68,6 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	json_decref(rr.body);
+out:
 	free(path);
 	return 0;
 }

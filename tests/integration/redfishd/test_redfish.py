@@ -63,6 +63,59 @@ class RedfishTest(unittest.TestCase):
         self.assertEqual(self.power_state_after(0), "Off")
         self.assertEqual(self.power_state_after(1), "On")
 
+    def reset(self, body):
+        return request(self.d.socket, "POST",
+                       ROOT + "/Systems/1/Actions/ComputerSystem.Reset",
+                       body)
+
+    def presses(self):
+        """Samples of the power button's line in gpiod-ctl's history."""
+        return len(self.gpiod.ok(
+            "GET", "/test/history?line=power-button")["samples"])
+
+    def test_reset_allowable_values(self):
+        action = self.get(ROOT + "/Systems/1")[2]["Actions"][
+            "#ComputerSystem.Reset"]
+        self.assertEqual(action["target"],
+                         ROOT + "/Systems/1/Actions/ComputerSystem.Reset")
+        self.assertEqual(action["ResetType@Redfish.AllowableValues"],
+                         ["On", "ForceOff", "GracefulShutdown",
+                          "ForceRestart", "PushPowerButton"])
+
+    def test_reset_on_presses_power(self):
+        self.assertEqual(self.power_state_after(0), "Off")
+        before = self.presses()
+        status, _, body = self.reset({"ResetType": "On"})
+        self.assertEqual(status, 204, body)
+        self.assertGreater(self.presses(), before)
+        last = self.gpiod.ok("GET", "/state")["atx"]["last_action"]
+        self.assertEqual(last["action"], "on")
+
+    def test_reset_refused_by_led(self):
+        """ForceOff while the LED is off: gpiod-ctl refuses, nothing
+        pressed, 409 with gpiod-ctl's reason in the Redfish error."""
+        self.assertEqual(self.power_state_after(0), "Off")
+        time.sleep(0.7)  # past gpiod-ctl's lockout after a press
+        before = self.presses()
+        status, _, body = self.reset({"ResetType": "ForceOff"})
+        self.assertEqual(status, 409, body)
+        self.assert_redfish_error(json.loads(body), "GeneralError")
+        self.assertEqual(self.presses(), before)
+
+    def test_reset_bad_input(self):
+        before = self.presses()
+        for body, message_id in (
+                ({"ResetType": "Explode"}, "PropertyValueNotInList"),
+                ({"ResetType": 3}, "ActionParameterMissing"),
+                ({}, "ActionParameterMissing"),
+                ("not json", "MalformedJSON"),
+                ("[1]", "MalformedJSON")):
+            with self.subTest(body=body):
+                status, _, reply = self.reset(body)
+                self.assertEqual(status, 400)
+                self.assert_redfish_error(json.loads(reply), message_id)
+        self.assertEqual(self.presses(), before)
+
     def test_power_state_unknown_without_gpiod(self):
         """gpiod-ctl not there: PowerState null, the resource still 200."""
         with kvmtest.Daemon("redfishd", args=[
