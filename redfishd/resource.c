@@ -22,6 +22,8 @@ struct redfish_resource {
 	const char *xml; /* a static document instead of build */
 	int needs_state; /* build shows another daemon's state */
 	int reset;	 /* the Reset action */
+	/* a collection of one member instead of build: its type and name */
+	const char *coll_type, *coll_name, *coll_member;
 };
 
 /* One reference per schema whose @odata.type is served (CSDL, OData 4.0
@@ -98,27 +100,6 @@ build_odata(const struct redfish_state *st)
 	    "Singleton", "url", ROOT "/Chassis");
 }
 
-static json_t *
-build_systems(const struct redfish_state *st)
-{
-	return collection("#ComputerSystemCollection.ComputerSystemCollection",
-	    ROOT "/Systems", "Computer System Collection", ROOT "/Systems/1");
-}
-
-static json_t *
-build_managers(const struct redfish_state *st)
-{
-	return collection("#ManagerCollection.ManagerCollection",
-	    ROOT "/Managers", "Manager Collection", ROOT "/Managers/1");
-}
-
-static json_t *
-build_chassis_collection(const struct redfish_state *st)
-{
-	return collection("#ChassisCollection.ChassisCollection",
-	    ROOT "/Chassis", "Chassis Collection", ROOT "/Chassis/1");
-}
-
 /* The target machine: KaputtKVM sits outside it (its power and reset
  * buttons, its screen, its USB). */
 static json_t *
@@ -173,13 +154,19 @@ static const struct redfish_resource resources[] = {
     {"/redfish", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_redfish},
     {ROOT, HTTP_GET | HTTP_HEAD, "GET, HEAD", build_root},
     {ROOT "/odata", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_odata},
-    {ROOT "/Systems", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_systems},
+    {ROOT "/Systems", HTTP_GET | HTTP_HEAD, "GET, HEAD",
+	.coll_type = "#ComputerSystemCollection.ComputerSystemCollection",
+	.coll_name = "Computer System Collection",
+	.coll_member = ROOT "/Systems/1"},
     {ROOT "/Systems/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_system, NULL,
 	1},
-    {ROOT "/Managers", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_managers},
+    {ROOT "/Managers", HTTP_GET | HTTP_HEAD, "GET, HEAD",
+	.coll_type = "#ManagerCollection.ManagerCollection",
+	.coll_name = "Manager Collection", .coll_member = ROOT "/Managers/1"},
     {ROOT "/Managers/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_manager},
     {ROOT "/Chassis", HTTP_GET | HTTP_HEAD, "GET, HEAD",
-	build_chassis_collection},
+	.coll_type = "#ChassisCollection.ChassisCollection",
+	.coll_name = "Chassis Collection", .coll_member = ROOT "/Chassis/1"},
     {ROOT "/Chassis/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_chassis},
     {REDFISH_RESET_TARGET, HTTP_POST, "POST", NULL, NULL, 0, 1},
     {ROOT "/$metadata", HTTP_GET | HTTP_HEAD, "GET, HEAD", NULL, metadata},
@@ -271,6 +258,8 @@ redfish_resolve(enum http_method method, const char *path,
 		out->needs_state = 1;
 		return;
 	}
-	out->body = r->build(st);
+	out->body = r->coll_type != NULL
+	    ? collection(r->coll_type, r->path, r->coll_name, r->coll_member)
+	    : r->build(st);
 	set_etag(out);
 }
