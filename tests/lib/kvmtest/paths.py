@@ -19,6 +19,7 @@ BINARIES = {
     "mediad": "mediad/mediad",
     "gpiod-ctl": "gpiod-ctl/gpiod-ctl",
     "fetchd": "fetchd/fetchd",
+    "redfishd": "redfishd/redfishd",
     "capctl": "capd/capctl",
     "hidctl": "hidd/hidctl",
     "mediactl": "mediad/mediactl",

@@ -1,0 +1,198 @@
+/*
+ * redfishd.c -- main(): a Redfish service (DMTF DSP0266) at /redfish/v1.
+ *
+ * redfishd answers the Redfish URLs from its resource table (resource.h)
+ * behind nginx; it will translate into calls on gpiod-ctl's, mediad's and
+ * fetchd's sockets.  This first part serves the service root, $metadata,
+ * the OData service document and the Systems (PowerState from gpiod-ctl),
+ * Managers and Chassis resources, with Redfish's error format, 404 and 405
+ * with Allow.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "config.h"
+#include "daemon.h"
+#include "error.h"
+#include "http.h"
+#include "log.h"
+#include "reset.h"
+#include "resource.h"
+
+#define ALL_METHODS                                                            \
+	(HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_DELETE |           \
+	    HTTP_OPTIONS)
+
+static char *gpiod_socket = "/run/kaputtkvm/gpiod-ctl.sock";
+
+static const struct config_option options[] = {
+    {"gpiod-socket", 0, CONFIG_STRING, &gpiod_socket, 0, 0, "PATH",
+	"gpiod-ctl's socket, for the power state (default "
+	"/run/kaputtkvm/gpiod-ctl.sock)",
+	NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct config_spec spec = {
+    "redfishd", "a Redfish service at /redfish/v1", options, NULL, NULL};
+
+/* Sends what redfish_resolve() answered. */
+static void
+redfishd_send(struct http_request *req, struct redfish_reply *rr)
+{
+	char *s;
+
+	http_reply_header(req, "OData-Version", "4.0");
+	if (rr->xml != NULL) {
+		http_reply(req, rr->status, "application/xml; charset=utf-8",
+		    rr->xml, strlen(rr->xml));
+		return;
+	}
+	s = json_dumps(rr->body, JSON_INDENT(2));
+	json_decref(rr->body);
+	if (rr->allow != NULL)
+		http_reply_header(req, "Allow", rr->allow);
+	if (rr->etag[0] != '\0')
+		http_reply_header(req, "ETag", rr->etag);
+	http_reply(req, rr->status, "application/json; charset=utf-8",
+	    s ? s : "{}", s ? strlen(s) : 2);
+	free(s);
+}
+
+/* gpiod-ctl's GET /state came back (or failed: the power state is then
+ * unknown, and the resource says so with PowerState null). */
+static void
+redfishd_state_cb(int result, struct client_reply *cr, void *arg)
+{
+	struct http_request *req = arg;
+	struct redfish_state st = {"unknown"};
+	struct redfish_reply rr;
+	const char *power = NULL;
+
+	if (result == 0 && cr->status == 200)
+		power = json_string_value(json_object_get(
+		    json_object_get(json_object_get(cr->json, "result"), "atx"),
+		    "power"));
+	if (power == NULL)
+		log_warnx("gpiod-ctl's state: %s",
+		    result < 0 ? error_get() : "no atx.power in the reply");
+	else
+		st.power = power;
+	redfish_resolve(
+	    http_request_method(req), http_request_path(req), &st, &rr);
+	redfishd_send(req, &rr);
+}
+
+/* gpiod-ctl answered the Reset: 204 when done, its reason otherwise. */
+static void
+redfishd_reset_cb(int result, struct client_reply *cr, void *arg)
+{
+	struct http_request *req = arg;
+	struct redfish_reply rr = {0};
+	const char *msg = NULL;
+
+	if (result == 0 && cr->status == 200) {
+		http_reply(req, 204, NULL, "", 0);
+		return;
+	}
+	if (result == 0)
+		msg = json_string_value(json_object_get(
+		    json_object_get(cr->json, "error"), "message"));
+	rr.status = result < 0 ? 503 : cr->status == 409 ? 409 : 502;
+	rr.body = redfish_error("GeneralError",
+	    msg		     ? msg
+		: result < 0 ? "gpiod-ctl does not answer."
+			     : "gpiod-ctl "
+			       "failed.",
+	    rr.status == 409 ? "Check PowerState: the power LED decides which "
+			       "ResetType applies."
+			     : "Check gpiod-ctl.");
+	redfishd_send(req, &rr);
+}
+
+/* POST of the Reset action: the body checked, then gpiod-ctl does it. */
+static void
+redfishd_reset(struct http_request *req, struct event_base *base)
+{
+	struct redfish_reply rr = {0};
+	const char *body, *target;
+	json_t *call;
+	size_t len;
+
+	body = http_request_body(req, &len);
+	if (redfish_reset_parse(body ? body : "", body ? len : 0, &target,
+		&call, &rr.body) < 0) {
+		rr.status = 400;
+		redfishd_send(req, &rr);
+		return;
+	}
+	if (client_call_async(base, gpiod_socket, "POST", target, call, 10000,
+		redfishd_reset_cb, req) < 0)
+		redfishd_reset_cb(-1, NULL, req);
+	json_decref(call);
+}
+
+/* Every /redfish URL: the answer comes from the resource table, after a
+ * question to gpiod-ctl for a resource that shows its state.  The request
+ * stays valid until it is answered (http.h), even if the peer leaves. */
+static void
+redfishd_handle(struct http_request *req, void *arg)
+{
+	struct event_base **base = arg;
+	struct redfish_reply rr;
+
+	redfish_resolve(
+	    http_request_method(req), http_request_path(req), NULL, &rr);
+	if (rr.reset) {
+		redfishd_reset(req, *base);
+		return;
+	}
+	if (!rr.needs_state) {
+		redfishd_send(req, &rr);
+		return;
+	}
+	if (client_call_async(*base, gpiod_socket, "GET", "/state", NULL, 2000,
+		redfishd_state_cb, req) < 0)
+		redfishd_state_cb(-1, NULL, req);
+}
+
+static const struct http_route routes[] = {
+    {"/redfish", ALL_METHODS, redfishd_handle, 0, NULL},
+    {"/redfish/", ALL_METHODS, redfishd_handle, 0, NULL},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+int
+main(int argc, char **argv)
+{
+	struct config_common common = {0};
+	struct http_server_config hc = {0};
+	struct daemon *d = NULL;
+	struct event_base *base = NULL; /* the handlers' arg */
+	int r, rc = 1;
+
+	log_init("redfishd");
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = config_load(&spec, &common, argc, argv)) != 0)
+		return r > 0 ? 0 : 1;
+	if (common.check_config) {
+		printf("redfishd: configuration OK\n");
+		rc = 0;
+		goto out;
+	}
+	if (daemon_start(&spec, &common, &hc, routes, &base, &d) < 0) {
+		log_warnx("%s", error_get());
+		goto out;
+	}
+	base = daemon_base(d);
+	daemon_ready(d);
+	daemon_run(d);
+	rc = 0;
+out:
+	daemon_free(d);
+	config_free(&spec, &common);
+	return rc;
+}

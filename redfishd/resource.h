@@ -1,0 +1,48 @@
+/*
+ * resource.h -- redfishd's resources as data: each Redfish URL the daemon
+ * serves, the methods it takes and the function that builds its JSON.
+ * redfish_resolve() is pure (no I/O, no libevent) so that the whole table
+ * is fuzzed (tests/fuzz/redfishd/fuzz_resolve.c).
+ */
+#ifndef REDFISHD_RESOURCE_H
+#define REDFISHD_RESOURCE_H
+
+#include <jansson.h>
+
+#include "httpparse.h"
+
+/* What the daemon learnt from the other daemons for one request. */
+struct redfish_state {
+	const char *power; /* gpiod-ctl's atx.power: "on", "off", "unknown" */
+};
+
+/* What to answer: status, body (a new reference, NULL only when xml is
+ * set), and for a 405 the Allow header's value. */
+struct redfish_reply {
+	int status;
+	json_t *body;
+	const char *allow;
+	char etag[24];	 /* W/"xxxxxxxx" for a resource, "" for an error */
+	const char *xml; /* instead of body ($metadata): static text */
+	int needs_state; /* resolve again with a struct redfish_state */
+	int reset;	 /* a POST of ComputerSystem.Reset: reset.h does it */
+};
+
+#define REDFISH_RESET_TARGET                                                   \
+	"/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
+
+/*
+ * The answer to method on path (without the query; a trailing '/' is
+ * ignored).  Fills *out; always succeeds.  With st NULL, a resource that
+ * shows another daemon's state sets needs_state (and no body): the caller
+ * asks that daemon and resolves again with st.
+ */
+void redfish_resolve(enum http_method method, const char *path,
+    const struct redfish_state *st, struct redfish_reply *out);
+
+/* A Redfish error (the Base registry's message id, e.g. "GeneralError")
+ * with @Message.ExtendedInfo; a new reference. */
+json_t *redfish_error(
+    const char *message_id, const char *message, const char *resolution);
+
+#endif

@@ -1,0 +1,203 @@
+"""redfishd: the Redfish resources served so far (service root, $metadata,
+OData service document, Systems, Managers, Chassis), Redfish's error format,
+404 and 405 with Allow, weak ETags that match @odata.etag, and PowerState
+from the power LED of gpiod-ctl's test backend (a stand-in for the GPIO
+chip: the LED's level is set through its /test/input)."""
+
+import json
+import os
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import kvmtest
+from kvmtest.http import request
+
+ROOT = "/redfish/v1"
+RESOURCES = {
+    ROOT: "#ServiceRoot.",
+    ROOT + "/Systems": "#ComputerSystemCollection.",
+    ROOT + "/Systems/1": "#ComputerSystem.",
+    ROOT + "/Managers": "#ManagerCollection.",
+    ROOT + "/Managers/1": "#Manager.",
+    ROOT + "/Chassis": "#ChassisCollection.",
+    ROOT + "/Chassis/1": "#Chassis.",
+}
+
+
+GPIOD_CONFIG = """[gpiod-ctl]
+backend = test
+power-button = gpiochip0:0
+reset-button = gpiochip0:1
+power-led = gpiochip0:2
+"""
+
+
+class RedfishTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gpiod = kvmtest.Daemon("gpiod-ctl", config=GPIOD_CONFIG).start()
+        cls.d = kvmtest.Daemon("redfishd", args=[
+            "--gpiod-socket", cls.gpiod.socket]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        for d in (cls.d, cls.gpiod):
+            d.stop()
+            d.cleanup()
+
+    def power_state_after(self, led):
+        """PowerState once gpiod-ctl has seen the LED at led (0/1)."""
+        self.gpiod.ok("POST", "/test/input", {"line": "power-led",
+                                              "value": led})
+        want = "On" if led else "Off"
+        deadline = time.monotonic() + 3
+        while True:
+            got = self.get(ROOT + "/Systems/1")[2]["PowerState"]
+            if got == want or time.monotonic() > deadline:
+                return got
+            time.sleep(0.02)
+
+    def test_power_state_from_led(self):
+        self.assertEqual(self.power_state_after(1), "On")
+        self.assertEqual(self.power_state_after(0), "Off")
+        self.assertEqual(self.power_state_after(1), "On")
+
+    def reset(self, body):
+        return request(self.d.socket, "POST",
+                       ROOT + "/Systems/1/Actions/ComputerSystem.Reset",
+                       body)
+
+    def presses(self):
+        """Samples of the power button's line in gpiod-ctl's history."""
+        return len(self.gpiod.ok(
+            "GET", "/test/history?line=power-button")["samples"])
+
+    def test_reset_allowable_values(self):
+        action = self.get(ROOT + "/Systems/1")[2]["Actions"][
+            "#ComputerSystem.Reset"]
+        self.assertEqual(action["target"],
+                         ROOT + "/Systems/1/Actions/ComputerSystem.Reset")
+        self.assertEqual(action["ResetType@Redfish.AllowableValues"],
+                         ["On", "ForceOff", "GracefulShutdown",
+                          "ForceRestart", "PushPowerButton"])
+
+    def test_reset_on_presses_power(self):
+        self.assertEqual(self.power_state_after(0), "Off")
+        before = self.presses()
+        status, _, body = self.reset({"ResetType": "On"})
+        self.assertEqual(status, 204, body)
+        self.assertGreater(self.presses(), before)
+        last = self.gpiod.ok("GET", "/state")["atx"]["last_action"]
+        self.assertEqual(last["action"], "on")
+
+    def test_reset_refused_by_led(self):
+        """ForceOff while the LED is off: gpiod-ctl refuses, nothing
+        pressed, 409 with gpiod-ctl's reason in the Redfish error."""
+        self.assertEqual(self.power_state_after(0), "Off")
+        time.sleep(0.7)  # past gpiod-ctl's lockout after a press
+        before = self.presses()
+        status, _, body = self.reset({"ResetType": "ForceOff"})
+        self.assertEqual(status, 409, body)
+        self.assert_redfish_error(json.loads(body), "GeneralError")
+        self.assertEqual(self.presses(), before)
+
+    def test_reset_bad_input(self):
+        before = self.presses()
+        for body, message_id in (
+                ({"ResetType": "Explode"}, "PropertyValueNotInList"),
+                ({"ResetType": 3}, "ActionParameterMissing"),
+                ({}, "ActionParameterMissing"),
+                ("not json", "MalformedJSON"),
+                ("[1]", "MalformedJSON")):
+            with self.subTest(body=body):
+                status, _, reply = self.reset(body)
+                self.assertEqual(status, 400)
+                self.assert_redfish_error(json.loads(reply), message_id)
+        self.assertEqual(self.presses(), before)
+
+    def test_power_state_unknown_without_gpiod(self):
+        """gpiod-ctl not there: PowerState null, the resource still 200."""
+        with kvmtest.Daemon("redfishd", args=[
+                "--gpiod-socket",
+                os.path.join(self.d.tmp, "nobody.sock")]) as d:
+            status, _, body = request(d.socket, "GET", ROOT + "/Systems/1")
+            self.assertEqual(status, 200)
+            self.assertIsNone(json.loads(body)["PowerState"])
+
+    def get(self, path, method="GET"):
+        status, headers, body = request(self.d.socket, method, path)
+        return status, headers, json.loads(body) if body else None
+
+    def assert_redfish_error(self, body, message_id):
+        err = body["error"]
+        self.assertEqual(err["code"], "Base.1.8." + message_id)
+        info = err["@Message.ExtendedInfo"]
+        self.assertEqual(info[0]["MessageId"], "Base.1.8." + message_id)
+        self.assertTrue(info[0]["Message"])
+
+    def test_resources(self):
+        for path, odata_type in RESOURCES.items():
+            with self.subTest(path=path):
+                status, headers, body = self.get(path)
+                self.assertEqual(status, 200)
+                self.assertEqual(body["@odata.id"], path)
+                self.assertTrue(body["@odata.type"].startswith(odata_type))
+                self.assertEqual(headers["etag"], body["@odata.etag"])
+                self.assertTrue(headers["etag"].startswith('W/"'))
+                self.assertEqual(headers["odata-version"], "4.0")
+
+    def test_members_resolve(self):
+        """Every link in a collection or in Links is served."""
+        for coll in ("/Systems", "/Managers", "/Chassis"):
+            _, _, body = self.get(ROOT + coll)
+            self.assertEqual(body["Members@odata.count"],
+                             len(body["Members"]))
+            for m in body["Members"]:
+                self.assertEqual(self.get(m["@odata.id"])[0], 200)
+        _, _, system = self.get(ROOT + "/Systems/1")
+        self.assertEqual(system["Links"]["ManagedBy"],
+                         [{"@odata.id": ROOT + "/Managers/1"}])
+
+    def test_trailing_slash_and_version_root(self):
+        self.assertEqual(self.get(ROOT + "/")[2]["@odata.id"], ROOT)
+        self.assertEqual(self.get("/redfish")[2]["v1"], ROOT + "/")
+
+    def test_odata_service_document(self):
+        status, _, body = self.get(ROOT + "/odata")
+        self.assertEqual(status, 200)
+        urls = [v["url"] for v in body["value"]]
+        self.assertIn(ROOT + "/Systems", urls)
+
+    def test_metadata(self):
+        """$metadata is CSDL XML that declares every @odata.type served."""
+        status, headers, body = request(self.d.socket, "GET",
+                                        ROOT + "/$metadata")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("application/xml"))
+        edmx = "{http://docs.oasis-open.org/odata/ns/edmx}"
+        doc = ET.fromstring(body)
+        self.assertEqual(doc.tag, edmx + "Edmx")
+        declared = {i.get("Namespace")
+                    for i in doc.iter(edmx + "Include")}
+        for path in RESOURCES:
+            odata_type = self.get(path)[2]["@odata.type"]
+            ns = odata_type[1:].rsplit(".", 1)[0]
+            self.assertIn(ns, declared, path)
+
+    def test_not_found(self):
+        for path in (ROOT + "/Systems/2", ROOT + "/Nope", "/redfish/v2"):
+            status, _, body = self.get(path)
+            self.assertEqual(status, 404, path)
+            self.assert_redfish_error(body, "ResourceMissingAtURI")
+
+    def test_method_not_allowed(self):
+        for method in ("POST", "DELETE", "PUT"):
+            status, headers, body = self.get(ROOT + "/Systems/1", method)
+            self.assertEqual(status, 405, method)
+            self.assertEqual(headers["allow"], "GET, HEAD")
+            self.assert_redfish_error(body, "GeneralError")
+
+
+if __name__ == "__main__":
+    kvmtest.main()
