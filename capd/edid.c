@@ -82,8 +82,7 @@ parse_dtd(const uint8_t *d, struct edid_info *e, unsigned int block)
 
 	if (ha < 64 || va < 32 || hb == 0 || vb == 0)
 		return error_set(-EINVAL,
-		    "block %u: a detailed timing of %ux%u with blanking "
-		    "%ux%u is not a mode",
+		    "block %u: a detailed timing of %ux%u with blanking %ux%u is not a mode",
 		    block, ha, va, hb, vb);
 	hz = (unsigned int)((clock + total / 2) / total);
 	if (interlaced) {
@@ -92,8 +91,7 @@ parse_dtd(const uint8_t *d, struct edid_info *e, unsigned int block)
 	}
 	if (hz < 10 || hz > 500)
 		return error_set(-EINVAL,
-		    "block %u: a detailed timing of %ux%u at %u Hz is not "
-		    "a mode a source can send",
+		    "block %u: a detailed timing of %ux%u at %u Hz is not a mode a source can send",
 		    block, ha, va, hz);
 	add_mode(e, ha, va, hz, interlaced);
 	return 0;
@@ -224,8 +222,7 @@ parse_cea(const uint8_t *b, struct edid_info *e, unsigned int block)
 		return 0; /* no detailed timings, no data blocks */
 	if (d < 4 || d > 127)
 		return error_set(-EINVAL,
-		    "block %u: CEA-861 timings offset %u is outside the "
-		    "block",
+		    "block %u: CEA-861 timings offset %u is outside the block",
 		    block, d);
 	parse_cea_data(b, d, e);
 	for (i = d; i + 18 <= 127; i += 18) {
@@ -249,8 +246,7 @@ edid_parse(const uint8_t *p, size_t len, struct edid_info *ret)
 		    "an EDID is a multiple of 128 bytes, not %zu", len);
 	if (memcmp(p, edid_header, sizeof(edid_header)) != 0)
 		return error_set(-EINVAL,
-		    "no EDID header (00 ff ff ff ff "
-		    "ff ff 00) at the start");
+		    "no EDID header (00 ff ff ff ff ff ff 00) at the start");
 	blocks = 1 + p[126];
 	if (blocks > EDID_MAX_BLOCKS)
 		return error_set(-EINVAL,
@@ -258,16 +254,14 @@ edid_parse(const uint8_t *p, size_t len, struct edid_info *ret)
 		    p[126], EDID_MAX_BLOCKS - 1);
 	if (len != (size_t)blocks * EDID_BLOCK)
 		return error_set(-EINVAL,
-		    "%zu bytes, but the base block announces %u blocks "
-		    "(%u bytes)",
+		    "%zu bytes, but the base block announces %u blocks (%u bytes)",
 		    len, blocks, blocks * EDID_BLOCK);
 	for (i = 0; i < blocks; i++) {
 		for (sum = 0, j = 0; j < EDID_BLOCK; j++)
 			sum += p[i * EDID_BLOCK + j];
 		if (sum % 256 != 0)
 			return error_set(-EINVAL,
-			    "block %u: bad checksum (bytes sum to %u mod "
-			    "256, not 0)",
+			    "block %u: bad checksum (bytes sum to %u mod 256, not 0)",
 			    i, sum % 256);
 	}
 	memset(&e, 0, sizeof(e));
@@ -282,6 +276,44 @@ edid_parse(const uint8_t *p, size_t len, struct edid_info *ret)
 		return error_set(-EINVAL, "the EDID lists no mode");
 	*ret = e;
 	return 0;
+}
+
+size_t
+edid_phys_addr_offset(const uint8_t *p, size_t len)
+{
+	size_t blk, i, end;
+	unsigned int n;
+
+	for (blk = EDID_BLOCK; blk + EDID_BLOCK <= len; blk += EDID_BLOCK) {
+		if (p[blk] != 0x02 || p[blk + 2] < 4 || p[blk + 2] > 127)
+			continue;
+		end = blk + p[blk + 2];
+		for (i = blk + 4; i < end; i += 1 + n) {
+			n = p[i] & 0x1f;
+			if (i + 1 + n > end)
+				break;
+			if (p[i] >> 5 == 3 && n >= 5 && p[i + 1] == 0x03 &&
+			    p[i + 2] == 0x0c && p[i + 3] == 0x00)
+				return i + 4;
+		}
+	}
+	return 0;
+}
+
+int
+edid_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t pa = edid_phys_addr_offset(a, alen), sum, i;
+
+	if (alen != blen || pa != edid_phys_addr_offset(b, blen))
+		return 0;
+	/* the address and its block's checksum */
+	sum = pa / EDID_BLOCK * EDID_BLOCK + EDID_BLOCK - 1;
+	for (i = 0; i < alen; i++)
+		if (a[i] != b[i] &&
+		    (pa == 0 || (i != pa && i != pa + 1 && i != sum)))
+			return 0;
+	return 1;
 }
 
 /* A timing to build a detailed timing descriptor from. */
@@ -517,9 +549,7 @@ edid_load_file(const char *path, uint8_t *out)
 	}
 	close(fd);
 	if (len == sizeof(buf))
-		return error_set(-EINVAL,
-		    "EDID file %s: longer than %u "
-		    "blocks",
+		return error_set(-EINVAL, "EDID file %s: longer than %u blocks",
 		    path, EDID_MAX_BLOCKS);
 	if ((err = edid_parse(buf, len, &info)) < 0) {
 		char why[200];

@@ -43,6 +43,14 @@ struct edid_info {
 
 /* 0, or -EINVAL with error_set() saying which check failed. */
 int edid_parse(const uint8_t *, size_t, struct edid_info *ret);
+/* The offset of the HDMI physical address (two bytes) in a checked EDID,
+ * 0 when it has none: drivers (vivid) write their own there and fix the
+ * block's checksum, so an EDID
+ * read back is compared without it (edid_same()). */
+size_t edid_phys_addr_offset(const uint8_t *, size_t);
+/* Whether two checked EDIDs are the same but for the physical address
+ * (and the checksum of its block). */
+int edid_same(const uint8_t *, size_t, const uint8_t *, size_t);
 /* Builds a preset into out (room for EDID_MAX_BLOCKS blocks); its length,
  * or -ENOENT with error_set() for an unknown name. */
 int edid_preset(const char *name, uint8_t *out);

@@ -27,6 +27,8 @@ struct video_config {
 	const char *format;   /* "auto", "mjpeg", ... */
 	int input;	      /* -1: leave */
 	const char *standard; /* NULL: leave */
+	const uint8_t *edid;  /* NULL: leave the device's; else loaded */
+	size_t edid_len;
 	int quality;
 	unsigned int workers;
 	int drop_same;

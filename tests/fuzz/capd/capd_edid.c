@@ -1,8 +1,8 @@
 /*
  * capd_edid.c -- fuzz target: capd's EDID checker and decoder with
  * arbitrary bytes, as POST /edid and --edid FILE take them.  An EDID that
- * passes has its announced blocks, at least one sane mode, and printable
- * names.
+ * passes has its announced blocks, at least one sane mode, printable
+ * names, and an HDMI physical address (if any) inside an extension.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct edid_info e;
 	unsigned int i;
+	size_t pa;
 
 	if (edid_parse(data, len, &e) < 0)
 		return 0;
@@ -44,6 +45,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (!printable(e.name, sizeof(e.name)) ||
 	    !printable(e.serial_text, sizeof(e.serial_text)) ||
 	    !printable(e.vendor, sizeof(e.vendor)))
+		abort();
+	pa = edid_phys_addr_offset(data, len);
+	if (pa != 0 && (pa < EDID_BLOCK || pa + 2 > len))
+		abort();
+	if (!edid_same(data, len, data, len))
 		abort();
 	return 0;
 }

@@ -75,6 +75,28 @@ test_default(void)
 }
 
 static void
+test_phys_addr(void)
+{
+	uint8_t other[EDID_MAX_BLOCKS * EDID_BLOCK];
+	int n = edid_preset("default", buf);
+
+	is_int(edid_phys_addr_offset(buf, (size_t)n), EDID_BLOCK + 14,
+	    "HDMI physical address in the CEA block");
+	is_int(buf[EDID_BLOCK + 14], 0x10, "it is 1.0.0.0");
+	memcpy(other, buf, (size_t)n);
+	other[EDID_BLOCK + 14] = 0x20;
+	other[EDID_BLOCK + 15] = 0x30;
+	other[2 * EDID_BLOCK - 1] ^= 0x50;
+	ok(edid_same(buf, (size_t)n, other, (size_t)n),
+	    "same but for the physical address");
+	other[EDID_BLOCK + 16] ^= 1;
+	ok(!edid_same(buf, (size_t)n, other, (size_t)n),
+	    "a byte after it differs");
+	ok(!edid_same(buf, (size_t)n, buf, EDID_BLOCK), "lengths differ");
+	is_int(edid_phys_addr_offset(buf, EDID_BLOCK), 0, "base block alone");
+}
+
+static void
 test_presets(void)
 {
 	struct edid_info e;
@@ -200,6 +222,7 @@ main(void)
 {
 	test_default();
 	test_presets();
+	test_phys_addr();
 	test_old_monitor();
 	test_malformed();
 	test_file();
