@@ -14,6 +14,7 @@
 #include "api.h"
 #include "config.h"
 #include "daemon.h"
+#include "edid.h"
 #include "error.h"
 #include "log.h"
 #include "routes.h"
@@ -21,7 +22,7 @@
 
 struct capd_options {
 	char *source, *resolution, *format, *standard;
-	char *gpiod_socket;
+	char *gpiod_socket, *edid;
 	long long fps, quality, workers, input;
 	long long reset_after;
 	int drop_same;
@@ -70,8 +71,15 @@ static const struct config_option options[] = {
 	"what the test pattern shows: bars (default) or console (a text "
 	"console scrolling boot messages, then a setup menu)",
 	NULL},
+    {"edid", 0, CONFIG_STRING, &opts.edid, 0, 0, "FILE|PRESET",
+	"EDID for an HDMI input: a preset (default, 1280x720, 1024x768) or "
+	"a binary EDID file; unset: the device's own",
+	NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/* The EDID of --edid. */
+static uint8_t edid_buf[EDID_MAX_BLOCKS * EDID_BLOCK];
 
 static const struct config_spec spec = {
     "capd", "video capture to multipart MJPEG", options, NULL, NULL};
@@ -82,6 +90,7 @@ static int
 video_config_from_opts(struct video_config *vc)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int r;
 
 	memset(vc, 0, sizeof(*vc));
 	vc->source = opts.source ? opts.source : "/dev/video0";
@@ -106,6 +115,15 @@ video_config_from_opts(struct video_config *vc)
 	    video_parse_resolution(opts.resolution, &vc->width, &vc->height) <
 		0)
 		return -EINVAL;
+	if (opts.edid != NULL) {
+		r = edid_preset(opts.edid, edid_buf);
+		if (r == -ENOENT)
+			r = edid_load_file(opts.edid, edid_buf);
+		if (r < 0)
+			return r;
+		vc->edid = edid_buf;
+		vc->edid_len = (size_t)r;
+	}
 	return video_check_config(vc);
 }
 

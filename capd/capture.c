@@ -36,6 +36,7 @@
 #include <linux/videodev2.h>
 
 #include "capture.h"
+#include "edid.h"
 #include "error.h"
 #include "frame.h"
 #include "jpeg.h"
@@ -182,7 +183,42 @@ open_error(const char *dev, int err)
 	return error_set(-EIO, "cannot open %s: %s", dev, strerror(err));
 }
 
-/* Select input and standard, query DV timings. */
+/*
+ * Load cfg's EDID into the input's pad unless the device has it already
+ * (each load is a hot-plug at the source, whose SOURCE_CHANGE reopens us).
+ * A device without EDID pads is left alone.
+ */
+static int
+capture_load_edid(struct capture *c, const struct capture_config *cfg)
+{
+	uint8_t have[EDID_MAX_BLOCKS * EDID_BLOCK];
+	struct v4l2_edid e;
+
+	memset(&e, 0, sizeof(e));
+	e.pad = (uint32_t)c->input;
+	e.blocks = EDID_MAX_BLOCKS;
+	e.edid = have;
+	if (xioctl(c->fd, VIDIOC_G_EDID, &e) == -1) {
+		if (errno == ENOTTY || errno == EINVAL)
+			return 0;     /* no EDID pad */
+		if (errno != ENODATA) /* ENODATA: the pad has none */
+			return error_set(
+			    -EIO, "cannot read the EDID: %s", strerror(errno));
+		e.blocks = 0;
+	}
+	if (edid_same(have, e.blocks * EDID_BLOCK, cfg->edid, cfg->edid_len))
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.pad = (uint32_t)c->input;
+	e.blocks = (uint32_t)(cfg->edid_len / EDID_BLOCK);
+	e.edid = (uint8_t *)cfg->edid;
+	if (xioctl(c->fd, VIDIOC_S_EDID, &e) == -1)
+		return error_set(-EIO, "cannot load the EDID (%zu blocks): %s",
+		    cfg->edid_len / EDID_BLOCK, strerror(errno));
+	return 0;
+}
+
+/* Select input and standard, load the EDID, query DV timings. */
 static int
 capture_setup_input(struct capture *c, const struct capture_config *cfg)
 {
@@ -190,7 +226,7 @@ capture_setup_input(struct capture *c, const struct capture_config *cfg)
 	struct v4l2_dv_timings t;
 	v4l2_std_id std = 0;
 	size_t i;
-	int idx = 0;
+	int idx = 0, r;
 
 	if (cfg->input >= 0) {
 		idx = cfg->input;
@@ -216,6 +252,8 @@ capture_setup_input(struct capture *c, const struct capture_config *cfg)
 	}
 	if (in.capabilities & V4L2_IN_CAP_DV_TIMINGS) {
 		c->dv = 1;
+		if (cfg->edid != NULL && (r = capture_load_edid(c, cfg)) < 0)
+			return r;
 		memset(&t, 0, sizeof(t));
 		if (xioctl(c->fd, VIDIOC_QUERY_DV_TIMINGS, &t) == -1) {
 			if (errno == ENOLINK)

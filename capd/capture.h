@@ -27,6 +27,8 @@ struct capture_config {
 	const char *format;	    /* "auto", "mjpeg", "yuyv", ... */
 	int input;		    /* -1: leave as is */
 	const char *standard;	    /* NULL: leave as is; "pal", "ntsc" */
+	const uint8_t *edid;	    /* NULL: leave as is (edid.h) */
+	size_t edid_len;
 };
 
 struct capture_info {

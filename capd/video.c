@@ -479,6 +479,8 @@ video_capture_config(struct video *v, struct capture_config *cc)
 	cc->format = v->cfg.format;
 	cc->input = v->cfg.input;
 	cc->standard = v->cfg.standard;
+	cc->edid = v->cfg.edid;
+	cc->edid_len = v->cfg.edid_len;
 }
 
 /* The device is open: watch it. */

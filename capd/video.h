@@ -30,6 +30,8 @@ struct video_config {
 	const char *format;   /* "auto", "mjpeg", ... */
 	int input;	      /* -1: leave */
 	const char *standard; /* NULL: leave */
+	const uint8_t *edid;  /* NULL: leave the device's; else loaded */
+	size_t edid_len;
 	int quality;
 	int subsampling;  /* 422 or 420: JPEG chroma for raw sources */
 	int pattern_mode; /* PATTERN_MODE_BARS or _CONSOLE */
