@@ -1,10 +1,10 @@
 /*
  * ocr.c -- Tesseract behind ocr.h.  The engine is initialised again only
- * when the language changes (loading eng takes ~100 ms).  The deadline is
- * ours: Tesseract calls the monitor's cancel function between words, and
- * the function compares CLOCK_MONOTONIC with the request's deadline and
- * notes that it cut the work off, so a timeout is told from a page that
- * simply has no text.
+ * when the language changes (loading its data is the slow part).  The
+ * deadline is ours: Tesseract calls the monitor's cancel function between
+ * words, and the function compares CLOCK_MONOTONIC with the request's
+ * deadline and notes that it cut the work off, so a timeout is told from a
+ * page that simply has no text.
  */
 #include <errno.h>
 #include <stdbool.h>
