@@ -1,7 +1,8 @@
 """hidd's macros and jiggler on the gadget stand-ins: the exact keyboard
 reports a macro types, a cancel that leaves nothing held, live keys refused
 while a macro plays, bad macros refused with nothing stored, the store
-surviving a restart, and the jiggler's one unit out and back."""
+surviving a restart, a failed store write that keeps the old file, the
+jiggler's setting kept across a restart, and its one unit out and back."""
 
 import json
 import os
@@ -154,6 +155,25 @@ class MacroTest(unittest.TestCase):
             out = ctl("jiggler", "interval=0")
             self.assertEqual(out.returncode, 64, out.stderr)
             self.assertEqual(d.ok("GET", "/state")["jiggler"]["interval"], 5)
+
+    def test_failed_write_keeps_old(self):
+        # Stand-in for a disk that refuses the write: a directory where the
+        # temporary file goes (refused even to root, unlike a read-only dir).
+        with self.gadget() as g:
+            d = g.daemon
+            self.assertEqual(put(d, "cad", CAD_HI)[0], 200)
+            with open(self.store, "rb") as f:
+                before = f.read()
+            os.mkdir(self.store + ".tmp")
+            st, body = put(d, "cad", {"steps": [{"key": "KeyA"}]})
+            self.assertEqual(st // 100, 5, body)
+            self.assertIn("nothing was changed", body["error"]["message"])
+            st, body = d.json("DELETE", "/macros/cad")
+            self.assertEqual(st // 100, 5, body)
+            with open(self.store, "rb") as f:
+                self.assertEqual(f.read(), before)
+            self.assertEqual(d.ok("GET", "/macros/cad")["steps"],
+                             CAD_HI["steps"])
 
     def test_jiggler_survives_restart(self):
         path = os.path.join(self.dir, "jiggler.json")
