@@ -118,8 +118,7 @@ jigstore_thread(void *arg)
 	if (j->seq > jigstore_done) {
 		if ((r = jigstore_write(j->path, j->text)) < 0)
 			log_warnx(
-			    "cannot keep the jiggler's setting in %s: %s; "
-			    "it holds until hidd restarts",
+			    "cannot keep the jiggler's setting in %s: %s; it holds until hidd restarts",
 			    j->path, strerror(-r));
 		else
 			jigstore_done = j->seq;
