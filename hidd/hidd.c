@@ -24,6 +24,7 @@
 #include "hid.h"
 #include "hidws.h"
 #include "log.h"
+#include "jigstore.h"
 #include "macrostore.h"
 #include "paste.h"
 #include "release.h"
@@ -44,6 +45,7 @@ struct hidd_options {
 	char *layout;
 	char *macros;
 	long long jiggler_interval;
+	char *jiggler_state;
 	int log_reports;
 	struct config_list origins;
 	int release;
@@ -72,6 +74,7 @@ static struct hidd_options opts = {
     .layout = "us",
     .macros = "/var/lib/kaputtkvm/hidd/macros.json",
     .jiggler_interval = 60,
+    .jiggler_state = "/var/lib/kaputtkvm/hidd/jiggler.json",
 };
 
 static const struct config_option options[] = {
@@ -142,6 +145,11 @@ static const struct config_option options[] = {
 	"the jiggler (off until switched on) nudges the mouse after SEC "
 	"seconds without input (default 60)",
 	NULL},
+    {"jiggler-state", 0, CONFIG_STRING, &opts.jiggler_state, 0, 0, "PATH",
+	"where the jiggler's setting (on or off, interval) is kept across "
+	"restarts (default /var/lib/kaputtkvm/hidd/jiggler.json; \"none\" "
+	"keeps nothing)",
+	NULL},
     {"log-reports", 0, CONFIG_FLAG, &opts.log_reports, 0, 0, NULL,
 	"log every report written, readably (the hardware-free demo)", NULL},
     {"allow-origin", 0, CONFIG_LIST, &opts.origins, 0, 0, "ORIGIN",
@@ -170,6 +178,21 @@ static const char *
 path_or_none(const char *v)
 {
 	return v != NULL && strcmp(v, "none") == 0 ? "" : v;
+}
+
+/* The jiggler as it was kept at the last change, if it was. */
+static void
+jiggler_restore(void)
+{
+	long long interval = 0;
+	int enabled = 0, r;
+
+	ctx.jiggler_state = path_or_none(opts.jiggler_state);
+	r = jigstore_load(ctx.jiggler_state, &enabled, &interval);
+	if (r < 0)
+		log_warnx("jiggler: %s; starting off", error_get());
+	else if (r > 0 && hid_jiggler_set(ctx.hid, enabled, interval) < 0)
+		log_warnx("jiggler: %s", error_get());
 }
 
 /* --uart-protocol, checked by check_config(). */
@@ -323,6 +346,7 @@ hidd_start(const struct config_common *common, struct daemon **ret)
 	hcfg.jiggler_interval = (unsigned int)opts.jiggler_interval;
 	hid_new(daemon_base(d), b, ctx.paste, &hcfg, &ctx.hid);
 	hid_on_change(ctx.hid, on_change, &ctx);
+	jiggler_restore();
 	log_info("backend %s ready", b->ops->name);
 	daemon_ready(d);
 	*ret = d;
@@ -334,6 +358,7 @@ static void
 hidd_stop(struct daemon *d)
 {
 	hidws_close_all(&ctx);
+	jigstore_wait();
 	hid_free(ctx.hid);
 	paste_free(ctx.paste);
 	macrostore_free(ctx.macros);

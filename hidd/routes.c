@@ -24,6 +24,7 @@
 #include "hid.h"
 #include "hidws.h"
 #include "http.h"
+#include "jigstore.h"
 #include "log.h"
 #include "macro.h"
 #include "macrostore.h"
@@ -411,6 +412,9 @@ routes_jiggler(struct http_request *req, json_t *args, void *arg)
 		all = hid_state(ctx->hid);
 		st = json_incref(json_object_get(all, "jiggler"));
 		json_decref(all);
+		jigstore_save(ctx->jiggler_state,
+		    json_is_true(json_object_get(st, "enabled")),
+		    json_integer_value(json_object_get(st, "interval")));
 	}
 	routes_reply(req, r, st);
 }

@@ -25,6 +25,7 @@ struct routes_ctx {
 	struct ws_config ws;
 	struct hidws_client *clients; /* connected pages */
 	unsigned int nclients;
+	const char *jiggler_state; /* "": not kept (jigstore.h) */
 };
 
 /* hidd_api_routes with their handlers, for api_http_routes(); every

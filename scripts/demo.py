@@ -73,6 +73,7 @@ def daemon_args(name, st):
     if name == "hidd":
         args += ["--leds", st.path("hid", "leds"),
                  "--macros", st.path("hid", "macros.json"),
+                 "--jiggler-state", st.path("hid", "jiggler.json"),
                  "--gpiod-socket", st.socket("gpiod-ctl"),
                  "--log-reports"]
     if name == "fetchd":

@@ -1,7 +1,8 @@
 """hidd's macros and jiggler on the gadget stand-ins: the exact keyboard
 reports a macro types, a cancel that leaves nothing held, live keys refused
 while a macro plays, bad macros refused with nothing stored, the store
-surviving a restart, and the jiggler's one unit out and back."""
+surviving a restart, a failed store write that keeps the old file, the
+jiggler's setting kept across a restart, and its one unit out and back."""
 
 import json
 import os
@@ -33,6 +34,14 @@ def put(d, name, macro):
     return st, json.loads(data)
 
 
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 class MacroTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="kvmtest-macros-")
@@ -40,7 +49,9 @@ class MacroTest(unittest.TestCase):
         self.store = os.path.join(self.dir, "macros.json")
 
     def gadget(self, *args):
-        return hiddtest.Gadget(["--macros", self.store] + list(args))
+        return hiddtest.Gadget(["--macros", self.store, "--jiggler-state",
+                                os.path.join(self.dir, "jiggler.json")]
+                               + list(args))
 
     def test_types_what_it_says(self):
         with self.gadget() as g:
@@ -145,6 +156,50 @@ class MacroTest(unittest.TestCase):
             self.assertEqual(out.returncode, 64, out.stderr)
             self.assertEqual(d.ok("GET", "/state")["jiggler"]["interval"], 5)
 
+    def test_failed_write_keeps_old(self):
+        # Stand-in for a disk that refuses the write: a directory where the
+        # temporary file goes (refused even to root, unlike a read-only dir).
+        with self.gadget() as g:
+            d = g.daemon
+            self.assertEqual(put(d, "cad", CAD_HI)[0], 200)
+            with open(self.store, "rb") as f:
+                before = f.read()
+            os.mkdir(self.store + ".tmp")
+            st, body = put(d, "cad", {"steps": [{"key": "KeyA"}]})
+            self.assertEqual(st // 100, 5, body)
+            self.assertIn("nothing was changed", body["error"]["message"])
+            st, body = d.json("DELETE", "/macros/cad")
+            self.assertEqual(st // 100, 5, body)
+            with open(self.store, "rb") as f:
+                self.assertEqual(f.read(), before)
+            self.assertEqual(d.ok("GET", "/macros/cad")["steps"],
+                             CAD_HI["steps"])
+
+    def test_jiggler_survives_restart(self):
+        path = os.path.join(self.dir, "jiggler.json")
+        with self.gadget() as g:
+            self.assertFalse(g.state()["jiggler"]["enabled"])
+            g.daemon.ok("POST", "/jiggler", {"enabled": True, "interval": 7})
+            g.daemon.ok("POST", "/jiggler", {"interval": 9})
+            # kept by a worker thread, after the reply
+            hiddtest.wait_state(lambda: read_json(path),
+                                lambda j: j == {"enabled": True,
+                                                "interval": 9},
+                                what="jiggler.json")
+        with self.gadget() as g:
+            jig = g.state()["jiggler"]
+            self.assertEqual((jig["enabled"], jig["interval"]), (True, 9))
+            g.daemon.ok("POST", "/jiggler", {"enabled": False})
+        with self.gadget() as g:
+            jig = g.state()["jiggler"]
+            self.assertEqual((jig["enabled"], jig["interval"]), (False, 9))
+        # Not a setting: hidd starts with the jiggler off, and says why.
+        with open(path, "w") as f:
+            f.write('{"enabled": true, "interval": 0}')
+        with self.gadget() as g:
+            self.assertFalse(g.state()["jiggler"]["enabled"])
+            self.assertIn("jiggler.json holds no", g.daemon.log())
+
 
 def relrep(buttons, dx, dy, wheel=0):
     return struct.pack("<Bbbb", buttons, dx, dy, wheel)
@@ -162,7 +217,8 @@ class NoRelGadget(hiddtest.Gadget):
 
 class JigglerTest(unittest.TestCase):
     def test_jiggler(self):
-        with hiddtest.Gadget(["--macros", "none"]) as g:
+        with hiddtest.Gadget(["--macros", "none",
+                              "--jiggler-state", "none"]) as g:
             d = g.daemon
             self.assertFalse(g.state()["jiggler"]["enabled"])
             self.assertEqual(g.rel.quiet(1.3), [])  # off by default
@@ -191,7 +247,8 @@ class JigglerTest(unittest.TestCase):
 
     def test_jiggler_absolute(self):
         # No relative mouse: one step on the absolute one, and back.
-        with NoRelGadget(["--macros", "none", "--mouse-rel", "none"]) as g:
+        with NoRelGadget(["--macros", "none", "--jiggler-state", "none",
+                          "--mouse-rel", "none"]) as g:
             d = g.daemon
             d.ok("POST", "/mouse", {"x": 1000, "y": 2000})
             g.abs.wait(1)
