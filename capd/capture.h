@@ -14,6 +14,7 @@
 #ifndef CAPD_CAPTURE_H
 #define CAPD_CAPTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct capture;
