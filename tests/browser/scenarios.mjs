@@ -952,11 +952,130 @@ scenarios['jiggler'] = async (ctx) => {
 	assert.deepEqual(page.errors, []);
 };
 
+// ------------------------------------------------------------- benchmark
+
+// Benchmarks: not tests (neither meson.build nor the appliance suite,
+// which reads the scenarios[] lines, lists them); run.py runs them by name
+// as it runs a scenario.  bench-latency: tests/bench/capd-latency-bench.  Latency from capd's capture timestamp to the frame decoded in
+// this page, for MJPEG (/api/video/stream: each part's X-Timestamp, the
+// JPEG decoded by WebCodecs' ImageDecoder) and H.264 (/api/video/h264: the
+// header's capture time, VideoDecoder's output), one after the other, each
+// for KVM_LAT_SECONDS (default 20).  Both timestamps are CLOCK_REALTIME in
+// microseconds; the page's clock is performance.timeOrigin +
+// performance.now(), the same wall clock on the same machine.  The page is
+// capd's JSON state, so no <img> of the console page decodes beside us.
+async function pageLatency({mode, seconds}) {
+	const now = () => (performance.timeOrigin + performance.now()) * 1000;
+	const end = performance.now() + seconds * 1000;
+	const lat = [];
+	if (mode === 'mjpeg') {
+		const resp = await fetch('/api/video/stream', {cache: 'no-store'});
+		const reader = resp.body.getReader();
+		let buf = new Uint8Array(0);
+		const text = new TextDecoder('latin1');
+		while (performance.now() < end) {
+			const {value, done} = await reader.read();
+			if (done)
+				break;
+			const b = new Uint8Array(buf.length + value.length);
+			b.set(buf);
+			b.set(value, buf.length);
+			buf = b;
+			for (;;) {
+				const head = text.decode(buf.subarray(0, Math.min(buf.length, 512)));
+				const he = head.indexOf('\r\n\r\n');
+				const len = /Content-Length: (\d+)/.exec(head);
+				const ts = /X-Timestamp: (\d+)\.(\d+)/.exec(head);
+				if (he < 0 || !len || !ts || buf.length < he + 4 + Number(len[1]))
+					break;
+				const jpeg = buf.slice(he + 4, he + 4 + Number(len[1]));
+				buf = buf.subarray(he + 4 + Number(len[1]));
+				const dec = new ImageDecoder({data: jpeg, type: 'image/jpeg'});
+				const {image} = await dec.decode();
+				lat.push(now() - (Number(ts[1]) * 1e6 + Number(ts[2])));
+				image.close();
+				dec.close();
+			}
+		}
+		reader.cancel();
+		return lat;
+	}
+	const {codecFromAnnexB} = await import('/js/h264.js');
+	return new Promise((resolve, reject) => {
+		const sock = new WebSocket(`wss://${location.host}/api/video/h264`);
+		const capture = new Map();
+		let dec = null;
+		sock.binaryType = 'arraybuffer';
+		sock.onerror = () => reject(new Error('the H.264 WebSocket failed'));
+		sock.onmessage = (ev) => {
+			const m = new Uint8Array(ev.data), dv = new DataView(ev.data);
+			const au = m.subarray(dv.getUint16(2)), seq = dv.getUint32(8);
+			if (!dec) {
+				if ((m[1] & 1) === 0)
+					return;
+				dec = new VideoDecoder({
+					output: (f) => {
+						lat.push(now() - capture.get(f.timestamp));
+						capture.delete(f.timestamp);
+						f.close();
+						if (performance.now() > end) {
+							sock.close();
+							resolve(lat);
+						}
+					},
+					error: (e) => reject(e),
+				});
+				dec.configure({codec: codecFromAnnexB(au), avc: {format: 'annexb'},
+					optimizeForLatency: true});
+			}
+			capture.set(seq, Number(dv.getBigUint64(12)));
+			dec.decode(new EncodedVideoChunk({type: (m[1] & 1) ? 'key' : 'delta',
+				timestamp: seq, data: au}));
+		};
+	});
+}
+
+// p-th percentile (0..100) of sorted xs, nearest rank.
+function percentile(xs, p) {
+	return xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p / 100 * xs.length) - 1))];
+}
+
+const benches = {};
+
+// The figures for each pattern (KVM_LAT_PATTERNS, default "bars console",
+// set with POST /params), MJPEG then H.264.
+benches['bench-latency'] = async (ctx) => {
+	const page = await ctx.newPage();
+	const seconds = Number(env.KVM_LAT_SECONDS || 20);
+	await page.goto(new globalThis.URL('api/video/state', URL).href);
+	const res = await page.evaluate(() => {
+		let a = performance.now(), b;
+		do
+			b = performance.now();
+		while (b === a);
+		return ((b - a) * 1000).toFixed(0);
+	});
+	console.log(`${seconds} s each; performance.now() resolution ${res} us`);
+	console.log('pattern  stream  frames   p50 ms   p99 ms   max ms');
+	for (const pattern of (env.KVM_LAT_PATTERNS || 'bars console').split(' ')) {
+		await api(ctx, 'POST', '/api/video/params', {pattern});
+		const st = await api(ctx, 'GET', '/api/video/state');
+		for (const mode of ['mjpeg', 'h264']) {
+			const lat = (await page.evaluate(pageLatency, {mode, seconds})).sort((x, y) => x - y);
+			assert.ok(lat.length > 0, `no ${mode} frame decoded`);
+			console.log(`${st.pattern.padEnd(8)} ${mode.padEnd(6)} ${String(lat.length).padStart(7)} ` +
+				[50, 99, 100].map((q) => (percentile(lat, q) / 1000).toFixed(1).padStart(8)).join(' '));
+		}
+		console.log(`  (${st.resolution}, ${st.fps} fps, MJPEG quality ${st.quality} ` +
+			`${st.subsampling}, H.264 ${st.h264.bitrate_kbps} kbit/s)`);
+	}
+};
+
 // ------------------------------------------------------------------- main
 
 async function main() {
 	const name = process.argv[2];
-	const fn = scenarios[name];
+	const fn = scenarios[name] || benches[name];
 	if (!fn) {
 		console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(' ')}`);
 		process.exit(2);
