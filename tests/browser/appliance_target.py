@@ -275,6 +275,9 @@ def run(suite, agent, front, port, st, share, build):
                                st.password, state, artifacts)
     env["KVM_TARGET_SOCK"] = target.sock_path
     preload = os.path.join(HERE, "appliance-target.cjs")
+    # The VM is its own target: a key that acts on the target (Ctrl+Alt+Del
+    # of keyboard-combo and osk) must not reboot it under the scenarios.
+    boot = agent.ok("cat /proc/sys/kernel/random/boot_id").strip()
 
     def one(name):
         try:
@@ -295,6 +298,16 @@ def run(suite, agent, front, port, st, share, build):
                 suite.skip("browser: " + name, SKIP[name])
             else:
                 suite.check("browser: " + name, one, name)
+
+        def same_boot():
+            now = agent.ok("cat /proc/sys/kernel/random/boot_id").strip()
+            if now != boot:
+                raise CheckFailed("the VM rebooted during the scenarios "
+                                  "(boot id %s, then %s): a key the "
+                                  "scenarios sent acted on the VM itself"
+                                  % (boot, now))
+        suite.check("browser: the keys did not reboot the VM (the same "
+                    "boot id after the scenarios)", same_boot)
     finally:
         target.close()
         agent.run(GUEST + " record-stop hid")
