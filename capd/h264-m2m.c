@@ -48,8 +48,7 @@ h264_check_encoder(
 		*ret_coded = V4L2_PIX_FMT_FWHT;
 	else
 		return error_set(-EINVAL,
-		    "M2M coded format '%s' unknown: h264 (or fwht, only for "
-		    "testing against vicodec)",
+		    "M2M coded format '%s' unknown: h264 (or fwht, only for testing against vicodec)",
 		    codec);
 	return 0;
 }

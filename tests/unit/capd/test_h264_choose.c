@@ -162,8 +162,7 @@ test_fallback(void)
 	    "-ENODEV from the backend: openh264, and why (%s)",
 	    st.fallback_reason);
 	ok(g.n >= 8 && g.keys >= 2,
-	    "access units continue after the loss, a keyframe first (%d, %d "
-	    "keyframes)",
+	    "access units continue after the loss, a keyframe first (%d, %d keyframes)",
 	    g.n, g.keys);
 
 	memset(&g, 0, sizeof(g));
