@@ -35,8 +35,8 @@ FWHT = b"\x4f\x4f\x4f\x4f\xff\xff\xff\xff"  # fwht_cframe_hdr magic1, 2
 
 
 def h264_state():
-    status, st = http.json_request(sock, "GET", "/state")
-    return st["h264"]
+    _, st = http.json_request(sock, "GET", "/state")
+    return st["result"]["h264"]
 
 
 def check(cond, what):
