@@ -186,6 +186,16 @@ h264_m2m_force_keyframe(void *arg)
 	}
 }
 
+/* Frames imported from the capture buffers, not copied. */
+static int
+h264_m2m_dmabuf(void *arg)
+{
+	struct m2m_info info;
+
+	m2m_get_info(arg, &info);
+	return info.dmabuf;
+}
+
 static void
 h264_m2m_free(void *arg)
 {
@@ -199,4 +209,5 @@ const struct h264_backend h264_m2m = {
     .set_params = h264_m2m_set_params,
     .force_keyframe = h264_m2m_force_keyframe,
     .free = h264_m2m_free,
+    .dmabuf = h264_m2m_dmabuf,
 };

@@ -284,6 +284,7 @@ h264_worker_main(void *arg)
 			continue;
 		}
 		h->st.encoded++;
+		h->st.dmabuf = h->be->dmabuf && h->enc && h->be->dmabuf(h->enc);
 		h->st.keyframes += out->keyframe != 0;
 		h->st.bytes += out->len;
 		h->st.encode_us += dt;

@@ -64,6 +64,8 @@ struct h264_backend {
 	int (*set_params)(void *, const struct h264_params *);
 	void (*force_keyframe)(void *);
 	void (*free)(void *);
+	/* Optional: whether raw frames go in by DMABUF import, not copy. */
+	int (*dmabuf)(void *);
 };
 
 extern const struct h264_backend h264_openh264;
@@ -109,6 +111,7 @@ struct h264_stats {
 	uint64_t max_encode_us;
 	struct h264_params params;
 	const char *backend;
+	int dmabuf;		   /* the last frame went in by DMABUF */
 	int fell_back;		   /* to the fallback backend */
 	char fallback_reason[256]; /* why */
 };

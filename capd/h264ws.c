@@ -291,19 +291,19 @@ h264ws_state(struct h264ws *hw)
 			(json_int_t)c->bytes, "waiting_keyframe", c->waiting,
 			"pending_bytes", (json_int_t)ws_pending(c->conn)));
 	return json_pack(
-	    "{s:s, s:s, s:s, s:b, s:b, s:i, s:i, s:i, s:I, s:I, s:I, s:f, s:f, "
-	    "s:o}",
+	    "{s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:i, s:i, s:I, s:I, s:I, "
+	    "s:f, s:f, s:o}",
 	    "encoder", st.backend ? st.backend : hw->choice.be->name,
 	    "encoder_device", st.fell_back ? "" : hw->choice.device,
 	    "encoder_reason",
 	    st.fell_back ? st.fallback_reason : hw->choice.reason,
-	    "encoder_fallback", st.fell_back, "running", hw->stage != NULL,
-	    "bitrate_kbps", (int)hw->params.bitrate_kbps, "keyint",
-	    (int)hw->params.keyint, "fps", (int)hw->params.fps, "access_units",
-	    (json_int_t)hw->aus, "keyframes", (json_int_t)hw->keyframes,
-	    "bytes", (json_int_t)hw->bytes, "encode_ms_last",
-	    st.last_encode_us / 1000.0, "encode_ms_max",
-	    st.max_encode_us / 1000.0, "clients", clients);
+	    "encoder_fallback", st.fell_back, "encoder_dmabuf", st.dmabuf,
+	    "running", hw->stage != NULL, "bitrate_kbps",
+	    (int)hw->params.bitrate_kbps, "keyint", (int)hw->params.keyint,
+	    "fps", (int)hw->params.fps, "access_units", (json_int_t)hw->aus,
+	    "keyframes", (json_int_t)hw->keyframes, "bytes",
+	    (json_int_t)hw->bytes, "encode_ms_last", st.last_encode_us / 1000.0,
+	    "encode_ms_max", st.max_encode_us / 1000.0, "clients", clients);
 }
 
 /* For /metrics. */

@@ -161,6 +161,8 @@ test_fallback(void)
 		strstr(st.fallback_reason, "gone (stand-in)") != NULL,
 	    "-ENODEV from the backend: openh264, and why (%s)",
 	    st.fallback_reason);
+	ok(!st.dmabuf,
+	    "DMABUF import is the backend's in use: the stand-in's, gone with it");
 	ok(g.n >= 8 && g.keys >= 2,
 	    "access units continue after the loss, a keyframe first (%d, %d keyframes)",
 	    g.n, g.keys);

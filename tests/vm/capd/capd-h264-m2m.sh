@@ -4,7 +4,7 @@
 # takes no less).  vicodec codes FWHT, not H.264: --m2m-codec fwht is the
 # test stand-in for a board's H.264 encoder, so the WebSocket carries FWHT
 # frames (checked by their magic), the first a keyframe, and /state names
-# the m2m encoder and its device.  Then vicodec is unbound (the stand-in
+# the m2m encoder and its device, fed by DMABUF import of vivid's buffers.  Then vicodec is unbound (the stand-in
 # for the encoder's loss, as in capd-m2m-loss) and capd falls back to
 # openh264: messages go on, ffmpeg decodes them as H.264, /state says why.
 # vm-timeout: 400
@@ -52,10 +52,11 @@ check(msgs[0][0]["keyframe"], "the first message is a keyframe")
 check(all(m[1].startswith(FWHT) for m in msgs),
       "every payload is an FWHT frame from vicodec")
 st = h264_state()
-print("state: %s" % {k: st[k] for k in st if k.startswith("encoder")})
+print("state: %s" % {k: st[k] for k in st if k.startswith("encode")})
 check(st["encoder"] == "m2m" and st["encoder_device"] == dev,
       "/state: encoder m2m on %s" % dev)
 check(not st["encoder_fallback"], "no fallback yet")
+check(st["encoder_dmabuf"], "frames go in by DMABUF import of vivid's buffers")
 
 with open(unbind, "w") as f:
     f.write("vicodec.0")
@@ -69,7 +70,7 @@ check(len(h264) == 20, "20 messages after the loss, from a keyframe on")
 frames = h264_decode(b"".join(h264), 640, 360)
 check(len(frames) == 20, "ffmpeg decodes them as H.264 (%d)" % len(frames))
 st = h264_state()
-print("state: %s" % {k: st[k] for k in st if k.startswith("encoder")})
+print("state: %s" % {k: st[k] for k in st if k.startswith("encode")})
 check(st["encoder"] == "openh264" and st["encoder_fallback"] and
       "m2m encoder lost" in st["encoder_reason"],
       "/state: fell back to openh264, and why")
