@@ -18,6 +18,7 @@
 #include "error.h"
 #include "log.h"
 #include "routes.h"
+#include "h264.h"
 #include "video.h"
 
 struct capd_options {
@@ -28,6 +29,7 @@ struct capd_options {
 	int drop_same;
 	long long subsampling;
 	char *pattern;
+	char *h264_encoder, *m2m_codec;
 };
 
 static struct capd_options opts = {
@@ -75,6 +77,14 @@ static const struct config_option options[] = {
 	"EDID for an HDMI input: a preset (default, 1280x720, 1024x768) or "
 	"a binary EDID file; unset: the device's own",
 	NULL},
+    {"h264-encoder", 0, CONFIG_STRING, &opts.h264_encoder, 0, 0, "WHICH",
+	"H.264 encoder: auto (default: a V4L2 M2M encoder if probing finds "
+	"one, else openh264), openh264 or m2m",
+	NULL},
+    {"m2m-codec", 0, CONFIG_STRING, &opts.m2m_codec, 0, 0, "CODEC",
+	"coded format asked of the M2M encoder: h264 (default), or fwht "
+	"only for testing against vicodec (the stream is then not H.264)",
+	NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -107,6 +117,10 @@ video_config_from_opts(struct video_config *vc)
 	    : cores < 1		       ? 1
 	    : cores > 4		       ? 4
 				       : (unsigned int)cores;
+	if (h264_check_encoder(opts.h264_encoder ? opts.h264_encoder : "auto",
+		opts.m2m_codec ? opts.m2m_codec : "h264", &vc->h264_encoder,
+		&vc->m2m_coded) < 0)
+		return -EINVAL;
 	vc->drop_same = opts.drop_same;
 	vc->reset_after = (unsigned int)opts.reset_after;
 	vc->gpiod_socket = opts.gpiod_socket ? opts.gpiod_socket

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -18,10 +19,12 @@
 
 #include "error.h"
 #include "h264.h"
+#include "log.h"
 #include "xmalloc.h"
 
 struct h264 {
-	const struct h264_backend *be;
+	const struct h264_backend *be;	     /* worker thread only */
+	const struct h264_backend *fallback; /* NULL: none */
 	h264_done_cb *cb;
 	void *arg;
 	int efd;
@@ -170,6 +173,29 @@ h264_reopen(
 	return h->be->open(&o, &h->enc);
 }
 
+/* The backend failed (r, error_get()): switch to the fallback for good;
+ * the next frame opens it. */
+static void
+h264_fall_back(struct h264 *h, int r, const char *what)
+{
+	const char *msg = error_get();
+
+	if (h->fallback == NULL || h->be == h->fallback)
+		return;
+	pthread_mutex_lock(&h->lock);
+	snprintf(h->st.fallback_reason, sizeof(h->st.fallback_reason),
+	    "%s encoder %s (%s: %s): %s", h->be->name, what, error_code(r),
+	    msg ? msg : "no message", h->fallback->name);
+	h->st.fell_back = 1;
+	h->st.backend = h->fallback->name;
+	pthread_mutex_unlock(&h->lock);
+	log_warnx("H.264: %s", h->st.fallback_reason);
+	if (h->enc != NULL)
+		h->be->free(h->enc);
+	h->enc = NULL;
+	h->be = h->fallback;
+}
+
 /* One frame through the backend; the access unit or NULL. */
 static struct frame *
 h264_encode_one(struct h264 *h, struct frame *raw, int dirty, int key,
@@ -178,8 +204,10 @@ h264_encode_one(struct h264 *h, struct frame *raw, int dirty, int key,
 	struct frame *out;
 	int fresh = h->enc == NULL, r;
 
-	if ((r = h264_reopen(h, raw, p)) < 0)
+	if ((r = h264_reopen(h, raw, p)) < 0) {
+		h264_fall_back(h, r, "cannot open");
 		return NULL;
+	}
 	if (dirty && !fresh && (r = h->be->set_params(h->enc, p)) < 0)
 		return NULL;
 	if (key)
@@ -188,8 +216,11 @@ h264_encode_one(struct h264 *h, struct frame *raw, int dirty, int key,
 		frame_unref(h->out);
 		h->out = frame_new((size_t)raw->width * raw->height / 2);
 	}
-	if ((r = h->be->encode(h->enc, raw, &h->out)) < 0)
+	if ((r = h->be->encode(h->enc, raw, &h->out)) < 0) {
+		if (r == -ENODEV)
+			h264_fall_back(h, r, "lost");
 		return NULL;
+	}
 	out = frame_ref(h->out);
 	out->format = FRAME_H264;
 	out->width = raw->width;
@@ -253,6 +284,7 @@ h264_worker_main(void *arg)
 			continue;
 		}
 		h->st.encoded++;
+		h->st.dmabuf = h->be->dmabuf && h->enc && h->be->dmabuf(h->enc);
 		h->st.keyframes += out->keyframe != 0;
 		h->st.bytes += out->len;
 		h->st.encode_us += dt;
@@ -355,6 +387,13 @@ h264_free(struct h264 *h)
 	pthread_cond_destroy(&h->cond);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
+}
+
+/* The backend to switch to when the first fails. */
+void
+h264_set_fallback(struct h264 *h, const struct h264_backend *fallback)
+{
+	h->fallback = fallback;
 }
 
 /* Queue a frame; a frame still waiting is replaced. */

@@ -12,7 +12,8 @@
  * frame's seq, size and timestamps.
  *
  * The encoder itself is a backend (struct h264_backend): openh264 (software,
- * openh264.c) first; a V4L2 memory-to-memory encoder may be another.  The
+ * openh264.c) or a V4L2 memory-to-memory encoder (h264-m2m.c), which falls
+ * back to openh264 when it fails to open or disappears.  The
  * backend is opened on the first frame and again when the frame size or
  * format changes.
  */
@@ -26,6 +27,7 @@
 
 struct event_base;
 struct h264;
+struct m2m_device;
 
 /* What can change while encoding; ranges in capd/spec.c. */
 struct h264_params {
@@ -62,9 +64,37 @@ struct h264_backend {
 	int (*set_params)(void *, const struct h264_params *);
 	void (*force_keyframe)(void *);
 	void (*free)(void *);
+	/* Optional: whether raw frames go in by DMABUF import, not copy. */
+	int (*dmabuf)(void *);
 };
 
 extern const struct h264_backend h264_openh264;
+extern const struct h264_backend h264_m2m; /* h264-m2m.c */
+
+/* Which backend capd uses (--h264-encoder, h264-m2m.c). */
+enum {
+	H264_ENCODER_AUTO,     /* an M2M encoder if probing finds one */
+	H264_ENCODER_OPENH264, /* software only */
+	H264_ENCODER_M2M,      /* the M2M encoder (openh264 when none) */
+};
+
+struct h264_choice {
+	const struct h264_backend *be;
+	char device[280]; /* the M2M encoder's path, "" for openh264 */
+	char reason[200]; /* why, for /state and the log */
+};
+
+/* mode "auto", "openh264" or "m2m"; codec "h264", or "fwht" for testing
+ * against vicodec (which has no H.264).  0 or -EINVAL (error_set()). */
+int h264_check_encoder(
+    const char *mode, const char *codec, int *ret_mode, uint32_t *ret_coded);
+/* The choice for mode given the M2M encoder probing found (NULL: none). */
+void h264_choose(
+    int mode, const struct m2m_device *found, struct h264_choice *ret);
+/* Probe (m2m_probe()) for an encoder of coded unless mode is openh264,
+ * choose, and set up h264_m2m for the device found.  Call once at start,
+ * before any stage runs. */
+void h264_choose_probe(int mode, uint32_t coded, struct h264_choice *ret);
 
 /* Runs on the loop thread; takes the reference to au. */
 typedef void h264_done_cb(struct frame *au, void *arg);
@@ -81,6 +111,9 @@ struct h264_stats {
 	uint64_t max_encode_us;
 	struct h264_params params;
 	const char *backend;
+	int dmabuf;		   /* the last frame went in by DMABUF */
+	int fell_back;		   /* to the fallback backend */
+	char fallback_reason[256]; /* why */
 };
 
 /* 0 or -EINVAL (error_set()) for a value outside its range. */
@@ -89,6 +122,10 @@ int h264_new(struct event_base *, const struct h264_backend *,
     const struct h264_params *, h264_done_cb *, void *arg, struct h264 **ret);
 /* Stops and joins the worker; undelivered access units are dropped. */
 void h264_free(struct h264 *); /* NULL ok */
+/* If be fails to open, or with -ENODEV later, switch to fallback for good
+ * (stats: backend, fell_back, fallback_reason).  Call before the first
+ * h264_submit(). */
+void h264_set_fallback(struct h264 *, const struct h264_backend *fallback);
 /* Queue raw for encoding; takes a reference of its own. */
 void h264_submit(struct h264 *, struct frame *raw);
 /* Applied before the next frame; checked with h264_params_check(). */

@@ -6,6 +6,7 @@
  * message is built once for all clients.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,7 @@ struct h264ws {
 	uint64_t aus, keyframes, bytes, skipped, key_requests;
 	struct h264_stats last; /* of the last stage, once it stopped */
 	unsigned int width, height;
+	struct h264_choice choice; /* the backend each stage starts with */
 };
 
 /* The slow-client rule. */
@@ -158,11 +160,13 @@ h264ws_accept(struct h264ws *hw, struct http_request *req)
 	int r;
 
 	if (hw->stage == NULL &&
-	    (r = h264_new(hw->base, &h264_openh264, &hw->params, h264ws_au_cb,
+	    (r = h264_new(hw->base, hw->choice.be, &hw->params, h264ws_au_cb,
 		 hw, &hw->stage)) < 0) {
 		api_reply_error(req, r, NULL);
 		return;
 	}
+	if (hw->choice.be != &h264_openh264)
+		h264_set_fallback(hw->stage, &h264_openh264);
 	c = xcalloc(1, sizeof(*c));
 	c->hw = hw;
 	c->waiting = 1;
@@ -196,10 +200,19 @@ h264ws_new(struct event_base *base, const struct h264_params *p,
 	hw->params = *p;
 	hw->clients_cb = clients_cb;
 	hw->arg = arg;
+	hw->choice.be = &h264_openh264;
+	snprintf(hw->choice.reason, sizeof(hw->choice.reason), "the default");
 	hw->ws.max_message = 1024;
 	/* ws.c's own bound stays above ours: our rule acts first */
 	hw->ws.max_pending = H264WS_MAX_PENDING * 8;
 	return hw;
+}
+
+/* The backend the next stage starts with. */
+void
+h264ws_set_encoder(struct h264ws *hw, const struct h264_choice *c)
+{
+	hw->choice = *c;
 }
 
 /* Close every client, stop the stage. */
@@ -278,14 +291,19 @@ h264ws_state(struct h264ws *hw)
 			(json_int_t)c->bytes, "waiting_keyframe", c->waiting,
 			"pending_bytes", (json_int_t)ws_pending(c->conn)));
 	return json_pack(
-	    "{s:s, s:b, s:i, s:i, s:i, s:I, s:I, s:I, s:f, s:f, s:o}",
-	    "encoder", h264_openh264.name, "running", hw->stage != NULL,
-	    "bitrate_kbps", (int)hw->params.bitrate_kbps, "keyint",
-	    (int)hw->params.keyint, "fps", (int)hw->params.fps, "access_units",
-	    (json_int_t)hw->aus, "keyframes", (json_int_t)hw->keyframes,
-	    "bytes", (json_int_t)hw->bytes, "encode_ms_last",
-	    st.last_encode_us / 1000.0, "encode_ms_max",
-	    st.max_encode_us / 1000.0, "clients", clients);
+	    "{s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:i, s:i, s:I, s:I, s:I, "
+	    "s:f, s:f, s:o}",
+	    "encoder", st.backend ? st.backend : hw->choice.be->name,
+	    "encoder_device", st.fell_back ? "" : hw->choice.device,
+	    "encoder_reason",
+	    st.fell_back ? st.fallback_reason : hw->choice.reason,
+	    "encoder_fallback", st.fell_back, "encoder_dmabuf", st.dmabuf,
+	    "running", hw->stage != NULL, "bitrate_kbps",
+	    (int)hw->params.bitrate_kbps, "keyint", (int)hw->params.keyint,
+	    "fps", (int)hw->params.fps, "access_units", (json_int_t)hw->aus,
+	    "keyframes", (json_int_t)hw->keyframes, "bytes",
+	    (json_int_t)hw->bytes, "encode_ms_last", st.last_encode_us / 1000.0,
+	    "encode_ms_max", st.max_encode_us / 1000.0, "clients", clients);
 }
 
 /* For /metrics. */

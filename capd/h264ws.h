@@ -44,6 +44,9 @@ enum h264ws_action h264ws_decide(
 struct h264ws *h264ws_new(struct event_base *, const struct h264_params *,
     void (*clients_cb)(void *), void *arg);
 void h264ws_free(struct h264ws *); /* NULL ok; closes the clients */
+/* The backend each stage starts with (default openh264); one other than
+ * openh264 falls back to it. */
+void h264ws_set_encoder(struct h264ws *, const struct h264_choice *);
 /* GET /h264: take the upgrade, or reply 400/403/503. */
 void h264ws_accept(struct h264ws *, struct http_request *);
 /* A raw frame captured; encoded only while there are clients. */

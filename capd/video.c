@@ -749,6 +749,17 @@ video_tick_cb(evutil_socket_t fd, short what, void *arg)
 	video_maybe_reset(v, now);
 }
 
+/* The H.264 encoder, by probing. */
+static void
+video_choose_h264(struct video *v, const struct video_config *cfg)
+{
+	struct h264_choice c;
+
+	h264_choose_probe(cfg->h264_encoder, cfg->m2m_coded, &c);
+	log_info("H.264 encoder %s: %s", c.be->name, c.reason);
+	h264ws_set_encoder(v->h264ws, &c);
+}
+
 /* Build the core and start the source. */
 int
 video_new(
@@ -781,6 +792,7 @@ video_new(
 	    &(struct h264_params){VIDEO_H264_BITRATE, VIDEO_H264_KEYINT,
 		cfg->fps > H264_FPS_MAX ? H264_FPS_MAX : cfg->fps},
 	    video_h264_clients_cb, v);
+	video_choose_h264(v, cfg);
 	v->win_start_us = v->last_frame_us = frame_mono_us();
 	v->last_reset_us = v->last_frame_us;
 	if ((r = nosignal_new(&v->ns)) < 0 ||

@@ -39,6 +39,8 @@ struct video_config {
 	int drop_same;
 	unsigned int reset_after; /* seconds; 0: never */
 	const char *gpiod_socket;
+	int h264_encoder;   /* H264_ENCODER_AUTO, ... (h264.h) */
+	uint32_t m2m_coded; /* V4L2_PIX_FMT_H264 (FWHT in tests) */
 };
 
 /* Parse "1280x720"; -EINVAL with a message. */

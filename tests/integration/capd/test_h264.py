@@ -3,6 +3,7 @@ shows the pattern, a new client starts on a keyframe at once, POST /params
 changes the bitrate that is then measured, bad values change nothing, a
 client that does not read skips frames without holding up the others."""
 
+import subprocess
 import time
 import unittest
 
@@ -143,6 +144,23 @@ class H264Test(unittest.TestCase):
             self.assertEqual(peers[1]["skipped"], 0)
             slow.close()
             fast.close()
+
+    def test_encoder_choice(self):
+        """--h264-encoder: openh264 asked for is used and /state says why;
+        a name capd does not know stops it at start."""
+        with kvmtest.Daemon("capd", ARGS + ["--h264-encoder",
+                                            "openh264"]) as d:
+            st = d.ok("GET", "/state")["h264"]
+            self.assertEqual(st["encoder"], "openh264")
+            self.assertIn("openh264 asked for", st["encoder_reason"])
+            self.assertEqual(st["encoder_device"], "")
+            self.assertIs(st["encoder_fallback"], False)
+        out = subprocess.run([kvmtest.binary("capd"), "--config", "/dev/null",
+                              "--source", "pattern", "--h264-encoder",
+                              "x264", "--check-config"], capture_output=True,
+                             text=True, timeout=20)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("auto, openh264 or m2m", out.stderr)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@
 #include "h264.h"
 #include "h264ws.h"
 #include "pattern.h"
+#include "pattern_frame.h"
 #include "tap.h"
 
 #define W 320
@@ -39,26 +40,6 @@ add_noise(struct frame *f, uint64_t n)
 		x ^= x << 5;
 		f->data[i] = (uint8_t)(f->data[i] / 2 + 60 + x % 12);
 	}
-}
-
-/* A YUYV test-pattern frame, like capd's pattern source. */
-static struct frame *
-pattern_frame(struct pattern *p, uint64_t n)
-{
-	const struct pattern_layout *l = pattern_layout(p);
-	struct frame *f =
-	    frame_new(frame_raw_size(FRAME_YUYV, l->width, l->height));
-
-	f->format = FRAME_YUYV;
-	f->width = l->width;
-	f->height = l->height;
-	f->stride = l->width * 2;
-	f->len = frame_raw_size(FRAME_YUYV, l->width, l->height);
-	f->seq = n;
-	f->mono_us = (int64_t)n * 33333;
-	f->ts_us = 1700000000000000 + f->mono_us;
-	pattern_render(p, n, f->ts_us, f->data, f->stride);
-	return f;
 }
 
 /* YUYV, UYVY and NV12 of one 4x2 picture to the same I420 planes. */
