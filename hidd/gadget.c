@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,9 @@ struct gadget {
 	struct event_base *base;
 	struct gadget_dev dev[DEV_N];
 	char *leds_path;
-	int leds_fd; /* -1, or a separate fd */
+	char *leds_state; /* NULL, or where the LEDs are kept (tmpfs) */
+	int leds_warned;  /* keeping them failed once: said so */
+	int leds_fd;	  /* -1, or a separate fd */
 	struct event *ev_leds;
 	char *udc_path;
 	char udc_state[64];
@@ -495,6 +498,7 @@ gadget_free(struct backend *b)
 	if (g->ev_timer != NULL)
 		event_free(g->ev_timer);
 	free(g->leds_path);
+	free(g->leds_state);
 	free(g->udc_path);
 	free(g);
 }
@@ -509,6 +513,64 @@ static const struct backend_ops gadget_ops = {
     .details = gadget_details,
     .free = gadget_free,
 };
+
+/*
+ * The target sends its LEDs only when they change, so a hidd started anew
+ * would not know them: they are kept in a file on tmpfs (one line, "0x02"),
+ * written whole and renamed into place.  tmpfs never waits for a disk, so
+ * this is done on the loop; a failure costs only the memory, and says so.
+ */
+static void
+gadget_leds_keep(struct gadget *g)
+{
+	char tmp[PATH_MAX], line[8];
+	int fd, n, ok = 0;
+
+	if (g->leds_state == NULL)
+		return;
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", g->leds_state);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return;
+	n = snprintf(line, sizeof(line), "0x%02x\n", g->leds);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		ok = write(fd, line, (size_t)n) == n;
+		ok = close(fd) == 0 && ok && rename(tmp, g->leds_state) == 0;
+		if (!ok)
+			unlink(tmp);
+	}
+	if (!ok && !g->leds_warned++)
+		log_warn("cannot keep the keyboard LEDs in %s (a restart will "
+			 "not know them until the target changes them)",
+		    g->leds_state);
+}
+
+/* The LEDs as the last hidd kept them, if it did. */
+static void
+gadget_leds_restore(struct gadget *g)
+{
+	char line[16];
+	unsigned int v;
+	ssize_t n;
+	int fd;
+
+	if (g->leds_state == NULL)
+		return;
+	if ((fd = open(g->leds_state, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	line[n] = '\0';
+	if (sscanf(line, "0x%x", &v) != 1 || v > 0x1f) {
+		log_warn("%s: not an LED state, ignored", g->leds_state);
+		return;
+	}
+	g->leds = (uint8_t)v;
+	g->leds_known = 1;
+	log_info("keyboard LEDs 0x%02x, as kept before the restart", g->leds);
+}
 
 /* The LED output report arrived. */
 static void
@@ -539,6 +601,7 @@ gadget_leds_cb(evutil_socket_t fd, short what, void *arg)
 	g->leds = buf[n - 1] & 0x1f;
 	g->leds_known = 1;
 	log_debug("keyboard LEDs now 0x%02x", g->leds);
+	gadget_leds_keep(g);
 	gadget_notify(g);
 }
 
@@ -724,6 +787,9 @@ gadget_open(struct event_base *base, const struct gadget_config *cfg,
 	}
 	if (cfg->leds != NULL && cfg->leds[0] != '\0')
 		g->leds_path = xstrdup(cfg->leds);
+	if (cfg->leds_state != NULL && cfg->leds_state[0] != '\0')
+		g->leds_state = xstrdup(cfg->leds_state);
+	gadget_leds_restore(g);
 	if (cfg->udc_state == NULL)
 		g->udc_path = gadget_find_udc();
 	else if (cfg->udc_state[0] != '\0')

@@ -27,6 +27,7 @@ struct gadget_config {
 	const char *udc_state; /* NULL: /sys/class/udc/<only>/state
 					 * when there is one; "": none */
 	unsigned int write_timeout_ms;
+	const char *leds_state; /* NULL or "": LEDs not kept across restarts */
 };
 
 /* Opens what it can now; missing devices are retried every second. */

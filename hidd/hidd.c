@@ -46,6 +46,7 @@ struct hidd_options {
 	char *macros;
 	long long jiggler_interval;
 	char *jiggler_state;
+	char *leds_state;
 	int log_reports;
 	struct config_list origins;
 	int release;
@@ -75,6 +76,7 @@ static struct hidd_options opts = {
     .macros = "/var/lib/kaputtkvm/hidd/macros.json",
     .jiggler_interval = 60,
     .jiggler_state = "/var/lib/kaputtkvm/hidd/jiggler.json",
+    .leds_state = "/run/kaputtkvm-hidd/leds",
 };
 
 static const struct config_option options[] = {
@@ -149,6 +151,10 @@ static const struct config_option options[] = {
 	"where the jiggler's setting (on or off, interval) is kept across "
 	"restarts (default /var/lib/kaputtkvm/hidd/jiggler.json; \"none\" "
 	"keeps nothing)",
+	NULL},
+    {"leds-state", 0, CONFIG_STRING, &opts.leds_state, 0, 0, "PATH",
+	"where the target's keyboard LEDs are kept across a restart, on "
+	"tmpfs (default /run/kaputtkvm-hidd/leds; \"none\" keeps nothing)",
 	NULL},
     {"log-reports", 0, CONFIG_FLAG, &opts.log_reports, 0, 0, NULL,
 	"log every report written, readably (the hardware-free demo)", NULL},
@@ -274,6 +280,7 @@ open_backend(struct event_base *base, struct backend **ret)
 	gc.leds = path_or_none(opts.leds);
 	gc.udc_state = path_or_none(opts.udc_state);
 	gc.write_timeout_ms = (unsigned int)opts.write_timeout_ms;
+	gc.leds_state = path_or_none(opts.leds_state);
 	return gadget_open(base, &gc, ret);
 }
 

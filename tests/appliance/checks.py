@@ -709,8 +709,7 @@ def run(suite, vm, agent, front, deb, share, src, upgrade=None):
             # The target sends its LEDs only when they change: a hidd that
             # starts anew cannot know them unless it keeps them itself.
             suite.check("Caps Lock LED kept across the hidd restart",
-                        leds_kept, front, True,
-                        todo="hidd forgets the target's LEDs on restart")
+                        leds_kept, front, True)
         if d == "gpiod-ctl" and atx_ok:
             suite.check("lines kept across the gpiod-ctl restart",
                         lines_kept, front, agent, st)

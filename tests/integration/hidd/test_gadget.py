@@ -219,6 +219,32 @@ class TargetTest(unittest.TestCase):
             st = g.wait_state(lambda s: s["leds"]["num"] and
                               s["leds"]["scroll"] and not s["leds"]["caps"])
 
+    def test_leds_kept_across_restart(self):
+        # The target sends its LEDs only when they change: a hidd started
+        # anew knows them only because the last one kept them.
+        import tempfile
+        with tempfile.TemporaryDirectory() as keep:
+            path = os.path.join(keep, "leds")
+            with hiddtest.Gadget(["--leds-state", path]) as g:
+                g.set_leds(0x02)
+                g.wait_state(lambda s: s["leds"]["caps"], what="caps on")
+            with hiddtest.Gadget(["--leds-state", path]) as g:
+                st = g.state()["leds"]
+                self.assertTrue(st["known"], st)
+                self.assertTrue(st["caps"], st)
+                self.assertFalse(st["num"], st)
+                g.set_leds(0x01)
+                g.wait_state(lambda s: s["leds"]["num"], what="num on")
+            with open(path) as f:
+                self.assertEqual(f.read(), "0x01\n")
+            with hiddtest.Gadget(["--leds-state", "none"]) as g:
+                self.assertFalse(g.state()["leds"]["known"])
+            with open(path, "w") as f:
+                f.write("garbage\n")
+            with hiddtest.Gadget(["--leds-state", path]) as g:
+                self.assertFalse(g.state()["leds"]["known"])
+                self.assertIn("not an LED state", g.daemon.log())
+
     def test_udc_not_attached(self):
         with hiddtest.Gadget() as g:
             g.set_udc("not attached")

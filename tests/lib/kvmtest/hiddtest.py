@@ -95,6 +95,7 @@ class Gadget:
         self.daemon = kvmtest.Daemon(
             "hidd", ["--keyboard", p("hidg0"), "--mouse", p("hidg1"),
                      "--mouse-rel", p("hidg2"), "--leds", p("leds"),
+                     "--leds-state", p("leds-state"),
                      "--udc-state", p("udc")] + list(args),
             tmpdir=self.tmp, env=env)
 
