@@ -33,18 +33,29 @@ power-led = gpiochip0:2
 """
 
 
+def start_daemons(gpiod_options=""):
+    """gpiod-ctl on its test backend (more options in gpiod_options) and
+    redfishd on it; stop_daemons() ends them."""
+    gpiod = kvmtest.Daemon("gpiod-ctl",
+                           config=GPIOD_CONFIG + gpiod_options).start()
+    return gpiod, kvmtest.Daemon("redfishd", args=[
+        "--gpiod-socket", gpiod.socket]).start()
+
+
+def stop_daemons(*daemons):
+    for d in daemons:
+        d.stop()
+        d.cleanup()
+
+
 class RedfishTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.gpiod = kvmtest.Daemon("gpiod-ctl", config=GPIOD_CONFIG).start()
-        cls.d = kvmtest.Daemon("redfishd", args=[
-            "--gpiod-socket", cls.gpiod.socket]).start()
+        cls.gpiod, cls.d = start_daemons()
 
     @classmethod
     def tearDownClass(cls):
-        for d in (cls.d, cls.gpiod):
-            d.stop()
-            d.cleanup()
+        stop_daemons(cls.d, cls.gpiod)
 
     def power_state_after(self, led):
         """PowerState once gpiod-ctl has seen the LED at led (0/1)."""

@@ -26,24 +26,15 @@ except ImportError:
 
 import kvmtest  # noqa: E402
 from kvmtest.forward import TcpToUnix  # noqa: E402
-
-GPIOD_CONFIG = """[gpiod-ctl]
-backend = test
-power-button = gpiochip0:0
-reset-button = gpiochip0:1
-power-led = gpiochip0:2
-hold-ms = 1000
-lockout-ms = 200
-"""
+from test_redfish import start_daemons, stop_daemons  # noqa: E402
 
 
 @unittest.skipIf(sushy is None, "python3-sushy is not installed")
 class SushyTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.gpiod = kvmtest.Daemon("gpiod-ctl", config=GPIOD_CONFIG).start()
-        cls.d = kvmtest.Daemon("redfishd", args=[
-            "--gpiod-socket", cls.gpiod.socket]).start()
+        # short holds and lockouts: the test backend, no real machine
+        cls.gpiod, cls.d = start_daemons("hold-ms = 1000\nlockout-ms = 200\n")
         cls.fwd = TcpToUnix(cls.d.socket)
         # No SessionService yet: sushy falls back to basic auth, which
         # redfishd ignores (nginx will check it).
@@ -53,9 +44,7 @@ class SushyTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.fwd.close()
-        for d in (cls.d, cls.gpiod):
-            d.stop()
-            d.cleanup()
+        stop_daemons(cls.d, cls.gpiod)
 
     def led(self, value):
         self.gpiod.ok("POST", "/test/input", {"line": "power-led",
