@@ -4,9 +4,9 @@
  * redfishd answers the Redfish URLs from its resource table (resource.h)
  * behind nginx; it will translate into calls on gpiod-ctl's, mediad's and
  * fetchd's sockets.  This first part serves the service root, $metadata,
- * the OData service document and the Systems (PowerState from gpiod-ctl),
- * Managers and Chassis resources, with Redfish's error format, 404 and 405
- * with Allow.
+ * the OData service document and the Systems (PowerState from gpiod-ctl,
+ * Boot kept here and changed by PATCH with If-Match), Managers and Chassis
+ * resources, with Redfish's error format, 404 and 405 with Allow.
  */
 #include <signal.h>
 #include <stdio.h>
