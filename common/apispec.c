@@ -204,13 +204,13 @@ static const struct {
 	const char *name;
 } apispec_methods[] = {{HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"},
     {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"}, {HTTP_DELETE, "DELETE"},
-    {HTTP_OPTIONS, "OPTIONS"}};
+    {HTTP_OPTIONS, "OPTIONS"}, {HTTP_PATCH, "PATCH"}};
 
 const char *
 apispec_method_name(const struct apispec_route *r)
 {
 	/* the main one: a method that changes something before GET, HEAD */
-	static const size_t order[] = {2, 3, 4, 0, 1, 5};
+	static const size_t order[] = {2, 3, 6, 4, 0, 1, 5};
 	size_t i;
 
 	if (r->flags & APISPEC_WS)
@@ -277,7 +277,8 @@ apispec_md_body(FILE *f, const struct apispec_route *r)
 
 	if (n > 0 && r->path[n - 1] == '/')
 		fprintf(f, "NAME is the rest of the path.\n\n");
-	if ((r->flags & APISPEC_RAW) && (r->methods & (HTTP_PUT | HTTP_POST)))
+	if ((r->flags & APISPEC_RAW) &&
+	    (r->methods & (HTTP_PUT | HTTP_POST | HTTP_PATCH)))
 		fprintf(f,
 		    "The body is raw bytes, not JSON; `Content-Length` is required.\n\n");
 	else if (!fields)

@@ -242,6 +242,7 @@ http_allow_string(unsigned int methods, char *out, size_t len)
 	    {HTTP_PUT, "PUT"},
 	    {HTTP_DELETE, "DELETE"},
 	    {HTTP_OPTIONS, "OPTIONS"},
+	    {HTTP_PATCH, "PATCH"},
 	};
 	size_t i, n = 0;
 

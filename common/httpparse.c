@@ -104,6 +104,7 @@ httpparse_method_bit(const char *name)
 	    {"PUT", HTTP_PUT},
 	    {"DELETE", HTTP_DELETE},
 	    {"OPTIONS", HTTP_OPTIONS},
+	    {"PATCH", HTTP_PATCH},
 	};
 	size_t i;
 

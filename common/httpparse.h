@@ -24,6 +24,7 @@ enum http_method {
 	HTTP_PUT = 0x08,
 	HTTP_DELETE = 0x10,
 	HTTP_OPTIONS = 0x20,
+	HTTP_PATCH = 0x40,
 };
 
 struct httpparse_field {

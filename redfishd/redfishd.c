@@ -4,15 +4,16 @@
  * redfishd answers the Redfish URLs from its resource table (resource.h)
  * behind nginx; it will translate into calls on gpiod-ctl's, mediad's and
  * fetchd's sockets.  This first part serves the service root, $metadata,
- * the OData service document and the Systems (PowerState from gpiod-ctl),
- * Managers and Chassis resources, with Redfish's error format, 404 and 405
- * with Allow.
+ * the OData service document and the Systems (PowerState from gpiod-ctl,
+ * Boot kept here and changed by PATCH with If-Match), Managers and Chassis
+ * resources, with Redfish's error format, 404 and 405 with Allow.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot.h"
 #include "client.h"
 #include "config.h"
 #include "daemon.h"
@@ -24,9 +25,12 @@
 
 #define ALL_METHODS                                                            \
 	(HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_DELETE |           \
-	    HTTP_OPTIONS)
+	    HTTP_OPTIONS | HTTP_PATCH)
 
 static char *gpiod_socket = "/run/kaputtkvm/gpiod-ctl.sock";
+
+/* Systems/1's boot source override: kept in memory, lost on a restart. */
+static struct redfish_boot boot;
 
 static const struct config_option options[] = {
     {"gpiod-socket", 0, CONFIG_STRING, &gpiod_socket, 0, 0, "PATH",
@@ -62,13 +66,53 @@ redfishd_send(struct http_request *req, struct redfish_reply *rr)
 	free(s);
 }
 
+/* PATCH of Systems/1, with the resource as it is now (for If-Match):
+ * 412 for another ETag, 400 for a bad body, else 200 and the new one.
+ * Nothing changes unless the whole body applies. */
+static void
+redfishd_patch(struct http_request *req, const struct redfish_state *st)
+{
+	const char *path = http_request_path(req), *body;
+	const char *if_match = http_request_header(req, "If-Match");
+	struct redfish_reply rr;
+	size_t len;
+	json_t *error;
+
+	redfish_resolve(HTTP_GET, path, st, &rr);
+	if (if_match != NULL && !redfish_etag_matches(if_match, rr.etag)) {
+		json_decref(rr.body);
+		rr.status = 412;
+		rr.body = redfish_error("PreconditionFailed",
+		    "The ETag in If-Match is not the resource's: it has "
+		    "changed since it was read.",
+		    "GET the resource again and resubmit with its ETag.");
+		rr.etag[0] = '\0';
+		redfishd_send(req, &rr);
+		return;
+	}
+	json_decref(rr.body);
+	body = http_request_body(req, &len);
+	if (redfish_boot_patch(
+		body ? body : "", body ? len : 0, &boot, &error) < 0) {
+		memset(&rr, 0, sizeof(rr));
+		rr.status = 400;
+		rr.body = error;
+		redfishd_send(req, &rr);
+		return;
+	}
+	log_info("boot override: %s, %s, %s", redfish_boot_targets[boot.target],
+	    redfish_boot_enabled[boot.enabled], redfish_boot_modes[boot.mode]);
+	redfish_resolve(HTTP_GET, path, st, &rr);
+	redfishd_send(req, &rr);
+}
+
 /* gpiod-ctl's GET /state came back (or failed: the power state is then
  * unknown, and the resource says so with PowerState null). */
 static void
 redfishd_state_cb(int result, struct client_reply *cr, void *arg)
 {
 	struct http_request *req = arg;
-	struct redfish_state st = {"unknown"};
+	struct redfish_state st = {"unknown", &boot};
 	struct redfish_reply rr;
 	const char *power = NULL;
 
@@ -81,6 +125,10 @@ redfishd_state_cb(int result, struct client_reply *cr, void *arg)
 		    result < 0 ? error_get() : "no atx.power in the reply");
 	else
 		st.power = power;
+	if (http_request_method(req) == HTTP_PATCH) {
+		redfishd_patch(req, &st);
+		return;
+	}
 	redfish_resolve(
 	    http_request_method(req), http_request_path(req), &st, &rr);
 	redfishd_send(req, &rr);
@@ -150,7 +198,7 @@ redfishd_handle(struct http_request *req, void *arg)
 		redfishd_reset(req, *base);
 		return;
 	}
-	if (!rr.needs_state) {
+	if (!rr.needs_state && !rr.patch) {
 		redfishd_send(req, &rr);
 		return;
 	}

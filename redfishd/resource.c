@@ -22,6 +22,7 @@ struct redfish_resource {
 	const char *xml; /* a static document instead of build */
 	int needs_state; /* build shows another daemon's state */
 	int reset;	 /* the Reset action */
+	int patch;	 /* PATCH changes Boot (boot.h) */
 	/* a collection of one member instead of build: its type and name */
 	const char *coll_type, *coll_name, *coll_member;
 };
@@ -121,6 +122,7 @@ build_system(const struct redfish_state *st)
 	    json_pack("{s:{s:s, s:o}}", "#ComputerSystem.Reset", "target",
 		REDFISH_RESET_TARGET, "ResetType@Redfish.AllowableValues",
 		types));
+	json_object_set_new(o, "Boot", redfish_boot_json(st->boot));
 	/* From the power LED, through gpiod-ctl; null when it is not known. */
 	json_object_set_new(o, "PowerState",
 	    strcmp(p, "on") == 0	? json_string("On")
@@ -158,8 +160,8 @@ static const struct redfish_resource resources[] = {
 	.coll_type = "#ComputerSystemCollection.ComputerSystemCollection",
 	.coll_name = "Computer System Collection",
 	.coll_member = ROOT "/Systems/1"},
-    {ROOT "/Systems/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_system, NULL,
-	1},
+    {ROOT "/Systems/1", HTTP_GET | HTTP_HEAD | HTTP_PATCH, "GET, HEAD, PATCH",
+	build_system, NULL, 1, .patch = 1},
     {ROOT "/Managers", HTTP_GET | HTTP_HEAD, "GET, HEAD",
 	.coll_type = "#ManagerCollection.ManagerCollection",
 	.coll_name = "Manager Collection", .coll_member = ROOT "/Managers/1"},
@@ -248,6 +250,10 @@ redfish_resolve(enum http_method method, const char *path,
 	out->status = 200;
 	if (r->reset) {
 		out->reset = 1;
+		return;
+	}
+	if (r->patch && method == HTTP_PATCH) {
+		out->patch = 1;
 		return;
 	}
 	if (r->xml != NULL) {

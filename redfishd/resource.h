@@ -9,11 +9,13 @@
 
 #include <jansson.h>
 
+#include "boot.h"
 #include "httpparse.h"
 
 /* What the daemon learnt from the other daemons for one request. */
 struct redfish_state {
 	const char *power; /* gpiod-ctl's atx.power: "on", "off", "unknown" */
+	const struct redfish_boot *boot; /* what redfishd keeps */
 };
 
 /* What to answer: status, body (a new reference, NULL only when xml is
@@ -26,6 +28,7 @@ struct redfish_reply {
 	const char *xml; /* instead of body ($metadata): static text */
 	int needs_state; /* resolve again with a struct redfish_state */
 	int reset;	 /* a POST of ComputerSystem.Reset: reset.h does it */
+	int patch;	 /* a PATCH of Systems/1: boot.h does it */
 };
 
 #define REDFISH_RESET_TARGET                                                   \

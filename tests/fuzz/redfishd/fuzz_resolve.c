@@ -3,7 +3,7 @@
  * table (redfish_resolve()) with any method and any path.  The first byte
  * picks the method (and the power state gpiod-ctl reports), the rest is
  * the path.  Every answer is 200 with an
- * @odata.etag (or $metadata's XML, or the Reset action for a POST), 404, or 405 with an Allow header, and every
+ * @odata.etag (or $metadata's XML, the Reset action for a POST, or the PATCH of Systems/1), 404, or 405 with an Allow header, and every
  * error carries @Message.ExtendedInfo.
  */
 #include <stdint.h>
@@ -30,7 +30,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const powers[] = {"on", "off", "unknown"};
-	struct redfish_state st;
+	static const struct redfish_boot boot;
+	struct redfish_state st = {NULL, &boot};
 	struct redfish_reply rr;
 	enum http_method method;
 	char *path;
@@ -41,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(path, data + 1, size - 1);
 	path[size - 1] = '\0';
-	method = 1u << (data[0] % 6);
+	method = 1u << (data[0] % 7);
 	st.power = powers[(data[0] >> 3) % 3];
 	redfish_resolve(method, path, NULL, &rr);
 	if (rr.needs_state) {
@@ -53,6 +54,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rr.reset) { /* the handler parses the body (fuzz_reset.c) */
 		if (rr.body != NULL || rr.xml != NULL || method != HTTP_POST)
+			abort();
+		goto out;
+	}
+	if (rr.patch) { /* the handler applies the body (fuzz_patch.c) */
+		if (rr.body != NULL || rr.xml != NULL || method != HTTP_PATCH)
 			abort();
 		goto out;
 	}

@@ -227,9 +227,18 @@ class Basics(unittest.TestCase):
 
     def test_unsupported_method_501(self):
         c = self.conn()
-        c.send(b"PATCH /info HTTP/1.1\r\n\r\n")
+        c.send(b"PROPFIND /info HTTP/1.1\r\n\r\n")
         st, _, b = c.reply()
         self.assertEqual(st, 501)
+        envelope(self, b)
+
+    def test_patch_is_a_method(self):
+        """PATCH is known (not 501): a route without it answers 405."""
+        c = self.conn()
+        c.send(b"PATCH /info HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}")
+        st, h, b = c.reply()
+        self.assertEqual(st, 405)
+        self.assertNotIn("PATCH", h["allow"])
         envelope(self, b)
 
     def test_malformed_400(self):

@@ -33,18 +33,29 @@ power-led = gpiochip0:2
 """
 
 
+def start_daemons(gpiod_options=""):
+    """gpiod-ctl on its test backend (more options in gpiod_options) and
+    redfishd on it; stop_daemons() ends them."""
+    gpiod = kvmtest.Daemon("gpiod-ctl",
+                           config=GPIOD_CONFIG + gpiod_options).start()
+    return gpiod, kvmtest.Daemon("redfishd", args=[
+        "--gpiod-socket", gpiod.socket]).start()
+
+
+def stop_daemons(*daemons):
+    for d in daemons:
+        d.stop()
+        d.cleanup()
+
+
 class RedfishTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.gpiod = kvmtest.Daemon("gpiod-ctl", config=GPIOD_CONFIG).start()
-        cls.d = kvmtest.Daemon("redfishd", args=[
-            "--gpiod-socket", cls.gpiod.socket]).start()
+        cls.gpiod, cls.d = start_daemons()
 
     @classmethod
     def tearDownClass(cls):
-        for d in (cls.d, cls.gpiod):
-            d.stop()
-            d.cleanup()
+        stop_daemons(cls.d, cls.gpiod)
 
     def power_state_after(self, led):
         """PowerState once gpiod-ctl has seen the LED at led (0/1)."""
@@ -195,8 +206,89 @@ class RedfishTest(unittest.TestCase):
         for method in ("POST", "DELETE", "PUT"):
             status, headers, body = self.get(ROOT + "/Systems/1", method)
             self.assertEqual(status, 405, method)
-            self.assertEqual(headers["allow"], "GET, HEAD")
+            self.assertEqual(headers["allow"], "GET, HEAD, PATCH")
             self.assert_redfish_error(body, "GeneralError")
+        status, headers, _ = self.get(ROOT + "/Managers/1", "PATCH")
+        self.assertEqual(status, 405)
+        self.assertEqual(headers["allow"], "GET, HEAD")
+
+    def patch(self, body, etag=None):
+        headers = {"If-Match": etag} if etag else {}
+        status, headers, reply = request(self.d.socket, "PATCH",
+                                         ROOT + "/Systems/1", body, headers)
+        return status, headers, json.loads(reply) if reply else None
+
+    def boot(self):
+        """Systems/1's Boot and ETag."""
+        _, headers, body = self.get(ROOT + "/Systems/1")
+        return body["Boot"], headers["etag"]
+
+    def test_boot_allowable_values(self):
+        boot = self.boot()[0]
+        self.assertEqual(
+            boot["BootSourceOverrideTarget@Redfish.AllowableValues"],
+            ["None", "Cd", "Usb"])
+        self.assertEqual(
+            boot["BootSourceOverrideEnabled@Redfish.AllowableValues"],
+            ["Disabled", "Once", "Continuous"])
+        self.assertIn(boot["BootSourceOverrideMode"], ("UEFI", "Legacy"))
+
+    def test_patch_boot(self):
+        """A good PATCH with the resource's ETag: 200, the resource with
+        the change, a new ETag that a GET then gives too."""
+        for target, enabled in (("Cd", "Once"), ("Usb", "Continuous"),
+                                ("None", "Disabled")):
+            with self.subTest(target=target):
+                _, etag = self.boot()
+                status, headers, body = self.patch(
+                    {"Boot": {"BootSourceOverrideTarget": target,
+                              "BootSourceOverrideEnabled": enabled}}, etag)
+                self.assertEqual(status, 200, body)
+                self.assertEqual(body["Boot"]["BootSourceOverrideTarget"],
+                                 target)
+                self.assertNotEqual(headers["etag"], etag)
+                self.assertEqual(headers["etag"], body["@odata.etag"])
+                boot, now = self.boot()
+                self.assertEqual(now, headers["etag"])
+                self.assertEqual(boot["BootSourceOverrideEnabled"], enabled)
+
+    def test_patch_without_if_match_and_star(self):
+        for etag in (None, "*"):
+            status, _, body = self.patch(
+                {"Boot": {"BootSourceOverrideMode": "Legacy"}}, etag)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["Boot"]["BootSourceOverrideMode"],
+                             "Legacy")
+            self.patch({"Boot": {"BootSourceOverrideMode": "UEFI"}})
+
+    def test_patch_refused_changes_nothing(self):
+        before, etag = self.boot()
+        change = {"BootSourceOverrideTarget": "Usb"}
+        for body, message_id, status, tag in (
+                ({"Boot": change}, "PreconditionFailed", 412,
+                 'W/"00000000"'),
+                ({"Boot": dict(change, **{
+                    "BootSourceOverrideTarget@Redfish.AllowableValues":
+                        ["Pxe"]})}, "PropertyNotWritable", 400, etag),
+                ({"Boot": change, "PowerState": "Off"},
+                 "PropertyNotWritable", 400, etag),
+                ({"Boot": {"BootSourceOverrideTarget": "Pxe"}},
+                 "PropertyValueNotInList", 400, etag),
+                ({"Boot": {"BootSourceOverrideEnabled": 1}},
+                 "PropertyValueTypeError", 400, etag),
+                ({"Boot": dict(change, Colour="red")}, "PropertyUnknown",
+                 400, etag),
+                ({"Boot": change, "Colour": "red"}, "PropertyUnknown",
+                 400, etag),
+                ({"Boot": "Usb"}, "PropertyValueTypeError", 400, etag),
+                ('{"Boot": {', "MalformedJSON", 400, etag),
+                ("[1]", "MalformedJSON", 400, etag)):
+            with self.subTest(body=body):
+                got, headers, reply = self.patch(body, tag)
+                self.assertEqual(got, status, reply)
+                self.assert_redfish_error(reply, message_id)
+                self.assertNotIn("etag", headers)
+                self.assertEqual(self.boot(), (before, etag))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Standard library only.
   kvmtest.http       HTTP/1.1 on a UNIX socket: request(), json_request(),
                      raw_exchange(), RawConn, read_head/read_all/parse_reply
   kvmtest.ws         the WebSocket client (frames, handshake, close codes)
+  kvmtest.forward    TcpToUnix: a loopback TCP port onto a UNIX socket
   kvmtest.standins   hardware_free_args(): the daemons without hardware
                      (the demo uses it too)
   kvmtest.demostack  the demo stack behind nginx, its HTTPS client

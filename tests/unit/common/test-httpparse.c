@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http-int.h"
 #include "http.h"
 #include "httpparse.h"
 #include "tap.h"
@@ -115,9 +116,15 @@ test_valid(void)
 	is_str(httpparse_query(&h, "x"), "1", "and the query");
 	httpparse_head_free(&h);
 
-	is_int(parse("PATCH /x HTTP/1.1\r\n\r\n", &h), 0,
+	is_int(parse("PROPFIND /x HTTP/1.1\r\n\r\n", &h), 0,
 	    "an unknown method token parses");
 	is_int(h.method_bit, 0, "with method bit 0 (501 later)");
+	httpparse_head_free(&h);
+
+	is_int(parse("PATCH /x HTTP/1.1\r\nContent-Length: 2\r\n\r\n", &h), 0,
+	    "PATCH parses");
+	is_int(h.method_bit, HTTP_PATCH, "with its own method bit");
+	is_int((int)h.content_length, 2, "and a body");
 	httpparse_head_free(&h);
 }
 
@@ -247,7 +254,7 @@ test_limits(void)
 static void
 test_decode(void)
 {
-	char *out = NULL;
+	char *out = NULL, allow[64];
 
 	is_int(httpparse_decode("a%20b%2Fc+d", 11, 0, &out), 0, "decode path");
 	is_str(out, "a b/c+d", "path keeps '+'");
@@ -266,6 +273,10 @@ test_decode(void)
 	ok(out == NULL, "nothing returned on failure");
 	is_int(httpparse_method_bit("DELETE"), HTTP_DELETE, "DELETE bit");
 	is_int(httpparse_method_bit("get"), 0, "methods are case-sensitive");
+	is_int(httpparse_method_bit("PATCH"), HTTP_PATCH, "PATCH bit");
+	is_int(httpparse_method_bit("patch"), 0, "PATCH is case-sensitive too");
+	http_allow_string(HTTP_GET | HTTP_PATCH, allow, sizeof(allow));
+	is_str(allow, "GET, HEAD, PATCH", "Allow names PATCH");
 }
 
 /* Decodes s fed in pieces of step bytes; returns 0 and the body, or -1. */

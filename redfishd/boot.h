@@ -1,0 +1,40 @@
+/*
+ * boot.h -- Systems/1's Boot object: the boot source override that
+ * redfishd keeps (in memory) and the body of a PATCH of Systems/1 that
+ * changes it.  Pure (no I/O), fuzzed (tests/fuzz/redfishd/fuzz_patch.c).
+ */
+#ifndef REDFISHD_BOOT_H
+#define REDFISHD_BOOT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* Indexes into the allowable values below. */
+struct redfish_boot {
+	int target;  /* BootSourceOverrideTarget */
+	int enabled; /* BootSourceOverrideEnabled */
+	int mode;    /* BootSourceOverrideMode */
+};
+
+extern const char *const redfish_boot_targets[];
+extern const char *const redfish_boot_enabled[];
+extern const char *const redfish_boot_modes[];
+
+/* The Boot object of Systems/1, with its @Redfish.AllowableValues; a new
+ * reference. */
+json_t *redfish_boot_json(const struct redfish_boot *boot);
+
+/*
+ * Applies body (len bytes, a PATCH of Systems/1) to *boot.  0 when every
+ * property in it is writable and valid; otherwise -EINVAL with *ret_error
+ * a Redfish error body for a 400 (a new reference) and *boot unchanged.
+ */
+int redfish_boot_patch(const char *body, size_t len, struct redfish_boot *boot,
+    json_t **ret_error);
+
+/* Whether an If-Match header's value (a list of entity tags, or "*")
+ * names etag. */
+int redfish_etag_matches(const char *if_match, const char *etag);
+
+#endif

@@ -1,0 +1,104 @@
+"""redfishd driven by sushy (OpenStack Ironic's Redfish library, Debian's
+python3-sushy), not by our own client: get_system, the power state from
+the power LED of gpiod-ctl's test backend (a stand-in for the GPIO chip),
+reset_system pressing the buttons (the backend's history) and
+set_system_boot_options PATCHing Boot with If-Match.  sushy speaks only
+http(s)://, so kvmtest.forward's loopback TCP port stands in for nginx in
+front of redfishd's UNIX socket (no TLS, no authentication)."""
+
+import os
+import sys
+import time
+import unittest
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+try:
+    import sushy
+except ImportError:
+    sushy = None
+    # python3-sushy is for the system's Python; meson's may be another.
+    if os.access(SYSTEM_PYTHON, os.X_OK) and \
+            os.path.realpath(sys.executable) != SYSTEM_PYTHON and \
+            "KVMTEST_REEXEC" not in os.environ:
+        os.environ["KVMTEST_REEXEC"] = "1"
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
+
+import kvmtest  # noqa: E402
+from kvmtest.forward import TcpToUnix  # noqa: E402
+from test_redfish import start_daemons, stop_daemons  # noqa: E402
+
+
+@unittest.skipIf(sushy is None, "python3-sushy is not installed")
+class SushyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # short holds and lockouts: the test backend, no real machine
+        cls.gpiod, cls.d = start_daemons("hold-ms = 1000\nlockout-ms = 200\n")
+        cls.fwd = TcpToUnix(cls.d.socket)
+        # No SessionService yet: sushy falls back to basic auth, which
+        # redfishd ignores (nginx will check it).
+        cls.root = sushy.Sushy(cls.fwd.url + "/redfish/v1",
+                               username="admin", password="admin")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fwd.close()
+        stop_daemons(cls.d, cls.gpiod)
+
+    def led(self, value):
+        self.gpiod.ok("POST", "/test/input", {"line": "power-led",
+                                              "value": value})
+
+    def system_after(self, want):
+        """The system (fresh from redfishd) once its power state is want."""
+        deadline = time.monotonic() + 3
+        while True:
+            system = self.root.get_system("/redfish/v1/Systems/1")
+            if system.power_state == want or time.monotonic() > deadline:
+                return system
+            time.sleep(0.02)
+
+    def last_action(self):
+        return self.gpiod.ok("GET", "/state")["atx"]["last_action"]
+
+    def test_get_system_and_power_state(self):
+        self.led(1)
+        system = self.system_after(sushy.PowerState.ON)
+        self.assertEqual(system.power_state, sushy.PowerState.ON)
+        self.assertEqual(system.identity, "1")
+        self.led(0)
+        self.assertEqual(self.system_after(sushy.PowerState.OFF).power_state,
+                         sushy.PowerState.OFF)
+
+    def test_reset_on_and_force_off(self):
+        self.led(0)
+        system = self.system_after(sushy.PowerState.OFF)
+        self.assertIn(sushy.ResetType.ON,
+                      system.get_allowed_reset_system_values())
+        system.reset_system(sushy.ResetType.ON)
+        self.assertEqual(self.last_action()["action"], "on")
+        self.led(1)
+        system = self.system_after(sushy.PowerState.ON)
+        time.sleep(0.3)  # past gpiod-ctl's lockout-ms after an action
+        system.reset_system(sushy.ResetType.FORCE_OFF)
+        self.assertEqual(self.last_action()["action"], "off-hard")
+        self.led(0)
+
+    def test_boot_options(self):
+        system = self.root.get_system("/redfish/v1/Systems/1")
+        self.assertIn(sushy.BootSource.CD,
+                      system.get_allowed_system_boot_source_values())
+        system.set_system_boot_options(
+            sushy.BootSource.CD, enabled=sushy.BootSourceOverrideEnabled.ONCE)
+        system = self.root.get_system("/redfish/v1/Systems/1")
+        self.assertEqual(system.boot.target, sushy.BootSource.CD)
+        self.assertEqual(system.boot.enabled,
+                         sushy.BootSourceOverrideEnabled.ONCE)
+        # A target redfishd does not offer is refused by sushy itself.
+        with self.assertRaises(sushy.exceptions.InvalidParameterValueError):
+            system.set_system_boot_options(sushy.BootSource.PXE)
+
+
+if __name__ == "__main__":
+    kvmtest.main()
