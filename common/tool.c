@@ -161,25 +161,62 @@ tool_is_option(const char *a, const char *name, const char *short_name)
 	    (strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '='));
 }
 
+/* The index in t->peers of the peer whose socket option a is, or -1. */
+static int
+tool_peer_option(const struct tool *t, const char *a)
+{
+	int i;
+
+	for (i = 0; t->peers != NULL && t->peers[i] != NULL; i++)
+		if (tool_is_option(a, t->peers[i]->option, NULL))
+			return i;
+	return -1;
+}
+
+/* A command of a peer's runs on the peer's socket. */
+static void
+tool_peer_socket(struct tool_call *c)
+{
+	int i;
+
+	for (i = 0; c->tool->peers != NULL && c->tool->peers[i] != NULL; i++)
+		if (c->tool->peers[i] == c->cmd->peer)
+			c->socket = c->peer_socket[i] != NULL
+			    ? c->peer_socket[i]
+			    : c->cmd->peer->socket;
+}
+
+const char *
+tool_daemon(const struct tool_call *c)
+{
+	return c->cmd != NULL && c->cmd->peer != NULL
+	    ? c->cmd->peer->api->daemon
+	    : c->tool->api->daemon;
+}
+
 /* A common option at argv[*i]: 1 taken, 0 not one, or an exit status. */
 static int
 tool_common_option(struct tool_call *c, char **argv, int *i)
 {
 	const char *a = argv[*i], *v;
-	int is_socket;
+	int is_socket, peer;
 	json_t *n;
 
 	if (strcmp(a, "-j") == 0 || strcmp(a, "--json") == 0)
 		return c->json = 1;
 	is_socket = tool_is_option(a, "--socket", "-s");
-	if (!is_socket && !tool_is_option(a, "--timeout", NULL))
+	peer = tool_peer_option(c->tool, a);
+	if (!is_socket && peer < 0 && !tool_is_option(a, "--timeout", NULL))
 		return 0;
 	if ((v = strchr(a, '=')) != NULL)
 		v++;
 	else if ((v = argv[++*i]) == NULL)
 		return tool_usage_error(c, "%s needs a value", a);
-	if (is_socket) {
-		c->socket = v;
+	if (is_socket || peer >= 0) {
+		if (is_socket)
+			c->socket = v;
+		else
+			c->peer_socket[peer] = v;
 		return 1;
 	}
 	if (apispec_value(&tool_timeout, v, &n) < 0)
@@ -407,13 +444,12 @@ tool_reply(const struct tool_call *c, int r, struct client_reply *rep,
 	json_t *msg, *result;
 
 	if (r == -ETIMEDOUT || r == -EPROTO) {
-		tool_warn(c, "no whole answer from %s: %s",
-		    c->tool->api->daemon,
+		tool_warn(c, "no whole answer from %s: %s", tool_daemon(c),
 		    error_get() ? error_get() : strerror(-r));
 		return TOOL_EXIT_UNREACHABLE;
 	}
 	if (r < 0) {
-		tool_warn(c, "cannot reach %s at %s: %s", c->tool->api->daemon,
+		tool_warn(c, "cannot reach %s at %s: %s", tool_daemon(c),
 		    c->socket, error_get() ? error_get() : strerror(-r));
 		return TOOL_EXIT_UNREACHABLE;
 	}
@@ -545,8 +581,10 @@ tool_main(const struct tool *t, int argc, char **argv)
 	(void)argc;
 	c.timeout_ms = t->timeout_s * 1000;
 	c.args = json_object();
-	if ((r = tool_parse(&c, argv)) == 0 && (r = tool_complete(&c)) == 0)
+	if ((r = tool_parse(&c, argv)) == 0 && (r = tool_complete(&c)) == 0) {
+		tool_peer_socket(&c);
 		r = tool_run(&c);
+	}
 	json_decref(c.args);
 	return r == -1 ? TOOL_EXIT_OK : r;
 }

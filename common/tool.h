@@ -38,7 +38,19 @@
 #define TOOL_EXIT_UNREACHABLE 2	 /* no daemon on the socket, or no answer */
 #define TOOL_EXIT_USAGE	      64 /* a bad command line (EX_USAGE) */
 
-#define TOOL_MAX_ARGS 4 /* positional arguments of one command */
+#define TOOL_MAX_ARGS  4 /* positional arguments of one command */
+#define TOOL_MAX_PEERS 2 /* other daemons whose commands a tool carries */
+
+/*
+ * Another daemon whose commands a tool carries, over its own socket:
+ * mediactl's "fetch" is fetchd's.  Its option ("--fetchd-socket PATH") is
+ * a common option of the tool; the commands that name it use that socket.
+ */
+struct tool_peer {
+	const struct apispec *api; /* its daemon's description */
+	const char *option;	   /* "--fetchd-socket" */
+	const char *socket;	   /* the default */
+};
 
 struct tool;
 struct tool_cmd;
@@ -47,7 +59,9 @@ struct tool_cmd;
 struct tool_call {
 	const struct tool *tool;
 	const struct tool_cmd *cmd;
-	const char *socket;
+	const char *socket; /* the command's daemon's */
+	/* the peers' sockets as given, in the order of tool->peers */
+	const char *peer_socket[TOOL_MAX_PEERS];
 	int json;	/* --json */
 	int timeout_ms; /* --timeout */
 	json_t *args;	/* the route's fields given, checked */
@@ -84,6 +98,7 @@ struct tool_cmd {
 	tool_run_fn *run;	       /* NULL: one request to route */
 	const char *help;	       /* more for "CMD --help"; or NULL */
 	const char *summary; /* for the command list; NULL: the route's */
+	const struct tool_peer *peer; /* its daemon; NULL: the tool's own */
 };
 
 struct tool {
@@ -92,6 +107,8 @@ struct tool {
 	const char *socket;	     /* the default socket */
 	int timeout_s;		     /* the default --timeout */
 	const struct tool_cmd *cmds; /* ends with name NULL */
+	/* the other daemons its commands call, NULL-terminated; or NULL */
+	const struct tool_peer *const *peers;
 };
 
 /* Parses argv, runs the command, prints; returns the exit status. */
@@ -119,6 +136,8 @@ int tool_request(struct tool_call *, json_t *body);
  */
 int tool_reply(const struct tool_call *, int r, struct client_reply *,
     json_t **ret_result);
+/* The daemon the command calls ("fetchd"). */
+const char *tool_daemon(const struct tool_call *);
 /* "capctl: ..." on stderr. */
 void tool_warn(const struct tool_call *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -94,6 +94,8 @@ tool_usage_cmds(const struct tool *t, FILE *f)
 void
 tool_help(const struct tool *t, FILE *f)
 {
+	int i;
+
 	fprintf(f,
 	    "usage: %s [--socket PATH] [--json] [--timeout SEC] COMMAND [ARG...] [FIELD=VALUE...]\n%s\n\nCommands:\n",
 	    t->name, t->api->summary);
@@ -104,8 +106,14 @@ tool_help(const struct tool *t, FILE *f)
 	    "  -j, --json          print the daemon's result as JSON\n"
 	    "  --timeout SEC       wait at most SEC for progress (default %d)\n"
 	    "  -h, --help          this text; '%s COMMAND --help': a command's fields\n"
-	    "  --version           the version\n\n" TOOL_EXIT_TEXT,
+	    "  --version           the version\n",
 	    t->socket, t->timeout_s, t->name);
+	for (i = 0; t->peers != NULL && t->peers[i] != NULL; i++)
+		fprintf(f,
+		    "  %s PATH\n%22s%s's socket, for its commands (default %s)\n",
+		    t->peers[i]->option, "", t->peers[i]->api->daemon,
+		    t->peers[i]->socket);
+	fputs("\n" TOOL_EXIT_TEXT, f);
 }
 
 /* tool CMD --help: the command, its words and its route's fields. */

@@ -540,8 +540,8 @@ gadget_leds_keep(struct gadget *g)
 			unlink(tmp);
 	}
 	if (!ok && !g->leds_warned++)
-		log_warn("cannot keep the keyboard LEDs in %s (a restart will "
-			 "not know them until the target changes them)",
+		log_warn(
+		    "cannot keep the keyboard LEDs in %s (a restart will not know them until the target changes them)",
 		    g->leds_state);
 }
 

@@ -1,6 +1,7 @@
 /*
  * mediactl.c -- mediad from a shell: list, state, upload, download,
- * delete, mount, eject.
+ * delete, mount, eject; and fetchd's fetch, fetches, fetch-cancel (images
+ * from a URL, over fetchd's socket: --fetchd-socket).
  *
  * The commands over mediad's API description (spec.c); common/tool.c does
  * the options, arguments, --help, the call, --json and the exit status
@@ -22,6 +23,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "../fetchd/spec.h"
 #include "error.h"
 #include "spec.h"
 #include "tool.h"
@@ -247,7 +249,154 @@ run_download(struct tool_call *c)
 	return r;
 }
 
+/* One fetch of fetchd's GET /state, as a line ending in end. */
+static void
+print_fetch(FILE *f, json_t *fe, int end)
+{
+	json_t *len = json_object_get(fe, "length");
+	json_t *err = json_object_get(fe, "error");
+	char a[32], b[32];
+
+	fprintf(f, "%s %s: %s", json_string_value(json_object_get(fe, "name")),
+	    json_string_value(json_object_get(fe, "state")),
+	    tool_size(
+		(uint64_t)json_integer_value(json_object_get(fe, "received")),
+		a, sizeof(a)));
+	if (json_is_integer(len))
+		fprintf(f, " of %s (%.1f%%)",
+		    tool_size((uint64_t)json_integer_value(len), b, sizeof(b)),
+		    json_real_value(json_object_get(fe, "percent")));
+	if (json_is_string(err))
+		fprintf(f, ": %s", json_string_value(err));
+	fputc(end, f);
+}
+
+/* fetchd's GET /state */
+static void
+print_fetches(const struct tool_call *c, json_t *res)
+{
+	json_t *fe;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "fetches"), i, fe)
+	    print_fetch(stdout, fe, '\n');
+}
+
+/* fetchd's POST /cancel */
+static void
+print_fetch_cancel(const struct tool_call *c, json_t *res)
+{
+	printf("cancelled %s\n",
+	    json_string_value(json_object_get(c->args, "name")));
+}
+
+/* The fetch named name in fetchd's state (borrowed), or NULL. */
+static json_t *
+fetch_find(json_t *state, const char *name)
+{
+	json_t *fe;
+	size_t i;
+
+	json_array_foreach(json_object_get(state, "fetches"), i, fe)
+	{
+		if (strcmp(json_string_value(json_object_get(fe, "name")),
+			name) == 0)
+			return fe;
+	}
+	return NULL;
+}
+
+/* Has the fetch ended (done, failed, cancelled)? */
+static int
+fetch_ended(json_t *fe)
+{
+	const char *st = json_string_value(json_object_get(fe, "state"));
+
+	return st != NULL &&
+	    (strcmp(st, "done") == 0 || strcmp(st, "failed") == 0 ||
+		strcmp(st, "cancelled") == 0);
+}
+
+/*
+ * fetchd's GET /state until the fetch named name ends; *ret_rep holds the
+ * last reply and *ret_fe the fetch in it.  Gives up after --timeout
+ * without progress (the fetch goes on in fetchd).  An exit status.
+ */
+static int
+fetch_follow(struct tool_call *c, const char *name,
+    struct client_reply *ret_rep, json_t **ret_fe)
+{
+	long long last = -1, got;
+	int r, tty = isatty(STDERR_FILENO), still_ms = 0;
+	json_t *res = NULL;
+
+	for (;; client_reply_free(ret_rep), usleep(250 * 1000)) {
+		r = client_call(
+		    c->socket, "GET", "/state", NULL, c->timeout_ms, ret_rep);
+		if (r < 0 || ret_rep->status != 200)
+			return tool_reply(c, r, ret_rep, NULL);
+		res = json_object_get(ret_rep->json, "result");
+		if ((*ret_fe = fetch_find(res, name)) == NULL)
+			return tool_fail(c, "fetchd no longer knows %s", name);
+		if (fetch_ended(*ret_fe))
+			break;
+		got = json_integer_value(json_object_get(*ret_fe, "received"));
+		still_ms = got == last ? still_ms + 250 : 0;
+		last = got;
+		if (still_ms >= c->timeout_ms) {
+			tool_warn(c,
+			    "no progress for %d s: the fetch goes on in fetchd ('%s fetches' shows it)",
+			    c->timeout_ms / 1000, c->tool->name);
+			return TOOL_EXIT_UNREACHABLE;
+		}
+		if (tty) { /* on one line, over and over */
+			fputs("\r\033[K", stderr);
+			print_fetch(stderr, *ret_fe, ' ');
+		}
+	}
+	if (tty && last >= 0)
+		fputs("\r\033[K", stderr);
+	return TOOL_EXIT_OK;
+}
+
+/* mediactl fetch URL NAME: POST /fetch, then its progress to the end. */
+static int
+run_fetch(struct tool_call *c)
+{
+	const char *name = json_string_value(json_object_get(c->args, "name"));
+	struct client_reply rep = {0};
+	json_t *fe = NULL, *err;
+	int r, json = c->json;
+
+	c->json = 0; /* the answer to POST is not the result */
+	r = client_call(
+	    c->socket, "POST", "/fetch", c->args, c->timeout_ms, &rep);
+	r = tool_reply(c, r, &rep, NULL);
+	client_reply_free(&rep);
+	c->json = json;
+	if (r != TOOL_EXIT_OK)
+		return r;
+	if ((r = fetch_follow(c, name, &rep, &fe)) == TOOL_EXIT_OK) {
+		if (c->json)
+			tool_print_json(fe);
+		else
+			print_fetch(stdout, fe, '\n');
+		err = json_object_get(fe, "error");
+		if (strcmp(json_string_value(json_object_get(fe, "state")),
+			"done") != 0) {
+			tool_warn(c, "%s: %s", name,
+			    json_is_string(err) ? json_string_value(err)
+						: "not fetched");
+			r = TOOL_EXIT_ERROR;
+		}
+	}
+	client_reply_free(&rep);
+	return r;
+}
+
 static const char *const upload_args[] = {"FILE", "NAME", NULL};
+static const char *const fetch_args[] = {"url", "name", NULL};
+static const char *const fetch_cancel_args[] = {"name", NULL};
 static const char *const name_args[] = {"NAME", NULL};
 static const char *const download_args[] = {"NAME", "FILE", NULL};
 static const char *const mount_args[] = {"image", NULL};
@@ -258,6 +407,11 @@ static const struct tool_word mount_words[] = {
 };
 
 #define MEDIAD(r) (&mediad_api_routes[MEDIAD_API_##r])
+#define FETCHD(r) (&fetchd_api_routes[FETCHD_API_##r])
+
+static const struct tool_peer fetchd = {
+    &fetchd_api, "--fetchd-socket", "/run/kaputtkvm/fetchd.sock"};
+static const struct tool_peer *const peers[] = {&fetchd, NULL};
 
 static const struct tool_cmd mediactl_cmds[] = {
     {"list", MEDIAD(LIST), .print = print_list},
@@ -271,11 +425,20 @@ static const struct tool_cmd mediactl_cmds[] = {
     {"delete", MEDIAD(DELETE), name_args, 1, .print = print_delete},
     {"mount", MEDIAD(MOUNT), mount_args, 1, mount_words, .print = print_mount},
     {"eject", MEDIAD(EJECT), .print = print_eject},
+    {"fetch", FETCHD(FETCH), fetch_args, 2, .run = run_fetch, .peer = &fetchd,
+	.summary = "Have fetchd fetch URL into the store as NAME, and follow "
+		   "it to the end (fetchd's socket)."},
+    {"fetches", FETCHD(STATE), .print = print_fetches, .peer = &fetchd,
+	.summary = "The fetches running and the last ones ended (fetchd)."},
+    {"fetch-cancel", FETCHD(CANCEL), fetch_cancel_args, 1,
+	.print = print_fetch_cancel, .peer = &fetchd,
+	.summary = "Stop the fetch of NAME: nothing of it is kept "
+		   "(fetchd)."},
     {NULL, NULL},
 };
 
-static const struct tool mediactl = {
-    "mediactl", &mediad_api, "/run/kaputtkvm/mediad.sock", 30, mediactl_cmds};
+static const struct tool mediactl = {"mediactl", &mediad_api,
+    "/run/kaputtkvm/mediad.sock", 30, mediactl_cmds, peers};
 
 int
 main(int argc, char **argv)

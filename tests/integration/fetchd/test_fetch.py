@@ -3,6 +3,7 @@ loopback HTTP and HTTPS server (Python's http.server and ssl) that
 misbehaves on purpose.  Every failure leaves nothing in the store."""
 
 import hashlib
+import json
 import os
 import shutil
 import ssl
@@ -317,6 +318,60 @@ class Fetch(unittest.TestCase):
         self.assertEqual(fe["state"], "done", fe)
         self.assertNotIn("secret", fe["url"])
         self.assertNotIn("secret", self.f.log())
+
+    def mediactl(self, *args):
+        """mediactl, with its fetch commands on fetchd's socket."""
+        return subprocess.run(
+            [kvmtest.binary("mediactl"), "--socket", self.m.socket,
+             "--fetchd-socket", self.f.socket] + list(args),
+            capture_output=True, text=True, timeout=60)
+
+    def test_mediactl_fetch(self):
+        self.fetchd()
+        r = self.mediactl("fetch", self.url("/img"), "t.img",
+                          "sha256=" + SHA)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^t\.img done: 3\.0 MiB of 3\.0 MiB "
+                         r"\(100\.0%\)\n$")
+        self.assertEqual(self.image("t.img"), IMAGE)
+        # mediad's own commands still go to mediad's socket
+        r = self.mediactl("list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("t.img", r.stdout)
+        r = self.mediactl("--json", "fetches")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["fetches"][-1]["name"], "t.img")
+
+    def test_mediactl_fetch_fails(self):
+        self.fetchd()
+        r = self.mediactl("fetch", self.url("/nothing"), "n.img")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("404", r.stderr)
+        self.assertEqual(self.stored(), [])
+        # a bad value is refused before anything is sent
+        r = self.mediactl("fetch", self.url("/img"), "x.img", "sha256=abc")
+        self.assertEqual(r.returncode, 64, r.stderr)
+        r = self.mediactl("fetch", self.url("/img"))
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("needs name", r.stderr)
+        # no fetchd: unreachable, and it says which daemon
+        r = subprocess.run(
+            [kvmtest.binary("mediactl"), "--fetchd-socket",
+             os.path.join(self.tmp, "none.sock"), "fetches"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot reach fetchd", r.stderr)
+
+    def test_mediactl_fetch_cancel(self):
+        self.fetchd()
+        self.f.ok("POST", "/fetch", dict(url=self.url("/stall"), name="c"))
+        time.sleep(0.5)
+        r = self.mediactl("fetch-cancel", "c")
+        self.assertEqual((r.returncode, r.stdout), (0, "cancelled c\n"),
+                         r.stderr)
+        self.assertEqual(self.wait("c")["state"], "cancelled")
+        r = self.mediactl("fetch-cancel", "c")
+        self.assertEqual(r.returncode, 1, r.stderr)
 
 
 if __name__ == "__main__":
