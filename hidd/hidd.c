@@ -335,7 +335,8 @@ hidd_start(const struct config_common *common, struct daemon **ret)
 	ctx.daemon = d;
 	if (paste_new(&ctx.paste) < 0)
 		log_warnx("paste disabled: %s", error_get());
-	if (macrostore_open(path_or_none(opts.macros), &ctx.macros) < 0)
+	if (macrostore_open(
+		daemon_base(d), path_or_none(opts.macros), &ctx.macros) < 0)
 		log_warnx("macros: %s", error_get());
 	ctx.layout = opts.layout;
 	if (open_backend(daemon_base(d), &b) < 0) {

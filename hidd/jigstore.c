@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "error.h"
 #include "hid.h"
 #include "jigstore.h"
@@ -65,48 +66,6 @@ jigstore_load(const char *path, int *enabled, long long *interval)
 	return r;
 }
 
-/* Writes text to path atomically: 0 or -errno. */
-static int
-jigstore_write(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	char *tmp, *dir;
-	ssize_t w = 0;
-	int fd, r = 0;
-
-	xasprintf(&tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
-	    0) {
-		free(tmp);
-		return -errno;
-	}
-	for (size_t off = 0; off < len && r == 0;) {
-		if ((w = write(fd, text + off, len - off)) >= 0)
-			off += (size_t)w;
-		else if (errno != EINTR)
-			r = -errno;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	if (r == 0) {
-		dir = xstrdup(path);
-		if ((fd = open(dirname(dir),
-			 O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-		free(dir);
-	}
-	return r;
-}
-
 /* The worker: writes unless a newer setting is already on disk. */
 static void *
 jigstore_thread(void *arg)
@@ -116,7 +75,8 @@ jigstore_thread(void *arg)
 
 	pthread_mutex_lock(&jigstore_write_lock);
 	if (j->seq > jigstore_done) {
-		if ((r = jigstore_write(j->path, j->text)) < 0)
+		if ((r = atomicfile_write(j->path, j->text, strlen(j->text))) <
+		    0)
 			log_warnx(
 			    "cannot keep the jiggler's setting in %s: %s; it holds until hidd restarts",
 			    j->path, strerror(-r));

@@ -3,27 +3,50 @@
  *
  * The file is small (MACROSTORE_MAX macros of at most MACRO_MAX_BYTES of
  * JSON each, a few KiB in practice) and written only when a person saves
- * or deletes a macro, so it is written whole, synchronously: a change is
- * made to a copy of the in-memory object, the copy written, and only once
- * it is renamed into place does the copy become the store.
+ * or deletes a macro, so it is written whole: a change is made to a copy
+ * of the in-memory object, the copy written by a worker thread (fsync
+ * waits for the disk, the loop must not), and only once it is renamed into
+ * place does the copy become the store, back on the loop.  One write at a
+ * time: a change asked for meanwhile is refused (-EBUSY), not queued.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "atomicfile.h"
 #include "error.h"
 #include "macro.h"
 #include "macrostore.h"
 #include "xmalloc.h"
 
+/* A change being written. */
+struct macrostore_write {
+	json_t *copy; /* the store as it will be */
+	char *text;   /* copy as the file's text */
+	int replaced; /* what a put answers */
+	int r;	      /* the worker's result: 0 or -errno */
+	macrostore_done_fn *done;
+	void *arg;
+};
+
 struct macrostore {
 	char *path;	/* NULL: no store */
 	json_t *macros; /* name -> macro */
+	struct event_base *base;
+	int pipe[2];	       /* the worker says it is done: one byte */
+	struct event *ev_done; /* on pipe[0] */
+	pthread_t thread;
+	struct macrostore_write *w; /* in flight, or NULL */
+	unsigned int delay_ms;	    /* test hook: a slow disk */
 };
+
+static void macrostore_finish(struct macrostore *);
 
 /* Checks what was read: an object of named macros, within bounds. */
 static int
@@ -50,19 +73,25 @@ macrostore_check(json_t *root)
 
 /* Loads the file; see macrostore.h. */
 int
-macrostore_open(const char *path, struct macrostore **ret)
+macrostore_open(
+    struct event_base *base, const char *path, struct macrostore **ret)
 {
 	struct macrostore *ms = xcalloc(1, sizeof(*ms));
+	const char *delay = getenv("KAPUTTKVM_TEST_MACRO_WRITE_DELAY_MS");
 	json_error_t jerr;
 	json_t *root;
 	char *bad;
 	int r = 0;
 
 	ms->macros = json_object();
+	ms->pipe[0] = ms->pipe[1] = -1;
+	ms->base = base;
 	*ret = ms;
 	if (path == NULL || *path == '\0')
 		return 0;
 	ms->path = xstrdup(path);
+	if (delay != NULL) /* test hook (tests/integration/hidd) */
+		ms->delay_ms = (unsigned int)strtoul(delay, NULL, 10);
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL && access(path, F_OK) < 0 && errno == ENOENT)
 		return 0;
@@ -96,6 +125,14 @@ macrostore_free(struct macrostore *ms)
 {
 	if (ms == NULL)
 		return;
+	if (ms->w != NULL) /* the write goes to its end, and its answer */
+		macrostore_finish(ms);
+	if (ms->ev_done != NULL)
+		event_free(ms->ev_done);
+	if (ms->pipe[0] >= 0) {
+		close(ms->pipe[0]);
+		close(ms->pipe[1]);
+	}
 	json_decref(ms->macros);
 	free(ms->path);
 	free(ms);
@@ -138,78 +175,122 @@ macrostore_get(struct macrostore *ms, const char *name)
 	return m;
 }
 
-/* Writes all of fd, then fsyncs it. */
-static int
-macrostore_write_fd(int fd, const char *s, size_t len)
+/* The worker: writes the file, then says so through the pipe. */
+static void *
+macrostore_thread(void *arg)
 {
-	ssize_t w;
+	struct macrostore *ms = arg;
+	struct macrostore_write *w = ms->w;
+	char c = 1;
 
-	while (len > 0) {
-		if ((w = write(fd, s, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-	return fsync(fd) < 0 ? -errno : 0;
+	if (ms->delay_ms > 0)
+		usleep(ms->delay_ms * 1000u);
+	w->r = atomicfile_write(ms->path, w->text, strlen(w->text));
+	while (write(ms->pipe[1], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
 }
 
-/* Writes macros to the file atomically. */
-static int
-macrostore_save(struct macrostore *ms, json_t *macros)
+/* Joins the worker and answers: the copy becomes the store, or not. */
+static void
+macrostore_finish(struct macrostore *ms)
 {
-	json_t *root = json_pack("{s:O}", "macros", macros);
-	char *tmp, *dir, *text;
-	int fd, r;
+	struct macrostore_write *w = ms->w;
+	int r;
 
-	text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_decref(root);
-	if (text == NULL)
-		xmalloc_fatal("the macro store's text");
-	xasprintf(&tmp, "%s.tmp", ms->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		r = -errno;
-	else {
-		r = macrostore_write_fd(fd, text, strlen(text));
-		if (close(fd) < 0 && r == 0)
-			r = -errno;
-		if (r == 0 && rename(tmp, ms->path) < 0)
-			r = -errno;
-		if (r < 0)
-			unlink(tmp);
-	}
-	if (r == 0) {
-		/* the rename itself, on disk */
-		dir = xstrdup(ms->path);
-		if ((fd = open(dirname(dir),
-			 O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-		free(dir);
-	}
-	free(text);
-	free(tmp);
-	if (r < 0)
-		return error_set(r,
+	pthread_join(ms->thread, NULL);
+	ms->w = NULL;
+	if ((r = w->r) == 0) {
+		json_decref(ms->macros);
+		ms->macros = w->copy;
+		r = w->replaced;
+	} else {
+		json_decref(w->copy);
+		error_set(r,
 		    "cannot write the macro store %s: %s; nothing was changed",
 		    ms->path, strerror(-r));
+	}
+	free(w->text);
+	w->done(r, w->arg);
+	free(w);
+}
+
+/* The worker is done (on the loop). */
+static void
+macrostore_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct macrostore *ms = arg;
+	char c;
+
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	if (ms->w != NULL)
+		macrostore_finish(ms);
+}
+
+/* Starts writing copy; done runs on the loop when it is on disk. */
+static int
+macrostore_start(struct macrostore *ms, json_t *copy, int replaced,
+    macrostore_done_fn *done, void *arg)
+{
+	json_t *root = json_pack("{s:O}", "macros", copy);
+	struct macrostore_write *w;
+	int e;
+
+	if (ms->pipe[0] < 0) {
+		if (pipe2(ms->pipe, O_CLOEXEC) < 0)
+			return error_set(-errno,
+			    "the macro store: %s; nothing was changed",
+			    strerror(errno));
+		ms->ev_done = event_new(ms->base, ms->pipe[0],
+		    EV_READ | EV_PERSIST, macrostore_done_cb, ms);
+		event_add(ms->ev_done, NULL);
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(root);
+	if (w->text == NULL)
+		xmalloc_fatal("the macro store's text");
+	w->copy = copy;
+	w->replaced = replaced;
+	w->done = done;
+	w->arg = arg;
+	ms->w = w;
+	if ((e = pthread_create(&ms->thread, NULL, macrostore_thread, ms)) !=
+	    0) {
+		ms->w = NULL;
+		free(w->text);
+		free(w);
+		return error_set(-e,
+		    "cannot start writing the macro store: %s; nothing was changed",
+		    strerror(e));
+	}
+	return 0;
+}
+
+/* What a change needs first: a store, and no write under way. */
+static int
+macrostore_can_change(struct macrostore *ms)
+{
+	if (ms->path == NULL)
+		return error_set(-EOPNOTSUPP,
+		    "hidd keeps no macros: it runs with --macros none");
+	if (ms->w != NULL)
+		return error_set(-EBUSY,
+		    "another macro is being written to disk; try again in a moment");
 	return 0;
 }
 
 /* Stores a macro: written first, kept only once on disk. */
 int
-macrostore_put(struct macrostore *ms, const char *name, json_t *macro)
+macrostore_put(struct macrostore *ms, const char *name, json_t *macro,
+    macrostore_done_fn *done, void *arg)
 {
 	json_t *copy;
 	int replaced, r;
 
-	if (ms->path == NULL)
-		return error_set(-EOPNOTSUPP,
-		    "hidd keeps no macros: it runs with --macros none");
+	if ((r = macrostore_can_change(ms)) < 0)
+		return r;
 	replaced = json_object_get(ms->macros, name) != NULL;
 	if (!replaced && json_object_size(ms->macros) >= MACROSTORE_MAX)
 		return error_set(-ENOSPC,
@@ -217,33 +298,28 @@ macrostore_put(struct macrostore *ms, const char *name, json_t *macro)
 		    MACROSTORE_MAX);
 	copy = json_copy(ms->macros);
 	json_object_set(copy, name, macro);
-	if ((r = macrostore_save(ms, copy)) < 0) {
+	if ((r = macrostore_start(ms, copy, replaced, done, arg)) < 0)
 		json_decref(copy);
-		return r;
-	}
-	json_decref(ms->macros);
-	ms->macros = copy;
-	return replaced;
+	return r;
 }
 
-/* Removes a macro. */
+/* Removes a macro, the same way. */
 int
-macrostore_delete(struct macrostore *ms, const char *name)
+macrostore_delete(struct macrostore *ms, const char *name,
+    macrostore_done_fn *done, void *arg)
 {
 	json_t *copy;
 	int r;
 
 	if (macrostore_get(ms, name) == NULL)
 		return -ENOENT;
+	if ((r = macrostore_can_change(ms)) < 0)
+		return r;
 	copy = json_copy(ms->macros);
 	json_object_del(copy, name);
-	if ((r = macrostore_save(ms, copy)) < 0) {
+	if ((r = macrostore_start(ms, copy, 0, done, arg)) < 0)
 		json_decref(copy);
-		return r;
-	}
-	json_decref(ms->macros);
-	ms->macros = copy;
-	return 0;
+	return r;
 }
 
 /* The file, or NULL without a store. */

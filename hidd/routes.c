@@ -224,17 +224,75 @@ routes_macro_get(struct http_request *req, json_t *args, void *arg)
 	api_reply_ok(req, out);
 }
 
+/*
+ * A change of the macro store waiting for its write: the answer goes out
+ * when the file is on disk, unless the client went away meanwhile.
+ */
+struct routes_store_wait {
+	struct http_request *req; /* NULL once the client is gone */
+	char name[MACRO_NAME_MAX + 1];
+	size_t steps;
+	int put; /* PUT (else DELETE) */
+};
+
+static void
+routes_store_gone(struct http_request *req, void *arg)
+{
+	struct routes_store_wait *w = arg;
+
+	w->req = NULL;
+}
+
+/* The store's answer (macrostore_done_fn). */
+static void
+routes_store_done(int r, void *arg)
+{
+	struct routes_store_wait *w = arg;
+	json_t *res;
+
+	if (r >= 0 && w->put)
+		log_info("macro \"%s\" %s (%zu steps)", w->name,
+		    r ? "replaced" : "stored", w->steps);
+	else if (r >= 0)
+		log_info("macro \"%s\" deleted", w->name);
+	if (w->req != NULL) {
+		http_reply_set_callbacks(w->req, NULL, NULL, NULL);
+		res = w->put
+		    ? json_pack("{s:s, s:b, s:I}", "name", w->name, "replaced",
+			  r > 0, "steps", (json_int_t)w->steps)
+		    : json_pack("{s:s}", "deleted", w->name);
+		routes_reply(w->req, r, res);
+	}
+	free(w);
+}
+
+/* Waits for a change started with macrostore_put/_delete (r its result). */
+static void
+routes_store_wait(struct http_request *req, struct routes_store_wait *w, int r)
+{
+	if (r < 0) {
+		api_reply_error(req, r, NULL);
+		free(w);
+		return;
+	}
+	w->req = req;
+	http_reply_set_callbacks(req, NULL, routes_store_gone, w);
+}
+
 /* DELETE /macros/NAME. */
 static void
 routes_macro_delete(struct http_request *req, json_t *args, void *arg)
 {
 	struct routes_ctx *ctx = arg;
+	struct routes_store_wait *w;
 	const char *name;
 
 	if ((name = routes_macro_name(req)) == NULL)
 		return;
-	routes_reply(req, macrostore_delete(ctx->macros, name),
-	    json_pack("{s:s}", "deleted", name));
+	w = xcalloc(1, sizeof(*w));
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	routes_store_wait(
+	    req, w, macrostore_delete(ctx->macros, name, routes_store_done, w));
 }
 
 /* A PUT /macros/NAME body being read. */
@@ -307,20 +365,18 @@ static void
 routes_put_end(struct http_request *req, void *arg)
 {
 	struct routes_put *p = arg;
-	json_t *m = NULL, *res = NULL;
-	size_t steps;
+	struct routes_store_wait *w = xcalloc(1, sizeof(*w));
+	json_t *m = NULL;
 	int r;
 
-	if ((r = routes_put_parse(p, &m)) == 0)
-		r = macrostore_put(p->ctx->macros, p->name, m);
-	if (r >= 0) {
-		steps = json_array_size(json_object_get(m, "steps"));
-		log_info("macro \"%s\" %s (%zu steps)", p->name,
-		    r ? "replaced" : "stored", steps);
-		res = json_pack("{s:s, s:b, s:I}", "name", p->name, "replaced",
-		    r, "steps", (json_int_t)steps);
+	snprintf(w->name, sizeof(w->name), "%s", p->name);
+	w->put = 1;
+	if ((r = routes_put_parse(p, &m)) == 0) {
+		w->steps = json_array_size(json_object_get(m, "steps"));
+		r = macrostore_put(
+		    p->ctx->macros, p->name, m, routes_store_done, w);
 	}
-	routes_reply(req, r, res);
+	routes_store_wait(req, w, r);
 	json_decref(m);
 	routes_put_abort(req, p);
 }

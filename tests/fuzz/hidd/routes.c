@@ -87,7 +87,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.daemon = d;
 	ctx.paste = paste;
 	ctx.layout = "us";
-	macrostore_open(NULL, &ctx.macros); /* no store: nothing on disk */
+	macrostore_open(
+	    NULL, NULL, &ctx.macros); /* no store: nothing on disk */
 	gc.keyboard = dev[0];
 	gc.mouse = dev[1];
 	gc.mouse_rel = dev[2];

@@ -1,15 +1,18 @@
 """hidd's macros and jiggler on the gadget stand-ins: the exact keyboard
 reports a macro types, a cancel that leaves nothing held, live keys refused
 while a macro plays, bad macros refused with nothing stored, the store
-surviving a restart, a failed store write that keeps the old file, the
-jiggler's setting kept across a restart, and its one unit out and back."""
+surviving a restart, a failed store write that keeps the old file, a slow
+write that does not hold the loop, the jiggler's setting kept across a
+restart, and its one unit out and back."""
 
 import json
 import os
+import socket
 import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -48,10 +51,10 @@ class MacroTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.store = os.path.join(self.dir, "macros.json")
 
-    def gadget(self, *args):
+    def gadget(self, *args, env=None):
         return hiddtest.Gadget(["--macros", self.store, "--jiggler-state",
                                 os.path.join(self.dir, "jiggler.json")]
-                               + list(args))
+                               + list(args), env=env)
 
     def test_types_what_it_says(self):
         with self.gadget() as g:
@@ -174,6 +177,43 @@ class MacroTest(unittest.TestCase):
                 self.assertEqual(f.read(), before)
             self.assertEqual(d.ok("GET", "/macros/cad")["steps"],
                              CAD_HI["steps"])
+
+    def test_slow_write_off_the_loop(self):
+        # Test hook: each write of the store waits 1.5 s first, like a slow
+        # SD card.  The loop answers meanwhile; a second change is refused
+        # until the first is on disk; the answer comes once it is.
+        env = dict(os.environ, KAPUTTKVM_TEST_MACRO_WRITE_DELAY_MS="1500")
+        with self.gadget(env=env) as g:
+            d = g.daemon
+            got = {}
+            t = threading.Thread(
+                target=lambda: got.update(r=put(d, "slow", CAD_HI)))
+            t0 = time.monotonic()
+            t.start()
+            time.sleep(0.3)
+            self.assertNotIn("r", got, "answered before it was on disk")
+            t1 = time.monotonic()
+            d.ok("GET", "/state")
+            self.assertLess(time.monotonic() - t1, 1.0, "the loop waited")
+            st, body = put(d, "other", CAD_HI)
+            self.assertEqual(st, 409, body)
+            self.assertIn("being written", body["error"]["message"])
+            kvmtest.assert_error(self, d.json("GET", "/macros/slow"), 404)
+            t.join(10)
+            self.assertEqual(got["r"][0], 200, got)
+            self.assertGreaterEqual(time.monotonic() - t0, 1.5)
+            self.assertEqual(read_json(self.store)["macros"]["slow"]["steps"],
+                             CAD_HI["steps"])
+            # a client that leaves before its write ends harms nothing
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(d.socket)
+            s.sendall(b"DELETE /macros/slow HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 0\r\n\r\n")
+            time.sleep(0.2)
+            s.close()
+            time.sleep(2)
+            self.assertNotIn("slow", read_json(self.store)["macros"])
+            d.ok("GET", "/state")
 
     def test_jiggler_survives_restart(self):
         path = os.path.join(self.dir, "jiggler.json")
