@@ -43,15 +43,15 @@ struct reader {
 	int result;
 	char *text;
 	char msg[512];
-	double ocr_ms;
+	json_int_t ocr_ms;
 	/* the last one answered, for /state */
 	int have_last, last_status;
-	double last_ms, last_ocr_ms;
+	json_int_t last_ms, last_ocr_ms;
 	char last_lang[OCR_LANG_MAX + 1];
 };
 
-/* Milliseconds since t0, to a tenth. */
-static double
+/* Whole milliseconds since t0, rounded. */
+static json_int_t
 ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -60,7 +60,7 @@ ms_since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	us = (long long)(t.tv_sec - t0->tv_sec) * 1000000 +
 	    (t.tv_nsec - t0->tv_nsec) / 1000;
-	return (double)((us + 50) / 100) / 10;
+	return (json_int_t)((us + 500) / 1000);
 }
 
 /* The worker's part of a job: crop, then recognise. */
@@ -127,7 +127,7 @@ reader_answer(struct reader *rd, int err, const char *msg)
 	snprintf(rd->last_lang, sizeof(rd->last_lang), "%s", rd->lang);
 	if (err == 0)
 		api_reply_ok(rd->req,
-		    json_pack("{s:s, s:s, s:f, s:f}", "text", rd->text, "lang",
+		    json_pack("{s:s, s:s, s:I, s:I}", "text", rd->text, "lang",
 			rd->lang, "ms", rd->last_ms, "ocr_ms", rd->ocr_ms));
 	else
 		api_reply_error(rd->req, err, msg);
@@ -222,7 +222,7 @@ reader_state(const struct reader *rd)
 	for (; *l != NULL; l++)
 		json_array_append_new(langs, json_string(*l));
 	if (rd->have_last)
-		last = json_pack("{s:s, s:i, s:f, s:f}", "lang", rd->last_lang,
+		last = json_pack("{s:s, s:i, s:I, s:I}", "lang", rd->last_lang,
 		    "status", rd->last_status, "ms", rd->last_ms, "ocr_ms",
 		    rd->last_ocr_ms);
 	return json_pack("{s:o, s:b, s:o, s:i}", "languages", langs, "busy",
