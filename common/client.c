@@ -521,6 +521,8 @@ struct client_async {
 	void *arg;
 	struct event_base *base;
 	struct client_async *next, **prevp; /* the in-flight list */
+	struct event *failed; /* a connect that failed at once: its callback */
+	int err;
 };
 
 /* Calls in flight, so a daemon that stops can free them (loop thread only). */
@@ -533,6 +535,8 @@ client_async_free(struct client_async *ca)
 	if ((*ca->prevp = ca->next) != NULL)
 		ca->next->prevp = ca->prevp;
 	bufferevent_free(ca->bev);
+	if (ca->failed != NULL)
+		event_free(ca->failed);
 	free(ca);
 }
 
@@ -591,6 +595,15 @@ client_async_event_cb(struct bufferevent *bev, short what, void *arg)
 		client_async_finish(arg, 0, -ECONNREFUSED);
 }
 
+/* The connect failed before the call returned: the callback, on the loop. */
+static void
+client_async_failed(evutil_socket_t fd, short what, void *arg)
+{
+	struct client_async *ca = arg;
+
+	client_async_finish(ca, 0, ca->err);
+}
+
 /* One request on an event loop; cb runs exactly once (never from here). */
 int
 client_call_async(struct event_base *base, const char *socket_path,
@@ -628,7 +641,15 @@ client_call_async(struct event_base *base, const char *socket_path,
 	bufferevent_write(ca->bev, req, reqlen);
 	free(req);
 	bufferevent_enable(ca->bev, EV_READ | EV_WRITE);
-	/* errors, even an immediate refusal, reach cb through the loop */
-	bufferevent_socket_connect(ca->bev, (struct sockaddr *)&sun, (int)alen);
+	/* errors, even an immediate refusal, reach cb through the loop; a
+	 * path where no socket is (ENOENT) libevent reports only here */
+	if (bufferevent_socket_connect(
+		ca->bev, (struct sockaddr *)&sun, (int)alen) < 0) {
+		ca->err = errno > 0 ? -errno : -ECONNREFUSED;
+		if ((ca->failed = event_new(
+			 base, -1, 0, client_async_failed, ca)) == NULL)
+			xmalloc_fatal("a client call's event");
+		event_active(ca->failed, EV_TIMEOUT, 0);
+	}
 	return 0;
 }

@@ -20,8 +20,8 @@ image_region_check(
 {
 	if (r->w == 0 || r->h == 0)
 		return error_set(-EINVAL,
-		    "the region is %ux%u pixels: select a region at least one pixel wide and high",
-		    r->w, r->h);
+		    "the region is %ux%u pixels: select a region at least one pixel wide and high, inside the %ux%u frame",
+		    r->w, r->h, width, height);
 	if (r->x >= width || r->y >= height || r->w > width - r->x ||
 	    r->h > height - r->y)
 		return error_set(-EINVAL,
@@ -98,4 +98,52 @@ image_gray_free(struct image_gray *g)
 	free(g->pixels);
 	g->pixels = NULL;
 	g->w = g->h = 0;
+}
+
+/* The region's mean grey level: below the middle, light text on dark. */
+static int
+image_is_dark(const struct image_gray *g)
+{
+	unsigned long long sum = 0;
+	size_t i, n = (size_t)g->w * g->h;
+
+	for (i = 0; i < n; i++)
+		sum += g->pixels[i];
+	return n > 0 && sum / n < 128;
+}
+
+/* Rows from the first to the last with ink (a pixel on the text's side of
+ * the middle): a line's glyph height. */
+static unsigned int
+image_ink_rows(const struct image_gray *g, uint8_t inv)
+{
+	unsigned int x, y, first = g->h, last = 0;
+
+	for (y = 0; y < g->h; y++)
+		for (x = 0; x < g->w; x++)
+			if ((g->pixels[(size_t)y * g->w + x] ^ inv) < 128) {
+				if (first == g->h)
+					first = y;
+				last = y;
+				break;
+			}
+	return first == g->h ? 0 : last - first + 1;
+}
+
+void
+image_prepare(const struct image_gray *in, struct image_gray *ret)
+{
+	uint8_t inv = image_is_dark(in) ? 255 : 0, bg = 255;
+	unsigned int ink = image_ink_rows(in, inv);
+	unsigned int s = ink > 0 && ink < IMAGE_SMALL_TEXT ? 2 : 1;
+	unsigned int m = IMAGE_MARGIN * s, x, y;
+
+	ret->w = in->w * s + 2 * m;
+	ret->h = in->h * s + 2 * m;
+	ret->pixels = xmalloc((size_t)ret->w * ret->h);
+	memset(ret->pixels, bg, (size_t)ret->w * ret->h);
+	for (y = 0; y < in->h * s; y++)
+		for (x = 0; x < in->w * s; x++)
+			ret->pixels[(size_t)(y + m) * ret->w + x + m] =
+			    in->pixels[(size_t)(y / s) * in->w + x / s] ^ inv;
 }

@@ -38,6 +38,23 @@ int image_region_check(
 int image_crop_jpeg(const void *jpeg, size_t len,
     const struct image_region *region, struct image_gray *ret);
 
+/* A region whose ink (the rows from the first to the last with text in
+ * them) is less high than this, one line of a small font, is scaled up
+ * twice: Tesseract misreads capd's 5x7 glyphs at 7 pixels and reads them
+ * at 14; scaled further the blocky glyphs read worse again (N as MH),
+ * measured on ocrd-test-frame's lines.  A region of several lines is
+ * read as it is. */
+#define IMAGE_SMALL_TEXT 12
+/* Blank pixels added around the region (before scaling). */
+#define IMAGE_MARGIN 8
+
+/* The cut region made ready for Tesseract, which reads dark text on a
+ * light page with a margin best: inverted when it is mostly dark (a
+ * console's light text), scaled up when small (nearest neighbour), a
+ * light margin around it.
+ * *ret is new (image_gray_free()); out of memory ends the process. */
+void image_prepare(const struct image_gray *, struct image_gray *ret);
+
 /* Frees what image_crop_jpeg() gave; NULL and an empty picture are fine. */
 void image_gray_free(struct image_gray *);
 

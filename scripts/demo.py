@@ -44,6 +44,8 @@ except ImportError:
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl", "fetchd"]
+# Built only with Tesseract (meson option 'ocr'): started when built.
+OPTIONAL_DAEMONS = ["ocrd"]
 USER = "admin"
 
 # The daemons' config: gpiod-ctl's named lines on its test backend.
@@ -78,6 +80,8 @@ def daemon_args(name, st):
                  "--log-reports"]
     if name == "fetchd":
         args += ["--mediad-socket", st.socket("mediad")]
+    if name == "ocrd":
+        args += ["--capd-socket", st.socket("capd")]
     return args
 
 
@@ -408,7 +412,9 @@ class Supervisor:
         make_fifo(leds)
         self.leds_fd = os.open(leds, os.O_RDWR)
 
-        for name in DAEMONS:
+        self.daemons = DAEMONS + [n for n in OPTIONAL_DAEMONS if os.access(
+            binary(self.build, n), os.X_OK)]
+        for name in self.daemons:
             self.listen(name)
             proc = self.start_daemon(name)
             log_path = st.path("logs", name + ".log")
@@ -442,7 +448,7 @@ class Supervisor:
         url = "https://%s:%d/" % (host, a.port)
         info = {"url": url, "user": user, "password": password,
                 "pid": os.getpid(), "state_dir": st.root,
-                "sockets": {n: st.socket(n) for n in DAEMONS},
+                "sockets": {n: st.socket(n) for n in self.daemons},
                 "pids": {n: p.pid for n, p, _ in self.children},
                 "hid_log": st.path("logs", "hid-reports.log")}
         tmp = st.path("ready.tmp")

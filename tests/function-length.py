@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 LIMIT = 80
-DIRS = ("common", "capd", "hidd", "mediad", "gpiod-ctl", "fetchd", "gadget")
+DIRS = ("common", "capd", "hidd", "mediad", "gpiod-ctl", "fetchd", "gadget",
+        "ocrd")
 NAME = re.compile(r"^([A-Za-z_]\w*)\(")
 
 

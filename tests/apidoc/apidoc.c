@@ -17,12 +17,12 @@
 #include "apispec.h"
 
 extern const struct apispec capd_api, hidd_api, hidd_api_ws, mediad_api,
-    fetchd_api, gpiod_ctl_api;
+    fetchd_api, gpiod_ctl_api, ocrd_api;
 
 /* In the order of the URL map: video, input, media (and its fetches),
- * power. */
+ * power, then text read off the screen. */
 static const struct apispec *const apis[] = {&capd_api, &hidd_api, &hidd_api_ws,
-    &mediad_api, &fetchd_api, &gpiod_ctl_api, NULL};
+    &mediad_api, &fetchd_api, &gpiod_ctl_api, &ocrd_api, NULL};
 
 /* Copies the intro; 0 or -1 with a message on stderr. */
 static int

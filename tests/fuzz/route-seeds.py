@@ -278,6 +278,21 @@ SEEDS = {
                               '"name": "n%d"}' % (i, i)) for i in range(6))
         + req("GET", "/state"),
     },
+    "ocrd": {
+        "state": req("GET", "/state"),
+        "read": post("/read", '{"x": 0, "y": 0, "w": 10, "h": 10}'),
+        "read-lang": post("/read", '{"x": 1, "y": 2, "w": 3, "h": 4, '
+                          '"lang": "deu"}'),
+        "read-badlang": post("/read", '{"x": 0, "y": 0, "w": 1, "h": 1, '
+                             '"lang": "../eng"}'),
+        "read-zero": post("/read", '{"x": 0, "y": 0, "w": 0, "h": 0}'),
+        "read-huge": post("/read", '{"x": 8191, "y": 8191, "w": 8192, '
+                          '"h": 8192}'),
+        "read-missing": post("/read", '{"x": 0}'),
+        "busy": post("/read", '{"x": 0, "y": 0, "w": 5, "h": 5}')
+        + post("/read", '{"x": 0, "y": 0, "w": 5, "h": 5}')
+        + req("GET", "/state"),
+    },
     "gpiod-ctl": {
         "test-history": req("GET", "/test/history?line=power-button"),
         "test-history-no-line": req("GET", "/test/history"),

@@ -63,9 +63,12 @@ class Lifecycle(unittest.TestCase):
             time.sleep(0.1)
         with open(os.path.join(self.state, "pids.json")) as f:
             pids = json.load(f)
+        # ocrd only when built (meson option 'ocr')
+        ocrd = os.access(kvmtest.binary("ocrd"), os.X_OK)
         self.assertEqual(sorted(pids), sorted(["capd", "hidd", "mediad",
                                                "gpiod-ctl", "fetchd",
-                                               "nginx"]))
+                                               "nginx"]
+                                              + ["ocrd"] * ocrd))
         self.assertTrue(port_open(self.port))
         return proc, pids
 
@@ -95,7 +98,8 @@ class Lifecycle(unittest.TestCase):
         self.assertFalse(port_open(self.port), "the port is still open")
         if not sockets_removed:
             return      # stale socket files are replaced by the next run
-        for name in ("capd", "hidd", "mediad", "gpiod-ctl", "fetchd"):
+        for name in ("capd", "hidd", "mediad", "gpiod-ctl", "fetchd",
+                     "ocrd"):
             self.assertFalse(os.path.exists(os.path.join(
                 self.state, "run", name + ".sock")), name)
 

@@ -323,6 +323,29 @@ class Syscalls(unittest.TestCase):
         with open(self.path("m", "images", "a.img"), "rb") as f:
             self.assertEqual(f.read(), data)
 
+    def test_ocrd(self):
+        """Reads on a real capd's pattern: Tesseract on the worker thread
+        under the same filter; --memory-max 0 as the unit runs it (its
+        LimitAS= bounds it, setrlimit is filtered)."""
+        kvmtest.BINARIES.setdefault("ocrd", "ocrd/ocrd")
+        capd = kvmtest.Daemon("capd", ["--source", "pattern", "--fps", "10",
+                                       "--resolution", "640x480",
+                                       "--gpiod-socket",
+                                       self.path("none.sock")]).start()
+
+        def exercise(sock):
+            for region in ({"x": 0, "y": 0, "w": 640, "h": 480},
+                           {"x": 0, "y": 0, "w": 0, "h": 1}):
+                kvmtest.json_request(sock, "POST", "/read", region,
+                                     timeout=30)
+            kvmtest.json_request(sock, "POST", "/read", {
+                "x": 0, "y": 0, "w": 9, "h": 9, "lang": "deu"}, timeout=30)
+        try:
+            self.run_traced("ocrd", ["--capd-socket", capd.socket,
+                                     "--memory-max", "0"], exercise)
+        finally:
+            capd.__exit__(None, None, None)
+
     def test_gpiod_ctl(self):
         def exercise(sock):
             kvmtest.request(sock, "POST", "/pulse", {"line": "power-button",

@@ -22,6 +22,10 @@ import kvmtest
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
 DAEMONS = ["capd", "hidd", "mediad", "fetchd", "gpiod-ctl"]
+# ocrd's units are built with ocrd (meson option 'ocr')
+if os.path.exists(os.path.join(BUILD_ROOT, "systemd",
+                               "kaputtkvm-ocrd.service")):
+    DAEMONS.append("ocrd")
 MAX_EXPOSURE = 2.0
 MAX_NGINX_EXPOSURE = 2.0
 
@@ -61,6 +65,9 @@ class Units(unittest.TestCase):
         for pattern in ("*.socket", "*.target"):
             for path in glob.glob(os.path.join(SOURCE_ROOT, "systemd",
                                                pattern)):
+                if os.path.basename(path) == "kaputtkvm-ocrd.socket" and \
+                        "ocrd" not in DAEMONS:
+                    continue
                 shutil.copy(path, cls.units)
 
     @classmethod
@@ -139,7 +146,8 @@ class Units(unittest.TestCase):
         self.assertIn("Creating group 'kaputtkvm'", out)
         self.assertIn("Creating group 'kaputtkvm-gpio'", out)
         self.assertIn("Creating group 'kaputtkvm-media'", out)
-        for d in DAEMONS + ["www"]:
+        self.assertIn("Creating group 'kaputtkvm-video'", out)
+        for d in DAEMONS + ["ocrd", "www"]:
             self.assertIn("Creating user 'kaputtkvm-%s'" % d, out)
 
     def test_only_kaputtkvm_www_in_socket_groups(self):
@@ -151,16 +159,20 @@ class Units(unittest.TestCase):
                              if ln.startswith("m "))
         self.assertEqual(members, [("kaputtkvm-www", "kaputtkvm"),
                                    ("kaputtkvm-www", "kaputtkvm-gpio"),
-                                   ("kaputtkvm-www", "kaputtkvm-media")])
+                                   ("kaputtkvm-www", "kaputtkvm-media"),
+                                   ("kaputtkvm-www", "kaputtkvm-video")])
 
     def test_only_nginx_reaches_every_socket(self):
-        """capd and hidd may call gpiod-ctl, fetchd mediad, and no other
-        daemon: fetchd, the one with network access, reaches mediad's
-        socket and no other."""
+        """capd and hidd may call gpiod-ctl, fetchd mediad, ocrd capd, and
+        no other daemon: fetchd, the one with network access, reaches
+        mediad's socket and no other; ocrd, which runs Tesseract on what
+        the target shows, capd's alone (not hidd's: no typing)."""
         with open(os.path.join(self.units, "kaputtkvm-gpiod-ctl.socket")) as f:
             self.assertIn("SocketGroup=kaputtkvm-gpio\n", f.read())
         with open(os.path.join(self.units, "kaputtkvm-mediad.socket")) as f:
             self.assertIn("SocketGroup=kaputtkvm-media\n", f.read())
+        with open(os.path.join(self.units, "kaputtkvm-capd.socket")) as f:
+            self.assertIn("SocketGroup=kaputtkvm-video\n", f.read())
         for d in DAEMONS:
             with open(os.path.join(self.units,
                                    "kaputtkvm-%s.service" % d)) as f:
@@ -171,6 +183,8 @@ class Units(unittest.TestCase):
                              d in ("capd", "hidd"), d)
             self.assertEqual("kaputtkvm-media" in groups.split(),
                              d == "fetchd", d)
+            self.assertEqual("kaputtkvm-video" in groups.split(),
+                             d == "ocrd", d)
 
     def test_daemons_socket_activated_and_notify(self):
         for d in DAEMONS:

@@ -19,6 +19,7 @@ BINARIES = {
     "mediad": "mediad/mediad",
     "gpiod-ctl": "gpiod-ctl/gpiod-ctl",
     "fetchd": "fetchd/fetchd",
+    "ocrd": "ocrd/ocrd",
     "redfishd": "redfishd/redfishd",
     "capctl": "capd/capctl",
     "hidctl": "hidd/hidctl",

@@ -91,4 +91,6 @@ def hardware_free_args(name, root, light=False):
         return ["--backend", "test"]
     if name == "fetchd":
         return []  # no hardware: it needs only mediad's socket
+    if name == "ocrd":
+        return []  # no hardware: it needs only capd's socket
     raise ValueError(name)

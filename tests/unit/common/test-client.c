@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "client.h"
 #include "error.h"
 #include "tap.h"
@@ -232,6 +234,36 @@ test_download(void)
 	close(st.reply_fd);
 }
 
+/* client_call_async(): the callback's result. */
+static void
+async_cb(int result, struct client_reply *cr, void *arg)
+{
+	int *got = arg;
+
+	*got = result;
+}
+
+/* An async call to a path where no socket is calls back, on the loop,
+ * with the error (libevent reports that connect only by its return). */
+static void
+test_async_no_socket(void)
+{
+	struct event_base *base = event_base_new();
+	char path[128];
+	int got = 1;
+
+	snprintf(path, sizeof(path), "%s.none", sock_path);
+	unlink(path);
+	is_int(client_call_async(
+		   base, path, "GET", "/state", NULL, 1000, async_cb, &got),
+	    0, "an async call to a missing socket starts");
+	is_int(got, 1, "not called back from the call itself");
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	is_int(got, -ENOENT, "called back on the loop with -ENOENT");
+	client_cancel_all(base);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -240,6 +272,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	test_upload();
 	test_download();
+	test_async_no_socket();
 	unlink(sock_path);
 	return tap_done();
 }

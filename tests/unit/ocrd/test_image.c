@@ -136,10 +136,44 @@ test_crop(void)
 	tjFree(jpeg);
 }
 
+/* image_prepare(): light text on dark comes out dark on light, a line of
+ * small glyphs twice as big, a light margin around. */
+static void
+test_prepare(void)
+{
+	uint8_t px[20 * 10], tall[20 * 20];
+	struct image_gray in = {20, 10, px}, big = {20, 20, tall}, out = {0};
+	unsigned int y;
+
+	memset(px, 16, sizeof(px));
+	px[5 * 20 + 3] = 235; /* one light pixel: the ink, one row high */
+	image_prepare(&in, &out);
+	is_int(
+	    (int)out.w, 2 * 20 + 4 * IMAGE_MARGIN, "small ink: twice as wide");
+	is_int((int)out.h, 2 * 10 + 4 * IMAGE_MARGIN, "and twice as high");
+	is_int(out.pixels[0], 255, "the margin is light");
+	is_int(
+	    out.pixels[(2 * IMAGE_MARGIN + 10) * out.w + 2 * IMAGE_MARGIN + 6],
+	    255 - 235, "the light ink is dark now");
+	is_int(out.pixels[(2 * IMAGE_MARGIN) * out.w + 2 * IMAGE_MARGIN],
+	    255 - 16, "the dark ground light");
+	image_gray_free(&out);
+	/* dark ink 16 rows high on light: a glyph big enough already */
+	memset(tall, 255, sizeof(tall));
+	for (y = 2; y < 18; y++)
+		tall[y * 20 + 9] = 0;
+	image_prepare(&big, &out);
+	is_int((int)out.w, 20 + 2 * IMAGE_MARGIN, "big ink: not scaled");
+	is_int(out.pixels[(IMAGE_MARGIN + 2) * out.w + IMAGE_MARGIN + 9], 0,
+	    "dark on light: not inverted");
+	image_gray_free(&out);
+}
+
 int
 main(void)
 {
 	test_regions();
 	test_crop();
+	test_prepare();
 	return tap_done();
 }
