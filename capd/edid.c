@@ -560,3 +560,57 @@ edid_load_file(const char *path, uint8_t *out)
 	memcpy(out, buf, len);
 	return (int)len;
 }
+
+/* A hex digit's value, -1 for another character. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes an EDID written as hex and checks it (edid_parse()). */
+int
+edid_from_hex(const char *hex, uint8_t *out)
+{
+	struct edid_info e;
+	size_t n = strlen(hex), i;
+	int hi, lo;
+
+	if (n % 2 != 0 || n / 2 % EDID_BLOCK != 0 || n == 0 ||
+	    n / 2 > EDID_MAX_BLOCKS * EDID_BLOCK)
+		return error_set(-EINVAL,
+		    "an EDID in hex is 256 hex digits a 128-byte block, 1 to %d blocks; this has %zu digits",
+		    EDID_MAX_BLOCKS, n);
+	for (i = 0; i < n; i += 2) {
+		hi = hex_digit(hex[i]);
+		lo = hex_digit(hex[i + 1]);
+		if (hi < 0 || lo < 0)
+			return error_set(-EINVAL,
+			    "the EDID's hex has a character that is not a hex digit at %zu",
+			    hi < 0 ? i : i + 1);
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	if (edid_parse(out, n / 2, &e) < 0)
+		return -EINVAL;
+	return (int)(n / 2);
+}
+
+/* Writes len bytes as lower-case hex into out (room for 2 * len + 1). */
+void
+edid_to_hex(const uint8_t *p, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+}

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "capture.h"
+#include "edid.h"
 #include "api.h"
 #include "client.h"
 #include "encoder.h"
@@ -65,6 +66,7 @@ struct video_opener {
 	struct capture *cap; /* the result */
 	int r;
 	char why[256];
+	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* cc.edid's copy */
 };
 
 struct video {
@@ -111,6 +113,7 @@ struct video {
 	double captured_fps, published_fps, encoded_fps;
 	uint64_t encoded_mark;
 	struct h264ws *h264ws; /* H.264 clients and their encoder */
+	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* cfg.edid, when set */
 };
 
 static void video_update_running(struct video *);
@@ -481,6 +484,7 @@ video_capture_config(struct video *v, struct capture_config *cc)
 	cc->standard = v->cfg.standard;
 	cc->edid = v->cfg.edid;
 	cc->edid_len = v->cfg.edid_len;
+	cc->edid_fill = v->cfg.edid_fill;
 }
 
 /* The device is open: watch it. */
@@ -595,6 +599,8 @@ video_open_device_async(struct video *v)
 	o->cc.format = o->format = xstrdup(v->cfg.format);
 	if (v->cfg.standard != NULL)
 		o->cc.standard = o->standard = xstrdup(v->cfg.standard);
+	if (v->cfg.edid != NULL) /* POST /edid may change v's meanwhile */
+		o->cc.edid = memcpy(o->edid, v->cfg.edid, v->cfg.edid_len);
 	v->opener = o;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -766,6 +772,8 @@ video_new(
 	v->cfg.source = xstrdup(cfg->source);
 	v->cfg.format = xstrdup(cfg->format ? cfg->format : "auto");
 	v->cfg.standard = cfg->standard ? xstrdup(cfg->standard) : NULL;
+	if (cfg->edid != NULL && cfg->edid_len <= sizeof(v->edid))
+		v->cfg.edid = memcpy(v->edid, cfg->edid, cfg->edid_len);
 	v->cfg.gpiod_socket =
 	    xstrdup(cfg->gpiod_socket ? cfg->gpiod_socket
 				      : "/run/kaputtkvm/gpiod-ctl.sock");
@@ -1115,5 +1123,54 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 		return r; /* nothing changed, quality included */
 	if (quality != -1)
 		v->cfg.quality = quality;
+	return 0;
+}
+
+/* The device's input, or -EOPNOTSUPP for the pattern. */
+static int
+video_edid_device(struct video *v, int *ret_input)
+{
+	struct capture_info info;
+
+	if (v->is_pattern)
+		return error_set(-EOPNOTSUPP,
+		    "the source is the test pattern: it has no EDID (start capd with --source DEVICE)");
+	*ret_input = v->cfg.input;
+	if (v->cap != NULL) {
+		capture_get_info(v->cap, &info);
+		*ret_input = info.input;
+	}
+	return 0;
+}
+
+int
+video_get_edid(struct video *v, uint8_t *out)
+{
+	int input = -1, r;
+
+	if ((r = video_edid_device(v, &input)) < 0)
+		return r;
+	return capture_edid_read(v->cfg.source, input, out);
+}
+
+int
+video_set_edid(struct video *v, const uint8_t *p, size_t len)
+{
+	int input = -1, r;
+
+	if ((r = video_edid_device(v, &input)) < 0 ||
+	    (r = capture_edid_write(v->cfg.source, input, p, len)) < 0)
+		return r;
+	/* kept for the opens to come, which would load the old one */
+	v->cfg.edid = memcpy(v->edid, p, len);
+	v->cfg.edid_len = len;
+	log_info(
+	    "%s: EDID loaded (%zu blocks)", v->cfg.source, len / EDID_BLOCK);
+	/* follow the source's new timings now, whether or not the driver
+	 * signals a source change */
+	video_open_abandon(v);
+	if (v->cap != NULL)
+		video_close_device(v);
+	video_open_device_async(v);
 	return 0;
 }

@@ -32,6 +32,7 @@ struct video_config {
 	const char *standard; /* NULL: leave */
 	const uint8_t *edid;  /* NULL: leave the device's; else loaded */
 	size_t edid_len;
+	int edid_fill; /* without edid: the built-in default into an empty pad */
 	int quality;
 	int subsampling;  /* 422 or 420: JPEG chroma for raw sources */
 	int pattern_mode; /* PATTERN_MODE_BARS or _CONSOLE */
@@ -74,5 +75,14 @@ int video_check_pattern_mode(const char *, int *ret_mode);
 /* Apply a checked one (kept for a device source, shown when it is the
  * pattern). */
 void video_set_pattern_mode(struct video *, int);
+/*
+ * GET /edid: the EDID on the device's input pad into out (room for
+ * EDID_MAX_BLOCKS blocks), its length (0: the pad holds none); POST /edid:
+ * loads a checked one (edid.h), kept for later opens, and reopens the
+ * device for the source's new timings.  -EOPNOTSUPP for the pattern or a
+ * device without EDID pads; others as capture.h's, with error_set().
+ */
+int video_get_edid(struct video *, uint8_t *out);
+int video_set_edid(struct video *, const uint8_t *, size_t len);
 
 #endif
