@@ -219,8 +219,9 @@ pad_edid_set(int fd, int pad, const uint8_t *p, size_t len)
 	e.blocks = (uint32_t)(len / EDID_BLOCK);
 	e.edid = (uint8_t *)p;
 	if (xioctl(fd, VIDIOC_S_EDID, &e) == -1)
-		return error_set(-EIO, "cannot load the EDID (%zu blocks): %s",
-		    len / EDID_BLOCK, strerror(errno));
+		return error_set(errno == EBUSY ? -EBUSY : -EIO,
+		    "cannot load the EDID (%zu blocks): %s", len / EDID_BLOCK,
+		    strerror(errno));
 	return 0;
 }
 

@@ -80,7 +80,7 @@ int capture_frame_dmabuf(const struct frame *f, unsigned int *ret_slot);
  * /edid): each opens device for the ioctl only; input -1 is the current
  * one.  Read gives its length, 0 when the pad holds none; write takes a
  * checked EDID (edid.h).  -EOPNOTSUPP when the device has no EDID pads,
- * -ENODEV, -EIO; error_set() says which.
+ * -EBUSY while it streams (vivid), -ENODEV, -EIO; error_set() says which.
  */
 int capture_edid_read(const char *device, int input, uint8_t *out);
 int capture_edid_write(const char *device, int input, const uint8_t *, size_t);

@@ -134,28 +134,28 @@ edid_info_json(json_t *o, const struct edid_info *e)
 }
 
 /*
- * GET /edid: {"blocks", "hex", "valid", and decoded "vendor", "product",
- * "serial", "serial_text", "name", "version", "modes"; or "problem", the
- * check a device's own EDID fails}.  blocks 0: the pad holds none.
+ * GET /edid's answer: {"blocks", "hex", "valid", and decoded "vendor",
+ * "product", "serial", "serial_text", "name", "version", "modes"; or
+ * "problem", the check a device's own EDID fails}.  blocks 0: the pad
+ * holds none.
  */
 static void
-edid_cb(struct http_request *req, json_t *args, void *arg)
+edid_reply(
+    struct http_request *req, int r, const uint8_t *buf, size_t n, void *arg)
 {
-	uint8_t buf[EDID_MAX_BLOCKS * EDID_BLOCK];
-	char hex[2 * sizeof(buf) + 1];
+	char hex[2 * EDID_MAX_BLOCKS * EDID_BLOCK + 1];
 	struct edid_info e;
 	json_t *o;
-	int n = video_get_edid(VIDEO(arg), buf);
 
-	if (n < 0) {
-		api_reply_error(req, n, NULL);
+	if (r < 0) {
+		api_reply_error(req, r, NULL);
 		return;
 	}
-	edid_to_hex(buf, (size_t)n, hex);
+	edid_to_hex(buf, n, hex);
 	o = json_pack(
 	    "{s:i, s:s}", "blocks", (json_int_t)(n / EDID_BLOCK), "hex", hex);
 	error_clear();
-	if (n > 0 && edid_parse(buf, (size_t)n, &e) == 0) {
+	if (n > 0 && edid_parse(buf, n, &e) == 0) {
 		json_object_set_new(o, "valid", json_true());
 		edid_info_json(o, &e);
 	} else {
@@ -167,9 +167,16 @@ edid_cb(struct http_request *req, json_t *args, void *arg)
 	api_reply_ok(req, o);
 }
 
+/* GET /edid */
+static void
+edid_cb(struct http_request *req, json_t *args, void *arg)
+{
+	video_edid(VIDEO(arg), req, NULL, 0, edid_reply, NULL);
+}
+
 /*
  * POST /edid {"preset"} or {"hex"}: built or decoded and checked before
- * the device sees it; answers as GET /edid with the new one.
+ * the device sees it; answers as GET /edid with what the pad holds then.
  */
 static void
 set_edid_cb(struct http_request *req, json_t *args, void *arg)
@@ -189,11 +196,11 @@ set_edid_cb(struct http_request *req, json_t *args, void *arg)
 	n = preset != NULL ? edid_preset(preset, buf) : edid_from_hex(hex, buf);
 	if (n == -ENOENT)
 		n = -EINVAL; /* an unknown preset is a bad request */
-	if (n < 0 || (n = video_set_edid(VIDEO(arg), buf, (size_t)n)) < 0) {
+	if (n < 0) {
 		api_reply_error(req, n, NULL);
 		return;
 	}
-	edid_cb(req, NULL, arg);
+	video_edid(VIDEO(arg), req, buf, (size_t)n, edid_reply, NULL);
 }
 
 const struct api_route routes_table[] = {

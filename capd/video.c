@@ -26,6 +26,7 @@
 
 #include "capture.h"
 #include "edid.h"
+#include "edidjob.h"
 #include "api.h"
 #include "client.h"
 #include "encoder.h"
@@ -67,6 +68,16 @@ struct video_opener {
 	int r;
 	char why[256];
 	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* cc.edid's copy */
+};
+
+/* The GET or POST /edid under way. */
+struct video_edid_call {
+	struct http_request *req;
+	int set;
+	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* the one loaded */
+	size_t len;
+	video_edid_fn *cb;
+	void *arg;
 };
 
 struct video {
@@ -114,6 +125,8 @@ struct video {
 	uint64_t encoded_mark;
 	struct h264ws *h264ws; /* H.264 clients and their encoder */
 	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* cfg.edid, when set */
+	struct edidjob *edid_job;		    /* of edid_call */
+	struct video_edid_call edid_call;
 };
 
 static void video_update_running(struct video *);
@@ -727,7 +740,9 @@ video_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (v->is_pattern)
 		return;
-	if (v->cap == NULL)
+	if (v->edid_job != NULL)
+		; /* no open while an EDID loads (video_edid()) */
+	else if (v->cap == NULL)
 		video_open_device_async(v);
 	else {
 		error_clear();
@@ -838,6 +853,11 @@ video_free(struct video *v)
 	if (v->tick_ev != NULL)
 		event_free(v->tick_ev);
 	video_open_abandon(v);
+	if (v->edid_job != NULL) {
+		edidjob_abandon(v->edid_job);
+		api_reply_error(
+		    v->edid_call.req, -ESHUTDOWN, "capd is stopping");
+	}
 	if (v->open_ev != NULL)
 		event_free(v->open_ev);
 	video_close_device(v);
@@ -1143,34 +1163,58 @@ video_edid_device(struct video *v, int *ret_input)
 	return 0;
 }
 
-int
-video_get_edid(struct video *v, uint8_t *out)
+/* The job is done: keep a loaded EDID, follow the source, answer. */
+static void
+video_edid_done(
+    int r, const uint8_t *edid, size_t len, const char *why, void *arg)
 {
-	int input = -1, r;
+	struct video *v = arg;
+	struct video_edid_call call = v->edid_call;
 
-	if ((r = video_edid_device(v, &input)) < 0)
-		return r;
-	return capture_edid_read(v->cfg.source, input, out);
+	v->edid_job = NULL;
+	if (r >= 0 && call.set) {
+		/* kept for the opens to come, which would load the old one */
+		v->cfg.edid = memcpy(v->edid, call.edid, call.len);
+		v->cfg.edid_len = call.len;
+		log_info("%s: EDID loaded (%zu blocks)", v->cfg.source,
+		    call.len / EDID_BLOCK);
+	}
+	if (call.set) /* at the source's timings, new or not */
+		video_open_device_async(v);
+	if (r < 0)
+		error_set(r, "%s", why);
+	call.cb(call.req, r, edid, len, call.arg);
 }
 
-int
-video_set_edid(struct video *v, const uint8_t *p, size_t len)
+void
+video_edid(struct video *v, struct http_request *req, const uint8_t *set,
+    size_t len, video_edid_fn *cb, void *arg)
 {
 	int input = -1, r;
 
 	if ((r = video_edid_device(v, &input)) < 0 ||
-	    (r = capture_edid_write(v->cfg.source, input, p, len)) < 0)
-		return r;
-	/* kept for the opens to come, which would load the old one */
-	v->cfg.edid = memcpy(v->edid, p, len);
-	v->cfg.edid_len = len;
-	log_info(
-	    "%s: EDID loaded (%zu blocks)", v->cfg.source, len / EDID_BLOCK);
-	/* follow the source's new timings now, whether or not the driver
-	 * signals a source change */
-	video_open_abandon(v);
-	if (v->cap != NULL)
-		video_close_device(v);
-	video_open_device_async(v);
-	return 0;
+	    (v->edid_job != NULL &&
+		(r = error_set(-EBUSY,
+		     "another EDID request is under way; try again")) < 0)) {
+		cb(req, r, NULL, 0, arg);
+		return;
+	}
+	v->edid_call =
+	    (struct video_edid_call){req, set != NULL, {0}, len, cb, arg};
+	if (set != NULL) {
+		memcpy(v->edid_call.edid, set, len);
+		/* a streaming device refuses a new EDID (vivid: EBUSY): close
+		 * it; no open until the job is done */
+		video_open_abandon(v);
+		if (v->cap != NULL)
+			video_close_device(v);
+		video_offline(v, "loading an EDID");
+	}
+	if ((r = edidjob_start(v->base, v->cfg.source, input, set, len,
+		 video_edid_done, v, &v->edid_job)) < 0) {
+		v->edid_job = NULL;
+		if (set != NULL)
+			video_open_device_async(v);
+		cb(req, r, NULL, 0, arg);
+	}
 }

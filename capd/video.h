@@ -76,13 +76,17 @@ int video_check_pattern_mode(const char *, int *ret_mode);
  * pattern). */
 void video_set_pattern_mode(struct video *, int);
 /*
- * GET /edid: the EDID on the device's input pad into out (room for
- * EDID_MAX_BLOCKS blocks), its length (0: the pad holds none); POST /edid:
- * loads a checked one (edid.h), kept for later opens, and reopens the
- * device for the source's new timings.  -EOPNOTSUPP for the pattern or a
- * device without EDID pads; others as capture.h's, with error_set().
+ * GET /edid (set NULL) and POST /edid (set: a checked EDID, edid.h): on a
+ * thread (edidjob.h), cb(req, r, edid, len, arg) on the loop with the
+ * EDID on the device's input pad afterwards and its length (0: the pad
+ * holds none), or r -errno with error_set(): -EOPNOTSUPP for the pattern
+ * or a device without EDID pads, -EBUSY while another runs, others as
+ * capture.h's.  A loaded one is kept for later opens and the device is
+ * reopened for the source's new timings.  One at a time.
  */
-int video_get_edid(struct video *, uint8_t *out);
-int video_set_edid(struct video *, const uint8_t *, size_t len);
+typedef void video_edid_fn(
+    struct http_request *, int r, const uint8_t *edid, size_t len, void *arg);
+void video_edid(struct video *, struct http_request *, const uint8_t *set,
+    size_t len, video_edid_fn *cb, void *arg);
 
 #endif
