@@ -183,6 +183,20 @@ open_error(const char *dev, int err)
 	return error_set(-EIO, "cannot open %s: %s", dev, strerror(err));
 }
 
+/* An EDID ioctl, not through libv4l2: capture_edid_read() and _write()
+ * run on threads of their own with fds libv4l2 does not know (its fd table
+ * is not for concurrent opens and closes). */
+static int
+edid_ioctl(int fd, unsigned long req, struct v4l2_edid *e)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, e);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
 /*
  * The EDID on pad into buf (room for EDID_MAX_BLOCKS blocks): its length,
  * 0 when the pad holds none, -EOPNOTSUPP when there is no EDID pad.
@@ -196,7 +210,7 @@ pad_edid_get(int fd, int pad, uint8_t *buf)
 	e.pad = (uint32_t)pad;
 	e.blocks = EDID_MAX_BLOCKS;
 	e.edid = buf;
-	if (xioctl(fd, VIDIOC_G_EDID, &e) == -1) {
+	if (edid_ioctl(fd, VIDIOC_G_EDID, &e) == -1) {
 		if (errno == ENOTTY || errno == EINVAL)
 			return error_set(-EOPNOTSUPP,
 			    "the capture device has no EDID (it is not an HDMI input)");
@@ -218,7 +232,7 @@ pad_edid_set(int fd, int pad, const uint8_t *p, size_t len)
 	e.pad = (uint32_t)pad;
 	e.blocks = (uint32_t)(len / EDID_BLOCK);
 	e.edid = (uint8_t *)p;
-	if (xioctl(fd, VIDIOC_S_EDID, &e) == -1)
+	if (edid_ioctl(fd, VIDIOC_S_EDID, &e) == -1)
 		return error_set(errno == EBUSY ? -EBUSY : -EIO,
 		    "cannot load the EDID (%zu blocks): %s", len / EDID_BLOCK,
 		    strerror(errno));
@@ -279,7 +293,7 @@ edid_open(const char *device, int input, int *ret_pad)
 	if (fd < 0)
 		return open_error(device, errno);
 	*ret_pad = input;
-	if (input < 0 && xioctl(fd, VIDIOC_G_INPUT, ret_pad) == -1)
+	if (input < 0 && ioctl(fd, VIDIOC_G_INPUT, ret_pad) == -1)
 		*ret_pad = 0;
 	return fd;
 }

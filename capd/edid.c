@@ -3,10 +3,12 @@
  * block, CEA-861 extension blocks).  Every offset read is inside the
  * 128-byte block it belongs to; lengths come from the caller.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -561,40 +563,28 @@ edid_load_file(const char *path, uint8_t *out)
 	return (int)len;
 }
 
-/* A hex digit's value, -1 for another character. */
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes an EDID written as hex and checks it (edid_parse()). */
 int
 edid_from_hex(const char *hex, uint8_t *out)
 {
 	struct edid_info e;
 	size_t n = strlen(hex), i;
-	int hi, lo;
+	char pair[3] = "";
 
 	if (n % 2 != 0 || n / 2 % EDID_BLOCK != 0 || n == 0 ||
 	    n / 2 > EDID_MAX_BLOCKS * EDID_BLOCK)
 		return error_set(-EINVAL,
 		    "an EDID in hex is 256 hex digits a 128-byte block, 1 to %d blocks; this has %zu digits",
 		    EDID_MAX_BLOCKS, n);
-	for (i = 0; i < n; i += 2) {
-		hi = hex_digit(hex[i]);
-		lo = hex_digit(hex[i + 1]);
-		if (hi < 0 || lo < 0)
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)hex[i]))
 			return error_set(-EINVAL,
 			    "the EDID's hex has a character that is not a hex digit at %zu",
-			    hi < 0 ? i : i + 1);
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
+			    i);
+	for (i = 0; i < n; i += 2) {
+		pair[0] = hex[i];
+		pair[1] = hex[i + 1];
+		out[i / 2] = (uint8_t)strtoul(pair, NULL, 16);
 	}
 	if (edid_parse(out, n / 2, &e) < 0)
 		return -EINVAL;

@@ -81,6 +81,10 @@ edidjob_done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* the thread fires this while it holds the lock: wait until it has
+	 * let go before j goes */
+	pthread_mutex_lock(&j->lock);
+	pthread_mutex_unlock(&j->lock);
 	j->cb(j->r, j->edid, j->r > 0 ? (size_t)j->r : 0, j->why, j->arg);
 	edidjob_free(j);
 }

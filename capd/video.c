@@ -579,9 +579,20 @@ video_open_done_cb(evutil_socket_t fd, short what, void *arg)
 	struct video *v = arg;
 	struct video_opener *o = v->opener;
 
+	int done = 0;
+
 	(void)fd;
 	(void)what;
-	if (o == NULL)
+	if (o != NULL) {
+		pthread_mutex_lock(&o->lock);
+		done = o->done;
+		pthread_mutex_unlock(&o->lock);
+	}
+	/* not done: the event is an abandoned opener's, fired before
+	 * video_open_abandon() (video_edid()) and this one started.  The
+	 * lock also waits for the thread, which fires this holding it, to let
+	 * go before o is freed. */
+	if (!done)
 		return;
 	v->opener = NULL;
 	if (o->r < 0)

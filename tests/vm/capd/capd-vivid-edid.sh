@@ -33,10 +33,17 @@ same_edid() {
 		awk '$1 != 143 && $1 != 144 && $1 != 256 { bad = 1 } END { exit bad }'
 }
 
-# The driver's EDID into $VM_RUN/$1.
-read_edid() {
-	v4l2-ctl -d "$VM_VIDEO" --get-edid pad=3,format=raw,file="$VM_RUN/$1" ||
+# Is the driver's EDID the preset $1?  Else fail, saying $2.
+driver_edid_is() {
+	v4l2-ctl -d "$VM_VIDEO" --get-edid pad=3,format=raw,file="$VM_RUN/d.bin" ||
 		vm_fail "cannot read the EDID back"
+	same_edid "$VM_RUN/d.bin" "$1" || vm_fail "$2"
+}
+
+# capd on vivid's HDMI input, with more options $@.
+start_capd() {
+	vm_daemon_start capd --source "$VM_VIDEO" --input 3 --fps 10 "$@" \
+		--config /dev/null
 }
 
 # Does capd say the pad holds no EDID?
@@ -79,45 +86,38 @@ same_edid "$VM_RUN/after.bin" ||
 	vm_fail "the refused EDID changed the driver's"
 
 # POST /edid: a preset, then a malformed EDID refused
-vm_daemon_start capd --source "$VM_VIDEO" --input 3 --fps 10 \
-	--config /dev/null
+start_capd
 capd_wait_state 30 online true
 code=$(post_edid '{"preset": "default"}')
 [ "$code" = 200 ] || vm_fail "POST /edid preset: $code $(cat "$VM_RUN/post.json")"
 grep -q '"width": *1920, *"height": *1080, *"hz": *60' "$VM_RUN/post.json" ||
 	vm_fail "the answer does not list 1920x1080@60: $(cat "$VM_RUN/post.json")"
-read_edid got2.bin
-same_edid "$VM_RUN/got2.bin" default ||
-	vm_fail "the driver's EDID is not the default preset after POST /edid"
+driver_edid_is default \
+	"the driver's EDID is not the default preset after POST /edid"
 capd_wait_state 30 online true
 bad=$(od -An -v -tx1 "$corpus/extension-bad-checksum.bin" | tr -d ' \n')
 code=$(post_edid "{\"hex\": \"$bad\"}")
 [ "$code" = 400 ] || vm_fail "a malformed EDID got $code"
 grep -q "block 1: bad checksum" "$VM_RUN/post.json" ||
 	vm_fail "refusal does not name the check: $(cat "$VM_RUN/post.json")"
-read_edid got3.bin
-same_edid "$VM_RUN/got3.bin" default ||
-	vm_fail "the refused EDID changed the driver's"
+driver_edid_is default "the refused EDID changed the driver's"
 vm_daemon_stop capd
 
 # an empty pad: the built-in default, or with --edid none "no EDID"
-v4l2-ctl -d "$VM_VIDEO" --clear-edid 3 || vm_fail "cannot clear the EDID"
-vm_daemon_start capd --source "$VM_VIDEO" --input 3 --fps 10 \
-	--config /dev/null
-capd_wait_state 30 online true
-read_edid got4.bin
-same_edid "$VM_RUN/got4.bin" default ||
-	vm_fail "capd did not load its default EDID into the empty pad"
-vm_daemon_stop capd
-v4l2-ctl -d "$VM_VIDEO" --clear-edid 3 || vm_fail "cannot clear the EDID"
-vm_daemon_start capd --source "$VM_VIDEO" --input 3 --fps 10 \
-	--edid none --config /dev/null
+for opt in "" none; do
+	v4l2-ctl -d "$VM_VIDEO" --clear-edid 3 || vm_fail "cannot clear the EDID"
+	start_capd ${opt:+--edid "$opt"}
+	[ -n "$opt" ] && break
+	capd_wait_state 30 online true
+	driver_edid_is default \
+		"capd did not load its default EDID into the empty pad"
+	vm_daemon_stop capd
+done
 vm_wait 30 "the reason no EDID" reason_no_edid
 p=$(capd_probe)
 code=$(post_edid '{"preset": "1280x720"}')
 [ "$code" = 200 ] || vm_fail "POST /edid on an empty pad: $code"
 capd_wait_state 30 online true
-read_edid got5.bin
-same_edid "$VM_RUN/got5.bin" ||
-	vm_fail "the driver's EDID is not the 1280x720 preset after POST /edid"
+driver_edid_is 1280x720 \
+	"the driver's EDID is not the 1280x720 preset after POST /edid"
 vm_pass "EDID from a file, the default and POST /edid read back equal; malformed ones refused; no EDID said"
