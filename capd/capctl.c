@@ -70,6 +70,31 @@ run_snapshot(struct tool_call *c)
 }
 
 static const char *const snapshot_args[] = {"FILE", NULL};
+static const char *const set_edid_args[] = {"preset", NULL};
+
+/* GET /edid (and POST /edid's answer) as text. */
+static void
+print_edid(const struct tool_call *c, json_t *res)
+{
+	json_t *modes = json_object_get(res, "modes"), *m;
+	size_t i;
+
+	printf("blocks      %.0f\n", num(res, "blocks"));
+	if (!json_is_true(json_object_get(res, "valid"))) {
+		printf("problem     %s\n",
+		    json_string_value(json_object_get(res, "problem")));
+		return;
+	}
+	printf("monitor     %s %s (%s, serial %.0f %s)\n",
+	    json_string_value(json_object_get(res, "vendor")),
+	    json_string_value(json_object_get(res, "name")),
+	    json_string_value(json_object_get(res, "version")),
+	    num(res, "serial"),
+	    json_string_value(json_object_get(res, "serial_text")));
+	json_array_foreach(modes, i, m) printf("mode        %.0fx%.0f@%.0f%s\n",
+	    num(m, "width"), num(m, "height"), num(m, "hz"),
+	    json_is_true(json_object_get(m, "interlaced")) ? "i" : "");
+}
 
 static const struct tool_cmd capctl_cmds[] = {
     {"state", &capd_api_routes[CAPD_API_STATE], .print = print_state},
@@ -77,6 +102,10 @@ static const struct tool_cmd capctl_cmds[] = {
 	.run = run_snapshot, .help = "FILE '-' writes it to stdout."},
     {"params", &capd_api_routes[CAPD_API_PARAMS], .print = print_state,
 	.help = "For example: capctl params --quality 80 fps=15"},
+    {"edid", &capd_api_routes[CAPD_API_EDID], .print = print_edid},
+    {"set-edid", &capd_api_routes[CAPD_API_SET_EDID], set_edid_args, 0,
+	.print = print_edid,
+	.help = "For example: capctl set-edid 1280x720, or hex=00ffffff..."},
     {NULL, NULL},
 };
 

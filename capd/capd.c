@@ -75,7 +75,8 @@ static const struct config_option options[] = {
 	NULL},
     {"edid", 0, CONFIG_STRING, &opts.edid, 0, 0, "FILE|PRESET",
 	"EDID for an HDMI input: a preset (default, 1280x720, 1024x768) or "
-	"a binary EDID file; unset: the device's own",
+	"a binary EDID file; none: leave the device's; unset: the "
+	"device's own, the default preset where it has none",
 	NULL},
     {"h264-encoder", 0, CONFIG_STRING, &opts.h264_encoder, 0, 0, "WHICH",
 	"H.264 encoder: auto (default: a V4L2 M2M encoder if probing finds "
@@ -129,7 +130,8 @@ video_config_from_opts(struct video_config *vc)
 	    video_parse_resolution(opts.resolution, &vc->width, &vc->height) <
 		0)
 		return -EINVAL;
-	if (opts.edid != NULL) {
+	vc->edid_fill = opts.edid == NULL;
+	if (opts.edid != NULL && strcmp(opts.edid, "none") != 0) {
 		r = edid_preset(opts.edid, edid_buf);
 		if (r == -ENOENT)
 			r = edid_load_file(opts.edid, edid_buf);

@@ -183,39 +183,146 @@ open_error(const char *dev, int err)
 	return error_set(-EIO, "cannot open %s: %s", dev, strerror(err));
 }
 
+/* An EDID ioctl, not through libv4l2: capture_edid_read() and _write()
+ * run on threads of their own with fds libv4l2 does not know (its fd table
+ * is not for concurrent opens and closes). */
+static int
+edid_ioctl(int fd, unsigned long req, struct v4l2_edid *e)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, e);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/*
+ * The EDID on pad into buf (room for EDID_MAX_BLOCKS blocks): its length,
+ * 0 when the pad holds none, -EOPNOTSUPP when there is no EDID pad.
+ */
+static int
+pad_edid_get(int fd, int pad, uint8_t *buf)
+{
+	struct v4l2_edid e;
+
+	memset(&e, 0, sizeof(e));
+	e.pad = (uint32_t)pad;
+	e.blocks = EDID_MAX_BLOCKS;
+	e.edid = buf;
+	if (edid_ioctl(fd, VIDIOC_G_EDID, &e) == -1) {
+		if (errno == ENOTTY || errno == EINVAL)
+			return error_set(-EOPNOTSUPP,
+			    "the capture device has no EDID (it is not an HDMI input)");
+		if (errno == ENODATA) /* the pad has none */
+			return 0;
+		return error_set(
+		    -EIO, "cannot read the EDID: %s", strerror(errno));
+	}
+	return (int)(e.blocks * EDID_BLOCK);
+}
+
+/* Writes a checked EDID to pad (a hot-plug at the source). */
+static int
+pad_edid_set(int fd, int pad, const uint8_t *p, size_t len)
+{
+	struct v4l2_edid e;
+
+	memset(&e, 0, sizeof(e));
+	e.pad = (uint32_t)pad;
+	e.blocks = (uint32_t)(len / EDID_BLOCK);
+	e.edid = (uint8_t *)p;
+	if (edid_ioctl(fd, VIDIOC_S_EDID, &e) == -1)
+		return error_set(errno == EBUSY ? -EBUSY : -EIO,
+		    "cannot load the EDID (%zu blocks): %s", len / EDID_BLOCK,
+		    strerror(errno));
+	return 0;
+}
+
 /*
  * Load cfg's EDID into the input's pad unless the device has it already
- * (each load is a hot-plug at the source, whose SOURCE_CHANGE reopens us).
+ * (each load is a hot-plug at the source, whose SOURCE_CHANGE reopens us);
+ * without one, the built-in default into an empty pad (cfg->edid_fill).
  * A device without EDID pads is left alone.
  */
 static int
 capture_load_edid(struct capture *c, const struct capture_config *cfg)
 {
 	uint8_t have[EDID_MAX_BLOCKS * EDID_BLOCK];
-	struct v4l2_edid e;
+	uint8_t dflt[EDID_MAX_BLOCKS * EDID_BLOCK];
+	const uint8_t *want = cfg->edid;
+	size_t want_len = cfg->edid_len;
+	int n = pad_edid_get(c->fd, c->input, have);
 
-	memset(&e, 0, sizeof(e));
-	e.pad = (uint32_t)c->input;
-	e.blocks = EDID_MAX_BLOCKS;
-	e.edid = have;
-	if (xioctl(c->fd, VIDIOC_G_EDID, &e) == -1) {
-		if (errno == ENOTTY || errno == EINVAL)
-			return 0;     /* no EDID pad */
-		if (errno != ENODATA) /* ENODATA: the pad has none */
-			return error_set(
-			    -EIO, "cannot read the EDID: %s", strerror(errno));
-		e.blocks = 0;
-	}
-	if (edid_same(have, e.blocks * EDID_BLOCK, cfg->edid, cfg->edid_len))
+	if (n == -EOPNOTSUPP)
 		return 0;
-	memset(&e, 0, sizeof(e));
-	e.pad = (uint32_t)c->input;
-	e.blocks = (uint32_t)(cfg->edid_len / EDID_BLOCK);
-	e.edid = (uint8_t *)cfg->edid;
-	if (xioctl(c->fd, VIDIOC_S_EDID, &e) == -1)
-		return error_set(-EIO, "cannot load the EDID (%zu blocks): %s",
-		    cfg->edid_len / EDID_BLOCK, strerror(errno));
-	return 0;
+	if (n < 0)
+		return n;
+	if (want == NULL) {
+		if (n > 0 || !cfg->edid_fill)
+			return 0;
+		if ((n = edid_preset("default", dflt)) < 0)
+			return n;
+		want = dflt;
+		want_len = (size_t)n;
+		n = 0;
+	}
+	if (edid_same(have, (size_t)n, want, want_len))
+		return 0;
+	return pad_edid_set(c->fd, c->input, want, want_len);
+}
+
+/* Why the input has no link: "no EDID" when its pad holds none. */
+static int
+capture_no_link(struct capture *c)
+{
+	uint8_t have[EDID_MAX_BLOCKS * EDID_BLOCK];
+
+	if (pad_edid_get(c->fd, c->input, have) == 0)
+		return error_set(-ENOLINK,
+		    "no EDID: the source sees no monitor (load one: POST /edid or --edid)");
+	return error_set(-ENOLINK, "no signal");
+}
+
+/* Opens device for an EDID ioctl; its fd and the pad in *ret_pad. */
+static int
+edid_open(const char *device, int input, int *ret_pad)
+{
+	int fd = open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return open_error(device, errno);
+	*ret_pad = input;
+	if (input < 0 && ioctl(fd, VIDIOC_G_INPUT, ret_pad) == -1)
+		*ret_pad = 0;
+	return fd;
+}
+
+int
+capture_edid_read(const char *device, int input, uint8_t *out)
+{
+	int pad, r, fd = edid_open(device, input, &pad);
+
+	if (fd < 0)
+		return fd;
+	r = pad_edid_get(fd, pad, out);
+	close(fd);
+	return r;
+}
+
+int
+capture_edid_write(const char *device, int input, const uint8_t *p, size_t len)
+{
+	uint8_t have[EDID_MAX_BLOCKS * EDID_BLOCK];
+	int pad, r, fd = edid_open(device, input, &pad);
+
+	if (fd < 0)
+		return fd;
+	r = pad_edid_get(fd, pad, have);
+	if (r >= 0)
+		r = pad_edid_set(fd, pad, p, len);
+	close(fd);
+	return r;
 }
 
 /* Select input and standard, load the EDID, query DV timings. */
@@ -252,12 +359,13 @@ capture_setup_input(struct capture *c, const struct capture_config *cfg)
 	}
 	if (in.capabilities & V4L2_IN_CAP_DV_TIMINGS) {
 		c->dv = 1;
-		if (cfg->edid != NULL && (r = capture_load_edid(c, cfg)) < 0)
+		if ((cfg->edid != NULL || cfg->edid_fill) &&
+		    (r = capture_load_edid(c, cfg)) < 0)
 			return r;
 		memset(&t, 0, sizeof(t));
 		if (xioctl(c->fd, VIDIOC_QUERY_DV_TIMINGS, &t) == -1) {
 			if (errno == ENOLINK)
-				return error_set(-ENOLINK, "no signal");
+				return capture_no_link(c);
 			if (errno == ENOLCK)
 				return error_set(-ENOLCK, "no sync");
 			if (errno == ERANGE)
@@ -271,7 +379,8 @@ capture_setup_input(struct capture *c, const struct capture_config *cfg)
 			    -EIO, "cannot set DV timings: %s", strerror(errno));
 	}
 	if (in.status & V4L2_IN_ST_NO_SIGNAL)
-		return error_set(-ENOLINK, "no signal");
+		return c->dv ? capture_no_link(c)
+			     : error_set(-ENOLINK, "no signal");
 	if (in.status & (V4L2_IN_ST_NO_SYNC | V4L2_IN_ST_NO_H_LOCK))
 		return error_set(-ENOLCK, "no sync");
 	return 0;
@@ -823,14 +932,15 @@ capture_check(struct capture *c)
 		return 0;
 	}
 	if (in.status & V4L2_IN_ST_NO_SIGNAL)
-		return error_set(-ENOLINK, "no signal");
+		return c->dv ? capture_no_link(c)
+			     : error_set(-ENOLINK, "no signal");
 	if (in.status & (V4L2_IN_ST_NO_SYNC | V4L2_IN_ST_NO_H_LOCK))
 		return error_set(-ENOLCK, "no sync");
 	if (c->dv) {
 		memset(&t, 0, sizeof(t));
 		if (xioctl(c->fd, VIDIOC_QUERY_DV_TIMINGS, &t) == -1) {
 			if (errno == ENOLINK)
-				return error_set(-ENOLINK, "no signal");
+				return capture_no_link(c);
 			if (errno == ENOLCK)
 				return error_set(-ENOLCK, "no sync");
 		} else if (t.bt.width != c->width || t.bt.height != c->height)

@@ -30,6 +30,7 @@ struct capture_config {
 	const char *standard;	    /* NULL: leave as is; "pal", "ntsc" */
 	const uint8_t *edid;	    /* NULL: leave as is (edid.h) */
 	size_t edid_len;
+	int edid_fill; /* without edid: the built-in default into an empty pad */
 };
 
 struct capture_info {
@@ -74,6 +75,15 @@ uint64_t capture_dropped(const struct capture *); /* broken frames */
  * encoder to import (capd/m2m.c), and which buffer it is in ret_slot; -1
  * for a copied frame or a driver that exports none.  Valid while f is. */
 int capture_frame_dmabuf(const struct frame *f, unsigned int *ret_slot);
+/*
+ * The EDID on a device's input pad, apart from any capture (GET and POST
+ * /edid): each opens device for the ioctl only; input -1 is the current
+ * one.  Read gives its length, 0 when the pad holds none; write takes a
+ * checked EDID (edid.h).  -EOPNOTSUPP when the device has no EDID pads,
+ * -EBUSY while it streams (vivid), -ENODEV, -EIO; error_set() says which.
+ */
+int capture_edid_read(const char *device, int input, uint8_t *out);
+int capture_edid_write(const char *device, int input, const uint8_t *, size_t);
 /* Raw frames lent and copied since the open. */
 void capture_get_counts(
     const struct capture *, uint64_t *lent, uint64_t *copied);

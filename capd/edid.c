@@ -3,10 +3,12 @@
  * block, CEA-861 extension blocks).  Every offset read is inside the
  * 128-byte block it belongs to; lengths come from the caller.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -559,4 +561,46 @@ edid_load_file(const char *path, uint8_t *out)
 	}
 	memcpy(out, buf, len);
 	return (int)len;
+}
+
+/* Decodes an EDID written as hex and checks it (edid_parse()). */
+int
+edid_from_hex(const char *hex, uint8_t *out)
+{
+	struct edid_info e;
+	size_t n = strlen(hex), i;
+	char pair[3] = "";
+
+	if (n % 2 != 0 || n / 2 % EDID_BLOCK != 0 || n == 0 ||
+	    n / 2 > EDID_MAX_BLOCKS * EDID_BLOCK)
+		return error_set(-EINVAL,
+		    "an EDID in hex is 256 hex digits a 128-byte block, 1 to %d blocks; this has %zu digits",
+		    EDID_MAX_BLOCKS, n);
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)hex[i]))
+			return error_set(-EINVAL,
+			    "the EDID's hex has a character that is not a hex digit at %zu",
+			    i);
+	for (i = 0; i < n; i += 2) {
+		pair[0] = hex[i];
+		pair[1] = hex[i + 1];
+		out[i / 2] = (uint8_t)strtoul(pair, NULL, 16);
+	}
+	if (edid_parse(out, n / 2, &e) < 0)
+		return -EINVAL;
+	return (int)(n / 2);
+}
+
+/* Writes len bytes as lower-case hex into out (room for 2 * len + 1). */
+void
+edid_to_hex(const uint8_t *p, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
 }

@@ -59,5 +59,11 @@ const char *edid_preset_name(size_t i);
 /* Reads a binary EDID file (blocking: for main() at start) into out and
  * checks it; its length or -errno with error_set(). */
 int edid_load_file(const char *path, uint8_t *out);
+/* Decodes an EDID in hex (POST /edid) into out (room for EDID_MAX_BLOCKS
+ * blocks) and checks it: its length, or -EINVAL with error_set() saying
+ * what is wrong (the digits or the check that failed). */
+int edid_from_hex(const char *hex, uint8_t *out);
+/* len bytes as lower-case hex into out (room for 2 * len + 1). */
+void edid_to_hex(const uint8_t *, size_t len, char *out);
 
 #endif

@@ -96,8 +96,10 @@ nosignal_render(
 		big = h / (FONT_H * 6);
 	if (big < 1)
 		big = 1;
-	draw_centred(
-	    raw, "NO SIGNAL", (int)(h / 2 - big * FONT_H * 3 / 2), big, FG);
+	/* the source sends nothing because it sees no monitor (capture.c) */
+	draw_centred(raw,
+	    strncmp(reason, "no EDID", 7) == 0 ? "NO EDID" : "NO SIGNAL",
+	    (int)(h / 2 - big * FONT_H * 3 / 2), big, FG);
 	draw_centred(raw, reason, (int)(h / 2 + big * FONT_H / 2),
 	    big / 3 ? big / 3 : 1, DIM);
 	jpeg = frame_new(encoder_max_size(raw));

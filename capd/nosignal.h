@@ -1,7 +1,9 @@
 /*
  * nosignal.h -- the picture shown while there is no picture.
  *
- * A dark frame saying "NO SIGNAL" with the reason in words ("no device:
+ * A dark frame saying "NO SIGNAL" ("NO EDID" for a reason starting "no
+ * EDID", capture.c's for an input with an empty EDID) with the reason in
+ * words ("no device:
  * /dev/video0: No such file or directory", "no signal", "no sync",
  * "unsupported format") at the last known resolution, so the browser keeps
  * its layout.  It is rendered and encoded only when the reason or size

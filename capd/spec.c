@@ -26,6 +26,13 @@ static const struct apispec_field f_subsampling = {"subsampling", APISPEC_INT,
 static const struct apispec_field f_pattern = {"pattern", APISPEC_STRING, 0, 1,
     16, "what the test pattern shows: \"bars\" or \"console\""};
 
+static const struct apispec_field f_edid_preset = {"preset", APISPEC_STRING, 0,
+    1, 32, "a built-in EDID: \"default\", \"1280x720\" or \"1024x768\""};
+static const struct apispec_field f_edid_hex = {"hex", APISPEC_STRING, 0, 256,
+    1024, "an EDID in hex, 256 digits a 128-byte block, 1 to 4 blocks"};
+static const struct apispec_field *const edid_fields[] = {
+    &f_edid_preset, &f_edid_hex, NULL};
+
 static const struct apispec_field *const stream_fields[] = {
     &f_stream_fps, NULL};
 static const struct apispec_field *const params_fields[] = {&f_quality, &f_fps,
@@ -49,6 +56,11 @@ const struct apispec_route capd_api_routes[] = {
 	"applied; answers with the new state."},
     [CAPD_API_H264] = {"h264", HTTP_GET, "/h264", 0, NULL,
 	"H.264 over a WebSocket: one access unit a message (PROTOCOL.md)."},
+    [CAPD_API_EDID] = {"edid", HTTP_GET | HTTP_HEAD, "/edid", 0, NULL,
+	"The HDMI input's EDID, decoded (modes, name, serial) and in hex."},
+    [CAPD_API_SET_EDID] = {"set-edid", HTTP_POST, "/edid", 0, edid_fields,
+	"Load an EDID, a preset or hex (one of them): checked first, a bad "
+	"one is refused and the old one stays; the source re-reads it."},
     [CAPD_API_NROUTES] = {NULL, 0, NULL, 0, NULL, NULL},
 };
 

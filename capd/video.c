@@ -25,6 +25,8 @@
 #include <event2/event.h>
 
 #include "capture.h"
+#include "edid.h"
+#include "edidjob.h"
 #include "api.h"
 #include "client.h"
 #include "encoder.h"
@@ -65,6 +67,17 @@ struct video_opener {
 	struct capture *cap; /* the result */
 	int r;
 	char why[256];
+	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* cc.edid's copy */
+};
+
+/* The GET or POST /edid under way. */
+struct video_edid_call {
+	struct http_request *req;
+	int set;
+	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* the one loaded */
+	size_t len;
+	video_edid_fn *cb;
+	void *arg;
 };
 
 struct video {
@@ -111,6 +124,9 @@ struct video {
 	double captured_fps, published_fps, encoded_fps;
 	uint64_t encoded_mark;
 	struct h264ws *h264ws; /* H.264 clients and their encoder */
+	uint8_t edid[EDID_MAX_BLOCKS * EDID_BLOCK]; /* cfg.edid, when set */
+	struct edidjob *edid_job;		    /* of edid_call */
+	struct video_edid_call edid_call;
 };
 
 static void video_update_running(struct video *);
@@ -481,6 +497,7 @@ video_capture_config(struct video *v, struct capture_config *cc)
 	cc->standard = v->cfg.standard;
 	cc->edid = v->cfg.edid;
 	cc->edid_len = v->cfg.edid_len;
+	cc->edid_fill = v->cfg.edid_fill;
 }
 
 /* The device is open: watch it. */
@@ -562,9 +579,20 @@ video_open_done_cb(evutil_socket_t fd, short what, void *arg)
 	struct video *v = arg;
 	struct video_opener *o = v->opener;
 
+	int done = 0;
+
 	(void)fd;
 	(void)what;
-	if (o == NULL)
+	if (o != NULL) {
+		pthread_mutex_lock(&o->lock);
+		done = o->done;
+		pthread_mutex_unlock(&o->lock);
+	}
+	/* not done: the event is an abandoned opener's, fired before
+	 * video_open_abandon() (video_edid()) and this one started.  The
+	 * lock also waits for the thread, which fires this holding it, to let
+	 * go before o is freed. */
+	if (!done)
 		return;
 	v->opener = NULL;
 	if (o->r < 0)
@@ -595,6 +623,8 @@ video_open_device_async(struct video *v)
 	o->cc.format = o->format = xstrdup(v->cfg.format);
 	if (v->cfg.standard != NULL)
 		o->cc.standard = o->standard = xstrdup(v->cfg.standard);
+	if (v->cfg.edid != NULL) /* POST /edid may change v's meanwhile */
+		o->cc.edid = memcpy(o->edid, v->cfg.edid, v->cfg.edid_len);
 	v->opener = o;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -721,7 +751,9 @@ video_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (v->is_pattern)
 		return;
-	if (v->cap == NULL)
+	if (v->edid_job != NULL)
+		; /* no open while an EDID loads (video_edid()) */
+	else if (v->cap == NULL)
 		video_open_device_async(v);
 	else {
 		error_clear();
@@ -777,6 +809,8 @@ video_new(
 	v->cfg.source = xstrdup(cfg->source);
 	v->cfg.format = xstrdup(cfg->format ? cfg->format : "auto");
 	v->cfg.standard = cfg->standard ? xstrdup(cfg->standard) : NULL;
+	if (cfg->edid != NULL && cfg->edid_len <= sizeof(v->edid))
+		v->cfg.edid = memcpy(v->edid, cfg->edid, cfg->edid_len);
 	v->cfg.gpiod_socket =
 	    xstrdup(cfg->gpiod_socket ? cfg->gpiod_socket
 				      : "/run/kaputtkvm/gpiod-ctl.sock");
@@ -842,6 +876,11 @@ video_free(struct video *v)
 	if (v->tick_ev != NULL)
 		event_free(v->tick_ev);
 	video_open_abandon(v);
+	if (v->edid_job != NULL) {
+		edidjob_abandon(v->edid_job);
+		api_reply_error(
+		    v->edid_call.req, -ESHUTDOWN, "capd is stopping");
+	}
 	if (v->open_ev != NULL)
 		event_free(v->open_ev);
 	video_close_device(v);
@@ -1128,4 +1167,77 @@ video_set_params(struct video *v, int quality, int fps, const char *resolution)
 	if (quality != -1)
 		v->cfg.quality = quality;
 	return 0;
+}
+
+/* The device's input, or -EOPNOTSUPP for the pattern. */
+static int
+video_edid_device(struct video *v, int *ret_input)
+{
+	struct capture_info info;
+
+	if (v->is_pattern)
+		return error_set(-EOPNOTSUPP,
+		    "the source is the test pattern: it has no EDID (start capd with --source DEVICE)");
+	*ret_input = v->cfg.input;
+	if (v->cap != NULL) {
+		capture_get_info(v->cap, &info);
+		*ret_input = info.input;
+	}
+	return 0;
+}
+
+/* The job is done: keep a loaded EDID, follow the source, answer. */
+static void
+video_edid_done(
+    int r, const uint8_t *edid, size_t len, const char *why, void *arg)
+{
+	struct video *v = arg;
+	struct video_edid_call call = v->edid_call;
+
+	v->edid_job = NULL;
+	if (r >= 0 && call.set) {
+		/* kept for the opens to come, which would load the old one */
+		v->cfg.edid = memcpy(v->edid, call.edid, call.len);
+		v->cfg.edid_len = call.len;
+		log_info("%s: EDID loaded (%zu blocks)", v->cfg.source,
+		    call.len / EDID_BLOCK);
+	}
+	if (call.set) /* at the source's timings, new or not */
+		video_open_device_async(v);
+	if (r < 0)
+		error_set(r, "%s", why);
+	call.cb(call.req, r, edid, len, call.arg);
+}
+
+void
+video_edid(struct video *v, struct http_request *req, const uint8_t *set,
+    size_t len, video_edid_fn *cb, void *arg)
+{
+	int input = -1, r;
+
+	if ((r = video_edid_device(v, &input)) < 0 ||
+	    (v->edid_job != NULL &&
+		(r = error_set(-EBUSY,
+		     "another EDID request is under way; try again")) < 0)) {
+		cb(req, r, NULL, 0, arg);
+		return;
+	}
+	v->edid_call =
+	    (struct video_edid_call){req, set != NULL, {0}, len, cb, arg};
+	if (set != NULL) {
+		memcpy(v->edid_call.edid, set, len);
+		/* a streaming device refuses a new EDID (vivid: EBUSY): close
+		 * it; no open until the job is done */
+		video_open_abandon(v);
+		if (v->cap != NULL)
+			video_close_device(v);
+		video_offline(v, "loading an EDID");
+	}
+	if ((r = edidjob_start(v->base, v->cfg.source, input, set, len,
+		 video_edid_done, v, &v->edid_job)) < 0) {
+		v->edid_job = NULL;
+		if (set != NULL)
+			video_open_device_async(v);
+		cb(req, r, NULL, 0, arg);
+	}
 }

@@ -32,6 +32,7 @@ struct video_config {
 	const char *standard; /* NULL: leave */
 	const uint8_t *edid;  /* NULL: leave the device's; else loaded */
 	size_t edid_len;
+	int edid_fill; /* without edid: the built-in default into an empty pad */
 	int quality;
 	int subsampling;  /* 422 or 420: JPEG chroma for raw sources */
 	int pattern_mode; /* PATTERN_MODE_BARS or _CONSOLE */
@@ -76,5 +77,18 @@ int video_check_pattern_mode(const char *, int *ret_mode);
 /* Apply a checked one (kept for a device source, shown when it is the
  * pattern). */
 void video_set_pattern_mode(struct video *, int);
+/*
+ * GET /edid (set NULL) and POST /edid (set: a checked EDID, edid.h): on a
+ * thread (edidjob.h), cb(req, r, edid, len, arg) on the loop with the
+ * EDID on the device's input pad afterwards and its length (0: the pad
+ * holds none), or r -errno with error_set(): -EOPNOTSUPP for the pattern
+ * or a device without EDID pads, -EBUSY while another runs, others as
+ * capture.h's.  A loaded one is kept for later opens and the device is
+ * reopened for the source's new timings.  One at a time.
+ */
+typedef void video_edid_fn(
+    struct http_request *, int r, const uint8_t *edid, size_t len, void *arg);
+void video_edid(struct video *, struct http_request *, const uint8_t *set,
+    size_t len, video_edid_fn *cb, void *arg);
 
 #endif

@@ -95,6 +95,10 @@ SEEDS = {
         "params-continue": post("/params", '{"quality": 40}',
                                 headers=["Expect: 100-continue"]),
         "params-get": req("GET", "/params"),
+        "edid": req("GET", "/edid"),
+        "edid-preset": post("/edid", '{"preset": "default"}'),
+        "edid-hex-bad": post("/edid", '{"hex": "%s"}' % ("00ff" * 64)),
+        "edid-both": post("/edid", '{"preset": "x", "hex": ""}'),
         "pipelined": req("GET", "/state") + post("/params", '{"quality": 30}')
         + req("HEAD", "/snapshot") + req("GET", "/metrics")
         + req("GET", "/snapshot"),

@@ -1,6 +1,8 @@
 /*
  * capd_edid.c -- fuzz target: capd's EDID checker and decoder with
- * arbitrary bytes, as POST /edid and --edid FILE take them.  An EDID that
+ * arbitrary bytes, as POST /edid and --edid FILE take them; the same bytes
+ * as POST /edid's hex text, which decodes only to a checked EDID that
+ * edid_to_hex() writes back as the same digits.  An EDID that
  * passes has its announced blocks, at least one sane mode, printable
  * names, and an HDMI physical address (if any) inside an extension.
  */
@@ -24,6 +26,31 @@ printable(const char *s, size_t size)
 	return i < size && i <= 13;
 }
 
+/* The bytes as POST /edid's "hex". */
+static void
+from_hex(const uint8_t *data, size_t len)
+{
+	uint8_t out[EDID_MAX_BLOCKS * EDID_BLOCK];
+	char text[2 * sizeof(out) + 1], back[2 * sizeof(out) + 1];
+	struct edid_info e;
+	size_t i;
+	int n;
+
+	if (len >= sizeof(text))
+		return;
+	memcpy(text, data, len);
+	text[len] = '\0';
+	if ((n = edid_from_hex(text, out)) < 0)
+		return;
+	if ((size_t)n * 2 != len || edid_parse(out, (size_t)n, &e) < 0)
+		abort();
+	edid_to_hex(out, (size_t)n, back);
+	for (i = 0; i < len; i++)
+		if (back[i] !=
+		    (text[i] >= 'A' && text[i] <= 'F' ? text[i] + 32 : text[i]))
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -31,6 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	unsigned int i;
 	size_t pa;
 
+	from_hex(data, len);
 	if (edid_parse(data, len, &e) < 0)
 		return 0;
 	if (e.blocks < 1 || e.blocks > EDID_MAX_BLOCKS ||

@@ -217,9 +217,42 @@ test_file(void)
 	is_int(edid_load_file(path, out), -ENOENT, "missing file");
 }
 
+/* POST /edid's hex: round trip, and each way it is refused. */
+static void
+test_hex(void)
+{
+	char hex[2 * sizeof(buf) + 2];
+	uint8_t out[EDID_MAX_BLOCKS * EDID_BLOCK];
+	int n = edid_preset("default", buf);
+
+	edid_to_hex(buf, (size_t)n, hex);
+	is_int((int)strlen(hex), 2 * n, "two digits a byte");
+	ok(strncmp(hex, "00ffffffffffff00", 16) == 0, "lower-case header");
+	is_int(edid_from_hex(hex, out), n, "hex decodes");
+	ok(memcmp(out, buf, (size_t)n) == 0, "to the same bytes");
+	hex[0] = 'F';
+	hex[1] = 'F';
+	is_int(edid_from_hex(hex, out), -EINVAL, "no header: refused");
+	ok(strstr(error_get(), "no EDID header") != NULL, "names the check");
+	hex[0] = '0';
+	hex[1] = '0';
+	hex[300] = 'g';
+	is_int(edid_from_hex(hex, out), -EINVAL, "a non-digit: refused");
+	ok(strstr(error_get(), "at 300") != NULL, "says where (%s)",
+	    error_get());
+	hex[300] = hex[301];
+	hex[2 * n] = '0';
+	hex[2 * n + 1] = '\0';
+	is_int(edid_from_hex(hex, out), -EINVAL, "an odd count: refused");
+	hex[2 * n - 1] = '\0';
+	is_int(edid_from_hex(hex, out), -EINVAL, "a cut block: refused");
+	is_int(edid_from_hex("", out), -EINVAL, "empty: refused");
+}
+
 int
 main(void)
 {
+	test_hex();
 	test_default();
 	test_presets();
 	test_phys_addr();
