@@ -59,6 +59,16 @@ static const struct config_option options[] = {
 static const struct config_spec spec = {
     "ocrd", "text read off the screen with Tesseract", options, NULL, NULL};
 
+/* Built with AddressSanitizer, whose shadow memory is terabytes of
+ * address space: no RLIMIT_AS can hold it (the test build only). */
+#if defined(__SANITIZE_ADDRESS__)
+#define OCRD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OCRD_ASAN 1
+#endif
+#endif
+
 /* RLIMIT_AS: Tesseract's allocations fail (and ocrd ends, restarted by
  * systemd) rather than take the device's memory. */
 static int
@@ -68,6 +78,10 @@ ocrd_limit_memory(long long mib)
 
 	if (mib == 0)
 		return 0;
+#ifdef OCRD_ASAN
+	log_info("built with AddressSanitizer: no RLIMIT_AS of %lld MiB", mib);
+	return 0;
+#endif
 	rl.rlim_cur = rl.rlim_max = (rlim_t)mib << 20;
 	if (setrlimit(RLIMIT_AS, &rl) < 0)
 		return error_set(

@@ -300,6 +300,8 @@ def run(suite, agent, front, port, st, share, build):
     env = browser.scenario_env("https://127.0.0.1:%d/" % port, st.user,
                                st.password, state, artifacts)
     env["KVM_TARGET_SOCK"] = target.sock_path
+    # the picture is vivid's, not capd's pattern: 75 % colour bars
+    env["KVM_BARS"] = "vivid-75"
     preload = os.path.join(HERE, "appliance-target.cjs")
     boot = boot_id(agent)
 

@@ -60,14 +60,15 @@ def npm_ci():
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(marker):
             return
+        # on stderr, npm's output too: the appliance suite's stdout is TAP
         print("installing playwright-core (npm ci) into %s/node_modules"
-              % HERE, flush=True)
+              % HERE, file=sys.stderr, flush=True)
         env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
         r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
-                           cwd=HERE, env=env)
+                           cwd=HERE, env=env, stdout=sys.stderr)
         if r.returncode != 0 or not os.path.exists(marker):
             print("npm ci failed (status %d): playwright-core is needed from "
-                  "the npm registry" % r.returncode)
+                  "the npm registry" % r.returncode, file=sys.stderr)
             sys.exit(1)
     finally:
         lock.close()
