@@ -111,10 +111,12 @@ font_draw_yuyv(uint8_t *buf, size_t stride, unsigned int w, unsigned int h,
     int x, int y, unsigned int scale, const char *text, struct font_color c)
 {
 	const uint8_t *g;
-	int gx, row, col, px, py;
+	long long gx, px, py; /* wide: x and y may be anywhere in an int */
+	int row, col;
 	unsigned int sx, sy;
 
-	for (gx = x; *text != '\0'; text++, gx += (FONT_W + 1) * (int)scale) {
+	for (gx = x; *text != '\0';
+	     text++, gx += (FONT_W + 1) * (long long)scale) {
 		g = font_glyph(*text);
 		for (row = 0; row < FONT_H; row++)
 			for (col = 0; col < FONT_W; col++) {
@@ -122,14 +124,15 @@ font_draw_yuyv(uint8_t *buf, size_t stride, unsigned int w, unsigned int h,
 					continue;
 				for (sy = 0; sy < scale; sy++)
 					for (sx = 0; sx < scale; sx++) {
-						px = gx + col * (int)scale +
-						    (int)sx;
-						py = y + row * (int)scale +
-						    (int)sy;
+						px = gx +
+						    col * (long long)scale + sx;
+						py = y +
+						    row * (long long)scale + sy;
 						if (px >= 0 && py >= 0 &&
-						    px < (int)w && py < (int)h)
+						    px < w && py < h)
 							font_put(buf, stride,
-							    px, py, c);
+							    (int)px, (int)py,
+							    c);
 					}
 			}
 	}

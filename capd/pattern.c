@@ -279,8 +279,8 @@ con_text(uint8_t *dst, size_t stride, const struct pattern_layout *l,
 			continue;
 		one[0] = *text;
 		font_draw_yuyv(dst, stride, l->width, l->height,
-		    (int)(g->x0 + col * g->cw +
-			(g->cw - (FONT_W + 1) * g->scale) / 2),
+		    (int)(g->x0 + col * g->cw) +
+			((int)g->cw - (FONT_W + 1) * (int)g->scale) / 2,
 		    (int)(g->y0 + row * g->ch + g->scale), g->scale, one, c);
 	}
 }
