@@ -564,7 +564,7 @@ gadget_leds_restore(struct gadget *g)
 		return;
 	line[n] = '\0';
 	if (sscanf(line, "0x%x", &v) != 1 || v > 0x1f) {
-		log_warn("%s: not an LED state, ignored", g->leds_state);
+		log_warnx("%s: not an LED state, ignored", g->leds_state);
 		return;
 	}
 	g->leds = (uint8_t)v;

@@ -6,9 +6,7 @@
  * the newest setting whatever order the threads run in.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
