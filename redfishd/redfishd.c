@@ -6,10 +6,15 @@
  * fetchd's sockets.  This first part serves the service root, $metadata,
  * the OData service document and the Systems (PowerState from gpiod-ctl,
  * Boot kept here and changed by PATCH with If-Match), Managers and Chassis
- * resources, with Redfish's error format, 404 and 405 with Allow.
+ * resources, with Redfish's error format, 404 and 405 with Allow; and
+ * the SessionService (session.h): logins checked against nginx's htpasswd
+ * file, X-Auth-Token sessions, and GET /auth/token, which nginx's
+ * auth_request asks whether a request's token is a live session's.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,12 +27,18 @@
 #include "log.h"
 #include "reset.h"
 #include "resource.h"
+#include "session.h"
+#include "wsframe.h"
 
 #define ALL_METHODS                                                            \
 	(HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_DELETE |           \
 	    HTTP_OPTIONS | HTTP_PATCH)
 
 static char *gpiod_socket = "/run/kaputtkvm/gpiod-ctl.sock";
+static char *htpasswd = "/etc/kaputtkvm/htpasswd";
+static long long session_timeout = 1800, max_sessions = 16;
+
+static struct session_store sessions;
 
 /* Systems/1's boot source override: kept in memory, lost on a restart. */
 static struct redfish_boot boot;
@@ -37,6 +48,16 @@ static const struct config_option options[] = {
 	"gpiod-ctl's socket, for the power state (default "
 	"/run/kaputtkvm/gpiod-ctl.sock)",
 	NULL},
+    {"htpasswd", 0, CONFIG_STRING, &htpasswd, 0, 0, "FILE",
+	"the users and password hashes nginx checks, for logins to the "
+	"SessionService (default /etc/kaputtkvm/htpasswd)",
+	NULL},
+    {"session-timeout", 0, CONFIG_INT, &session_timeout, 1, 86400, "SEC",
+	"a session ends after this many seconds without a request "
+	"(SessionTimeout; default 1800)",
+	NULL},
+    {"max-sessions", 0, CONFIG_INT, &max_sessions, 1, 1024, "N",
+	"sessions open at once; a login beyond is refused (default 16)", NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -50,6 +71,10 @@ redfishd_send(struct http_request *req, struct redfish_reply *rr)
 	char *s;
 
 	http_reply_header(req, "OData-Version", "4.0");
+	if (rr->status == 204) {
+		http_reply(req, 204, NULL, "", 0);
+		return;
+	}
 	if (rr->xml != NULL) {
 		http_reply(req, rr->status, "application/xml; charset=utf-8",
 		    rr->xml, strlen(rr->xml));
@@ -183,15 +208,178 @@ redfishd_reset(struct http_request *req, struct event_base *base)
 	json_decref(call);
 }
 
-/* Every /redfish URL: the answer comes from the resource table, after a
- * question to gpiod-ctl for a resource that shows its state.  The request
- * stays valid until it is answered (http.h), even if the peer leaves. */
+static long long
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/* An error of status with a Base registry id. */
+static void
+redfishd_error(struct http_request *req, int status, const char *id,
+    const char *msg, const char *resolution)
+{
+	struct redfish_reply rr = {0};
+
+	rr.status = status;
+	rr.body = redfish_error(id, msg, resolution);
+	redfishd_send(req, &rr);
+}
+
+/* Who asked, for the log: the address nginx saw. */
+static const char *
+client_of(const struct http_request *req)
+{
+	const char *a = http_request_header(req, "X-Forwarded-For");
+
+	return a != NULL ? a : http_request_peer(req);
+}
+
+/*
+ * POST .../Sessions: a login.  The password is checked with crypt_r()
+ * on the loop (SHA-512 crypt at 5000 rounds: a few ms, measured in
+ * redfishd/README.md); nginx's login limit bounds how often strangers
+ * can make it run.  201 with X-Auth-Token and Location.
+ */
+static void
+redfishd_login(struct http_request *req)
+{
+	char user[SESSION_USER_MAX + 1], pass[SESSION_PASS_MAX + 1];
+	char loc[sizeof(SESSION_COLLECTION) + SESSION_ID_LEN + 1];
+	struct redfish_reply rr = {0};
+	struct session *s;
+	struct timespec t0, t1;
+	const char *body;
+	size_t len;
+	int r;
+
+	body = http_request_body(req, &len);
+	if (session_login_parse(
+		body ? body : "", body ? len : 0, user, pass, &rr.body) < 0) {
+		rr.status = 400;
+		redfishd_send(req, &rr);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = session_check_password(htpasswd, user, pass);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	explicit_bzero(pass, sizeof(pass));
+	log_debug("password check: %.1f ms",
+	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	if (r < 0) {
+		log_warnx("%s", error_get());
+		redfishd_error(req, 503, "GeneralError",
+		    "The password file cannot be read.",
+		    "Check that redfishd may read it (group kaputtkvm-auth) "
+		    "and that kaputtkvm-passwd has set a password.");
+		return;
+	}
+	if (r == 0) {
+		log_warnx("login of %s from %s refused: wrong user name or "
+			  "password",
+		    user, client_of(req));
+		redfishd_error(req, 401, "ResourceAtUriUnauthorized",
+		    "The user name or the password is wrong.",
+		    "Log in with the KaputtKVM user name and password (set "
+		    "them with kaputtkvm-passwd).");
+		return;
+	}
+	if ((r = session_new(&sessions, user, now_mono(), time(NULL), &s)) <
+	    0) {
+		if (r == -ENOSPC)
+			redfishd_error(req, 503, "SessionLimitExceeded",
+			    "As many sessions are open as redfishd keeps "
+			    "(max-sessions).",
+			    "DELETE a session that is no longer used, or wait "
+			    "for one to expire (SessionTimeout).");
+		else
+			redfishd_error(req, 500, "GeneralError",
+			    "No random token could be made.",
+			    "Try again; see redfishd's log.");
+		return;
+	}
+	log_info("session %s of %s from %s", s->id, s->user, client_of(req));
+	snprintf(loc, sizeof(loc), "%s/%s", SESSION_COLLECTION, s->id);
+	http_reply_header(req, "X-Auth-Token", s->token);
+	http_reply_header(req, "Location", loc);
+	rr.status = 201;
+	rr.body = session_json(s);
+	redfishd_send(req, &rr);
+}
+
+/* GET /auth/token, nginx's auth_request for a Redfish URL when basic auth
+ * did not pass: 204 when X-Auth-Token names a live session (which counts
+ * as its use), else 401.  Not under /redfish: nginx never forwards a
+ * request from outside here. */
+static void
+redfishd_auth(struct http_request *req, void *arg)
+{
+	const char *token = http_request_header(req, "X-Auth-Token");
+
+	if (token != NULL && session_by_token(&sessions, token, now_mono()))
+		http_reply(req, 204, NULL, "", 0);
+	else
+		http_reply(req, 401, NULL, "", 0);
+}
+
+/* A request that may change something, from a page on another site? 1
+ * (answered 403 or 415) when refused. */
+static int
+redfishd_cross_site(struct http_request *req)
+{
+	enum http_method m = http_request_method(req);
+	const char *origin = http_request_header(req, "Origin");
+	const char *host = http_request_header(req, "X-Forwarded-Host");
+
+	if (m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS)
+		return 0;
+	if (host == NULL)
+		host = http_request_header(req, "Host");
+	if (origin != NULL &&
+	    (host == NULL || !ws_origin_is_host(origin, host))) {
+		redfishd_error(req, 403, "GeneralError",
+		    "Refused: a request that changes something came from a "
+		    "page of another site (its Origin is not this host's).",
+		    "Send it from a Redfish client, not a web page.");
+		return 1;
+	}
+	if ((m == HTTP_POST || m == HTTP_PATCH) &&
+	    !session_is_json_type(http_request_header(req, "Content-Type"))) {
+		redfishd_error(req, 415, "GeneralError",
+		    "A POST or PATCH needs Content-Type: application/json.",
+		    "Send the body as JSON with that header (curl: -H "
+		    "'Content-Type: application/json').");
+		return 1;
+	}
+	return 0;
+}
+
+/* Every /redfish URL: the SessionService's, or the answer from the
+ * resource table, after a question to gpiod-ctl for a resource that shows
+ * its state.  The request stays valid until it is answered (http.h), even
+ * if the peer leaves. */
 static void
 redfishd_handle(struct http_request *req, void *arg)
 {
 	struct event_base **base = arg;
 	struct redfish_reply rr;
+	int r;
 
+	if (redfishd_cross_site(req))
+		return;
+	r = session_resolve(http_request_method(req), http_request_path(req),
+	    &sessions, now_mono(), &rr);
+	if (r == 2) {
+		redfishd_login(req);
+		return;
+	}
+	if (r == 1) {
+		redfishd_send(req, &rr);
+		return;
+	}
 	redfish_resolve(
 	    http_request_method(req), http_request_path(req), NULL, &rr);
 	if (rr.reset) {
@@ -210,6 +398,7 @@ redfishd_handle(struct http_request *req, void *arg)
 static const struct http_route routes[] = {
     {"/redfish", ALL_METHODS, redfishd_handle, 0, NULL},
     {"/redfish/", ALL_METHODS, redfishd_handle, 0, NULL},
+    {"/auth/token", HTTP_GET, redfishd_auth, 0, NULL},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -231,6 +420,11 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	if (session_store_init(&sessions, (unsigned int)max_sessions,
+		(unsigned int)session_timeout) < 0) {
+		log_warnx("out of memory");
+		goto out;
+	}
 	if (daemon_start(&spec, &common, &hc, routes, &base, &d) < 0) {
 		log_warnx("%s", error_get());
 		goto out;
@@ -241,6 +435,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	daemon_free(d);
+	session_store_free(&sessions);
 	config_free(&spec, &common);
 	return rc;
 }

@@ -48,7 +48,9 @@ static const char metadata[] =
 	"v1_10_0") CSDL_COLL("ManagerCollection") CSDL_REF("Manager", "Manager",
 	"v1_10_0") CSDL_COLL("ChassisCollection") CSDL_REF("Chassis", "Chassis",
 	"v1_10_0") CSDL_REF("Message", "Message",
-	"v1_0_0") "  <edmx:DataServices>\n"
+	"v1_0_0") CSDL_REF("SessionService", "SessionService",
+	"v1_1_8") CSDL_COLL("SessionCollection") CSDL_REF("Session", "Session",
+	"v1_3_0") "  <edmx:DataServices>\n"
 		  "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" "
 		  "Namespace=\"Service\">\n"
 		  "      <EntityContainer Name=\"Service\" "
@@ -81,12 +83,21 @@ build_redfish(const struct redfish_state *st)
 static json_t *
 build_root(const struct redfish_state *st)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
 	    "@odata.type", "#ServiceRoot.v1_5_0.ServiceRoot", "@odata.id", ROOT,
 	    "Id", "RootService", "Name", "KaputtKVM Redfish service",
 	    "RedfishVersion", "1.6.0", "Vendor", "KaputtKVM", "Systems",
 	    link_to(ROOT "/Systems"), "Managers", link_to(ROOT "/Managers"),
 	    "Chassis", link_to(ROOT "/Chassis"));
+
+	/* The SessionService (session.c); Links.Sessions is where a client
+	 * logs in (DSP0266 requires it in the service root). */
+	json_object_set_new(
+	    o, "SessionService", link_to(ROOT "/SessionService"));
+	json_object_set_new(o, "Links",
+	    json_pack(
+		"{s:o}", "Sessions", link_to(ROOT "/SessionService/Sessions")));
+	return o;
 }
 
 static json_t *
