@@ -3,8 +3,9 @@
 # a self-signed certificate and a random password for the user admin,
 # printed once and kept in SYSCONFDIR/kaputtkvm/initial-password (root
 # only) until kaputtkvm-passwd sets another.  Run by kaputtkvm-setup and by
-# the Debian package's postinst, after the users exist (the key and the
-# password file belong to group kaputtkvm-www, which nginx runs as).
+# the Debian package's postinst, after the users exist (the key belongs to
+# group kaputtkvm-www, which nginx runs as; the password file to
+# kaputtkvm-auth: nginx and redfishd).
 # Never overwrites what exists: put your own certificate in
 # SYSCONFDIR/kaputtkvm/tls/{cert,key}.pem, change the password with
 # kaputtkvm-passwd.  Staged (DESTDIR) and non-root runs do nothing.
@@ -65,6 +66,14 @@ for f in "$dir/htpasswd" "$dir/nginx-secret.conf"; do
 		echo "kaputtkvm: $f now belongs to group $group (was www-data)"
 	fi
 done
+# Installs before redfishd: the password file goes to group kaputtkvm-auth
+# (nginx and redfishd, which checks Redfish logins), the secret stays
+# nginx's alone.
+if getent group kaputtkvm-auth >/dev/null 2>&1 && [ -f "$dir/htpasswd" ] &&
+    [ "$(stat -c %G "$dir/htpasswd")" = kaputtkvm-www ]; then
+	chgrp kaputtkvm-auth "$dir/htpasswd"
+	echo "kaputtkvm: $dir/htpasswd now belongs to group kaputtkvm-auth (nginx and redfishd)"
+fi
 
 if [ ! -e "$dir/htpasswd" ]; then
 	umask 077

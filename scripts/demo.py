@@ -43,7 +43,7 @@ except ImportError:
              "scripts/demo, or PYTHONPATH=tests/lib python3 scripts/demo.py")
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl", "fetchd"]
+DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl", "fetchd", "redfishd"]
 # Built only with Tesseract (meson option 'ocr'): started when built.
 OPTIONAL_DAEMONS = ["ocrd"]
 USER = "admin"
@@ -82,6 +82,9 @@ def daemon_args(name, st):
         args += ["--mediad-socket", st.socket("mediad")]
     if name == "ocrd":
         args += ["--capd-socket", st.socket("capd")]
+    if name == "redfishd":
+        args += ["--gpiod-socket", st.socket("gpiod-ctl"),
+                 "--htpasswd", st.path("htpasswd")]
     return args
 
 
@@ -359,6 +362,9 @@ class Supervisor:
             argv.append("--verbose")
         if name == "capd" and self.args.pattern:
             argv += ["--pattern", self.args.pattern]
+        if name == "redfishd" and self.args.redfish_session_timeout:
+            argv += ["--session-timeout",
+                     str(self.args.redfish_session_timeout)]
         return argv
 
     def start_daemon(self, name):
@@ -562,7 +568,9 @@ def cmd_background(args):
             os.path.abspath(args.build_dir), "--port", str(args.port),
             "--listen", args.listen] + \
         (["--verbose"] if args.verbose else []) + \
-        (["--pattern", args.pattern] if args.pattern else [])
+        (["--pattern", args.pattern] if args.pattern else []) + \
+        (["--redfish-session-timeout", str(args.redfish_session_timeout)]
+         if args.redfish_session_timeout else [])
     with open(st.path("demo.log"), "ab") as logf:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
                                 stderr=logf, start_new_session=True)
@@ -657,6 +665,9 @@ def main():
                     help="what the test-pattern video shows: bars (default) "
                     "or console (boot messages scrolling, then a BIOS-like "
                     "setup menu)")
+    ap.add_argument("--redfish-session-timeout", type=int, metavar="SEC",
+                    help="redfishd's SessionTimeout (default: its own, "
+                    "1800 s; the tests shorten it)")
     ap.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()

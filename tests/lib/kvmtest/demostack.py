@@ -30,7 +30,7 @@ from kvmtest.paths import BUILD_ROOT, SOURCE_ROOT
 
 DEMO = os.path.join(SOURCE_ROOT, "scripts", "demo.py")
 DAEMON_BINARIES = ["capd/capd", "hidd/hidd", "mediad/mediad",
-                   "gpiod-ctl/gpiod-ctl"]
+                   "gpiod-ctl/gpiod-ctl", "redfishd/redfishd"]
 
 
 def skip(reason):
@@ -50,15 +50,16 @@ def require_stack():
         skip("not built yet: %s" % ", ".join(missing))
 
 
-def module_fixtures(module_name):
+def module_fixtures(module_name, demo_args=()):
     """setUpModule and tearDownModule for the module module_name: skip
-    unless the stack can run, start one Stack as the module's global
-    "stack", stop it after the module's last case."""
+    unless the stack can run, start one Stack (scripts/demo with
+    demo_args more) as the module's global "stack", stop it after the
+    module's last case."""
     module = sys.modules[module_name]
 
     def setUpModule():
         require_stack()
-        module.stack = Stack().start()
+        module.stack = Stack(demo_args).start()
 
     def tearDownModule():
         stack = getattr(module, "stack", None)
@@ -184,7 +185,8 @@ def ws_recv(conn):
 class Stack:
     """scripts/demo --background in a temporary directory."""
 
-    def __init__(self):
+    def __init__(self, demo_args=()):
+        self.demo_args = list(demo_args)
         self.tmp = tempfile.mkdtemp(prefix="kvm-stack-")
         self.state = os.path.join(self.tmp, "demo")
         self.port = free_port()
@@ -197,7 +199,7 @@ class Stack:
     def start(self):
         r = subprocess.run([sys.executable, DEMO, "--build-dir", BUILD_ROOT,
                             "--background", self.state, "--port",
-                            str(self.port)],
+                            str(self.port)] + self.demo_args,
                            capture_output=True, text=True, timeout=90)
         if r.returncode != 0:
             self.dump_logs()
@@ -242,7 +244,8 @@ class Stack:
             return ""
 
     def dump_logs(self):
-        for name in ["capd", "hidd", "mediad", "gpiod-ctl", "nginx-error"]:
+        for name in ["capd", "hidd", "mediad", "gpiod-ctl", "redfishd",
+                     "nginx-error"]:
             text = self.log(name)
             if text:
                 sys.stderr.write("--- %s ---\n%s\n" % (name, text[-3000:]))

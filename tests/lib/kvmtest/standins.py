@@ -93,4 +93,6 @@ def hardware_free_args(name, root, light=False):
         return []  # no hardware: it needs only mediad's socket
     if name == "ocrd":
         return []  # no hardware: it needs only capd's socket
+    if name == "redfishd":
+        return []  # no hardware: it needs gpiod-ctl's socket
     raise ValueError(name)
