@@ -25,6 +25,9 @@ RESOURCES = {
 }
 
 
+# Every POST and PATCH says it is JSON (redfishd refuses others: 415).
+JSON = {"Content-Type": "application/json"}
+
 GPIOD_CONFIG = """[gpiod-ctl]
 backend = test
 power-button = gpiochip0:0
@@ -77,7 +80,7 @@ class RedfishTest(unittest.TestCase):
     def reset(self, body):
         return request(self.d.socket, "POST",
                        ROOT + "/Systems/1/Actions/ComputerSystem.Reset",
-                       body)
+                       body, JSON)
 
     def presses(self):
         """Samples of the power button's line in gpiod-ctl's history."""
@@ -137,7 +140,8 @@ class RedfishTest(unittest.TestCase):
             self.assertIsNone(json.loads(body)["PowerState"])
 
     def get(self, path, method="GET"):
-        status, headers, body = request(self.d.socket, method, path)
+        status, headers, body = request(self.d.socket, method, path,
+                                        headers=JSON)
         return status, headers, json.loads(body) if body else None
 
     def assert_redfish_error(self, body, message_id):
@@ -213,7 +217,7 @@ class RedfishTest(unittest.TestCase):
         self.assertEqual(headers["allow"], "GET, HEAD")
 
     def patch(self, body, etag=None):
-        headers = {"If-Match": etag} if etag else {}
+        headers = dict(JSON, **{"If-Match": etag} if etag else {})
         status, headers, reply = request(self.d.socket, "PATCH",
                                          ROOT + "/Systems/1", body, headers)
         return status, headers, json.loads(reply) if reply else None
