@@ -42,7 +42,9 @@ static const struct {
 } rights_defaults[] = {
     {"kaputtkvm-capd", "capture-reset"}, {"kaputtkvm-hidd", "hid-reset"},
     {"kaputtkvm-www", "all"}, /* the front door */
-    {"www-data", "all"},      /* the front door of earlier installs */
+    /* Redfish's ComputerSystem.Reset (redfishd/README.md) */
+    {"kaputtkvm-redfishd", "power-button reset-button"},
+    {"www-data", "all"}, /* the front door of earlier installs */
 };
 
 /* Empties a caller's rights. */

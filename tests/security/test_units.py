@@ -21,7 +21,7 @@ import kvmtest
 
 BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
-DAEMONS = ["capd", "hidd", "mediad", "fetchd", "gpiod-ctl"]
+DAEMONS = ["capd", "hidd", "mediad", "fetchd", "gpiod-ctl", "redfishd"]
 # ocrd's units are built with ocrd (meson option 'ocr')
 if os.path.exists(os.path.join(BUILD_ROOT, "systemd",
                                "kaputtkvm-ocrd.service")):
@@ -147,6 +147,7 @@ class Units(unittest.TestCase):
         self.assertIn("Creating group 'kaputtkvm-gpio'", out)
         self.assertIn("Creating group 'kaputtkvm-media'", out)
         self.assertIn("Creating group 'kaputtkvm-video'", out)
+        self.assertIn("Creating group 'kaputtkvm-auth'", out)
         for d in DAEMONS + ["ocrd", "www"]:
             self.assertIn("Creating user 'kaputtkvm-%s'" % d, out)
 
@@ -158,15 +159,20 @@ class Units(unittest.TestCase):
             members = sorted(tuple(ln.split()[1:3]) for ln in f
                              if ln.startswith("m "))
         self.assertEqual(members, [("kaputtkvm-www", "kaputtkvm"),
+                                   ("kaputtkvm-www", "kaputtkvm-auth"),
                                    ("kaputtkvm-www", "kaputtkvm-gpio"),
                                    ("kaputtkvm-www", "kaputtkvm-media"),
                                    ("kaputtkvm-www", "kaputtkvm-video")])
 
     def test_only_nginx_reaches_every_socket(self):
-        """capd and hidd may call gpiod-ctl, fetchd mediad, ocrd capd, and
-        no other daemon: fetchd, the one with network access, reaches
-        mediad's socket and no other; ocrd, which runs Tesseract on what
-        the target shows, capd's alone (not hidd's: no typing)."""
+        """capd and hidd may call gpiod-ctl, fetchd mediad, ocrd capd,
+        redfishd gpiod-ctl and mediad, and no other daemon: fetchd, the one
+        with network access, reaches mediad's socket and no other; ocrd,
+        which runs Tesseract on what the target shows, capd's alone (not
+        hidd's: no typing).  redfishd alone reads the password file
+        (group kaputtkvm-auth) besides nginx; its socket is nginx's."""
+        with open(os.path.join(self.units, "kaputtkvm-redfishd.socket")) as f:
+            self.assertIn("SocketGroup=kaputtkvm\n", f.read())
         with open(os.path.join(self.units, "kaputtkvm-gpiod-ctl.socket")) as f:
             self.assertIn("SocketGroup=kaputtkvm-gpio\n", f.read())
         with open(os.path.join(self.units, "kaputtkvm-mediad.socket")) as f:
@@ -180,9 +186,11 @@ class Units(unittest.TestCase):
                                   if ln.startswith("SupplementaryGroups="))
             self.assertNotIn("kaputtkvm", groups.split(), d)
             self.assertEqual("kaputtkvm-gpio" in groups.split(),
-                             d in ("capd", "hidd"), d)
+                             d in ("capd", "hidd", "redfishd"), d)
             self.assertEqual("kaputtkvm-media" in groups.split(),
-                             d == "fetchd", d)
+                             d in ("fetchd", "redfishd"), d)
+            self.assertEqual("kaputtkvm-auth" in groups.split(),
+                             d == "redfishd", d)
             self.assertEqual("kaputtkvm-video" in groups.split(),
                              d == "ocrd", d)
 
