@@ -8,7 +8,11 @@ the installed site template) attacked through HTTPS.
 - a WebSocket from a foreign Origin is refused;
 - traversal in media URLs is refused (400) and creates nothing;
 - only image uploads may have a big body;
-- the security headers are on every answer.
+- the security headers are on every answer;
+- under /redfish only what the Redfish specification allows answers
+  without a login (the service root and the schema documents, and the
+  login itself, which checks its password); a forged X-Auth-Token is no
+  login.
 The login rate limit and TLS versions are in test_login.py / test_tls.py.
 """
 
@@ -371,6 +375,82 @@ class Headers(unittest.TestCase):
             self.assertEqual(hdrs.get("x-frame-options"), "DENY")
             self.assertEqual(hdrs.get("referrer-policy"), "no-referrer")
             self.assertNotIn("nginx/", hdrs.get("server", ""))
+
+
+class Redfish(unittest.TestCase):
+    """/redfish without a login: the service root, the version document,
+    $metadata and the OData document (static, the same on every
+    KaputtKVM) answer GET and HEAD; the login answers a POST with
+    redfishd's 401 for a wrong password; everything else is nginx's 401
+    without credentials, with a wrong password or a forged token, and
+    no answer sets a cookie."""
+
+    PUBLIC = ["/redfish", "/redfish/", "/redfish/v1", "/redfish/v1/",
+              "/redfish/v1/$metadata", "/redfish/v1/odata"]
+    PRIVATE = ["/redfish/v1/Systems", "/redfish/v1/Systems/1",
+               "/redfish/v1/Systems/1/", "/redfish/v1//Systems",
+               "/redfish/v1/Managers/1", "/redfish/v1/Chassis/1",
+               "/redfish/v1/SessionService",
+               "/redfish/v1/SessionService/Sessions/0123456789abcdef",
+               "/redfish/v1/SessionService/Sessions/",
+               "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+               "/redfish/v1/$metadata/", "/redfish/v1/odata/x",
+               "/redfish/v2", "/redfishx", "/redfish/v1/nothing",
+               "/auth/token", "/_kvm/redfish-token", "/redfish-token"]
+    BAD = ["/_kvm/../redfish-token", "/_kvm/../redfish-login",
+           "/redfish/../auth/token", "/redfish/v1/..%2f..%2fauth/token"]
+    METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+    def clients(self):
+        stack.client().request("GET", "/api/gpio/state")
+        self.assertTrue(stack.cookie)
+        forged = {"X-Auth-Token": "ab" * 32}
+        return [(stack.anonymous(), {}), (stack.client(password="wrong"), {}),
+                (stack.anonymous(), forged)]
+
+    def ask(self, client, method, path, extra):
+        headers = {"Origin": stack.origin,
+                   "Content-Type": "application/json"}
+        headers.update(extra)
+        return client.request(method, path,
+                              None if method in ("GET", "HEAD") else b"{}",
+                              headers)
+
+    def test_only_what_the_specification_allows(self):
+        for client, extra in self.clients():
+            for method in self.METHODS:
+                for path in self.PRIVATE + self.BAD + [
+                        "/redfish/v1/SessionService/Sessions"]:
+                    if method == "POST" and path.startswith(
+                            "/redfish/v1/SessionService/Sessions"):
+                        continue
+                    status, hdrs, body = self.ask(client, method, path,
+                                                  extra)
+                    want = 400 if path in self.BAD else 401
+                    self.assertEqual(status, want, (method, path, body))
+                    self.assertNotIn("set-cookie", hdrs, (method, path))
+                for path in self.PUBLIC:
+                    status, hdrs, body = self.ask(client, method, path,
+                                                  extra)
+                    self.assertEqual(status, 200 if method in (
+                        "GET", "HEAD") else 405, (method, path, body))
+                    self.assertNotIn("set-cookie", hdrs, (method, path))
+
+    def test_login_checks_its_password(self):
+        for client, extra in self.clients():
+            # {}: no UserName, redfishd's 400
+            status, hdrs, body = self.ask(
+                client, "POST", "/redfish/v1/SessionService/Sessions", extra)
+            self.assertEqual(status, 400, body)
+            self.assertIn(b"PropertyMissing", body)
+            status, hdrs, body = client.request(
+                "POST", "/redfish/v1/SessionService/Sessions",
+                {"UserName": stack.info["user"], "Password": "wrong"},
+                dict(extra, Origin=stack.origin))
+            self.assertEqual(status, 401, body)
+            self.assertIn(b"ResourceAtUriUnauthorized", body)
+            self.assertNotIn("x-auth-token", hdrs)
+            self.assertNotIn("set-cookie", hdrs)
 
 
 if __name__ == "__main__":

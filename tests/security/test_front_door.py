@@ -50,7 +50,7 @@ BUILD_ROOT = os.environ.get("KVM_BUILD_ROOT", "build")
 SOURCE_ROOT = os.environ.get("KVM_SOURCE_ROOT", ".")
 TEMPLATE = os.path.join(SOURCE_ROOT, "nginx", "kaputtkvm.conf.in")
 PASSWD = os.path.join(SOURCE_ROOT, "nginx", "kaputtkvm-passwd.in")
-DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
+DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl", "redfishd"]
 USER, PASSWORD = "admin", "the right password"
 
 # One /64 with several addresses, and several /64s (unique local, fd00::/8).
@@ -548,6 +548,48 @@ class Forwarding(Door):
         # The check could fail: the stand-ins do see what nginx passes on.
         self.assertTrue(all(h.get("x-forwarded-proto") == "https"
                             for _, _, h in self.door.seen))
+
+
+class RedfishForwarding(Door):
+    """A Redfish session's X-Auth-Token reaches redfishd's token check
+    (GET /auth/token, asked only when basic auth did not pass, never for
+    the login) and no other request; the credentials and the cookie
+    reach no request.  The stand-in's check says yes to every token."""
+
+    def test_the_token_reaches_only_the_token_check(self):
+        token = "ab" * 32
+        n0 = len(self.door.seen)
+        json_type = {"Content-Type": "application/json"}
+        asks = [("GET", "/redfish/v1/Systems", None, {}),
+                ("GET", "/redfish/v1/Systems", (USER, PASSWORD), {}),
+                ("POST", "/redfish/v1/SessionService/Sessions", None,
+                 json_type),
+                ("POST", "/redfish/v1/Systems/1/Actions/"
+                 "ComputerSystem.Reset", None, json_type),
+                ("GET", "/redfish/v1", (USER, "wrong"), {})]
+        for method, path, auth, extra in asks:
+            headers = dict(extra, Cookie="a=b")
+            headers["X-Auth-Token"] = token
+            status, _ = self.door.request(
+                method, path, auth=auth, headers=headers,
+                body=b"{}" if method == "POST" else None)
+            self.assertEqual(status, 200, (method, path))
+        seen = self.door.seen[n0:]
+        checks = [s for s in seen if s[1] == "/auth/token"]
+        rest = [s for s in seen if s[1] != "/auth/token"]
+        # The token alone: the GET and the Reset; basic auth, the login
+        # and the public service root ask nothing.
+        self.assertEqual(len(checks), 2, seen)
+        self.assertEqual([c[0] for c in checks], ["GET", "GET"])
+        self.assertEqual([c[2].get("x-auth-token") for c in checks],
+                         [token, token])
+        self.assertEqual([(m, p) for m, p, _ in rest],
+                         [(m, p) for m, p, _, _ in asks])
+        for method, path, hdrs in seen:
+            self.assertNotIn("authorization", hdrs, (method, path))
+            self.assertNotIn("cookie", hdrs, (method, path))
+            if path != "/auth/token":
+                self.assertNotIn("x-auth-token", hdrs, (method, path))
 
 
 class Redirect(Door):
