@@ -36,11 +36,12 @@ for tool, pkg in (("dpkg-buildpackage", "dpkg-dev"), ("dh", "debhelper"),
 
 UNITS = ["kaputtkvm.target", "kaputtkvm-gadget.service",
          "kaputtkvm-nginx.service"] + [
-    "kaputtkvm-%s.%s" % (d, t) for d in ("capd", "hidd", "mediad", "gpiod-ctl")
+    "kaputtkvm-%s.%s" % (d, t) for d in ("capd", "hidd", "mediad", "gpiod-ctl",
+                                         "redfishd")
     for t in ("service", "socket")]
 PROGRAMS = ["usr/bin/" + p for p in (
     "capd", "capctl", "hidd", "hidctl", "mediad", "mediactl", "gpiod-ctl",
-    "gpioctl", "kaputtkvm-gadget")] + [
+    "gpioctl", "redfishd", "kaputtkvm-gadget")] + [
     "usr/sbin/kaputtkvm-passwd", "usr/sbin/kaputtkvm-setup",
     "usr/libexec/kaputtkvm/first-install"]
 CONFFILES = ["/etc/kaputtkvm/listen-http.conf",

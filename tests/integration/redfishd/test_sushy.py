@@ -36,8 +36,9 @@ class SushyTest(unittest.TestCase):
         # short holds and lockouts: the test backend, no real machine
         cls.gpiod, cls.d = start_daemons("hold-ms = 1000\nlockout-ms = 200\n")
         cls.fwd = TcpToUnix(cls.d.socket)
-        # No SessionService yet: sushy falls back to basic auth, which
-        # redfishd ignores (nginx will check it).
+        # No password file here: sushy's session login gets a 503 and it
+        # falls back to basic auth, which redfishd leaves to nginx (the
+        # sessions through nginx: test_nginx.py).
         cls.root = sushy.Sushy(cls.fwd.url + "/redfish/v1",
                                username="admin", password="admin")
 
