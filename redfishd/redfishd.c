@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,8 @@ static char *htpasswd = "/etc/kaputtkvm/htpasswd";
 static long long session_timeout = 1800, max_sessions = 16;
 
 static struct session_store sessions;
+/* The password file as the sessions' logins saw it (passwd_changed()). */
+static struct stat passwd_seen;
 
 /* Systems/1's boot source override: kept in memory, lost on a restart. */
 static struct redfish_boot boot;
@@ -217,6 +220,32 @@ now_mono(void)
 	return (long long)ts.tv_sec;
 }
 
+/* 1 when the password file is another than the open sessions' logins
+ * checked (kaputtkvm-passwd writes a new file): a changed password ends
+ * every session, as it ends the browsers' cookie exemption.  One stat()
+ * of a local file per authenticated request. */
+static int
+passwd_changed(void)
+{
+	struct stat st;
+
+	if (stat(htpasswd, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	return st.st_ino != passwd_seen.st_ino ||
+	    st.st_dev != passwd_seen.st_dev ||
+	    st.st_mtim.tv_sec != passwd_seen.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != passwd_seen.st_mtim.tv_nsec;
+}
+
+static void
+sessions_check_passwd(void)
+{
+	if (session_count(&sessions) == 0 || !passwd_changed())
+		return;
+	log_info("%s changed: every session ends", htpasswd);
+	session_end_all(&sessions);
+}
+
 /* An error of status with a Base registry id. */
 static void
 redfishd_error(struct http_request *req, int status, const char *id,
@@ -252,6 +281,7 @@ redfishd_login(struct http_request *req)
 	struct redfish_reply rr = {0};
 	struct session *s;
 	struct timespec t0, t1;
+	struct stat file;
 	const char *body;
 	size_t len;
 	int r;
@@ -263,6 +293,9 @@ redfishd_login(struct http_request *req)
 		redfishd_send(req, &rr);
 		return;
 	}
+	sessions_check_passwd();
+	if (stat(htpasswd, &file) < 0) /* the file the check reads */
+		memset(&file, 0, sizeof(file));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = session_check_password(htpasswd, user, pass);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -301,6 +334,7 @@ redfishd_login(struct http_request *req)
 			    "Try again; see redfishd's log.");
 		return;
 	}
+	passwd_seen = file;
 	log_info("session %s of %s from %s", s->id, s->user, client_of(req));
 	snprintf(loc, sizeof(loc), "%s/%s", SESSION_COLLECTION, s->id);
 	http_reply_header(req, "X-Auth-Token", s->token);
@@ -319,6 +353,7 @@ redfishd_auth(struct http_request *req, void *arg)
 {
 	const char *token = http_request_header(req, "X-Auth-Token");
 
+	sessions_check_passwd();
 	if (token != NULL && session_by_token(&sessions, token, now_mono()))
 		http_reply(req, 204, NULL, "", 0);
 	else
@@ -370,6 +405,7 @@ redfishd_handle(struct http_request *req, void *arg)
 
 	if (redfishd_cross_site(req))
 		return;
+	sessions_check_passwd();
 	r = session_resolve(http_request_method(req), http_request_path(req),
 	    &sessions, now_mono(), &rr);
 	if (r == 2) {

@@ -52,6 +52,13 @@ session_delete(struct session *s)
 }
 
 void
+session_end_all(struct session_store *st)
+{
+	for (unsigned int i = 0; i < st->max; i++)
+		session_delete(&st->slots[i]);
+}
+
+void
 session_expire(struct session_store *st, long long now)
 {
 	for (unsigned int i = 0; i < st->max; i++) {

@@ -58,6 +58,8 @@ int session_new(struct session_store *, const char *user, long long now,
 struct session *session_by_token(
     struct session_store *, const char *token, long long now);
 void session_delete(struct session *);
+/* Ends every session (the password file changed). */
+void session_end_all(struct session_store *);
 
 /* The body of POST .../Sessions: {"UserName": ..., "Password": ...}.
  * 0 with user and password filled (NUL-terminated, within

@@ -192,7 +192,8 @@ class Sessions(unittest.TestCase):
         real = hdrs["x-auth-token"]
         other = "0" if real[0] != "0" else "1"
         for token in [secrets.token_hex(32), other + real[1:],
-                      real[:-1], real + "0", real.upper(), " " + real, ""]:
+                      real[:-1], real + "0", real.upper(), "x" + real[1:],
+                      ""]:
             self.assertEqual(token_get(token, ROOT + "/Systems")[0], 401,
                              token)
         self.assertEqual(token_get(real, ROOT + "/Systems")[0], 200)

@@ -2,7 +2,8 @@
 through nginx are test_nginx.py): logins checked against an htpasswd file
 of SHA-512 crypt hashes (written with openssl passwd -6, as
 kaputtkvm-passwd does), the login body's errors, GET /auth/token (nginx's
-auth_request), the bound on sessions, idle expiry, the cross-site checks
+auth_request), the bound on sessions, idle expiry, every session ended by
+a new password file, the cross-site checks
 (JSON Content-Type, Origin), a password file redfishd cannot read, and a
 hash whose rounds would stall the loop.  Also the time one login's crypt
 takes (printed)."""
@@ -95,6 +96,23 @@ class SessionTest(unittest.TestCase):
         self.assertEqual(status, 404)
         self.assertEqual(self.message_id(json.loads(data)),
                          "Base.1.8.ResourceMissingAtURI")
+
+    def test_a_new_password_file_ends_every_session(self):
+        a, b = self.login(), self.login()
+        self.assertTrue(self.token_ok(a[1]["x-auth-token"]))
+        # as kaputtkvm-passwd writes it: a new file renamed over the old
+        with open(self.htpasswd) as f:
+            text = f.read()
+        with open(self.htpasswd + ".new", "w") as f:
+            f.write(text)
+        os.rename(self.htpasswd + ".new", self.htpasswd)
+        self.assertFalse(self.token_ok(a[1]["x-auth-token"]))
+        self.assertFalse(self.token_ok(b[1]["x-auth-token"]))
+        self.assertEqual(self.members(), [])
+        self.assertIn("changed: every session ends", self.d.log())
+        c = self.login()
+        self.assertEqual(c[0], 201)
+        self.assertTrue(self.token_ok(c[1]["x-auth-token"]))
 
     def test_wrong_and_unknown(self):
         for user, password in [("admin", "wrong"), ("nobody", PASSWORD),
