@@ -311,8 +311,8 @@ redfishd_login(struct http_request *req)
 		return;
 	}
 	if (r == 0) {
-		log_warnx("login of %s from %s refused: wrong user name or "
-			  "password",
+		log_warnx(
+		    "login of %s from %s refused: wrong user name or password",
 		    user, client_of(req));
 		redfishd_error(req, 401, "ResourceAtUriUnauthorized",
 		    "The user name or the password is wrong.",

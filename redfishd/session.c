@@ -415,10 +415,8 @@ session_check_password(const char *file, const char *user, const char *password)
 		long rounds = hash_rounds(hash);
 
 		if (rounds > SESSION_MAX_ROUNDS) {
-			log_warnx("the hash of %s in %s asks for %ld rounds "
-				  "(more than %d would stall redfishd): "
-				  "refused; set the password again with "
-				  "kaputtkvm-passwd",
+			log_warnx(
+			    "the hash of %s in %s asks for %ld rounds (more than %d would stall redfishd): refused; set the password again with kaputtkvm-passwd",
 			    user, file, rounds, SESSION_MAX_ROUNDS);
 			found = 0;
 		} else {
