@@ -200,6 +200,17 @@ redfish_error(
 	    resolution);
 }
 
+void
+redfish_not_allowed(struct redfish_reply *out, const char *allow)
+{
+	out->status = 405;
+	out->allow = allow;
+	out->body = redfish_error("GeneralError",
+	    "This method is not allowed on this resource; the Allow header "
+	    "lists the ones that are.",
+	    "Resubmit the request with one of the methods in Allow.");
+}
+
 /* FNV-1a of the compact JSON: changes whenever the resource does. */
 static void
 set_etag(struct redfish_reply *out)
@@ -214,9 +225,8 @@ set_etag(struct redfish_reply *out)
 	json_object_set_new(out->body, "@odata.etag", json_string(out->etag));
 }
 
-/* path without trailing slashes, in buf; 0, or -1 when too long. */
-static int
-normalize(const char *path, char *buf, size_t len)
+int
+redfish_trim_path(const char *path, char *buf, size_t len)
 {
 	size_t n = strlen(path);
 
@@ -237,7 +247,7 @@ redfish_resolve(enum http_method method, const char *path,
 	char p[256];
 
 	memset(out, 0, sizeof(*out));
-	if (normalize(path, p, sizeof(p)) == 0)
+	if (redfish_trim_path(path, p, sizeof(p)) == 0)
 		for (r = resources; r->path != NULL; r++)
 			if (strcmp(r->path, p) == 0)
 				break;
@@ -250,12 +260,7 @@ redfish_resolve(enum http_method method, const char *path,
 		return;
 	}
 	if ((r->methods & method) == 0) {
-		out->status = 405;
-		out->allow = r->allow;
-		out->body = redfish_error("GeneralError",
-		    "This method is not allowed on this resource; the Allow "
-		    "header lists the ones that are.",
-		    "Resubmit the request with one of the methods in Allow.");
+		redfish_not_allowed(out, r->allow);
 		return;
 	}
 	out->status = 200;

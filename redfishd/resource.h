@@ -48,4 +48,10 @@ void redfish_resolve(enum http_method method, const char *path,
 json_t *redfish_error(
     const char *message_id, const char *message, const char *resolution);
 
+/* A 405 with Allow: allow (static) into *out. */
+void redfish_not_allowed(struct redfish_reply *out, const char *allow);
+
+/* path without trailing slashes, in buf; 0, or -1 when too long. */
+int redfish_trim_path(const char *path, char *buf, size_t len);
+
 #endif

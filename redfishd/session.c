@@ -254,32 +254,6 @@ collection_json(const struct session_store *st)
 	    "Members", members);
 }
 
-static void
-not_allowed(struct redfish_reply *out, const char *allow)
-{
-	out->status = 405;
-	out->allow = allow;
-	out->body = redfish_error("GeneralError",
-	    "This method is not allowed on this resource; the Allow header "
-	    "lists the ones that are.",
-	    "Resubmit the request with one of the methods in Allow.");
-}
-
-/* path without trailing slashes; 0, or -1 when too long. */
-static int
-trim(const char *path, char *buf, size_t len)
-{
-	size_t n = strlen(path);
-
-	while (n > 1 && path[n - 1] == '/')
-		n--;
-	if (n >= len)
-		return -1;
-	memcpy(buf, path, n);
-	buf[n] = '\0';
-	return 0;
-}
-
 static int
 is_get(enum http_method m)
 {
@@ -310,7 +284,7 @@ resolve_member(enum http_method method, const char *id,
 		out->status = 200;
 		out->body = session_json(s);
 	} else {
-		not_allowed(out, "GET, HEAD, DELETE");
+		redfish_not_allowed(out, "GET, HEAD, DELETE");
 	}
 }
 
@@ -321,7 +295,7 @@ session_resolve(enum http_method method, const char *path,
 	const size_t coll = strlen(SESSION_COLLECTION);
 	char p[256];
 
-	if (trim(path, p, sizeof(p)) < 0 ||
+	if (redfish_trim_path(path, p, sizeof(p)) < 0 ||
 	    strncmp(p, SESSION_SERVICE, strlen(SESSION_SERVICE)) != 0 ||
 	    (p[strlen(SESSION_SERVICE)] != '\0' &&
 		p[strlen(SESSION_SERVICE)] != '/'))
@@ -330,7 +304,7 @@ session_resolve(enum http_method method, const char *path,
 	session_expire(st, now);
 	if (strcmp(p, SESSION_SERVICE) == 0) {
 		if (!is_get(method))
-			not_allowed(out, "GET, HEAD");
+			redfish_not_allowed(out, "GET, HEAD");
 		else {
 			out->status = 200;
 			out->body = service_json(st);
@@ -341,7 +315,7 @@ session_resolve(enum http_method method, const char *path,
 		if (method == HTTP_POST)
 			return 2;
 		if (!is_get(method))
-			not_allowed(out, "GET, HEAD, POST");
+			redfish_not_allowed(out, "GET, HEAD, POST");
 		else {
 			out->status = 200;
 			out->body = collection_json(st);

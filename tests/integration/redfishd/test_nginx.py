@@ -12,30 +12,15 @@ power action that reaches gpiod-ctl.  Skipped (77) without nginx."""
 import base64
 import http.client
 import json
-import os
 import re
 import secrets
-import sys
 import time
 import unittest
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-try:
-    import sushy
-    import urllib3
-except ImportError:
-    sushy = None
-    # python3-sushy is for the system's Python; meson's may be another.
-    if os.access(SYSTEM_PYTHON, os.X_OK) and \
-            os.path.realpath(sys.executable) != SYSTEM_PYTHON and \
-            "KVMTEST_REEXEC" not in os.environ:
-        os.environ["KVMTEST_REEXEC"] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
-
-import kvmtest  # noqa: E402
-from kvmtest import demostack  # noqa: E402
-from kvmtest.http import json_request  # noqa: E402
+from kvmtest.sushyclient import sushy  # first: it may exec the system Python
+import kvmtest
+from kvmtest import demostack
+from kvmtest.http import json_request
 
 ROOT = "/redfish/v1"
 SESSIONS = ROOT + "/SessionService/Sessions"
@@ -284,6 +269,7 @@ class Sushy(unittest.TestCase):
     auth only if that fails) through nginx and TLS."""
 
     def test_power_on_through_a_session(self):
+        import urllib3  # sushy's (requests') own
         urllib3.disable_warnings()
         gpiod("POST", "/test/input", {"line": "power-led", "value": 0})
         root = sushy.Sushy("https://127.0.0.1:%d/redfish/v1" % stack.port,

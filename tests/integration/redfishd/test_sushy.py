@@ -6,27 +6,13 @@ set_system_boot_options PATCHing Boot with If-Match.  sushy speaks only
 http(s)://, so kvmtest.forward's loopback TCP port stands in for nginx in
 front of redfishd's UNIX socket (no TLS, no authentication)."""
 
-import os
-import sys
 import time
 import unittest
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-try:
-    import sushy
-except ImportError:
-    sushy = None
-    # python3-sushy is for the system's Python; meson's may be another.
-    if os.access(SYSTEM_PYTHON, os.X_OK) and \
-            os.path.realpath(sys.executable) != SYSTEM_PYTHON and \
-            "KVMTEST_REEXEC" not in os.environ:
-        os.environ["KVMTEST_REEXEC"] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
-
-import kvmtest  # noqa: E402
-from kvmtest.forward import TcpToUnix  # noqa: E402
-from test_redfish import start_daemons, stop_daemons  # noqa: E402
+from kvmtest.sushyclient import sushy  # first: it may exec the system Python
+import kvmtest
+from kvmtest.forward import TcpToUnix
+from test_redfish import start_daemons, stop_daemons
 
 
 @unittest.skipIf(sushy is None, "python3-sushy is not installed")
