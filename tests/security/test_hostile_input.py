@@ -574,5 +574,55 @@ class Corpora(Envelope, unittest.TestCase):
         self.assert_alive()
 
 
+class Redfish(Envelope, unittest.TestCase):
+    """redfishd through nginx (logged in): nasty logins, paths and bodies.
+    Every answer is a Redfish error or resource in valid UTF-8 JSON, below
+    500, and redfishd keeps its pid (pids.json has it)."""
+
+    SESSIONS = "/redfish/v1/SessionService/Sessions"
+
+    def assert_redfish(self, status, data, what):
+        self.assertLess(status, 500, what)
+        body = json.loads(data.decode("utf-8"))
+        if status >= 400:
+            self.assertIsInstance(
+                body["error"]["@Message.ExtendedInfo"][0]["MessageId"], str,
+                what)
+
+    def test_logins(self):
+        values = [s.encode() for s in NASTY_STRINGS] + BAD_BYTES + [
+            b"\\u0000", b"a\\u0000b", b"\\ud800"]
+        for v in values:
+            for fields in ({"UserName": v, "Password": v},
+                           {"UserName": "admin", "Password": v},
+                           {v: "admin", "Password": "x"}):
+                status, _, data = send_raw("POST", self.SESSIONS,
+                                           json_body(fields))
+                self.assert_redfish(status, data, fields)
+                self.assertIn(status, (400, 401), fields)
+        self.assertNotIn("x-auth-token", send_raw(
+            "POST", self.SESSIONS, json_body({"UserName": "admin",
+                                              "Password": "\u00e9"}))[1])
+        self.assert_alive()
+
+    def test_paths_and_bodies(self):
+        for b in BAD_BYTES + [s.encode() for s in NASTY_STRINGS[:8]]:
+            for target in ("/redfish/v1/" + pct(b),
+                           self.SESSIONS + "/" + pct(b),
+                           "/redfish/v1/Systems/1?" + pct(b)):
+                status, _, data = send_raw("GET", target)
+                self.assert_redfish(status, data, target)
+            for method, path in (
+                    ("PATCH", "/redfish/v1/Systems/1"),
+                    ("POST", "/redfish/v1/Systems/1/Actions/"
+                     "ComputerSystem.Reset"),
+                    ("DELETE", self.SESSIONS + "/" + pct(b))):
+                body = None if method == "DELETE" else \
+                    json_body({"Boot": b, "ResetType": b})
+                status, _, data = send_raw(method, path, body)
+                self.assert_redfish(status, data, (method, path))
+        self.assert_alive()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
