@@ -533,8 +533,10 @@ def cmd_run(args):
         print("\nKaputtKVM demo is running.\n"
               "  URL:      %s\n  user:     %s\n  password: %s\n"
               "  (self-signed certificate: accept it in the browser)\n"
+              "  Redfish:  %sredfish/v1 (the same user; sessions too)\n"
               "  logs:     %s  (each HID report: logs/hid-reports.log)\n"
               "%s" % (info["url"], info["user"], info["password"],
+                      info["url"],
                       os.path.join(sup.st.root, "logs"),
                       "" if args.quiet else "Ctrl+C stops it.\n"),
               flush=True)
