@@ -126,7 +126,10 @@ class RecorderHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except BrokenPipeError:
+                pass  # nginx reads only the head of an auth subrequest's
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_one
 
