@@ -67,7 +67,7 @@ class Lifecycle(unittest.TestCase):
         ocrd = os.access(kvmtest.binary("ocrd"), os.X_OK)
         self.assertEqual(sorted(pids), sorted(["capd", "hidd", "mediad",
                                                "gpiod-ctl", "fetchd",
-                                               "nginx"]
+                                               "redfishd", "nginx"]
                                               + ["ocrd"] * ocrd))
         self.assertTrue(port_open(self.port))
         return proc, pids
@@ -99,7 +99,7 @@ class Lifecycle(unittest.TestCase):
         if not sockets_removed:
             return      # stale socket files are replaced by the next run
         for name in ("capd", "hidd", "mediad", "gpiod-ctl", "fetchd",
-                     "ocrd"):
+                     "redfishd", "ocrd"):
             self.assertFalse(os.path.exists(os.path.join(
                 self.state, "run", name + ".sock")), name)
 
