@@ -331,11 +331,14 @@ class Package(unittest.TestCase):
             groups = {ln.split(":")[0]: ln.rstrip("\n").split(":")
                       for ln in open(os.path.join(root, "etc", "group"))}
             gid = int(groups["kaputtkvm-www"][2])
+            # the password file: nginx and redfishd (its unit adds it)
+            auth = int(groups["kaputtkvm-auth"][2])
             self.assertEqual(groups["kaputtkvm"][3], "kaputtkvm-www")
             self.assertEqual(groups["kaputtkvm-gpio"][3], "kaputtkvm-www")
+            self.assertEqual(groups["kaputtkvm-auth"][3], "kaputtkvm-www")
             for f, mode, g in (("initial-password", 0o600, 0),
                                ("tls/key.pem", 0o640, gid),
-                               ("htpasswd", 0o640, gid),
+                               ("htpasswd", 0o640, auth),
                                ("nginx-secret.conf", 0o640, gid)):
                 st = os.stat(os.path.join(etc, f))
                 self.assertEqual((st.st_mode & 0o777, st.st_uid, st.st_gid),
