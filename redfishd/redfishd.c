@@ -23,9 +23,11 @@
 #include "client.h"
 #include "config.h"
 #include "daemon.h"
+#include "envelope.h"
 #include "error.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "reset.h"
 #include "resource.h"
 #include "session.h"
@@ -40,6 +42,8 @@ static char *htpasswd = "/etc/kaputtkvm/htpasswd";
 static long long session_timeout = 1800, max_sessions = 16;
 
 static struct session_store sessions;
+/* Logins since the start, for /state and /metrics. */
+static unsigned long long logins_ok, logins_refused;
 /* The password file as the sessions' logins saw it (passwd_changed()). */
 static struct stat passwd_seen;
 
@@ -311,6 +315,7 @@ redfishd_login(struct http_request *req)
 		return;
 	}
 	if (r == 0) {
+		logins_refused++;
 		log_warnx(
 		    "login of %s from %s refused: wrong user name or password",
 		    user, client_of(req));
@@ -335,6 +340,7 @@ redfishd_login(struct http_request *req)
 		return;
 	}
 	passwd_seen = file;
+	logins_ok++;
 	log_info("session %s of %s from %s", s->id, s->user, client_of(req));
 	snprintf(loc, sizeof(loc), "%s/%s", SESSION_COLLECTION, s->id);
 	http_reply_header(req, "X-Auth-Token", s->token);
@@ -358,6 +364,42 @@ redfishd_auth(struct http_request *req, void *arg)
 		http_reply(req, 204, NULL, "", 0);
 	else
 		http_reply(req, 401, NULL, "", 0);
+}
+
+/* GET /state (the daemon contract): the sessions, and the logins since
+ * the start.  Not under /redfish: nginx never forwards it. */
+static void
+redfishd_state(struct http_request *req, void *arg)
+{
+	char *s;
+
+	session_expire(&sessions, now_mono());
+	s = envelope_encode(envelope_ok(json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	    "sessions", (json_int_t)session_count(&sessions), "max_sessions",
+	    (json_int_t)max_sessions, "session_timeout",
+	    (json_int_t)session_timeout, "logins", (json_int_t)logins_ok,
+	    "logins_refused", (json_int_t)logins_refused)));
+	http_reply(req, s ? 200 : 500, "application/json",
+	    s ? s : ENVELOPE_REPLY_FAILED,
+	    strlen(s ? s : ENVELOPE_REPLY_FAILED));
+	free(s);
+}
+
+/* GET /metrics: the same as Prometheus text. */
+static void
+redfishd_metrics(struct http_request *req, void *arg)
+{
+	struct metrics *m = metrics_new("redfishd");
+
+	session_expire(&sessions, now_mono());
+	metrics_gauge(
+	    m, "sessions", "Open Redfish sessions.", session_count(&sessions));
+	metrics_counter(m, "logins_total", "Logins that opened a session.",
+	    (double)logins_ok);
+	metrics_counter(m, "logins_refused_total",
+	    "Logins refused for a wrong user name or password.",
+	    (double)logins_refused);
+	metrics_reply(req, m);
 }
 
 /* A request that may change something, from a page on another site? 1
@@ -435,6 +477,8 @@ static const struct http_route routes[] = {
     {"/redfish", ALL_METHODS, redfishd_handle, 0, NULL},
     {"/redfish/", ALL_METHODS, redfishd_handle, 0, NULL},
     {"/auth/token", HTTP_GET, redfishd_auth, 0, NULL},
+    {"/state", HTTP_GET, redfishd_state, 0, NULL},
+    {"/metrics", HTTP_GET, redfishd_metrics, 0, NULL},
     {NULL, 0, NULL, 0, NULL},
 };
 

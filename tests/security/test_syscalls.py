@@ -346,6 +346,44 @@ class Syscalls(unittest.TestCase):
         finally:
             capd.__exit__(None, None, None)
 
+    def test_redfishd(self):
+        """Logins (crypt_r), a session's token, the power state and a
+        Reset through a real gpiod-ctl on its test backend."""
+        htpasswd = self.path("htpasswd")
+        hashed = subprocess.run(["openssl", "passwd", "-6", "-stdin"],
+                                input="pw\n", text=True, check=True,
+                                capture_output=True).stdout.strip()
+        with open(htpasswd, "w") as f:
+            f.write("admin:%s\n" % hashed)
+        gpiod = kvmtest.Daemon("gpiod-ctl", [
+            "--backend", "test", "--lockout-ms", "0", "--line",
+            "power-button=gpiochip0:23", "--line",
+            "power-led=gpiochip0:24"]).start()
+        json_type = {"Content-Type": "application/json"}
+
+        def exercise(sock):
+            sessions = "/redfish/v1/SessionService/Sessions"
+            st, hdrs, body = kvmtest.request(sock, "POST", sessions, {
+                "UserName": "admin", "Password": "pw"})
+            self.assertEqual(st, 201, body)
+            kvmtest.request(sock, "POST", sessions, {
+                "UserName": "admin", "Password": "wrong"})
+            kvmtest.request(sock, "GET", "/auth/token", headers={
+                "X-Auth-Token": hdrs["x-auth-token"]})
+            kvmtest.request(sock, "GET", "/redfish/v1/Systems/1")
+            st, _, body = kvmtest.request(
+                sock, "POST",
+                "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+                {"ResetType": "PushPowerButton"}, json_type)
+            self.assertEqual(st, 204, body)
+            kvmtest.request(sock, "DELETE", hdrs["location"])
+            kvmtest.request(sock, "GET", "/metrics")
+        try:
+            self.run_traced("redfishd", ["--gpiod-socket", gpiod.socket,
+                                         "--htpasswd", htpasswd], exercise)
+        finally:
+            gpiod.__exit__(None, None, None)
+
     def test_gpiod_ctl(self):
         def exercise(sock):
             kvmtest.request(sock, "POST", "/pulse", {"line": "power-button",

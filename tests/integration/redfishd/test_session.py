@@ -114,6 +114,27 @@ class SessionTest(unittest.TestCase):
         self.assertEqual(c[0], 201)
         self.assertTrue(self.token_ok(c[1]["x-auth-token"]))
 
+    def state(self):
+        status, _, data = request(self.d.socket, "GET", "/state")
+        self.assertEqual(status, 200)
+        return json.loads(data)["result"]
+
+    def test_state_and_metrics(self):
+        before = self.state()
+        self.assertEqual((before["sessions"], before["max_sessions"],
+                          before["session_timeout"]), (0, 2, 2))
+        self.login()
+        self.login(password="wrong")
+        after = self.state()
+        self.assertEqual(after["sessions"], 1)
+        self.assertEqual(after["logins"], before["logins"] + 1)
+        self.assertEqual(after["logins_refused"],
+                         before["logins_refused"] + 1)
+        status, _, text = request(self.d.socket, "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"\nkaputtkvm_redfishd_sessions 1\n", text)
+        self.assertIn(b"kaputtkvm_redfishd_logins_refused_total ", text)
+
     def test_wrong_and_unknown(self):
         for user, password in [("admin", "wrong"), ("nobody", PASSWORD),
                                ("admin", PASSWORD + " "), ("admin", ""),
