@@ -11,6 +11,7 @@ stand-in's slow answer holds ocrd busy long enough to see the 503.
 against the real ocrd: the text on stdout, ocrd's errors on stderr, the
 tools' exit statuses."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -111,6 +112,16 @@ class KnownFrameTest(unittest.TestCase):
         return kvmtest.Daemon("ocrd", ["--capd-socket", os.path.join(
             self.tmp, "capd.sock")] + list(args))
 
+    @contextlib.contextmanager
+    def slow_ocrd(self, delay):
+        """ocrd, with the stand-in's snapshot delay seconds late."""
+        self.capd.delay = delay
+        try:
+            with self.ocrd() as d:
+                yield d
+        finally:
+            self.capd.delay = 0.0
+
     def test_text_comes_back_exactly(self):
         # glyphs 7 pixels high (scaled up before Tesseract) and 14
         with self.ocrd() as d:
@@ -194,37 +205,29 @@ class KnownFrameTest(unittest.TestCase):
         # nobody on ocrd's socket: exit 2
         out = subprocess.run([kvmtest.binary("capctl"), "--ocrd-socket",
                               os.path.join(self.tmp, "nobody.sock"), "ocr",
-                              "0", "0", "8", "8"], capture_output=True, text=True,
-                             timeout=60)
+                              "0", "0", "8", "8"], capture_output=True,
+                             text=True, timeout=60)
         self.assertEqual(out.returncode, 2, out.stderr)
         self.assertIn("ocrd", out.stderr)
 
     def test_capctl_waits_for_ocrd(self):
         # --timeout 1 with capd's snapshot 2 s late: capctl waits for
         # ocrd's own deadline (GET /state's timeout_ms) and gets the text
-        self.capd.delay = 2.0
-        try:
-            with self.ocrd() as d:
-                out = capctl(d, "--timeout", 1, "ocr",
-                             *xywh(self.regions[0]))
-                self.assertEqual((out.returncode, out.stdout),
-                                 (0, LINES[0] + "\n"), out.stderr)
-        finally:
-            self.capd.delay = 0.0
+        with self.slow_ocrd(2.0) as d:
+            out = capctl(d, "--timeout", 1, "ocr", *xywh(self.regions[0]))
+            self.assertEqual((out.returncode, out.stdout),
+                             (0, LINES[0] + "\n"), out.stderr)
 
     def test_capctl_busy_and_deadline(self):
-        self.capd.delay = 1.5
-        try:
-            with self.ocrd() as d:
-                t = threading.Thread(target=lambda: read(d, **self.regions[0]))
-                t.start()
-                time.sleep(0.5)
-                out = capctl(d, "ocr", *xywh(self.regions[1]))
-                t.join()
-                self.assertEqual(out.returncode, 1, out.stderr)
-                self.assertIn("busy, try again", out.stderr)
-        finally:
-            self.capd.delay = 0.0
+        with self.slow_ocrd(1.5) as d:
+            t = threading.Thread(target=read, args=(d,),
+                                 kwargs=self.regions[0])
+            t.start()
+            time.sleep(0.5)
+            out = capctl(d, "ocr", *xywh(self.regions[1]))
+            t.join()
+            self.assertEqual(out.returncode, 1, out.stderr)
+            self.assertIn("busy, try again", out.stderr)
         with self.ocrd("--timeout-ms", "1") as d:
             out = capctl(d, "ocr", 0, 0, 640, 480)
             self.assertEqual(out.returncode, 1, out.stderr)
