@@ -1080,6 +1080,8 @@ scenarios['ocr'] = async (ctx) => {
 	assert.equal(sent.length, 1);
 	nearRegion(sent[0], word, b.tol);
 	assert.equal(sent[0].lang, 'eng');
+	assert.notEqual(await page.evaluate(() => document.activeElement.id), 'console',
+	    'the drag gave the console (the target\'s keyboard) the focus');
 	await shot(page, 'ocr-desktop');
 
 	// Copy: the clipboard has it.

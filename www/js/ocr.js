@@ -108,7 +108,8 @@ export class Ocr {
 			e.stopPropagation();
 			if (e.pointerType === 'mouse' && e.button !== 0)
 				return;
-			e.preventDefault();
+			// (not cancelled: its mousedown comes, and is cancelled below,
+			// which keeps the focus off the console)
 			layer.setPointerCapture(e.pointerId);
 			this.drag = {id: e.pointerId, x0: e.clientX, y0: e.clientY, x1: e.clientX, y1: e.clientY};
 			this.drawSelection();
