@@ -1046,9 +1046,10 @@ async function ocrEnter(page, click) {
 // the letterboxing; Copy puts it on the clipboard (permission granted),
 // and without a clipboard API selects it for Ctrl+C; a language ocrd does
 // not have is its 400, shown; a second drag while one reads sends
-// nothing (the first held by the test); no mouse report reaches hidd
-// while the mode is on, and Esc (not sent to the target) leaves it, after
-// which the mouse reaches the target again.  Screenshot ocr-desktop.png.
+// nothing (the first held by the test); the H.264 <canvas> maps the same;
+// no mouse report reaches hidd while the mode is on, and Esc (not sent to
+// the target) leaves it, after which the mouse reaches the target again.
+// Screenshot ocr-desktop.png.
 scenarios['ocr'] = async (ctx) => {
 	await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: ORIGIN});
 	const page = await open(ctx);
@@ -1136,6 +1137,21 @@ scenarios['ocr'] = async (ctx) => {
 	assert.equal(await page.locator('#ocr-text').inputValue(), 'FRAME');
 	await page.unroute('**/api/ocr/read');
 	assert.equal(sent.length, 3, 'a second request while one was reading');
+	await sleep(300);
+
+	// The picture as H.264 in the <canvas>: the same word, the same region.
+	await page.locator('#video-mode').click();
+	await until('H.264 frames', async () =>
+		Number(await page.locator('#video-h264').getAttribute('data-frames')) > 3);
+	const h = await clientBox(page, word);
+	await page.mouse.move(h.x0, h.y0);
+	await page.mouse.down();
+	await page.mouse.move(h.x1, h.y1, {steps: 4});
+	await page.mouse.up();
+	await until('the H.264 read', () => sent.length === 4);
+	await ocrMessage(page, 'ok', /^Read in /);
+	assert.equal(await page.locator('#ocr-text').inputValue(), 'FRAME');
+	nearRegion(sent[3], word, h.tol);
 
 	// No mouse report all along; Esc leaves and is not the target's.
 	await sleep(500);
