@@ -1046,7 +1046,9 @@ async function ocrEnter(page, click) {
 // the letterboxing; Copy puts it on the clipboard (permission granted),
 // and without a clipboard API selects it for Ctrl+C; a language ocrd does
 // not have is its 400, shown; a second drag while one reads sends
-// nothing (the first held by the test); the H.264 <canvas> maps the same;
+// nothing (the first held by the test); ocrd busy with another read (capd
+// stopped a moment) is its 503 "busy, try again", shown; the H.264
+// <canvas> maps the same;
 // no mouse report reaches hidd while the mode is on, and Esc (not sent to
 // the target) leaves it, after which the mouse reaches the target again.
 // Screenshot ocr-desktop.png.
@@ -1139,6 +1141,28 @@ scenarios['ocr'] = async (ctx) => {
 	assert.equal(sent.length, 3, 'a second request while one was reading');
 	await sleep(300);
 
+	// ocrd busy with someone else's read (the test's, through the API,
+	// with capd stopped for a moment so that its snapshot waits): its 503
+	// in its words.
+	const capd = pids().capd;
+	process.kill(capd, 'SIGSTOP');
+	let other;
+	try {
+		other = ctx.request.post(`${ORIGIN}/api/ocr/read`, {headers: {'X-KaputtKVM': '1', Origin: ORIGIN},
+			data: {...word, lang: 'eng'}, timeout: 30000});
+		await until('ocrd busy', async () => (await api(ctx, 'GET', '/api/ocr/state')).busy, 5000, 50);
+		await page.mouse.move(b.x0, b.y0);
+		await page.mouse.down();
+		await page.mouse.move(b.x1, b.y1, {steps: 4});
+		await page.mouse.up();
+		const busy = await ocrMessage(page, 'error', /^Read text: busy, try again/, 5000);
+		console.log(`ocr, ocrd busy: ${busy}`);
+	} finally {
+		process.kill(capd, 'SIGCONT');
+	}
+	assert.equal((await other).status(), 200, 'the other read');
+	assert.equal(sent.length, 4);
+
 	// The picture as H.264 in the <canvas>: the same word, the same region.
 	await page.locator('#video-mode').click();
 	await until('H.264 frames', async () =>
@@ -1148,10 +1172,10 @@ scenarios['ocr'] = async (ctx) => {
 	await page.mouse.down();
 	await page.mouse.move(h.x1, h.y1, {steps: 4});
 	await page.mouse.up();
-	await until('the H.264 read', () => sent.length === 4);
+	await until('the H.264 read', () => sent.length === 5);
 	await ocrMessage(page, 'ok', /^Read in /);
 	assert.equal(await page.locator('#ocr-text').inputValue(), 'FRAME');
-	nearRegion(sent[3], word, h.tol);
+	nearRegion(sent[4], word, h.tol);
 
 	// No mouse report all along; Esc leaves and is not the target's.
 	await sleep(500);
@@ -1164,8 +1188,9 @@ scenarios['ocr'] = async (ctx) => {
 	// Out of the mode the pointer is the target's again.
 	await page.mouse.move(b.r.left + b.r.width / 2, b.r.top + b.r.height / 2, {steps: 3});
 	await until('a mouse report after leaving', () => anyMouseReports().length > mice, 10000, 50);
-	// Chromium logs the 400 of the language step, nothing else
-	assert.deepEqual(page.errors, ['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+	// Chromium logs the 400 of the language step and ocrd's 503, nothing else
+	assert.deepEqual(page.errors, ['Failed to load resource: the server responded with a status of 400 (Bad Request)',
+		'Failed to load resource: the server responded with a status of 503 (Service Unavailable)']);
 };
 
 // A finger drag on a phone: ocrd's text for the touch path.
