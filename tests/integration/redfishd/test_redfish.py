@@ -91,7 +91,7 @@ class RedfishTest(unittest.TestCase):
                          ROOT + "/Systems/1/Actions/ComputerSystem.Reset")
         self.assertEqual(action["ResetType@Redfish.AllowableValues"],
                          ["On", "ForceOff", "GracefulShutdown",
-                          "ForceRestart", "PushPowerButton"])
+                          "ForceRestart", "PowerCycle", "PushPowerButton"])
 
     def test_reset_on_presses_power(self):
         self.assertEqual(self.power_state_after(0), "Off")
