@@ -357,7 +357,7 @@ start(struct job *j, const json_t *lunstate)
 	if (in) {
 		job_end(j, 409,
 		    redfish_error("ResourceInUse",
-			"The drive holds a medium already.",
+			"The drive holds a medium already: eject it first.",
 			"Eject it first (EjectMedia), then insert."));
 		return;
 	}

@@ -43,6 +43,7 @@ redfish_reset_parse(const char *body, size_t len, const char **ret_target,
 {
 	json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *type = json_string_value(json_object_get(o, "ResetType"));
+	int cycle;
 
 	*ret_call = *ret_error = NULL;
 	if (!json_is_object(o)) {
@@ -60,8 +61,9 @@ redfish_reset_parse(const char *body, size_t len, const char **ret_target,
 		*ret_call = map[i].action != NULL
 		    ? json_pack("{s:s}", "action", map[i].action)
 		    : json_pack("{s:s}", "line", "power-button");
+		cycle = strcmp(type, "PowerCycle") == 0; /* before o goes */
 		json_decref(o);
-		return strcmp(type, "PowerCycle") == 0;
+		return cycle;
 	}
 	*ret_error = redfish_error(
 	    type ? "PropertyValueNotInList" : "ActionParameterMissing",

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import kvmtest
@@ -25,7 +26,8 @@ AUTH_USER, AUTH_PASSWORD = "mirror", "s3cret:/@x"
 
 class ImageHandler(BaseHTTPRequestHandler):
     """/img.iso, /private/img.iso (basic auth AUTH_USER, AUTH_PASSWORD),
-    /tiny.iso (too small for a CD), 404 for anything else."""
+    /tiny.iso (too small for a CD), /slow.iso (the image in 16 pieces
+    0.1 s apart), 404 for anything else."""
     protocol_version = "HTTP/1.1"
     auth_seen = []
 
@@ -54,6 +56,15 @@ class ImageHandler(BaseHTTPRequestHandler):
             self.send_body(200, IMAGE)
         elif path in ("/img.iso", "/img2.iso"):
             self.send_body(200, IMAGE)
+        elif path == "/slow.iso":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(IMAGE)))
+            self.end_headers()
+            step = len(IMAGE) // 16 + 1
+            for i in range(0, len(IMAGE), step):
+                self.wfile.write(IMAGE[i:i + step])
+                self.wfile.flush()
+                time.sleep(0.1)
         elif path == "/tiny.iso":
             self.send_body(200, b"x" * 4096)
         else:
