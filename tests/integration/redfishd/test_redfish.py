@@ -44,15 +44,21 @@ def start_daemons(gpiod_options="", redfishd_args=()):
 
 
 def led_after_off_hard(gpiod, value, timeout=10):
-    """Sets the power LED to value once gpiod-ctl's last ATX action is an
-    off-hard that has ended: a target that went off (a thread, for a
-    PowerCycle running meanwhile)."""
+    """Sets the power LED to value once gpiod-ctl has pressed the power
+    button after now and its last ATX action is an off-hard that has
+    ended: a target that went off (a thread, for a PowerCycle running
+    meanwhile)."""
+    since = gpiod.ok("GET", "/test/history?line=power-button")["now_ms"]
+
     def watch():
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             last = gpiod.ok("GET", "/state")["atx"]["last_action"]
+            pressed = [x for x in gpiod.ok(
+                "GET", "/test/history?line=power-button")["samples"]
+                if x["t_ms"] > since]
             if last and last["action"] == "off-hard" and \
-                    last["result"] == "done":
+                    last["result"] == "done" and pressed:
                 gpiod.ok("POST", "/test/input", {"line": "power-led",
                                                  "value": value})
                 return
