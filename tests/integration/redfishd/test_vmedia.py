@@ -12,8 +12,8 @@ import unittest
 
 import kvmtest
 from kvmtest.http import request
-from vmstack import (AUTH_PASSWORD, AUTH_USER, IMAGE_SHA, ImageHandler,
-                     Stack)
+from vmstack import (AUTH_PASSWORD, AUTH_USER, IMAGE, IMAGE_SHA,
+                     ImageHandler, Stack)
 
 VM = "/redfish/v1/Managers/1/VirtualMedia"
 MEMBER = VM + "/0"
@@ -122,8 +122,7 @@ class VirtualMediaTest(unittest.TestCase):
         # the reply came when the medium was in: a boot may follow at once
         self.assert_inserted(url)
         self.assertEqual(self.member()[0]["TransferProtocolType"], "HTTP")
-        print("InsertMedia of %d bytes: %.3f s" % (2 * (1 << 20) + 4096,
-                                                    took))
+        print("InsertMedia of %d bytes: %.3f s" % (len(IMAGE), took))
         status, _, body = self.call("POST", EJECT)
         self.assertEqual(status, 204, body)
         self.assert_untouched()
