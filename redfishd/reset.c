@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -106,21 +105,12 @@ redfish_reset_result(int result, struct client_reply *cr, json_t **ret_error)
 struct cycle {
 	struct event_base *base;
 	const char *socket;
-	double deadline; /* CLOCK_MONOTONIC seconds: the LED must be dark */
 	int timeout_ms;	 /* each call on gpiod-ctl */
 	int led_wait_ms; /* after the forced off, for the LED and lockout */
+	int polls;	 /* of /state since the forced off */
 	redfish_reset_cb *done;
 	void *arg;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 cycle_end(struct cycle *c, int status, json_t *error)
@@ -188,7 +178,7 @@ cycle_state_cb(int result, struct client_reply *cr, void *arg)
 		json_decref(on);
 		return;
 	}
-	if (now_s() > c->deadline) {
+	if (++c->polls * CYCLE_POLL_MS > c->led_wait_ms) {
 		log_warnx(
 		    "PowerCycle: the power LED is still %s after ForceOff; not pressed on",
 		    power ? power : "unknown");
@@ -212,7 +202,6 @@ cycle_off_cb(int result, struct client_reply *cr, void *arg)
 	if (cycle_check(c, result, cr) < 0)
 		return;
 	log_info("PowerCycle: forced off; waiting for the power LED");
-	c->deadline = now_s() + c->led_wait_ms / 1000.0;
 	cycle_state_cb(0, cr, c); /* /atx's reply has the atx state too */
 }
 

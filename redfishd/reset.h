@@ -37,10 +37,11 @@ typedef void redfish_reset_cb(int status, json_t *error, void *arg);
 /*
  * PowerCycle on an event loop: off_call (from redfish_reset_parse()) on
  * gpiod-ctl's /atx, then GET /state every 100 ms until the power LED is
- * dark and gpiod-ctl takes a press again (at most led_wait_ms), then
+ * dark and gpiod-ctl takes a press again (led_wait_ms / 100 times at
+ * most: led_wait_ms and the calls' own time), then
  * {"action": "on"}.  Each call is bounded by timeout_ms.  A refusal or a
  * failure on the way ends it with gpiod-ctl's reason; an LED still lit
- * after led_wait_ms ends it with 504 and nothing more pressed.
+ * then ends it with 504 and nothing more pressed.
  */
 void redfish_power_cycle(struct event_base *, const char *gpiod_socket,
     json_t *off_call, int timeout_ms, int led_wait_ms, redfish_reset_cb *done,

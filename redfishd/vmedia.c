@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "boot.h"
 #include "resource.h"
 #include "vmedia.h"
 #include "xmalloc.h"
@@ -71,15 +72,6 @@ redfish_vmedia_clear(struct redfish_vmedia *vm)
 	vm->busy = busy;
 }
 
-static int
-index_of(const char *const *list, const char *s)
-{
-	for (int i = 0; s != NULL && list[i] != NULL; i++)
-		if (strcmp(list[i], s) == 0)
-			return i;
-	return -1;
-}
-
 /*
  * A 400: *ret_error a Redfish error about parameter (or property) name,
  * -EINVAL.  kind is the tail of the message id ("Unknown", ...), which is
@@ -111,7 +103,7 @@ read_field(
 		    !(patch && fields[i].action_only))
 			break;
 	if (i == NFIELDS) {
-		if (patch && index_of(read_only, key) >= 0)
+		if (patch && redfish_value_index(read_only, key) >= 0)
 			return refuse(ret_error, 1, "NotWritable", key,
 			    "is read-only.",
 			    "Remove it from the request body.");
@@ -131,7 +123,7 @@ read_field(
 				      : "must be a string.",
 		    "Resubmit with a value of the right type.");
 	if (fields[i].values != NULL &&
-	    index_of(fields[i].values, json_string_value(v)) < 0)
+	    redfish_value_index(fields[i].values, json_string_value(v)) < 0)
 		return refuse(ret_error, patch, "ValueNotInList", key,
 		    i == F_METHOD
 			? "is not Upload: the KVM copies the image into its "
@@ -145,16 +137,19 @@ read_field(
 	return 0;
 }
 
-/* The body, a JSON object, into a (borrowed from *ret_obj). */
+/* The body, a JSON object, into a (borrowed from *ret_obj, which the
+ * caller frees); *ret and *ret_error emptied. */
 static int
 read_body(const char *body, size_t len, int patch, struct args *a,
-    json_t **ret_obj, json_t **ret_error)
+    json_t **ret_obj, struct redfish_insert *ret, json_t **ret_error)
 {
 	json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *key;
 	json_t *v;
 
 	memset(a, 0, sizeof(*a));
+	memset(ret, 0, sizeof(*ret));
+	*ret_error = NULL;
 	*ret_obj = o;
 	if (!json_is_object(o)) {
 		*ret_error = redfish_error("MalformedJSON",
@@ -223,9 +218,10 @@ static int
 make_insert(const struct args *a, int patch, struct redfish_insert *ins,
     json_t **ret_error)
 {
-	int type = index_of(redfish_vmedia_types, str(a, F_TYPE));
+	int type = redfish_value_index(redfish_vmedia_types, str(a, F_TYPE));
 	int wp = json_is_boolean(a->v[F_WP]) ? json_is_true(a->v[F_WP]) : -1;
-	int proto = index_of(redfish_vmedia_protocols, str(a, F_PROTO));
+	int proto =
+	    redfish_value_index(redfish_vmedia_protocols, str(a, F_PROTO));
 
 	if (str(a, F_IMAGE) == NULL)
 		return refuse(ret_error, patch, "Missing", "Image",
@@ -266,11 +262,9 @@ redfish_vmedia_insert_parse(const char *body, size_t len,
 {
 	struct args a;
 	json_t *o;
-	int r;
+	int r = read_body(body, len, 0, &a, &o, ret, ret_error);
 
-	memset(ret, 0, sizeof(*ret));
-	*ret_error = NULL;
-	if ((r = read_body(body, len, 0, &a, &o, ret_error)) == 0)
+	if (r == 0)
 		r = make_insert(&a, 0, ret, ret_error);
 	json_decref(o);
 	return r;
@@ -306,11 +300,9 @@ redfish_vmedia_patch_parse(const char *body, size_t len,
 {
 	struct args a;
 	json_t *o;
-	int r;
+	int r = read_body(body, len, 1, &a, &o, ret, ret_error);
 
-	memset(ret, 0, sizeof(*ret));
-	*ret_error = NULL;
-	if ((r = read_body(body, len, 1, &a, &o, ret_error)) < 0)
+	if (r < 0)
 		goto out;
 	if (json_is_false(a.v[F_INSERTED]) || json_is_null(a.v[F_IMAGE])) {
 		r = str(&a, F_IMAGE) != NULL
