@@ -6,6 +6,7 @@ cdrom, the store, the SHA-256 of the bytes the LUN holds; each refused
 request changes none of them."""
 
 import json
+import os
 import threading
 import time
 import unittest
@@ -276,6 +277,34 @@ class VirtualMediaTest(unittest.TestCase):
             self.assert_untouched()
             fetches = self.s.fetchd.ok("GET", "/state")["fetches"]
             self.assertEqual(fetches[-1]["state"], "cancelled")
+
+    def test_image_mounted_elsewhere(self):
+        """An image the web page mounted (through mediad): shown with its
+        name, no URL; ejected through Redfish, it stays in the store."""
+        with open(os.path.join(self.s.mediad.images, "web.iso"), "wb") as f:
+            f.write(IMAGE)
+        self.s.mediad.ok("POST", "/mount", {"image": "web.iso"})
+        body, _ = self.member()
+        self.assertEqual((body["Inserted"], body["ImageName"], body["Image"],
+                          body["ConnectedVia"]),
+                         (True, "web.iso", None, "Applet"))
+        status, _, body = self.insert({"Image": self.s.url("/img.iso")})
+        self.assertEqual(status, 409, body)
+        self.assertEqual(self.call("POST", EJECT)[0], 204)
+        self.assertEqual(self.s.lun()[0], "")
+        self.assertEqual(self.s.store(), ["web.iso"])
+        os.unlink(os.path.join(self.s.mediad.images, "web.iso"))
+
+    def test_without_fetchd(self):
+        with kvmtest.Daemon("redfishd", [
+                "--mediad-socket", self.s.mediad.socket,
+                "--fetchd-socket", "/nonexistent/fetchd.sock"]) as d:
+            status, _, reply = request(d.socket, "POST", INSERT, {
+                "Image": self.s.url("/img.iso")})
+            self.assertEqual(status, 503, reply)
+            self.assert_redfish_error(json.loads(reply), "GeneralError",
+                                      "fetchd does not answer")
+            self.assert_untouched()
 
     def test_without_mediad(self):
         with kvmtest.Daemon("redfishd", [
