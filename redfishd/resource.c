@@ -155,8 +155,11 @@ build_vmedia_collection(const struct redfish_state *st)
 static json_t *
 build_vmedia(const struct redfish_state *st)
 {
+	static const struct redfish_vmedia none; /* nothing remembered */
+
 	return redfish_vmedia_member(st->member,
-	    json_array_get(st->luns, st->member), &st->vmedia[st->member]);
+	    json_array_get(st->luns, st->member),
+	    st->vmedia != NULL ? &st->vmedia[st->member] : &none);
 }
 
 static json_t *
