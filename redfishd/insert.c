@@ -93,16 +93,16 @@ reason(int result, struct client_reply *cr, const char *daemon, char *buf,
 	return buf;
 }
 
-/* The end of a call that failed: a 503 for a daemon that does not answer,
- * its own 4xx, else 502. */
+/* The end of a call that failed: a 503 for a daemon that does not answer
+ * or is busy (fetchd runs 4 fetches at most), its own 4xx, else 502. */
 static void
 job_fail(struct job *j, int result, struct client_reply *cr, const char *daemon,
     const char *what, const char *id)
 {
 	char r[640], msg[800];
-	int status = result < 0			    ? 503
-	    : cr->status >= 400 && cr->status < 500 ? cr->status
-						    : 502;
+	int status = result < 0 || cr->status == 503 ? 503
+	    : cr->status >= 400 && cr->status < 500  ? cr->status
+						     : 502;
 
 	snprintf(msg, sizeof(msg), "%s: %s", what,
 	    reason(result, cr, daemon, r, sizeof(r)));
