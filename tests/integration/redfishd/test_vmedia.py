@@ -318,5 +318,42 @@ class VirtualMediaTest(unittest.TestCase):
                                           "mediad")
 
 
+class TwoDrivesTest(unittest.TestCase):
+    """mediad with two LUNs: two members, a CD in one and a writable USB
+    stick in the other, each on its own LUN."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(luns=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def test_cd_and_usb_stick(self):
+        _, _, body = request(self.s.d.socket, "GET", VM)
+        self.assertEqual([m["@odata.id"] for m in json.loads(body)[
+            "Members"]], [VM + "/0", VM + "/1"])
+        for n, extra in ((0, {}), (1, {"MediaType": "USBStick",
+                                       "WriteProtected": False})):
+            status, _, reply = request(
+                self.s.d.socket, "POST",
+                "%s/%d/Actions/VirtualMedia.InsertMedia" % (VM, n),
+                dict(Image=self.s.url("/img.iso"), **extra), timeout=30)
+            self.assertEqual(status, 204, reply)
+        self.assertEqual(self.s.lun(0)[1:], ("1", "1"))
+        self.assertEqual(self.s.lun(1)[1:], ("0", "0"))
+        self.assertEqual(self.s.lun_sha256(0), IMAGE_SHA)
+        self.assertEqual(self.s.lun_sha256(1), IMAGE_SHA)
+        self.assertEqual(self.s.store(), ["redfish-lun0-img.iso",
+                                          "redfish-lun1-img.iso"])
+        status, _, _ = request(self.s.d.socket, "POST",
+                               VM + "/1/Actions/VirtualMedia.EjectMedia")
+        self.assertEqual(status, 204)
+        self.assertEqual(self.s.lun(1)[0], "")
+        self.assertEqual(self.s.lun_sha256(0), IMAGE_SHA)  # untouched
+        self.assertEqual(self.s.store(), ["redfish-lun0-img.iso"])
+
+
 if __name__ == "__main__":
     kvmtest.main()

@@ -9,6 +9,8 @@ serving images, with a path that wants basic auth.  Stack.stop() ends it.
 import base64
 import hashlib
 import os
+import shutil
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,12 +81,22 @@ class QuietServer(ThreadingHTTPServer):
 
 
 class Stack:
-    def __init__(self, gpiod_options="", redfishd_args=()):
+    def __init__(self, gpiod_options="", redfishd_args=(), luns=1):
         self.http = QuietServer(("127.0.0.1", 0), ImageHandler)
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
         self.gpiod = kvmtest.Daemon(
             "gpiod-ctl", config=GPIOD_CONFIG + gpiod_options).start()
-        self.mediad = Mediad().start()
+        self.tmp = tempfile.mkdtemp(prefix="kvmtest-vmstack-")
+        self.more_luns = []  # lun.1 ... beside Mediad's own lun.0
+        for i in range(1, luns):
+            lun = os.path.join(self.tmp, "lun.%d" % i)
+            os.makedirs(lun)
+            for attr, val in (("file", ""), ("cdrom", "0"), ("ro", "0")):
+                with open(os.path.join(lun, attr), "w") as f:
+                    f.write(val + "\n")
+            self.more_luns.append(lun)
+        self.mediad = Mediad(sum((["--lun", x] for x in self.more_luns),
+                                 [])).start()
         self.fetchd = kvmtest.Daemon("fetchd", [
             "--mediad-socket", self.mediad.socket, "--stall-timeout", "2",
             "--retries", "1", "--retry-delay-ms", "100"]).start()
@@ -102,22 +114,29 @@ class Stack:
         for d in (self.d, self.fetchd, self.mediad, self.gpiod):
             d.stop()
             d.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     # --- where the effects land ---
 
-    def lun(self):
-        """The LUN stand-in's files: (file, ro, cdrom)."""
-        return tuple(self.mediad.lun_attr(a).strip()
-                     for a in ("file", "ro", "cdrom"))
+    def lun(self, n=0):
+        """LUN n's stand-in files: (file, ro, cdrom)."""
+        if n == 0:
+            return tuple(self.mediad.lun_attr(a).strip()
+                         for a in ("file", "ro", "cdrom"))
+        out = []
+        for a in ("file", "ro", "cdrom"):
+            with open(os.path.join(self.more_luns[n - 1], a)) as f:
+                out.append(f.read().strip())
+        return tuple(out)
 
     def store(self):
         """The image names in mediad's store directory."""
         return sorted(n for n in os.listdir(self.mediad.images)
                       if not n.startswith("."))
 
-    def lun_sha256(self):
-        """SHA-256 of the file the LUN holds, or None."""
-        path = self.lun()[0]
+    def lun_sha256(self, n=0):
+        """SHA-256 of the file LUN n holds, or None."""
+        path = self.lun(n)[0]
         if not path:
             return None
         with open(path, "rb") as f:
