@@ -43,6 +43,7 @@ struct job {
 	double deadline;
 	int status; /* the answer kept while the copy is removed */
 	json_t *error;
+	json_t *luns; /* mediad's /state "luns" (a reference), or NULL */
 };
 
 static double
@@ -62,7 +63,9 @@ job_end(struct job *j, int status, json_t *error)
 
 	if (j->holds)
 		vmedia[j->lun].busy = 0;
-	if (error == NULL)
+	if (j->req == NULL) /* answered already */
+		json_decref(error);
+	else if (error == NULL)
 		http_reply(j->req, status, NULL, "", 0);
 	else {
 		rr.status = status;
@@ -70,6 +73,7 @@ job_end(struct job *j, int status, json_t *error)
 		j->cfg->send(j->req, &rr);
 	}
 	redfish_vmedia_insert_free(&j->ins);
+	json_decref(j->luns);
 	free(j);
 }
 
@@ -365,11 +369,10 @@ start(struct job *j, const json_t *lunstate)
 	start_insert(j);
 }
 
-/* mediad's /state came back: the answer to a GET, or the action. */
+/* With mediad's LUNs known: the answer to a GET, or the action. */
 static void
-state_cb(int result, struct client_reply *cr, void *arg)
+go(struct job *j)
 {
-	struct job *j = arg;
 	struct http_request *req = j->req;
 	struct redfish_state st = {"unknown", NULL};
 	const char *path = http_request_path(req), *body, *im;
@@ -378,17 +381,13 @@ state_cb(int result, struct client_reply *cr, void *arg)
 	size_t len;
 	int r;
 
-	if (result == 0 && cr->status == 200)
-		st.luns = json_object_get(
-		    json_object_get(cr->json, "result"), "luns");
-	else
-		log_warnx(
-		    "mediad's state: %s", result < 0 ? error_get() : "not 200");
+	st.luns = j->luns;
 	st.vmedia = vmedia;
 	redfish_resolve(http_request_method(req), path, &st, &rr);
 	if (rr.vmedia_op == REDFISH_OP_NONE) { /* a GET, a 404, a 405 */
 		j->cfg->send(req, &rr);
-		free(j);
+		j->req = NULL;
+		job_end(j, 0, NULL);
 		return;
 	}
 	if (st.luns == NULL) {
@@ -429,6 +428,90 @@ state_cb(int result, struct client_reply *cr, void *arg)
 		return;
 	}
 	start(j, json_array_get(st.luns, j->lun));
+}
+
+/*
+ * The LUN n holds one of redfishd's copies ("redfish-lunN-...") that
+ * redfishd has no record of (it restarted since the insert): its name.
+ */
+static const char *
+forgotten(const json_t *luns, size_t n)
+{
+	const json_t *l = json_array_get(luns, n);
+	const char *img = json_string_value(json_object_get(l, "image"));
+	char prefix[32];
+
+	snprintf(
+	    prefix, sizeof(prefix), REDFISH_VMEDIA_STORE_PREFIX "lun%zu-", n);
+	if (n >= REDFISH_VMEDIA_MAX || vmedia[n].name != NULL ||
+	    vmedia[n].busy || img == NULL ||
+	    !json_is_true(json_object_get(l, "mounted")) ||
+	    strncmp(img, prefix, strlen(prefix)) != 0)
+		return NULL;
+	return img;
+}
+
+/* fetchd's /state: the URL of each forgotten copy from its fetch, which
+ * fetchd keeps among its last finished ones (without user name and
+ * password, as Image shows it). */
+static void
+recall_cb(int result, struct client_reply *cr, void *arg)
+{
+	struct job *j = arg;
+	json_t *fetches = result == 0 && cr->status == 200
+	    ? json_object_get(json_object_get(cr->json, "result"), "fetches")
+	    : NULL,
+	       *fe;
+	const char *img, *url, *n, *st;
+	size_t i, k;
+
+	for (i = 0; i < json_array_size(j->luns); i++) {
+		if ((img = forgotten(j->luns, i)) == NULL)
+			continue;
+		url = NULL;
+		json_array_foreach(fetches, k, fe)
+		{
+			n = json_string_value(json_object_get(fe, "name"));
+			st = json_string_value(json_object_get(fe, "state"));
+			if (n != NULL && st != NULL && strcmp(n, img) == 0 &&
+			    strcmp(st, "done") == 0)
+				url = json_string_value(
+				    json_object_get(fe, "url"));
+		}
+		if (url == NULL)
+			continue;
+		vmedia[i].image = xstrdup(url);
+		vmedia[i].name = xstrdup(img);
+		vmedia[i].protocol = strncmp(url, "https:", 6) == 0 ? 1
+		    : strncmp(url, "http:", 5) == 0		    ? 0
+								    : -1;
+		log_info(
+		    "VirtualMedia %zu: '%s' was fetched from %s", i, img, url);
+	}
+	go(j);
+}
+
+/* mediad's /state came back; fetchd is asked for the URLs redfishd
+ * forgot, if any. */
+static void
+state_cb(int result, struct client_reply *cr, void *arg)
+{
+	struct job *j = arg;
+	size_t i;
+
+	if (result == 0 && cr->status == 200)
+		j->luns = json_incref(json_object_get(
+		    json_object_get(cr->json, "result"), "luns"));
+	else
+		log_warnx(
+		    "mediad's state: %s", result < 0 ? error_get() : "not 200");
+	for (i = 0; i < json_array_size(j->luns); i++)
+		if (forgotten(j->luns, i) != NULL) {
+			call(j, j->cfg->fetchd_socket, "GET", "/state", NULL,
+			    2000, recall_cb);
+			return;
+		}
+	go(j);
 }
 
 void

@@ -3,7 +3,8 @@
  * shows mediad's LUNs; InsertMedia (and the PATCH form) has fetchd fetch
  * the image into mediad's store, waits until it is there, and mounts it
  * on the LUN through mediad; EjectMedia unmounts it and removes the copy.
- * Every call is client_call_async(): the loop never waits.
+ * A copy redfishd no longer remembers (it restarted) gets its URL back from
+ * fetchd's /state.  Every call is client_call_async(): the loop never waits.
  *
  * The reply to an insert comes only once the medium is mounted (or the
  * insert failed and nothing is left): sushy and ansible go on at once

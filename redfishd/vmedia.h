@@ -22,7 +22,7 @@ extern const char *const redfish_vmedia_protocols[]; /* HTTP, HTTPS */
 extern const char *const redfish_vmedia_types[];     /* CD, DVD, USBStick */
 
 /* What redfishd remembers of the medium it inserted from a URL into a
- * LUN (in memory: lost on a restart, when the LUN shows ImageName only). */
+ * LUN (in memory; after a restart insert.c recalls it from fetchd). */
 struct redfish_vmedia {
 	char *image;  /* the URL without user name and password; NULL: none */
 	char *name;   /* the store's name it was fetched as */

@@ -295,6 +295,25 @@ class VirtualMediaTest(unittest.TestCase):
         self.assertEqual(self.s.store(), ["web.iso"])
         os.unlink(os.path.join(self.s.mediad.images, "web.iso"))
 
+    def test_restarted_redfishd_recalls_the_url(self):
+        """A redfishd that did not insert the medium (restarted since)
+        finds its URL in fetchd's /state: Image and ConnectedVia as
+        before, so that a client ejects it by URL (ansible does)."""
+        url = self.s.url("/img.iso")
+        self.assertEqual(self.insert({"Image": url})[0], 204)
+        with kvmtest.Daemon("redfishd", [
+                "--gpiod-socket", self.s.gpiod.socket,
+                "--mediad-socket", self.s.mediad.socket,
+                "--fetchd-socket", self.s.fetchd.socket]) as d:
+            status, _, body = request(d.socket, "GET", MEMBER)
+            body = json.loads(body)
+            self.assertEqual((body["Image"], body["ConnectedVia"],
+                              body["TransferProtocolType"]),
+                             (url, "URI", "HTTP"))
+            status, _, _ = request(d.socket, "POST", EJECT)
+            self.assertEqual(status, 204)
+        self.assert_untouched()
+
     def test_without_fetchd(self):
         with kvmtest.Daemon("redfishd", [
                 "--mediad-socket", self.s.mediad.socket,
