@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct redfish_vmedia vm[REDFISH_VMEDIA_MAX] = {
 	    {"http://h/a.iso", "redfish-lun0-a.iso", "u", 1, 0}};
 	struct redfish_state st = {NULL, &boot};
-	json_t *luns = json_array();
+	json_t *luns;
 	struct redfish_reply rr;
 	enum http_method method;
 	char *path;
@@ -47,6 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((path = malloc(size)) == NULL)
 		abort();
 	memcpy(path, data + 1, size - 1);
+	luns = json_array();
 	path[size - 1] = '\0';
 	method = 1u << (data[0] % 7);
 	st.power = powers[(data[0] >> 3) % 3];
