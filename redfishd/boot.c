@@ -36,8 +36,8 @@ static const char *const read_only[] = {"@odata.type", "@odata.id",
     "@odata.etag", "Id", "Name", "SystemType", "Links", "Actions", "PowerState",
     NULL};
 
-static json_t *
-values_json(const char *const *values)
+json_t *
+redfish_values_json(const char *const *values)
 {
 	json_t *a = json_array();
 
@@ -60,7 +60,8 @@ redfish_boot_json(const struct redfish_boot *boot)
 		    o, writable[i].name, json_string(writable[i].values[*v]));
 		snprintf(key, sizeof(key), "%s@Redfish.AllowableValues",
 		    writable[i].name);
-		json_object_set_new(o, key, values_json(writable[i].values));
+		json_object_set_new(
+		    o, key, redfish_values_json(writable[i].values));
 	}
 	return o;
 }

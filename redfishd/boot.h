@@ -36,6 +36,8 @@ int redfish_boot_patch(const char *body, size_t len, struct redfish_boot *boot,
 /* The index of s (may be NULL) in a NULL-terminated list of allowable
  * values, or -1. */
 int redfish_value_index(const char *const *list, const char *s);
+/* A NULL-terminated list of values as a JSON array; a new reference. */
+json_t *redfish_values_json(const char *const *list);
 
 /* Whether an If-Match header's value (a list of entity tags, or "*")
  * names etag. */

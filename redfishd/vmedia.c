@@ -348,16 +348,6 @@ redfish_vmedia_store_name(const char *shown, int lun, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
-static json_t *
-values(const char *const *list)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; list[i] != NULL; i++)
-		json_array_append_new(a, json_string(list[i]));
-	return a;
-}
-
 json_t *
 redfish_vmedia_collection(const json_t *luns)
 {
@@ -406,8 +396,8 @@ redfish_vmedia_member(
 	    title, sizeof(title), "Virtual drive %d (CD or USB stick)", lun);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "@odata.type",
 	    "#VirtualMedia.v1_5_0.VirtualMedia", "@odata.id", id, "Id", lunid,
-	    "Name", title, "MediaTypes", values(redfish_vmedia_types),
-	    "ConnectedVia",
+	    "Name", title, "MediaTypes",
+	    redfish_values_json(redfish_vmedia_types), "ConnectedVia",
 	    ours     ? "URI"
 		: in ? "Applet" /* the web page or mediactl put it there */
 		     : "NotConnected");
@@ -431,11 +421,12 @@ redfish_vmedia_member(
 	    json_pack("{s:{s:s, s:o, s:o, s:o}, s:{s:s}}",
 		"#VirtualMedia.InsertMedia", "target", insert,
 		"TransferProtocolType@Redfish.AllowableValues",
-		values(redfish_vmedia_protocols),
-		"TransferMethod@Redfish.AllowableValues", values(methods),
+		redfish_values_json(redfish_vmedia_protocols),
+		"TransferMethod@Redfish.AllowableValues",
+		redfish_values_json(methods),
 		"MediaType@Redfish.AllowableValues",
-		values(redfish_vmedia_types), "#VirtualMedia.EjectMedia",
-		"target", eject));
+		redfish_values_json(redfish_vmedia_types),
+		"#VirtualMedia.EjectMedia", "target", eject));
 	return o;
 }
 
