@@ -32,10 +32,17 @@ class VirtualMediaTest(unittest.TestCase):
         cls.s.stop()
 
     def tearDown(self):
-        request(self.s.d.socket, "POST", EJECT)
+        request(self.s.d.socket, "POST", EJECT, {})
         self.s.mediad.reset_lun()
 
     def call(self, method, path, body=None, headers=None):
+        """A request as Redfish clients send it: a POST or PATCH with a
+        JSON body ({} when none is given) and its Content-Type."""
+        if method in ("POST", "PATCH"):
+            headers = dict(headers or {}, **{
+                "Content-Type": "application/json"})
+            if body is None:
+                body = {}
         status, hdrs, reply = request(self.s.d.socket, method, path, body,
                                       headers, timeout=30)
         return status, hdrs, json.loads(reply) if reply else None
@@ -310,7 +317,7 @@ class VirtualMediaTest(unittest.TestCase):
             self.assertEqual((body["Image"], body["ConnectedVia"],
                               body["TransferProtocolType"]),
                              (url, "URI", "HTTP"))
-            status, _, _ = request(d.socket, "POST", EJECT)
+            status, _, _ = request(d.socket, "POST", EJECT, {})
             self.assertEqual(status, 204)
         self.assert_untouched()
 
@@ -367,7 +374,7 @@ class TwoDrivesTest(unittest.TestCase):
         self.assertEqual(self.s.store(), ["redfish-lun0-img.iso",
                                           "redfish-lun1-img.iso"])
         status, _, _ = request(self.s.d.socket, "POST",
-                               VM + "/1/Actions/VirtualMedia.EjectMedia")
+                               VM + "/1/Actions/VirtualMedia.EjectMedia", {})
         self.assertEqual(status, 204)
         self.assertEqual(self.s.lun(1)[0], "")
         self.assertEqual(self.s.lun_sha256(0), IMAGE_SHA)  # untouched
