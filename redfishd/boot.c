@@ -36,8 +36,8 @@ static const char *const read_only[] = {"@odata.type", "@odata.id",
     "@odata.etag", "Id", "Name", "SystemType", "Links", "Actions", "PowerState",
     NULL};
 
-static json_t *
-values_json(const char *const *values)
+json_t *
+redfish_values_json(const char *const *values)
 {
 	json_t *a = json_array();
 
@@ -60,13 +60,14 @@ redfish_boot_json(const struct redfish_boot *boot)
 		    o, writable[i].name, json_string(writable[i].values[*v]));
 		snprintf(key, sizeof(key), "%s@Redfish.AllowableValues",
 		    writable[i].name);
-		json_object_set_new(o, key, values_json(writable[i].values));
+		json_object_set_new(
+		    o, key, redfish_values_json(writable[i].values));
 	}
 	return o;
 }
 
-static int
-in_list(const char *const *list, const char *s)
+int
+redfish_value_index(const char *const *list, const char *s)
 {
 	for (int i = 0; s != NULL && list[i] != NULL; i++)
 		if (strcmp(list[i], s) == 0)
@@ -117,7 +118,8 @@ patch_boot(json_t *o, struct redfish_boot *b, json_t **ret_error)
 			return fail(ret_error, "PropertyValueTypeError",
 			    "must be a string.", key,
 			    "Resubmit with an allowable value.");
-		idx = in_list(writable[i].values, json_string_value(v));
+		idx = redfish_value_index(
+		    writable[i].values, json_string_value(v));
 		if (idx < 0)
 			return fail(ret_error, "PropertyValueNotInList",
 			    "has a value that is not one of its "
@@ -151,7 +153,7 @@ redfish_boot_patch(
 	{
 		if (strcmp(key, "Boot") == 0)
 			r = patch_boot(v, &b, ret_error);
-		else if (in_list(read_only, key) >= 0)
+		else if (redfish_value_index(read_only, key) >= 0)
 			r = fail(ret_error, "PropertyNotWritable",
 			    "is read-only.", key,
 			    "Remove it from the request body.");

@@ -33,6 +33,12 @@ json_t *redfish_boot_json(const struct redfish_boot *boot);
 int redfish_boot_patch(const char *body, size_t len, struct redfish_boot *boot,
     json_t **ret_error);
 
+/* The index of s (may be NULL) in a NULL-terminated list of allowable
+ * values, or -1. */
+int redfish_value_index(const char *const *list, const char *s);
+/* A NULL-terminated list of values as a JSON array; a new reference. */
+json_t *redfish_values_json(const char *const *list);
+
 /* Whether an If-Match header's value (a list of entity tags, or "*")
  * names etag. */
 int redfish_etag_matches(const char *if_match, const char *etag);

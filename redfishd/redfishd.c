@@ -2,10 +2,11 @@
  * redfishd.c -- main(): a Redfish service (DMTF DSP0266) at /redfish/v1.
  *
  * redfishd answers the Redfish URLs from its resource table (resource.h)
- * behind nginx; it will translate into calls on gpiod-ctl's, mediad's and
- * fetchd's sockets.  This first part serves the service root, $metadata,
- * the OData service document and the Systems (PowerState from gpiod-ctl,
- * Boot kept here and changed by PATCH with If-Match), Managers and Chassis
+ * behind nginx, translated into calls on gpiod-ctl's, mediad's and
+ * fetchd's sockets: the service root, $metadata, the OData service
+ * document and the Systems (PowerState from gpiod-ctl, Reset and
+ * PowerCycle onto it, Boot kept here and changed by PATCH with If-Match),
+ * Managers (VirtualMedia onto fetchd and mediad: insert.h) and Chassis
  * resources, with Redfish's error format, 404 and 405 with Allow; and
  * the SessionService (session.h): logins checked against nginx's htpasswd
  * file, X-Auth-Token sessions, and GET /auth/token, which nginx's
@@ -26,6 +27,7 @@
 #include "envelope.h"
 #include "error.h"
 #include "http.h"
+#include "insert.h"
 #include "log.h"
 #include "metrics.h"
 #include "reset.h"
@@ -38,6 +40,10 @@
 	    HTTP_OPTIONS | HTTP_PATCH)
 
 static char *gpiod_socket = "/run/kaputtkvm/gpiod-ctl.sock";
+static char *mediad_socket = "/run/kaputtkvm/mediad.sock";
+static char *fetchd_socket = "/run/kaputtkvm/fetchd.sock";
+static long long insert_timeout = 1800;	   /* s */
+static long long power_cycle_wait = 20000; /* ms */
 static char *htpasswd = "/etc/kaputtkvm/htpasswd";
 static long long session_timeout = 1800, max_sessions = 16;
 
@@ -54,6 +60,22 @@ static const struct config_option options[] = {
     {"gpiod-socket", 0, CONFIG_STRING, &gpiod_socket, 0, 0, "PATH",
 	"gpiod-ctl's socket, for the power state (default "
 	"/run/kaputtkvm/gpiod-ctl.sock)",
+	NULL},
+    {"mediad-socket", 0, CONFIG_STRING, &mediad_socket, 0, 0, "PATH",
+	"mediad's socket, for the virtual media (default "
+	"/run/kaputtkvm/mediad.sock)",
+	NULL},
+    {"fetchd-socket", 0, CONFIG_STRING, &fetchd_socket, 0, 0, "PATH",
+	"fetchd's socket, which fetches InsertMedia's Image (default "
+	"/run/kaputtkvm/fetchd.sock)",
+	NULL},
+    {"insert-timeout", 0, CONFIG_INT, &insert_timeout, 1, 86400, "S",
+	"seconds an InsertMedia may take to fetch and mount its image before "
+	"it is cancelled (default 1800)",
+	NULL},
+    {"power-cycle-wait", 0, CONFIG_INT, &power_cycle_wait, 100, 600000, "MS",
+	"PowerCycle: how long after the forced off the power LED may take to "
+	"go dark before on is pressed (default 20000)",
 	NULL},
     {"htpasswd", 0, CONFIG_STRING, &htpasswd, 0, 0, "FILE",
 	"the users and password hashes nginx checks, for logins to the "
@@ -166,31 +188,29 @@ redfishd_state_cb(int result, struct client_reply *cr, void *arg)
 	redfishd_send(req, &rr);
 }
 
+/* The Reset's end: 204, or a Redfish error. */
+static void
+redfishd_reset_done(int status, json_t *error, void *arg)
+{
+	struct redfish_reply rr = {0};
+
+	if (error == NULL) {
+		http_reply(arg, 204, NULL, "", 0);
+		return;
+	}
+	rr.status = status;
+	rr.body = error;
+	redfishd_send(arg, &rr);
+}
+
 /* gpiod-ctl answered the Reset: 204 when done, its reason otherwise. */
 static void
 redfishd_reset_cb(int result, struct client_reply *cr, void *arg)
 {
-	struct http_request *req = arg;
-	struct redfish_reply rr = {0};
-	const char *msg = NULL;
+	json_t *error;
+	int status = redfish_reset_result(result, cr, &error);
 
-	if (result == 0 && cr->status == 200) {
-		http_reply(req, 204, NULL, "", 0);
-		return;
-	}
-	if (result == 0)
-		msg = json_string_value(json_object_get(
-		    json_object_get(cr->json, "error"), "message"));
-	rr.status = result < 0 ? 503 : cr->status == 409 ? 409 : 502;
-	rr.body = redfish_error("GeneralError",
-	    msg		     ? msg
-		: result < 0 ? "gpiod-ctl does not answer."
-			     : "gpiod-ctl "
-			       "failed.",
-	    rr.status == 409 ? "Check PowerState: the power LED decides which "
-			       "ResetType applies."
-			     : "Check gpiod-ctl.");
-	redfishd_send(req, &rr);
+	redfishd_reset_done(status, error, arg);
 }
 
 /* POST of the Reset action: the body checked, then gpiod-ctl does it. */
@@ -201,12 +221,20 @@ redfishd_reset(struct http_request *req, struct event_base *base)
 	const char *body, *target;
 	json_t *call;
 	size_t len;
+	int r;
 
 	body = http_request_body(req, &len);
-	if (redfish_reset_parse(body ? body : "", body ? len : 0, &target,
-		&call, &rr.body) < 0) {
+	if ((r = redfish_reset_parse(body ? body : "", body ? len : 0, &target,
+		 &call, &rr.body)) < 0) {
 		rr.status = 400;
 		redfishd_send(req, &rr);
+		return;
+	}
+	if (r == 1) { /* PowerCycle: off, the LED, on */
+		log_info("PowerCycle");
+		redfish_power_cycle(base, gpiod_socket, call, 40000,
+		    (int)power_cycle_wait, redfishd_reset_done, req);
+		json_decref(call);
 		return;
 	}
 	if (client_call_async(base, gpiod_socket, "POST", target, call, 10000,
@@ -441,6 +469,7 @@ redfishd_cross_site(struct http_request *req)
 static void
 redfishd_handle(struct http_request *req, void *arg)
 {
+	static struct redfish_media_config media;
 	struct event_base **base = arg;
 	struct redfish_reply rr;
 	int r;
@@ -460,6 +489,14 @@ redfishd_handle(struct http_request *req, void *arg)
 	}
 	redfish_resolve(
 	    http_request_method(req), http_request_path(req), NULL, &rr);
+	if (rr.needs_media || rr.vmedia_op != REDFISH_OP_NONE) {
+		media.mediad_socket = mediad_socket;
+		media.fetchd_socket = fetchd_socket;
+		media.insert_timeout_s = (int)insert_timeout;
+		media.send = redfishd_send;
+		redfish_media_handle(req, *base, &media);
+		return;
+	}
 	if (rr.reset) {
 		redfishd_reset(req, *base);
 		return;

@@ -10,6 +10,7 @@
 
 #include "reset.h"
 #include "resource.h"
+#include "vmedia.h"
 
 #define BASE_REGISTRY "Base.1.8."
 #define ROOT	      "/redfish/v1"
@@ -25,6 +26,8 @@ struct redfish_resource {
 	int patch;	 /* PATCH changes Boot (boot.h) */
 	/* a collection of one member instead of build: its type and name */
 	const char *coll_type, *coll_name, *coll_member;
+	int needs_media; /* build shows mediad's state (vmedia.h) */
+	int vmedia_op;	 /* REDFISH_OP_*: a VirtualMedia action or PATCH */
 };
 
 /* One reference per schema whose @odata.type is served (CSDL, OData 4.0
@@ -47,7 +50,8 @@ static const char metadata[] =
 	"ComputerSystem",
 	"v1_10_0") CSDL_COLL("ManagerCollection") CSDL_REF("Manager", "Manager",
 	"v1_10_0") CSDL_COLL("ChassisCollection") CSDL_REF("Chassis", "Chassis",
-	"v1_10_0") CSDL_REF("Message", "Message",
+	"v1_10_0") CSDL_COLL("VirtualMediaCollection") CSDL_REF("VirtualMedia",
+	"VirtualMedia", "v1_5_0") CSDL_REF("Message", "Message",
 	"v1_0_0") CSDL_REF("SessionService", "SessionService",
 	"v1_1_8") CSDL_COLL("SessionCollection") CSDL_REF("Session", "Session",
 	"v1_3_0") "  <edmx:DataServices>\n"
@@ -145,11 +149,28 @@ build_system(const struct redfish_state *st)
 static json_t *
 build_manager(const struct redfish_state *st)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:[o], s:[o]}}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:[o], s:[o]}}",
 	    "@odata.type", "#Manager.v1_10_0.Manager", "@odata.id",
 	    ROOT "/Managers/1", "Id", "1", "Name", "KaputtKVM", "ManagerType",
-	    "BMC", "Links", "ManagerForServers", link_to(ROOT "/Systems/1"),
+	    "BMC", "VirtualMedia", link_to(REDFISH_VMEDIA_ROOT), "Links",
+	    "ManagerForServers", link_to(ROOT "/Systems/1"),
 	    "ManagerForChassis", link_to(ROOT "/Chassis/1"));
+}
+
+static json_t *
+build_vmedia_collection(const struct redfish_state *st)
+{
+	return redfish_vmedia_collection(st->luns);
+}
+
+static json_t *
+build_vmedia(const struct redfish_state *st)
+{
+	static const struct redfish_vmedia none; /* nothing remembered */
+
+	return redfish_vmedia_member(st->member,
+	    json_array_get(st->luns, st->member),
+	    st->vmedia != NULL ? &st->vmedia[st->member] : &none);
 }
 
 static json_t *
@@ -183,6 +204,16 @@ static const struct redfish_resource resources[] = {
     {ROOT "/Chassis/1", HTTP_GET | HTTP_HEAD, "GET, HEAD", build_chassis},
     {REDFISH_RESET_TARGET, HTTP_POST, "POST", NULL, NULL, 0, 1},
     {ROOT "/$metadata", HTTP_GET | HTTP_HEAD, "GET, HEAD", NULL, metadata},
+    /* one member per LUN of mediad: '*' is its number (vmedia.h) */
+    {REDFISH_VMEDIA_ROOT, HTTP_GET | HTTP_HEAD, "GET, HEAD",
+	build_vmedia_collection, .needs_media = 1},
+    {REDFISH_VMEDIA_ROOT "/*", HTTP_GET | HTTP_HEAD | HTTP_PATCH,
+	"GET, HEAD, PATCH", build_vmedia, .needs_media = 1,
+	.vmedia_op = REDFISH_OP_PATCH},
+    {REDFISH_VMEDIA_ROOT "/*/Actions/VirtualMedia.InsertMedia", HTTP_POST,
+	"POST", .vmedia_op = REDFISH_OP_INSERT},
+    {REDFISH_VMEDIA_ROOT "/*/Actions/VirtualMedia.EjectMedia", HTTP_POST,
+	"POST", .vmedia_op = REDFISH_OP_EJECT},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -239,18 +270,45 @@ redfish_trim_path(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* Whether path is pattern, where a '*' stands for a VirtualMedia
+ * member's id (its number in *ret_member). */
+static int
+matches(const char *pattern, const char *path, int *ret_member)
+{
+	const char *star = strchr(pattern, '*');
+	size_t head, n;
+
+	if (star == NULL)
+		return strcmp(pattern, path) == 0;
+	head = (size_t)(star - pattern);
+	if (strncmp(pattern, path, head) != 0)
+		return 0;
+	path += head;
+	n = strcspn(path, "/");
+	if ((*ret_member = redfish_vmedia_id(path, n)) < 0)
+		return 0;
+	return strcmp(star + 1, path + n) == 0;
+}
+
 void
 redfish_resolve(enum http_method method, const char *path,
     const struct redfish_state *st, struct redfish_reply *out)
 {
 	const struct redfish_resource *r = NULL;
+	struct redfish_state mst;
 	char p[256];
+	int member = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (redfish_trim_path(path, p, sizeof(p)) == 0)
 		for (r = resources; r->path != NULL; r++)
-			if (strcmp(r->path, p) == 0)
+			if (matches(r->path, p, &member))
 				break;
+	/* a member mediad does not have (once its LUNs are known) */
+	if (r != NULL && r->path != NULL && strchr(r->path, '*') != NULL &&
+	    st != NULL && st->luns != NULL &&
+	    (size_t)member >= json_array_size(st->luns))
+		r = NULL;
 	if (r == NULL || r->path == NULL) {
 		out->status = 404;
 		out->body = redfish_error("ResourceMissingAtURI",
@@ -264,6 +322,28 @@ redfish_resolve(enum http_method method, const char *path,
 		return;
 	}
 	out->status = 200;
+	out->member = member;
+	if (r->vmedia_op != REDFISH_OP_NONE &&
+	    (method == HTTP_POST || method == HTTP_PATCH)) {
+		out->vmedia_op = r->vmedia_op;
+		return;
+	}
+	if (r->needs_media && (st == NULL || st->luns == NULL)) {
+		if (st == NULL) {
+			out->needs_media = 1;
+			return;
+		}
+		out->status = 503;
+		out->body = redfish_error("GeneralError",
+		    "mediad, which keeps the virtual media, does not answer.",
+		    "Check mediad (kaputtkvm-mediad.service) and retry.");
+		return;
+	}
+	if (st != NULL) { /* the builders see the member */
+		mst = *st;
+		mst.member = member;
+		st = &mst;
+	}
 	if (r->reset) {
 		out->reset = 1;
 		return;

@@ -11,11 +11,17 @@
 
 #include "boot.h"
 #include "httpparse.h"
+#include "vmedia.h"
 
 /* What the daemon learnt from the other daemons for one request. */
 struct redfish_state {
 	const char *power; /* gpiod-ctl's atx.power: "on", "off", "unknown" */
 	const struct redfish_boot *boot; /* what redfishd keeps */
+	/* mediad's /state "luns" (NULL: mediad does not answer) and what
+	 * redfishd remembers of each (REDFISH_VMEDIA_MAX of them) */
+	const json_t *luns;
+	const struct redfish_vmedia *vmedia;
+	int member; /* set by redfish_resolve(): the '*' of the path */
 };
 
 /* What to answer: status, body (a new reference, NULL only when xml is
@@ -29,6 +35,18 @@ struct redfish_reply {
 	int needs_state; /* resolve again with a struct redfish_state */
 	int reset;	 /* a POST of ComputerSystem.Reset: reset.h does it */
 	int patch;	 /* a PATCH of Systems/1: boot.h does it */
+	/* a resource showing mediad's state: resolve again with st->luns */
+	int needs_media;
+	int vmedia_op; /* REDFISH_OP_*: insert.c does it, on member */
+	int member;    /* the VirtualMedia member (its LUN) in the path */
+};
+
+/* What a POST or PATCH of a VirtualMedia member asks for. */
+enum {
+	REDFISH_OP_NONE,
+	REDFISH_OP_INSERT, /* POST .../Actions/VirtualMedia.InsertMedia */
+	REDFISH_OP_EJECT,  /* POST .../Actions/VirtualMedia.EjectMedia */
+	REDFISH_OP_PATCH,  /* PATCH of the member */
 };
 
 #define REDFISH_RESET_TARGET                                                   \
@@ -37,8 +55,8 @@ struct redfish_reply {
 /*
  * The answer to method on path (without the query; a trailing '/' is
  * ignored).  Fills *out; always succeeds.  With st NULL, a resource that
- * shows another daemon's state sets needs_state (and no body): the caller
- * asks that daemon and resolves again with st.
+ * shows another daemon's state sets needs_state or needs_media (and no
+ * body): the caller asks that daemon and resolves again with st.
  */
 void redfish_resolve(enum http_method method, const char *path,
     const struct redfish_state *st, struct redfish_reply *out);

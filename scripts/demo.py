@@ -84,6 +84,8 @@ def daemon_args(name, st):
         args += ["--capd-socket", st.socket("capd")]
     if name == "redfishd":
         args += ["--gpiod-socket", st.socket("gpiod-ctl"),
+                 "--mediad-socket", st.socket("mediad"),
+                 "--fetchd-socket", st.socket("fetchd"),
                  "--htpasswd", st.path("htpasswd")]
     return args
 

@@ -1,12 +1,35 @@
 #!/usr/bin/env python3
 """Count meson's test results: `summary.py build/meson-logs/testlog.json...`
 
-Prints each skipped test with the reason it gave, then one line
+Prints each skipped test with the reason it gave, each failed one with
+its failed TAP subtests (or the end of its output, which is what CI's log
+keeps in view), then one line
 `N passed, N failed, N skipped` over all the logs given.  Exits 1 if any
 test failed (or a log is missing), else 0.
 """
 import json
 import sys
+
+
+
+def why_failed(t, keep=12):
+    """A TAP test's "not ok" lines with the comment lines that follow
+    each; else the last lines of its stdout and stderr."""
+    out = (t.get("stdout") or "").splitlines()
+    lines, inside = [], False
+    for ln in out:
+        if ln.startswith("not ok"):
+            lines.append(ln[:300])
+            inside = True
+        elif inside and ln.startswith("#") and len(lines) < keep * 4:
+            lines.append(ln[:300])
+        else:
+            inside = False
+    if lines:
+        return lines[:keep * 4]
+    tail = out[-keep:] + (t.get("stderr") or "").splitlines()[-keep:]
+    return [ln[:300] for ln in tail]
+
 
 passed = failed = skipped = 0
 missing = False
@@ -33,5 +56,7 @@ for path in sys.argv[1:]:
         else:
             failed += 1
             print("failed: %s (%s)" % (t["name"], res))
+            for ln in why_failed(t):
+                print("    " + ln)
 print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
 sys.exit(1 if failed or missing else 0)

@@ -50,6 +50,11 @@ SKIP = {
              "test backend (/api/gpio/test/*), which the appliance's gpiod "
              "backend on gpio-sim does not have; the appliance's ATX check "
              "presses the real line",
+    "ocr": "reads the word FRAME that capd's test pattern draws; the "
+           "appliance's picture is vivid's colour bars, which have no text",
+    "ocr-touch": "reads the word FRAME that capd's test pattern draws; the "
+                 "appliance's picture is vivid's colour bars, which have no "
+                 "text",
     # Known broken here, cause not found yet (they pass on the demo): left
     # out so the appliance suite stays green in CI.  Remove once fixed.
     "paste-de": "not yet passing on the appliance (failed in the run of "
@@ -325,9 +330,16 @@ def run(suite, agent, front, port, st, share, build):
                               "hidd's devices then: %s"
                               % (r.stdout.strip()[-2500:], r.returncode,
                                  artifacts, name, json.dumps(hid)))
+    # KAPUTTKVM_APPLIANCE_SCENARIOS=a,b runs only those, skipped ones too
+    # (to look into one without the whole pass)
+    only = [n for n in os.environ.get("KAPUTTKVM_APPLIANCE_SCENARIOS",
+                                      "").split(",") if n]
     try:
         for name in names:
-            if name in SKIP:
+            if only and name not in only:
+                suite.skip("browser: " + name, "not asked for "
+                           "(KAPUTTKVM_APPLIANCE_SCENARIOS)")
+            elif name in SKIP and not only:
                 suite.skip("browser: " + name, SKIP[name])
             else:
                 suite.check("browser: " + name, one, name)

@@ -168,6 +168,27 @@ async function focusConsole(page) {
 	await sleep(300);
 }
 
+// A phone: a browser of its own with a touch screen at viewport (a
+// context made with isMobile, hasTouch, twice the pixels, and more from
+// extra), for fn(context); a failure screenshots its pages as
+// NAME-failure.png.
+async function onPhone(viewport, name, extra, fn) {
+	const browser = await chromium.launch({executablePath: env.KVM_CHROMIUM || '/usr/bin/chromium',
+		headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic']});
+	const phone = await browser.newContext({viewport, hasTouch: true, isMobile: true,
+		deviceScaleFactor: 2, ignoreHTTPSErrors: true,
+		httpCredentials: {username: env.KVM_USER, password: env.KVM_PASSWORD}, ...extra});
+	try {
+		await fn(phone);
+	} catch (e) {
+		for (const p of phone.pages())
+			await p.screenshot({path: path.join(ARTIFACTS, `${name}-failure.png`)}).catch(() => {});
+		throw e;
+	} finally {
+		await browser.close();
+	}
+}
+
 // -------------------------------------------------------------- scenarios
 
 const scenarios = {};
@@ -809,14 +830,8 @@ scenarios['osk'] = async (ctx) => {
 	await shot(desk, 'osk-desktop');
 	await desk.close();
 
-	const browser = await chromium.launch({executablePath: env.KVM_CHROMIUM || '/usr/bin/chromium',
-		headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic']});
-	const phone = await browser.newContext({viewport: {width: 360, height: 740},
-		hasTouch: true, isMobile: true, deviceScaleFactor: 2, ignoreHTTPSErrors: true,
-		httpCredentials: {username: env.KVM_USER, password: env.KVM_PASSWORD}});
-	let page;
-	try {
-		page = await open(phone);
+	await onPhone({width: 360, height: 740}, 'osk-phone', {}, async (phone) => {
+		const page = await open(phone);
 		const osk = page.locator('#osk');
 		assert.ok(await osk.isHidden(), 'the keyboard is open before any tap');
 		// A tap on the picture opens it (and clicks there on the target).
@@ -905,13 +920,7 @@ scenarios['osk'] = async (ctx) => {
 		await sleep(500);
 		assert.ok(await osk.isHidden(), 'a closed keyboard came back on a tap');
 		assert.deepEqual(page.errors, []);
-	} catch (e) {
-		if (page)
-			await page.screenshot({path: path.join(ARTIFACTS, 'osk-phone-failure.png')}).catch(() => {});
-		throw e;
-	} finally {
-		await browser.close();
-	}
+	});
 };
 const DOUBLE_TAP_GAP = 600;     // more than osk.js's DOUBLE_TAP_MS
 
@@ -953,6 +962,284 @@ scenarios['jiggler'] = async (ctx) => {
 	await until('the jiggler off', async () =>
 	    (await api(ctx, 'GET', '/api/hid/state')).jiggler.enabled === false);
 	assert.deepEqual(page.errors, []);
+};
+
+// --------------------------------------------------------------- read text
+
+// The word "FRAME" that capd's test pattern (bars) draws at the start of
+// its counter line, in frame pixels, with a margin of a glyph pixel or two
+// around it: capd/pattern.c's pattern_layout_for() (5x7 glyphs FONT_W + 1
+// = 6 columns apart, scaled by s; the space after the word leaves 7 s).
+// capd's font reads 0 as 8 and V as U (ocrd/README.md): the word is read
+// exactly, the frame number after it is not.
+function frameWord(w, h) {
+	const bars = Math.floor(h * 2 / 3);
+	const cell = Math.max(4, Math.min(Math.floor(w / 40), Math.floor((h - bars) / 5)));
+	const textY = bars + cell + cell + Math.floor(cell / 2);
+	const boxY = h - Math.floor(cell / 2) - 2 * cell;
+	const room = Math.max(0, boxY - textY - Math.floor(cell / 2));
+	const s = Math.min(Math.floor((w - 2 * cell) / (29 * 6)), Math.floor(room / 7));
+	return {x: cell - s, y: textY - s, w: 32 * s, h: 9 * s};
+}
+
+// Every mouse report hidd wrote (absolute and relative).
+function anyMouseReports() {
+	const text = fs.readFileSync(path.join(STATE, 'logs', 'hid-reports.log'), 'utf8');
+	return text.split('\n').filter((l) => /^\S+ hidg[12] (mouse|relmouse):/.test(l));
+}
+
+// A region of the frame as client pixels over the picture shown.
+async function clientBox(page, reg) {
+	const {r, w, h} = await page.evaluate(() => ({r: window.kvm.video.rect(),
+		w: window.kvm.video.width, h: window.kvm.video.height}));
+	const sx = r.width / w, sy = r.height / h;
+	return {x0: r.left + reg.x * sx, y0: r.top + reg.y * sy,
+		x1: r.left + (reg.x + reg.w) * sx, y1: r.top + (reg.y + reg.h) * sy,
+		tol: Math.ceil(2 / sx) + 1, r};
+}
+
+// The POST /api/ocr/read bodies the page sends, as they go.
+function ocrRequests(page) {
+	const sent = [];
+	page.on('request', (q) => {
+		if (q.url().endsWith('/api/ocr/read'))
+			sent.push(JSON.parse(q.postData()));
+	});
+	return sent;
+}
+
+function nearRegion(got, want, tol) {
+	for (const k of ['x', 'y', 'w', 'h'])
+		assert.ok(Math.abs(got[k] - want[k]) <= tol,
+		    `region ${JSON.stringify(got)}, want about ${JSON.stringify(want)} (±${tol})`);
+}
+
+// Waits for the panel's message of kind (ok, error), and matching want (a
+// RegExp or the whole text) when given; returns its text.
+async function ocrMessage(page, kind, want, ms = 30000) {
+	return until(`a Read-text message of kind ${kind} ${want || ''}`, async () => {
+		const m = page.locator('#ocr-msg');
+		if ((await m.getAttribute('data-kind')) !== kind)
+			return null;
+		const t = await m.textContent();
+		return !want || (want instanceof RegExp ? want.test(t) : t === want) ? t : null;
+	}, ms);
+}
+
+// The mode on: the panel, ocrd's languages in the list, mouse reports
+// settled (entering moves the focus off the console: its release).
+async function ocrEnter(page, click) {
+	await click(page.locator('#ocr-button'));
+	assert.ok(await page.locator('#ocr-panel').isVisible(), 'no Read-text panel');
+	assert.equal(await page.locator('#ocr-button').getAttribute('aria-pressed'), 'true');
+	await until('ocrd\'s languages in the list', () => page.evaluate(() => window.kvm.ocr.langsLoaded));
+	const langs = await page.locator('#ocr-lang option').evaluateAll((os) => os.map((o) => o.value));
+	const st = await api(page.context(), 'GET', '/api/ocr/state');
+	assert.deepEqual(langs, st.languages, 'the list is not ocrd\'s languages');
+	assert.ok(langs.includes('eng'), `languages ${langs}`);
+	assert.equal(await page.locator('#ocr-lang').inputValue(), 'eng');
+	await sleep(500);
+}
+
+// Desktop (1280x800, a mouse): a click selects nothing and sends nothing;
+// the word FRAME dragged over comes back exactly, in frame pixels through
+// the letterboxing; Copy puts it on the clipboard (permission granted),
+// and without a clipboard API selects it for Ctrl+C; a language ocrd does
+// not have is its 400, shown; a second drag while one reads sends
+// nothing (the first held by the test); ocrd busy with another read (capd
+// stopped a moment) is its 503 "busy, try again", shown; the H.264
+// <canvas> maps the same;
+// no mouse report reaches hidd while the mode is on, and Esc (not sent to
+// the target) leaves it, after which the mouse reaches the target again.
+// Screenshot ocr-desktop.png.
+scenarios['ocr'] = async (ctx) => {
+	await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: ORIGIN});
+	const page = await open(ctx);
+	await page.setViewportSize({width: 1280, height: 800});
+	await sleep(300);
+	const st = await api(ctx, 'GET', '/api/video/state');
+	assert.equal(st.pattern, 'bars', 'the demo shows the bars pattern');
+	const word = frameWord(st.width, st.height);
+	const sent = ocrRequests(page);
+	await ocrEnter(page, (l) => l.click());
+	const mice = anyMouseReports().length, keys = keyboardReports().length;
+
+	// A click (no rectangle): nothing sent, a message.
+	const b = await clientBox(page, word);
+	const con = await page.locator('#console').boundingBox();
+	console.log(`ocr: picture ${JSON.stringify(b.r)} in the console ${JSON.stringify(con)}`);
+	await page.mouse.move(b.x0, b.y0);
+	await page.mouse.down();
+	await page.mouse.up();
+	await ocrMessage(page, 'error', /^Nothing read: drag a rectangle/);
+	await sleep(300);
+	assert.equal(sent.length, 0, 'a click sent a request');
+
+	// The word, dragged over: exactly FRAME; the region in frame pixels.
+	await page.mouse.move(b.x0, b.y0);
+	await page.mouse.down();
+	await page.mouse.move((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2, {steps: 4});
+	assert.ok(await page.locator('#ocr-sel').isVisible(), 'no selection rectangle while dragging');
+	await page.mouse.move(b.x1, b.y1, {steps: 4});
+	await page.mouse.up();
+	console.log(`ocr: ${await ocrMessage(page, 'ok', /^Read in \d+ ms \(eng\)\.$/)}`);
+	assert.equal(await page.locator('#ocr-text').inputValue(), 'FRAME');
+	assert.equal(sent.length, 1);
+	nearRegion(sent[0], word, b.tol);
+	assert.equal(sent[0].lang, 'eng');
+	assert.notEqual(await page.evaluate(() => document.activeElement.id), 'console',
+	    'the drag gave the console (the target\'s keyboard) the focus');
+	await shot(page, 'ocr-desktop');
+
+	// Copy: the clipboard has it.
+	await page.locator('#ocr-copy').click();
+	await ocrMessage(page, 'ok', 'Copied to the clipboard.');
+	assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'FRAME');
+
+	// Without the clipboard API: the text selected, the words to copy it.
+	await page.evaluate(() => Object.defineProperty(navigator, 'clipboard',
+		{value: undefined, configurable: true}));
+	await page.locator('#ocr-copy').click();
+	await ocrMessage(page, 'error', /the text is selected, press Ctrl\+C/);
+	assert.equal(await page.evaluate(() => {
+		const t = document.getElementById('ocr-text');
+		return document.activeElement === t ? t.value.slice(t.selectionStart, t.selectionEnd) : null;
+	}), 'FRAME');
+
+	// A language ocrd has not installed: its 400, in its words.
+	await page.locator('#ocr-lang').evaluate((s) => s.add(new Option('xx', 'xx')));
+	await page.locator('#ocr-lang').selectOption('xx');
+	await page.mouse.move(b.x0, b.y0);
+	await page.mouse.down();
+	await page.mouse.move(b.x1, b.y1, {steps: 4});
+	await page.mouse.up();
+	const m400 = await ocrMessage(page, 'error', /^Read text: .*"xx"/);
+	console.log(`ocr, lang xx: ${m400}`);
+	assert.equal(sent.length, 2);
+	await page.locator('#ocr-lang').selectOption('eng');
+
+	// One at a time: while the test holds the page's request, a second
+	// drag sends nothing and says why; the first one's text then comes.
+	let release;
+	const held = new Promise((r) => (release = r));
+	await page.route('**/api/ocr/read', async (route) => {
+		await held;
+		await route.continue();
+	});
+	for (let i = 0; i < 2; i++) {
+		await page.mouse.move(b.x0, b.y0);
+		await page.mouse.down();
+		await page.mouse.move(b.x1, b.y1, {steps: 4});
+		await page.mouse.up();
+		await until('the first request', () => sent.length === 3);
+	}
+	await ocrMessage(page, 'error', 'Still reading the last selection: wait for its text.');
+	release();
+	await ocrMessage(page, 'ok', /^Read in /);
+	assert.equal(await page.locator('#ocr-text').inputValue(), 'FRAME');
+	await page.unroute('**/api/ocr/read');
+	assert.equal(sent.length, 3, 'a second request while one was reading');
+	await sleep(300);
+
+	// ocrd busy with someone else's read (the test's, through the API,
+	// with capd stopped for a moment so that its snapshot waits): its 503
+	// in its words.
+	const capd = pids().capd;
+	process.kill(capd, 'SIGSTOP');
+	let other;
+	try {
+		other = ctx.request.post(`${ORIGIN}/api/ocr/read`, {headers: {'X-KaputtKVM': '1', Origin: ORIGIN},
+			data: {...word, lang: 'eng'}, timeout: 30000});
+		await until('ocrd busy', async () => (await api(ctx, 'GET', '/api/ocr/state')).busy, 5000, 50);
+		await page.mouse.move(b.x0, b.y0);
+		await page.mouse.down();
+		await page.mouse.move(b.x1, b.y1, {steps: 4});
+		await page.mouse.up();
+		const busy = await ocrMessage(page, 'error', /^Read text: busy, try again/, 5000);
+		console.log(`ocr, ocrd busy: ${busy}`);
+	} finally {
+		process.kill(capd, 'SIGCONT');
+	}
+	assert.equal((await other).status(), 200, 'the other read');
+	assert.equal(sent.length, 4);
+
+	// The picture as H.264 in the <canvas>: the same word, the same region.
+	await page.locator('#video-mode').click();
+	await until('H.264 frames', async () =>
+		Number(await page.locator('#video-h264').getAttribute('data-frames')) > 3);
+	const h = await clientBox(page, word);
+	await page.mouse.move(h.x0, h.y0);
+	await page.mouse.down();
+	await page.mouse.move(h.x1, h.y1, {steps: 4});
+	await page.mouse.up();
+	await until('the H.264 read', () => sent.length === 5);
+	await ocrMessage(page, 'ok', /^Read in /);
+	assert.equal(await page.locator('#ocr-text').inputValue(), 'FRAME');
+	nearRegion(sent[4], word, h.tol);
+
+	// No mouse report all along; Esc leaves and is not the target's.
+	await sleep(500);
+	assert.deepEqual(anyMouseReports().slice(mice), [], 'mouse reports reached hidd in Read-text mode');
+	await page.keyboard.press('Escape');
+	assert.ok(await page.locator('#ocr-panel').isHidden(), 'Esc did not leave the mode');
+	assert.equal(await page.locator('#ocr-button').getAttribute('aria-pressed'), 'false');
+	await sleep(500);
+	assert.deepEqual(keyboardReports().slice(keys), [], 'keys reached the target');
+	// Out of the mode the pointer is the target's again.
+	await page.mouse.move(b.r.left + b.r.width / 2, b.r.top + b.r.height / 2, {steps: 3});
+	await until('a mouse report after leaving', () => anyMouseReports().length > mice, 10000, 50);
+	// Chromium logs the 400 of the language step and ocrd's 503, nothing else
+	assert.deepEqual(page.errors, ['Failed to load resource: the server responded with a status of 400 (Bad Request)',
+		'Failed to load resource: the server responded with a status of 503 (Service Unavailable)']);
+};
+
+// A finger drag on a phone: ocrd's text for the touch path.
+async function touchDrag(page, x0, y0, x1, y1, steps = 8) {
+	const cdp = await page.context().newCDPSession(page);
+	const at = (i) => [{x: x0 + (x1 - x0) * i / steps, y: y0 + (y1 - y0) * i / steps}];
+	await cdp.send('Input.dispatchTouchEvent', {type: 'touchStart', touchPoints: at(0)});
+	for (let i = 1; i <= steps; i++)
+		await cdp.send('Input.dispatchTouchEvent', {type: 'touchMove', touchPoints: at(i)});
+	await cdp.send('Input.dispatchTouchEvent', {type: 'touchEnd', touchPoints: []});
+	await cdp.detach();
+}
+
+// A phone (390x844, touch, a browser context of its own): the mode by a
+// tap, FRAME by a finger drag comes back exactly and copies; the drag
+// neither reaches hidd nor opens the on-screen keyboard; Done leaves.
+// Screenshot ocr-phone.png.
+scenarios['ocr-touch'] = async () => {
+	const perms = {permissions: ['clipboard-read', 'clipboard-write']};
+	await onPhone({width: 390, height: 844}, 'ocr-phone', perms, async (phone) => {
+		const page = await open(phone);
+		const st = await api(phone, 'GET', '/api/video/state');
+		const word = frameWord(st.width, st.height);
+		const sent = ocrRequests(page);
+		await page.locator('#console').evaluate((e) => e.scrollIntoView({block: 'start'}));
+		await sleep(300);
+		await ocrEnter(page, (l) => l.tap());
+		await page.locator('#console').evaluate((e) => e.scrollIntoView({block: 'start'}));
+		await sleep(300);
+		const mice = anyMouseReports().length;
+		const b = await clientBox(page, word);
+		const con = await page.locator('#console').boundingBox();
+		assert.ok(b.r.top - con.y > 20, `no letterbox above the picture to test: ${JSON.stringify([b.r, con])}`);
+		await touchDrag(page, b.x0, b.y0, b.x1, b.y1);
+		console.log(`ocr by touch: ${await ocrMessage(page, 'ok', /^Read in \d+ ms \(eng\)\.$/)}`);
+		assert.equal(await page.locator('#ocr-text').inputValue(), 'FRAME');
+		assert.equal(sent.length, 1);
+		nearRegion(sent[0], word, b.tol);
+		await page.locator('#ocr-copy').tap();
+		await ocrMessage(page, 'ok', 'Copied to the clipboard.');
+		assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'FRAME');
+		assert.ok(await page.locator('#osk').isHidden(), 'the drag opened the on-screen keyboard');
+		await sleep(500);
+		assert.deepEqual(anyMouseReports().slice(mice), [], 'the drag reached hidd');
+		await shot(page, 'ocr-phone');
+		await page.locator('#ocr-done').tap();
+		assert.ok(await page.locator('#ocr-panel').isHidden(), 'Done did not leave the mode');
+		assert.deepEqual(page.errors, []);
+	});
 };
 
 // ------------------------------------------------------------- benchmark

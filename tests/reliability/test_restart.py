@@ -21,6 +21,8 @@ again when it dies.  For each victim:
 import hashlib
 import json
 import os
+import queue
+import select
 import signal
 import sys
 import threading
@@ -94,7 +96,12 @@ class Stream(threading.Thread):
 
 
 class Socket(threading.Thread):
-    """A WebSocket to hidd that pings every 100 ms and notes each pong."""
+    """A WebSocket to hidd that pings every 100 ms and notes each pong.
+
+    One thread does all of the socket's I/O: a TLS connection (an OpenSSL
+    SSL object) must not be read and written from two threads at once, and
+    doing so broke TLS records of this process's connections now and then
+    ("bad record mac").  Others hand messages over through the outbox."""
 
     def __init__(self):
         super().__init__(daemon=True)
@@ -105,35 +112,42 @@ class Socket(threading.Thread):
         self.pongs = []
         self.acks = {}
         self.ended = None
-        self.lock = threading.Lock()
+        self.outbox = queue.Queue()
         self.stopping = False
 
     def send(self, obj):
-        with self.lock:
-            demostack.ws_send(self.sock, json.dumps(obj))
+        self.outbox.put(json.dumps(obj))
+
+    def readable(self, timeout):
+        """Whether a frame's bytes are there (buffered, or on the wire)."""
+        raw = self.sock.sock
+        if self.sock.buf or getattr(raw, "pending", lambda: 0)():
+            return True
+        return bool(select.select([raw], [], [], timeout)[0])
 
     def run(self):
-        pinger = threading.Thread(target=self.ping, daemon=True)
-        pinger.start()
-        while True:
-            op, data = demostack.ws_recv(self.sock)
-            if op is None or op == 0x8:
-                break
-            if op == 0x1:
-                msg = json.loads(data)
-                if msg.get("t") == "pong":
-                    self.pongs.append(time.monotonic())
-                elif "id" in msg:
-                    self.acks[msg["id"]] = msg
+        next_ping = 0.0
+        try:
+            while not self.stopping:
+                while not self.outbox.empty():
+                    demostack.ws_send(self.sock, self.outbox.get())
+                if time.monotonic() >= next_ping:
+                    demostack.ws_send(self.sock, json.dumps({"t": "ping"}))
+                    next_ping = time.monotonic() + 0.1
+                if not self.readable(0.02):
+                    continue
+                op, data = demostack.ws_recv(self.sock)
+                if op is None or op == 0x8:
+                    break
+                if op == 0x1:
+                    msg = json.loads(data)
+                    if msg.get("t") == "pong":
+                        self.pongs.append(time.monotonic())
+                    elif "id" in msg:
+                        self.acks[msg["id"]] = msg
+        except (OSError, ValueError):
+            pass    # the end of the connection, noted below and checked
         self.ended = time.monotonic()
-
-    def ping(self):
-        while self.ended is None and not self.stopping:
-            try:
-                self.send({"t": "ping"})
-            except OSError:
-                return
-            time.sleep(0.1)
 
     def request(self, obj, ident, timeout=5):
         obj = dict(obj, id=ident)
@@ -147,6 +161,8 @@ class Socket(threading.Thread):
 
     def close(self):
         self.stopping = True
+        if self.is_alive():
+            self.join(5)    # the socket is its thread's until it ends
         try:
             self.sock.close()
         except OSError:

@@ -62,7 +62,9 @@ class Units(unittest.TestCase):
             with open(os.path.join(cls.units, os.path.basename(path)),
                       "w") as f:
                 f.write(text)
-        for pattern in ("*.socket", "*.target"):
+        # the target is rendered by meson (the daemons built here)
+        shutil.copy(os.path.join(built, "kaputtkvm.target"), cls.units)
+        for pattern in ("*.socket",):
             for path in glob.glob(os.path.join(SOURCE_ROOT, "systemd",
                                                pattern)):
                 if os.path.basename(path) == "kaputtkvm-ocrd.socket" and \
@@ -160,17 +162,20 @@ class Units(unittest.TestCase):
                              if ln.startswith("m "))
         self.assertEqual(members, [("kaputtkvm-www", "kaputtkvm"),
                                    ("kaputtkvm-www", "kaputtkvm-auth"),
+                                   ("kaputtkvm-www", "kaputtkvm-fetch"),
                                    ("kaputtkvm-www", "kaputtkvm-gpio"),
                                    ("kaputtkvm-www", "kaputtkvm-media"),
                                    ("kaputtkvm-www", "kaputtkvm-video")])
 
     def test_only_nginx_reaches_every_socket(self):
         """capd and hidd may call gpiod-ctl, fetchd mediad, ocrd capd,
-        redfishd gpiod-ctl and mediad, and no other daemon: fetchd, the one
+        redfishd gpiod-ctl, mediad and fetchd, and no other daemon: fetchd, the one
         with network access, reaches mediad's socket and no other; ocrd,
         which runs Tesseract on what the target shows, capd's alone (not
         hidd's: no typing).  redfishd alone reads the password file
         (group kaputtkvm-auth) besides nginx; its socket is nginx's."""
+        with open(os.path.join(self.units, "kaputtkvm-fetchd.socket")) as f:
+            self.assertIn("SocketGroup=kaputtkvm-fetch\n", f.read())
         with open(os.path.join(self.units, "kaputtkvm-redfishd.socket")) as f:
             self.assertIn("SocketGroup=kaputtkvm\n", f.read())
         with open(os.path.join(self.units, "kaputtkvm-gpiod-ctl.socket")) as f:
@@ -190,6 +195,8 @@ class Units(unittest.TestCase):
             self.assertEqual("kaputtkvm-media" in groups.split(),
                              d in ("fetchd", "redfishd"), d)
             self.assertEqual("kaputtkvm-auth" in groups.split(),
+                             d == "redfishd", d)
+            self.assertEqual("kaputtkvm-fetch" in groups.split(),
                              d == "redfishd", d)
             self.assertEqual("kaputtkvm-video" in groups.split(),
                              d == "ocrd", d)

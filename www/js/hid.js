@@ -3,7 +3,8 @@
 // console has focus (sent as KeyboardEvent.code), everything released on
 // blur, tab hide and connection loss, the combination menu, the target's
 // LEDs, and the mouse: absolute (0..32767 over the picture itself, not the
-// letterboxed element) or relative under pointer lock, all buttons, wheel.
+// letterboxed element) or relative under pointer lock, all buttons, wheel;
+// no mouse report while the page's "Read text" mode (ocr.js) has the pointer.
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 const PING_MS = 5000;
@@ -24,6 +25,7 @@ export class Hid {
 		this.rel = {dx: 0, dy: 0};
 		this.wheelAcc = {x: 0, y: 0};
 		this.online = null;
+		this.pointerOn = true;     // off while ocr.js selects a region
 		this.setStatus('connecting…', 'connecting');
 		this.bindKeyboard();
 		this.bindMouse();
@@ -212,8 +214,20 @@ export class Hid {
 		return this.els.relative.checked;
 	}
 
+	// The mouse to the target or not (ocr.js's "Read text" mode): off,
+	// any button held is let go and no mouse report is sent.
+	pointer(on) {
+		this.pointerOn = on;
+		this.move = null;
+		this.rel = {dx: 0, dy: 0};
+		if (!on && this.buttons.size)
+			this.releaseAll('the pointer is taken off the target');
+	}
+
 	flushMove() {
 		this.moveScheduled = false;
+		if (!this.pointerOn)
+			return;
 		if (this.relative()) {
 			let {dx, dy} = this.rel;
 			this.rel = {dx: 0, dy: 0};
@@ -237,6 +251,8 @@ export class Hid {
 	bindMouse() {
 		const con = this.els.console;
 		con.addEventListener('mousemove', (e) => {
+			if (!this.pointerOn)
+				return;
 			if (this.relative()) {
 				if (document.pointerLockElement !== con)
 					return;
@@ -251,6 +267,8 @@ export class Hid {
 			this.scheduleMove();
 		});
 		con.addEventListener('mousedown', (e) => {
+			if (!this.pointerOn)
+				return;
 			con.focus();
 			if (this.relative() && document.pointerLockElement !== con) {
 				con.requestPointerLock();
@@ -284,6 +302,8 @@ export class Hid {
 		// Back/forward buttons must not navigate away from the console.
 		con.addEventListener('auxclick', (e) => e.preventDefault());
 		con.addEventListener('wheel', (e) => {
+			if (!this.pointerOn)
+				return;
 			e.preventDefault();
 			const scale = e.deltaMode === 1 ? 1 / 3 : e.deltaMode === 2 ? 1 : 1 / 100;
 			this.wheelAcc.x += e.deltaX * scale;

@@ -1,6 +1,7 @@
 // main.js -- the console page: finds its elements and starts the parts
-// (video, keyboard/mouse, on-screen keyboard, paste, media, power) with a
-// shared confirmation dialog and a place for errors nothing else shows.
+// (video, keyboard/mouse, on-screen keyboard, read text, paste, media,
+// power) with a shared confirmation dialog and a place for errors nothing
+// else shows.
 
 import {Video} from './video.js';
 import {Hid} from './hid.js';
@@ -9,6 +10,7 @@ import {Media} from './media.js';
 import {Power} from './power.js';
 import {Osk} from './osk.js';
 import {Macros} from './macros.js';
+import {Ocr} from './ocr.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,6 +56,11 @@ new Macros({
 	record: $('macro-record'), jiggler: $('jiggler'), menu: $('keys-menu'),
 	menuButton: $('keys-button'), onError: consoleError,
 }, hid);
+const ocr = new Ocr({
+	toggle: $('ocr-button'), console: $('console'), layer: $('ocr-layer'), sel: $('ocr-sel'),
+	panel: $('ocr-panel'), lang: $('ocr-lang'), copy: $('ocr-copy'), done: $('ocr-done'),
+	msg: $('ocr-msg'), text: $('ocr-text'),
+}, video, hid);
 new Paste({
 	form: $('paste-form'), text: $('paste-text'), layout: $('paste-layout'),
 	send: $('paste-send'), cancel: $('paste-cancel'), bar: $('paste-progress'),
@@ -73,4 +80,4 @@ new Power({
 }, confirmDialog);
 
 // For the browser tests and the curious: the parts, from the console.
-window.kvm = {video, hid, osk};
+window.kvm = {video, hid, osk, ocr};

@@ -40,7 +40,8 @@ from_hex(const uint8_t *data, size_t len)
 		return;
 	memcpy(text, data, len);
 	text[len] = '\0';
-	len = strlen(text);	/* the text ends at its first NUL, as a C string's does */
+	/* the text ends at its first NUL, as a C string's does */
+	len = strlen(text);
 	if ((n = edid_from_hex(text, out)) < 0)
 		return;
 	if ((size_t)n * 2 != len || edid_parse(out, (size_t)n, &e) < 0)

@@ -6,8 +6,12 @@ frame rate holds while recognition runs, and capd down is a 503.  Against
 a stand-in for capd's GET /snapshot (a Python server on a UNIX socket)
 serving a known frame (ocrd-test-frame: lines in capd's font, grey on
 black like a console): each line's text comes back exactly, and the
-stand-in's slow answer holds ocrd busy long enough to see the 503."""
+stand-in's slow answer holds ocrd busy long enough to see the 503.
+`capctl ocr` (capd's tool, carrying ocrd's command over --ocrd-socket)
+against the real ocrd: the text on stdout, ocrd's errors on stderr, the
+tools' exit statuses."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -66,6 +70,17 @@ def read(d, **region):
     return d.json("POST", "/read", region, timeout=60)
 
 
+def capctl(d, *args):
+    """capctl --ocrd-socket D's socket ARGS...: the CompletedProcess."""
+    return subprocess.run([kvmtest.binary("capctl"), "--ocrd-socket",
+                           d.socket] + list(map(str, args)),
+                          capture_output=True, text=True, timeout=60)
+
+
+def xywh(region):
+    return [region[k] for k in "xywh"]
+
+
 class KnownFrameTest(unittest.TestCase):
 
     @classmethod
@@ -96,6 +111,16 @@ class KnownFrameTest(unittest.TestCase):
     def ocrd(self, *args):
         return kvmtest.Daemon("ocrd", ["--capd-socket", os.path.join(
             self.tmp, "capd.sock")] + list(args))
+
+    @contextlib.contextmanager
+    def slow_ocrd(self, delay):
+        """ocrd, with the stand-in's snapshot delay seconds late."""
+        self.capd.delay = delay
+        try:
+            with self.ocrd() as d:
+                yield d
+        finally:
+            self.capd.delay = 0.0
 
     def test_text_comes_back_exactly(self):
         # glyphs 7 pixels high (scaled up before Tesseract) and 14
@@ -141,6 +166,72 @@ class KnownFrameTest(unittest.TestCase):
                 self.assertIn("no signal", reply["error"]["message"])
         finally:
             self.capd.status = 200
+
+    def test_capctl_ocr(self):
+        with self.ocrd() as d:
+            for text, region in zip(LINES, self.regions):
+                out = capctl(d, "ocr", *xywh(region))
+                self.assertEqual((out.returncode, out.stdout),
+                                 (0, text + "\n"), out.stderr)
+            out = capctl(d, "--json", "ocr", *xywh(self.regions[0]),
+                         "--lang", "eng")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            res = json.loads(out.stdout)
+            self.assertEqual((res["text"].strip(), res["lang"]),
+                             (LINES[0], "eng"))
+            self.assertEqual(d.ok("GET", "/state")["last"]["status"], 200)
+            # ocrd's 400s: its message on stderr, exit 1
+            out = capctl(d, "ocr", 600, 0, 41, 10)
+            self.assertEqual(out.returncode, 1, out.stderr)
+            self.assertIn("640x480", out.stderr)
+            self.assertEqual(out.stdout, "")
+            out = capctl(d, "ocr", *xywh(self.regions[0]), "lang=xx")
+            self.assertEqual(out.returncode, 1, out.stderr)
+            self.assertIn("xx", out.stderr)
+            self.assertEqual(d.ok("GET", "/state")["last"]["status"], 400)
+            # a usage error: nothing sent
+            n = d.ok("GET", "/state")["last"]
+            out = capctl(d, "ocr", 1, 2, 3)
+            self.assertEqual(out.returncode, 64, out.stderr)
+            out = capctl(d, "ocr", 1, 2, 3, 9000)
+            self.assertEqual(out.returncode, 64, out.stderr)
+            self.assertIn("8192", out.stderr)
+            self.assertEqual(d.ok("GET", "/state")["last"], n)
+            # an empty region: exit 0, nothing on stdout, said on stderr
+            out = capctl(d, "ocr", 0, 0, 8, 8)
+            self.assertEqual((out.returncode, out.stdout), (0, ""),
+                             out.stderr)
+            self.assertIn("no text", out.stderr)
+        # nobody on ocrd's socket: exit 2
+        out = subprocess.run([kvmtest.binary("capctl"), "--ocrd-socket",
+                              os.path.join(self.tmp, "nobody.sock"), "ocr",
+                              "0", "0", "8", "8"], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertIn("ocrd", out.stderr)
+
+    def test_capctl_waits_for_ocrd(self):
+        # --timeout 1 with capd's snapshot 2 s late: capctl waits for
+        # ocrd's own deadline (GET /state's timeout_ms) and gets the text
+        with self.slow_ocrd(2.0) as d:
+            out = capctl(d, "--timeout", 1, "ocr", *xywh(self.regions[0]))
+            self.assertEqual((out.returncode, out.stdout),
+                             (0, LINES[0] + "\n"), out.stderr)
+
+    def test_capctl_busy_and_deadline(self):
+        with self.slow_ocrd(1.5) as d:
+            t = threading.Thread(target=read, args=(d,),
+                                 kwargs=self.regions[0])
+            t.start()
+            time.sleep(0.5)
+            out = capctl(d, "ocr", *xywh(self.regions[1]))
+            t.join()
+            self.assertEqual(out.returncode, 1, out.stderr)
+            self.assertIn("busy, try again", out.stderr)
+        with self.ocrd("--timeout-ms", "1") as d:
+            out = capctl(d, "ocr", 0, 0, 640, 480)
+            self.assertEqual(out.returncode, 1, out.stderr)
+            self.assertIn("smaller region", out.stderr)
 
     def test_deadline(self):
         # the whole frame under the shortest deadline ocrd takes: 1 ms is

@@ -6,6 +6,7 @@ chip: the LED's level is set through its /test/input)."""
 
 import json
 import os
+import threading
 import time
 import unittest
 import xml.etree.ElementTree as ET
@@ -36,13 +37,38 @@ power-led = gpiochip0:2
 """
 
 
-def start_daemons(gpiod_options=""):
+def start_daemons(gpiod_options="", redfishd_args=()):
     """gpiod-ctl on its test backend (more options in gpiod_options) and
     redfishd on it; stop_daemons() ends them."""
     gpiod = kvmtest.Daemon("gpiod-ctl",
                            config=GPIOD_CONFIG + gpiod_options).start()
     return gpiod, kvmtest.Daemon("redfishd", args=[
-        "--gpiod-socket", gpiod.socket]).start()
+        "--gpiod-socket", gpiod.socket] + list(redfishd_args)).start()
+
+
+def led_after_off_hard(gpiod, value, timeout=10):
+    """Sets the power LED to value once gpiod-ctl has pressed the power
+    button after now and its last ATX action is an off-hard that has
+    ended: a target that went off (a thread, for a PowerCycle running
+    meanwhile)."""
+    since = gpiod.ok("GET", "/test/history?line=power-button")["now_ms"]
+
+    def watch():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            last = gpiod.ok("GET", "/state")["atx"]["last_action"]
+            pressed = [x for x in gpiod.ok(
+                "GET", "/test/history?line=power-button")["samples"]
+                if x["t_ms"] > since]
+            if last and last["action"] == "off-hard" and \
+                    last["result"] == "done" and pressed:
+                gpiod.ok("POST", "/test/input", {"line": "power-led",
+                                                 "value": value})
+                return
+            time.sleep(0.02)
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    return t
 
 
 def stop_daemons(*daemons):
@@ -94,7 +120,7 @@ class RedfishTest(unittest.TestCase):
                          ROOT + "/Systems/1/Actions/ComputerSystem.Reset")
         self.assertEqual(action["ResetType@Redfish.AllowableValues"],
                          ["On", "ForceOff", "GracefulShutdown",
-                          "ForceRestart", "PushPowerButton"])
+                          "ForceRestart", "PowerCycle", "PushPowerButton"])
 
     def test_reset_on_presses_power(self):
         self.assertEqual(self.power_state_after(0), "Off")
@@ -293,6 +319,80 @@ class RedfishTest(unittest.TestCase):
                 self.assert_redfish_error(reply, message_id)
                 self.assertNotIn("etag", headers)
                 self.assertEqual(self.boot(), (before, etag))
+
+
+class PowerCycleTest(unittest.TestCase):
+    """PowerCycle: off-hard, the LED dark, then on (gpiod-ctl's history
+    and last action); an LED that stays lit stops it before on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gpiod, cls.d = start_daemons(
+            "hold-ms = 1000\nlockout-ms = 200\n",
+            ["--power-cycle-wait", "1500"])
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_daemons(cls.d, cls.gpiod)
+
+    def led(self, value):
+        self.gpiod.ok("POST", "/test/input", {"line": "power-led",
+                                              "value": value})
+        time.sleep(0.3)  # seen by gpiod-ctl, past its lockout
+
+    def cycle(self):
+        status, _, body = request(
+            self.d.socket, "POST",
+            ROOT + "/Systems/1/Actions/ComputerSystem.Reset",
+            {"ResetType": "PowerCycle"}, timeout=30)
+        return status, json.loads(body) if body else None
+
+    def actions(self, since):
+        """The ATX actions pressed since the history's time since."""
+        samples = self.gpiod.ok(
+            "GET", "/test/history?line=power-button")["samples"]
+        return [s for s in samples if s["t_ms"] > since]
+
+    def now_ms(self):
+        return self.gpiod.ok("GET", "/test/history?line=power-button")[
+            "now_ms"]
+
+    def test_power_cycle(self):
+        self.led(1)
+        since = self.now_ms()
+        watcher = led_after_off_hard(self.gpiod, 0)
+        started = time.monotonic()
+        status, body = self.cycle()
+        watcher.join()
+        self.assertEqual(status, 204, body)
+        self.assertEqual(self.gpiod.ok("GET", "/state")["atx"][
+            "last_action"]["action"], "on")
+        # two presses: the held one (about hold-ms) and the short one
+        presses = [s for s in self.actions(since) if s["value"] == 1]
+        self.assertEqual(len(presses), 2, self.actions(since))
+        self.assertGreater(time.monotonic() - started, 1.0)
+
+    def test_led_stays_lit(self):
+        self.led(1)
+        since = self.now_ms()
+        status, body = self.cycle()
+        self.assertEqual(status, 504, body)
+        self.assertEqual(body["error"]["code"], "Base.1.8.GeneralError")
+        self.assertIn("did not go dark", body["error"]["message"])
+        last = self.gpiod.ok("GET", "/state")["atx"]["last_action"]
+        self.assertEqual(last["action"], "off-hard")
+        presses = [s for s in self.actions(since) if s["value"] == 1]
+        self.assertEqual(len(presses), 1)
+
+    def test_off_refused(self):
+        """The LED dark already: gpiod-ctl refuses the forced off (409)
+        and nothing is pressed."""
+        self.led(0)
+        since = self.now_ms()
+        status, body = self.cycle()
+        self.assertEqual(status, 409, body)
+        self.assertIn("off", body["error"]["message"])
+        self.assertEqual(self.actions(since), [])
 
 
 if __name__ == "__main__":
