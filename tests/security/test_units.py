@@ -169,10 +169,10 @@ class Units(unittest.TestCase):
 
     def test_only_nginx_reaches_every_socket(self):
         """capd and hidd may call gpiod-ctl, fetchd mediad, ocrd capd,
-        redfishd gpiod-ctl, mediad and fetchd, and no other daemon: fetchd, the one
-        with network access, reaches mediad's socket and no other; ocrd,
-        which runs Tesseract on what the target shows, capd's alone (not
-        hidd's: no typing).  redfishd alone reads the password file
+        redfishd gpiod-ctl, mediad and fetchd, and no other daemon: fetchd,
+        the one with network access, reaches mediad's socket and no other;
+        ocrd, which runs Tesseract on what the target shows, capd's alone
+        (not hidd's: no typing).  redfishd alone reads the password file
         (group kaputtkvm-auth) besides nginx; its socket is nginx's."""
         with open(os.path.join(self.units, "kaputtkvm-fetchd.socket")) as f:
             self.assertIn("SocketGroup=kaputtkvm-fetch\n", f.read())
