@@ -73,9 +73,17 @@ static json_t *
 collection(
     const char *type, const char *id, const char *name, const char *member)
 {
-	return json_pack("{s:s, s:s, s:s, s:[o], s:i}", "@odata.type", type,
-	    "@odata.id", id, "Name", name, "Members", link_to(member),
-	    "Members@odata.count", 1);
+	return redfish_collection(
+	    type, id, name, json_pack("[o]", link_to(member)));
+}
+
+json_t *
+redfish_collection(
+    const char *type, const char *id, const char *name, json_t *members)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:I}", "@odata.type", type,
+	    "@odata.id", id, "Name", name, "Members", members,
+	    "Members@odata.count", (json_int_t)json_array_size(members));
 }
 
 static json_t *

@@ -66,6 +66,11 @@ void redfish_resolve(enum http_method method, const char *path,
 json_t *redfish_error(
     const char *message_id, const char *message, const char *resolution);
 
+/* A collection resource of members (an array of {"@odata.id"}; stolen),
+ * with its count; a new reference. */
+json_t *redfish_collection(
+    const char *type, const char *id, const char *name, json_t *members);
+
 /* A 405 with Allow: allow (static) into *out. */
 void redfish_not_allowed(struct redfish_reply *out, const char *allow);
 

@@ -247,11 +247,8 @@ collection_json(const struct session_store *st)
 		json_array_append_new(
 		    members, json_pack("{s:s}", "@odata.id", id));
 	}
-	return json_pack("{s:s, s:s, s:s, s:I, s:o}", "@odata.type",
-	    "#SessionCollection.SessionCollection", "@odata.id",
-	    SESSION_COLLECTION, "Name", "Session Collection",
-	    "Members@odata.count", (json_int_t)json_array_size(members),
-	    "Members", members);
+	return redfish_collection("#SessionCollection.SessionCollection",
+	    SESSION_COLLECTION, "Session Collection", members);
 }
 
 static int

@@ -360,11 +360,9 @@ redfish_vmedia_collection(const json_t *luns)
 		json_array_append_new(
 		    members, json_pack("{s:s}", "@odata.id", id));
 	}
-	return json_pack("{s:s, s:s, s:s, s:I, s:o}", "@odata.type",
-	    "#VirtualMediaCollection.VirtualMediaCollection", "@odata.id",
-	    REDFISH_VMEDIA_ROOT, "Name", "Virtual Media Collection",
-	    "Members@odata.count", (json_int_t)json_array_size(members),
-	    "Members", members);
+	return redfish_collection(
+	    "#VirtualMediaCollection.VirtualMediaCollection",
+	    REDFISH_VMEDIA_ROOT, "Virtual Media Collection", members);
 }
 
 static json_t *
