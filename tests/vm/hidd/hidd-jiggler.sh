@@ -4,7 +4,8 @@
 # one unit right and back (boot mouse reports 00 01 00 00, 00 ff 00 00 on
 # its /dev/hidraw; REL_X 1, REL_X -1 on its evdev device) about every
 # interval, never within an interval of the user's own mouse input, and
-# nothing any more once it is switched off.
+# nothing any more once it is switched off; without the relative mouse, one
+# step right on the absolute one and back (00 e9 03 .., 00 e8 03 ..).
 # vm-timeout: 240
 . "$VM_LIB"
 . "$VM_SRC/tests/vm/hidd/lib-hidd.sh"
@@ -152,5 +153,36 @@ state_nudges
 	vm_fail "jiggler: hidd nudged $((_nudges - off)) times after going off"
 [ "$nudges" = "$off" ] ||
 	vm_fail "jiggler: the target saw $nudges nudges, hidd counted $off"
-vm_pass "jiggler: one unit out and back every interval on the real gadget," \
-	"none while the user moves, none when off"
+vm_log "jiggler off: nothing for 8 s, $off nudges on both sides"
+
+# Without the relative mouse: one step right on the absolute one and back.
+vm_daemon_stop hidd
+vm_hidraw_count rel
+relbase=$_n
+abs=$(vm_input_find mouse-abs)
+vm_hidraw_record "$(vm_hidraw_of "$abs")" abs
+vm_input_record "$abs" absev
+vm_daemon_start hidd --keyboard "$(vm_hidg keyboard)" \
+	--mouse "$(vm_hidg mouse)" --mouse-rel none \
+	--macros none --jiggler-state none --write-timeout-ms 2000
+vm_hidraw_wait abs 1 60
+vm_http hidd POST /mouse '{"x": 1000, "y": 2000}' >/dev/null
+vm_input_expect absev 'EV_ABS ABS_X 1000'
+vm_hidraw_count abs
+abase=$_n
+vm_http hidd POST /jiggler '{"enabled": true, "interval": 2}' >/dev/null
+vm_hidraw_wait abs $((abase + 2))
+vm_http hidd POST /jiggler '{"enabled": false}' >/dev/null
+vm_hidraw_quiet abs 3
+printf '%s\n' '00 e9 03 d0 07 00 00' '00 e8 03 d0 07 00 00' \
+	>"$VM_RUN/want.abs"
+vm_hidraw_expect abs $((abase + 1)) "$VM_RUN/want.abs" \
+	"the jiggler on the absolute mouse"
+vm_input_expect absev 'EV_ABS ABS_X 1001'
+vm_input_expect absev 'EV_ABS ABS_X 1000'
+vm_hidraw_count rel
+[ "$_n" = "$relbase" ] ||
+	vm_fail "jiggler: the relative mouse hidd does not use got reports"
+vm_pass "jiggler: one unit out and back every interval on the real gadget" \
+	"(relative, or absolute without it), none while the user moves," \
+	"none when off"
