@@ -24,14 +24,16 @@ uptime_ms() {
 # Check the reports from number $base on: nudges (out and back at once),
 # the user's moves (00 02 00 00), nothing else; a nudge never within an
 # interval of the user's input or of the previous nudge, nor later than
-# interval + slack after the previous one without input between; the first
-# not before $t_on + interval, none later than interval + slack after the
-# previous one or the user's last move.  Prints "NUDGES MOVES"; writes the evdev
-# events they mean to $VM_RUN/rel.want.
+# interval + slack after the later of the two; the first not before
+# $t_on + interval.  Sets $nudges and $moves (a nudge whose way back is
+# still on its way is not counted).  "check final", once all is quiet: the
+# way back must be there, and the target's evdev events must be exactly
+# what the reports mean.
 check() {
 	grep -v '^#' "$VM_RUN/rel.raw" | tail -n "+$base" |
 		awk -v iv="$interval" -v tol="$tol" -v slack="$slack" \
-			-v on="$t_on" -v want="$VM_RUN/rel.want" '
+			-v on="$t_on" -v want="$VM_RUN/rel.want" \
+			-v final="${1:-}" '
 		function bad(m) { print "report " NR ": " m; err = 1; exit 1 }
 		{ t = $1; b = $2 " " $3 " " $4 " " $5 }
 		NF != 5 { bad("not a 4-byte report: " $0) }
@@ -62,16 +64,17 @@ check() {
 		b == "00 02 00 00" { user = t; moves++; print "EV_REL REL_X 2" >want; next }
 		{ bad("a report neither the user nor the jiggler sent: " b) }
 		END {
-			if (!err && pending) {
+			if (!err && pending && final) {
 				print "a nudge out without its way back"
 				exit 1
 			}
 			if (!err)
-				print n + 0, moves + 0
+				print n - pending, moves + 0
 		}' >"$VM_RUN/check.out" ||
 		vm_fail "jiggler: $(cat "$VM_RUN/check.out"); reports:" \
 			"$(vm_hidraw_bytes rel "$base" | tr '\n' '|')"
 	read -r nudges moves <"$VM_RUN/check.out"
+	[ -n "${1:-}" ] || return 0
 	grep '^EV_REL' "$VM_RUN/relev.events" >"$VM_RUN/rel.got" || :
 	cmp -s "$VM_RUN/rel.want" "$VM_RUN/rel.got" || {
 		diff "$VM_RUN/rel.want" "$VM_RUN/rel.got" >&2 || :
@@ -121,8 +124,8 @@ t_on=$_ms
 vm_http hidd POST /jiggler '{"enabled": true, "interval": 2}' >/dev/null
 vm_hidraw_wait rel $((base + 5)) 30
 check
-[ "$nudges" = 3 ] && [ "$moves" = 0 ] ||
-	vm_fail "jiggler: $nudges nudges and $moves moves, not 3 and 0"
+[ "$nudges" -ge 3 ] && [ "$moves" = 0 ] ||
+	vm_fail "jiggler: $nudges nudges and $moves moves, not 3 (or more) and 0"
 vm_log "jiggler on: 3 nudges one unit out and back, about 2 s apart"
 
 # The user moves the mouse for three intervals: no nudge meanwhile; one
@@ -147,7 +150,7 @@ vm_http hidd POST /jiggler '{"enabled": false}' >/dev/null
 state_nudges
 off=$_nudges
 sleep 8
-check
+check final
 state_nudges
 [ "$_nudges" = "$off" ] ||
 	vm_fail "jiggler: hidd nudged $((_nudges - off)) times after going off"
