@@ -75,7 +75,7 @@ check() {
 			"$(vm_hidraw_bytes rel "$base" | tr '\n' '|')"
 	read -r nudges moves <"$VM_RUN/check.out"
 	[ -n "${1:-}" ] || return 0
-	grep '^EV_REL' "$VM_RUN/relev.events" >"$VM_RUN/rel.got" || :
+	grep '^EV_REL' "$VM_RUN/rel.events" >"$VM_RUN/rel.got" || :
 	cmp -s "$VM_RUN/rel.want" "$VM_RUN/rel.got" || {
 		diff "$VM_RUN/rel.want" "$VM_RUN/rel.got" >&2 || :
 		vm_fail "jiggler: the target's events differ (< wanted, > seen)"
@@ -100,11 +100,7 @@ nudged_after() {
 
 vm_need gadget
 vm_gadget setup --udc dummy_udc.0
-rel=$(vm_input_find mouse-rel)
-raw=$(vm_hidraw_of "$rel")
-vm_log "target relative mouse: $rel, $raw"
-vm_hidraw_record "$raw" rel
-vm_input_record "$rel" relev
+vm_target_record mouse-rel rel
 # --jiggler-interval 1: were it on at first start, 3 s would show it.
 vm_daemon_start hidd --keyboard "$(vm_hidg keyboard)" \
 	--mouse "$(vm_hidg mouse)" --mouse-rel "$(vm_hidg relmouse)" \
@@ -162,15 +158,13 @@ vm_log "jiggler off: nothing for 8 s, $off nudges on both sides"
 vm_daemon_stop hidd
 vm_hidraw_count rel
 relbase=$_n
-abs=$(vm_input_find mouse-abs)
-vm_hidraw_record "$(vm_hidraw_of "$abs")" abs
-vm_input_record "$abs" absev
+vm_target_record mouse-abs abs
 vm_daemon_start hidd --keyboard "$(vm_hidg keyboard)" \
 	--mouse "$(vm_hidg mouse)" --mouse-rel none \
 	--macros none --jiggler-state none --write-timeout-ms 2000
 vm_hidraw_wait abs 1 60
 vm_http hidd POST /mouse '{"x": 1000, "y": 2000}' >/dev/null
-vm_input_expect absev 'EV_ABS ABS_X 1000'
+vm_input_expect abs 'EV_ABS ABS_X 1000'
 vm_hidraw_count abs
 abase=$_n
 vm_http hidd POST /jiggler '{"enabled": true, "interval": 2}' >/dev/null
@@ -181,8 +175,8 @@ printf '%s\n' '00 e9 03 d0 07 00 00' '00 e8 03 d0 07 00 00' \
 	>"$VM_RUN/want.abs"
 vm_hidraw_expect abs $((abase + 1)) "$VM_RUN/want.abs" \
 	"the jiggler on the absolute mouse"
-vm_input_expect absev 'EV_ABS ABS_X 1001'
-vm_input_expect absev 'EV_ABS ABS_X 1000'
+vm_input_expect abs 'EV_ABS ABS_X 1001'
+vm_input_expect abs 'EV_ABS ABS_X 1000'
 vm_hidraw_count rel
 [ "$_n" = "$relbase" ] ||
 	vm_fail "jiggler: the relative mouse hidd does not use got reports"

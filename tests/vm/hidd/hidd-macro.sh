@@ -22,11 +22,7 @@ keys_seen() {
 
 vm_need gadget
 vm_gadget setup --udc dummy_udc.0
-kbd=$(vm_input_find keyboard)
-raw=$(vm_hidraw_of "$kbd")
-vm_log "target keyboard: $kbd, $raw"
-vm_hidraw_record "$raw" kbd
-vm_input_record "$kbd" keys
+vm_target_record keyboard kbd
 vm_daemon_start hidd --keyboard "$(vm_hidg keyboard)" \
 	--mouse "$(vm_hidg mouse)" --mouse-rel "$(vm_hidg relmouse)" \
 	--macros "$VM_RUN/macros.json" --jiggler-state none \
@@ -104,7 +100,7 @@ gap=$(grep -v '^#' "$VM_RUN/kbd.raw" | awk -v a=$((base + 6)) \
 [ "$gap" -ge 400 ] ||
 	vm_fail "macro greet: the 400 ms delay step lasted $gap ms"
 vm_log "greet: 20 reports exactly, the delay step $gap ms"
-keys_seen keys >"$VM_RUN/keys.got"
+keys_seen kbd >"$VM_RUN/keys.got"
 cmp -s "$VM_RUN/keys.greet" "$VM_RUN/keys.got" || {
 	diff "$VM_RUN/keys.greet" "$VM_RUN/keys.got" >&2 || :
 	vm_fail "macro greet: the target's key events differ (< wanted, > seen)"
@@ -141,7 +137,7 @@ vm_hidd_state 'not r["macro"]["active"] and
 	not r["held"]["keys"] and not r["held"]["modifiers"]' \
 	"after cancelling macro hold"
 # Every key the target saw pressed, it saw released.
-keys_seen keys | awk '{ v[$2] = $3 } END { for (k in v) if (v[k] != 0) {
+keys_seen kbd | awk '{ v[$2] = $3 } END { for (k in v) if (v[k] != 0) {
 	print k; bad = 1 }; exit bad }' >"$VM_RUN/held" ||
 	vm_fail "the target still holds after the cancel: $(cat "$VM_RUN/held")"
 

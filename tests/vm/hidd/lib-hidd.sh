@@ -27,6 +27,17 @@ vm_hidraw_record() {
 	vm_wait 60 "the hidraw reader on $1" grep -q '^# ready' "$_f"
 }
 
+# Find the gadget's input device KIND on the target (vm_input_find) and
+# record both its raw reports ($VM_RUN/NAME.raw) and its evdev events
+# ($VM_RUN/NAME.events, vm_input_record): vm_target_record KIND NAME
+vm_target_record() {
+	_ev=$(vm_input_find "$1")
+	_raw=$(vm_hidraw_of "$_ev")
+	vm_log "target $1: $_ev, $_raw"
+	vm_hidraw_record "$_raw" "$2"
+	vm_input_record "$_ev" "$2"
+}
+
 # The number of reports recorded so far, into $_n: vm_hidraw_count NAME
 vm_hidraw_count() {
 	_n=$(grep -c -v '^#' "$VM_RUN/$1.raw") || _n=0
