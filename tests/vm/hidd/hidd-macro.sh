@@ -140,11 +140,12 @@ vm_hidd_state 'not r["macro"]["active"] and
 keys_seen kbd | awk '{ v[$2] = $3 } END { for (k in v) if (v[k] != 0) {
 	print k; bad = 1 }; exit bad }' >"$VM_RUN/held" ||
 	vm_fail "the target still holds after the cancel: $(cat "$VM_RUN/held")"
+vm_log "hold: cancelled with Control+X down: one all-up report, nothing after"
 
 # 3. The user holds Shift; a macro plays: Shift goes up first (not typed
 #    into the macro), live keys are refused while it plays.
 vm_http hidd PUT /macros/hi '{"steps": [
-	{"key": "KeyH"}, {"delay_ms": 5000}, {"key": "KeyI"}]}' >/dev/null
+	{"key": "KeyH"}, {"delay_ms": 15000}, {"key": "KeyI"}]}' >/dev/null
 vm_hidraw_count kbd
 base=$_n
 vm_http hidd POST /key '{"code": "ShiftLeft", "down": true}' >/dev/null
@@ -170,5 +171,6 @@ vm_hidraw_expect kbd $((base + 1)) "$VM_RUN/want.hi" \
 	"macro hi played while Shift was held"
 vm_hidd_state 'not r["held"]["keys"] and not r["held"]["modifiers"]' \
 	"after macro hi"
+vm_log "hi: the user's Shift let up first, live keys and paste refused (409)"
 vm_pass "macros type exactly what they say on the real gadget; a cancel" \
 	"leaves nothing held; a held key is let up first, live keys refused"

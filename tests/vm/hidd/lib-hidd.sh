@@ -97,7 +97,7 @@ vm_hidd_state() {
 		vm_fail "GET /state: curl failed"
 	python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))["result"]
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$VM_RUN/state.json" "$1" ||
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$VM_RUN/state.json" "$1" ||
 		vm_fail "$2: hidd's /state is not so ($1): $(cat "$VM_RUN/state.json")"
 }
 
