@@ -50,6 +50,10 @@ check() {
 				bad("nudges " (t - last) " ms apart, with no input between")
 			if (user != "" && user > last && t - user > iv + slack)
 				bad("a nudge " (t - user) " ms after the user moved the mouse")
+			if (last != "" && (user == "" || user < last)) {
+				if (min == "" || t - last < min) min = t - last
+				if (t - last > max) max = t - last
+			}
 			last = t; pending = 1; n++
 			print "EV_REL REL_X 1" >want
 			next
@@ -69,11 +73,11 @@ check() {
 				exit 1
 			}
 			if (!err)
-				print n - pending, moves + 0
+				print n - pending, moves + 0, min, max + 0
 		}' >"$VM_RUN/check.out" ||
 		vm_fail "jiggler: $(cat "$VM_RUN/check.out"); reports:" \
 			"$(vm_hidraw_bytes rel "$base" | tr '\n' '|')"
-	read -r nudges moves <"$VM_RUN/check.out"
+	read -r nudges moves gapmin gapmax <"$VM_RUN/check.out"
 	[ -n "${1:-}" ] || return 0
 	grep '^EV_REL' "$VM_RUN/rel.events" >"$VM_RUN/rel.got" || :
 	cmp -s "$VM_RUN/rel.want" "$VM_RUN/rel.got" || {
@@ -122,7 +126,8 @@ vm_hidraw_wait rel $((base + 5)) 30
 check
 [ "$nudges" -ge 3 ] && [ "$moves" = 0 ] ||
 	vm_fail "jiggler: $nudges nudges and $moves moves, not 3 (or more) and 0"
-vm_log "jiggler on: 3 nudges one unit out and back, about 2 s apart"
+vm_log "jiggler on: $nudges nudges one unit out and back," \
+	"$gapmin..$gapmax ms apart"
 
 # The user moves the mouse for three intervals (24 moves, 4 a second, from
 # one curl: a process per move is too slow under TCG): no nudge meanwhile;
@@ -156,7 +161,8 @@ state_nudges
 	vm_fail "jiggler: hidd nudged $((_nudges - off)) times after going off"
 [ "$nudges" = "$off" ] ||
 	vm_fail "jiggler: the target saw $nudges nudges, hidd counted $off"
-vm_log "jiggler off: nothing for 8 s, $off nudges on both sides"
+vm_log "jiggler off: nothing for 8 s, $off nudges on both sides," \
+	"$gapmin..$gapmax ms apart without input between"
 
 # Without the relative mouse: one step right on the absolute one and back.
 vm_daemon_stop hidd
