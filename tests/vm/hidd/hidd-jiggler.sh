@@ -155,10 +155,10 @@ vm_http hidd POST /jiggler '{"enabled": false}' >/dev/null
 state_nudges
 off=$_nudges
 sleep 8
-check final
 state_nudges
 [ "$_nudges" = "$off" ] ||
 	vm_fail "jiggler: hidd nudged $((_nudges - off)) times after going off"
+check final
 [ "$nudges" = "$off" ] ||
 	vm_fail "jiggler: the target saw $nudges nudges, hidd counted $off"
 vm_log "jiggler off: nothing for 8 s, $off nudges on both sides," \
