@@ -100,7 +100,7 @@ const struct apispec_route hidd_api_routes[] = {
 	HIDD_API_MACRO_PREFIX, APISPEC_RAW, NULL, "Remove the macro NAME."},
     [HIDD_API_MACRO_RUN] = {"macro-run", HTTP_POST, "/macro/run", 0,
 	macro_run_fields,
-	"Play a stored macro through the paste queue (live keys wait)."},
+	"Play a stored macro through the paste queue (live keys are refused, 409, while it plays)."},
     [HIDD_API_MACRO_CANCEL] = {"macro-cancel", HTTP_POST, "/macro/cancel", 0,
 	NULL, "Stop the macro being played; every key goes up."},
     [HIDD_API_JIGGLER] = {"jiggler", HTTP_POST, "/jiggler", 0, jiggler_fields,
