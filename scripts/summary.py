@@ -11,7 +11,6 @@ import json
 import sys
 
 
-
 def why_failed(t, keep=12):
     """A TAP test's "not ok" lines with the comment lines that follow
     each; else the last lines of its stdout and stderr."""
