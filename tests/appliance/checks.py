@@ -429,14 +429,41 @@ def restart(front, agent, st, suite, unit, daemons):
 
 
 def reboot(vm, agent, front, suite):
+    old = agent.ok("cat /proc/sys/kernel/random/boot_id").strip()
     try:
-        agent.run("systemctl --no-block reboot", 30)
+        rc, out, err = agent.run("systemctl --no-block reboot", 30)
+        if rc != 0:
+            raise CheckFailed("systemctl reboot exited %d: %s" %
+                              (rc, (out + err).strip()))
     except (TimeoutError, ConnectionError, RuntimeError):
         pass    # the agent may stop before it answers
     t0 = time.monotonic()
-    # Wait until the agent is gone (the old system stopped) ...
-    wait_for("the old system to stop", 120,
-             lambda: not agent.sync(2), interval=1)
+    # Wait until the old system is gone: its agent stops answering, or
+    # (should the down time fall between two polls) a new boot id
+    # answers.  While the old one still answers after a minute, what it
+    # is doing goes into the failure (its jobs, the journal's end).
+    seen = {"lingering": None}
+
+    def gone():
+        if not agent.sync(2):
+            return True
+        try:
+            rc, out, _ = agent.run("cat /proc/sys/kernel/random/boot_id; "
+                                   "systemctl list-jobs --no-pager "
+                                   "2>&1 | head -20; journalctl -b "
+                                   "--no-pager -n 30 2>&1", 10)
+        except (TimeoutError, ConnectionError, RuntimeError):
+            return True     # going down under our feet
+        if out.split("\n", 1)[0].strip() != old:
+            return True
+        if time.monotonic() - t0 > 60:
+            seen["lingering"] = out
+        return False
+    try:
+        wait_for("the old system to stop", 180, gone, interval=1)
+    except CheckFailed as e:
+        raise CheckFailed("%s; the old system then:\n%s" %
+                          (e, seen["lingering"] or "(no answer)"))
     # ... and back (the console shows the new kernel's first line), then
     # the first JPEG through nginx.
     suite.figure("reboot: shutdown", "%.1f s" % (time.monotonic() - t0))

@@ -55,17 +55,6 @@ SKIP = {
     "ocr-touch": "reads the word FRAME that capd's test pattern draws; the "
                  "appliance's picture is vivid's colour bars, which have no "
                  "text",
-    # Known broken here, cause not found yet (they pass on the demo): left
-    # out so the appliance suite stays green in CI.  Remove once fixed.
-    "paste-de": "not yet passing on the appliance (failed in the run of "
-                "2026-12-02, cause not investigated): see "
-                "tests/appliance/README.md, check 13",
-    "osk": "not yet passing on the appliance (failed in the run of "
-           "2026-12-02, cause not investigated): see "
-           "tests/appliance/README.md, check 13",
-    "media": "not yet passing on the appliance (failed in the run of "
-             "2026-12-02, cause not investigated): see "
-             "tests/appliance/README.md, check 13",
 }
 DAEMONS = ["capd", "hidd", "mediad", "gpiod-ctl"]
 GUEST = "sh /mnt/kvmtest/guest.sh"
