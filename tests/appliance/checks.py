@@ -6,6 +6,7 @@ failure where they can (the report then names every broken thing at once);
 the state they need (the password, the mounted image) is kept in `st`.
 """
 
+import json
 import subprocess
 import os
 import re
@@ -159,6 +160,70 @@ def snapshot_bars(front):
     if bad:
         raise CheckFailed("%dx%d snapshot: %s" % (w, hgt, "; ".join(bad)))
     return "%dx%d" % (w, hgt)
+
+
+def ocr_vivid(front):
+    """ocrd reads vivid's own text through nginx: the lines vivid writes
+    over its bars ("brightness 128, contrast 128, ..."), read off capd's
+    newest frame by Tesseract on the booted system."""
+    # one line only: Tesseract under QEMU's emulation took over ocrd's
+    # 10 s for four lines (480x64)
+    region = {"x": 0, "y": 48, "w": 300, "h": 28, "lang": "eng"}
+    st, _, body = front.request("POST", "/api/ocr/read", region,
+                                timeout=60)
+    if st != 200:
+        raise CheckFailed("POST /api/ocr/read %s: HTTP %d: %s" %
+                          (region, st, body[:300].decode("utf-8", "replace")))
+    got = json.loads(body)
+    text = got.get("text", "")
+    if "brightness 128" not in text:
+        raise CheckFailed("ocrd read %r (%s ms), not vivid's "
+                          "\"brightness 128\" line" % (text, got.get("ms")))
+    return "%s ms" % got.get("ms")
+
+
+def redfish(front, st):
+    """Redfish through the board's nginx: the service root without a
+    password, Systems/1 refused without one, a session login with the
+    printed password, Systems/1 (PowerState from gpiod-ctl) with its
+    token alone, the logout, and the token refused after it."""
+    s, _, body = front.request("GET", "/redfish/v1", auth=False)
+    if s != 200 or b"ServiceRoot" not in body:
+        raise CheckFailed("GET /redfish/v1 without login: HTTP %d: %r" %
+                          (s, body[:200]))
+    s, _, _ = front.request("GET", "/redfish/v1/Systems/1", auth=False)
+    if s != 401:
+        raise CheckFailed("Systems/1 without login: HTTP %d, not 401" % s)
+    s, h, body = front.request(
+        "POST", "/redfish/v1/SessionService/Sessions",
+        {"UserName": st.user, "Password": st.password}, auth=False)
+    hdr = {k.lower(): v for k, v in h.items()}
+    token = hdr.get("x-auth-token")
+    if s != 201 or not token or not hdr.get("location"):
+        raise CheckFailed("session login: HTTP %d, X-Auth-Token %r, "
+                          "Location %r: %r" % (s, token, hdr.get("location"),
+                                               body[:300]))
+    s, _, body = front.request("GET", "/redfish/v1/Systems/1", auth=False,
+                               headers={"X-Auth-Token": token})
+    if s != 200:
+        raise CheckFailed("Systems/1 with the token: HTTP %d: %r" %
+                          (s, body[:300]))
+    power = json.loads(body).get("PowerState")
+    if power not in ("On", "Off"):
+        raise CheckFailed("Systems/1's PowerState is %r: gpiod-ctl not "
+                          "reached?" % power)
+    path = hdr["location"].split("://", 1)[-1]
+    path = path[path.index("/"):] if "://" in hdr["location"] else path
+    s, _, body = front.request("DELETE", path, auth=False,
+                               headers={"X-Auth-Token": token})
+    if s not in (200, 204):
+        raise CheckFailed("logout DELETE %s: HTTP %d: %r" %
+                          (path, s, body[:300]))
+    s, _, _ = front.request("GET", "/redfish/v1/Systems/1", auth=False,
+                            headers={"X-Auth-Token": token})
+    if s != 401:
+        raise CheckFailed("the token after the logout: HTTP %d, not 401" % s)
+    return "PowerState %s" % power
 
 
 def key_and_mouse(front, agent, x=1000, y=30000):
@@ -459,11 +524,16 @@ def reboot(vm, agent, front, suite):
         if time.monotonic() - t0 > 60:
             seen["lingering"] = out
         return False
+    # An agent stopped in the middle of a command leaves it unanswered:
+    # a short reply timeout here, so that costs seconds, not half a minute.
+    reply, agent.reply = agent.reply, 5
     try:
         wait_for("the old system to stop", 180, gone, interval=1)
     except CheckFailed as e:
         raise CheckFailed("%s; the old system then:\n%s" %
                           (e, seen["lingering"] or "(no answer)"))
+    finally:
+        agent.reply = reply
     # ... and back (the console shows the new kernel's first line), then
     # the first JPEG through nginx.
     suite.figure("reboot: shutdown", "%.1f s" % (time.monotonic() - t0))
@@ -713,6 +783,10 @@ def run(suite, vm, agent, front, deb, share, src, upgrade=None):
                 auth, front, st)
     suite.check("snapshot shows vivid's colour bars in the right colours",
                 snapshot_bars, front)
+    suite.check("ocrd reads vivid's text off the picture through nginx",
+                ocr_vivid, front)
+    suite.check("Redfish through nginx: the root without login, a "
+                "session, Systems/1, the logout", redfish, front, st)
     suite.check("a key and the absolute mouse reach the target's input "
                 "devices", key_and_mouse, front, agent)
     suite.check("Caps Lock from the target shows in hidd's LEDs",

@@ -238,10 +238,12 @@ async function canvasBars(page) {
 		const bars = [];
 		for (let i = 0; i < 8; i++)
 			bars.push([...g.getImageData(Math.floor((2 * i + 1) * c.width / 16), Math.floor(c.height / 3), 1, 1).data].slice(0, 3));
-		const low = g.getImageData(0, Math.floor(c.height * 0.7), c.width, Math.floor(c.height * 0.3)).data;
+		// The whole picture: capd's pattern moves at the bottom, vivid
+		// (the appliance) changes only its clock's text at the top left.
+		const all = g.getImageData(0, 0, c.width, c.height).data;
 		let sum = 0;
-		for (let i = 0; i < low.length; i += 97)
-			sum = (sum * 31 + low[i]) >>> 0;
+		for (let i = 0; i < all.length; i += 97)
+			sum = (sum * 31 + all[i]) >>> 0;
 		return {bars, sum, w: c.width, h: c.height};
 	});
 }
