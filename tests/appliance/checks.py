@@ -162,26 +162,6 @@ def snapshot_bars(front):
     return "%dx%d" % (w, hgt)
 
 
-def ocr_vivid(front):
-    """ocrd reads vivid's own text through nginx: the lines vivid writes
-    over its bars ("brightness 128, contrast 128, ..."), read off capd's
-    newest frame by Tesseract on the booted system."""
-    # one line only: Tesseract under QEMU's emulation took over ocrd's
-    # 10 s for four lines (480x64)
-    region = {"x": 0, "y": 48, "w": 300, "h": 28, "lang": "eng"}
-    st, _, body = front.request("POST", "/api/ocr/read", region,
-                                timeout=60)
-    if st != 200:
-        raise CheckFailed("POST /api/ocr/read %s: HTTP %d: %s" %
-                          (region, st, body[:300].decode("utf-8", "replace")))
-    got = json.loads(body)
-    text = got.get("text", "")
-    if "brightness 128" not in text:
-        raise CheckFailed("ocrd read %r (%s ms), not vivid's "
-                          "\"brightness 128\" line" % (text, got.get("ms")))
-    return "%s ms" % got.get("ms")
-
-
 def redfish(front, st):
     """Redfish through the board's nginx: the service root without a
     password, Systems/1 refused without one, a session login with the
@@ -783,8 +763,6 @@ def run(suite, vm, agent, front, deb, share, src, upgrade=None):
                 auth, front, st)
     suite.check("snapshot shows vivid's colour bars in the right colours",
                 snapshot_bars, front)
-    suite.check("ocrd reads vivid's text off the picture through nginx",
-                ocr_vivid, front)
     suite.check("Redfish through nginx: the root without login, a "
                 "session, Systems/1, the logout", redfish, front, st)
     suite.check("a key and the absolute mouse reach the target's input "
