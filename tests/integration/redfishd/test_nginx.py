@@ -114,6 +114,51 @@ class Anonymous(unittest.TestCase):
             self.assertEqual(status, 401, (method, path, body))
             self.assertIn("basic", hdrs.get("www-authenticate", "").lower())
 
+    def test_nginx_errors_in_redfish_format(self):
+        """nginx's own 401 on a Redfish URL is Redfish's error object
+        (what sushy and Ansible read), on the API the API's; both keep
+        the basic-auth challenge."""
+        status, hdrs, body = request("GET", ROOT + "/Systems/1",
+                                     source="127.0.0.2")
+        self.assertEqual(status, 401)
+        self.assertIn("basic", hdrs.get("www-authenticate", "").lower())
+        self.assertEqual(hdrs.get("content-type"), "application/json")
+        self.assertEqual(body["error"]["code"], "Base.1.8.NoValidSession")
+        self.assertEqual(message_id(body), "Base.1.8.NoValidSession")
+        self.assertIn("X-Auth-Token", body["error"]["message"])
+        self.assertNotIn("ok", body)
+        status, hdrs, body = request("GET", "/api/gpio/state",
+                                     source="127.0.0.2")
+        self.assertEqual(status, 401)
+        self.assertIn("basic", hdrs.get("www-authenticate", "").lower())
+        self.assertEqual(body["ok"], False)
+        self.assertEqual(body["error"]["code"], "unauthorized")
+
+    def test_daemon_gone_502_in_each_format(self):
+        """A daemon's socket that nobody answers on: nginx's 502 says so,
+        for Redfish in Redfish's format, for the API in the API's."""
+        auth = {"user": stack.info["user"],
+                "password": stack.info["password"]}
+        for name, path, check in [
+                ("redfishd", ROOT + "/Systems/1",
+                 lambda b: message_id(b) == "Base.1.8.GeneralError"
+                 and "redfishd" in b["error"]["message"]),
+                ("gpiod-ctl", "/api/gpio/state",
+                 lambda b: b["ok"] is False
+                 and b["error"]["code"] == "unavailable")]:
+            sock = stack.info["sockets"][name]
+            os.rename(sock, sock + ".away")
+            try:
+                status, hdrs, body = request("GET", path, source="127.0.0.2",
+                                             **auth)
+            finally:
+                os.rename(sock + ".away", sock)
+            self.assertEqual(status, 502, (name, body))
+            self.assertEqual(hdrs.get("content-type"), "application/json")
+            self.assertTrue(check(body), (name, body))
+            self.assertEqual(request("GET", path, source="127.0.0.2",
+                                     **auth)[0], 200, name)
+
     def test_basic_auth(self):
         status, hdrs, body = request("GET", ROOT + "/Systems/1",
                                      source="127.0.0.2",
@@ -252,6 +297,8 @@ class ZLoginLimit(unittest.TestCase):
             tries += 1
         self.assertEqual(status, 429)
         self.assertIn(tries, range(19, 24))
+        self.assertEqual(message_id(body), "Base.1.8.GeneralError")
+        self.assertEqual(hdrs.get("retry-after"), "2")
         # Now the right password from there is refused too,
         self.assertEqual(login(None, src)[0], 429)
         # and so is basic auth, token or not,
