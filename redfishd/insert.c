@@ -354,8 +354,12 @@ start(struct job *j, const json_t *lunstate)
 		}
 		vmedia[j->lun].busy = j->holds = 1;
 		snprintf(j->name, sizeof(j->name), "%s", img ? img : "");
+		/* Forced: a BMC's eject is not the target's to refuse, and
+		 * a target whose udev keeps the tray locked (any Linux with
+		 * the drive open) would otherwise fail Ironic's clean-up. */
 		call(j, j->cfg->mediad_socket, "POST", "/eject",
-		    json_pack("{s:i}", "lun", j->lun), 10000, ejected_cb);
+		    json_pack("{s:i, s:b}", "lun", j->lun, "force", 1), 10000,
+		    ejected_cb);
 		return;
 	}
 	if (in) {

@@ -404,12 +404,12 @@ class UpgradeBuild(threading.Thread):
         return self.path
 
 
-def make_iso(path):
-    """A small ISO 9660 image with random contents (xorriso)."""
+def make_iso(path, payload=3 << 20):
+    """An ISO 9660 image with payload bytes of random contents (xorriso)."""
     tree = tempfile.mkdtemp()
     try:
         with open(os.path.join(tree, "payload.bin"), "wb") as f:
-            f.write(os.urandom(3 << 20))
+            f.write(os.urandom(payload))
         with open(os.path.join(tree, "README.TXT"), "w") as f:
             f.write("KaputtKVM appliance test medium\n")
         subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-V",

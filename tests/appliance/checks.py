@@ -6,10 +6,14 @@ failure where they can (the report then names every broken thing at once);
 the state they need (the password, the mounted image) is kept in `st`.
 """
 
+import functools
+import http.server
 import json
 import subprocess
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 
@@ -204,6 +208,83 @@ def redfish(front, st):
     if s != 401:
         raise CheckFailed("the token after the logout: HTTP %d, not 401" % s)
     return "PowerState %s" % power
+
+
+class ImageServer:
+    """Plain HTTP on the host's loopback, serving one directory; the guest
+    reaches it at 10.0.2.2, QEMU's user network's address for the host."""
+
+    class _Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    def __init__(self, directory):
+        h = functools.partial(self._Quiet, directory=directory)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def url(self, name):
+        return "http://10.0.2.2:%d/%s" % (self.httpd.server_port, name)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+REDFISH_CD = "/redfish/v1/Managers/1/VirtualMedia/0"
+
+
+def redfish_insert(front, agent, suite, url, sha):
+    """Redfish InsertMedia of an image URL (a 100 MiB ISO on the host)
+    through nginx, as Ironic sends it: the reply comes once the image is
+    fetched and mounted, so /dev/sr0 on the target must read it at once,
+    whole and with the source's SHA-256; EjectMedia empties the LUN."""
+    t0 = time.monotonic()
+    s, _, body = front.request(
+        "POST", REDFISH_CD + "/Actions/VirtualMedia.InsertMedia",
+        {"Image": url, "Inserted": True, "WriteProtected": True,
+         "TransferProtocolType": "HTTP", "TransferMethod": "Upload"},
+        timeout=600)
+    t_reply = time.monotonic() - t0
+    if s not in (200, 204):
+        raise CheckFailed("InsertMedia %s: HTTP %d: %r" % (
+            url, s, body[:400]))
+    dev = agent.ok(GUEST + " cdrom 60").strip()
+    wait_for("%s readable" % dev, 60, lambda: agent.run(
+        "dd if=%s of=/dev/null bs=2048 count=1" % dev, 30)[0] == 0,
+        interval=0.2)
+    t_readable = time.monotonic() - t0
+    t1 = time.monotonic()
+    got = agent.ok("%s sr-sha %s 60" % (GUEST, dev), 600).strip()
+    t_sha = time.monotonic() - t1
+    if got != sha:
+        raise CheckFailed("%s reads sha256 %s, the image at %s is %s" %
+                          (dev, got, url, sha))
+    suite.figure("Redfish InsertMedia of 100 MiB from a URL: the reply",
+                 "%.1f s" % t_reply)
+    suite.figure("Redfish InsertMedia of 100 MiB: until the target reads "
+                 "its first sector", "%.1f s" % t_readable)
+    suite.figure("the target reads the 100 MiB medium whole (sha256sum)",
+                 "%.1f s" % t_sha)
+    s, _, body = front.request("GET", REDFISH_CD)
+    member = json.loads(body) if s == 200 else {}
+    if not member.get("Inserted") or member.get("Image") != url:
+        raise CheckFailed("VirtualMedia/0 after the insert: HTTP %d, "
+                          "Inserted %r, Image %r" % (
+                              s, member.get("Inserted"),
+                              member.get("Image")))
+    s, _, body = front.request(
+        "POST", REDFISH_CD + "/Actions/VirtualMedia.EjectMedia", {})
+    if s not in (200, 204):
+        raise CheckFailed("EjectMedia: HTTP %d: %r" % (s, body[:400]))
+    lun = (front.json("GET", "/api/media/state").get("luns") or [{}])[0]
+    if lun.get("image"):
+        raise CheckFailed("after EjectMedia mediad's LUN 0 still holds %r"
+                          % lun.get("image"))
+    return "%s: reply %.1f s, readable %.1f s, whole %.1f s" % (
+        dev, t_reply, t_readable, t_sha)
 
 
 def key_and_mouse(front, agent, x=1000, y=30000):
@@ -769,6 +850,17 @@ def run(suite, vm, agent, front, deb, share, src, upgrade=None):
                 "devices", key_and_mouse, front, agent)
     suite.check("Caps Lock from the target shows in hidd's LEDs",
                 caps_led, front, agent, True)
+    served = tempfile.mkdtemp(prefix="kaputtkvm-served-")
+    big_sha = make_iso(os.path.join(served, "redfish.iso"), 100 << 20)
+    server = ImageServer(served)
+    try:
+        suite.check("Redfish InsertMedia of a 100 MiB image URL through "
+                    "nginx: /dev/sr0 reads it at once, EjectMedia",
+                    redfish_insert, front, agent, suite,
+                    server.url("redfish.iso"), big_sha)
+    finally:
+        server.close()
+        shutil.rmtree(served)
     iso_ok = suite.check("upload an ISO, mount it as CD, /dev/sr0's "
                          "SHA-256 is the upload's", upload_mount, front,
                          agent, st, os.path.join(share, "test.iso"))
