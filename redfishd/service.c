@@ -380,18 +380,28 @@ redfishd_login(struct http_request *req)
 
 /* GET /auth/token, nginx's auth_request for a Redfish URL when basic auth
  * did not pass: 204 when X-Auth-Token names a live session (which counts
- * as its use), else 401.  Not under /redfish: nginx never forwards a
- * request from outside here. */
+ * as its use), else 401 (with the daemon contract's error, as every
+ * error on the socket; nginx looks at the status only).  Not under
+ * /redfish: nginx never forwards a request from outside here. */
 static void
 redfishd_auth(struct http_request *req, void *arg)
 {
 	const char *token = http_request_header(req, "X-Auth-Token");
+	char *s;
 
 	sessions_check_passwd();
-	if (token != NULL && session_by_token(&sessions, token, now_mono()))
+	if (token != NULL && session_by_token(&sessions, token, now_mono())) {
 		http_reply(req, 204, NULL, "", 0);
-	else
-		http_reply(req, 401, NULL, "", 0);
+		return;
+	}
+	s = envelope_encode(envelope_error_status(401,
+	    token == NULL ? "No X-Auth-Token: log in at "
+			    "/redfish/v1/SessionService/Sessions."
+			  : "The X-Auth-Token is no live session's: log in "
+			    "again at /redfish/v1/SessionService/Sessions."));
+	http_reply(req, 401, "application/json", s ? s : ENVELOPE_REPLY_FAILED,
+	    strlen(s ? s : ENVELOPE_REPLY_FAILED));
+	free(s);
 }
 
 /* GET /state (the daemon contract): the sessions, and the logins since
