@@ -194,13 +194,9 @@ redfishd_reset_done(int status, json_t *error, void *arg)
 {
 	struct redfish_reply rr = {0};
 
-	if (error == NULL) {
-		http_reply(arg, 204, NULL, "", 0);
-		return;
-	}
-	rr.status = status;
+	rr.status = error == NULL ? 204 : status;
 	rr.body = error;
-	redfishd_send(arg, &rr);
+	redfishd_send(arg, &rr); /* with OData-Version, as every reply */
 }
 
 /* gpiod-ctl answered the Reset: 204 when done, its reason otherwise. */
