@@ -90,8 +90,7 @@ setup_once(void)
 	hash = crypt_r("kaputt", "$6$rounds=1000$kaputtfuzz$", &cd);
 	if (hash == NULL || hash[0] != '$') {
 		fprintf(stderr,
-		    "redfishd-routes: crypt_r() makes no SHA-512 "
-		    "hash\n");
+		    "redfishd-routes: crypt_r() makes no SHA-512 hash\n");
 		abort();
 	}
 	n = snprintf(line, sizeof(line), "admin:%s\n", hash);
