@@ -523,6 +523,7 @@ struct client_async {
 	struct client_async *next, **prevp; /* the in-flight list */
 	struct event *failed; /* a connect that failed at once: its callback */
 	int err;
+	char *path; /* the socket, for the error's message */
 };
 
 /* Calls in flight, so a daemon that stops can free them (loop thread only). */
@@ -537,6 +538,7 @@ client_async_free(struct client_async *ca)
 	bufferevent_free(ca->bev);
 	if (ca->failed != NULL)
 		event_free(ca->failed);
+	free(ca->path);
 	free(ca);
 }
 
@@ -569,6 +571,11 @@ client_async_finish(struct client_async *ca, int eof, int err)
 			return; /* need more */
 	} else
 		r = err;
+	if (r < 0) /* the callback's error_get() says what went wrong */
+		error_set(r, "%s: %s", ca->path,
+		    err == 0		    ? "the reply is not HTTP"
+			: err == -ETIMEDOUT ? "no answer in time"
+					    : strerror(-err));
 	ca->cb(r < 0 ? r : 0, r < 0 ? NULL : &reply, ca->arg);
 	client_reply_free(&reply);
 	client_async_free(ca);
@@ -625,6 +632,7 @@ client_call_async(struct event_base *base, const char *socket_path,
 	ca->cb = cb;
 	ca->arg = arg;
 	ca->base = base;
+	ca->path = xstrdup(socket_path);
 	if ((ca->next = client_inflight) != NULL)
 		ca->next->prevp = &ca->next;
 	client_inflight = ca;

@@ -77,7 +77,7 @@ int client_call_stream(const char *socket_path, const char *method,
     struct client_reply *ret);
 
 /* The same on an event loop.  cb gets the result and reply (reply is freed
- * after cb returns). */
+ * after cb returns); a result < 0 has an error_set() message. */
 typedef void client_cb(int result, struct client_reply *, void *arg);
 int client_call_async(struct event_base *, const char *socket_path,
     const char *method, const char *target, json_t *json_body, int timeout_ms,

@@ -65,9 +65,7 @@ job_end(struct job *j, int status, json_t *error)
 		vmedia[j->lun].busy = 0;
 	if (j->req == NULL) /* answered already */
 		json_decref(error);
-	else if (error == NULL)
-		http_reply(j->req, status, NULL, "", 0);
-	else {
+	else { /* the 204 too, with OData-Version as every reply */
 		rr.status = status;
 		rr.body = error;
 		j->cfg->send(j->req, &rr);

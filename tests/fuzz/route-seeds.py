@@ -335,6 +335,132 @@ SEEDS = {
         + req("GET", "/state") + req("GET", "/test/history")
         + req("GET", "/metrics"),
     },
+    "redfishd": {
+        "version": req("GET", "/redfish"),
+        "root": req("GET", "/redfish/v1"),
+        "root-slash": req("GET", "/redfish/v1/"),
+        "root-head": req("HEAD", "/redfish/v1"),
+        "root-post": post("/redfish/v1", "{}"),
+        "metadata": req("GET", "/redfish/v1/$metadata"),
+        "metadata-head": req("HEAD", "/redfish/v1/$metadata"),
+        "odata": req("GET", "/redfish/v1/odata"),
+        "collections": req("GET", "/redfish/v1/Systems")
+        + req("GET", "/redfish/v1/Managers")
+        + req("GET", "/redfish/v1/Chassis")
+        + req("GET", "/redfish/v1/Managers/1")
+        + req("GET", "/redfish/v1/Chassis/1"),
+        "system": req("GET", "/redfish/v1/Systems/1"),
+        "system-delete": req("DELETE", "/redfish/v1/Systems/1"),
+        "patch-boot": req("PATCH", "/redfish/v1/Systems/1",
+                          '{"Boot": {"BootSourceOverrideTarget": "Cd", '
+                          '"BootSourceOverrideEnabled": "Once", '
+                          '"BootSourceOverrideMode": "Legacy"}}')
+        + req("GET", "/redfish/v1/Systems/1"),
+        "patch-if-match-star": req("PATCH", "/redfish/v1/Systems/1",
+                                   '{"Boot": {"BootSourceOverrideTarget": '
+                                   '"Usb"}}', headers=["If-Match: *"]),
+        "patch-if-match-old": req("PATCH", "/redfish/v1/Systems/1",
+                                  '{"Boot": {"BootSourceOverrideTarget": '
+                                  '"None"}}',
+                                  headers=['If-Match: W/"00000000", '
+                                           '"12345678"']),
+        "patch-bad": req("PATCH", "/redfish/v1/Systems/1",
+                         '{"Boot": {"BootSourceOverrideTarget": "Floppy"}, '
+                         '"PowerState": "On"}'),
+        "patch-not-json": req("PATCH", "/redfish/v1/Systems/1", '{"Boot": ',
+                              ctype="text/plain"),
+        "patch-bad-json": req("PATCH", "/redfish/v1/Systems/1", '{"Boot": '),
+        "reset-types": b"".join(
+            post("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+                 '{"ResetType": "%s"}' % t)
+            for t in ("On", "ForceOff", "GracefulShutdown", "ForceRestart",
+                      "PowerCycle", "PushPowerButton")),
+        "reset-bad": post("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+                          '{"ResetType": "Explode"}'),
+        "reset-empty": post(
+            "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset", ""),
+        "reset-get": req("GET",
+                         "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"),
+        "reset-cross-site": post(
+            "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+            '{"ResetType": "On"}', headers=["Origin: https://evil.example"]),
+        "vmedia": req("GET", "/redfish/v1/Managers/1/VirtualMedia")
+        + req("GET", "/redfish/v1/Managers/1/VirtualMedia/0")
+        + req("GET", "/redfish/v1/Managers/1/VirtualMedia/1")
+        + req("GET", "/redfish/v1/Managers/1/VirtualMedia/7"),
+        "vmedia-insert": post(
+            "/redfish/v1/Managers/1/VirtualMedia/0/Actions/"
+            "VirtualMedia.InsertMedia",
+            '{"Image": "http://127.0.0.1:9/boot.iso", "Inserted": true, '
+            '"WriteProtected": true, "TransferProtocolType": "HTTP", '
+            '"UserName": "u", "Password": "p"}'),
+        "vmedia-insert-full": post(
+            "/redfish/v1/Managers/1/VirtualMedia/1/Actions/"
+            "VirtualMedia.InsertMedia",
+            '{"Image": "https://127.0.0.1:9/a.img"}'),
+        "vmedia-insert-bad": post(
+            "/redfish/v1/Managers/1/VirtualMedia/0/Actions/"
+            "VirtualMedia.InsertMedia", '{"Image": "ftp://x", "Nope": 1}'),
+        "vmedia-eject": post(
+            "/redfish/v1/Managers/1/VirtualMedia/1/Actions/"
+            "VirtualMedia.EjectMedia", "{}")
+        + post("/redfish/v1/Managers/1/VirtualMedia/0/Actions/"
+               "VirtualMedia.EjectMedia", ""),
+        "vmedia-patch": req("PATCH", "/redfish/v1/Managers/1/VirtualMedia/0",
+                            '{"Image": "http://127.0.0.1:9/x.iso", '
+                            '"Inserted": true}', headers=["If-Match: *"])
+        + req("PATCH", "/redfish/v1/Managers/1/VirtualMedia/1",
+              '{"Image": null}'),
+        "vmedia-bad-member": req("GET",
+                                 "/redfish/v1/Managers/1/VirtualMedia/01")
+        + req("GET", "/redfish/v1/Managers/1/VirtualMedia/-1"),
+        "sessions": req("GET", "/redfish/v1/SessionService")
+        + req("GET", "/redfish/v1/SessionService/Sessions"),
+        "login": post("/redfish/v1/SessionService/Sessions",
+                      '{"UserName": "admin", "Password": "kaputt"}')
+        + req("GET", "/redfish/v1/SessionService/Sessions")
+        + req("GET", "/state"),
+        "login-wrong": post("/redfish/v1/SessionService/Sessions",
+                            '{"UserName": "admin", "Password": "wrong"}')
+        + post("/redfish/v1/SessionService/Sessions",
+               '{"UserName": "nobody", "Password": "kaputt"}'),
+        "login-limit": b"".join(
+            post("/redfish/v1/SessionService/Sessions",
+                 '{"UserName": "admin", "Password": "kaputt"}')
+            for _ in range(5)) + req("GET", "/metrics"),
+        "login-not-json": post("/redfish/v1/SessionService/Sessions",
+                               "UserName=admin&Password=kaputt",
+                               ctype="application/x-www-form-urlencoded"),
+        "login-bad-json": post("/redfish/v1/SessionService/Sessions",
+                               '{"UserName": "admin", "Password": }'),
+        "login-extra": post("/redfish/v1/SessionService/Sessions",
+                            '{"UserName": "admin", "Password": "kaputt", '
+                            '"Oem": {}}'),
+        "session-delete": req("DELETE",
+                              "/redfish/v1/SessionService/Sessions/"
+                              "0123456789abcdef")
+        + req("GET", "/redfish/v1/SessionService/Sessions/nope"),
+        "token": req("GET", "/auth/token", headers=[
+            "X-Auth-Token: " + "0" * 64])
+        + req("GET", "/auth/token")
+        + req("GET", "/redfish/v1/Systems/1", headers=[
+            "X-Auth-Token: " + "a" * 64]),
+        "basic-auth": req("GET", "/redfish/v1/Managers/1", headers=[
+            "Authorization: Basic YWRtaW46a2FwdXR0"]),
+        "unknown": req("GET", "/redfish/v1/Nope")
+        + req("GET", "/redfish/v2") + req("GET", "/redfishx"),
+        "method-unknown": b"BREW /redfish/v1 HTTP/1.1\r\n\r\n",
+        "options-redfish": req("OPTIONS", "/redfish/v1/Systems/1"),
+        "put": req("PUT", "/redfish/v1/Systems/1", "{}"),
+        "nul-path": b"GET /redfish/v1/Sys\x00tems HTTP/1.1\r\n\r\n",
+        "nul-body": post("/redfish/v1/SessionService/Sessions",
+                         b'{"UserName": "ad\x00min", "Password": "k"}'),
+        "chunked-login": post("/redfish/v1/SessionService/Sessions",
+                              '{"UserName": "admin", "Password": "kaputt"}',
+                              chunked=True),
+        "escaped-path": req("GET", "/redfish/v1/Systems/%31")
+        + req("GET", "/redfish/v1/%24metadata"),
+    },
 }
 
 

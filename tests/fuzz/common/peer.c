@@ -13,6 +13,9 @@
  * next reply is taken as a HEAD reply when the next reply starts right after
  * its head.  A reply without Content-Length (a stream) owns the rest of
  * the connection; after a 101 the rest is WebSocket frames, checked as such.
+ * With PEER_ENVELOPE_REDFISH, a whole reply that carries OData-Version
+ * (redfishd_send() gives every Redfish reply one) is checked against
+ * Redfish's format, and any other as the project's envelope.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -140,6 +143,7 @@ peer_code_fits(int status, const char *code)
 		const char *code;
 	} codes[] = {
 	    {400, "invalid"},
+	    {401, "unauthorized"}, /* redfishd's /auth/token */
 	    {403, "forbidden"},
 	    {404, "not_found"},
 	    {405, "method_not_allowed"},
@@ -167,13 +171,12 @@ peer_code_fits(int status, const char *code)
 	return 0;
 }
 
-/* A JSON body: the envelope, with the status. */
-static void
-peer_check_json(
-    int status, const char *body, size_t len, const char *at, size_t atlen)
+/* A JSON body, parsed (a new reference), or the failure. */
+static json_t *
+peer_parse_json(const char *body, size_t len, const char *at, size_t atlen)
 {
 	json_error_t jerr;
-	json_t *v, *ok, *err, *code, *msg;
+	json_t *v;
 	char why[256];
 
 	/* jansson refuses invalid UTF-8, as a browser's JSON.parse would
@@ -184,6 +187,17 @@ peer_check_json(
 		    jerr.text);
 		peer_fail(why, at, atlen);
 	}
+	return v;
+}
+
+/* A JSON body: the envelope, with the status. */
+static void
+peer_check_json(
+    int status, const char *body, size_t len, const char *at, size_t atlen)
+{
+	json_t *v, *ok, *err, *code, *msg;
+
+	v = peer_parse_json(body, len, at, atlen);
 	if (!json_is_object(v) ||
 	    !json_is_boolean(ok = json_object_get(v, "ok")))
 		peer_fail("JSON body without \"ok\"", at, atlen);
@@ -314,13 +328,167 @@ peer_check_ws(const char *p, size_t left)
 	}
 }
 
+/* One whole reply's Content-Type and body (NULL: a HEAD reply) against
+ * the project's envelope. */
+static void
+peer_check_kvm(int status, const char *head, size_t hlen, const char *ct,
+    const char *body, size_t len)
+{
+	char why[128];
+
+	if (status >= 400 && strcmp(ct, "application/json") != 0) {
+		snprintf(why, sizeof(why),
+		    "a %d reply that is not application/json", status);
+		peer_fail(why, head, hlen);
+	}
+	if (body != NULL && strcmp(ct, "application/json") == 0)
+		peer_check_json(status, body, len, head, hlen + len);
+	if (body != NULL && strncmp(ct, "text/", 5) == 0)
+		peer_check_text(body, len, head, hlen);
+}
+
+/* A Redfish error: {"error": {"code", "message", "@Message.ExtendedInfo":
+ * [{"MessageId", ...}, ...]}} with a message (DSP0266, "Error
+ * responses"). */
+static void
+peer_check_redfish_error(const json_t *v, const char *at, size_t atlen)
+{
+	const json_t *err = json_object_get(v, "error"), *msg, *info, *m;
+	size_t i;
+
+	if (json_object_size(v) != 1 || !json_is_object(err) ||
+	    !json_is_string(json_object_get(err, "code")) ||
+	    !json_is_string(msg = json_object_get(err, "message")))
+		peer_fail("a Redfish error that is not {\"error\": {code, "
+			  "message, ...}}",
+		    at, atlen);
+	if (json_string_length(msg) == 0)
+		peer_fail("a Redfish error without a message", at, atlen);
+	info = json_object_get(err, "@Message.ExtendedInfo");
+	if (!json_is_array(info) || json_array_size(info) == 0)
+		peer_fail(
+		    "a Redfish error without @Message.ExtendedInfo", at, atlen);
+	json_array_foreach(info, i, m)
+	{
+		if (!json_is_object(m) ||
+		    !json_is_string(json_object_get(m, "MessageId")))
+			peer_fail("an @Message.ExtendedInfo entry without a "
+				  "MessageId",
+			    at, atlen);
+	}
+}
+
+/* A 2xx Redfish JSON body: a resource, with @odata.id and @odata.type
+ * (and @odata.etag as in the ETag header, if that is sent), or one of the
+ * two documents that have no id: the version document {"v1": ...} at
+ * /redfish and the OData service document {"@odata.context", "value"}
+ * (each with its @odata.etag).
+ * A 201 is a login: Location is the new session's @odata.id and
+ * X-Auth-Token its token (64 hex digits). */
+static void
+peer_check_redfish_resource(int status, const json_t *v, const char *head,
+    size_t hlen, const char *at, size_t atlen)
+{
+	const json_t *id = json_object_get(v, "@odata.id");
+	const char *etag;
+	char hv[128];
+	size_t n;
+
+	if (!json_is_object(v))
+		peer_fail(
+		    "a Redfish resource that is not a JSON object", at, atlen);
+	etag = json_string_value(json_object_get(v, "@odata.etag"));
+	if (id == NULL) {
+		n = json_object_size(v) - (etag != NULL);
+		if ((n == 1 && json_is_string(json_object_get(v, "v1"))) ||
+		    (n == 2 &&
+			json_is_string(json_object_get(v, "@odata.context")) &&
+			json_is_array(json_object_get(v, "value"))))
+			return;
+		peer_fail("a Redfish resource without @odata.id", at, atlen);
+	}
+	if (!json_is_string(id) || json_string_value(id)[0] != '/' ||
+	    !json_is_string(json_object_get(v, "@odata.type")))
+		peer_fail("a Redfish resource whose @odata.id or @odata.type "
+			  "is not a string (a path for the id)",
+		    at, atlen);
+	if (peer_header(head, hlen, "ETag", hv, sizeof(hv)) &&
+	    (etag == NULL || strcmp(hv, etag) != 0))
+		peer_fail("the ETag header is not the resource's @odata.etag",
+		    at, atlen);
+	if (status != 201)
+		return;
+	if (!peer_header(head, hlen, "Location", hv, sizeof(hv)) ||
+	    strcmp(hv, json_string_value(id)) != 0)
+		peer_fail("a 201 whose Location is not the new resource's "
+			  "@odata.id",
+		    at, atlen);
+	if (!peer_header(head, hlen, "X-Auth-Token", hv, sizeof(hv)) ||
+	    strlen(hv) != 64 || strspn(hv, "0123456789abcdef") != 64)
+		peer_fail("a login's 201 without an X-Auth-Token of 64 hex "
+			  "digits",
+		    at, atlen);
+}
+
+/* One whole Redfish reply (it has OData-Version): its headers, its
+ * Content-Type and body (NULL: a HEAD reply). */
+static void
+peer_check_redfish(int status, const char *head, size_t hlen, const char *ct,
+    const char *odata_version, const char *body, size_t len)
+{
+	static const char json[] = "application/json; charset=utf-8";
+	static const char xml[] = "application/xml; charset=utf-8";
+	size_t atlen = hlen + (body != NULL ? len : 0);
+	char allow[128], why[128];
+	json_t *v;
+
+	if (strcmp(odata_version, "4.0") != 0)
+		peer_fail("OData-Version is not 4.0", head, hlen);
+	if (status < 200 || (status >= 300 && status < 400))
+		peer_fail(
+		    "a Redfish reply that is not 2xx, 4xx or 5xx", head, hlen);
+	if (status == 405 &&
+	    (!peer_header(head, hlen, "Allow", allow, sizeof(allow)) ||
+		allow[0] == '\0'))
+		peer_fail("a 405 without Allow", head, hlen);
+	if (status >= 400 && strcmp(ct, json) != 0) {
+		snprintf(why, sizeof(why), "a Redfish %d reply that is not %s",
+		    status, json);
+		peer_fail(why, head, hlen);
+	}
+	if (status == 204 && len != 0)
+		peer_fail("a 204 with a body", head, hlen);
+	if (body == NULL || len == 0)
+		return;
+	if (strcmp(ct, xml) == 0) {
+		/* $metadata: a CSDL document, UTF-8 as it says */
+		if (status != 200 || len < 5 || memcmp(body, "<?xml", 5) != 0)
+			peer_fail("an XML reply that is not a 200 with an XML "
+				  "document",
+			    head, atlen);
+		peer_check_text(body, len, head, atlen);
+		return;
+	}
+	if (strcmp(ct, json) != 0)
+		peer_fail(
+		    "a Redfish reply with a body that is neither JSON nor "
+		    "$metadata's XML",
+		    head, atlen);
+	v = peer_parse_json(body, len, head, atlen);
+	if (status >= 400)
+		peer_check_redfish_error(v, head, atlen);
+	else
+		peer_check_redfish_resource(status, v, head, hlen, head, atlen);
+	json_decref(v);
+}
+
 /* Checks the replies in o (see the top of the file). */
 static void
-peer_check(const struct peer_out *o)
+peer_check(const struct peer_out *o, enum peer_envelope envelope)
 {
 	const char *b = o->buf, *p, *head_end, *body;
 	size_t pos = 0, left, hlen, i;
-	char cl[64], ct[128], why[128];
+	char cl[64], ct[128], ov[16];
 	long long clen;
 	int status, head_only;
 
@@ -395,16 +563,13 @@ peer_check(const struct peer_out *o)
 			head_only = 0;
 		if (!peer_header(p, hlen, "Content-Type", ct, sizeof(ct)))
 			ct[0] = '\0';
-		if (status >= 400 && strcmp(ct, "application/json") != 0) {
-			snprintf(why, sizeof(why),
-			    "a %d reply that is not application/json", status);
-			peer_fail(why, p, hlen);
-		}
-		if (!head_only && strcmp(ct, "application/json") == 0)
-			peer_check_json(
-			    status, body, (size_t)clen, p, hlen + (size_t)clen);
-		if (!head_only && strncmp(ct, "text/", 5) == 0)
-			peer_check_text(body, (size_t)clen, p, hlen);
+		if (envelope == PEER_ENVELOPE_REDFISH &&
+		    peer_header(p, hlen, "OData-Version", ov, sizeof(ov)))
+			peer_check_redfish(status, p, hlen, ct, ov,
+			    head_only ? NULL : body, (size_t)clen);
+		else
+			peer_check_kvm(status, p, hlen, ct,
+			    head_only ? NULL : body, (size_t)clen);
 		pos += hlen + (head_only ? 0 : (size_t)clen);
 	}
 }
@@ -449,7 +614,7 @@ peer_run(const struct peer_daemon *pd, const uint8_t *data, size_t size)
 		fwrite(o.buf, 1, o.len, stderr);
 		fprintf(stderr, "\n---\n");
 	}
-	peer_check(&o);
+	peer_check(&o, pd->envelope);
 	free(o.buf);
 }
 

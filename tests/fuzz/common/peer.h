@@ -10,7 +10,9 @@
  * or an error that is not {"ok": false, "error": {"code", "message"}} with
  * the code that goes with its status, or JSON that does not parse (invalid
  * UTF-8 included), aborts with the reason on stderr: libFuzzer counts it as
- * a crash like a sanitizer report or an exit.
+ * a crash like a sanitizer report or an exit.  redfishd's Redfish replies
+ * (those with OData-Version) are checked against Redfish's format instead
+ * (PEER_ENVELOPE_REDFISH).
  */
 #ifndef FUZZ_PEER_H
 #define FUZZ_PEER_H
@@ -19,6 +21,17 @@
 #include <stdint.h>
 
 struct event_base;
+
+/* What the daemon's replies are checked against. */
+enum peer_envelope {
+	/* {"ok": true, "result"} / {"ok": false, "error": {code, message}} */
+	PEER_ENVELOPE_KVM,
+	/* a reply with OData-Version is a Redfish one: a resource object
+	 * with @odata.id, an error {"error": {code, message,
+	 * @Message.ExtendedInfo}}, $metadata's XML; the others (the server's
+	 * own errors, /state, /metrics, /auth/token) as PEER_ENVELOPE_KVM */
+	PEER_ENVELOPE_REDFISH,
+};
 
 /* The daemon under test, and how long to wait for it. */
 struct peer_daemon {
@@ -34,6 +47,7 @@ struct peer_daemon {
 	 * still open, then the replies settle once more; NULL: none */
 	void (*stop)(void *arg);
 	void *arg;
+	enum peer_envelope envelope; /* 0: PEER_ENVELOPE_KVM */
 };
 
 /* Sends data on a new connection to the daemon, runs its loop until the
