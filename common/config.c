@@ -27,12 +27,16 @@
 #define CONFIG_DEFAULT_PATH KVM_SYSCONFDIR "/kaputtkvm/kaputtkvm.conf"
 
 /*
- * Sections of the shared file: the four daemons', then those of the other
+ * Sections of the shared file: the daemons', then those of the other
  * KaputtKVM programs that read it (kaputtkvm-gadget's [gadget]), which each
  * daemon skips like another daemon's.  A section in neither list is a typo.
+ * CONFIG_SECTIONS_TEXT is the list as the error message names it.
  */
-static const char *const config_sections[] = {
-    "capd", "hidd", "mediad", "gpiod-ctl", "gadget", NULL};
+static const char *const config_sections[] = {"capd", "hidd", "mediad",
+    "gpiod-ctl", "fetchd", "redfishd", "ocrd", "gadget", NULL};
+#define CONFIG_SECTIONS_TEXT                                                   \
+	"[capd], [hidd], [mediad], [gpiod-ctl], [fetchd], [redfishd], [ocrd] " \
+	"and [gadget]"
 
 /* Everything config.c allocated and handed out, freed by config_free(). */
 static void **config_owned;
@@ -263,9 +267,7 @@ config_ini_handler(
 		snprintf(ctx->err, sizeof(ctx->err),
 		    *section == '\0'
 			? "\"%s\" is outside any section; put it under [%s]"
-			: "unknown section [%s]; sections are "
-			  "[capd], [hidd], [mediad], [gpiod-ctl] and "
-			  "[gadget]",
+			: "unknown section [%s]; sections are " CONFIG_SECTIONS_TEXT,
 		    *section == '\0' ? name : section, ctx->spec->daemon);
 		goto fail;
 	}

@@ -120,6 +120,20 @@ test_file(void)
 	    error_get() ? error_get() : "loaded");
 	is_int(fps, 12, "the daemon's own section after [gadget] is read");
 
+	/* fetchd, redfishd and ocrd read the same file: every daemon skips
+	 * their sections (a [redfishd] once made every daemon refuse it). */
+	reset();
+	ok(load("[redfishd]\ninsert-timeout = 3600\n[fetchd]\nca-file = /x\n"
+		"[ocrd]\ntimeout = 20\n[capd]\nfps = 13\n") == 0,
+	    "[redfishd], [fetchd] and [ocrd] are skipped: %s",
+	    error_get() ? error_get() : "loaded");
+	is_int(fps, 13, "the daemon's own section after theirs is read");
+
+	reset();
+	ok(load("[redfish]\nfps = 5\n") == -EINVAL &&
+		strstr(error_get(), "[redfishd], [ocrd] and [gadget]"),
+	    "the error lists every section: %s", error_get());
+
 	reset();
 	ok(load("[capd]\nfps = 12\n\n[gadgets]\nkeyboard = yes\n") == -EINVAL &&
 		strstr(error_get(), "test.conf:5:") &&
