@@ -30,13 +30,25 @@
  * Sections of the shared file: the daemons', then those of the other
  * KaputtKVM programs that read it (kaputtkvm-gadget's [gadget]), which each
  * daemon skips like another daemon's.  A section in neither list is a typo.
- * CONFIG_SECTIONS_TEXT is the list as the error message names it.
  */
 static const char *const config_sections[] = {"capd", "hidd", "mediad",
     "gpiod-ctl", "fetchd", "redfishd", "ocrd", "gadget", NULL};
-#define CONFIG_SECTIONS_TEXT                                                   \
-	"[capd], [hidd], [mediad], [gpiod-ctl], [fetchd], [redfishd], [ocrd] " \
-	"and [gadget]"
+
+/* config_sections as the error names them: "[capd], [hidd], ... and
+ * [gadget]". */
+static void
+config_sections_text(char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; config_sections[i] != NULL && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s[%s]",
+		    i == 0				 ? ""
+			: config_sections[i + 1] == NULL ? " and "
+							 : ", ",
+		    config_sections[i]);
+}
 
 /* Everything config.c allocated and handed out, freed by config_free(). */
 static void **config_owned;
@@ -263,12 +275,18 @@ config_ini_handler(
 	for (i = 0; config_sections[i] != NULL; i++)
 		if (strcmp(section, config_sections[i]) == 0)
 			break;
-	if (config_sections[i] == NULL) {
+	if (config_sections[i] == NULL && *section == '\0') {
 		snprintf(ctx->err, sizeof(ctx->err),
-		    *section == '\0'
-			? "\"%s\" is outside any section; put it under [%s]"
-			: "unknown section [%s]; sections are " CONFIG_SECTIONS_TEXT,
-		    *section == '\0' ? name : section, ctx->spec->daemon);
+		    "\"%s\" is outside any section; put it under [%s]", name,
+		    ctx->spec->daemon);
+		goto fail;
+	}
+	if (config_sections[i] == NULL) {
+		char known[160];
+
+		config_sections_text(known, sizeof(known));
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "unknown section [%s]; sections are %s", section, known);
 		goto fail;
 	}
 	if (strcmp(section, ctx->spec->daemon) != 0)
