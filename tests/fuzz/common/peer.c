@@ -386,8 +386,8 @@ peer_check_redfish_error(const json_t *v, const char *at, size_t atlen)
  * A 201 is a login: Location is the new session's @odata.id and
  * X-Auth-Token its token (64 hex digits). */
 static void
-peer_check_redfish_resource(int status, const json_t *v, const char *head,
-    size_t hlen, const char *at, size_t atlen)
+peer_check_redfish_resource(
+    int status, const json_t *v, const char *head, size_t hlen, size_t atlen)
 {
 	const json_t *id = json_object_get(v, "@odata.id");
 	const char *etag;
@@ -395,8 +395,8 @@ peer_check_redfish_resource(int status, const json_t *v, const char *head,
 	size_t n;
 
 	if (!json_is_object(v))
-		peer_fail(
-		    "a Redfish resource that is not a JSON object", at, atlen);
+		peer_fail("a Redfish resource that is not a JSON object", head,
+		    atlen);
 	etag = json_string_value(json_object_get(v, "@odata.etag"));
 	if (id == NULL) {
 		n = json_object_size(v) - (etag != NULL);
@@ -405,29 +405,29 @@ peer_check_redfish_resource(int status, const json_t *v, const char *head,
 			json_is_string(json_object_get(v, "@odata.context")) &&
 			json_is_array(json_object_get(v, "value"))))
 			return;
-		peer_fail("a Redfish resource without @odata.id", at, atlen);
+		peer_fail("a Redfish resource without @odata.id", head, atlen);
 	}
 	if (!json_is_string(id) || json_string_value(id)[0] != '/' ||
 	    !json_is_string(json_object_get(v, "@odata.type")))
 		peer_fail("a Redfish resource whose @odata.id or @odata.type "
 			  "is not a string (a path for the id)",
-		    at, atlen);
+		    head, atlen);
 	if (peer_header(head, hlen, "ETag", hv, sizeof(hv)) &&
 	    (etag == NULL || strcmp(hv, etag) != 0))
 		peer_fail("the ETag header is not the resource's @odata.etag",
-		    at, atlen);
+		    head, atlen);
 	if (status != 201)
 		return;
 	if (!peer_header(head, hlen, "Location", hv, sizeof(hv)) ||
 	    strcmp(hv, json_string_value(id)) != 0)
 		peer_fail("a 201 whose Location is not the new resource's "
 			  "@odata.id",
-		    at, atlen);
+		    head, atlen);
 	if (!peer_header(head, hlen, "X-Auth-Token", hv, sizeof(hv)) ||
 	    strlen(hv) != 64 || strspn(hv, "0123456789abcdef") != 64)
 		peer_fail("a login's 201 without an X-Auth-Token of 64 hex "
 			  "digits",
-		    at, atlen);
+		    head, atlen);
 }
 
 /* One whole Redfish reply (it has OData-Version): its headers, its
@@ -478,7 +478,7 @@ peer_check_redfish(int status, const char *head, size_t hlen, const char *ct,
 	if (status >= 400)
 		peer_check_redfish_error(v, head, atlen);
 	else
-		peer_check_redfish_resource(status, v, head, hlen, head, atlen);
+		peer_check_redfish_resource(status, v, head, hlen, atlen);
 	json_decref(v);
 }
 
